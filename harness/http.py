@@ -1,0 +1,97 @@
+"""The one HTTP client layer: everything the harness sends goes through an httpx client built here.
+
+In-process, a host name (``graph.local``, ``miro.local``) is bound to a WSGI app and requests to
+it are handed to that app directly (no socket). Any other host goes over TCP. So the engine is
+given URLs only and never knows whether the far side is a fake in the same process, a fake on a
+loopback port or a real service.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+
+WSGIApp = Callable[..., Any]
+
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+
+
+class RoutingTransport(httpx.BaseTransport):
+    """Sends each request to the WSGI app bound to its host, or over TCP when none is bound."""
+
+    def __init__(
+        self,
+        apps: Mapping[str, WSGIApp] | None = None,
+        fallback: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._apps: dict[str, httpx.WSGITransport] = {}
+        self._lock = threading.Lock()
+        self._fallback = fallback
+        for host, app in (apps or {}).items():
+            self.bind(host, app)
+
+    def bind(self, host: str, app: WSGIApp) -> None:
+        """Route ``host`` (``name`` or ``name:port``, case-insensitive) to ``app`` in-process."""
+        # raise_app_exceptions=False: a crashing app answers 500 like a server would,
+        # instead of unwinding into the caller (the engine classifies it as a target error).
+        transport = httpx.WSGITransport(app=app, raise_app_exceptions=False)
+        with self._lock:
+            self._apps[host.lower()] = transport
+
+    def unbind(self, host: str) -> None:
+        with self._lock:
+            self._apps.pop(host.lower(), None)
+
+    def bound_hosts(self) -> list[str]:
+        with self._lock:
+            return sorted(self._apps)
+
+    def _lookup(self, url: httpx.URL) -> httpx.WSGITransport | None:
+        host = url.host.lower()
+        with self._lock:
+            if url.port is not None and f"{host}:{url.port}" in self._apps:
+                return self._apps[f"{host}:{url.port}"]
+            return self._apps.get(host)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        transport = self._lookup(request.url)
+        if transport is not None:
+            return transport.handle_request(request)
+        if self._fallback is None:
+            with self._lock:
+                if self._fallback is None:
+                    self._fallback = httpx.HTTPTransport()
+        return self._fallback.handle_request(request)
+
+    def close(self) -> None:
+        if self._fallback is not None:
+            self._fallback.close()
+
+
+def make_client(
+    base_url: str = "",
+    *,
+    transport: httpx.BaseTransport | None = None,
+    app: WSGIApp | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: httpx.Timeout | float | None = None,
+) -> httpx.Client:
+    """An httpx client for ``base_url``.
+
+    Give ``app`` to talk to one WSGI app in-process, ``transport`` to share a
+    :class:`RoutingTransport`, or neither for plain TCP.
+    """
+    if app is not None and transport is not None:
+        raise ValueError("give either app or transport, not both")
+    if app is not None:
+        transport = httpx.WSGITransport(app=app, raise_app_exceptions=False)
+    return httpx.Client(
+        base_url=base_url,
+        transport=transport,
+        headers=dict(headers or {}),
+        timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
+        follow_redirects=False,
+    )
