@@ -1631,6 +1631,10 @@ def _node_from_tree(tree: Any, where: str) -> Node:
             raise ExpressionError(f"{where}: an Attribute source needs a name", 0)
         return Attribute(0, str(name))
     if kind == "constant":
+        # An omitted argument (Switch's empty default) is a Constant whose expression is empty;
+        # the empty string constant is written '""'.
+        if tree.get("expression") == "" and not name:
+            return Empty(0)
         return Constant(0, "" if name is None else str(name))
     if kind == "function":
         spec = _FUNCTIONS.get(str(name or "").casefold())
