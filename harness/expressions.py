@@ -110,9 +110,17 @@ class RoleList(list):
     """Role objects from ``AppRoleAssignmentsComplex`` (``assertive=False``: PATCH adds only)
     or ``AssertiveAppRoleAssignmentsComplex`` (``assertive=True``: PATCH replaces the roles)."""
 
-    def __init__(self, roles: Iterable[dict[str, Any]] = (), *, assertive: bool = False) -> None:
+    def __init__(
+        self,
+        roles: Iterable[dict[str, Any]] = (),
+        *,
+        assertive: bool = False,
+        role_ids: Iterable[str | None] = (),
+    ) -> None:
         super().__init__(roles)
         self.assertive = assertive
+        # The appRoleId of each role, in order (the default-dialect PATCH sends it).
+        self.role_ids: list[str | None] = list(role_ids)
 
 
 @dataclass
@@ -1037,14 +1045,16 @@ def _complex_roles(assignments: Any, assertive: bool) -> RoleList | None:
         value = _role_value(assignment)
         if value is None:
             continue
+        # The POST shape of reference §3.9; every role is non-primary.
         roles.append(
             {
                 "primary": False,
                 "type": "WindowsAzureActiveDirectoryRole",
-                "display": assignment.get("displayName") or value,
+                "displayName": assignment.get("displayName") or value,
                 "value": value,
             }
         )
+        roles.role_ids.append(assignment.get("appRoleId") or assignment.get("id"))
     return roles if roles else None
 
 
