@@ -1,0 +1,105 @@
+"""The app factory: SCIM routes, control plane, SCIM error bodies everywhere, the journal."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException
+
+from . import control, responses
+from .exceptions import ScimError, method_not_allowed
+from .models import MiroBackend
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+_REDACTED_HEADERS = frozenset({"Cookie"})
+
+
+class _TrailingSlash:
+    """``/api/v1/scim/`` and ``/api/v1/scim/Users/`` route like their slash-less forms."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if len(path) > 1 and path.endswith("/"):
+            environ["PATH_INFO"] = path.rstrip("/") or "/"
+        return self.app(environ, start_response)
+
+
+def create_app(
+    backend: MiroBackend | None = None,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    settings: dict[str, Any] | None = None,
+) -> Flask:
+    if backend is None:
+        backend = MiroBackend(Settings(), clock)
+    elif clock is not None:
+        backend.clock = clock
+    if settings:
+        backend.update_settings(settings)
+
+    app = Flask(__name__)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["mock_miro"] = backend
+    app.register_blueprint(responses.bp)
+    app.register_blueprint(control.bp)
+    app.wsgi_app = _TrailingSlash(app.wsgi_app)  # type: ignore[method-assign]
+
+    @app.errorhandler(ScimError)
+    def _scim_error(exc: ScimError) -> Response:
+        return responses.error_response(exc)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        if exc.code == 405:
+            return responses.error_response(method_not_allowed())
+        status = exc.code or 500
+        detail = "Resource not found" if status == 404 else (exc.description or exc.name)
+        return responses.error_response(ScimError(status, detail))
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        log.exception("unexpected error in mock_miro")
+        return responses.error_response(ScimError(500, "Unexpected error"))
+
+    @app.after_request
+    def _journal(response: Response) -> Response:
+        if request.path.startswith("/_fake"):
+            return response
+        state: MiroBackend = app.extensions["mock_miro"]
+        raw = request.get_data(cache=True)
+        body: Any = None
+        if raw:
+            try:
+                body = json.loads(raw)
+            except (ValueError, RecursionError):
+                body = raw[:10_000].decode("utf-8", "replace")
+        sent = g.get("journal_response", ...)
+        if sent is ...:
+            sent = None
+            if response.mimetype.endswith("json") and not response.direct_passthrough:
+                try:
+                    sent = json.loads(response.get_data())
+                except ValueError:
+                    sent = None
+        state.record({
+            "time": state.now().isoformat(),
+            "method": request.method,
+            "path": request.path,
+            "query": request.query_string.decode("latin-1"),
+            "headers": {k: v for k, v in request.headers.items() if k not in _REDACTED_HEADERS},
+            "body": body,
+            "status": response.status_code,
+            "response": sent,
+        })
+        return response
+
+    return app

@@ -1,0 +1,902 @@
+"""The state of one fake Miro organisation: users, teams/user groups, journal, faults, settings.
+
+No Flask here. One re-entrant lock guards everything; every public method takes it, so served
+fakes can take concurrent requests. Lookups go through dict indexes (id, userName, externalId,
+group name), never scans, because tenants of 100,000 users are in scope.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import islice
+from typing import Any
+
+from faker import Faker
+
+from .coercion import coerce
+from .exceptions import (
+    ScimError,
+    bad_request,
+    conflict,
+    invalid_filter,
+    invalid_syntax,
+    not_found,
+    too_large,
+)
+from .faults import FaultBook, RateLimiter
+from .filters import AttrPath, Node, attributes_used, index_lookup, matches, parse_filter
+from .listing import Page, sort_value
+from .patch import GroupAction, UserPatcher, parse_group_actions, parse_patch_body
+from .schemas import (
+    ENTERPRISE_SCHEMA,
+    EXTENSIONS,
+    GROUP_SCHEMA,
+    GROUP_TABLE,
+    LICENSES,
+    ORG_ADMIN_ROLE,
+    ORG_ROLE_VALUES,
+    ORG_USER_ROLE,
+    USER_SCHEMA,
+    USER_TABLE,
+)
+from .settings import Settings
+
+DEFAULT_BASE_URL = "https://miro.com/api/v1/scim"
+ID_BASE = 3074457345600000000  # Miro ids are 19-digit numbers such as 3074457365265951581
+ADMIN_VALUE = "ORGANIZATION_INTERNAL_ADMIN"
+USER_VALUE = "ORGANIZATION_INTERNAL_USER"
+LAST_ADMIN = "Any account in organization must have at least one admin"
+_EMAIL = re.compile(r"^[^@\s\"(),:;<>\[\]\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+_NUMERIC = re.compile(r"^\d{1,19}$")
+_ENTERPRISE_LIMITS = {"employeeNumber": 20, "costCenter": 120, "organization": 120, "division": 120,
+                      "department": 120}
+_USER_ORDER = ("externalId", "userName", "name", "displayName", "userType", "active", "emails",
+               "photos", "roles", "preferredLanguage")
+
+
+@dataclass
+class User:
+    id: str
+    data: dict[str, Any]  # SCIM attributes with canonical names (enterprise under its URN)
+    created: datetime
+    modified: datetime
+
+    @property
+    def active(self) -> bool:
+        return self.data.get("active") is not False
+
+    @property
+    def username_key(self) -> str:
+        return str(self.data.get("userName", "")).lower()
+
+
+@dataclass
+class Group:
+    id: str
+    display_name: str
+    kind: str  # "team" or "user_group"
+    created: datetime
+    modified: datetime
+    members: dict[str, None] = field(default_factory=dict)  # an ordered set of user ids
+    admins: set[str] = field(default_factory=set)  # team admins (the last one cannot leave)
+    external_id: str | None = None
+    default: bool = False
+
+
+def is_org_admin(data: dict[str, Any]) -> bool:
+    for role in data.get("roles") or ():
+        kind = role.get("type")
+        if role.get("value") == ADMIN_VALUE and kind in (ORG_USER_ROLE, None):
+            return True
+    return False
+
+
+def _user_key(name: Any) -> str:
+    return str(name).lower()
+
+
+class MiroBackend:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        clock: Callable[[], datetime] | None = None,
+        base_url: str = DEFAULT_BASE_URL,
+    ) -> None:
+        self.lock = threading.RLock()
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
+        self.settings = settings or Settings()
+        self.base_url = base_url.rstrip("/")
+        self.faults = FaultBook()
+        self.rate_limiter = RateLimiter()
+        self._journal: deque[dict[str, Any]] = deque(maxlen=self.settings.journal_limit)
+        self._clear(0)
+
+    # ------------------------------------------------------------------ lifecycle
+    def _clear(self, seed: int) -> None:
+        self.users: dict[str, User] = {}
+        self.by_username: dict[str, str] = {}
+        self.by_external: dict[str, dict[str, None]] = {}
+        self.groups: dict[str, Group] = {}
+        self.group_names: dict[tuple[str, str], dict[str, None]] = {}
+        self.memberships: dict[str, dict[str, None]] = {}  # user id -> group ids
+        self.deleted: dict[str, User] = {}  # tombstones: a team add recreates them (SPEC patchGroup)
+        self.org_admins: set[str] = set()  # active organisation admins
+        self.default_team_id: str | None = None
+        self.next_id = ID_BASE + (seed % 10**10) * 10**8
+
+    def reset(self) -> None:
+        """Empty the organisation; settings, faults, journal and rate windows back to defaults."""
+        with self.lock:
+            self.settings = Settings()
+            self._clear(0)
+            self.faults = FaultBook()
+            self.rate_limiter.reset()
+            self._journal = deque(maxlen=self.settings.journal_limit)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def _new_id(self) -> str:
+        self.next_id += 1
+        return str(self.next_id)
+
+    @property
+    def kind(self) -> str:
+        return "team" if self.settings.model == "teams" else "user_group"
+
+    def update_settings(self, changes: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            self.settings.update(changes)
+            if self._journal.maxlen != self.settings.journal_limit:
+                self._journal = deque(self._journal, maxlen=self.settings.journal_limit)
+            return self.settings.to_dict()
+
+    # ------------------------------------------------------------------ journal
+    def record(self, entry: dict[str, Any]) -> None:
+        with self.lock:
+            self._journal.append(entry)
+
+    @property
+    def journal(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return list(self._journal)
+
+    def clear_journal(self) -> None:
+        with self.lock:
+            self._journal.clear()
+
+    # ------------------------------------------------------------------ serialisation
+    def _base(self, base: str | None) -> str:
+        return (base or self.base_url).rstrip("/")
+
+    def _meta(self, resource_type: str, location: str, created: datetime, modified: datetime) -> dict[str, Any]:
+        meta: dict[str, Any] = {"resourceType": resource_type, "location": location}
+        if self.settings.meta_timestamps:
+            meta["created"] = created.isoformat().replace("+00:00", "Z")
+            meta["lastModified"] = modified.isoformat().replace("+00:00", "Z")
+        return meta
+
+    def user_resource(self, user: User, base: str | None = None) -> dict[str, Any]:
+        base = self._base(base)
+        data = user.data
+        ext = data.get(ENTERPRISE_SCHEMA)
+        out: dict[str, Any] = {"schemas": [USER_SCHEMA, ENTERPRISE_SCHEMA] if ext else [USER_SCHEMA],
+                               "id": user.id}
+        for key in _USER_ORDER:
+            if key in data:
+                out[key] = data[key]
+        kind = self.kind
+        groups = [
+            {"value": gid, "display": g.display_name, "$ref": f"{base}/Groups/{gid}"}
+            for gid in self.memberships.get(user.id, ())
+            if (g := self.groups[gid]).kind == kind
+        ]
+        if groups:
+            out["groups"] = groups
+        if ext:
+            out[ENTERPRISE_SCHEMA] = ext
+        out["meta"] = self._meta("User", f"{base}/Users/{user.id}", user.created, user.modified)
+        return out
+
+    def group_resource(self, group: Group, base: str | None = None, members: bool = True) -> dict[str, Any]:
+        base = self._base(base)
+        out: dict[str, Any] = {"schemas": [GROUP_SCHEMA], "id": group.id, "displayName": group.display_name}
+        if group.external_id is not None:
+            out["externalId"] = group.external_id
+        if members:
+            out["members"] = [{"value": uid, "$ref": f"{base}/Users/{uid}", "type": "User"}
+                              for uid in group.members]
+        out["meta"] = self._meta("Group", f"{base}/Groups/{group.id}", group.created, group.modified)
+        return out
+
+    # ------------------------------------------------------------------ indexes
+    def _index_user(self, user: User) -> None:
+        self.users[user.id] = user
+        self.by_username[user.username_key] = user.id
+        ext_id = user.data.get("externalId")
+        if ext_id is not None:
+            self.by_external.setdefault(ext_id, {})[user.id] = None
+        if user.active and is_org_admin(user.data):
+            self.org_admins.add(user.id)
+        self.memberships.setdefault(user.id, {})
+
+    def _unindex_user(self, user: User) -> None:
+        self.users.pop(user.id, None)
+        if self.by_username.get(user.username_key) == user.id:
+            del self.by_username[user.username_key]
+        ext_id = user.data.get("externalId")
+        if ext_id is not None and ext_id in self.by_external:
+            self.by_external[ext_id].pop(user.id, None)
+            if not self.by_external[ext_id]:
+                del self.by_external[ext_id]
+        self.org_admins.discard(user.id)
+
+    def _index_group(self, group: Group) -> None:
+        self.groups[group.id] = group
+        self.group_names.setdefault((group.kind, group.display_name.lower()), {})[group.id] = None
+
+    def _unindex_group_name(self, group: Group) -> None:
+        key = (group.kind, group.display_name.lower())
+        ids = self.group_names.get(key)
+        if ids is not None:
+            ids.pop(group.id, None)
+            if not ids:
+                del self.group_names[key]
+
+    def _join(self, group: Group, uid: str, admin: bool = False) -> None:
+        group.members[uid] = None
+        if admin:
+            group.admins.add(uid)
+        self.memberships.setdefault(uid, {})[group.id] = None
+
+    def _leave(self, group: Group, uid: str) -> None:
+        group.members.pop(uid, None)
+        group.admins.discard(uid)
+        self.memberships.get(uid, {}).pop(group.id, None)
+
+    def _default_team(self) -> Group:
+        if self.default_team_id is None or self.default_team_id not in self.groups:
+            team = self._new_group(self.settings.default_team_name, "team")
+            team.default = True
+            self.default_team_id = team.id
+        return self.groups[self.default_team_id]
+
+    def _new_group(self, name: str, kind: str, external_id: str | None = None) -> Group:
+        now = self.now()
+        group = Group(self._new_id(), name, kind, now, now, external_id=external_id)
+        self._index_group(group)
+        return group
+
+    # ------------------------------------------------------------------ users: rules
+    def _input_user(self, body: Any) -> dict[str, Any]:
+        """The attributes a POST/PUT body sets, typed; unknown and read-only ones are ignored."""
+        if not isinstance(body, dict):
+            raise invalid_syntax("The request body must be a JSON object")
+        schemas = body.get("schemas")
+        if schemas is not None and (not isinstance(schemas, list) or not all(isinstance(s, str) for s in schemas)):
+            raise invalid_syntax("'schemas' must be a list of schema URNs")
+        data: dict[str, Any] = {}
+        for key, value in body.items():
+            if not isinstance(key, str) or value is None:
+                continue
+            low = key.lower()
+            if low in EXTENSIONS:
+                if not isinstance(value, dict):
+                    raise bad_request(f"'{key}' must be an object")
+                ext: dict[str, Any] = {}
+                for sub_key, sub_value in value.items():
+                    info = EXTENSIONS[low].get(sub_key.lower()) if isinstance(sub_key, str) else None
+                    if info is not None and sub_value is not None:
+                        coerced = coerce(info, sub_value, f"{ENTERPRISE_SCHEMA}:{info.name}")
+                        if coerced not in (None, {}, []):
+                            ext[info.name] = coerced
+                if ext:
+                    data[ENTERPRISE_SCHEMA] = ext
+                continue
+            info = USER_TABLE.get(low)
+            if info is None or info.mutability == "readOnly" or low == "id":
+                continue
+            coerced = coerce(info, value, info.name)
+            if coerced not in (None, {}, []):
+                data[info.name] = coerced
+        return data
+
+    def _derive(self, data: dict[str, Any]) -> None:
+        """displayName precedence (DOC-U): displayName > name.formatted > given + family > userName."""
+        if str(data.get("displayName", "")).strip():
+            return
+        name = data.get("name") or {}
+        derived = name.get("formatted") or " ".join(
+            p for p in (name.get("givenName"), name.get("familyName")) if p
+        ) or str(data.get("userName", ""))
+        if derived:
+            data["displayName"] = derived[:60]
+
+    def _check_user(self, data: dict[str, Any], old: User | None) -> None:
+        """Miro's documented rules; raises before anything is stored."""
+        username = data.get("userName")
+        if not isinstance(username, str) or not username:
+            raise bad_request("Attribute 'userName' is required")
+        if len(username) > 254 or not _EMAIL.match(username):
+            raise bad_request(f"User name '{username}' is invalid: must be an email address")
+        changed_name = old is None or _user_key(username) != old.username_key
+        still_inactive = old is not None and not old.active and data.get("active") is False
+        if old is not None and still_inactive and username != old.data.get("userName"):
+            raise conflict(f"Cannot update the email of deactivated user '{old.data.get('userName')}'")
+        if changed_name:
+            domains = self.settings.allowed_domains
+            if domains and username.rsplit("@", 1)[1].lower() not in domains:
+                raise conflict(f"{username} is not whitelisted")
+            holder = self.by_username.get(_user_key(username))
+            if holder is not None and (old is None or holder != old.id):
+                if self.settings.duplicate_user_error == 400:
+                    raise bad_request(f"User name '{username}' is invalid: 'not unique'")
+                raise conflict(f"User with userName '{username}' already exists", "uniqueness")
+        self._check_lengths(data)
+        self._check_license(data, old)
+        self._check_roles(data, old)
+        if old is not None and not old.active and data.get("active") is False:
+            # Deactivated: e-mail changes are ignored without error (SPEC PUT).
+            if "emails" in old.data:
+                data["emails"] = copy.deepcopy(old.data["emails"])
+            else:
+                data.pop("emails", None)
+        if old is not None:
+            self._check_last_admin(old, data)
+
+    def _check_lengths(self, data: dict[str, Any]) -> None:
+        if len(str(data.get("displayName", ""))) > 60:
+            raise bad_request("Attribute 'displayName' must be at most 60 characters")
+        name = data.get("name") or {}
+        if len(str(name.get("formatted", ""))) > 60:
+            raise bad_request("Attribute 'name.formatted' must be at most 60 characters")
+        full = " ".join(p for p in (name.get("givenName"), name.get("familyName")) if p)
+        if len(full) > 60:
+            raise bad_request("'name.givenName' and 'name.familyName' together must be at most 60 characters")
+        ext = data.get(ENTERPRISE_SCHEMA)
+        if ext:
+            for key, limit in _ENTERPRISE_LIMITS.items():
+                if len(str(ext.get(key, ""))) > limit:
+                    raise bad_request(f"Attribute '{ENTERPRISE_SCHEMA}:{key}' must be at most {limit} characters")
+            manager = ext.get("manager")
+            if isinstance(manager, dict):
+                if len(str(manager.get("displayName", ""))) > 60:
+                    raise bad_request("Attribute 'manager.displayName' must be at most 60 characters")
+                if "value" in manager and not _NUMERIC.match(str(manager["value"])):
+                    del manager["value"]  # Miro stores a Long: other values are silently ignored
+                if not manager:
+                    del ext["manager"]
+            if not ext:
+                del data[ENTERPRISE_SCHEMA]
+
+    def _check_license(self, data: dict[str, Any], old: User | None) -> None:
+        user_type = data.get("userType")
+        if user_type is None:
+            return
+        if user_type not in LICENSES:
+            raise bad_request(f"Unsupported userType '{user_type}'; expected one of {', '.join(LICENSES)}")
+        if old is None:
+            return
+        previous = old.data.get("userType")
+        if user_type != previous:
+            if not old.active and data.get("active") is False:
+                raise conflict("Cannot update userType of a deactivated user")
+            if user_type != "Full":
+                raise bad_request(f"userType cannot be changed from '{previous}' to '{user_type}': "
+                                  "only an upgrade to 'Full' is allowed")
+
+    def _check_roles(self, data: dict[str, Any], old: User | None) -> None:
+        roles = data.get("roles") or []
+        user_roles = 0
+        for role in roles:
+            value, kind = role.get("value"), role.get("type")
+            if not value:
+                raise bad_request("Each role needs a 'value'")
+            if kind not in (None, ORG_USER_ROLE, ORG_ADMIN_ROLE):
+                raise bad_request(f"Unsupported role type '{kind}'; expected {ORG_USER_ROLE} or {ORG_ADMIN_ROLE}")
+            if kind == ORG_USER_ROLE or (kind is None and value in ORG_ROLE_VALUES):
+                user_roles += 1
+                if value not in ORG_ROLE_VALUES:
+                    raise bad_request(f"Unsupported organization role '{value}'; guest roles are not supported")
+        if user_roles > 1:
+            raise bad_request("A user has exactly one role of type organization_user_role")
+        if old is not None and not old.active and data.get("active") is False:
+            before = sorted(str(r.get("value")) for r in old.data.get("roles") or [])
+            after = sorted(str(r.get("value")) for r in roles)
+            if before != after:
+                raise conflict("Cannot update roles of a deactivated user")
+
+    def _check_last_admin(self, old: User, new: dict[str, Any] | None) -> None:
+        """Deactivating, demoting or deleting the last admin fails (SE-DEACT, SPEC DELETE)."""
+        stays_admin = new is not None and new.get("active") is not False and is_org_admin(new)
+        if old.id in self.org_admins and not stays_admin and len(self.org_admins) == 1:
+            raise conflict(LAST_ADMIN)
+        leaves = new is None or (old.active and new.get("active") is False)
+        if leaves:
+            for gid in self.memberships.get(old.id, ()):
+                group = self.groups[gid]
+                if group.admins == {old.id}:
+                    raise conflict(LAST_ADMIN)
+
+    def _commit_user(self, user: User, data: dict[str, Any]) -> None:
+        self._unindex_user(user)
+        user.data = data
+        user.modified = self.now()
+        self._index_user(user)
+
+    # ------------------------------------------------------------------ users: operations
+    def create_user(self, body: Any, base: str | None = None) -> dict[str, Any]:
+        data = self._input_user(body)
+        with self.lock:
+            data.setdefault("active", True)
+            data.setdefault("userType", "Full")  # Enterprise without flexible licensing: Full
+            if isinstance(data.get("userName"), str) and "emails" not in data:
+                data["emails"] = [{"value": data["userName"], "primary": True}]
+            self._derive(data)
+            self._check_user(data, None)
+            now = self.now()
+            user = User(self._new_id(), data, now, now)
+            self._index_user(user)
+            self._join(self._default_team(), user.id)  # SPEC: new users join the default team
+            return self.user_resource(user, base)
+
+    def _user(self, uid: str) -> User:
+        user = self.users.get(uid)
+        if user is None:
+            raise not_found(f"User {uid} not found")
+        return user
+
+    def get_user(self, uid: str, base: str | None = None) -> dict[str, Any]:
+        with self.lock:
+            return self.user_resource(self._user(uid), base)
+
+    def get_user_by_username(self, name: str, base: str | None = None) -> dict[str, Any] | None:
+        with self.lock:
+            uid = self.by_username.get(_user_key(name))
+            return self.user_resource(self.users[uid], base) if uid else None
+
+    def replace_user(self, uid: str, body: Any, base: str | None = None) -> dict[str, Any]:
+        data = self._input_user(body)
+        with self.lock:
+            user = self._user(uid)
+            data.setdefault("active", user.data.get("active", True))
+            if "userType" in user.data:
+                data.setdefault("userType", user.data["userType"])  # a licence is never cleared
+            if isinstance(data.get("userName"), str) and "emails" not in data:
+                data["emails"] = [{"value": data["userName"], "primary": True}]
+            self._derive(data)
+            self._check_user(data, user)
+            self._commit_user(user, data)
+            return self.user_resource(user, base)
+
+    def patch_user(self, uid: str, body: Any, base: str | None = None) -> dict[str, Any]:
+        ops = parse_patch_body(body, self.settings.patch_strict)
+        with self.lock:
+            user = self._user(uid)
+            work = copy.deepcopy(user.data)
+            UserPatcher(USER_TABLE, EXTENSIONS, self.settings.patch_strict).apply(work, ops)
+            self._check_user(work, user)
+            self._commit_user(user, work)
+            return self.user_resource(user, base)
+
+    def delete_user(self, uid: str) -> None:
+        with self.lock:
+            user = self._user(uid)
+            self._check_last_admin(user, None)
+            for gid in list(self.memberships.get(uid, ())):
+                self._leave(self.groups[gid], uid)
+            self.memberships.pop(uid, None)
+            self._unindex_user(user)
+            self.deleted[uid] = user
+
+    def _user_candidates(self, node: Node | None) -> Iterable[User]:
+        if node is None:
+            return self.users.values()
+        name = index_lookup(node, "username")
+        if name is not None:
+            uid = self.by_username.get(_user_key(name))
+            return [self.users[uid]] if uid else []
+        ident = index_lookup(node, "id")
+        if ident is not None:
+            user = self.users.get(str(ident))
+            return [user] if user else []
+        ext = index_lookup(node, "externalid")
+        if ext is not None:
+            return [self.users[u] for u in self.by_external.get(str(ext), {})]
+        return self.users.values()
+
+    def list_users(self, filter_text: str | None, sort: tuple[AttrPath | None, bool], page: Page,
+                   base: str | None = None) -> tuple[int, list[dict[str, Any]]]:
+        node = parse_filter(filter_text, (USER_SCHEMA,)) if filter_text else None
+        with self.lock:
+            candidates = self._user_candidates(node)
+            sort_path, descending = sort
+            if node is None and sort_path is None:
+                total = len(candidates) if isinstance(candidates, dict | list) else len(self.users)
+                chosen: Iterable[User] = islice(candidates, page.start_index - 1,
+                                                page.start_index - 1 + page.count)
+                return total, [self.user_resource(u, base) for u in chosen]
+            views = [(u, self.user_resource(u, base)) for u in candidates]
+            if node is not None:
+                views = [(u, v) for u, v in views if matches(node, v, USER_TABLE, EXTENSIONS)]
+            if sort_path is not None:
+                views.sort(key=lambda pair: sort_value(pair[1], sort_path), reverse=descending)
+            window = views[page.start_index - 1: page.start_index - 1 + page.count]
+            return len(views), [v for _, v in window]
+
+    # ------------------------------------------------------------------ groups
+    def _group(self, gid: str) -> Group:
+        group = self.groups.get(gid)
+        if group is None or group.kind != self.kind:
+            raise not_found(f"Group {gid} not found")
+        return group
+
+    def create_team(self, display_name: str, *, default: bool = False, kind: str = "team",
+                    external_id: str | None = None) -> dict[str, Any]:
+        """A team (or user group) made directly: Miro's SCIM cannot create teams."""
+        if not isinstance(display_name, str) or not display_name.strip():
+            raise ValueError("a team needs a non-empty display name")
+        if kind not in ("team", "user_group"):
+            raise ValueError("kind must be 'team' or 'user_group'")
+        with self.lock:
+            group = self._new_group(display_name, kind, external_id)
+            if default:
+                if self.default_team_id in self.groups:
+                    self.groups[self.default_team_id].default = False
+                group.default = True
+                self.default_team_id = group.id
+            return self.group_resource(group)
+
+    def add_team_member(self, gid: str, uid: str, *, admin: bool = False) -> None:
+        with self.lock:
+            if gid not in self.groups or uid not in self.users:
+                raise KeyError(f"no group {gid} or user {uid}")
+            self._join(self.groups[gid], uid, admin)
+
+    def get_group(self, gid: str, base: str | None = None, members: bool = True) -> dict[str, Any]:
+        with self.lock:
+            return self.group_resource(self._group(gid), base, members)
+
+    def list_groups(self, filter_text: str | None, sort: tuple[AttrPath | None, bool], page: Page,
+                    base: str | None = None, members: bool = True) -> tuple[int, list[dict[str, Any]]]:
+        node = parse_filter(filter_text, (GROUP_SCHEMA,)) if filter_text else None
+        if node is not None and any(p.attr == "members" for p in attributes_used(node)):
+            raise invalid_filter("Filtering on complex attributes is not supported for Groups")
+        with self.lock:
+            kind = self.kind
+            name = index_lookup(node, "displayname") if node is not None else None
+            ident = index_lookup(node, "id") if node is not None else None
+            groups: Iterable[Group]
+            if name is not None:
+                groups = [self.groups[g] for g in self.group_names.get((kind, str(name).lower()), {})]
+            elif ident is not None:
+                found = self.groups.get(str(ident))
+                groups = [found] if found and found.kind == kind else []
+            else:
+                groups = (g for g in self.groups.values() if g.kind == kind)
+            sort_path, descending = sort
+            views = [(g, self.group_resource(g, base, members=False)) for g in groups]
+            if node is not None:
+                views = [(g, v) for g, v in views if matches(node, v, GROUP_TABLE)]
+            if sort_path is not None:
+                views.sort(key=lambda pair: sort_value(pair[1], sort_path), reverse=descending)
+            window = views[page.start_index - 1: page.start_index - 1 + page.count]
+            out = [self.group_resource(g, base, members) if members else v for g, v in window]
+            return len(views), out
+
+    def _resolve_members(self, ids: Iterable[str]) -> None:
+        missing = [i for i in dict.fromkeys(ids) if i not in self.users and i not in self.deleted]
+        if missing:
+            listed = ", ".join(f"{{memberId={i}, display=null}}" for i in missing)
+            raise not_found(f"No valid resources: [{listed}]")
+
+    def _check_member_count(self, actions: list[GroupAction]) -> None:
+        total = sum(len(a.ids) for a in actions)
+        if total > self.settings.max_members_per_patch:
+            raise too_large(f"Too many members in one request: {total} (at most "
+                            f"{self.settings.max_members_per_patch})")
+
+    def _apply_members(self, group: Group, actions: list[GroupAction]) -> tuple[dict[str, None], str, str | None]:
+        """Plan the member list, name and externalId after the actions (no state changes)."""
+        members = dict(group.members)
+        name, external_id = group.display_name, group.external_id
+        for action in actions:
+            if action.kind == "add":
+                members.update(dict.fromkeys(action.ids))
+            elif action.kind == "replace":
+                members = dict.fromkeys(action.ids)
+            elif action.kind == "remove":
+                for uid in action.ids:
+                    members.pop(uid, None)
+            elif action.kind == "remove_all":
+                members = {}
+            elif action.kind == "remove_filter":
+                assert action.filter is not None
+                for uid in list(members):
+                    if matches(action.filter, {"value": uid, "type": "User"}, GROUP_TABLE["members"].subs):
+                        members.pop(uid)
+            elif action.kind == "rename":
+                name = action.text or name
+            elif action.kind == "external_id":
+                external_id = action.text
+        return members, name, external_id
+
+    def _check_group_name(self, name: str, group: Group | None) -> None:
+        if self.kind != "user_group":
+            return  # team names: Miro documents no uniqueness rule
+        holders = self.group_names.get(("user_group", name.lower()), {})
+        if any(gid != (group.id if group else None) for gid in holders):
+            raise conflict(f"Group with displayName '{name}' already exists", "uniqueness")
+
+    def _commit_group(self, group: Group, members: dict[str, None], name: str, external_id: str | None) -> None:
+        removed = [uid for uid in group.members if uid not in members]
+        if group.admins and group.admins <= set(removed):
+            raise conflict(LAST_ADMIN)
+        for uid in removed:
+            self._leave(group, uid)
+        for uid in members:
+            if uid in self.deleted:  # "reactivated or recreated if ... deleted earlier"
+                user = self.deleted.pop(uid)
+                if self.by_username.get(user.username_key) not in (None, uid):
+                    raise conflict(f"User with userName '{user.data.get('userName')}' already exists",
+                                   "uniqueness")
+                user.data["active"] = True
+                self._index_user(user)
+                self._join(self._default_team(), uid)
+            user = self.users[uid]
+            if not user.active:
+                data = dict(user.data)
+                data["active"] = True
+                self._commit_user(user, data)
+            if uid not in group.members:
+                self._join(group, uid)
+        # Keep the requested order for a replace.
+        group.members = {uid: None for uid in members}
+        if name != group.display_name:
+            self._unindex_group_name(group)
+            group.display_name = name
+            self._index_group(group)
+        group.external_id = external_id
+        group.modified = self.now()
+
+    def patch_group(self, gid: str, body: Any, base: str | None = None, members: bool = True) -> dict[str, Any]:
+        ops = parse_patch_body(body, self.settings.patch_strict)
+        actions = parse_group_actions(ops, self.settings.patch_strict)
+        with self.lock:
+            group = self._group(gid)
+            self._check_member_count(actions)
+            self._resolve_members(uid for a in actions for uid in a.ids)
+            planned, name, external_id = self._apply_members(group, actions)
+            if name != group.display_name:
+                self._check_group_name(name, group)
+            self._check_recreations(planned)
+            self._commit_group(group, planned, name, external_id)
+            return self.group_resource(group, base, members)
+
+    def _check_recreations(self, members: Iterable[str]) -> None:
+        for uid in members:
+            if uid in self.deleted:
+                user = self.deleted[uid]
+                if self.by_username.get(user.username_key) not in (None, uid):
+                    raise conflict(f"User with userName '{user.data.get('userName')}' already exists",
+                                   "uniqueness")
+
+    def _group_input(self, body: Any) -> tuple[str, tuple[str, ...], str | None]:
+        if not isinstance(body, dict):
+            raise invalid_syntax("The request body must be a JSON object")
+        lowered = {k.lower(): v for k, v in body.items() if isinstance(k, str)}
+        name = lowered.get("displayname")
+        if not isinstance(name, str) or not name.strip():
+            raise bad_request("Attribute 'displayName' is required")
+        raw_members = lowered.get("members") or []
+        if not isinstance(raw_members, list):
+            raise bad_request("'members' must be a list")
+        ids: list[str] = []
+        for item in raw_members:
+            value = item.get("value") if isinstance(item, dict) else None
+            if isinstance(value, int) and not isinstance(value, bool):
+                value = str(value)
+            if not isinstance(value, str) or not value:
+                raise bad_request("'members' items need a string 'value' (the user id)")
+            ids.append(value)
+        external_id = lowered.get("externalid")
+        if external_id is not None and not isinstance(external_id, str):
+            raise bad_request("'externalId' must be a string")
+        return name, tuple(ids), external_id
+
+    def create_group(self, body: Any, base: str | None = None) -> dict[str, Any]:
+        name, ids, external_id = self._group_input(body)
+        with self.lock:
+            if len(ids) > self.settings.max_members_per_patch:
+                raise too_large(f"Too many members in one request: {len(ids)}")
+            self._check_group_name(name, None)
+            self._resolve_members(ids)
+            self._check_recreations(ids)
+            group = self._new_group(name, self.kind, external_id)
+            self._commit_group(group, dict.fromkeys(ids), name, external_id)
+            return self.group_resource(group, base)
+
+    def replace_group(self, gid: str, body: Any, base: str | None = None) -> dict[str, Any]:
+        name, ids, external_id = self._group_input(body)
+        with self.lock:
+            group = self._group(gid)
+            if len(ids) > self.settings.max_members_per_patch:
+                raise too_large(f"Too many members in one request: {len(ids)}")
+            self._check_group_name(name, group)
+            self._resolve_members(ids)
+            self._check_recreations(ids)
+            self._commit_group(group, dict.fromkeys(ids), name, external_id)
+            return self.group_resource(group, base)
+
+    def delete_group(self, gid: str) -> None:
+        """User-group model: the group and its memberships go; the users stay (NEW)."""
+        with self.lock:
+            group = self._group(gid)
+            for uid in list(group.members):
+                self._leave(group, uid)
+            self._unindex_group_name(group)
+            del self.groups[gid]
+            if self.default_team_id == gid:
+                self.default_team_id = None
+
+    # ------------------------------------------------------------------ seeding
+    def seed(self, seed: int, users: int = 0, teams: Iterable[str] = (), *, admins: int = 0,
+             domain: str | None = None) -> dict[str, Any]:
+        """Named teams (empty) plus generated users, the same for the same seed."""
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise ValueError("seed must be an integer")
+        if not isinstance(users, int) or isinstance(users, bool) or not 0 <= users <= 1_000_000:
+            raise ValueError("users must be an integer between 0 and 1000000")
+        names = list(teams)
+        if not all(isinstance(t, str) and t.strip() for t in names):
+            raise ValueError("teams must be a list of non-empty names")
+        if not isinstance(admins, int) or isinstance(admins, bool) or admins < 0:
+            raise ValueError("admins must be a non-negative integer")
+        with self.lock:
+            if not self.users and not self.groups and not self.deleted:
+                self.next_id = ID_BASE + (seed % 10**10) * 10**8
+            domain = (domain or (self.settings.allowed_domains[0] if self.settings.allowed_domains
+                                 else "example.com")).lower()
+            created_teams = []
+            for name in names:
+                is_default = name == self.settings.default_team_name and self.default_team_id is None
+                resource = self.create_team(name, default=is_default, kind=self.kind)
+                created_teams.append({"id": resource["id"], "displayName": name})
+            created_users = []
+            if users:
+                default = self._default_team()
+                fake = Faker("en_US")
+                fake.seed_instance(seed)
+                now = self.now()
+                for i in range(users):
+                    first, last = fake.first_name(), fake.last_name()
+                    local = re.sub(r"[^a-z0-9.]", "", f"{first}.{last}".lower())
+                    username, n = f"{local}@{domain}", 1
+                    while username in self.by_username:
+                        n += 1
+                        username = f"{local}{n}@{domain}"
+                    is_admin = i < admins
+                    data = {
+                        "userName": username,
+                        "name": {"givenName": first, "familyName": last, "formatted": f"{first} {last}"},
+                        "displayName": f"{first} {last}",
+                        "userType": "Full",
+                        "active": True,
+                        "emails": [{"value": username, "type": "work", "primary": True}],
+                        "roles": [{"value": ADMIN_VALUE if is_admin else USER_VALUE, "type": ORG_USER_ROLE,
+                                   "primary": True}],
+                    }
+                    user = User(self._new_id(), data, now, now)
+                    self._index_user(user)
+                    self._join(default, user.id, admin=is_admin)
+                    created_users.append({"id": user.id, "userName": username})
+            default_team = None
+            if self.default_team_id is not None:
+                team = self.groups[self.default_team_id]
+                default_team = {"id": team.id, "displayName": team.display_name}
+            return {"seed": seed, "users": created_users, "teams": created_teams, "default_team": default_team}
+
+    # ------------------------------------------------------------------ dump / load
+    def _dump(self) -> dict[str, Any]:
+        def stamp(when: datetime) -> str:
+            return when.isoformat()
+
+        def user(u: User) -> dict[str, Any]:
+            return {"id": u.id, "data": u.data, "created": stamp(u.created), "modified": stamp(u.modified)}
+
+        return {
+            "version": 1,
+            "settings": self.settings.to_dict(),
+            "next_id": self.next_id,
+            "default_team_id": self.default_team_id,
+            "users": [user(u) for u in self.users.values()],
+            "deleted_users": [user(u) for u in self.deleted.values()],
+            "groups": [
+                {"id": g.id, "displayName": g.display_name, "kind": g.kind, "externalId": g.external_id,
+                 "members": list(g.members), "admins": sorted(g.admins), "default": g.default,
+                 "created": stamp(g.created), "modified": stamp(g.modified)}
+                for g in self.groups.values()
+            ],
+        }
+
+    def dump_json(self) -> str:
+        with self.lock:
+            return json.dumps(self._dump())
+
+    def dump(self) -> dict[str, Any]:
+        with self.lock:
+            result: dict[str, Any] = json.loads(json.dumps(self._dump()))
+            return result
+
+    def load(self, dump: dict[str, Any]) -> None:
+        """Replace everything with a dump; a bad dump raises ValueError and changes nothing."""
+        if not isinstance(dump, dict):
+            raise ValueError("a state dump must be a JSON object")
+        try:
+            settings = Settings()
+            settings.update(dump.get("settings") or {})
+            staged = MiroBackend(settings, self.clock, self.base_url)
+            staged.next_id = int(dump.get("next_id", ID_BASE))
+            for raw in dump.get("users", []):
+                staged._load_user(raw, deleted=False)
+            for raw in dump.get("deleted_users", []):
+                staged._load_user(raw, deleted=True)
+            for raw in dump.get("groups", []):
+                now = self.now()
+                group = Group(str(raw["id"]), str(raw["displayName"]), str(raw.get("kind", "team")),
+                              _when(raw.get("created"), now), _when(raw.get("modified"), now),
+                              external_id=raw.get("externalId"), default=bool(raw.get("default")))
+                if group.kind not in ("team", "user_group"):
+                    raise ValueError(f"bad group kind {group.kind!r}")
+                staged._index_group(group)
+                for uid in raw.get("members", []):
+                    if uid not in staged.users:
+                        raise ValueError(f"group {group.id} lists unknown member {uid}")
+                    staged._join(group, str(uid), admin=uid in set(raw.get("admins", [])))
+            default_id = dump.get("default_team_id")
+            if default_id is not None and default_id not in staged.groups:
+                raise ValueError(f"default_team_id {default_id} is not a group")
+            staged.default_team_id = default_id
+        except ScimError as exc:
+            raise ValueError(exc.detail) from exc
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"malformed state dump: {exc!r}") from exc
+        with self.lock:
+            self.settings = staged.settings
+            for name in ("users", "by_username", "by_external", "groups", "group_names", "memberships",
+                         "deleted", "org_admins", "default_team_id", "next_id"):
+                setattr(self, name, getattr(staged, name))
+            self._journal = deque(self._journal, maxlen=self.settings.journal_limit)
+
+    def _load_user(self, raw: dict[str, Any], deleted: bool) -> None:
+        now = self.now()
+        data = raw["data"]
+        if not isinstance(data, dict) or not isinstance(data.get("userName"), str):
+            raise ValueError(f"user {raw.get('id')} has no userName")
+        user = User(str(raw["id"]), copy.deepcopy(data), _when(raw.get("created"), now),
+                    _when(raw.get("modified"), now))
+        if deleted:
+            self.deleted[user.id] = user
+            return
+        if user.username_key in self.by_username:
+            raise ValueError(f"duplicate userName {data['userName']!r}")
+        self._index_user(user)
+
+    # ------------------------------------------------------------------ iteration helpers
+    def iter_users(self) -> Iterator[User]:
+        with self.lock:
+            return iter(list(self.users.values()))
+
+
+def _when(text: Any, default: datetime) -> datetime:
+    if not text:
+        return default
+    when = datetime.fromisoformat(str(text))
+    return when if when.tzinfo else when.replace(tzinfo=UTC)

@@ -1,0 +1,316 @@
+"""The SCIM routes: parse the request, call the state, serialise (Flask blueprint)."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, request
+
+from .exceptions import (
+    ScimError,
+    invalid_syntax,
+    method_not_allowed,
+    not_found,
+    not_implemented,
+    scim_disabled,
+    too_large,
+    too_many_requests,
+    unauthorized,
+    unsupported_media_type,
+)
+from .listing import excludes, parse_attr_list, parse_page, parse_sort, project
+from .models import MiroBackend
+from .schemas import (
+    ENTERPRISE_SCHEMA,
+    GROUP_SCHEMA,
+    LIST_SCHEMA,
+    RESOURCE_TYPES,
+    SCHEMAS,
+    SERVICE_PROVIDER_CONFIG,
+    USER_SCHEMA,
+)
+
+PREFIX = "/api/v1/scim"
+SCIM_MEDIA = "application/scim+json"
+ACCEPTED_MEDIA = frozenset({SCIM_MEDIA, "application/json"})
+GROUP_PATCH_LARGE_BYTES = 500  # DOC-RL: 5 per 30 s above, 100 below
+
+bp = Blueprint("scim", __name__, url_prefix=PREFIX)
+
+
+def backend() -> MiroBackend:
+    found: MiroBackend = current_app.extensions["mock_miro"]
+    return found
+
+
+def base_url() -> str:
+    return request.host_url.rstrip("/") + PREFIX
+
+
+def _media_type() -> str:
+    accept = request.headers.get("Accept", "")
+    if "application/json" in accept and SCIM_MEDIA not in accept and "*/*" not in accept:
+        return "application/json"
+    return SCIM_MEDIA
+
+
+def scim_response(obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    g.journal_response = obj
+    body = json.dumps(obj, ensure_ascii=False)
+    response = Response(body, status=status, mimetype=_media_type())
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def error_response(error: ScimError) -> Response:
+    return scim_response(error.body(), error.status, error.headers)
+
+
+def json_body() -> Any:
+    raw = request.get_data(cache=True)
+    if not raw:
+        raise invalid_syntax("The request body is empty")
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise invalid_syntax(f"The request body is not valid JSON: {str(exc)[:120]}") from exc
+
+
+# ---------------------------------------------------------------- request guards
+
+_RATE_KEYS = {
+    ("GET", "scim.users"): "GET /Users",
+    ("POST", "scim.users"): "POST /Users",
+    ("GET", "scim.user"): "GET /Users/{id}",
+    ("PUT", "scim.user"): "PUT /Users/{id}",
+    ("PATCH", "scim.user"): "PATCH /Users/{id}",
+    ("DELETE", "scim.user"): "DELETE /Users/{id}",
+    ("GET", "scim.groups"): "GET /Groups",
+    ("GET", "scim.group"): "GET /Groups/{id}",
+}
+
+
+def _fault_response() -> Response | None:
+    state = backend()
+    with state.lock:
+        fault = state.faults.fire(request.method, request.path)
+        spec = fault.to_dict() if fault else None
+    if spec is None:
+        return None
+    if spec["latency_ms"]:
+        time.sleep(spec["latency_ms"] / 1000)
+    if spec["status"] is None:
+        return None
+    headers = {"Retry-After": str(spec["retry_after"])} if spec["retry_after"] is not None else {}
+    body = spec["body"]
+    if body is None:
+        if spec["status"] == 429:
+            body = too_many_requests(spec["retry_after"] or 1).body()
+        else:
+            body = ScimError(spec["status"], f"Injected fault {spec['id']}").body()
+    if spec["status"] == 204:
+        g.journal_response = None
+        return Response(status=204, headers=headers)
+    return scim_response(body, spec["status"], headers)
+
+
+@bp.before_request
+def guard() -> Response | None:
+    g.started = time.monotonic()
+    fault = _fault_response()
+    if fault is not None:
+        return fault
+    state = backend()
+    settings = state.settings
+    auth = request.headers.get("Authorization", "")
+    scheme, _, token = auth.partition(" ")
+    if scheme.lower() != "bearer" or token.strip() != settings.token:
+        raise unauthorized()
+    if not settings.scim_enabled:
+        raise scim_disabled()
+    if settings.rate_limits:
+        key = _RATE_KEYS.get((request.method, request.endpoint or ""))
+        if request.method == "PATCH" and request.endpoint == "scim.group":
+            size = request.content_length or len(request.get_data(cache=True))
+            key = "PATCH /Groups/{id} " + ("large" if size > GROUP_PATCH_LARGE_BYTES else "small")
+        if key is not None:
+            with state.lock:
+                retry = state.rate_limiter.hit(key, state.now())
+            if retry is not None:
+                raise too_many_requests(retry)
+    limit = settings.max_payload_bytes
+    if request.content_length is not None and request.content_length > limit:
+        raise too_large(f"Request payload exceeds {limit} bytes")
+    if request.method in ("POST", "PUT", "PATCH"):
+        if len(request.get_data(cache=True)) > limit:
+            raise too_large(f"Request payload exceeds {limit} bytes")
+        if (request.content_type or request.get_data(cache=True)) and request.mimetype not in ACCEPTED_MEDIA:
+            raise unsupported_media_type(
+                f"Unsupported media type '{request.content_type or ''}': use {SCIM_MEDIA} or application/json"
+            )
+    return None
+
+
+# ---------------------------------------------------------------- discovery
+
+_DISCOVERY_CACHE: dict[tuple[str, str], str] = {}
+
+
+def _cached(key: str, build: Any) -> Response:
+    base = base_url()
+    body = _DISCOVERY_CACHE.get((base, key))
+    if body is None:
+        body = json.dumps(build(base))
+        _DISCOVERY_CACHE[(base, key)] = body
+    g.journal_response = {"cached": key}
+    return Response(body, status=200, mimetype=_media_type())
+
+
+def _with_meta(doc: dict[str, Any], resource_type: str, location: str) -> dict[str, Any]:
+    return {**doc, "meta": {"resourceType": resource_type, "location": location}}
+
+
+def _list(resources: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"schemas": [LIST_SCHEMA], "totalResults": len(resources), "itemsPerPage": len(resources),
+            "startIndex": 1, "Resources": resources}
+
+
+@bp.route("/ServiceProviderConfig", methods=["GET"])
+def service_provider_config() -> Response:
+    return _cached("spc", lambda base: _with_meta(SERVICE_PROVIDER_CONFIG, "ServiceProviderConfig",
+                                                  f"{base}/ServiceProviderConfig"))
+
+
+def _resource_type(base: str, rid: str) -> dict[str, Any]:
+    return _with_meta(RESOURCE_TYPES[rid], "ResourceType", f"{base}/ResourceTypes/{rid}")
+
+
+def _schema(base: str, urn: str) -> dict[str, Any]:
+    return _with_meta(SCHEMAS[urn], "Schema", f"{base}/Schemas/{urn}")
+
+
+@bp.route("/ResourceTypes", methods=["GET"])
+def resource_types() -> Response:
+    return _cached("rts", lambda base: _list([_resource_type(base, r) for r in RESOURCE_TYPES]))
+
+
+@bp.route("/ResourceTypes/<rid>", methods=["GET"])
+def resource_type(rid: str) -> Response:
+    found = next((r for r in RESOURCE_TYPES if r.lower() == rid.lower()), None)
+    if found is None:
+        raise not_found(f"Resource type {rid} not found")
+    return _cached(f"rt:{found}", lambda base: _resource_type(base, found))
+
+
+@bp.route("/Schemas", methods=["GET"])
+def schemas() -> Response:
+    return _cached("schemas", lambda base: _list([_schema(base, s) for s in SCHEMAS]))
+
+
+@bp.route("/Schemas/<path:urn>", methods=["GET"])
+def schema(urn: str) -> Response:
+    found = next((s for s in SCHEMAS if s.lower() == urn.lower()), None)
+    if found is None:
+        raise not_found(f"Schema {urn} not found")
+    return _cached(f"schema:{found}", lambda base: _schema(base, found))
+
+
+@bp.route("/.search", methods=["POST"])
+def search() -> Response:
+    raise not_implemented("Miro does not support searching with POST /.search")
+
+
+# ---------------------------------------------------------------- listing helpers
+
+
+def _projection(core_urn: str, ext_urns: tuple[str, ...] = ()) -> tuple[list[Any], list[Any]]:
+    include = parse_attr_list(request.args.get("attributes"), core_urn, ext_urns)
+    exclude = parse_attr_list(request.args.get("excludedAttributes"), core_urn, ext_urns)
+    return include, exclude
+
+
+def _list_response(total: int, start: int, resources: list[dict[str, Any]]) -> Response:
+    return scim_response({"schemas": [LIST_SCHEMA], "totalResults": total, "itemsPerPage": len(resources),
+                          "startIndex": start, "Resources": resources})
+
+
+_USER_EXT = (ENTERPRISE_SCHEMA.lower(),)
+
+
+# ---------------------------------------------------------------- users
+
+
+@bp.route("/Users", methods=["GET", "POST"])
+def users() -> Response:
+    include, exclude = _projection(USER_SCHEMA, _USER_EXT)
+    if request.method == "POST":
+        created = backend().create_user(json_body(), base_url())
+        return scim_response(project(created, include, exclude), 201,
+                             {"Location": created["meta"]["location"]})
+    page = parse_page(request.args)
+    sort = parse_sort(request.args, USER_SCHEMA)
+    total, found = backend().list_users(request.args.get("filter"), sort, page, base_url())
+    return _list_response(total, page.start_index, [project(r, include, exclude) for r in found])
+
+
+@bp.route("/Users/<uid>", methods=["GET", "PUT", "PATCH", "DELETE"])
+def user(uid: str) -> Response:
+    state = backend()
+    include, exclude = _projection(USER_SCHEMA, _USER_EXT)
+    if request.method == "DELETE":
+        state.delete_user(uid)
+        g.journal_response = None
+        return Response(status=204)
+    if request.method == "GET":
+        found = state.get_user(uid, base_url())
+    elif request.method == "PUT":
+        found = state.replace_user(uid, json_body(), base_url())
+    else:
+        found = state.patch_user(uid, json_body(), base_url())
+    return scim_response(project(found, include, exclude))
+
+
+# ---------------------------------------------------------------- groups
+
+
+def _teams_model() -> bool:
+    return backend().settings.model == "teams"
+
+
+@bp.route("/Groups", methods=["GET", "POST"])
+def groups() -> Response:
+    include, exclude = _projection(GROUP_SCHEMA)
+    if request.method == "POST":
+        if _teams_model():
+            raise method_not_allowed("Miro doesn't support the requested method: teams cannot be created via SCIM")
+        created = backend().create_group(json_body(), base_url())
+        return scim_response(project(created, include, exclude), 201,
+                             {"Location": created["meta"]["location"]})
+    page = parse_page(request.args)
+    sort = parse_sort(request.args, GROUP_SCHEMA)
+    with_members = not excludes(exclude, "members")
+    total, found = backend().list_groups(request.args.get("filter"), sort, page, base_url(), with_members)
+    return _list_response(total, page.start_index, [project(r, include, exclude) for r in found])
+
+
+@bp.route("/Groups/<gid>", methods=["GET", "PUT", "PATCH", "DELETE"])
+def group(gid: str) -> Response:
+    state = backend()
+    include, exclude = _projection(GROUP_SCHEMA)
+    with_members = not excludes(exclude, "members")
+    if request.method == "GET":
+        return scim_response(project(state.get_group(gid, base_url(), with_members), include, exclude))
+    if request.method == "PATCH":
+        found = state.patch_group(gid, json_body(), base_url(), with_members)
+        return scim_response(project(found, include, exclude))
+    if _teams_model():
+        raise method_not_allowed(
+            "Miro doesn't support the requested method: teams cannot be replaced or deleted via SCIM")
+    if request.method == "PUT":
+        return scim_response(project(state.replace_group(gid, json_body(), base_url()), include, exclude))
+    state.delete_group(gid)
+    g.journal_response = None
+    return Response(status=204)
