@@ -816,7 +816,7 @@ class _Parser:
             self.pos = match.end()
             raw = match.group(0)
             return Constant(start, float(raw) if "." in raw else int(raw))
-        if char.isalpha() or char == "_":
+        if char.isascii() and (char.isalpha() or char == "_"):
             match = re.compile(r"[A-Za-z_][A-Za-z0-9_]*").match(self.text, self.pos)
             assert match is not None
             name = match.group(0)
