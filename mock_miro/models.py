@@ -437,8 +437,6 @@ class MiroBackend:
         with self.lock:
             data.setdefault("active", True)
             data.setdefault("userType", "Full")  # Enterprise without flexible licensing: Full
-            if isinstance(data.get("userName"), str) and "emails" not in data:
-                data["emails"] = [{"value": data["userName"], "primary": True}]
             self._derive(data)
             self._check_user(data, None)
             now = self.now()
@@ -469,8 +467,6 @@ class MiroBackend:
             data.setdefault("active", user.data.get("active", True))
             if "userType" in user.data:
                 data.setdefault("userType", user.data["userType"])  # a licence is never cleared
-            if isinstance(data.get("userName"), str) and "emails" not in data:
-                data["emails"] = [{"value": data["userName"], "primary": True}]
             self._derive(data)
             self._check_user(data, user)
             self._commit_user(user, data)
