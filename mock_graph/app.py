@@ -1,0 +1,184 @@
+"""The app factory. Auth, the journal, fault injection and Graph's error envelope live at app
+level (not on a blueprint), so they also cover blueprints the harness registers later."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException
+
+from mock_graph import applications, auth, batch, control, directory, groups, users
+from mock_graph.exceptions import GraphError
+from mock_graph.faults import DEFAULT_BODIES, FaultBook
+from mock_graph.journal import Journal
+from mock_graph.models import GraphBackend
+from mock_graph.responses import json_response
+
+log = logging.getLogger("mock_graph")
+
+
+class _RequestIds:
+    """Deterministic request ids: the n-th request of an app always gets the same id."""
+
+    def __init__(self) -> None:
+        self._rng = random.Random("request-ids")
+        self._lock = threading.Lock()
+
+    def next(self) -> str:
+        with self._lock:
+            return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+
+def create_app(
+    backend: GraphBackend | None = None,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    strict_auth: bool = False,
+    tenant_id: str | None = None,
+) -> Flask:
+    """A Flask app serving Graph v1.0's directory under ``/v1.0`` and the control plane under
+    ``/_fake``. The state is ``app.extensions["mock_graph"]``."""
+    b = backend if backend is not None else GraphBackend(clock=clock, tenant_id=tenant_id)
+    if clock is not None:
+        b.clock = clock
+    if tenant_id is not None:
+        b.tenant_id = tenant_id
+    app = Flask("mock_graph")
+    app.config["MOCK_GRAPH_STRICT_AUTH"] = strict_auth
+    app.config["MOCK_GRAPH_TENANT_ID"] = tenant_id
+    app.extensions["mock_graph"] = b
+    app.extensions["mock_graph.journal"] = Journal()
+    app.extensions["mock_graph.faults"] = FaultBook()
+    ids = _RequestIds()
+    app.url_map.strict_slashes = False
+
+    for module in (users, groups, applications, directory, batch, control, auth):
+        app.register_blueprint(module.bp)
+
+    @app.before_request
+    def _before() -> Response | None:
+        g.request_id = ids.next()
+        g.client_request_id = request.headers.get("client-request-id") or g.request_id
+        if request.path.startswith("/_fake"):
+            return None
+        fault = app.extensions["mock_graph.faults"].match(request.method, request.path)
+        if fault is not None:
+            if fault.latency_ms:
+                time.sleep(fault.latency_ms / 1000)
+            if fault.status is not None:
+                return _fault_response(fault.status, fault.body, fault.retry_after)
+        if request.path.startswith("/v1.0"):
+            auth.check_bearer(b, bool(app.config["MOCK_GRAPH_STRICT_AUTH"]))
+        return None
+
+    @app.after_request
+    def _after(resp: Response) -> Response:
+        resp.headers["request-id"] = g.get("request_id", "")
+        resp.headers["client-request-id"] = g.get("client_request_id", "")
+        if request.path.startswith("/v1.0"):
+            resp.headers.setdefault("OData-Version", "4.0")
+        if not request.path.startswith("/_fake"):
+            app.extensions["mock_graph.journal"].record(_journal_entry(resp, b))
+        return resp
+
+    @app.errorhandler(GraphError)
+    def _graph_error(err: GraphError) -> Response:
+        return _envelope(err, b)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(err: HTTPException) -> Response:
+        status = err.code or 500
+        if status == 404 and request.url_rule is None:
+            if request.path.startswith("/v1.0"):
+                segment = request.path.rstrip("/").rsplit("/", 1)[-1] or "v1.0"
+                return _envelope(GraphError(400, "BadRequest", f"Resource not found for the segment '{segment}'."), b)
+            return _envelope(GraphError(404, "NotFound", f"No route for '{request.path}'."), b)
+        if status == 405:
+            return _envelope(GraphError(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target."), b)
+        if status == 400:
+            return _envelope(
+                GraphError(400, "BadRequest", "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format."),
+                b,
+            )
+        return _envelope(GraphError(status, type(err).__name__, err.description or err.name), b)
+
+    @app.errorhandler(Exception)
+    def _unexpected(err: Exception) -> Response:
+        log.exception("mock_graph: unhandled error on %s %s", request.method, request.path)
+        return _envelope(GraphError(500, "generalException", "An unexpected error occurred in the fake."), b)
+
+    return app
+
+
+def _inner(b: GraphBackend) -> dict[str, Any]:
+    return {
+        "date": b.now().strftime("%Y-%m-%dT%H:%M:%S"),
+        "request-id": g.get("request_id", ""),
+        "client-request-id": g.get("client_request_id", ""),
+    }
+
+
+def _envelope(err: GraphError, b: GraphBackend) -> Response:
+    return json_response(err.body(_inner(b)), err.status, err.headers)
+
+
+def _fault_response(status: int, body: Any, retry_after: int | None) -> Response:
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+    if body is None:
+        code, message = DEFAULT_BODIES.get(status, ("Request_BadRequest" if status < 500 else "generalException", "Injected fault."))
+        from flask import current_app
+
+        err = GraphError(status, code, message)
+        return json_response(err.body(_inner(current_app.extensions["mock_graph"])), status, headers)
+    if isinstance(body, str):
+        resp = Response(body, status=status, content_type="text/plain;charset=utf-8")
+        for k, v in headers.items():
+            resp.headers[k] = v
+        return resp
+    return json_response(body, status, headers)
+
+
+def _decode(raw: bytes, content_type: str | None) -> Any:
+    if not raw:
+        return None
+    text = raw.decode("utf-8", "replace")
+    if content_type and "json" in content_type:
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    return text
+
+
+def _journal_entry(resp: Response, b: GraphBackend) -> dict[str, Any]:
+    query: dict[str, Any] = {}
+    for key, values in request.args.lists():
+        query[key] = values[0] if len(values) == 1 else values
+    if request.mimetype == "application/x-www-form-urlencoded":
+        body: Any = request.form.to_dict()
+    else:
+        body = _decode(request.get_data(cache=True), request.content_type)
+    entry = {
+        "method": request.method,
+        "path": request.path,
+        "query": query,
+        "headers": dict(request.headers.items()),
+        "body": body,
+        "status": resp.status_code,
+        "response": _decode(resp.get_data(), resp.content_type) if not resp.is_streamed else None,
+        "time": b.now().isoformat(),
+        "request_id": g.get("request_id", ""),
+    }
+    item = request.environ.get("mock_graph.batch_item")
+    if item is not None:
+        entry["batch_item"] = item
+    return entry

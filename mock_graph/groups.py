@@ -1,0 +1,204 @@
+"""``/v1.0/groups``: CRUD, members (with casts, ``$count``, ``$ref`` add/remove),
+transitiveMembers, memberOf, appRoleAssignments, ``$count`` and delta."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response
+
+from mock_graph.delta import delta_response
+from mock_graph.exceptions import bad_request, not_found
+from mock_graph.models import ref_id
+from mock_graph.render import renderer
+from mock_graph.responses import (
+    backend,
+    collection,
+    entity,
+    graph_error_for_segment,
+    json_body,
+    no_content,
+    parse_query,
+    require_count_header,
+    text_response,
+)
+from mock_graph.schema import APP_ROLE_ASSIGNMENT, GROUP, TYPES, USER, cast_kind
+from mock_graph.serialize import project
+
+bp = Blueprint("graph_groups", __name__, url_prefix="/v1.0")
+
+
+@bp.get("/groups")
+def list_groups() -> Response:
+    b = backend()
+    q = parse_query(GROUP, expandable=("members",))
+    page = b.list_objects(
+        "group",
+        predicate=q.predicate(),
+        order=q.sorter(),
+        top=q.top,
+        cursor=q.cursor,
+        count=q.count and q.first_page,
+        index_key=q.plan.index_key if q.plan and not q.search else None,
+        render=renderer(b, q.select, expand=q.expand),
+    )
+    return collection("groups", q, page)
+
+
+@bp.post("/groups")
+def create_group() -> Response:
+    group = backend().create_group(json_body())
+    return entity("groups", project("group", group, None), 201)
+
+
+@bp.get("/groups/$count")
+def count_groups() -> Response:
+    require_count_header()
+    q = parse_query(GROUP)
+    page = backend().list_objects("group", predicate=q.predicate(), top=1, count=True, render=lambda o: {})
+    return text_response(str(page.count or 0))
+
+
+@bp.get("/groups/delta")
+@bp.get("/groups/delta()")
+def groups_delta() -> Response:
+    return delta_response("group", GROUP, "groups", extra=("members",))
+
+
+@bp.get("/groups/<gid>")
+def get_group(gid: str) -> Response:
+    b = backend()
+    q = parse_query(GROUP, expandable=("members",))
+    b.resolve("group", gid)
+    page = b.list_objects("group", index_key=("id", [gid]), render=renderer(b, q.select, expand=q.expand))
+    return entity("groups", page.items[0])
+
+
+@bp.patch("/groups/<gid>")
+def update_group(gid: str) -> Response:
+    backend().update_group(gid, json_body())
+    return no_content()
+
+
+@bp.delete("/groups/<gid>")
+def delete_group(gid: str) -> Response:
+    backend().delete_group(gid)
+    return no_content()
+
+
+def _related(gid: str, relation: str, cast: str | None) -> Response:
+    b = backend()
+    b.resolve("group", gid)
+    kind = None
+    etype = USER
+    if cast is not None:
+        kind = cast_kind(cast)
+        if kind is None:
+            raise graph_error_for_segment(cast)
+        etype = TYPES[kind]
+    q = parse_query(etype, allow_orderby=False)
+    page = b.list_related(
+        relation, gid, predicate=q.predicate(), kind_filter=kind, top=q.top, cursor=q.cursor, count=q.count and q.first_page, render=renderer(b, q.select, with_type=True)
+    )
+    return collection("directoryObjects", q, page)
+
+
+def _related_count(gid: str, relation: str, cast: str | None) -> Response:
+    require_count_header()
+    b = backend()
+    b.resolve("group", gid)
+    kind = None
+    if cast is not None:
+        kind = cast_kind(cast)
+        if kind is None:
+            raise graph_error_for_segment(cast)
+    q = parse_query(TYPES[kind] if kind else USER, allow_orderby=False)
+    return text_response(str(b.count_related(relation, gid, kind, q.predicate())))
+
+
+@bp.get("/groups/<gid>/members")
+def members(gid: str) -> Response:
+    return _related(gid, "members", None)
+
+
+@bp.get("/groups/<gid>/members/$count")
+def members_count(gid: str) -> Response:
+    return _related_count(gid, "members", None)
+
+
+@bp.get("/groups/<gid>/members/<cast>")
+def members_cast(gid: str, cast: str) -> Response:
+    return _related(gid, "members", cast)
+
+
+@bp.get("/groups/<gid>/members/<cast>/$count")
+def members_cast_count(gid: str, cast: str) -> Response:
+    return _related_count(gid, "members", cast)
+
+
+@bp.get("/groups/<gid>/transitiveMembers")
+def transitive_members(gid: str) -> Response:
+    return _related(gid, "transitiveMembers", None)
+
+
+@bp.get("/groups/<gid>/transitiveMembers/$count")
+def transitive_members_count(gid: str) -> Response:
+    return _related_count(gid, "transitiveMembers", None)
+
+
+@bp.get("/groups/<gid>/transitiveMembers/<cast>")
+def transitive_members_cast(gid: str, cast: str) -> Response:
+    return _related(gid, "transitiveMembers", cast)
+
+
+@bp.get("/groups/<gid>/memberOf")
+def group_member_of(gid: str) -> Response:
+    b = backend()
+    b.resolve("group", gid)
+    q = parse_query(GROUP, allow_orderby=False)
+    page = b.list_related("memberOf", gid, predicate=q.predicate(), top=q.top, cursor=q.cursor, render=renderer(b, q.select, with_type=True))
+    return collection("directoryObjects", q, page)
+
+
+@bp.post("/groups/<gid>/members/$ref")
+def add_member(gid: str) -> Response:
+    body = json_body()
+    if "@odata.id" not in body:
+        raise bad_request("The required property '@odata.id' is missing.", code="BadRequest")
+    b = backend()
+    b.resolve("group", gid)
+    b.add_member(gid, ref_id(body["@odata.id"]))
+    return no_content()
+
+
+@bp.delete("/groups/<gid>/members/<mid>/$ref")
+def remove_member(gid: str, mid: str) -> Response:
+    backend().remove_member(gid, mid.lower())
+    return no_content()
+
+
+@bp.get("/groups/<gid>/appRoleAssignments")
+def list_group_assignments(gid: str) -> Response:
+    b = backend()
+    b.resolve("group", gid)
+    q = parse_query(APP_ROLE_ASSIGNMENT, allow_orderby=False, allow_search=False)
+    page = b.list_assignments(principal_id=gid, predicate=q.predicate(), select=q.select, top=q.top, cursor=q.cursor, count=q.count and q.first_page)
+    return collection(f"groups('{gid}')/appRoleAssignments", q, page)
+
+
+@bp.post("/groups/<gid>/appRoleAssignments")
+def create_group_assignment(gid: str) -> Response:
+    b = backend()
+    b.resolve("group", gid)
+    body = json_body()
+    item = b.assign_app_role(body.get("principalId"), body.get("resourceId"), body.get("appRoleId"), expected_principal=gid)  # type: ignore[arg-type]
+    return entity(f"groups('{gid}')/appRoleAssignments", item, 201)
+
+
+@bp.delete("/groups/<gid>/appRoleAssignments/<aid>")
+def delete_group_assignment(gid: str, aid: str) -> Response:
+    b = backend()
+    b.resolve("group", gid)
+    b.remove_app_role_assignment(aid, principal_id=gid)
+    return no_content()
+
+
+__all__ = ["bp", "not_found"]

@@ -1,0 +1,242 @@
+"""What every route shares: query-option parsing, paging tokens, absolute links built from the
+request's own host, and Graph's collection and entity envelopes."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Response, current_app, request
+
+from mock_graph.exceptions import GraphError, bad_request, unsupported_query
+from mock_graph.models import GraphBackend, Page
+from mock_graph.odata import (
+    FilterPlan,
+    OrderBy,
+    check_orderby,
+    check_usages,
+    parse_filter,
+    parse_orderby,
+    parse_search,
+    parse_select,
+    parse_top,
+    sort_records,
+)
+from mock_graph.schema import EntityType
+
+JSON = "application/json"
+# What Graph puts in Content-Type; msgraph-sdk also accepts plain application/json.
+GRAPH_JSON = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
+KNOWN_OPTIONS = {"$filter", "$select", "$top", "$orderby", "$search", "$count", "$expand", "$skiptoken", "$skip", "$format", "$deltatoken"}
+
+
+def backend() -> GraphBackend:
+    return current_app.extensions["mock_graph"]  # type: ignore[no-any-return]
+
+
+def base_url() -> str:
+    return request.host_url.rstrip("/")
+
+
+def context_url(fragment: str) -> str:
+    return f"{base_url()}/v1.0/$metadata#{fragment}"
+
+
+def encode_token(data: dict[str, Any]) -> str:
+    raw = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_token(text: str, what: str = "$skiptoken") -> dict[str, Any]:
+    try:
+        padded = text + "=" * (-len(text) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, binascii.Error, UnicodeError):
+        data = None
+    if not isinstance(data, dict):
+        raise bad_request(f"The {what} value '{text[:80]}' is malformed.", code="BadRequest")
+    return data
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    resp = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=None, content_type=GRAPH_JSON)
+    for key, value in (headers or {}).items():
+        resp.headers[key] = value
+    return resp
+
+
+def no_content() -> Response:
+    return Response(status=204)
+
+
+def text_response(text: str) -> Response:
+    return Response(text, status=200, content_type="text/plain;charset=utf-8")
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object, or Graph's 400 for anything else."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        raise bad_request("Empty Payload. JSON content expected.", code="BadRequest")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise bad_request(
+            "Unable to read JSON request payload. Please ensure Content-Type header is set and "
+            "payload is of valid JSON format.",
+            code="BadRequest",
+        ) from exc
+    if not isinstance(data, dict):
+        raise bad_request("Unable to read JSON request payload: expected a JSON object.", code="BadRequest")
+    return data
+
+
+def is_eventual() -> bool:
+    return request.headers.get("ConsistencyLevel", "").strip().lower() == "eventual"
+
+
+@dataclass
+class Query:
+    """The OData options of one listing, restored from ``$skiptoken`` on later pages."""
+
+    etype: EntityType
+    raw: dict[str, str]
+    advanced: bool
+    plan: FilterPlan | None = None
+    select: list[str] | None = None
+    top: int = 100
+    order: list[OrderBy] = field(default_factory=list)
+    search: Callable[[dict[str, Any]], bool] | None = None
+    count: bool = False
+    expand: str | None = None
+    cursor: dict[str, Any] | None = None
+    first_page: bool = True
+
+    def predicate(self) -> Callable[[dict[str, Any]], bool] | None:
+        preds = [p for p in (self.plan.predicate if self.plan else None, self.search) if p is not None]
+        if not preds:
+            return None
+        if len(preds) == 1:
+            return preds[0]
+        a, b = preds
+        return lambda d: a(d) and b(d)
+
+    def sorter(self) -> Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None:
+        if not self.order:
+            return None
+        order = self.order
+        return lambda records: sort_records(records, order)
+
+
+def parse_query(
+    etype: EntityType,
+    *,
+    expandable: tuple[str, ...] = (),
+    allow_search: bool = True,
+    allow_orderby: bool = True,
+    skip_supported: bool = False,
+) -> Query:
+    args = request.args
+    token = args.get("$skiptoken")
+    if token is not None:
+        saved = decode_token(token)
+        raw = saved.get("q")
+        if not isinstance(raw, dict) or not isinstance(saved.get("c"), dict):
+            raise bad_request(f"The $skiptoken value '{token[:80]}' is malformed.", code="BadRequest")
+        query = _build(etype, raw, bool(saved.get("adv")), expandable, allow_search, allow_orderby)
+        query.cursor = saved["c"]
+        query.first_page = False
+        return query
+    for name in args:
+        if name.startswith("$") and name not in KNOWN_OPTIONS:
+            raise bad_request(f"Query option '{name}' is not supported.", code="BadRequest")
+    if "$skip" in args and not skip_supported:
+        raise bad_request("'$skip' is not supported by the service.", code="Request_BadRequest")
+    raw = {k: args[k] for k in ("$filter", "$select", "$top", "$orderby", "$search", "$count", "$expand") if k in args}
+    count_flag = raw.get("$count", "").lower()
+    if "$count" in raw and count_flag not in ("true", "false"):
+        raise bad_request(f"Invalid value '{raw['$count']}' for $count: use true or false.", code="BadRequest")
+    advanced = is_eventual() and count_flag == "true"
+    return _build(etype, raw, advanced, expandable, allow_search, allow_orderby, eventual=is_eventual())
+
+
+def _build(
+    etype: EntityType,
+    raw: dict[str, str],
+    advanced: bool,
+    expandable: tuple[str, ...],
+    allow_search: bool,
+    allow_orderby: bool,
+    *,
+    eventual: bool = True,
+) -> Query:
+    strict = backend().settings.strict_queries
+    q = Query(etype, raw, advanced)
+    q.top = parse_top(raw.get("$top"), backend().settings.default_page_size)
+    q.select = parse_select(raw.get("$select"), etype)
+    if "$filter" in raw:
+        if not raw["$filter"].strip():
+            raise bad_request("Invalid filter clause: empty expression.", code="BadRequest")
+        q.plan = parse_filter(raw["$filter"], etype)
+        check_usages(q.plan, etype, advanced, strict)
+    if "$orderby" in raw:
+        if not allow_orderby:
+            raise unsupported_query("$orderby is not supported on this collection.")
+        q.order = parse_orderby(raw["$orderby"], etype)
+        check_orderby(q.order, etype, "$filter" in raw, advanced, strict)
+    if "$search" in raw:
+        if not allow_search:
+            raise unsupported_query("$search is not supported on this collection.")
+        if strict and not eventual:
+            raise unsupported_query(
+                "Request with $search query parameter only works through MSGraph with a special "
+                "request header: 'ConsistencyLevel: eventual'"
+            )
+        q.search = parse_search(raw["$search"], etype)
+    if "$expand" in raw:
+        target = raw["$expand"].split("(", 1)[0].strip()
+        if target not in expandable:
+            raise bad_request(
+                f"Could not find a property named '{target}' on type 'microsoft.graph.{etype.name}'.",
+                code="BadRequest",
+            )
+        if advanced and strict:
+            raise unsupported_query("$expand is not supported with advanced queries (ConsistencyLevel: eventual).")
+        q.expand = target
+    q.count = raw.get("$count", "").lower() == "true" and (advanced or not strict)
+    return q
+
+
+def collection(fragment: str, query: Query, page: Page) -> Response:
+    body: dict[str, Any] = {"@odata.context": context_url(fragment)}
+    if query.count and query.first_page and page.count is not None:
+        body["@odata.count"] = page.count
+    if page.cursor is not None:
+        token = encode_token({"q": query.raw, "adv": query.advanced, "c": page.cursor})
+        body["@odata.nextLink"] = f"{request.base_url}?$skiptoken={token}"
+    body["value"] = page.items
+    return json_response(body)
+
+
+def entity(fragment: str, item: dict[str, Any], status: int = 200) -> Response:
+    body = {"@odata.context": context_url(f"{fragment}/$entity")}
+    body.update(item)
+    return json_response(body, status)
+
+
+def count_response(query_or_none: Any, total: int) -> Response:
+    return text_response(str(total))
+
+
+def require_count_header() -> None:
+    """The ``/$count`` segment needs ConsistencyLevel: eventual (reference §3.2)."""
+    if backend().settings.strict_queries and not is_eventual():
+        raise bad_request("$count is not currently supported.")
+
+
+def graph_error_for_segment(segment: str) -> GraphError:
+    return bad_request(f"Resource not found for the segment '{segment}'.", code="BadRequest")

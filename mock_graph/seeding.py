@@ -1,0 +1,240 @@
+"""Faker-generated tenants: realistic users (names, UPNs, mail, departments, titles, employee
+ids, managers), security groups with members, and optional "tricky" users of the kind support
+cases come from. The same seed gives the same directory and the same ids.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import unicodedata
+from typing import TYPE_CHECKING, Any
+
+from faker import Faker
+
+from mock_graph.exceptions import bad_request
+
+if TYPE_CHECKING:
+    from mock_graph.models import GraphBackend
+
+DEFAULT_DOMAIN = "contoso.onmicrosoft.com"
+MAX_SEED_USERS = 200_000
+DEPARTMENTS = [
+    "Engineering",
+    "Sales",
+    "Marketing",
+    "Finance",
+    "Human Resources",
+    "Customer Success",
+    "Legal",
+    "Operations",
+    "Product",
+    "Design",
+    "IT",
+    "Support",
+]
+EXTRA_GROUPS = ["Miro Users", "Miro Admins", "All Staff", "Project Phoenix", "Contractors", "Leadership"]
+
+# Each tricky user: what makes it hard, and the properties that do it.
+TRICKY: list[tuple[str, dict[str, Any]]] = [
+    (
+        "apostrophe in name, UPN and mail",
+        {"givenName": "Siobhán", "surname": "O'Connor", "displayName": "Siobhán O'Connor", "local": "siobhan.o'connor"},
+    ),
+    (
+        "diacritics in every name part",
+        {"givenName": "José", "surname": "Núñez-Łukasiewicz", "displayName": "José Núñez-Łukasiewicz", "local": "jose.nunez"},
+    ),
+    (
+        "display name longer than 60 characters",
+        {
+            "givenName": "Maximiliana Alexandra Konstantina",
+            "surname": "von Hohenzollern-Sigmaringen-Württemberg",
+            "displayName": "Maximiliana Alexandra Konstantina von Hohenzollern-Sigmaringen-Württemberg",
+            "local": "maximiliana.vonhohenzollern",
+        },
+    ),
+    ("no mail", {"givenName": "Nomail", "surname": "Person", "displayName": "Nomail Person", "local": "nomail.person", "mail": None}),
+    ("duplicate display name (1 of 2)", {"givenName": "Alex", "surname": "Johnson", "displayName": "Alex Johnson", "local": "alex.johnson"}),
+    ("duplicate display name (2 of 2)", {"givenName": "Alex", "surname": "Johnson", "displayName": "Alex Johnson", "local": "alex.johnson2"}),
+    ("disabled account", {"givenName": "Dana", "surname": "Disabled", "displayName": "Dana Disabled", "local": "dana.disabled", "accountEnabled": False}),
+    (
+        "userPrincipalName different from mail",
+        {"givenName": "Jonathan", "surname": "Smith", "displayName": "Jonathan Smith", "local": "jsmith", "mail_local": "jonathan.smith", "mail_domain": "contoso.com"},
+    ),
+    (
+        "guest user (#EXT# UPN, external mail)",
+        {
+            "givenName": "Gail",
+            "surname": "Guest",
+            "displayName": "Gail Guest",
+            "local": "gail.guest_fabrikam.com#EXT#",
+            "mail_local": "gail.guest",
+            "mail_domain": "fabrikam.com",
+            "userType": "Guest",
+        },
+    ),
+    (
+        "no given name, surname, department or job title",
+        {"givenName": None, "surname": None, "displayName": "Reception Desk", "local": "reception", "bare": True},
+    ),
+]
+
+
+def ascii_local(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.replace("Ł", "L").replace("ł", "l"))
+    plain = decomposed.encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9.'_-]", "", plain.replace(" ", ""))
+
+
+def _nickname(local: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_'-]", "", local.replace(".", "_"))[:64] or "user"
+
+
+def seed_tenant(
+    backend: GraphBackend,
+    *,
+    seed: int,
+    users: int,
+    groups: int,
+    tricky: bool,
+    domain: str = DEFAULT_DOMAIN,
+    locale: str = "en_US",
+) -> dict[str, Any]:
+    """Create the users and groups (call with the backend's lock held)."""
+    for name, value in (("users", users), ("groups", groups)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise bad_request(f"'{name}' must be a non-negative integer.")
+    if users > MAX_SEED_USERS:
+        raise bad_request(f"'users' must be at most {MAX_SEED_USERS}.")
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise bad_request("'seed' must be an integer.")
+    if not isinstance(tricky, bool):
+        raise bad_request("'tricky' must be true or false.")
+    if not isinstance(domain, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,}", domain):
+        raise bad_request("'domain' must be a domain name.")
+    try:
+        fake = Faker(locale)
+    except AttributeError as exc:
+        raise bad_request(f"Unknown Faker locale '{locale}'.") from exc
+    fake.seed_instance(seed)
+    rng = random.Random(seed)
+    # Ids come from the backend's RNG, re-seeded so the same seed on the same tenant gives the
+    # same ids (and a second seeding of a non-empty tenant does not collide).
+    backend._rng = random.Random(f"{seed}:{len(backend._objects)}:{len(backend._deleted)}")
+    if backend.settings.verified_domains and domain.casefold() not in [d.casefold() for d in backend.settings.verified_domains]:
+        backend.settings.verified_domains.append(domain)
+    company = fake.company()
+    used_upns: set[str] = set()
+    created: list[dict[str, Any]] = []
+    employee_base = rng.randint(100000, 400000)
+    now = backend._now_iso()
+
+    def unique_local(local: str) -> str:
+        candidate, n = local, 1
+        while f"{candidate}@{domain}".casefold() in used_upns or f"{candidate}@{domain}".casefold() in backend._upn:
+            n += 1
+            candidate = f"{local}{n}"
+        used_upns.add(f"{candidate}@{domain}".casefold())
+        return candidate
+
+    def make_user(props: dict[str, Any]) -> dict[str, Any]:
+        data = {"id": backend.new_id(), "businessPhones": [], "userType": "Member", "createdDateTime": now, "deletedDateTime": None}
+        data.update(props)
+        obj = backend._insert("user", data, keep_sorted=False)
+        backend._log("user", obj.id)
+        return data
+
+    for i in range(users):
+        given, surname = fake.first_name(), fake.last_name()
+        local = unique_local(ascii_local(f"{given}.{surname}"))
+        upn = f"{local}@{domain}"
+        department = rng.choice(DEPARTMENTS)
+        created.append(
+            make_user(
+                {
+                    "accountEnabled": rng.random() >= 0.02,
+                    "displayName": f"{given} {surname}",
+                    "givenName": given,
+                    "surname": surname,
+                    "userPrincipalName": upn,
+                    "mail": upn,
+                    "mailNickname": _nickname(local),
+                    "department": department,
+                    "jobTitle": fake.job(),
+                    "companyName": company,
+                    "employeeId": str(employee_base + i),
+                    "usageLocation": "US",
+                    "city": fake.city(),
+                    "country": "United States",
+                    "officeLocation": f"{rng.randint(1, 12)}/{rng.randint(100, 999)}",
+                    "businessPhones": [fake.numerify("+1 ###-###-####")],
+                    "mobilePhone": fake.numerify("+1 ###-###-####"),
+                    "preferredLanguage": "en-US",
+                    "passwordProfile": {"password": fake.password(length=16), "forceChangePasswordNextSignIn": False},
+                }
+            )
+        )
+    # Managers: the first user leads; about one in eight users manages the rest.
+    managers = [u["id"] for u in created[: max(1, len(created) // 8)]]
+    for index, user in enumerate(created):
+        if index == 0:
+            continue
+        boss = managers[0] if index < len(managers) else rng.choice(managers)
+        backend._managers[user["id"]] = boss
+        backend._reports.setdefault(boss, {})[user["id"]] = None
+
+    tricky_out: list[dict[str, Any]] = []
+    if tricky:
+        for why, spec in TRICKY:
+            local = unique_local(spec["local"])
+            upn = f"{local}@{domain}"
+            mail: str | None = upn
+            if "mail_local" in spec:
+                mail = f"{spec['mail_local']}@{spec['mail_domain']}"
+            if "mail" in spec:
+                mail = spec["mail"]
+            props: dict[str, Any] = {
+                "accountEnabled": spec.get("accountEnabled", True),
+                "displayName": spec["displayName"],
+                "givenName": spec["givenName"],
+                "surname": spec["surname"],
+                "userPrincipalName": upn,
+                "mail": mail,
+                "mailNickname": _nickname(local.split("#", 1)[0]),
+                "userType": spec.get("userType", "Member"),
+                "usageLocation": "US",
+                "passwordProfile": {"password": fake.password(length=16), "forceChangePasswordNextSignIn": False},
+            }
+            if not spec.get("bare"):
+                props.update({"department": rng.choice(DEPARTMENTS), "jobTitle": fake.job(), "companyName": company, "employeeId": str(employee_base + users + len(tricky_out))})
+            user = make_user(props)
+            tricky_out.append({"id": user["id"], "userPrincipalName": upn, "displayName": spec["displayName"], "why": why})
+
+    backend._sorted["user"].sort()
+    everyone = created + [backend._objects[t["id"]].data for t in tricky_out]
+    names = [f"{d} Team" for d in DEPARTMENTS] + EXTRA_GROUPS
+    groups_out: list[dict[str, Any]] = []
+    for g in range(groups):
+        name = names[g] if g < len(names) else f"{fake.color_name()} {fake.word().title()} Team {g}"
+        group = backend.create_group(
+            {"displayName": name, "mailEnabled": False, "securityEnabled": True, "mailNickname": _nickname(name.replace(" ", "")), "description": f"{name} (seeded)"}
+        )
+        members = backend._members[group["id"]]
+        if name.endswith(" Team") and name[: -len(" Team")] in DEPARTMENTS:
+            chosen = [u["id"] for u in everyone if u.get("department") == name[: -len(" Team")]]
+        else:
+            chosen = [u["id"] for u in everyone if rng.random() < 0.3]
+        for uid in chosen:
+            members[uid] = None
+            backend._member_of.setdefault(uid, {})[group["id"]] = None
+            backend._log("group", group["id"], uid)
+        groups_out.append({"id": group["id"], "displayName": name, "members": len(chosen)})
+
+    return {
+        "seed": seed,
+        "domain": domain,
+        "users": [{"id": u["id"], "userPrincipalName": u["userPrincipalName"], "displayName": u["displayName"]} for u in created],
+        "groups": groups_out,
+        "tricky": tricky_out,
+    }
