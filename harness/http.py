@@ -95,3 +95,16 @@ def make_client(
         timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
         follow_redirects=False,
     )
+
+
+class BorrowedTransport(httpx.BaseTransport):
+    """A view of a shared transport that a short-lived client may close without closing it."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self._inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,123 @@
+"""The provisioning service: runs each job's cycles when they fall due on the lab's clock.
+
+Nothing runs on its own. ``advance(duration)`` moves the virtual clock forward and runs, in
+order, every cycle due by the new time; ``start`` makes a job due now, so advancing by zero
+runs it. No store lock is held while a cycle runs: in-process the cycle calls back into the
+Graph app (which may be the very app serving the ``/_fake/clock`` request).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+
+from harness.engine.cycle import Cycle, CycleInputs
+from harness.engine.logs import IdSource
+from harness.engine.settings import EngineSettings
+from harness.provisioning_logs import LogStore
+from harness.synchronization.models import Job, SyncStore
+
+
+class AdvanceError(ValueError):
+    """The clock cannot be advanced as asked (negative, or not a virtual clock)."""
+
+
+class ProvisioningService:
+    def __init__(
+        self,
+        *,
+        store: SyncStore,
+        logs: LogStore,
+        now: Callable[[], datetime],
+        set_clock: Callable[[datetime], None] | None,
+        transport: httpx.BaseTransport,
+        graph_base_url: str,
+        settings: EngineSettings | None = None,
+        seed: int | str = 0,
+    ) -> None:
+        self.store = store
+        self.logs = logs
+        self.now = now
+        self._set_clock = set_clock
+        self.transport = transport
+        self.graph_base_url = graph_base_url
+        self.settings = settings or EngineSettings()
+        self.ids = IdSource(f"engine:{seed}")
+        self._advance_lock = threading.Lock()
+
+    # -- settings -------------------------------------------------------------------------
+
+    def update_settings(self, changes: dict[str, Any]) -> EngineSettings:
+        self.settings = self.settings.updated(changes)
+        return self.settings
+
+    @property
+    def interval(self) -> timedelta:
+        return self.settings.interval
+
+    # -- running cycles -------------------------------------------------------------------
+
+    def advance(self, by: timedelta) -> list[dict[str, Any]]:
+        if by < timedelta(0):
+            raise AdvanceError("the clock does not go backwards")
+        if self._set_clock is None:
+            raise AdvanceError("this lab runs on a real-time clock; it cannot be advanced")
+        if not self._advance_lock.acquire(blocking=False):
+            raise AdvanceError("the clock is already being advanced (a cycle is running)")
+        try:
+            until = self.now() + by
+            summaries: list[dict[str, Any]] = []
+            while True:
+                job = self.store.next_due(until)
+                if job is None:
+                    break
+                assert job.next_run is not None
+                if job.next_run > self.now():
+                    self._set_clock(job.next_run)
+                summaries.append(self.run_cycle(job))
+            if until > self.now():
+                self._set_clock(until)
+            return summaries
+        finally:
+            self._advance_lock.release()
+
+    def run_due(self) -> list[dict[str, Any]]:
+        """Run what is due at the current time (for real-time clocks)."""
+        summaries = []
+        while (job := self.store.next_due(self.now())) is not None:
+            summaries.append(self.run_cycle(job))
+        return summaries
+
+    def run_cycle(self, job: Job) -> dict[str, Any]:
+        with self.store.lock:
+            job.running = True
+            inputs = CycleInputs(
+                job_id=job.id,
+                service_principal_id=job.service_principal_id,
+                tenant_id=self.store.tenant_id,
+                schema=job.schema,
+                secrets=self.store.get_secrets(job.service_principal_id),
+                settings=self.settings,
+                runtime=job.runtime,
+                status=job.status,
+                transport=self.transport,
+                graph_base_url=self.graph_base_url,
+                ids=self.ids,
+                now=self.now,
+                emit=self.logs.append,
+            )
+            began = self.now()
+        try:
+            summary = Cycle(inputs).run()
+        finally:
+            with self.store.lock:
+                job.running = False
+                if job.schedule_state == "Active" and job.next_run is not None:
+                    job.next_run = began + self.interval
+        out = summary.to_json()
+        out["servicePrincipalId"] = job.service_principal_id
+        return out

@@ -1,0 +1,147 @@
+"""What a provisioning job remembers between cycles (reference §9.1).
+
+- watermarks: the Graph delta links of the users, groups and assignments rounds;
+- the connector data store: links ``entra object id -> target id`` with a managed flag and, for
+  groups, the members the engine exported;
+- a mirror of the directory as the engine last read it (users, groups, direct memberships,
+  assignments), so an incremental cycle evaluates scope from changes only;
+- escrows: failed object operations kept for retry (issue 6 builds on this list).
+
+Plain data, no HTTP and no Flask. A job's runtime is touched only by the cycle running it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass
+class Link:
+    """An object connection: source anchor to target anchor (§5 [D][OBJCONN])."""
+
+    source_id: str
+    object_type: str  # "User" | "Group"
+    target_id: str
+    managed: bool = True
+    deleted: bool = False
+    # Groups: source ids of the users the engine has added as members.
+    members: set[str] = field(default_factory=set)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "sourceAnchor": self.source_id,
+            "targetAnchor": self.target_id,
+            "objectTypeName": self.object_type,
+            "managed": self.managed,
+            "deleted": self.deleted,
+        }
+        if self.object_type == "Group":
+            out["members"] = sorted(self.members)
+        return out
+
+
+@dataclass
+class Watermarks:
+    users: str | None = None
+    groups: str | None = None
+    assignments: str | None = None
+
+    @property
+    def initialized(self) -> bool:
+        return self.users is not None
+
+    def clear(self) -> None:
+        self.users = self.groups = self.assignments = None
+
+
+@dataclass
+class Assignment:
+    id: str
+    principal_id: str
+    principal_type: str
+    app_role_id: str
+
+
+@dataclass
+class Mirror:
+    """The directory as last read through Graph, indexed for O(1) scope evaluation."""
+
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    soft_deleted: set[str] = field(default_factory=set)
+    groups: dict[str, dict[str, Any]] = field(default_factory=dict)
+    members: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    member_of: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    assignments: dict[str, Assignment] = field(default_factory=dict)
+    by_principal: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+
+    def add_member(self, group_id: str, user_id: str) -> None:
+        self.members[group_id].add(user_id)
+        self.member_of[user_id].add(group_id)
+
+    def remove_member(self, group_id: str, user_id: str) -> None:
+        self.members.get(group_id, set()).discard(user_id)
+        self.member_of.get(user_id, set()).discard(group_id)
+
+    def add_assignment(self, assignment: Assignment) -> None:
+        self.assignments[assignment.id] = assignment
+        self.by_principal[assignment.principal_id].add(assignment.id)
+
+    def remove_assignment(self, assignment_id: str) -> Assignment | None:
+        assignment = self.assignments.pop(assignment_id, None)
+        if assignment is not None:
+            self.by_principal.get(assignment.principal_id, set()).discard(assignment_id)
+        return assignment
+
+    def assignments_of(self, principal_id: str) -> list[Assignment]:
+        return [self.assignments[a] for a in self.by_principal.get(principal_id, ())]
+
+    def drop_user(self, user_id: str) -> None:
+        self.users.pop(user_id, None)
+        self.soft_deleted.discard(user_id)
+        for group_id in self.member_of.pop(user_id, set()):
+            self.members.get(group_id, set()).discard(user_id)
+
+    def drop_group(self, group_id: str) -> None:
+        self.groups.pop(group_id, None)
+        for user_id in self.members.pop(group_id, set()):
+            self.member_of.get(user_id, set()).discard(group_id)
+
+
+@dataclass
+class Escrow:
+    """A failed object operation, retried on later cycles (issue 6)."""
+
+    source_id: str
+    object_type: str
+    operation: str
+    error_code: str
+    first_failed: datetime
+    attempts: int = 1
+    next_retry: datetime | None = None
+    reference: bool = False
+
+
+@dataclass
+class JobRuntime:
+    watermarks: Watermarks = field(default_factory=Watermarks)
+    links: dict[str, Link] = field(default_factory=dict)
+    mirror: Mirror = field(default_factory=Mirror)
+    escrows: dict[tuple[str, str], Escrow] = field(default_factory=dict)
+    cycles_run: int = 0
+    # Objects that entered scope over the job's life (portal counters do not go down, §7.2).
+    entered_scope: dict[str, set[str]] = field(
+        default_factory=lambda: {"User": set(), "Group": set()}
+    )
+
+    def reset(self, scope: set[str]) -> None:
+        """Apply ``restart`` reset scopes (``Watermark``, ``Escrows``, ``ConnectorDataStore``...)."""
+        if "Watermark" in scope:
+            self.watermarks.clear()
+        if "Escrows" in scope:
+            self.escrows.clear()
+        if "ConnectorDataStore" in scope:
+            self.links.clear()
+            self.entered_scope = {"User": set(), "Group": set()}

@@ -1,0 +1,208 @@
+"""The in-process lab: both fakes, one virtual clock, the Miro job, and HTTP clients.
+
+>>> lab = Lab(seed=1)
+>>> lab.graph_client.post("/v1.0/users", json={...})          # set up the directory
+>>> lab.start(); lab.advance("0")                              # run the initial cycle
+>>> lab.miro_client.get("/api/v1/scim/Users")                  # look at Miro
+
+In-process, the engine reaches the fakes at ``http://graph.local`` and ``http://miro.local``
+through a WSGI transport (no sockets). ``Lab.served()`` serves both apps on loopback ports and
+everything, the engine included, goes over TCP.
+"""
+
+from __future__ import annotations
+
+import uuid
+from functools import cache
+from typing import Any
+
+import httpx
+
+import mock_graph
+import mock_miro
+from harness.clock import VirtualClock
+from harness.engine import rules
+from harness.engine.service import ProvisioningService
+from harness.engine.settings import EngineSettings
+from harness.http import BorrowedTransport, RoutingTransport, make_client
+from harness.provisioning_logs import LogStore
+from harness.servers import ServerThread
+from harness.synchronization import mount
+from harness.synchronization.models import SyncStore
+from harness.template import miro_template
+
+GRAPH_HOST = "graph.local"
+MIRO_HOST = "miro.local"
+SCIM_PATH = "/api/v1/scim"
+MIRO_TEMPLATE_ID = "miro"
+DEFAULT_ACCESS_ROLE_ID = "00000000-0000-0000-0000-000000000000"
+
+
+@cache
+def _template() -> tuple[dict[str, Any], Any]:
+    """The Miro gallery template and its parsed schema: once per process, shared by labs."""
+    template = miro_template()
+    return template, rules.load(template["schema"])
+
+
+def miro_app_roles(seed: int | str) -> list[dict[str, Any]]:
+    """Miro's app roles: ``User`` and the Default Access role (reference §2.3)."""
+    user_role = str(uuid.uuid5(uuid.NAMESPACE_URL, f"harness:miro-user-role:{seed}"))
+    return [
+        {
+            "allowedMemberTypes": ["User"],
+            "description": "User",
+            "displayName": "User",
+            "id": user_role,
+            "isEnabled": True,
+            "origin": "Application",
+            "value": "User",
+        },
+        {
+            "allowedMemberTypes": ["User"],
+            "description": "msiam_access",
+            "displayName": "Default Access",
+            "id": DEFAULT_ACCESS_ROLE_ID,
+            "isEnabled": True,
+            "origin": "Application",
+            "value": None,
+        },
+    ]
+
+
+class Lab:
+    """Both fakes wired to the engine on one virtual clock. Cheap: build one per test."""
+
+    def __init__(
+        self,
+        seed: int = 0,
+        *,
+        served: bool = False,
+        miro_settings: dict[str, Any] | None = None,
+        **settings: Any,
+    ) -> None:
+        self.seed = seed
+        self.clock = VirtualClock()
+        self.graph_app = mock_graph.create_app(clock=self.clock.now)
+        self.miro_app = mock_miro.create_app(clock=self.clock.now, settings=miro_settings)
+        self.graph = self.graph_app.extensions["mock_graph"]
+        self.miro = self.miro_app.extensions["mock_miro"]
+        self.transport = RoutingTransport()
+        self._servers: list[ServerThread] = []
+
+        self.settings = EngineSettings(**settings)
+        self.store = SyncStore(tenant_id=str(getattr(self.graph, "tenant_id", "")), seed=seed)
+        template, schema = _template()
+        self.store.add_template(template, schema)
+        self.logs = LogStore()
+        self.service = ProvisioningService(
+            store=self.store,
+            logs=self.logs,
+            now=self.clock.now,
+            set_clock=self.clock.set,
+            transport=self.transport,
+            graph_base_url="",  # set below, once the URLs are known
+            settings=self.settings,
+            seed=seed,
+        )
+        mount(self.graph_app, self.service)
+
+        if served:
+            graph_server = ServerThread(self.graph_app, name="graph").start()
+            self._servers.append(graph_server)
+            miro_server = ServerThread(self.miro_app, name="miro").start()
+            self._servers.append(miro_server)
+            self.graph_url, self.miro_url = graph_server.url, miro_server.url
+        else:
+            self.transport.bind(GRAPH_HOST, self.graph_app)
+            self.transport.bind(MIRO_HOST, self.miro_app)
+            self.graph_url, self.miro_url = f"http://{GRAPH_HOST}", f"http://{MIRO_HOST}"
+        self.service.graph_base_url = self.graph_url
+        self.scim_url = self.miro_url + SCIM_PATH
+
+        _, sp = self.graph.create_enterprise_app("Miro", app_roles=miro_app_roles(seed))
+        self.service_principal = sp
+        self.service_principal_id: str = sp["id"]
+        self.app_roles = {r["displayName"]: r["id"] for r in sp.get("appRoles", [])}
+        job = self.store.create_job(self.service_principal_id, MIRO_TEMPLATE_ID)
+        self.job_id = job.id
+        self.store.put_secrets(
+            self.service_principal_id,
+            [
+                {"key": "BaseAddress", "value": self.scim_url},
+                {"key": "SecretToken", "value": mock_miro.DEFAULT_TOKEN},
+            ],
+        )
+        self.graph_client = make_client(
+            self.graph_url,
+            transport=BorrowedTransport(self.transport),
+            headers={"Authorization": "Bearer lab"},
+        )
+        self.miro_client = make_client(
+            self.miro_url,
+            transport=BorrowedTransport(self.transport),
+            headers={"Authorization": f"Bearer {mock_miro.DEFAULT_TOKEN}"},
+        )
+
+    @classmethod
+    def served(cls, seed: int = 0, **kwargs: Any) -> Lab:
+        """A lab whose fakes listen on loopback ports (free ports); close it when done."""
+        return cls(seed, served=True, **kwargs)
+
+    # -- shortcuts (all over HTTP) ---------------------------------------------------------
+
+    @property
+    def sync_path(self) -> str:
+        return f"/v1.0/servicePrincipals/{self.service_principal_id}/synchronization"
+
+    @property
+    def job_path(self) -> str:
+        return f"{self.sync_path}/jobs/{self.job_id}"
+
+    def start(self) -> None:
+        _ok(self.graph_client.post(f"{self.job_path}/start"))
+
+    def advance(self, duration: str | int | float = "40m") -> list[dict[str, Any]]:
+        response = _ok(self.graph_client.post("/_fake/clock", json={"advance": duration}))
+        return list(response.json()["cycles"])
+
+    def job(self) -> dict[str, Any]:
+        return dict(_ok(self.graph_client.get(self.job_path)).json())
+
+    def provisioning_logs(self, filter: str | None = None) -> list[dict[str, Any]]:
+        """Every log entry (all pages), oldest first."""
+        params = {"$orderby": "activityDateTime asc", "$top": "1000"}
+        if filter:
+            params["$filter"] = filter
+        entries: list[dict[str, Any]] = []
+        response = _ok(self.graph_client.get("/v1.0/auditLogs/provisioning", params=params))
+        while True:
+            body = response.json()
+            entries.extend(body["value"])
+            link = body.get("@odata.nextLink")
+            if not link:
+                return entries
+            response = _ok(self.graph_client.get(link))
+
+    def close(self) -> None:
+        self.graph_client.close()
+        self.miro_client.close()
+        for server in self._servers:
+            server.stop()
+        self._servers.clear()
+        self.transport.close()
+
+    def __enter__(self) -> Lab:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _ok(response: httpx.Response) -> httpx.Response:
+    if response.status_code >= 400:
+        raise AssertionError(
+            f"{response.request.method} {response.request.url} -> {response.status_code}: "
+            f"{response.text[:500]}"
+        )
+    return response

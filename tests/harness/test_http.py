@@ -1,0 +1,82 @@
+"""The client layer: host-routed in-process transport, TCP fallback, borrowed transports."""
+
+from __future__ import annotations
+
+import httpx
+from flask import Flask, request
+
+from harness.http import BorrowedTransport, RoutingTransport, make_client
+from harness.servers import ServerThread
+
+
+def _app(name: str) -> Flask:
+    app = Flask(name)
+
+    @app.route("/<path:rest>", methods=["GET", "POST"])
+    def echo(rest: str):  # type: ignore[no-untyped-def]
+        return {"app": name, "path": "/" + rest, "query": request.query_string.decode(),
+                "auth": request.headers.get("Authorization")}
+
+    return app
+
+
+def test_hosts_route_to_their_own_app_in_process() -> None:
+    transport = RoutingTransport({"graph.local": _app("graph"), "miro.local": _app("miro")})
+    with httpx.Client(transport=transport) as client:
+        assert client.get("http://graph.local/v1.0/users").json()["app"] == "graph"
+        assert client.get("http://MIRO.local/api/v1/scim/Users").json()["app"] == "miro"
+
+
+def test_query_strings_are_encoded_like_entra_sends_them() -> None:
+    transport = RoutingTransport({"miro.local": _app("miro")})
+    with make_client("http://miro.local", transport=transport) as client:
+        body = client.get("/Users", params={"filter": 'userName eq "a b"'}).json()
+    assert body["query"] == "filter=userName+eq+%22a+b%22"
+
+
+def test_unbound_hosts_go_to_the_fallback() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(200, json={"fallback": True})
+
+    transport = RoutingTransport({"graph.local": _app("graph")}, fallback=httpx.MockTransport(handler))
+    with httpx.Client(transport=transport) as client:
+        assert client.get("http://elsewhere.example/x").json() == {"fallback": True}
+    assert seen == ["http://elsewhere.example/x"]
+
+
+def test_unbound_hosts_use_tcp_by_default() -> None:
+    transport = RoutingTransport()
+    with ServerThread(_app("served")) as server, make_client(server.url, transport=transport) as client:
+        assert client.get("/ping").json()["app"] == "served"
+
+
+def test_a_crashing_app_answers_500_instead_of_raising() -> None:
+    app = Flask("crash")
+
+    @app.get("/boom")
+    def boom():  # type: ignore[no-untyped-def]
+        raise RuntimeError("boom")
+
+    with make_client("http://crash.local", app=app) as client:
+        assert client.get("/boom").status_code == 500
+
+
+def test_closing_a_borrowing_client_keeps_the_shared_transport_open() -> None:
+    transport = RoutingTransport({"graph.local": _app("graph")})
+    make_client("http://graph.local", transport=BorrowedTransport(transport)).close()
+    with make_client("http://graph.local", transport=BorrowedTransport(transport)) as client:
+        assert client.get("/again", headers={"Authorization": "Bearer t"}).json()["auth"] == "Bearer t"
+
+
+def test_bind_and_unbind() -> None:
+    transport = RoutingTransport(fallback=httpx.MockTransport(lambda r: httpx.Response(599)))
+    transport.bind("x.local:8080", _app("x"))
+    with httpx.Client(transport=transport) as client:
+        assert client.get("http://x.local:8080/a").status_code == 200
+        assert client.get("http://x.local:9090/a").status_code == 599
+        transport.unbind("x.local:8080")
+        assert client.get("http://x.local:8080/a").status_code == 599
+    assert transport.bound_hosts() == []
