@@ -103,6 +103,12 @@ class UserPatcher:
                 return self._unknown(path)
         name, _, sub_name = attr_part.partition(".")
         info = table.get(name.lower())
+        if info is None and ext is None and not self.strict:
+            # Entra's generic sample patches "manager" without the enterprise URN.
+            for urn, ext_table in self.ext_tables.items():
+                if name.lower() in ext_table:
+                    ext, info = ENTERPRISE_SCHEMA if urn == ENTERPRISE_SCHEMA.lower() else urn, ext_table[name.lower()]
+                    break
         if info is None:
             return self._unknown(path)
         sub = None
