@@ -234,26 +234,39 @@ def _set_path(
 
 
 def create_user_body(
-    target: Mapping[str, Any], *, boolean_attributes: Collection[str] = BOOLEAN_ATTRIBUTES
+    target: Mapping[str, Any],
+    *,
+    boolean_attributes: Collection[str] = BOOLEAN_ATTRIBUTES,
+    enterprise_schema: bool | None = None,
 ) -> dict[str, Any]:
     """The ``POST /Users`` body for mapped target values (reference §3.1): ``schemas`` with
-    the enterprise URN when an enterprise attribute is used, nested ``name``, ``emails`` as
-    ``[{"primary": true, "type": "work", "value": ...}]``, ``active`` as a JSON boolean,
-    ``meta.resourceType`` ``User``. Custom extension schemas are not listed in ``schemas``."""
-    return _create_body(target, CORE_USER, "User", boolean_attributes)
+    the enterprise URN, nested ``name``, ``emails`` as ``[{"primary": true, "type": "work",
+    "value": ...}]``, ``active`` as a JSON boolean, ``meta.resourceType`` ``User``.
+
+    Microsoft's two documented bodies disagree on when the enterprise URN is listed (§3.1 lists
+    it with no enterprise attribute; §3.9 leaves it out): by default (``enterprise_schema``
+    None) it is listed when an enterprise attribute is sent; True/False force it. Custom
+    extension schemas are never listed."""
+    body: dict[str, Any] = {"schemas": [CORE_USER]}
+    if enterprise_schema:
+        body["schemas"].append(ENTERPRISE_USER)
+    return _fill_body(body, target, "User", boolean_attributes, enterprise_schema is not False)
 
 
-def _create_body(
-    target: Mapping[str, Any], core: str, resource_type: str, booleans: Collection[str]
+def _fill_body(
+    body: dict[str, Any],
+    target: Mapping[str, Any],
+    resource_type: str,
+    booleans: Collection[str],
+    list_enterprise: bool,
 ) -> dict[str, Any]:
-    body: dict[str, Any] = {"schemas": [core]}
     for key, value in target.items():
         if value is None:
             continue
         path = parse_path(key)
         if path.schema and path.schema.casefold() == ENTERPRISE_USER.casefold():
             path = AttributePath(path.text, ENTERPRISE_USER, path.attr, path.filter_attr, path.filter_value, path.sub)
-            if ENTERPRISE_USER not in body["schemas"]:
+            if list_enterprise and ENTERPRISE_USER not in body["schemas"]:
                 body["schemas"].append(ENTERPRISE_USER)
         _set_path(body, path, value, booleans)
     body["meta"] = {"resourceType": resource_type}
