@@ -44,6 +44,7 @@ __all__ = [
     "SourceView",
     "build_expression",
     "dotnet_str",
+    "function_definitions",
     "parse_expression",
     "supported_functions",
 ]
@@ -1515,6 +1516,72 @@ _FUNCTIONS: dict[str, _FunctionSpec] = {
         _FunctionSpec("Word", 3, 3, _fn_word),
     ]
 }
+
+
+# Parameter names and types from Microsoft's function reference: (name, type, required,
+# repeating). Used to answer GET .../schema/functions.
+_PARAMETERS: dict[str, list[tuple[str, str, bool, bool]]] = {
+    "Append": [("source", "String", True, False), ("suffix", "String", True, False)],
+    "AppRoleAssignmentsComplex": [("appRoleAssignments", "String", True, False)],
+    "AssertiveAppRoleAssignmentsComplex": [("appRoleAssignments", "String", True, False)],
+    "BitAnd": [("value1", "Integer", True, False), ("value2", "Integer", True, False)],
+    "CBool": [("expression", "String", True, False)],
+    "CDate": [("expression", "String", True, False)],
+    "Coalesce": [("source", "String", True, True), ("defaultValue", "String", False, False)],
+    "ConvertToBase64": [("source", "String", True, False)],
+    "ConvertToUTF8Hex": [("source", "String", True, False)],
+    "Count": [("attribute", "String", True, False)],
+    "CStr": [("value", "String", True, False)],
+    "DateAdd": [("interval", "String", True, False), ("value", "Integer", True, False), ("dateTime", "String", True, False)],
+    "DateDiff": [("interval", "String", True, False), ("date1", "String", True, False), ("date2", "String", True, False)],
+    "DateFromNum": [("value", "Integer", True, False)],
+    "FormatDateTime": [("source", "String", True, False), ("dateTimeStyles", "String", False, False), ("inputFormat", "String", True, False), ("outputFormat", "String", True, False)],
+    "Guid": [],
+    "IgnoreFlowIfNullOrEmpty": [("expression", "String", True, False)],
+    "IIF": [("condition", "Boolean", True, False), ("valueIfTrue", "String", True, False), ("valueIfFalse", "String", True, False)],
+    "InStr": [("value1", "String", True, False), ("value2", "String", True, False), ("start", "Integer", False, False), ("compareType", "String", False, False)],
+    "IsNull": [("expression", "String", True, False)],
+    "IsNullOrEmpty": [("expression", "String", True, False)],
+    "IsPresent": [("expression", "String", True, False)],
+    "IsString": [("expression", "String", True, False)],
+    "Item": [("attribute", "String", True, False), ("index", "Integer", True, False)],
+    "Join": [("separator", "String", True, False), ("source", "String", True, True)],
+    "Left": [("string", "String", True, False), ("numChars", "Integer", True, False)],
+    "Mid": [("source", "String", True, False), ("start", "Integer", True, False), ("length", "Integer", True, False)],
+    "NormalizeDiacritics": [("source", "String", True, False)],
+    "Not": [("source", "Boolean", True, False)],
+    "Now": [],
+    "NumFromDate": [("value", "String", True, False)],
+    "PCase": [("source", "String", True, False), ("wordSeparators", "String", False, False)],
+    "RandomString": [("length", "Integer", True, False), ("minimumNumbers", "Integer", True, False), ("minimumSpecialCharacters", "Integer", True, False), ("minimumCapital", "Integer", True, False), ("minimumLowerCase", "Integer", True, False), ("charactersToAvoid", "String", False, False)],
+    "Redact": [("source", "String", True, False)],
+    "RemoveDuplicates": [("attribute", "String", True, False)],
+    "Replace": [("source", "String", True, False), ("oldValue", "String", False, False), ("regexPattern", "String", False, False), ("regexGroupName", "String", False, False), ("replacementValue", "String", False, False), ("replacementAttributeName", "String", False, False), ("template", "String", False, False)],
+    "SelectUniqueValue": [("uniqueValueRule", "String", True, True)],
+    "SingleAppRoleAssignment": [("appRoleAssignments", "String", True, False)],
+    "Split": [("source", "String", True, False), ("delimiter", "String", True, False)],
+    "StripSpaces": [("source", "String", True, False)],
+    "Switch": [("source", "String", True, False), ("defaultValue", "String", False, False), ("key", "String", True, True), ("value", "String", True, True)],
+    "ToLower": [("source", "String", True, False), ("culture", "String", False, False)],
+    "ToUpper": [("source", "String", True, False), ("culture", "String", False, False)],
+    "Word": [("string", "String", True, False), ("wordNumber", "Integer", True, False), ("delimiters", "String", True, False)],
+}
+
+
+def function_definitions() -> list[dict[str, Any]]:
+    """Every supported function as ``GET .../schema/functions`` describes one
+    (``attributeMappingFunctionSchema``: ``name`` and ``parameters`` with ``name``, ``type``,
+    ``required``, ``allowMultipleOccurrences``)."""
+    return [
+        {
+            "name": name,
+            "parameters": [
+                {"name": p, "type": t, "required": r, "allowMultipleOccurrences": m}
+                for p, t, r, m in _PARAMETERS[name]
+            ],
+        }
+        for name in supported_functions()
+    ]
 
 
 def supported_functions() -> list[str]:

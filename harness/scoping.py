@@ -32,6 +32,7 @@ __all__ = [
     "ScopeResult",
     "canonical_operator",
     "evaluate_scope",
+    "operator_definitions",
     "validate_scope",
 ]
 
@@ -163,6 +164,46 @@ def _memberships(value: Any) -> set[str]:
         elif item is not None:
             out.add(str(item))
     return out
+
+
+_ATTRIBUTE_TYPES = {
+    "IS TRUE": ["Boolean"],
+    "IS FALSE": ["Boolean"],
+    "IS NULL": ["String", "Integer", "Boolean", "DateTime"],
+    "IS NOT NULL": ["String", "Integer", "Boolean", "DateTime"],
+    "Greater_Than": ["Integer"],
+    "Greater_Than_OR_EQUALS": ["Integer"],
+    "Less_Than": ["Integer"],
+    "Less_Than_OR_EQUALS": ["Integer"],
+    "REGEX MATCH": ["String"],
+    "NOT REGEX MATCH": ["String"],
+    "Includes": ["String"],
+    "ENDS_WITH": ["String"],
+    "&": ["String"],
+    "!&": ["String"],
+    "IS MEMBER OF": ["Reference"],
+    "IS NOT MEMBER OF": ["Reference"],
+}
+
+
+def operator_definitions(*, include_undocumented: bool = False) -> list[dict[str, Any]]:
+    """The operators as ``GET .../schema/filterOperators`` lists them (``filterOperatorSchema``:
+    ``name``, ``arity``, ``multivaluedComparisonType``, ``supportedAttributeTypes``), one per
+    operator under its portal spelling. Only Microsoft's documented operators unless
+    ``include_undocumented`` (Less_Than..., IS MEMBER OF...)."""
+    seen: dict[str, _Operator] = {}
+    for op in OPERATORS.values():
+        if op.documented or include_undocumented:
+            seen.setdefault(op.name, op)
+    return [
+        {
+            "name": op.name,
+            "arity": "Unary" if op.unary else "Binary",
+            "multivaluedComparisonType": "All",
+            "supportedAttributeTypes": _ATTRIBUTE_TYPES.get(op.name, ["String", "Integer"]),
+        }
+        for op in sorted(seen.values(), key=lambda o: o.name.casefold())
+    ]
 
 
 def canonical_operator(name: str) -> str:

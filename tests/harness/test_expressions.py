@@ -666,3 +666,45 @@ def test_source_view_builds_its_index_once():
     assert len(view) == 2
     with pytest.raises(KeyError):
         view["nope"]
+
+
+def test_function_definitions_cover_every_function():
+    from harness.expressions import function_definitions
+
+    definitions = {d["name"]: d for d in function_definitions()}
+    assert set(definitions) == set(supported_functions())
+    assert [p["name"] for p in definitions["Switch"]["parameters"]] == ["source", "defaultValue", "key", "value"]
+    assert definitions["Join"]["parameters"][1]["allowMultipleOccurrences"] is True
+    assert definitions["Guid"]["parameters"] == []
+
+
+# A small generator of well-formed expressions, to check parse → canonical → parse is stable.
+_leaf = st.one_of(
+    st.from_regex(r"\[[A-Za-z][A-Za-z0-9]{0,8}\]", fullmatch=True),
+    st.text(alphabet=string.ascii_letters + ' \\"@.', max_size=8).map(
+        lambda s: '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    ),
+    st.integers(min_value=-99, max_value=999).map(str),
+)
+_expr = st.recursive(
+    _leaf,
+    lambda inner: st.one_of(
+        st.tuples(inner, inner).map(lambda a: f"Append({a[0]}, {a[1]})"),
+        st.lists(inner, min_size=1, max_size=3).map(lambda a: 'Join(",", ' + ", ".join(a) + ")"),
+        inner.map(lambda a: f"ToLower({a})"),
+        st.tuples(inner, inner, inner).map(lambda a: f"IIF({a[0]} = {a[1]}, {a[2]}, {a[1]})"),
+        st.tuples(inner, inner).map(lambda a: f"Switch({a[0]}, , {a[1]}, {a[0]})"),
+        inner.map(lambda a: f"Coalesce({a}, )"),
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_expr)
+def test_canonical_form_is_stable(text):
+    first = parse_expression(text)
+    again = parse_expression(first.canonical)
+    assert again.canonical == first.canonical
+    source = {name: f"v-{name}" for name in first.attributes}
+    assert again.evaluate(source) == first.evaluate(source)

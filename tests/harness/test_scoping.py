@@ -249,3 +249,21 @@ def test_member_of_when_allowed():
     assert evaluate_scope(s, {"memberOf": [{"id": "g1", "displayName": "Design"}]}).in_scope
     assert not evaluate_scope(s, {"memberOf": ["g2"]}).in_scope
     assert evaluate_scope(scope([clause("memberOf", "IS NOT MEMBER OF", "g1")]), {}).in_scope
+
+
+def test_operator_definitions_in_graph_shape():
+    from harness.scoping import operator_definitions
+
+    documented = {d["name"]: d for d in operator_definitions()}
+    assert set(documented) == {
+        "&", "!&", "ENDS_WITH", "EQUALS", "Greater_Than", "Greater_Than_OR_EQUALS", "Includes",
+        "IS FALSE", "IS NOT NULL", "IS NULL", "IS TRUE", "NOT EQUALS", "NOT REGEX MATCH", "REGEX MATCH",
+    }
+    # The one documented filterOperators entry.
+    assert documented["EQUALS"] == {
+        "name": "EQUALS", "arity": "Binary", "multivaluedComparisonType": "All",
+        "supportedAttributeTypes": ["String", "Integer"],
+    }
+    assert documented["IS NULL"]["arity"] == "Unary"
+    everything = {d["name"] for d in operator_definitions(include_undocumented=True)}
+    assert {"Less_Than", "Less_Than_OR_EQUALS", "IS MEMBER OF", "IS NOT MEMBER OF"} <= everything
