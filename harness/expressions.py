@@ -1654,6 +1654,15 @@ class Expression:
         :class:`ExpressionEvaluationError` when a value cannot be converted (a bad date, a
         non-numeric number argument).
         """
+        root = self.root
+        if isinstance(root, Attribute):
+            # Direct mappings are most of a schema: skip the evaluator.
+            view = as_source_view(source)
+            try:
+                value = view[root.name]
+            except KeyError:
+                return None
+            return _format_us_datetime(value) if isinstance(value, datetime) else value
         evaluator = _Evaluator(as_source_view(source), context or _DEFAULT_CONTEXT)
         try:
             value = evaluator.eval(self.root)

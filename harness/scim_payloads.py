@@ -20,6 +20,7 @@ import json
 import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
@@ -96,7 +97,13 @@ class AttributePath:
 
 def parse_path(text: str) -> AttributePath:
     """Parse a target attribute path. Extension paths keep their schema URN
-    (``urn:...:2.0:User:department`` → schema ``urn:...:2.0:User``, attr ``department``)."""
+    (``urn:...:2.0:User:department`` → schema ``urn:...:2.0:User``, attr ``department``).
+    Cached: a schema has few distinct paths."""
+    return _parse_path_cached(text)
+
+
+@lru_cache(maxsize=2048)
+def _parse_path_cached(text: str) -> AttributePath:
     schema: str | None = None
     rest = text
     if text.lower().startswith("urn:"):

@@ -128,7 +128,7 @@ class AttributeMapping:
     def source(self) -> Mapping[str, Any] | None:
         return self.raw.get("source")
 
-    @property
+    @cached_property
     def is_mapped(self) -> bool:
         """False for a "None" mapping (no source): the target is left unmodified."""
         source = self.source
