@@ -17,6 +17,7 @@ from functools import cache
 from typing import Any
 
 import httpx
+from werkzeug.routing.rules import Rule
 
 import mock_graph
 import mock_miro
@@ -35,7 +36,39 @@ GRAPH_HOST = "graph.local"
 MIRO_HOST = "miro.local"
 SCIM_PATH = "/api/v1/scim"
 MIRO_TEMPLATE_ID = "miro"
+# The lab's own clients say who they are, so journals tell test set-up from engine traffic.
+LAB_USER_AGENT = "harness-lab"
 DEFAULT_ACCESS_ROLE_ID = "00000000-0000-0000-0000-000000000000"
+
+
+def _lazy_url_builders() -> None:
+    """Compile werkzeug's URL *builders* on first use instead of when a route is added.
+
+    Each Flask app compiles a Python builder function per route (``url_for`` support) when the
+    route is registered: about 80 % of the cost of creating the two fakes, spent again for
+    every lab, for functions the fakes rarely call. Deferring it changes no behaviour (the
+    builder is compiled, exactly as before, the first time a URL is built) and brings a lab
+    from ~40 ms to under 10 ms. Applied once per process.
+    """
+    if getattr(Rule, "_harness_lazy_builders", False):
+        return
+    original = Rule._compile_builder
+
+    def compile_builder(self: Rule, append_unknown: bool = True) -> Any:
+        attr = "_build_unknown" if append_unknown else "_build"
+
+        def build(rule: Rule, **values: Any) -> Any:
+            real = original(rule, append_unknown).__get__(rule, None)
+            setattr(rule, attr, real)
+            return real(**values)
+
+        return build
+
+    Rule._compile_builder = compile_builder  # type: ignore[method-assign]
+    Rule._harness_lazy_builders = True  # type: ignore[attr-defined]
+
+
+_lazy_url_builders()
 
 
 @cache
@@ -136,12 +169,15 @@ class Lab:
         self.graph_client = make_client(
             self.graph_url,
             transport=BorrowedTransport(self.transport),
-            headers={"Authorization": "Bearer lab"},
+            headers={"Authorization": "Bearer lab", "User-Agent": LAB_USER_AGENT},
         )
         self.miro_client = make_client(
             self.miro_url,
             transport=BorrowedTransport(self.transport),
-            headers={"Authorization": f"Bearer {mock_miro.DEFAULT_TOKEN}"},
+            headers={
+                "Authorization": f"Bearer {mock_miro.DEFAULT_TOKEN}",
+                "User-Agent": LAB_USER_AGENT,
+            },
         )
 
     @classmethod
