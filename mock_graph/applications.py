@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from mock_graph.delta import delta_response
-from mock_graph.exceptions import not_found
+from mock_graph.exceptions import bad_request, not_found
 from mock_graph.render import renderer
 from mock_graph.responses import (
     backend,
@@ -180,8 +180,6 @@ def create_assigned_to(oid: str) -> Response:
     body = json_body()
     resource = body.get("resourceId")
     if isinstance(resource, str) and resource.lower() != oid.lower():
-        from mock_graph.exceptions import bad_request
-
         raise bad_request("The resourceId in the request body must match the service principal in the URL.")
     item = b.assign_app_role(body.get("principalId"), resource, body.get("appRoleId"))  # type: ignore[arg-type]
     return entity(f"servicePrincipals('{oid}')/appRoleAssignedTo", item, 201)

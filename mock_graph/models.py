@@ -215,6 +215,8 @@ class GraphBackend:
 
     def _live(self, object_id: str, kind: str | None = None) -> DirObject | None:
         obj = self._objects.get(object_id)
+        if obj is None and isinstance(object_id, str) and object_id != object_id.lower():
+            obj = self._objects.get(object_id.lower())  # GUIDs are case-insensitive
         if obj is None or (kind is not None and obj.kind != kind):
             return None
         return obj

@@ -98,9 +98,7 @@ def test_create_update_delete_user(served: Served) -> None:
         assert created is not None and created.id
         result = await client.users.by_user_id(created.id).patch(User(job_title="Analyst", department="Maths"))
         assert result is None  # 204
-        query = UsersRequestBuilder.UsersRequestBuilderGetQueryParameters()
         fetched = await client.users.by_user_id("ADA@contoso.onmicrosoft.com").get()
-        del query
         await client.users.by_user_id(created.id).delete()
         return created, fetched
 
@@ -157,6 +155,7 @@ def test_app_roles_and_assignments(served: Served) -> None:
         mine = await client.users.by_user_id(uid).app_role_assignments.get()
         await client.service_principals.by_service_principal_id(sp["id"]).app_role_assigned_to.by_app_role_assignment_id(created.id).delete()
         after = await client.service_principals.by_service_principal_id(sp["id"]).app_role_assigned_to.get()
+        assert [a.id for a in mine.value] == [created.id]
         return roles, listed.value, created.principal_type, after.value
 
     roles, listed, principal_type, after = run(scenario())
