@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import random
 import re
 import threading
 from collections import deque
@@ -18,7 +19,7 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
-from faker import Faker
+from faker.providers.person.en_US import Provider as PersonNames
 
 from .coercion import coerce
 from .exceptions import (
@@ -57,6 +58,10 @@ _EMAIL = re.compile(r"^[^@\s\"(),:;<>\[\]\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z
 _NUMERIC = re.compile(r"^\d{1,19}$")
 _ENTERPRISE_LIMITS = {"employeeNumber": 20, "costCenter": 120, "organization": 120, "division": 120,
                       "department": 120}
+# Faker's en_US name lists, drawn with a seeded random.Random: Faker's own weighted draw costs
+# ~70 µs per name, which made a 100,000-user seed take 14 s.
+_FIRST_NAMES = tuple(PersonNames.first_names)
+_LAST_NAMES = tuple(PersonNames.last_names)
 _USER_ORDER = ("externalId", "userName", "name", "displayName", "userType", "active", "emails",
                "photos", "roles", "preferredLanguage")
 
@@ -768,11 +773,10 @@ class MiroBackend:
             created_users = []
             if users:
                 default = self._default_team()
-                fake = Faker("en_US")
-                fake.seed_instance(seed)
+                rng = random.Random(seed)
                 now = self.now()
                 for i in range(users):
-                    first, last = fake.first_name(), fake.last_name()
+                    first, last = rng.choice(_FIRST_NAMES), rng.choice(_LAST_NAMES)
                     local = re.sub(r"[^a-z0-9.]", "", f"{first}.{last}".lower())
                     username, n = f"{local}@{domain}", 1
                     while username in self.by_username:

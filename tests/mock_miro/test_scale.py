@@ -1,0 +1,93 @@
+"""100,000-user tenants: lookups go through indexes, and served fakes take concurrent requests."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+import mock_miro.models as models
+from harness.servers import ServerThread
+from mock_miro import DEFAULT_TOKEN, MiroBackend, create_app
+
+from .conftest import Scim
+
+
+@pytest.fixture(scope="module")
+def big() -> tuple[Scim, dict[str, Any]]:
+    backend = MiroBackend()
+    seeded = backend.seed(11, users=100_000, teams=["Design"])
+    return Scim(create_app(backend)), seeded
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls = [0]
+    real = models.matches
+
+    def counting(*args: Any, **kwargs: Any) -> bool:
+        calls[0] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(models, "matches", counting)
+    return calls
+
+
+def test_seed_of_100k_has_unique_usernames(big: tuple[Scim, dict[str, Any]]) -> None:
+    _, seeded = big
+    names = [u["userName"] for u in seeded["users"]]
+    assert len(names) == len(set(names)) == 100_000
+
+
+def test_username_filter_uses_the_index(big: tuple[Scim, dict[str, Any]], counted: list[int]) -> None:
+    scim, seeded = big
+    wanted = seeded["users"][77_777]
+    body = scim.get("/Users", filter=f'userName eq "{wanted["userName"].upper()}"').get_json()
+    assert [r["id"] for r in body["Resources"]] == [wanted["id"]]
+    assert counted[0] <= 1  # one candidate evaluated, not 100,000
+    scim.get("/Users", filter=f'id eq "{wanted["id"]}" and active eq true')
+    scim.get("/Groups", filter='displayName eq "Design"', excludedAttributes="members")
+    assert counted[0] <= 3
+
+
+def test_a_late_page_is_served_without_evaluating_filters(big: tuple[Scim, dict[str, Any]], counted: list[int]) -> None:
+    scim, seeded = big
+    page = scim.get("/Users", startIndex="99901", count="1000").get_json()
+    assert page["totalResults"] == 100_000 and page["itemsPerPage"] == 100
+    assert page["Resources"][-1]["id"] == seeded["users"][-1]["id"]
+    assert counted[0] == 0
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[ServerThread, MiroBackend]]:
+    backend = MiroBackend()
+    with ServerThread(create_app(backend), name="mock-miro-concurrency") as server:
+        yield server, backend
+
+
+def test_concurrent_creates_over_a_socket(served: tuple[ServerThread, MiroBackend]) -> None:
+    server, backend = served
+    errors: list[str] = []
+
+    def worker(n: int) -> None:
+        with httpx.Client(base_url=server.url + "/api/v1/scim",
+                          headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"}) as http:
+            for i in range(15):
+                response = http.post("/Users", json={"userName": f"t{n}-{i}@x.com"})
+                if response.status_code != 201:
+                    errors.append(response.text)
+            # Everyone races for the same name: exactly one wins.
+            http.post("/Users", json={"userName": "race@x.com"})
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(backend.users) == 6 * 15 + 1
+    default = backend.get_group(backend.default_team_id or "")
+    assert len(default["members"]) == 91
