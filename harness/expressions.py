@@ -50,6 +50,7 @@ __all__ = [
 ]
 
 MAX_EXPRESSION_LENGTH = 10_000  # documented limit for attribute-mapping expressions (KI)
+MAX_NESTING = 64  # not documented; keeps evaluation far from Python's recursion limit
 
 
 class ExpressionError(ValueError):
@@ -764,6 +765,7 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0
+        self.depth = 0
 
     def error(self, message: str, position: int | None = None) -> ExpressionError:
         return ExpressionError(message, self.pos if position is None else position)
@@ -874,6 +876,9 @@ class _Parser:
         if spec is None:
             raise self.error(f"unknown function {name!r}", start)
         self.pos += 1  # "("
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise self.error(f"functions are nested more than {MAX_NESTING} levels deep", start)
         args: list[Node] = []
         if self.peek() == ")":
             self.pos += 1
@@ -896,6 +901,7 @@ class _Parser:
                 if not char:
                     raise self.error(f"{spec.name}( is not closed with ')'", start)
                 raise self.error(f"expected ',' or ')' in the arguments of {spec.name}, found {char!r}")
+        self.depth -= 1
         _check_arity(spec, len(args), start)
         return Call(start, spec.name, tuple(args))
 
@@ -1690,9 +1696,9 @@ def _parse_cached(text: str) -> Expression:
         )
     try:
         root = _Parser(text).parse()
+        _check_tree(root, True)
     except RecursionError:
         raise ExpressionError("the expression is nested too deeply", 0) from None
-    _check_tree(root, True)
     return Expression(text, root)
 
 

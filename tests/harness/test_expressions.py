@@ -708,3 +708,10 @@ def test_canonical_form_is_stable(text):
     assert again.canonical == first.canonical
     source = {name: f"v-{name}" for name in first.attributes}
     assert again.evaluate(source) == first.evaluate(source)
+
+
+def test_nesting_is_limited_with_a_clear_error():
+    assert ev("Not(" * 64 + "[a]" + ")" * 64, {"a": True}) is True
+    with pytest.raises(ExpressionError, match="nested more than 64 levels") as info:
+        parse_expression("Not(" * 65 + "[a]" + ")" * 65)
+    assert info.value.position == 64 * 4
