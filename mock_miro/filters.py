@@ -18,6 +18,8 @@ from .schemas import AttrInfo
 
 COMPARE_OPS = frozenset({"eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le"})
 MAX_FILTER_LENGTH = 10_000
+MAX_PATH_LENGTH = 1_000
+MAX_DEPTH = 50  # nesting of (), not and []: keeps recursion far from Python's limit
 
 _TOKEN = re.compile(r'\s*(?:(\()|(\))|(\[)|(\])|("(?:[^"\\]|\\.)*")|([^\s()\[\]"]+))')
 _PATH = re.compile(
@@ -78,6 +80,8 @@ Node = Compare | Present | ValuePath | And | Or | Not
 
 
 def parse_path(text: str, core_urns: tuple[str, ...] = ()) -> AttrPath:
+    if len(text) > MAX_PATH_LENGTH:
+        raise invalid_filter("Attribute path is too long")
     match = _PATH.match(text)
     if not match:
         raise invalid_filter(f"Invalid attribute path '{text}'")
@@ -108,6 +112,12 @@ class _Parser:
         self.tokens = _tokenize(text)
         self.pos = 0
         self.core_urns = core_urns
+        self.depth = 0
+
+    def nest(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise invalid_filter(f"Filter is nested more than {MAX_DEPTH} levels deep")
 
     def peek(self) -> tuple[str, str] | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -147,12 +157,17 @@ class _Parser:
 
     def unary(self) -> Node:
         if self.keyword("not"):
-            return Not(self.unary())
+            self.nest()
+            node: Node = Not(self.unary())
+            self.depth -= 1
+            return node
         tok = self.peek()
         if tok and tok[0] == "(":
+            self.nest()
             self.take("(")
             node = self.or_expr()
             self.take(")")
+            self.depth -= 1
             return node
         return self.attr_expr()
 
@@ -166,7 +181,9 @@ class _Parser:
             if path.sub:
                 raise invalid_filter(f"Invalid filter: '{text}[' is not a value path")
             self.take("[")
+            self.nest()
             inner = self.or_expr()
+            self.depth -= 1
             self.take("]")
             sub = None
             nxt = self.peek()

@@ -16,7 +16,7 @@ from typing import Any
 
 from .coercion import coerce, coerce_single
 from .exceptions import ScimError, bad_request, invalid_path, invalid_syntax, no_target
-from .filters import And, Compare, Node, get_ci, matches, parse_filter
+from .filters import MAX_PATH_LENGTH, And, Compare, Node, get_ci, matches, parse_filter
 from .schemas import ENTERPRISE_SCHEMA, GROUP_SCHEMA, PATCH_SCHEMA, USER_SCHEMA, AttrInfo
 
 OPS = ("add", "remove", "replace")
@@ -51,6 +51,8 @@ def parse_patch_body(body: Any, strict: bool) -> list[Operation]:
         path = lowered.get("path")
         if path is not None and (not isinstance(path, str) or not path.strip()):
             raise invalid_path("'path' must be a non-empty string")
+        if path is not None and len(path) > MAX_PATH_LENGTH:
+            raise invalid_path("'path' is too long")
         has_value = "value" in lowered
         if op.lower() in ("add", "replace") and (not has_value or lowered["value"] is None):
             raise invalid_syntax(f"Operation '{op}' requires a 'value'")
@@ -82,6 +84,8 @@ class UserPatcher:
 
     # ---- path resolution
     def target(self, path: str) -> Target | None:
+        if len(path) > MAX_PATH_LENGTH:
+            return self._unknown(path[:40] + "...")
         match = _PATCH_PATH.match(path)
         if not match:
             raise invalid_path(f"Invalid path '{path}'")

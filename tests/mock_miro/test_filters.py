@@ -128,3 +128,19 @@ def test_index_lookup_finds_username_under_and_only() -> None:
 def test_too_long_filter_is_refused() -> None:
     with pytest.raises(ScimError):
         parse_filter('userName eq "' + "x" * 20_000 + '"')
+
+
+@pytest.mark.parametrize("text", [
+    "(" * 3000 + "a pr" + ")" * 3000,
+    "not " * 3000 + "a pr",
+    "a[" * 2000 + "b pr" + "]" * 2000,
+])
+def test_deep_nesting_is_a_400_not_a_recursion_error(text: str) -> None:
+    with pytest.raises(ScimError) as caught:
+        parse_filter(text)
+    assert caught.value.scim_type == "invalidFilter"
+
+
+def test_long_paths_are_refused_quickly() -> None:
+    with pytest.raises(ScimError):
+        parse_filter("urn:" + ":" * 5000 + "a pr")

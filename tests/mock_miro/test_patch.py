@@ -150,3 +150,13 @@ def test_group_displayname_cannot_be_removed() -> None:
     ops = [Operation("remove", "displayName", None, False)]
     with pytest.raises(ScimError):
         parse_group_actions(ops, strict=False)
+
+
+def test_a_huge_path_is_refused_before_regex_work() -> None:
+    with pytest.raises(ScimError) as caught:
+        parse_patch_body({"Operations": [{"op": "remove", "path": "a[" * 200_000}]}, strict=False)
+    assert caught.value.scim_type == "invalidPath"
+
+
+def test_a_huge_pathless_key_is_ignored_quickly() -> None:
+    assert run({"op": "replace", "value": {"a[" * 200_000: "x"}}) == BASE
