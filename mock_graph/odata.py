@@ -269,7 +269,7 @@ class _Parser:
             # complex property path: a/b
             self.next()
             sub = self.next().value
-            if sub.lower().startswith("any") or sub == "$count":
+            if sub.lower() in ("any", "all") or sub == "$count":
                 self.i -= 2
                 return (lambda r, n=prop.name: r.get(n)), prop.type, prop.name
             self._use(prop.name, "complex")
