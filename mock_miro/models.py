@@ -539,14 +539,16 @@ class MiroBackend:
             raise not_found(f"Group {gid} not found")
         return group
 
-    def create_team(self, display_name: str, *, default: bool = False, kind: str = "team",
+    def create_team(self, display_name: str, *, default: bool = False, kind: str | None = None,
                     external_id: str | None = None) -> dict[str, Any]:
-        """A team (or user group) made directly: Miro's SCIM cannot create teams."""
+        """A SCIM group made directly (Miro's SCIM cannot create teams): a team in the team
+        model, a user group in the user-group model, unless ``kind`` says otherwise."""
         if not isinstance(display_name, str) or not display_name.strip():
             raise ValueError("a team needs a non-empty display name")
-        if kind not in ("team", "user_group"):
+        if kind not in (None, "team", "user_group"):
             raise ValueError("kind must be 'team' or 'user_group'")
         with self.lock:
+            kind = kind or self.kind
             group = self._new_group(display_name, kind, external_id)
             if default:
                 if self.default_team_id in self.groups:
