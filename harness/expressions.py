@@ -585,14 +585,10 @@ def normalize_diacritics(text: str) -> str:
         if char in _DIACRITIC_SPECIAL:
             out.append(_DIACRITIC_SPECIAL[char])
             continue
+        # Decomposing drops accents, including combining marks written as separate characters.
         base = unicodedata.normalize("NFD", char)
         out.append("".join(c for c in base if unicodedata.category(c) != "Mn"))
-    # Combining marks written separately after a letter (ā̂ as a + marks) are dropped too,
-    # except after the special letters handled above.
-    result = "".join(out)
-    if any(c in _DIACRITIC_SPECIAL for c in result):
-        return result
-    return "".join(c for c in unicodedata.normalize("NFD", result) if unicodedata.category(c) != "Mn")
+    return "".join(out)
 
 
 _TITLE_SEPARATOR_CATEGORIES = {

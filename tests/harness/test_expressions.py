@@ -715,3 +715,193 @@ def test_nesting_is_limited_with_a_clear_error():
     with pytest.raises(ExpressionError, match="nested more than 64 levels") as info:
         parse_expression("Not(" * 65 + "[a]" + ")" * 65)
     assert info.value.position == 64 * 4
+
+
+# --- dates in more depth ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("output_format", "expected"),
+    [
+        ("yyyy-MM-ddTHH:mm:ss", "2024-03-07T14:05:09"),
+        ("s", "2024-03-07T14:05:09"),
+        ("d", "3/7/2024"),
+        ("G", "3/7/2024 2:05:09 PM"),
+        ("D", "Thursday, March 7, 2024"),
+        ("M/d/yy h:m:s t", "3/7/24 2:5:9 P"),
+        ("dddd dd MMMM MM", "Thursday 07 March 03"),
+        ("ddd MMM", "Thu Mar"),
+        ("HH'h'mm", "14h05"),
+        ('HH"h"mm', "14h05"),
+        (r"HH\hmm", "14h05"),
+        ("yyyy-MM-dd fff FFF", "2024-03-07 120 12"),
+        ("zzz", "+00:00"),
+        ("yyyyMMdd%H", "2024030714"),
+    ],
+)
+def test_formatdatetime_output_specifiers(output_format, expected):
+    text = f'FormatDateTime([d], , "yyyy-MM-dd HH:mm:ss.fff", "{output_format}")'
+    assert ev(text.replace('"HH"h"mm"', '"HH\\"h\\"mm"') if '"h"' in output_format else text, {"d": "2024-03-07 14:05:09.120"}) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "input_format", "expected"),
+    [
+        ("07 March 2024", "dd MMMM yyyy", "2024-03-07 00:00"),
+        ("Thu, 07 Mar 2024 02:30 PM", "ddd, dd MMM yyyy hh:mm tt", "2024-03-07 14:30"),
+        ("3/7/24 9:15", "M/d/yy H:mm", "2024-03-07 09:15"),
+        ("  2024-03-07  ", "yyyy-MM-dd", "2024-03-07 00:00"),
+        ("2024-03-07T23:00:00+05:30", "yyyy-MM-ddTHH:mm:ssK", "2024-03-07 23:00"),
+        ("2024-03-07 12:00 AM", "yyyy-MM-dd hh:mm tt", "2024-03-07 00:00"),
+        ("20240307.5", "yyyyMMdd.F", "2024-03-07 00:00"),
+    ],
+)
+def test_formatdatetime_input_specifiers(value, input_format, expected):
+    text = f'FormatDateTime([d], , "{input_format}", "yyyy-MM-dd HH:mm")'
+    assert ev(text, {"d": value}) == expected
+
+
+def test_formatdatetime_errors():
+    with pytest.raises(ExpressionEvaluationError, match="unsupported standard date format"):
+        ev('FormatDateTime([d], , "yyyy", "Q")', {"d": "2024"})
+    with pytest.raises(ExpressionEvaluationError, match="not a valid date"):
+        ev('FormatDateTime([d], , "yyyy-MM-dd", "yyyy")', {"d": "2024-02-30"})
+    with pytest.raises(ExpressionEvaluationError, match="needs inputFormat"):
+        ev('FormatDateTime([d], , , "yyyy")', {"d": "2024-02-03"})
+    with pytest.raises(ExpressionEvaluationError, match="must not be empty"):
+        ev('FormatDateTime([d], , "", "yyyy")', {"d": "2024-02-03"})
+
+
+def test_formatdatetime_of_a_date_value():
+    assert ev('FormatDateTime(CDate([d]), , "ignored", "yyyy/MM/dd")', {"d": "2024-02-03T10:00:00Z"}) == "2024/02/03"
+
+
+def test_more_date_intervals():
+    assert ev('DateAdd("q", 1, CDate("2024-01-31"))') == "4/30/2024 12:00:00 AM"
+    assert ev('DateAdd("m", 1, CDate("2024-01-31"))') == "2/29/2024 12:00:00 AM"
+    assert ev('DateAdd("yyyy", 1, CDate("2024-02-29"))') == "2/28/2025 12:00:00 AM"
+    assert ev('DateAdd("d", "2", CDate("2024-01-31"))') == "2/2/2024 12:00:00 AM"
+    assert ev('DateDiff("q", CDate("2024-01-31"), CDate("2024-12-01"))') == 3
+    assert ev('DateDiff("w", CDate("2024-01-01"), CDate("2024-01-20"))') == 2
+    assert ev('DateDiff("d", CDate("2024-01-02"), CDate("2024-01-01T12:00:00Z"))') == 0
+    assert ev('DateAdd("d", 1, [missing])') is None
+    assert ev('DateDiff("d", [missing], Now())') is None
+    with pytest.raises(ExpressionEvaluationError, match="integer"):
+        ev('DateAdd("d", "one", CDate("2024-01-01"))')
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-03-07", "3/7/2024 12:00:00 AM"),
+        ("2024-03-07T10:11", "3/7/2024 10:11:00 AM"),
+        ("2024-03-07 10:11:12.5Z", "3/7/2024 10:11:12 AM"),
+        ("2024-03-07T10:11:12+0100", "3/7/2024 9:11:12 AM"),
+        ("3/7/2024", "3/7/2024 12:00:00 AM"),
+        ("3/7/2024 12:30:00 AM", "3/7/2024 12:30:00 AM"),
+        ("3/7/2024 12:30:00 PM", "3/7/2024 12:30:00 PM"),
+        ("3/7/2024 23:30", "3/7/2024 11:30:00 PM"),
+    ],
+)
+def test_cdate_formats(value, expected):
+    assert ev("CDate([d])", {"d": value}) == expected
+
+
+@pytest.mark.parametrize("bad", ["2024-13-01", "2/30/2024", "2024-02-30T10:00:00Z"])
+def test_cdate_invalid_calendar_dates(bad):
+    with pytest.raises(ExpressionEvaluationError, match="not a valid date"):
+        ev("CDate([d])", {"d": bad})
+
+
+def test_date_source_values_and_naive_datetimes():
+    naive = datetime(2024, 3, 7, 8, 0)
+    assert ev("[d]", {"d": naive}) == "3/7/2024 8:00:00 AM"
+    assert ev("CStr([d])", {"d": naive}) == "3/7/2024 8:00:00 AM"
+    assert ev('IIF(CDate([d]) > CDate("2024-01-01"), "later", "earlier")', {"d": "2024-03-07"}) == "later"
+
+
+# --- more edges ------------------------------------------------------------------------------------
+
+
+def test_conversions_of_odd_values():
+    assert ev("CBool(2.5)") is True
+    assert ev('CBool("0")') is False
+    assert ev("CBool([missing])") is False
+    assert ev('BitAnd("&H0F", "3")') == 3
+    assert ev("BitAnd([missing], 1)") is None
+    assert ev("CStr([m])", {"m": {"value": "42", "displayName": "Boss"}}) == "42"
+    assert ev("CStr([l])", {"l": ["first", "second"]}) == "first"
+    assert ev("Append([n], 1.0)", {"n": 2}) == "21"
+    assert ev("Count([one])", {"one": "x"}) == 1
+    assert ev("Item([one], 1)", {"one": "x"}) == "x"
+    assert ev("Item([missing], 1)") is None
+    assert ev("RemoveDuplicates([one])", {"one": "x"}) == "x"
+    assert ev("RemoveDuplicates([missing])") is None
+    assert ev("Coalesce([l], [m])", {"l": [None], "m": "y"}) == "y"
+    assert ev("Coalesce([l])", {"l": [None, "z"]}) == "z"
+    assert ev("ToLower([l])", {"l": ["A", 1]}) == ["a", 1]
+    assert ev("ToUpper([l])", {"l": ["a"]}) == ["A"]
+    assert ev("Split([missing], \",\")") is None
+    assert ev('Split("a,b", "")') == ["a,b"]
+    assert ev('Word("a b", 1, "")') == "a b"
+    assert ev("StripSpaces([missing])") is None
+    assert ev("NormalizeDiacritics([missing])") is None
+    assert ev("PCase([missing])") is None
+    assert ev("Mid([missing], 1, 2)") is None
+    assert ev("ConvertToBase64([missing])") is None
+    assert ev("ConvertToUTF8Hex([missing])") is None
+    assert ev("DateFromNum([missing])") is None
+    assert ev("NumFromDate([missing])") is None
+    assert ev("InStr([missing], \"a\")") is None
+    assert ev('Not(1)') is False
+    with pytest.raises(ExpressionEvaluationError, match="must not be negative"):
+        ev('Mid("abc", 1, -1)')
+    with pytest.raises(ExpressionEvaluationError, match="1 or more"):
+        ev('InStr("abc", "a", 0)')
+    with pytest.raises(ExpressionEvaluationError, match="compareType"):
+        ev('InStr("abc", "a", 1, "vbWhatever")')
+    assert ev('InStr("ABC", "b", 1, 1)') == 2
+
+
+def test_random_string_edge_cases():
+    with pytest.raises(ExpressionEvaluationError, match="negative"):
+        ev("RandomString(5,-1,0,0,0)")
+    with pytest.raises(ExpressionEvaluationError, match="avoided"):
+        ev('RandomString(5,1,0,0,0,"0123456789")')
+    # No minimums: any class may be used.
+    assert len(ev("RandomString(8,0,0,0,0)", context=EvaluationContext(rng=random.Random(2)))) == 8
+
+
+def test_replace_more_forms():
+    assert ev('Replace([a], "", , , "x", , )', {"a": "abc"}) == "abc"
+    assert ev('Replace([a], "", , , , , "t")', {"a": "abc"}) == "t"
+    assert ev('Replace([a], "<u>", , , , , "<u>@x")') is None
+    assert ev(r'Replace([a], , "(\\d)(\\d)", , "$2$1$$", , )', {"a": "12"}) == "21$"
+    assert ev(r'Replace([a], , "(\\d)", , "$&$&", , )', {"a": "7"}) == "77"
+    assert ev(r'Replace([a], , "(\\d)", , "${missing}", , )', {"a": "7"}) == "${missing}"
+    with pytest.raises(ExpressionEvaluationError, match="no group named 'g'"):
+        ev(r'Replace([a], , "(\\d)", "g", "x", , )', {"a": "7"})
+    assert ev(r'Replace([a], , "(?<g>x)", "g", , [b], )', {"b": "nothing"}) is None
+    assert ev(r'Replace([a], , "(?<g>x)", "g", , [b], )') is None
+    with pytest.raises(ExpressionEvaluationError, match="no group named 'h'"):
+        ev(r'Replace([a], , "(?<g>x)", "h", , [b], )', {"b": "x"})
+    # A backreference to a named group, written the .NET way.
+    assert ev(r'Replace([a], , "(?<c>.)\\k<c>", , "=", , )', {"a": "aabcc"}) == "=b="
+
+
+def test_parse_errors_in_more_places():
+    with pytest.raises(ExpressionError, match="invalid character"):
+        parse_expression('["a"]')
+    with pytest.raises(ExpressionError, match="value is missing"):
+        parse_expression("[a] =")
+
+
+def test_ignore_flow_repr_and_truthiness():
+    assert repr(IGNORE_FLOW) == "IGNORE_FLOW"
+    assert not IGNORE_FLOW
+    assert list(SourceView({"a": 1})) == ["a"]
+
+
+def test_build_expression_parameters_must_be_a_list():
+    with pytest.raises(ExpressionError, match="parameters must be a list"):
+        build_expression({"type": "Function", "name": "Not", "parameters": 5})
