@@ -1,0 +1,67 @@
+"""The in-process Lab: cheap to build, wired as documented, and the same engine over TCP."""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import mock_miro
+from harness.lab import Lab
+from tests.harness.test_engine_steps import add_user, assign, miro_user, ok
+
+
+def test_a_lab_is_cheap_to_build() -> None:
+    Lab(seed=0).close()  # warm: static documents are parsed once per process
+    timings = []
+    for seed in range(15):
+        began = time.perf_counter()
+        lab = Lab(seed=seed)
+        timings.append(time.perf_counter() - began)
+        lab.close()
+    # Median, so a busy CI neighbour does not decide the result.
+    assert statistics.median(timings) < 0.020, timings
+
+
+def test_a_lab_is_wired_as_documented() -> None:
+    with Lab(seed=4) as lab:
+        assert lab.graph_url == "http://graph.local" and lab.miro_url == "http://miro.local"
+        assert lab.graph is lab.graph_app.extensions["mock_graph"]
+        assert lab.miro is lab.miro_app.extensions["mock_miro"]
+        sp = ok(lab.graph_client.get(f"/v1.0/servicePrincipals/{lab.service_principal_id}")).json()
+        roles = {r["displayName"]: r["id"] for r in sp["appRoles"]}
+        assert roles["Default Access"] == "00000000-0000-0000-0000-000000000000"
+        assert "User" in roles
+        job = lab.job()
+        assert job["id"] == lab.job_id and job["schedule"]["state"] == "Disabled"
+        secrets = {p["key"]: p["value"] for p in
+                   ok(lab.graph_client.get(f"{lab.sync_path}/secrets")).json()["value"]}
+        assert secrets["BaseAddress"] == "http://miro.local/api/v1/scim"
+        assert lab.store.get_secrets(lab.service_principal_id)["SecretToken"] == mock_miro.DEFAULT_TOKEN
+        clock = ok(lab.graph_client.get("/_fake/clock")).json()
+        assert clock["now"] == "2026-01-05T09:00:00Z"
+        assert lab.advance("40m") == []  # not started: nothing runs
+        assert lab.clock.now().isoformat() == "2026-01-05T09:40:00+00:00"
+
+
+def test_labs_with_the_same_seed_get_the_same_ids() -> None:
+    with Lab(seed=9) as first, Lab(seed=9) as second:
+        assert first.service_principal_id == second.service_principal_id
+        assert first.job_id == second.job_id
+
+
+def test_engine_settings_given_to_the_lab() -> None:
+    with Lab(seed=1, skip_default_access=False) as lab:
+        assert ok(lab.graph_client.get("/_fake/engine/settings")).json()["skip_default_access"] is False
+
+
+def test_a_served_lab_runs_the_same_engine_over_tcp() -> None:
+    with Lab.served(seed=5) as lab:
+        assert lab.graph_url.startswith("http://127.0.0.1:")
+        assert lab.scim_url.startswith("http://127.0.0.1:")
+        assert lab.transport.bound_hosts() == []  # nothing in-process
+        yan = add_user(lab, "yan")
+        assign(lab, yan)
+        lab.start()
+        (cycle,) = lab.advance("0")
+        assert cycle["state"] == "Succeeded" and cycle["counts"]["create"] == 1
+        assert miro_user(lab, "yan@contoso.com")["active"] is True
