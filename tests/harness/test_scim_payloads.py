@@ -545,3 +545,21 @@ def test_every_change_appears_in_the_patch(target, dialect):
         else:
             mentioned.update(op["value"])
     assert mentioned == set(target)
+
+
+def test_manager_patch_and_role_errors():
+    assert user_patch_body({f"{ENT}:manager": "42"})["Operations"] == [
+        {"op": "Replace", "path": f"{ENT}:manager", "value": {"value": "42"}}
+    ]
+    with pytest.raises(PayloadError, match="roles need a role value"):
+        from harness.scim_payloads import _role_entries
+
+        _role_entries("plain", None)
+
+
+def test_diff_scalar_against_a_list_and_plain_role_strings():
+    assert diff({"groups": ["a"]}, {"groups": "a"}) == {}
+    single = parse_expression("SingleAppRoleAssignment([r])").evaluate({"r": [{"appRoleId": "1", "appRoleValue": "A"}]})
+    assert diff({'roles[primary eq "True"].value': single}, {"roles": [{"primary": True, "value": "A"}]}) == {}
+    roles = parse_expression("AppRoleAssignmentsComplex([r])").evaluate({"r": [{"appRoleId": "1", "appRoleValue": "A"}]})
+    assert diff({"roles": roles}, {"roles": ["A"]}) == {}

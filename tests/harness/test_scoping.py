@@ -267,3 +267,17 @@ def test_operator_definitions_in_graph_shape():
     assert documented["IS NULL"]["arity"] == "Unary"
     everything = {d["name"] for d in operator_definitions(include_undocumented=True)}
     assert {"Less_Than", "Less_Than_OR_EQUALS", "IS MEMBER OF", "IS NOT MEMBER OF"} <= everything
+
+
+def test_evaluate_rejects_a_malformed_scope():
+    with pytest.raises(ScopeError, match="must be a list"):
+        evaluate_scope({"groups": "x"}, {})
+    assert evaluate_scope({"groups": None}, {}).in_scope
+    with pytest.raises(ScopeError, match="a clause must be an object"):
+        validate_scope({"groups": [{"clauses": ["x"]}]})
+    # A single string operand is read as one value.
+    s = {"groups": [{"clauses": [{"sourceOperandName": "a", "operatorName": "EQUALS", "targetOperand": {"values": "x"}}]}]}
+    validate_scope(s)
+    assert evaluate_scope(s, {"a": "x"}).in_scope
+    # A null filter group list in inputFilterGroups is fine.
+    validate_scope({"groups": [], "inputFilterGroups": None})

@@ -365,3 +365,30 @@ def test_validate_names_a_bad_scope_and_flow_type():
 
     with pytest.raises(SchemaError, match="targetAttributeName is missing"):
         _with_user_mapping_change(no_target).validate()
+
+
+def test_odd_mapping_values_fall_back_to_defaults():
+    from harness.template import AttributeMapping, ObjectMapping
+
+    odd = AttributeMapping({"targetAttributeName": "x", "matchingPriority": "high", "source": None})
+    assert odd.matching_priority == 0
+    assert odd.flow_behavior == "FlowWhenChanged"
+    assert odd.flow_type == "Always"
+    with pytest.raises(SchemaError, match="no source"):
+        _ = odd.expression
+    mapping = ObjectMapping({"flowTypes": "Delete", "attributeMappings": [{"targetAttributeName": "x"}, "junk"]})
+    assert mapping.flow_types == {"Delete"}
+    assert len(mapping.attribute_mappings) == 1
+    assert mapping.enabled
+
+
+def test_schema_without_directories_or_mappings():
+    schema = load_schema({"synchronizationRules": [{"name": "r", "objectMappings": [{"sourceObjectName": "User"}]}]})
+    users = schema.user_mapping
+    assert schema.target_attributes(users) == {}
+    assert schema.case_exact_attributes(users) == set()
+    assert schema.group_mapping is None
+    assert schema.directory("nope") is None
+    assert list(schema) == [users]
+    with pytest.raises(SchemaError, match="an objectMapping must be an object"):
+        load_schema({"synchronizationRules": [{"objectMappings": ["x"]}]})
