@@ -538,8 +538,11 @@ class GraphBackend:
         if not isinstance(urls, list) or not all(isinstance(u, str) for u in urls):
             raise bad_request("Invalid value for an @odata.bind annotation: expected an array of URLs.")
         ids = [ref_id(u) for u in urls]
+        if len(set(ids)) != len(ids):
+            raise bad_request("One or more added object references already exist for the following modified properties: 'members'.")
         for oid in ids:
-            self._require(oid)
+            if self._require(oid).kind not in ("user", "group", "servicePrincipal"):
+                raise bad_request(f"Invalid object identifier '{oid}'.")
         return ids
 
     @_locked
@@ -554,6 +557,8 @@ class GraphBackend:
                 raise invalid_value(prop, "Group")
         current = self._members.get(obj.id, {})
         for mid in member_ids:
+            if mid == obj.id:
+                raise bad_request("A group cannot be a member of itself.")
             if mid in current:
                 raise bad_request(
                     "One or more added object references already exist for the following "

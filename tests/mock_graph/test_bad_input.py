@@ -1,0 +1,121 @@
+"""Property-based: whatever a client sends, the fake answers without a 5xx, every failure is
+Graph's JSON envelope, and a rejected request changes nothing."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mock_graph import create_app
+from tests.mock_graph.conftest import Clock
+
+CLOCK = Clock()
+APP = create_app(clock=CLOCK.now)
+BACKEND = APP.extensions["mock_graph"]
+SEEDED = BACKEND.seed(5, users=8, groups=2, tricky=True)
+_APP_OBJ, SP = BACKEND.create_enterprise_app("Miro")
+UID = SEEDED["users"][0]["id"]
+GID = SEEDED["groups"][0]["id"]
+ASSIGNMENT = BACKEND.assign_app_role(UID, SP["id"])
+CLIENT = APP.test_client()
+
+TEMPLATES = [
+    "/v1.0/users",
+    "/v1.0/users/{id}",
+    "/v1.0/users/{id}/manager/$ref",
+    "/v1.0/users/{id}/memberOf/{seg}",
+    "/v1.0/users/{id}/appRoleAssignments",
+    "/v1.0/users/$count",
+    "/v1.0/users/delta()",
+    "/v1.0/groups",
+    "/v1.0/groups/{id}",
+    "/v1.0/groups/{id}/members/$ref",
+    "/v1.0/groups/{id}/members/{seg}",
+    "/v1.0/groups/{id}/members/{id}/$ref",
+    "/v1.0/groups/delta",
+    "/v1.0/applications",
+    "/v1.0/servicePrincipals",
+    "/v1.0/servicePrincipals/{id}/appRoleAssignedTo",
+    "/v1.0/servicePrincipals/{id}/appRoleAssignedTo/{seg}",
+    "/v1.0/servicePrincipals(appId='{seg}')",
+    "/v1.0/directory/deletedItems/{seg}",
+    "/v1.0/directory/deletedItems/{id}/restore",
+    "/v1.0/$batch",
+    "/v1.0/{seg}",
+    "/_fake/seed",
+    "/_fake/faults",
+    "/_fake/state",
+    "/_fake/settings",
+]
+IDS = [UID, GID, SP["id"], ASSIGNMENT["id"], SEEDED["tricky"][0]["userPrincipalName"], "00000000-0000-0000-0000-000000000000"]
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-10, 10**6) | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=12,
+)
+KEYS = ["displayName", "userPrincipalName", "accountEnabled", "mailNickname", "passwordProfile", "@odata.id", "principalId", "resourceId", "appRoleId", "members@odata.bind", "requests", "seed", "users", "path", "status", "groupTypes", "mailEnabled", "securityEnabled", "appId", "appRoles", "version", "objects", "strict_queries"]
+bodies = st.one_of(
+    st.none(),
+    json_values,
+    st.dictionaries(st.sampled_from(KEYS), json_values, max_size=6),
+    st.binary(max_size=30),
+)
+FILTER_BITS = ["displayName", "eq", "'x'", "ne", "and", "or", "not", "(", ")", "startsWith(", ",", "null", "true", "id", "in", "('a','b')", "any(", "x:x", "/", "accountEnabled", "00000000-0000-0000-0000-000000000000", "2026-01-01T00:00:00Z", "'", "endsWith(mail,'x')", "$count"]
+filters = st.one_of(st.text(max_size=30), st.lists(st.sampled_from(FILTER_BITS), max_size=8).map(" ".join))
+queries = st.dictionaries(
+    st.sampled_from(["$filter", "$select", "$top", "$orderby", "$search", "$count", "$expand", "$skiptoken", "$deltatoken", "$skip", "$bogus"]),
+    st.one_of(filters, st.sampled_from(["0", "1000", "abc", "id,nope", "true", "displayName desc", "manager", "latest"])),
+    max_size=3,
+)
+segments = st.one_of(st.sampled_from([*IDS, "graph.user", "microsoft.graph.group", "graph.nope", "$count", "$ref", "delta"]), st.text(min_size=1, max_size=15))
+
+
+def _state() -> str:
+    return json.dumps(BACKEND.dump(), sort_keys=True)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    method=st.sampled_from(["GET", "POST", "PATCH", "PUT", "DELETE"]),
+    template=st.sampled_from(TEMPLATES),
+    ident=st.one_of(st.sampled_from(IDS), st.text(min_size=1, max_size=12)),
+    seg=segments,
+    query=queries,
+    body=bodies,
+    auth=st.booleans(),
+    eventual=st.booleans(),
+)
+def test_bad_input_never_breaks_the_fake(method: str, template: str, ident: str, seg: str, query: dict[str, str], body: Any, auth: bool, eventual: bool) -> None:
+    path = template.replace("{id}", quote(ident, safe="@")).replace("{seg}", quote(seg, safe="@'()"))
+    headers = {"Authorization": "Bearer t"} if auth else {}
+    if eventual:
+        headers["ConsistencyLevel"] = "eventual"
+    data: bytes | None
+    if body is None:
+        data = None
+    elif isinstance(body, bytes):
+        data = body
+    else:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    before = _state()
+    faults_before = CLIENT.get("/_fake/faults").json
+    resp = CLIENT.open(path, method=method, query_string=query, headers=headers, data=data)
+    assert resp.status_code < 500, (method, path, query, body, resp.get_data()[:300])
+    if resp.status_code >= 400:
+        assert resp.headers["Content-Type"].startswith("application/json"), resp.headers["Content-Type"]
+        envelope = resp.get_json()
+        assert set(envelope) == {"error"}
+        assert isinstance(envelope["error"]["code"], str) and isinstance(envelope["error"]["message"], str)
+        assert set(envelope["error"]["innerError"]) >= {"date", "request-id", "client-request-id"}
+        assert _state() == before, (method, path, query, body)
+        assert CLIENT.get("/_fake/faults").json == faults_before
+    # keep later examples meaningful: undo anything a successful request injected or changed
+    CLIENT.delete("/_fake/faults")
+    if BACKEND.get(UID) is None and BACKEND.get_deleted(UID) is not None:
+        BACKEND.restore(UID)
