@@ -520,10 +520,10 @@ class MiroBackend:
             candidates = self._user_candidates(node)
             sort_path, descending = sort
             if node is None and sort_path is None:
-                total = len(candidates) if isinstance(candidates, dict | list) else len(self.users)
+                # Unfiltered and unsorted: slice the insertion-ordered dict, no per-user work.
                 chosen: Iterable[User] = islice(candidates, page.start_index - 1,
                                                 page.start_index - 1 + page.count)
-                return total, [self.user_resource(u, base) for u in chosen]
+                return len(self.users), [self.user_resource(u, base) for u in chosen]
             views = [(u, self.user_resource(u, base)) for u in candidates]
             if node is not None:
                 views = [(u, v) for u, v in views if matches(node, v, USER_TABLE, EXTENSIONS)]
