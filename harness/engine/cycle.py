@@ -8,6 +8,7 @@ links, so they cost O(changes).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -39,6 +40,7 @@ from harness.engine.status import JobStatus, TaskExecution, iso
 from harness.engine.target import ScimTarget
 
 ADD, UPDATE, DELETE = "Add", "Update", "Delete"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -130,6 +132,7 @@ class Cycle:
         self.hard_deleted_users: dict[str, dict[str, Any]] = {}
         self.deleted_groups: dict[str, dict[str, Any]] = {}
         self.in_scope_users: dict[str, bool] = {}
+        self._current: EntryBuilder | None = None
 
     # ------------------------------------------------------------------------------------
     # The cycle
@@ -154,6 +157,15 @@ class Cycle:
             )
         try:
             return self._run(directory, target)
+        except Exception as exc:  # a bug must fail the cycle, not the clock request
+            log.exception("provisioning cycle %s failed", self.cycle_id)
+            return self._fail(ErrorInfo(
+                "InternalError",
+                f"Message: The provisioning service failed while running the cycle: "
+                f"{type(exc).__name__}: {exc}. It will be retried in 40 minutes.",
+                category="failure",
+                retryable=True,
+            ))
         finally:
             self.summary.counts["requests"] = len(target.calls) + directory.requests
             target.close()
@@ -191,11 +203,11 @@ class Cycle:
         self._apply(*rounds)
 
         for user_id in list(self.user_changes):
-            self._process_user(target, user_id, self.user_changes[user_id])
+            self._guarded(self._process_user, target, user_id, self.user_changes[user_id])
         if self.group_mapping is not None and rules.enabled(self.group_mapping):
             self._touch_groups_of_new_links()
             for group_id, touch in list(self.group_touches.items()):
-                self._process_group(target, group_id, touch)
+                self._guarded(self._process_group, target, group_id, touch)
         for user_id in self.hard_deleted_users:
             self.rt.mirror.drop_user(user_id)
         for group_id in self.deleted_groups:
@@ -207,6 +219,37 @@ class Cycle:
         self.rt.watermarks.assignments = assignments_link
         pages = sum(r.pages for r in rounds)
         return self._finish(pages)
+
+    def _guarded(self, process: Callable[..., None], target: ScimTarget, object_id: str, change: Any) -> None:
+        """Run one object's pipeline; a mapping that cannot be evaluated for this object (or any
+        other per-object fault) becomes a failed log entry instead of ending the cycle."""
+        self._current: EntryBuilder | None = None
+        try:
+            process(target, object_id, change)
+        except rules.MappingError as exc:
+            self._object_failed(object_id, ErrorInfo(
+                "AttributeMappingEvaluationFailed",
+                f"Message: The attribute mapping for '{exc.target}' could not be evaluated for "
+                f"this object: {exc.message}",
+                category="nonServiceFailure",
+            ))
+        except Exception as exc:
+            log.exception("provisioning %s failed", object_id)
+            self._object_failed(object_id, ErrorInfo(
+                "InternalError",
+                f"Message: The provisioning service failed on this object: {type(exc).__name__}: "
+                f"{exc}. It will be retried in 40 minutes.",
+                category="failure",
+                retryable=True,
+            ))
+
+    def _object_failed(self, object_id: str, info: ErrorInfo) -> None:
+        entry = self._current
+        if entry is None:
+            return
+        self._current = None
+        entry.step("EntrySynchronizationError", "processing", "failure", info.reason)
+        self._emit(entry, "other", "failure", error=info)
 
     # ------------------------------------------------------------------------------------
     # Import: read the directory, update the mirror, work out what to look at
@@ -310,8 +353,8 @@ class Cycle:
                     assignment_changed.add(old.principal_id)
                 continue
             principal = str(item.get("principalId", ""))
-            if not principal:
-                continue
+            if not principal or str(item.get("principalType", "User")) not in ("User", "Group"):
+                continue  # service principals are not provisioned
             mirror.add_assignment(
                 Assignment(
                     assignment_id,
@@ -352,7 +395,10 @@ class Cycle:
                     group_candidates[group_id] = touch
             group_changes = group_candidates
         self.user_changes = {
-            uid: (DELETE if change == HARD_DELETED else change) for uid, change in touched_users.items()
+            uid: (DELETE if change == HARD_DELETED else change)
+            for uid, change in touched_users.items()
+            # An assignment to an object the directory rounds never showed is not a user.
+            if uid in mirror.users or uid in self.hard_deleted_users or uid in self.rt.links
         }
         self.group_touches = group_changes
         self.summary.counts["imported"] = len(self.user_changes) + len(self.group_touches)
@@ -990,7 +1036,9 @@ class Cycle:
             target_system_id=_stable_guid("target", self.sp["id"]),
             now=self.i.now(),
         )
-        return EntryBuilder(ctx, object_type, source_id, display, rules.target_object(mapping))
+        entry = EntryBuilder(ctx, object_type, source_id, display, rules.target_object(mapping))
+        self._current = entry
+        return entry
 
     def _exported(self) -> None:
         self.summary.counts["exports"] += 1
@@ -1006,6 +1054,7 @@ class Cycle:
         error: ErrorInfo | None = None,
         modified: list[dict[str, Any]] | None = None,
     ) -> None:
+        self._current = None
         counts = self.summary.counts
         if status == "failure":
             counts["failed"] += 1

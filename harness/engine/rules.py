@@ -11,9 +11,10 @@ from typing import Any
 
 from harness import mappings, scim_payloads, scoping, template
 from harness.engine.logs import dotnet as dotnet_value
+from harness.mappings import MappingError
 from harness.template import ObjectMapping, Schema, SchemaError
 
-__all__ = ["Schema", "SchemaError"]
+__all__ = ["MappingError", "Schema", "SchemaError"]
 
 
 def load(schema_json: Mapping[str, Any]) -> Schema:

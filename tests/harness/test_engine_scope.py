@@ -318,3 +318,28 @@ def test_updated_user_keeps_role_changes_out_of_scope_decision(lab: Lab) -> None
     update_user(lab, wes, givenName="Wesley")
     lab.advance("40m")
     assert miro_user(lab, "wes@contoso.com")["name"]["givenName"] == "Wesley"
+
+
+def test_a_mapping_that_fails_for_one_user_fails_that_user_only(lab: Lab) -> None:
+    schema = get_schema(lab)
+    mapping(schema, "User")["attributeMappings"].append({
+        "defaultValue": None, "exportMissingReferences": False, "flowBehavior": "FlowWhenChanged",
+        "flowType": "Always", "matchingPriority": 0, "targetAttributeName": "title",
+        "source": {"expression": 'FormatDateTime([jobTitle], , "yyyyMMddHHmmss.fZ", "yyyy-MM-dd")',
+                   "name": "FormatDateTime", "parameters": [], "type": "Function"},
+    })
+    ok(put_schema(lab, schema), 204)
+    good, bad = add_user(lab, "xena", jobTitle="20240102030405.0Z"), add_user(lab, "yuri", jobTitle="chief")
+    assign(lab, good)
+    assign(lab, bad)
+    lab.start()
+    (cycle,) = lab.advance("0")
+    assert cycle["state"] == "EntryLevelErrors"
+    posts = [body_of(r) for r in journal(lab) if r["method"] == "POST"]
+    assert [(p["userName"], p["title"]) for p in posts] == [("xena@contoso.com", "2024-01-02")]
+    assert miro_user(lab, "yuri@contoso.com") is None
+    entry = last_log(lab, bad)
+    assert status_of(entry) == "failure"
+    error = entry["provisioningStatusInfo"]["errorInformation"]
+    assert error["errorCode"] == "AttributeMappingEvaluationFailed"
+    assert "title" in error["reason"]
