@@ -462,7 +462,11 @@ def parse_datetime_exact(text: str, fmt: str, position: int = 0) -> datetime:
             pattern.append(r"(?P<z>Z|[+-]\d{1,2}(?::?\d{2})?)" + optional)
         else:
             pattern.append(re.escape(tok))
-    match = re.fullmatch(r"\s*" + "".join(pattern) + r"\s*", text)
+    try:
+        regex = re.compile(r"\s*" + "".join(pattern) + r"\s*")
+    except re.error:
+        raise ExpressionEvaluationError(f"the date format {fmt!r} repeats a field", position) from None
+    match = regex.fullmatch(text)
     if not match:
         raise ExpressionEvaluationError(f"{text!r} does not match the date format {fmt!r}", position)
     parts = match.groupdict()
@@ -1022,6 +1026,8 @@ def _assignments(value: Any) -> list[Mapping[str, Any]]:
         return []
     if isinstance(value, Mapping):
         return [value]
+    if not isinstance(value, list | tuple):
+        return []
     return [a for a in value if isinstance(a, Mapping)]
 
 
@@ -1147,7 +1153,10 @@ def _fn_datefromnum(ev: _Evaluator, node: Call, value: Any) -> Any:
     if value is None:
         return None
     ticks = _to_int(value, "DateFromNum value", node.position)
-    return _FILETIME_EPOCH + timedelta(microseconds=ticks // 10)
+    try:
+        return _FILETIME_EPOCH + timedelta(microseconds=ticks // 10)
+    except OverflowError:
+        raise ExpressionEvaluationError(f"{ticks} is out of the date range", node.position) from None
 
 
 def _fn_numfromdate(ev: _Evaluator, node: Call, value: Any) -> Any:
@@ -1164,9 +1173,9 @@ _STYLE_NAMES = {
 }
 
 
-def _fn_formatdatetime(
-    ev: _Evaluator, node: Call, source: Any, styles: Any, input_format: Any, output_format: Any
-) -> Any:
+def _fn_formatdatetime(ev: _Evaluator, node: Call, source: Any, *rest: Any) -> Any:
+    # The older three-argument form has no dateTimeStyles: (source, inputFormat, outputFormat).
+    styles, input_format, output_format = rest if len(rest) == 3 else (None, *rest)
     if source is None or source == "":
         return None
     if input_format is None or output_format is None:
@@ -1670,6 +1679,14 @@ class Expression:
             value = evaluator.eval(self.root)
         except _IgnoreSignal:
             return IGNORE_FLOW
+        except ExpressionError:
+            raise
+        except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as exc:
+            # A value of a shape no function expects: a per-object evaluation failure, never
+            # a crash of the engine.
+            raise ExpressionEvaluationError(
+                f"cannot evaluate {self.text!r} for this object: {exc}", 0
+            ) from exc
         if isinstance(value, datetime):
             return _format_us_datetime(value)
         if isinstance(value, float) and value.is_integer():

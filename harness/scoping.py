@@ -87,7 +87,10 @@ def _compare_ints(test: Callable[[int, int], bool]) -> Callable[[Any, list[str]]
 
 
 def _regex_match(value: Any, targets: list[str]) -> bool:
-    return any(dotnet_regex(t, 0).search(_text(value)) for t in targets)
+    try:
+        return any(dotnet_regex(t, 0).search(_text(value)) for t in targets)
+    except ValueError as exc:
+        raise ScopeError(str(exc)) from None
 
 
 @dataclass(frozen=True, slots=True)

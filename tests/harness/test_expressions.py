@@ -905,3 +905,39 @@ def test_ignore_flow_repr_and_truthiness():
 def test_build_expression_parameters_must_be_a_list():
     with pytest.raises(ExpressionError, match="parameters must be a list"):
         build_expression({"type": "Function", "name": "Not", "parameters": 5})
+
+
+def test_formatdatetime_three_argument_form():
+    # The older signature without dateTimeStyles.
+    assert ev('FormatDateTime([d], "yyyyMMdd", "yyyy-MM-dd")', {"d": "20240307"}) == "2024-03-07"
+    with pytest.raises(ExpressionEvaluationError, match="repeats a field"):
+        ev('FormatDateTime([d], "ff ff", "yyyy")', {"d": "12 12"})
+
+
+def test_out_of_range_and_odd_shapes_are_evaluation_errors():
+    with pytest.raises(ExpressionEvaluationError, match="out of the date range"):
+        ev("DateFromNum([n])", {"n": 10**25})
+    assert ev("SingleAppRoleAssignment([r])", {"r": 5}) is None
+    assert ev("AppRoleAssignmentsComplex([r])", {"r": True}) is None
+    assert ev("SingleAppRoleAssignment([r])", {"r": {"appRoleId": "1", "value": "A"}}) == "A"
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(10**20), 10**20) | st.floats() | st.text(max_size=8)
+    | st.sampled_from(["True", "12", "2024-01-01", "&HFF", "-3", "3/7/2024 1:00:00 PM"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["value", "id", "displayName", "appRoleValue"]), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(REFERENCE_FUNCTIONS), st.integers(min_value=1, max_value=7), st.lists(_json_values, min_size=7, max_size=7))
+def test_functions_never_crash_on_odd_attribute_values(name, count, values):
+    if name in ("Guid", "Now"):
+        count = 0
+    try:
+        expr = parse_expression(f"{name}(" + ", ".join(f"[a{i}]" for i in range(count)) + ")")
+    except ExpressionError:
+        return  # wrong number of arguments for this function
+    with contextlib.suppress(ExpressionEvaluationError):
+        expr.evaluate({f"a{i}": v for i, v in enumerate(values)})

@@ -281,3 +281,8 @@ def test_evaluate_rejects_a_malformed_scope():
     assert evaluate_scope(s, {"a": "x"}).in_scope
     # A null filter group list in inputFilterGroups is fine.
     validate_scope({"groups": [], "inputFilterGroups": None})
+
+
+def test_an_unvalidated_bad_regex_is_a_scope_error():
+    with pytest.raises(ScopeError, match="invalid regular expression"):
+        evaluate_scope(scope([clause("a", "REGEX MATCH", "(")]), {"a": "x"})
