@@ -224,6 +224,8 @@ def _set_path(
         return
     if path.filtered:
         entries = container.setdefault(path.attr, [])
+        if not isinstance(entries, list):
+            raise PayloadError(f"{path.text!r} conflicts with another mapping of {path.attr!r}")
         entry = next((e for e in entries if _filter_matches(e, path)), None)
         if entry is None:
             entry = {}
@@ -235,7 +237,10 @@ def _set_path(
         entry[path.sub or "value"] = value
         return
     if path.sub:
-        container.setdefault(path.attr, {})[path.sub] = value
+        holder = container.setdefault(path.attr, {})
+        if not isinstance(holder, dict):
+            raise PayloadError(f"{path.text!r} conflicts with another mapping of {path.attr!r}")
+        holder[path.sub] = value
         return
     container[path.attr] = value
 

@@ -563,3 +563,10 @@ def test_diff_scalar_against_a_list_and_plain_role_strings():
     assert diff({'roles[primary eq "True"].value': single}, {"roles": [{"primary": True, "value": "A"}]}) == {}
     roles = parse_expression("AppRoleAssignmentsComplex([r])").evaluate({"r": [{"appRoleId": "1", "appRoleValue": "A"}]})
     assert diff({"roles": roles}, {"roles": ["A"]}) == {}
+
+
+def test_conflicting_target_paths_are_a_payload_error():
+    with pytest.raises(PayloadError, match="conflicts"):
+        create_user_body({"emails.value": "a@b.c", 'emails[type eq "work"].value': "a@b.c"})
+    with pytest.raises(PayloadError, match="conflicts"):
+        create_user_body({"name": "x", "name.givenName": "y"})
