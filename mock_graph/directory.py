@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from mock_graph.exceptions import bad_request, not_found
+from mock_graph.models import check_object_id
 from mock_graph.render import renderer
 from mock_graph.responses import (
     backend,
@@ -54,6 +55,7 @@ def deleted_item_or_listing(segment: str) -> Response:
         return collection(f"directory/deletedItems/microsoft.graph.{kind}", q, page)
     obj = b.get_deleted(segment.lower())
     if obj is None:
+        check_object_id(segment)
         raise not_found(segment)
     q = parse_query(TYPES[obj.kind])
     return entity("directory/deletedItems", project(obj.kind, obj.data, q.select, with_type=True))

@@ -224,6 +224,7 @@ class GraphBackend:
     def _require(self, object_id: str, kind: str | None = None) -> DirObject:
         obj = self._live(object_id, kind)
         if obj is None:
+            check_object_id(object_id)
             raise not_found(object_id)
         return obj
 
@@ -236,7 +237,7 @@ class GraphBackend:
 
     def _require_user(self, key: str) -> DirObject:
         obj = self._user_by_key(key)
-        if obj is None:
+        if obj is None:  # a key that is not a GUID is taken as a userPrincipalName: 404
             raise not_found(key)
         return obj
 
@@ -604,6 +605,7 @@ class GraphBackend:
         group = self._require(group_id, "group")
         members = self._members.get(group.id, {})
         if member_id not in members or member_id not in self._objects:
+            check_object_id(member_id)
             raise not_found(member_id)
         del members[member_id]
         self._member_of.get(member_id, {}).pop(group.id, None)
@@ -873,6 +875,7 @@ class GraphBackend:
     def restore(self, object_id: str) -> dict[str, Any]:
         obj = self._deleted.get(object_id)
         if obj is None:
+            check_object_id(object_id)
             raise not_found(object_id)
         if obj.kind == "user":
             self._check_upn_free(obj.data["userPrincipalName"], None)
@@ -894,6 +897,7 @@ class GraphBackend:
     def permanently_delete(self, object_id: str) -> None:
         obj = self._deleted.get(object_id)
         if obj is None:
+            check_object_id(object_id)
             raise not_found(object_id)
         del self._deleted[object_id]
         self._forget(obj)
@@ -1124,6 +1128,8 @@ class GraphBackend:
     def render(self, object_id: str, select: list[str] | None, *, with_type: bool = False, kind: str | None = None) -> dict[str, Any]:
         obj = self._user_by_key(object_id) if kind == "user" else self._live(object_id, kind)
         if obj is None:
+            if kind != "user":
+                check_object_id(object_id)
             raise not_found(object_id)
         return project(obj.kind, obj.data, select, with_type=with_type)
 
@@ -1319,6 +1325,12 @@ def _page_by_offset(
     items = [render(o) for o in window[:top]]
     nxt = {"off": off + top} if len(window) > top else None
     return Page(items, nxt, total)
+
+
+def check_object_id(object_id: str) -> None:
+    """Graph answers 400, not 404, to an object id that is not a GUID (groups, SPs, …)."""
+    if not is_guid(object_id):
+        raise bad_request(f"Invalid object identifier '{object_id}'.")
 
 
 def ref_id(url: str) -> str:

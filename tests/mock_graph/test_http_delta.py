@@ -143,3 +143,26 @@ def test_assignment_feed_extension(client: GraphClient, backend: GraphBackend, s
     gone, _ = full_round(client, link)
     assert gone == [{"id": assignments[2]["id"], "principalId": uids[2], "@removed": {"reason": "deleted"}}]
     assert client.get("/v1.0/servicePrincipals/88888888-8888-4888-8888-888888888888/appRoleAssignedTo/delta").status_code == 404
+
+
+def test_users_delta_manager_select(client: GraphClient, backend: GraphBackend) -> None:
+    boss = backend.create_user(user_body("boss@contoso.onmicrosoft.com"))
+    other = backend.create_user(user_body("other@contoso.onmicrosoft.com"))
+    worker = backend.create_user(user_body("worker@contoso.onmicrosoft.com"))
+    backend.set_manager(worker["id"], boss["id"])
+    items, link = full_round(client, "/v1.0/users/delta?$select=displayName,manager")
+    by_id = {i["id"]: i for i in items}
+    assert by_id[worker["id"]]["manager@delta"] == [{"@odata.type": "#microsoft.graph.user", "id": boss["id"]}]
+    assert by_id[boss["id"]]["manager@delta"] == []
+    backend.set_manager(worker["id"], other["id"])
+    changes, _ = full_round(client, link)
+    assert changes == [
+        {
+            "id": worker["id"],
+            "displayName": "Worker",
+            "manager@delta": [
+                {"@odata.type": "#microsoft.graph.user", "id": other["id"]},
+                {"@odata.type": "#microsoft.graph.user", "id": boss["id"], "@removed": {"reason": "deleted"}},
+            ],
+        }
+    ]

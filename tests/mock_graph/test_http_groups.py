@@ -132,3 +132,13 @@ def test_group_app_role_assignments(client: GraphClient, backend: GraphBackend) 
     assert [a["id"] for a in listed.json["value"]] == [resp.json["id"]]
     assert client.delete(f"/v1.0/groups/{group['id']}/appRoleAssignments/{resp.json['id']}").status_code == 204
     assert client.get(f"/v1.0/groups/{group['id']}/appRoleAssignments").json["value"] == []
+
+
+def test_malformed_object_id_is_400_unknown_guid_404(client: GraphClient) -> None:
+    bad = client.get("/v1.0/groups/not-a-guid")
+    assert bad.status_code == 400 and bad.json["error"]["message"] == "Invalid object identifier 'not-a-guid'."
+    assert client.get("/v1.0/groups/12345678-1234-4234-8234-123456789abc").status_code == 404
+    assert client.get("/v1.0/directoryObjects/nope").status_code == 400
+    assert client.post("/v1.0/directory/deletedItems/nope/restore").status_code == 400
+    # a user key that is not a GUID is a userPrincipalName: not found, 404
+    assert client.get("/v1.0/users/not-a-guid").status_code == 404

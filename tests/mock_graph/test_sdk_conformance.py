@@ -312,3 +312,29 @@ def test_retry_after_from_injected_429(served: Served) -> None:
 
     err = run(scenario())
     assert err.response_status_code == 429 and err.error.code == "TooManyRequests"
+
+
+def test_strict_auth_with_token_from_fake_endpoint() -> None:
+    """A plain-HTTP client-credentials call to the fake's token endpoint, then msgraph-sdk with
+    that token: accepted; the SDK with a made-up token: ODataError 401."""
+    import httpx
+
+    from tests.mock_graph.sdk import StaticTokenProvider
+
+    app = create_app(strict_auth=True, tenant_id="11111111-2222-4333-8444-555555555555")
+    with ServerThread(app, name="mock-graph-strict") as server:
+        form = {"client_id": "app", "client_secret": "s", "scope": "https://graph.microsoft.com/.default", "grant_type": "client_credentials"}
+        token = httpx.post(f"{server.url}/11111111-2222-4333-8444-555555555555/oauth2/v2.0/token", data=form).json()["access_token"]
+
+        async def scenario() -> tuple[int, ODataError]:
+            good = fake_graph_client(server.url + "/v1.0")
+            good.request_adapter._authentication_provider.access_token_provider = StaticTokenProvider(token)  # type: ignore[attr-defined]
+            page = await good.users.get()
+            bad = fake_graph_client(server.url + "/v1.0")
+            with pytest.raises(ODataError) as denied:
+                await bad.users.get()
+            return len(page.value), denied.value
+
+        count, denied = run(scenario())
+    assert count == 0
+    assert denied.response_status_code == 401 and denied.error.code == "InvalidAuthenticationToken"
