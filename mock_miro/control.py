@@ -58,7 +58,7 @@ def seed() -> Response:
     body = _body({})
     if not isinstance(body, dict):
         raise ValueError("the seed body must be a JSON object")
-    unknown = set(body) - {"seed", "users", "teams", "admins", "domain"}
+    unknown = set(body) - {"seed", "users", "teams", "admins", "domain", "guests"}
     if unknown:
         raise ValueError(f"unknown seed field(s): {', '.join(sorted(unknown))}")
     teams = body.get("teams", [])
@@ -68,7 +68,7 @@ def seed() -> Response:
     if domain is not None and not isinstance(domain, str):
         raise ValueError("domain must be a string")
     result = _state().seed(body.get("seed", 0), body.get("users", 0), teams,
-                           admins=body.get("admins", 0), domain=domain)
+                           admins=body.get("admins", 0), domain=domain, guests=body.get("guests", 0))
     return _json(result)
 
 

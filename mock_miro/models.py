@@ -52,6 +52,7 @@ from .settings import Settings
 DEFAULT_BASE_URL = "https://miro.com/api/v1/scim"
 ID_BASE = 3074457345600000000  # Miro ids are 19-digit numbers such as 3074457365265951581
 ADMIN_VALUE = "ORGANIZATION_INTERNAL_ADMIN"
+GUEST_ROLES = ("ORGANIZATION_EXTERNAL_USER", "ORGANIZATION_TEAM_GUEST_USER")
 USER_VALUE = "ORGANIZATION_INTERNAL_USER"
 LAST_ADMIN = "Any account in organization must have at least one admin"
 _EMAIL = re.compile(r"^[^@\s\"(),:;<>\[\]\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
@@ -132,6 +133,8 @@ class MiroBackend:
         self.group_names: dict[tuple[str, str], dict[str, None]] = {}
         self.memberships: dict[str, dict[str, None]] = {}  # user id -> group ids
         self.deleted: dict[str, User] = {}  # tombstones: a team add recreates them (SPEC patchGroup)
+        # Guests and external users: invisible to SCIM reads and writes; a team add converts them.
+        self.guests: dict[str, User] = {}
         self.org_admins: set[str] = set()  # active organisation admins
         self.default_team_id: str | None = None
         self.next_id = ID_BASE + (seed % 10**10) * 10**8
@@ -463,7 +466,7 @@ class MiroBackend:
     def get_user_by_username(self, name: str, base: str | None = None) -> dict[str, Any] | None:
         with self.lock:
             uid = self.by_username.get(_user_key(name))
-            return self.user_resource(self.users[uid], base) if uid else None
+            return self.user_resource(self.users[uid], base) if uid in self.users else None
 
     def replace_user(self, uid: str, body: Any, base: str | None = None) -> dict[str, Any]:
         data = self._input_user(body)
@@ -503,7 +506,7 @@ class MiroBackend:
         name = index_lookup(node, "username")
         if name is not None:
             uid = self.by_username.get(_user_key(name))
-            return [self.users[uid]] if uid else []
+            return [self.users[uid]] if uid in self.users else []
         ident = index_lookup(node, "id")
         if ident is not None:
             user = self.users.get(str(ident))
@@ -563,6 +566,25 @@ class MiroBackend:
                 raise KeyError(f"no group {gid} or user {uid}")
             self._join(self.groups[gid], uid, admin)
 
+    def add_guest(self, user_name: str, *, role: str = "ORGANIZATION_EXTERNAL_USER",
+                  display_name: str | None = None) -> str:
+        """An external or team-guest user: SCIM cannot see, update or delete them (SPEC)."""
+        if role not in GUEST_ROLES:
+            raise ValueError(f"role must be one of {', '.join(GUEST_ROLES)}")
+        with self.lock:
+            if not isinstance(user_name, str) or not _EMAIL.match(user_name):
+                raise ValueError(f"{user_name!r} is not an e-mail address")
+            if _user_key(user_name) in self.by_username:
+                raise ValueError(f"{user_name!r} already exists")
+            now = self.now()
+            data: dict[str, Any] = {"userName": user_name, "displayName": display_name or user_name,
+                                    "userType": "Free", "active": True,
+                                    "roles": [{"value": role, "type": ORG_USER_ROLE, "primary": True}]}
+            guest = User(self._new_id(), data, now, now)
+            self.guests[guest.id] = guest
+            self.by_username[guest.username_key] = guest.id
+            return guest.id
+
     def get_group(self, gid: str, base: str | None = None, members: bool = True) -> dict[str, Any]:
         with self.lock:
             return self.group_resource(self._group(gid), base, members)
@@ -595,7 +617,8 @@ class MiroBackend:
             return len(views), out
 
     def _resolve_members(self, ids: Iterable[str]) -> None:
-        missing = [i for i in dict.fromkeys(ids) if i not in self.users and i not in self.deleted]
+        missing = [i for i in dict.fromkeys(ids)
+                   if i not in self.users and i not in self.deleted and i not in self.guests]
         if missing:
             listed = ", ".join(f"{{memberId={i}, display=null}}" for i in missing)
             raise not_found(f"No valid resources: [{listed}]")
@@ -651,6 +674,13 @@ class MiroBackend:
                     raise conflict(f"User with userName '{user.data.get('userName')}' already exists",
                                    "uniqueness")
                 user.data["active"] = True
+                self._index_user(user)
+                self._join(self._default_team(), uid)
+            elif uid in self.guests:  # SPEC: guests added to a team become FULL internal users
+                user = self.guests.pop(uid)
+                roles = [r for r in user.data.get("roles") or [] if r.get("type") == ORG_ADMIN_ROLE]
+                user.data = {**user.data, "userType": "Full", "active": True,
+                             "roles": [{"value": USER_VALUE, "type": ORG_USER_ROLE, "primary": True}, *roles]}
                 self._index_user(user)
                 self._join(self._default_team(), uid)
             user = self.users[uid]
@@ -751,7 +781,7 @@ class MiroBackend:
 
     # ------------------------------------------------------------------ seeding
     def seed(self, seed: int, users: int = 0, teams: Iterable[str] = (), *, admins: int = 0,
-             domain: str | None = None) -> dict[str, Any]:
+             domain: str | None = None, guests: int = 0) -> dict[str, Any]:
         """Named teams (empty) plus generated users, the same for the same seed."""
         if not isinstance(seed, int) or isinstance(seed, bool):
             raise ValueError("seed must be an integer")
@@ -762,8 +792,10 @@ class MiroBackend:
             raise ValueError("teams must be a list of non-empty names")
         if not isinstance(admins, int) or isinstance(admins, bool) or admins < 0:
             raise ValueError("admins must be a non-negative integer")
+        if not isinstance(guests, int) or isinstance(guests, bool) or not 0 <= guests <= 100_000:
+            raise ValueError("guests must be an integer between 0 and 100000")
         with self.lock:
-            if not self.users and not self.groups and not self.deleted:
+            if not self.users and not self.groups and not self.deleted and not self.guests:
                 self.next_id = ID_BASE + (seed % 10**10) * 10**8
             domain = (domain or (self.settings.allowed_domains[0] if self.settings.allowed_domains
                                  else "example.com")).lower()
@@ -799,11 +831,17 @@ class MiroBackend:
                     self._index_user(user)
                     self._join(default, user.id, admin=is_admin)
                     created_users.append({"id": user.id, "userName": username})
+            created_guests = []
+            guest_rng = random.Random(seed + 1)
+            for i in range(guests):
+                name = f"guest{i + 1}.{guest_rng.choice(_LAST_NAMES).lower()}@partner.example"
+                created_guests.append({"id": self.add_guest(name), "userName": name})
             default_team = None
             if self.default_team_id is not None:
                 team = self.groups[self.default_team_id]
                 default_team = {"id": team.id, "displayName": team.display_name}
-            return {"seed": seed, "users": created_users, "teams": created_teams, "default_team": default_team}
+            return {"seed": seed, "users": created_users, "teams": created_teams, "default_team": default_team,
+                    "guests": created_guests}
 
     # ------------------------------------------------------------------ dump / load
     def _dump(self) -> dict[str, Any]:
@@ -820,6 +858,7 @@ class MiroBackend:
             "default_team_id": self.default_team_id,
             "users": [user(u) for u in self.users.values()],
             "deleted_users": [user(u) for u in self.deleted.values()],
+            "guests": [user(u) for u in self.guests.values()],
             "groups": [
                 {"id": g.id, "displayName": g.display_name, "kind": g.kind, "externalId": g.external_id,
                  "members": list(g.members), "admins": sorted(g.admins), "default": g.default,
@@ -850,6 +889,8 @@ class MiroBackend:
                 staged._load_user(raw, deleted=False)
             for raw in dump.get("deleted_users", []):
                 staged._load_user(raw, deleted=True)
+            for raw in dump.get("guests", []):
+                staged._load_user(raw, deleted=False, guest=True)
             for raw in dump.get("groups", []):
                 now = self.now()
                 group = Group(str(raw["id"]), str(raw["displayName"]), str(raw.get("kind", "team")),
@@ -873,11 +914,11 @@ class MiroBackend:
         with self.lock:
             self.settings = staged.settings
             for name in ("users", "by_username", "by_external", "groups", "group_names", "memberships",
-                         "deleted", "org_admins", "default_team_id", "next_id"):
+                         "deleted", "guests", "org_admins", "default_team_id", "next_id"):
                 setattr(self, name, getattr(staged, name))
             self._journal = deque(self._journal, maxlen=self.settings.journal_limit)
 
-    def _load_user(self, raw: dict[str, Any], deleted: bool) -> None:
+    def _load_user(self, raw: dict[str, Any], deleted: bool, guest: bool = False) -> None:
         now = self.now()
         data = raw["data"]
         if not isinstance(data, dict) or not isinstance(data.get("userName"), str):
@@ -889,6 +930,10 @@ class MiroBackend:
             return
         if user.username_key in self.by_username:
             raise ValueError(f"duplicate userName {data['userName']!r}")
+        if guest:
+            self.guests[user.id] = user
+            self.by_username[user.username_key] = user.id
+            return
         self._index_user(user)
 
     # ------------------------------------------------------------------ iteration helpers

@@ -172,3 +172,14 @@ def test_create_app_settings_and_python_api() -> None:
     dump["users"][0]["data"]["userName"] = "changed@example.com"  # a copy, not the live state
     assert backend.get_user_by_username("changed@example.com") is None
     assert len(backend.journal) == 0
+
+
+def test_seeded_guests_survive_a_state_round_trip(scim: Scim, backend: MiroBackend) -> None:
+    seeded = fake(scim).post("/_fake/seed", json={"seed": 2, "users": 1, "guests": 2}).get_json()
+    assert len(seeded["guests"]) == 2
+    assert scim.get("/Users").get_json()["totalResults"] == 1
+    dump = fake(scim).get("/_fake/state").get_json()
+    other = Scim(create_app())
+    assert other.client.put("/_fake/state", json=dump).status_code == 200
+    assert other.get("/Users").get_json()["totalResults"] == 1
+    assert_scim_error(other.post("/Users", {"userName": seeded["guests"][0]["userName"]}), 409)

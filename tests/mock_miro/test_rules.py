@@ -309,3 +309,21 @@ def test_user_group_model_create_duplicate_delete(make_scim: Callable[..., Scim]
     assert scim.delete(f"/Groups/{gid}").status_code == 204
     assert_scim_error(scim.get(f"/Groups/{gid}"), 404)
     assert scim.get(f"/Users/{uid}").get_json()["active"] is True  # users survive
+
+
+def test_guests_are_invisible_and_a_team_add_converts_them(scim: Scim, backend: MiroBackend) -> None:
+    guest = backend.add_guest("partner@outside.example", role="ORGANIZATION_TEAM_GUEST_USER")
+    assert scim.get("/Users").get_json()["totalResults"] == 0
+    assert scim.get("/Users", filter='userName eq "partner@outside.example"').get_json()["totalResults"] == 0
+    assert backend.get_user_by_username("partner@outside.example") is None
+    assert_scim_error(scim.get(f"/Users/{guest}"), 404)
+    assert_scim_error(scim.patch(f"/Users/{guest}", {"op": "replace", "path": "displayName", "value": "x"}), 404)
+    assert_scim_error(scim.delete(f"/Users/{guest}"), 404)
+    assert_scim_error(scim.post("/Users", {"userName": "partner@outside.example"}), 409, "uniqueness")
+    team = backend.create_team("Partners")["id"]
+    assert scim.patch(f"/Groups/{team}", {"op": "add", "path": "members", "value": [{"value": guest}]}).status_code == 200
+    converted = scim.get(f"/Users/{guest}").get_json()
+    assert converted["userType"] == "Full"
+    assert converted["roles"] == [{"value": "ORGANIZATION_INTERNAL_USER", "type": "organization_user_role",
+                                   "primary": True}]
+    assert {g["display"] for g in converted["groups"]} == {"Partners", "Default team"}
