@@ -20,6 +20,7 @@ from importlib import resources
 from typing import Any
 
 from harness.expressions import Expression, ExpressionError, build_expression, parse_expression
+from harness.scim_payloads import PayloadError, parse_path
 from harness.scoping import ScopeError, validate_scope
 
 __all__ = [
@@ -329,9 +330,11 @@ class Schema:
                 validate_scope(mapping.scope)
             except ScopeError as exc:
                 raise SchemaError(str(exc), f"{mapping.location}.scope") from None
+            shapes: dict[str, str] = {}
             for attr in mapping.attribute_mappings:
                 if not attr.target:
                     raise SchemaError("targetAttributeName is missing", attr.location)
+                self._check_target_path(attr, shapes)
                 if attr.flow_type not in ATTRIBUTE_FLOW_TYPES:
                     raise SchemaError(
                         f"unknown flowType {attr.flow_type!r} (use {', '.join(ATTRIBUTE_FLOW_TYPES)})",
@@ -339,6 +342,22 @@ class Schema:
                     )
                 if attr.is_mapped:
                     _ = attr.expression
+
+    @staticmethod
+    def _check_target_path(attr: AttributeMapping, shapes: dict[str, str]) -> None:
+        """The target path must be writable into a SCIM body, and one attribute may not be
+        mapped both as a whole and by parts (``name`` and ``name.givenName``)."""
+        try:
+            path = parse_path(attr.target)
+        except PayloadError as exc:
+            raise SchemaError(str(exc), f"{attr.location}.targetAttributeName") from None
+        key = f"{path.schema or ''}:{path.attr}".casefold()
+        shape = "list" if path.filtered else "object" if path.sub else "value"
+        if shapes.setdefault(key, shape) != shape and path.attr.casefold() != "roles":
+            raise SchemaError(
+                f"{attr.target!r} maps {path.attr!r} in a way that conflicts with another mapping",
+                f"{attr.location}.targetAttributeName",
+            )
 
     def __iter__(self) -> Iterator[ObjectMapping]:
         return iter(self.object_mappings)

@@ -392,3 +392,19 @@ def test_schema_without_directories_or_mappings():
     assert list(schema) == [users]
     with pytest.raises(SchemaError, match="an objectMapping must be an object"):
         load_schema({"synchronizationRules": [{"objectMappings": ["x"]}]})
+
+
+def test_validate_rejects_unwritable_or_conflicting_target_paths():
+    def odd(mapping):
+        mapping["attributeMappings"][0]["targetAttributeName"] = "not a path!"
+
+    with pytest.raises(SchemaError, match="not a SCIM attribute path") as info:
+        _with_user_mapping_change(odd).validate()
+    assert info.value.location.endswith("attributeMappings[0].targetAttributeName")
+
+    def conflict(mapping):
+        # attributeMappings[0] targets emails[type eq "work"].value already.
+        mapping["attributeMappings"][1]["targetAttributeName"] = "emails.value"
+
+    with pytest.raises(SchemaError, match="conflicts"):
+        _with_user_mapping_change(conflict).validate()
