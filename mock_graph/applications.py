@@ -43,7 +43,7 @@ def _get(kind: str, oid: str) -> Response:
 
 def _count(kind: str) -> Response:
     require_count_header()
-    q = parse_query(TYPES[kind])
+    q = parse_query(TYPES[kind], count_segment=True)
     page = backend().list_objects(kind, predicate=q.predicate(), top=1, count=True, render=lambda o: {})
     return text_response(str(page.count or 0))
 

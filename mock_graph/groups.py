@@ -52,7 +52,7 @@ def create_group() -> Response:
 @bp.get("/groups/$count")
 def count_groups() -> Response:
     require_count_header()
-    q = parse_query(GROUP)
+    q = parse_query(GROUP, count_segment=True)
     page = backend().list_objects("group", predicate=q.predicate(), top=1, count=True, render=lambda o: {})
     return text_response(str(page.count or 0))
 
@@ -110,7 +110,7 @@ def _related_count(gid: str, relation: str, cast: str | None) -> Response:
         kind = cast_kind(cast)
         if kind is None:
             raise graph_error_for_segment(cast)
-    q = parse_query(TYPES[kind] if kind else USER, allow_orderby=False)
+    q = parse_query(TYPES[kind] if kind else USER, allow_orderby=False, count_segment=True)
     return text_response(str(b.count_related(relation, gid, kind, q.predicate())))
 
 

@@ -139,6 +139,7 @@ def parse_query(
     allow_search: bool = True,
     allow_orderby: bool = True,
     skip_supported: bool = False,
+    count_segment: bool = False,
 ) -> Query:
     args = request.args
     token = args.get("$skiptoken")
@@ -160,7 +161,8 @@ def parse_query(
     count_flag = raw.get("$count", "").lower()
     if "$count" in raw and count_flag not in ("true", "false"):
         raise bad_request(f"Invalid value '{raw['$count']}' for $count: use true or false.", code="BadRequest")
-    advanced = is_eventual() and count_flag == "true"
+    # the /$count segment is itself an advanced query: the header alone is enough
+    advanced = is_eventual() and (count_flag == "true" or count_segment)
     return _build(etype, raw, advanced, expandable, allow_search, allow_orderby, eventual=is_eventual())
 
 

@@ -56,7 +56,7 @@ def create_user() -> Response:
 @bp.get("/users/$count")
 def count_users() -> Response:
     require_count_header()
-    q = parse_query(USER)
+    q = parse_query(USER, count_segment=True)
     page = backend().list_objects("user", predicate=q.predicate(), top=1, count=True, render=lambda o: {})
     return text_response(str(page.count or 0))
 
@@ -74,7 +74,7 @@ def get_user(key: str) -> Response:
     uid = b.resolve("user", key)
     item = b.list_objects("user", index_key=("id", [uid]), render=renderer(b, q.select, expand=q.expand)).items
     if not item:
-        raise graph_error_for_segment(key)
+        raise not_found(key)
     return entity("users", item[0])
 
 

@@ -143,3 +143,9 @@ def test_unknown_query_option_is_400(client: GraphClient) -> None:
 def test_bad_skiptoken_is_400(client: GraphClient) -> None:
     resp = client.get("/v1.0/users?$skiptoken=%%%")
     assert resp.status_code == 400 and resp.json["error"]["code"] == "BadRequest"
+
+
+def test_count_segment_with_advanced_filter(client: GraphClient, seeded: dict[str, Any]) -> None:
+    resp = client.get("/v1.0/users/$count?$filter=endsWith(mail,'@contoso.com')", headers=EVENTUAL)
+    assert resp.status_code == 200 and resp.data == b"1"
+    assert client.get("/v1.0/users/$count?$filter=endsWith(mail,'@contoso.com')").status_code == 400
