@@ -73,6 +73,7 @@ class User:
     data: dict[str, Any]  # SCIM attributes with canonical names (enterprise under its URN)
     created: datetime
     modified: datetime
+    organizations: int = 1  # Miro refuses e-mail changes for users in several organisations
 
     @property
     def active(self) -> bool:
@@ -338,6 +339,9 @@ class MiroBackend:
         still_inactive = old is not None and not old.active and data.get("active") is False
         if old is not None and still_inactive and username != old.data.get("userName"):
             raise conflict(f"Cannot update the email of deactivated user '{old.data.get('userName')}'")
+        if old is not None and old.organizations > 1 and username != old.data.get("userName"):
+            raise conflict(f"Cannot update the email of user '{old.data.get('userName')}': "
+                           "the user belongs to more than one organization")
         if changed_name:
             domains = self.settings.allowed_domains
             if domains and username.rsplit("@", 1)[1].lower() not in domains:
@@ -565,6 +569,15 @@ class MiroBackend:
             if gid not in self.groups or uid not in self.users:
                 raise KeyError(f"no group {gid} or user {uid}")
             self._join(self.groups[gid], uid, admin)
+
+    def set_organizations(self, uid: str, count: int) -> None:
+        """How many Miro organisations the user belongs to (2+ blocks e-mail changes: DOC-E)."""
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            raise ValueError("count must be a positive integer")
+        with self.lock:
+            if uid not in self.users:
+                raise KeyError(f"no user {uid}")
+            self.users[uid].organizations = count
 
     def add_guest(self, user_name: str, *, role: str = "ORGANIZATION_EXTERNAL_USER",
                   display_name: str | None = None) -> str:
@@ -849,7 +862,10 @@ class MiroBackend:
             return when.isoformat()
 
         def user(u: User) -> dict[str, Any]:
-            return {"id": u.id, "data": u.data, "created": stamp(u.created), "modified": stamp(u.modified)}
+            out = {"id": u.id, "data": u.data, "created": stamp(u.created), "modified": stamp(u.modified)}
+            if u.organizations != 1:
+                out["organizations"] = u.organizations
+            return out
 
         return {
             "version": 1,
@@ -924,7 +940,7 @@ class MiroBackend:
         if not isinstance(data, dict) or not isinstance(data.get("userName"), str):
             raise ValueError(f"user {raw.get('id')} has no userName")
         user = User(str(raw["id"]), copy.deepcopy(data), _when(raw.get("created"), now),
-                    _when(raw.get("modified"), now))
+                    _when(raw.get("modified"), now), int(raw.get("organizations", 1)))
         if deleted:
             self.deleted[user.id] = user
             return

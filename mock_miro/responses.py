@@ -156,17 +156,18 @@ def guard() -> Response | None:
 
 # ---------------------------------------------------------------- discovery
 
-_DISCOVERY_CACHE: dict[tuple[str, str], str] = {}
+# Built once per base URL (locations are absolute), then served from here.
+_DISCOVERY_CACHE: dict[tuple[str, str], tuple[str, Any]] = {}
 
 
 def _cached(key: str, build: Any) -> Response:
     base = base_url()
-    body = _DISCOVERY_CACHE.get((base, key))
-    if body is None:
-        body = json.dumps(build(base))
-        _DISCOVERY_CACHE[(base, key)] = body
-    g.journal_response = {"cached": key}
-    return Response(body, status=200, mimetype=_media_type())
+    cached = _DISCOVERY_CACHE.get((base, key))
+    if cached is None:
+        document = build(base)
+        cached = _DISCOVERY_CACHE[(base, key)] = (json.dumps(document), document)
+    g.journal_response = cached[1]
+    return Response(cached[0], status=200, mimetype=_media_type())
 
 
 def _with_meta(doc: dict[str, Any], resource_type: str, location: str) -> dict[str, Any]:

@@ -327,3 +327,12 @@ def test_guests_are_invisible_and_a_team_add_converts_them(scim: Scim, backend: 
     assert converted["roles"] == [{"value": "ORGANIZATION_INTERNAL_USER", "type": "organization_user_role",
                                    "primary": True}]
     assert {g["display"] for g in converted["groups"]} == {"Partners", "Default team"}
+
+
+def test_email_of_a_user_in_several_organizations_cannot_change(scim: Scim, backend: MiroBackend) -> None:
+    uid = scim.create_user("multi@x.com")["id"]
+    backend.set_organizations(uid, 2)
+    body = assert_scim_error(scim.patch(f"/Users/{uid}", {"op": "replace", "path": "userName", "value": "m2@x.com"}), 409)
+    assert "more than one organization" in body["detail"]
+    assert scim.patch(f"/Users/{uid}", {"op": "replace", "path": "displayName", "value": "M"}).status_code == 200
+    assert backend.dump()["users"][0]["organizations"] == 2
