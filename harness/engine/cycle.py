@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -36,7 +36,7 @@ from harness.engine.scope import (
 )
 from harness.engine.settings import EngineSettings
 from harness.engine.state import Assignment, Escrow, JobRuntime, Link, Mirror
-from harness.engine.status import JobStatus, TaskExecution, iso
+from harness.engine.status import JobStatus, Quarantine, TaskExecution, iso
 from harness.engine.target import ScimTarget
 
 ADD, UPDATE, DELETE = "Add", "Update", "Delete"
@@ -71,6 +71,7 @@ class CycleSummary:
     ended: datetime | None = None
     state: str = "Succeeded"
     error: dict[str, Any] | None = None
+    quarantine: str | None = None
     counts: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(
             ("imported", "deltas", "create", "update", "disable", "delete", "other",
@@ -88,6 +89,7 @@ class CycleSummary:
             "ended": iso(self.ended),
             "state": self.state,
             "error": self.error,
+            "quarantine": self.quarantine,
             "counts": dict(self.counts),
         }
 
@@ -133,6 +135,8 @@ class Cycle:
         self.deleted_groups: dict[str, dict[str, Any]] = {}
         self.in_scope_users: dict[str, bool] = {}
         self._current: EntryBuilder | None = None
+        self.retrying: set[str] = set()
+        self.quarantine_error: ErrorInfo | None = None
 
     # ------------------------------------------------------------------------------------
     # The cycle
@@ -194,7 +198,8 @@ class Cycle:
         try:
             target.query("Users", probe_attribute, self.i.ids.guid())
         except TargetError as exc:
-            return self._fail(exc.info)
+            # §1.8 [D][O]: failing start-up test calls quarantine the job whatever the count.
+            return self._fail(replace(exc.info, quarantine=True))
 
         try:
             rounds = self._read(directory)
@@ -249,6 +254,7 @@ class Cycle:
             return
         self._current = None
         entry.step("EntrySynchronizationError", "processing", "failure", info.reason)
+        info = self._escrow(entry, "update", info)
         self._emit(entry, "other", "failure", error=info)
 
     # ------------------------------------------------------------------------------------
@@ -401,8 +407,28 @@ class Cycle:
             if uid in mirror.users or uid in self.hard_deleted_users or uid in self.rt.links
         }
         self.group_touches = group_changes
+        self._add_due_retries()
         self.summary.counts["imported"] = len(self.user_changes) + len(self.group_touches)
         self.execution.count_imported = self.summary.counts["imported"]
+
+    def _add_due_retries(self) -> None:
+        """Escrowed objects whose retry is due are processed again, changed or not (§1.7)."""
+        now = self.i.now()
+        for (object_type, source_id), escrow in list(self.rt.escrows.items()):
+            if escrow.next_retry is not None and escrow.next_retry > now:
+                continue
+            if object_type == "User":
+                if source_id in self.rt.mirror.users and source_id not in self.user_changes:
+                    self.user_changes[source_id] = UPDATE
+                    self.retrying.add(source_id)
+                elif source_id not in self.rt.mirror.users:
+                    del self.rt.escrows[(object_type, source_id)]  # gone from the directory
+            elif source_id in self.rt.mirror.groups:
+                if source_id not in self.group_touches:
+                    self.group_touches[source_id] = _Touch(UPDATE, full_member_sync=True)
+                    self.retrying.add(source_id)
+            else:
+                del self.rt.escrows[(object_type, source_id)]
 
     def _sync_all(self) -> bool:
         return str(self.i.secrets.get("SyncAll", "false")).strip().lower() == "true"
@@ -462,7 +488,7 @@ class Cycle:
         entry = self._entry("User", user_id, display, self.user_mapping)
         if live_link is not None:
             entry.target_id = live_link.target_id
-        entry.imported(change, _source_details(attrs))
+        entry.imported(change, _source_details(attrs), retry=user_id in self.retrying)
         flows = rules.flow_types(self.user_mapping)
 
         if hard:
@@ -799,7 +825,7 @@ class Cycle:
         entry = self._entry("Group", group_id, display, self.group_mapping)
         if live is not None:
             entry.target_id = live.target_id
-        entry.imported(touch.change, _source_details(attrs))
+        entry.imported(touch.change, _source_details(attrs), retry=group_id in self.retrying)
         flows = rules.flow_types(self.group_mapping)
         verdict = self._group_verdict(group_id, attrs)
         entry.scoped(verdict.in_scope, verdict.details)
@@ -1055,6 +1081,8 @@ class Cycle:
         modified: list[dict[str, Any]] | None = None,
     ) -> None:
         self._current = None
+        if status != "failure":
+            self.rt.escrows.pop((entry.object_type, entry.source_id), None)
         counts = self.summary.counts
         if status == "failure":
             counts["failed"] += 1
@@ -1088,20 +1116,35 @@ class Cycle:
             f"Failed to retrieve '{entry.source_display}' from {self.app_name}",
             {"ReportableIdentifier": entry.source_display},
         )
-        self.summary.counts["failed"] += 0  # counted in _emit
-        self.execution.count_escrowed += 1
-        self.execution.count_escrowed_raw += 1
-        if info.retryable:
-            key = (entry.source_id, action)
-            escrow = self.rt.escrows.get(key)
-            if escrow is None:
-                self.rt.escrows[key] = Escrow(
-                    entry.source_id, entry.object_type, action, info.code, self.i.now()
-                )
-            else:
-                escrow.attempts += 1
-                escrow.error_code = info.code
+        info = self._escrow(entry, action, info)
         self._emit(entry, action, "failure", error=info, modified=modified)
+
+    def _escrow(self, entry: EntryBuilder, action: str, info: ErrorInfo) -> ErrorInfo:
+        """Keep a retryable failure for later cycles (§1.7) and say so in the reason, as real
+        logs do ("This operation was retried N times. It will be retried again after...")."""
+        self.execution.count_escrowed_raw += 1
+        if info.quarantine:
+            self.quarantine_error = info
+        if not info.retryable:
+            return info
+        now = self.i.now()
+        key = (entry.object_type, entry.source_id)
+        escrow = self.rt.escrows.get(key)
+        if escrow is None:
+            escrow = Escrow(entry.source_id, entry.object_type, action, info.code, now, attempts=0)
+            self.rt.escrows[key] = escrow
+        escrow.operation = action
+        escrow.error_code = info.code
+        escrow.reference = action == "update" and entry.object_type == "Group"
+        retried = escrow.attempts
+        escrow.attempts += 1
+        escrow.next_retry = now + self.settings.escrow_wait(escrow.attempts)
+        when = escrow.next_retry.strftime("%Y-%m-%dT%H:%M:%S.0000000Z")
+        return replace(
+            info,
+            reason=f"{info.reason} This operation was retried {retried} times. It will be retried "
+            f"again after this date: {when} UTC",
+        )
 
     def _skip_text(self, entry: EntryBuilder, verdict: Verdict) -> str:
         kind = entry.object_type
@@ -1157,7 +1200,50 @@ class Cycle:
         status.last_execution = self.execution
         status.count_successive_complete_failures += 1
         self.rt.cycles_run += 1
+        self._judge_quarantine(info if info.quarantine else None, failed_cycle=True)
         return self.summary
+
+    def _judge_quarantine(self, cause: ErrorInfo | None, *, failed_cycle: bool) -> None:
+        """Enter, extend or lift quarantine at the end of a cycle (§1.8)."""
+        now = self.i.now()
+        status = self.i.status
+        settings = self.settings
+        reason = None
+        if cause is not None:
+            reason = "EncounteredQuarantineException"
+        else:
+            escrows = list(self.rt.escrows.values())
+            failures = sum(1 for e in escrows if not e.reference)
+            succeeded = sum(1 for link in self.rt.links.values() if link.managed and not link.deleted)
+            ratio = failures / (failures + succeeded) if failures else 0.0
+            if len(escrows) > settings.escrow_absolute_failures:
+                reason = "EncounteredBaseEscrowThreshold"
+            elif failures > settings.escrow_total_failures:
+                reason = "EncounteredTotalEscrowThreshold"
+            elif failures >= settings.escrow_min_failures and ratio > settings.escrow_failure_ratio:
+                reason = "EncounteredEscrowProportionThreshold"
+            if reason:
+                last = next(iter(reversed(escrows)))
+                cause = ErrorInfo(last.error_code, f"{failures} object operations are failing.")
+        if reason is None or cause is None:
+            if status.quarantine is not None and not failed_cycle:
+                status.quarantine = None  # §1.8: a successful retry lifts quarantine
+                status.code = "Active"
+            self.summary.quarantine = None
+            return
+        error = {"code": cause.code, "message": cause.reason, "tenantActionable": True}
+        quarantine = status.quarantine
+        if quarantine is None:
+            quarantine = Quarantine(reason, now, now, now + settings.quarantine_wait(1), 1, error)
+            status.quarantine = quarantine
+        else:
+            quarantine.series_count += 1
+            quarantine.current_began = now
+            quarantine.reason = reason
+            quarantine.error = error
+            quarantine.next_attempt = now + settings.quarantine_wait(quarantine.series_count)
+        status.code = "Quarantine"
+        self.summary.quarantine = reason
 
     def _finish(self, pages: int) -> CycleSummary:
         now = self.i.now()
@@ -1187,13 +1273,15 @@ class Cycle:
                 if status.steady_state_first_achieved is None:
                     status.steady_state_first_achieved = now
                 status.steady_state_last_achieved = now
-        if status.code in ("NotRun", "Paused", "NotConfigured") and status.code != "Paused":
+        if status.code in ("NotRun", "NotConfigured"):
             status.code = "Active"
         status.synchronized_entry_count_by_type = {
             "User": len(self.rt.entered_scope["User"]),
             "Group": len(self.rt.entered_scope["Group"]),
         }
+        self.execution.count_escrowed = len(self.rt.escrows)
         self.rt.cycles_run += 1
+        self._judge_quarantine(self.quarantine_error, failed_cycle=False)
         return self.summary
 
 

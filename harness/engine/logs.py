@@ -87,15 +87,14 @@ class EntryBuilder:
             }
         )
 
-    def imported(self, change: str, details: dict[str, Any] | None = None) -> None:
-        self.step(
-            f"EntryImport{change}",
-            "import",
-            "success",
-            f"Received {self.object_type} '{self.source_display}' change of type ({change}) "
-            f"from {SOURCE_SYSTEM}",
-            details,
+    def imported(self, change: str, details: dict[str, Any] | None = None, *, retry: bool = False) -> None:
+        description = (
+            "We are retrying an operation that previously failed."  # [O] real log text
+            if retry
+            else f"Received {self.object_type} '{self.source_display}' change of type ({change}) "
+            f"from {SOURCE_SYSTEM}"
         )
+        self.step(f"EntryImport{change}", "import", "success", description, details)
 
     def scoped(self, in_scope: bool, details: dict[str, Any]) -> None:
         self.step(

@@ -15,9 +15,11 @@ from typing import Any
 
 import httpx
 
+from harness.clock import parse_duration
 from harness.engine.cycle import Cycle, CycleInputs
 from harness.engine.logs import IdSource
 from harness.engine.settings import EngineSettings
+from harness.engine.status import iso
 from harness.provisioning_logs import LogStore
 from harness.synchronization.models import Job, SyncStore
 
@@ -92,6 +94,16 @@ class ProvisioningService:
             summaries.append(self.run_cycle(job))
         return summaries
 
+    def _next_run(self, job: Job, began: datetime) -> datetime | None:
+        quarantine = job.status.quarantine
+        if quarantine is None:
+            return began + self.interval
+        # §1.8 [D][QUAR]: still in quarantine after four weeks, the job is disabled.
+        if self.now() - quarantine.series_began >= parse_duration(self.settings.quarantine_disable_after):
+            job.schedule_state = "Disabled"
+            return None
+        return quarantine.next_attempt
+
     def run_cycle(self, job: Job) -> dict[str, Any]:
         with self.store.lock:
             job.running = True
@@ -117,7 +129,8 @@ class ProvisioningService:
             with self.store.lock:
                 job.running = False
                 if job.schedule_state == "Active" and job.next_run is not None:
-                    job.next_run = began + self.interval
+                    job.next_run = self._next_run(job, began)
         out = summary.to_json()
+        out["nextRun"] = iso(job.next_run)
         out["servicePrincipalId"] = job.service_principal_id
         return out

@@ -13,6 +13,13 @@ from typing import Any
 from harness.clock import parse_duration
 
 DIALECTS = ("default", "aadOptscim062020")
+QUARANTINE_BACKOFFS = {
+    "documented": (timedelta(hours=6), timedelta(hours=12), timedelta(hours=24)),
+    "observed": (
+        timedelta(minutes=30), timedelta(hours=1), timedelta(hours=2), timedelta(hours=4),
+        timedelta(hours=8),
+    ),
+}
 
 
 @dataclass
@@ -35,6 +42,19 @@ class EngineSettings:
     target_display_name: str | None = None
     # Per-cycle safety net (not a product rule): a cycle never follows more Graph pages than this.
     max_graph_pages: int = 100_000
+    # §1.7 [D]: failed object operations are retried on later cycles, "gradually scaling back";
+    # the schedule is undocumented [?]. Retry n waits cycle_interval * 2**(n-1), capped here.
+    escrow_retry_cap: str = "24h"
+    # §1.8: quarantine retry schedule. "documented" = 6h, 12h, 24h, then every 24h [D][QUAR];
+    # "observed" = 30m, 1h, 2h, 4h, 8h, ... capped at 24h [O][Q-ZOLLNER-QUAR].
+    quarantine_backoff: str = "documented"
+    # §1.8 [D][QUAR]: quarantined for longer than this, the job is disabled.
+    quarantine_disable_after: str = "28d"
+    # §1.8 [D][QUAR] escrow thresholds (settings so scenarios can trip them with small tenants).
+    escrow_min_failures: int = 5_000
+    escrow_failure_ratio: float = 0.4
+    escrow_total_failures: int = 40_000
+    escrow_absolute_failures: int = 60_000
 
     def __post_init__(self) -> None:
         self.validate()
@@ -53,6 +73,32 @@ class EngineSettings:
                 raise ValueError(f"{name} must be a boolean")
         if not isinstance(self.max_graph_pages, int) or self.max_graph_pages < 1:
             raise ValueError("max_graph_pages must be a positive integer")
+        if self.quarantine_backoff not in QUARANTINE_BACKOFFS:
+            raise ValueError(f"quarantine_backoff must be one of {sorted(QUARANTINE_BACKOFFS)}")
+        for name in ("escrow_retry_cap", "quarantine_disable_after"):
+            try:
+                parse_duration(getattr(self, name))
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from exc
+        for name in ("escrow_min_failures", "escrow_total_failures", "escrow_absolute_failures"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"{name} must be a non-negative integer")
+        ratio = self.escrow_failure_ratio
+        if isinstance(ratio, bool) or not isinstance(ratio, int | float) or not 0 <= ratio <= 1:
+            raise ValueError("escrow_failure_ratio must be a number from 0 to 1")
+
+    def quarantine_wait(self, series_count: int) -> timedelta:
+        """How long quarantine waits before attempt ``series_count`` + 1."""
+        steps = QUARANTINE_BACKOFFS[self.quarantine_backoff]
+        if series_count - 1 < len(steps):
+            return steps[series_count - 1]
+        if self.quarantine_backoff == "documented":
+            return steps[-1]
+        return min(steps[-1] * 2 ** (series_count - len(steps)), timedelta(hours=24))
+
+    def escrow_wait(self, attempts: int) -> timedelta:
+        return min(self.interval * 2 ** max(attempts - 1, 0), parse_duration(self.escrow_retry_cap))
 
     @property
     def interval(self) -> timedelta:

@@ -1,0 +1,193 @@
+"""The engine under failure (issue 6, first items): error classification, escrows and their
+retries, quarantine on invalid credentials and SCIM-compliance failures, escrow thresholds, the
+back-off schedule and the four-week disable. End to end, faults injected on Miro's control
+plane."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import mock_miro
+from harness.lab import Lab
+from tests.harness.test_engine_steps import (
+    add_group,
+    add_user,
+    assign,
+    journal,
+    last_log,
+    logs_for,
+    miro_user,
+    ok,
+    put_secrets,
+    status_of,
+    step_names,
+)
+
+
+@pytest.fixture
+def lab() -> Lab:
+    with Lab(seed=13) as lab:
+        yield lab
+
+
+def fault(lab: Lab, **spec: Any) -> None:
+    ok(lab.miro_client.post("/_fake/faults", json=spec))
+
+
+def test_a_wrong_token_quarantines_at_once_and_start_recovers(lab: Lab) -> None:
+    ann = add_user(lab, "ann")
+    assign(lab, ann)
+    put_secrets(lab, SecretToken="wrong")
+    lab.start()
+    (cycle,) = lab.advance("0")
+    assert cycle["state"] == "Failed"
+    assert cycle["quarantine"] == "EncounteredQuarantineException"
+    assert cycle["error"]["errorCode"] == "SystemForCrossDomainIdentityManagementCredentialValidationUnavailable"
+    assert len(journal(lab)) == 1  # only the probe was sent
+    status = lab.job()["status"]
+    assert status["code"] == "Quarantine"
+    quarantine = status["quarantine"]
+    assert quarantine["reason"] == "EncounteredQuarantineException"
+    assert quarantine["currentBegan"] == quarantine["seriesBegan"] == "2026-01-05T09:00:00Z"
+    assert quarantine["nextAttempt"] == "2026-01-05T15:00:00Z"  # documented: 6 hours
+    assert quarantine["seriesCount"] == 1
+    assert quarantine["error"]["tenantActionable"] is True
+    assert status["lastExecution"]["state"] == "Failed"
+    assert status["countSuccessiveCompleteFailures"] == 1
+    assert lab.advance("5h") == []  # quarantined: no 40-minute cycles
+
+    put_secrets(lab, SecretToken=mock_miro.DEFAULT_TOKEN)
+    lab.start()  # §1.6: start clears quarantine and runs now
+    (cycle,) = lab.advance("0")
+    assert cycle["state"] == "Succeeded"
+    assert miro_user(lab, "ann@contoso.com") is not None
+    status = lab.job()["status"]
+    assert status["code"] == "Active" and status["quarantine"] is None
+
+
+@pytest.mark.parametrize(
+    ("backoff", "waits"),
+    [("documented", ["6h", "12h", "24h", "24h"]), ("observed", ["30m", "1h", "2h", "4h"])],
+)
+def test_quarantine_back_off_follows_the_schedule(lab: Lab, backoff: str, waits: list[str]) -> None:
+    ok(lab.graph_client.put("/_fake/engine/settings", json={"quarantine_backoff": backoff}))
+    put_secrets(lab, SecretToken="wrong")
+    lab.start()
+    assert len(lab.advance("0")) == 1
+    for count, wait in enumerate(waits, start=2):
+        assert len(lab.advance(wait)) == 1, wait
+        quarantine = lab.job()["status"]["quarantine"]
+        assert quarantine["seriesCount"] == count, (wait, quarantine)
+    # The first attempt after the initial failure comes exactly one wait later, not before.
+    with Lab(seed=13) as fresh:
+        ok(fresh.graph_client.put("/_fake/engine/settings", json={"quarantine_backoff": backoff}))
+        put_secrets(fresh, SecretToken="wrong")
+        fresh.start()
+        fresh.advance("0")
+        first = fresh.job()["status"]["quarantine"]["nextAttempt"]
+        expected = {"documented": "2026-01-05T15:00:00Z", "observed": "2026-01-05T09:30:00Z"}
+        assert first == expected[backoff]
+        assert fresh.advance("29m") == []
+
+
+def test_four_weeks_in_quarantine_disables_the_job(lab: Lab) -> None:
+    put_secrets(lab, SecretToken="wrong")
+    lab.start()
+    cycles = lab.advance("30d")
+    assert 25 <= len(cycles) <= 32  # daily attempts after the first three
+    job = lab.job()
+    assert job["schedule"]["state"] == "Disabled"
+    assert job["status"]["code"] == "Quarantine"
+    assert lab.advance("7d") == []
+
+
+def test_a_404_to_the_filter_probe_quarantines(lab: Lab) -> None:
+    fault(lab, method="GET", path="^/api/v1/scim/Users$", status=404,
+          body={"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "404",
+                "detail": "Not found"}, times=1)
+    lab.start()
+    (cycle,) = lab.advance("0")
+    assert cycle["quarantine"] == "EncounteredQuarantineException"
+    assert cycle["error"]["errorCode"] == "SystemForCrossDomainIdentityManagementServiceIncompatible"
+
+
+def test_a_5xx_on_create_is_escrowed_and_retried_next_cycle(lab: Lab) -> None:
+    bea = add_user(lab, "bea")
+    assign(lab, bea)
+    fault(lab, method="POST", path="^/api/v1/scim/Users$", status=500, times=1)
+    lab.start()
+    (first,) = lab.advance("0")
+    assert first["counts"]["failed"] == 1
+    entry = last_log(lab, bea)
+    assert status_of(entry) == "failure"
+    error = entry["provisioningStatusInfo"]["errorInformation"]
+    assert error["errorCode"] == "InternalServerError"
+    assert error["reason"].endswith(
+        "This operation was retried 0 times. It will be retried again after this date: "
+        "2026-01-05T09:40:00.0000000Z UTC"
+    )
+    assert lab.job()["status"]["lastExecution"]["countEscrowed"] == 1
+    connections = ok(lab.graph_client.get(f"/_fake/engine/jobs/{lab.job_id}/connections")).json()
+    assert connections["escrows"][0]["sourceAnchor"] == bea
+
+    (second,) = lab.advance("40m")  # nothing changed in the directory: the escrow brings it back
+    assert second["counts"]["create"] == 1
+    assert miro_user(lab, "bea@contoso.com") is not None
+    retry = last_log(lab, bea)
+    assert retry["provisioningSteps"][0]["description"] == "We are retrying an operation that previously failed."
+    assert lab.job()["status"]["lastExecution"]["countEscrowed"] == 0
+
+
+def test_escrow_retries_back_off_and_restart_with_escrows_clears_them(lab: Lab) -> None:
+    group = add_group(lab, "Pilot")  # Miro's team model: POST /Groups answers 405 every time
+    assign(lab, group)
+    lab.start()
+    lab.advance("0")
+    lab.advance("3h")
+    attempts = [e for e in logs_for(lab, group) if status_of(e) == "failure"]
+    reasons = [e["provisioningStatusInfo"]["errorInformation"]["reason"] for e in attempts]
+    assert [r.split("retried ")[1].split(" times")[0] for r in reasons] == ["0", "1", "2"]
+    began = [e["activityDateTime"] for e in attempts]
+    assert began == ["2026-01-05T09:00:00Z", "2026-01-05T09:40:00Z", "2026-01-05T11:00:00Z"]
+    assert "EntryExportAdd" in step_names(attempts[-1])
+
+    ok(lab.graph_client.post(f"{lab.job_path}/restart", json={"criteria": {"resetScope": "Escrows"}}), 204)
+    connections = ok(lab.graph_client.get(f"/_fake/engine/jobs/{lab.job_id}/connections")).json()
+    assert connections["escrows"] == []
+
+
+def test_low_thresholds_trip_the_proportion_rule(lab: Lab) -> None:
+    ok(lab.graph_client.put("/_fake/engine/settings", json={
+        "escrow_min_failures": 2, "escrow_failure_ratio": 0.4}))
+    users = [add_user(lab, n) for n in ("cal", "dot", "eli")]
+    for u in users:
+        assign(lab, u)
+    fault(lab, method="POST", path="^/api/v1/scim/Users$", status=503, times=2)
+    lab.start()
+    (cycle,) = lab.advance("0")
+    assert cycle["counts"]["failed"] == 2 and cycle["counts"]["create"] == 1
+    assert cycle["quarantine"] == "EncounteredEscrowProportionThreshold"
+    assert lab.job()["status"]["code"] == "Quarantine"
+    # The next attempt (6 hours on) retries both and succeeds: quarantine lifts by itself.
+    cycles = lab.advance("6h")
+    assert [c["quarantine"] for c in cycles] == [None]
+    assert lab.job()["status"]["quarantine"] is None
+    assert all(miro_user(lab, f"{n}@contoso.com") for n in ("cal", "dot", "eli"))
+
+
+def test_a_linked_user_deleted_in_miro_is_an_invalid_anchor(lab: Lab) -> None:
+    fay = add_user(lab, "fay")
+    assign(lab, fay)
+    lab.start()
+    lab.advance("0")
+    scim_id = miro_user(lab, "fay@contoso.com")["id"]
+    ok(lab.miro_client.delete(f"/api/v1/scim/Users/{scim_id}"), 204)
+    ok(lab.graph_client.patch(f"/v1.0/users/{fay}", json={"surname": "Changed"}), 204)
+    lab.advance("40m")
+    entry = last_log(lab, fay)
+    assert entry["provisioningStatusInfo"]["errorInformation"]["errorCode"] == "InvalidAnchor"
+    ok(lab.graph_client.post(f"{lab.job_path}/restart", json={"criteria": {"resetScope": "Full"}}), 204)
+    lab.advance("0")
+    assert miro_user(lab, "fay@contoso.com")["name"]["familyName"] == "Changed"
