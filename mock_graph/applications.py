@@ -190,7 +190,7 @@ def create_assigned_to(oid: str) -> Response:
 def assigned_to_delta(oid: str) -> Response:
     """Fake-only: the assignment feed the real provisioning engine reads internally."""
     b = backend()
-    b.resolve("servicePrincipal", oid)
+    oid = b.resolve("servicePrincipal", oid)
     return delta_response("assignment", APP_ROLE_ASSIGNMENT, f"servicePrincipals('{oid}')/appRoleAssignedTo", resource=oid)
 
 

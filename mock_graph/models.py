@@ -183,6 +183,8 @@ class GraphBackend:
         self._reports: dict[str, dict[str, None]] = {}
         self._assignments: dict[str, Assignment] = {}
         self._by_resource: dict[str, dict[str, None]] = {}
+        # per resource, assignment ids in sorted order: a stable cursor for the delta feed
+        self._resource_sorted: dict[str, list[str]] = {}
         self._by_principal: dict[str, dict[str, None]] = {}
         self._seq = 0
         self._logs: dict[str, list[tuple[int, str, str | None]]] = {"user": [], "group": []}
@@ -798,15 +800,24 @@ class GraphBackend:
         self._log(f"assign:{resource_id}", aid, principal_id)
         return self._render_assignment(a, None)
 
-    def _add_assignment(self, a: Assignment) -> None:
+    def _add_assignment(self, a: Assignment, *, keep_sorted: bool = True) -> None:
         self._assignments[a.id] = a
         self._by_resource.setdefault(a.resource_id, {})[a.id] = None
         self._by_principal.setdefault(a.principal_id, {})[a.id] = None
+        ordered = self._resource_sorted.setdefault(a.resource_id, [])
+        if keep_sorted:
+            bisect.insort(ordered, a.id)
+        else:
+            ordered.append(a.id)
 
     def _drop_assignment(self, a: Assignment, *, log: bool = True) -> None:
         self._assignments.pop(a.id, None)
         self._by_resource.get(a.resource_id, {}).pop(a.id, None)
         self._by_principal.get(a.principal_id, {}).pop(a.id, None)
+        ordered = self._resource_sorted.get(a.resource_id, [])
+        pos = bisect.bisect_left(ordered, a.id)
+        if pos < len(ordered) and ordered[pos] == a.id:
+            del ordered[pos]
         if log:
             self._log(f"assign:{a.resource_id}", a.id, a.principal_id)
 
@@ -930,6 +941,7 @@ class GraphBackend:
                 self._drop_assignment(a)
         self._by_principal.pop(obj.id, None)
         self._by_resource.pop(obj.id, None)
+        self._resource_sorted.pop(obj.id, None)
 
     def _purge_due(self) -> list[str]:
         if not self._purge_heap:
@@ -1158,28 +1170,21 @@ class GraphBackend:
         if state.get("init"):
             to = int(state["to"])
             items: list[dict[str, Any]] = []
-            if kind == "assignment":
-                aids = self._by_resource.get(resource, {})
-                off = int(state.get("off", 0))
-                visible = (self._assignments[a] for a in itertools.islice(aids, off, None))
-                consumed = 0
-                for a in visible:
-                    consumed += 1
+            ids = self._resource_sorted.get(resource, []) if kind == "assignment" else self._sorted[kind]
+            start = bisect.bisect_right(ids, str(state.get("after", ""))) if state.get("after") else 0
+            pos, last = start, None
+            while pos < len(ids) and len(items) < size:
+                oid = ids[pos]
+                pos += 1
+                last = oid
+                if kind == "assignment":
+                    a = self._assignments[oid]
                     if self._visible(a):
                         items.append(self._render_assignment(a, select))
-                    if len(items) == size:
-                        break
-                nxt_off = off + consumed
-                if nxt_off < len(aids):
-                    return items, {**base, "init": True, "to": to, "off": nxt_off}, None
-                return items, None, {**base, "s": to}
-            ids = self._sorted[kind]
-            start = bisect.bisect_right(ids, str(state.get("after", ""))) if state.get("after") else 0
-            chunk = ids[start : start + size]
-            for oid in chunk:
-                items.append(self._delta_item(kind, oid, select, None))
-            if start + size < len(ids):
-                return items, {**base, "init": True, "to": to, "after": chunk[-1]}, None
+                else:
+                    items.append(self._delta_item(kind, oid, select, None))
+            if pos < len(ids):
+                return items, {**base, "init": True, "to": to, "after": last}, None
             return items, None, {**base, "s": to}
         # a round of changes
         log = self._logs.get(channel, [])
@@ -1300,7 +1305,9 @@ class GraphBackend:
             self._managers[uid] = mid
             self._reports.setdefault(mid, {})[uid] = None
         for raw in state.get("assignments", []):
-            self._add_assignment(Assignment(**raw))
+            self._add_assignment(Assignment(**raw), keep_sorted=False)
+        for ordered in self._resource_sorted.values():
+            ordered.sort()
         self._seq = int(state.get("seq", 0))
         self._logs = {k: [(int(s), str(o), m) for s, o, m in v] for k, v in state.get("logs", {}).items()}
         self._logs.setdefault("user", [])

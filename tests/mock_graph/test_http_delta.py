@@ -166,3 +166,19 @@ def test_users_delta_manager_select(client: GraphClient, backend: GraphBackend) 
             ],
         }
     ]
+
+
+def test_initial_assignment_round_survives_removals_between_pages(client: GraphClient, backend: GraphBackend, seeded: dict[str, Any]) -> None:
+    backend.settings.delta_page_size = 4
+    _app, sp = backend.create_enterprise_app("Miro")
+    assignments = [backend.assign_app_role(u["id"], sp["id"]) for u in seeded["users"][:12]]
+    first = client.get(f"/v1.0/servicePrincipals/{sp['id'].upper()}/appRoleAssignedTo/delta").json
+    seen = [a["id"] for a in first["value"]]
+    for a in first["value"]:  # remove what was already delivered: later pages must not skip any
+        backend.remove_app_role_assignment(a["id"])
+    rest, link = full_round(client, first["@odata.nextLink"])
+    seen += [a["id"] for a in rest]
+    assert sorted(seen) == sorted(a["id"] for a in assignments)
+    changes, _ = full_round(client, link)
+    assert sorted(c["id"] for c in changes) == sorted(first_item["id"] for first_item in first["value"])
+    assert all(c["@removed"] == {"reason": "deleted"} for c in changes)
