@@ -1,0 +1,122 @@
+"""``harness bench``: every measurement of issue 9 in one run, one JSON report."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Any
+
+import click
+
+from harness.bench import suite as suite_runner
+from harness.bench.process import run_child
+from harness.bench.report import load_average, machine, table
+from harness.bench.targets import check_all
+
+DEFAULT_USERS = 10_000
+QUICK_USERS = 200
+
+
+def _plan(users: int, quick: bool, xl: bool) -> list[tuple[str, dict[str, Any]]]:
+    cycles = [
+        ("small", {"users": max(10, users // 10), "served": False}),
+        ("base", {"users": users, "served": False}),
+        ("large", {"users": users * 5, "served": False}),
+        ("loopback", {"users": users, "served": True}),
+    ]
+    if xl:
+        cycles.append(("xl", {"users": users * 10, "served": False}))
+    return [(role, {"kind": "cycles", **task}) for role, task in cycles]
+
+
+@click.command("bench")
+@click.option("--users", "-u", type=click.IntRange(min=10), default=None,
+              help="Base tenant size (default 10,000; 200 with --quick). Small/large/xl tenants "
+                   "are 1/10, 5x and 10x of it.")
+@click.option("--quick", is_flag=True, help="Smoke size: a few seconds, every figure still reported.")
+@click.option("--xl/--no-xl", default=True, show_default=True,
+              help="Run the 10x tenant (100,000 users at the default size).")
+@click.option("--suite/--no-suite", "with_suite", default=None,
+              help="Time the scenario suite with 1 and 2 workers (default: on, off with --quick).")
+@click.option("--suite-path", default="scenarios", show_default=True,
+              help="The pytest path timed with --suite, relative to the project root.")
+@click.option("--sequences", type=click.IntRange(min=3), default=None,
+              help="Raw-speed sequences (POST, GET, PATCH) per server (default 1,500; 60 quick).")
+@click.option("--out", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Also write the JSON report to this file.")
+@click.option("--table/--no-table", "show_table", default=True, show_default=True,
+              help="Print the readable table on stderr (the JSON goes to stdout).")
+def bench(users: int | None, quick: bool, xl: bool, with_suite: bool | None, suite_path: str,
+          sequences: int | None, out: str | None, show_table: bool) -> None:
+    """Measure the harness: cycles, raw SCIM speed against scim2-server and bare Flask, the Graph
+    fake, lab creation and the scenario suite. Prints one JSON report on stdout."""
+    users = users or (QUICK_USERS if quick else DEFAULT_USERS)
+    sequences = sequences or (60 if quick else 1_500)
+    with_suite = (not quick) if with_suite is None else with_suite
+    progress = bool(getattr(sys.stderr, "isatty", lambda: False)())
+    began = time.perf_counter()
+    report: dict[str, Any] = {
+        "users": users,
+        "quick": quick,
+        "machine": machine(),
+        "load_average": {"start": load_average(), "end": None},
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+    def child(task: dict[str, Any]) -> dict[str, Any]:
+        load = load_average()
+        result = run_child({**task, "progress": progress})
+        result["load_average"] = load
+        return result
+
+    report["labs"] = child({"kind": "labs", "count": 20 if quick else 200})
+    report["raw"] = child({"kind": "raw", "users": users, "sequences": sequences})
+    report["graph"] = child({"kind": "graph", "users": users})
+    report["cycles"] = {role: child(task) for role, task in _plan(users, quick, xl)}
+    if with_suite:
+        runs = []
+        for workers in (1, 2):
+            if progress:
+                click.echo(f"scenario suite, -n {workers} ...", err=True)
+            load = load_average()
+            run = suite_runner.run(suite_path, workers)
+            run["load_average"] = load
+            runs.append(run)
+        report["suite"] = {"path": suite_path, "runs": runs}
+    else:
+        report["suite"] = None
+    report["load_average"]["end"] = load_average()
+    report["wall_s"] = round(time.perf_counter() - began, 1)
+    report["targets"] = check_all(report)
+    report["errors"] = _errors(report)
+
+    text = json.dumps(report, indent=2)
+    if out:
+        with open(out, "w") as handle:
+            handle.write(text + "\n")
+    if show_table:
+        click.echo(table(report), err=True)
+    click.echo(text)
+    if report["errors"]:
+        raise click.exceptions.Exit(1)
+
+
+def _errors(report: dict[str, Any]) -> list[str]:
+    errors = []
+    for name in ("labs", "raw", "graph"):
+        if "error" in report[name]:
+            errors.append(f"{name}: {report[name]['error']}")
+    for role, run in report["cycles"].items():
+        if "error" in run:
+            errors.append(f"cycles.{role}: {run['error']}")
+            continue
+        for phase in ("initial", "incremental_0", "incremental_100"):
+            cycle = run.get(phase)
+            if cycle and (cycle["state"] != "Succeeded" or cycle["failed"]):
+                errors.append(f"cycles.{role}.{phase}: state {cycle['state']}, "
+                              f"{cycle['failed']} failed, error {cycle['error']}")
+    for run in (report["suite"] or {}).get("runs", []):
+        if "error" in run:
+            errors.append(f"suite -n {run['workers']}: {run['error']}")
+    return errors

@@ -1,0 +1,78 @@
+"""Provisioning cycles on a big tenant: the initial cycle, then incremental ones with 0 and 100
+changes. Runs inside a fresh child process (see ``child.py``) so each tenant's peak RSS is its own.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from harness.bench.counting import RequestCounter
+from harness.bench.memory import current_rss_mb
+from harness.bench.progress import Progress
+from harness.bench.tenant import group_count, seed
+from harness.lab import Lab
+
+BENCH_SEED = 9
+INCREMENTAL_CHANGES = 100
+
+
+def _cycle(lab: Lab, advance: str, scim: RequestCounter, graph: RequestCounter) -> dict[str, Any]:
+    scim.take()
+    graph.take()
+    began = time.perf_counter()
+    summaries = lab.advance(advance)
+    wall = time.perf_counter() - began
+    scim_requests, graph_requests = scim.take(), graph.take()
+    if len(summaries) != 1:
+        raise RuntimeError(f"expected one cycle, ran {len(summaries)}")
+    summary = summaries[0]
+    counts = summary["counts"]
+    return {
+        "type": summary["type"],
+        "state": summary["state"],
+        "error": summary["error"],
+        "wall_s": round(wall, 4),
+        "scim_requests": scim_requests,
+        "graph_requests": graph_requests,
+        "scim_requests_per_s": round(scim_requests / wall, 1) if wall > 0 else None,
+        "exports": counts["exports"],
+        "failed": counts["failed"],
+        "deltas": counts["deltas"],
+        "engine_requests": counts["requests"],
+    }
+
+
+def run(users: int, *, served: bool, progress: Progress, incremental: bool = True) -> dict[str, Any]:
+    mode = "loopback" if served else "in-process"
+    began = time.perf_counter()
+    lab = Lab(BENCH_SEED, served=served)
+    try:
+        tenant = seed(lab, users)
+        seeded = time.perf_counter() - began
+        scim = RequestCounter(lab.miro_app, progress)
+        graph = RequestCounter(lab.graph_app)
+        rss_seeded = current_rss_mb()
+        lab.start()
+        groups = group_count(users)
+        # One probe, a filter GET and a POST per user, a filter GET and a PATCH per team.
+        progress.begin(f"initial cycle, {users:,} users, {mode}", total=1 + 2 * users + 2 * groups)
+        initial = _cycle(lab, "0", scim, graph)
+        progress.end()
+        out: dict[str, Any] = {
+            "users": users,
+            "groups": groups,
+            "mode": mode,
+            "seed_s": round(seeded, 3),
+            "rss_after_seed_mb": rss_seeded,
+            "initial": initial,
+        }
+        if incremental:
+            out["incremental_0"] = _cycle(lab, "40m", scim, graph)
+            mix = tenant.change(INCREMENTAL_CHANGES)
+            out["incremental_100"] = _cycle(lab, "40m", scim, graph)
+            out["incremental_100"]["changes"] = mix
+        out["rss_end_mb"] = current_rss_mb()
+        return out
+    finally:
+        lab.close()

@@ -1,0 +1,144 @@
+"""The benchmark report: the machine it ran on, and a readable table of a JSON report."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from typing import Any
+
+
+def load_average() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def _cpu_model() -> str | None:
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+def _memory_mb() -> float | None:
+    try:
+        with open("/proc/meminfo") as info:
+            for line in info:
+                if line.startswith("MemTotal:"):
+                    return round(int(line.split()[1]) / 1024, 0)
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "platform": platform.platform(),
+        "python": sys.version.split()[0],
+        "cpus": os.cpu_count(),
+        "cpu_model": _cpu_model(),
+        "memory_mb": _memory_mb(),
+    }
+
+
+def _num(value: Any, digits: int = 2) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return str(value)
+
+
+def _rows(headers: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    out = ["  " + "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
+    out += ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return out
+
+
+def _load(value: list[float] | None) -> str:
+    return "/".join(f"{x:.2f}" for x in value) if value else "-"
+
+
+def table(report: dict[str, Any]) -> str:
+    m = report["machine"]
+    lines = [
+        f"harness bench: base tenant {report['users']:,} users"
+        f"{' (quick)' if report['quick'] else ''}; {m['cpus']} CPUs ({m['cpu_model']}), "
+        f"Python {m['python']}",
+        f"load average (1/5/15 min) at start {_load(report['load_average']['start'])}, "
+        f"at end {_load(report['load_average']['end'])}",
+        "",
+        "Provisioning cycles (engine over HTTP; each tenant in a fresh process)",
+    ]
+    rows = []
+    for role, run in report["cycles"].items():
+        if "error" in run:
+            rows.append([role, "-", "-", f"ERROR {run['error'][:60]}", *["-"] * 7])
+            continue
+        initial = run["initial"]
+        rows.append([
+            role, f"{run['users']:,}", run["mode"], _num(initial["wall_s"]),
+            _num(initial["scim_requests_per_s"], 0), _num(initial["scim_requests"]),
+            _num(initial["graph_requests"]),
+            _num(run.get("incremental_0", {}).get("wall_s"), 3),
+            _num(run.get("incremental_100", {}).get("wall_s"), 3),
+            _num(run["peak_rss_mb"], 0), _load(run.get("load_average")),
+        ])
+    lines += _rows(["tenant", "users", "mode", "initial s", "SCIM req/s", "SCIM req", "Graph req",
+                    "incr 0 s", "incr 100 s", "peak RSS MB", "load"], rows)
+
+    raw = report["raw"]
+    lines += ["", f"Raw SCIM sequence (POST user, GET userName eq, PATCH), in-process, "
+                  f"{raw.get('users_preloaded', 0):,} users preloaded"]
+    if "error" in raw:
+        lines.append(f"  ERROR {raw['error']}")
+    else:
+        rates = raw["requests_per_s"]
+        lines += _rows(["server", "req/s"], [[k, _num(v, 0)] for k, v in rates.items()])
+        lines.append(f"  Miro fake / scim2-server = {raw['miro_vs_scim2_server']}x; "
+                     f"Miro fake / bare Flask = {raw['miro_vs_bare_flask'] * 100:.0f} %")
+
+    graph = report["graph"]
+    lines += ["", "Graph fake (in-process)"]
+    if "error" in graph:
+        lines.append(f"  ERROR {graph['error']}")
+    else:
+        listing, delta = graph["list_pages_of_999"], graph["delta"]
+        lines.append(f"  list {graph['users']:,} users, pages of 999: {listing['wall_s']:.3f} s "
+                     f"({listing['pages']} pages, {_num(listing['users_per_s'], 0)} users/s)")
+        lines.append(f"  delta: full round {delta['full_round_s']:.3f} s ({delta['full_round_pages']} "
+                     f"pages); follow-up 0 changes {delta['follow_up_0_changes_s'] * 1000:.1f} ms, "
+                     f"100 changes {delta['follow_up_100_changes_s'] * 1000:.1f} ms")
+
+    labs = report["labs"]
+    lines += ["", "Lab creation"]
+    if "error" in labs:
+        lines.append(f"  ERROR {labs['error']}")
+    else:
+        lines.append(f"  median {labs['median_ms']} ms, p90 {labs['p90_ms']} ms, first "
+                     f"{labs['first_ms']} ms ({labs['labs']} labs)")
+
+    lines += ["", "Scenario suite"]
+    suite = report["suite"]
+    if suite is None:
+        lines.append("  not measured (--no-suite)")
+    else:
+        for run in suite["runs"]:
+            lines.append(f"  -n {run['workers']}: " + (f"ERROR {run['error']}" if "error" in run
+                                                      else f"{run['wall_s']:.1f} s ({run['summary']})"))
+
+    lines += ["", "Targets" + ("" if report["users"] == 10_000 else
+                               f" (stated for 10,000 users; this run used {report['users']:,})")]
+    for t in report["targets"]:
+        mark = {True: "met   ", False: "MISSED", None: "n/a   "}[t["met"]]
+        lines.append(f"  {mark} {t['target']}: {_num(t['value'])} {t['unit']}")
+    return "\n".join(lines)
