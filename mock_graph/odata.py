@@ -323,6 +323,12 @@ class _Parser:
             return self.parse_lambda(getter, dtype, prop)
         op_tok = self.next()
         op = op_tok.value.lower()
+        if dtype == "strings" and self.lambda_var != prop:
+            # collections are compared only inside any(): groupTypes/any(c:c eq 'Unified')
+            raise unsupported_query(
+                f"Unsupported or invalid query filter clause specified for property '{prop}' "
+                f"of resource '{self.etype.resource}'."
+            )
         if op == "in":
             self.expect("(")
             values: list[Literal] = [self.parse_literal()]
@@ -339,11 +345,6 @@ class _Parser:
             raise filter_error(f"Unknown operator '{op_tok.value}' at position {op_tok.pos}", self.text)
         lit = self.parse_literal()
         self._check_types(dtype, lit, {"eq": "Equal", "ne": "NotEqual"}.get(op, op))
-        if dtype == "strings" and self.lambda_var != prop:
-            raise unsupported_query(
-                f"Unsupported or invalid query filter clause specified for property '{prop}' "
-                f"of resource '{self.etype.resource}'."
-            )
         if lit.type == "null":
             if op not in ("eq", "ne"):
                 raise filter_error("null can only be compared with eq or ne", self.text)
