@@ -44,9 +44,11 @@ def create_app(
     clock: Callable[[], datetime] | None = None,
     strict_auth: bool = False,
     tenant_id: str | None = None,
+    journal_limit: int | None = None,
 ) -> Flask:
     """A Flask app serving Graph v1.0's directory under ``/v1.0`` and the control plane under
-    ``/_fake``. The state is ``app.extensions["mock_graph"]``."""
+    ``/_fake``. The state is ``app.extensions["mock_graph"]``. ``journal_limit`` keeps only the
+    last N journal entries (long served runs); None keeps all."""
     b = backend if backend is not None else GraphBackend(clock=clock, tenant_id=tenant_id)
     if clock is not None:
         b.clock = clock
@@ -56,7 +58,7 @@ def create_app(
     app.config["MOCK_GRAPH_STRICT_AUTH"] = strict_auth
     app.config["MOCK_GRAPH_TENANT_ID"] = tenant_id
     app.extensions["mock_graph"] = b
-    app.extensions["mock_graph.journal"] = Journal()
+    app.extensions["mock_graph.journal"] = Journal(journal_limit)
     app.extensions["mock_graph.faults"] = FaultBook()
     ids = _RequestIds()
     app.url_map.strict_slashes = False

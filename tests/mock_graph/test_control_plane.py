@@ -173,3 +173,11 @@ def test_hooks_apply_to_blueprints_registered_later() -> None:
     assert throttled.status_code == 429 and throttled.headers["Retry-After"] == "1"
     paths = [e["path"] for e in raw.get("/_fake/journal").json["requests"]]
     assert paths[-1] == "/v1.0/servicePrincipals/abc/synchronization/jobs"
+
+
+def test_journal_limit_keeps_the_latest() -> None:
+    app = create_app(journal_limit=2)
+    raw = app.test_client()
+    for path in ("/v1.0/users", "/v1.0/groups", "/v1.0/applications"):
+        raw.get(path, headers=AUTH)
+    assert [e["path"] for e in raw.get("/_fake/journal").json["requests"]] == ["/v1.0/groups", "/v1.0/applications"]
