@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .exceptions import bad_request, invalid_filter
-from .filters import AttrPath, get_ci, parse_path, resolve
+from .filters import AttrPath, parse_path, resolve
 
 DEFAULT_COUNT = 100  # SPEC
 MAX_COUNT = 1000  # SPEC
@@ -175,4 +175,3 @@ def parse_sort(args: Any, core_urn: str) -> tuple[AttrPath | None, bool]:
     return path, order == "descending"
 
 
-__all__ = ["AttrSpec", "Page", "excludes", "get_ci", "parse_attr_list", "parse_page", "parse_sort", "project"]

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import copy
 import json
-import random
-import re
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -19,15 +17,12 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
-from faker.providers.person.en_US import Provider as PersonNames
-
-from .coercion import coerce
+from . import seeding
 from .exceptions import (
     ScimError,
     bad_request,
     conflict,
     invalid_filter,
-    invalid_syntax,
     not_found,
     too_large,
 )
@@ -35,14 +30,24 @@ from .faults import FaultBook, RateLimiter
 from .filters import AttrPath, Node, attributes_used, index_lookup, matches, parse_filter
 from .listing import Page, sort_value
 from .patch import GroupAction, UserPatcher, parse_group_actions, parse_patch_body
+from .rules import (
+    GUEST_ROLES,
+    USER_VALUE,
+    check_lengths,
+    check_license,
+    check_roles,
+    derive_display_name,
+    input_group,
+    input_user,
+    is_email,
+    is_org_admin,
+)
 from .schemas import (
     ENTERPRISE_SCHEMA,
     EXTENSIONS,
     GROUP_SCHEMA,
     GROUP_TABLE,
-    LICENSES,
     ORG_ADMIN_ROLE,
-    ORG_ROLE_VALUES,
     ORG_USER_ROLE,
     USER_SCHEMA,
     USER_TABLE,
@@ -51,18 +56,7 @@ from .settings import Settings
 
 DEFAULT_BASE_URL = "https://miro.com/api/v1/scim"
 ID_BASE = 3074457345600000000  # Miro ids are 19-digit numbers such as 3074457365265951581
-ADMIN_VALUE = "ORGANIZATION_INTERNAL_ADMIN"
-GUEST_ROLES = ("ORGANIZATION_EXTERNAL_USER", "ORGANIZATION_TEAM_GUEST_USER")
-USER_VALUE = "ORGANIZATION_INTERNAL_USER"
 LAST_ADMIN = "Any account in organization must have at least one admin"
-_EMAIL = re.compile(r"^[^@\s\"(),:;<>\[\]\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
-_NUMERIC = re.compile(r"^\d{1,19}$")
-_ENTERPRISE_LIMITS = {"employeeNumber": 20, "costCenter": 120, "organization": 120, "division": 120,
-                      "department": 120}
-# Faker's en_US name lists, drawn with a seeded random.Random: Faker's own weighted draw costs
-# ~70 µs per name, which made a 100,000-user seed take 14 s.
-_FIRST_NAMES = tuple(PersonNames.first_names)
-_LAST_NAMES = tuple(PersonNames.last_names)
 _USER_ORDER = ("externalId", "userName", "name", "displayName", "userType", "active", "emails",
                "photos", "roles", "preferredLanguage")
 
@@ -95,14 +89,6 @@ class Group:
     admins: set[str] = field(default_factory=set)  # team admins (the last one cannot leave)
     external_id: str | None = None
     default: bool = False
-
-
-def is_org_admin(data: dict[str, Any]) -> bool:
-    for role in data.get("roles") or ():
-        kind = role.get("type")
-        if role.get("value") == ADMIN_VALUE and kind in (ORG_USER_ROLE, None):
-            return True
-    return False
 
 
 def _user_key(name: Any) -> str:
@@ -284,56 +270,12 @@ class MiroBackend:
         return group
 
     # ------------------------------------------------------------------ users: rules
-    def _input_user(self, body: Any) -> dict[str, Any]:
-        """The attributes a POST/PUT body sets, typed; unknown and read-only ones are ignored."""
-        if not isinstance(body, dict):
-            raise invalid_syntax("The request body must be a JSON object")
-        schemas = body.get("schemas")
-        if schemas is not None and (not isinstance(schemas, list) or not all(isinstance(s, str) for s in schemas)):
-            raise invalid_syntax("'schemas' must be a list of schema URNs")
-        data: dict[str, Any] = {}
-        for key, value in body.items():
-            if not isinstance(key, str) or value is None:
-                continue
-            low = key.lower()
-            if low in EXTENSIONS:
-                if not isinstance(value, dict):
-                    raise bad_request(f"'{key}' must be an object")
-                ext: dict[str, Any] = {}
-                for sub_key, sub_value in value.items():
-                    info = EXTENSIONS[low].get(sub_key.lower()) if isinstance(sub_key, str) else None
-                    if info is not None and sub_value is not None:
-                        coerced = coerce(info, sub_value, f"{ENTERPRISE_SCHEMA}:{info.name}")
-                        if coerced not in (None, {}, []):
-                            ext[info.name] = coerced
-                if ext:
-                    data[ENTERPRISE_SCHEMA] = ext
-                continue
-            info = USER_TABLE.get(low)
-            if info is None or info.mutability == "readOnly" or low == "id":
-                continue
-            coerced = coerce(info, value, info.name)
-            if coerced not in (None, {}, []):
-                data[info.name] = coerced
-        return data
-
-    def _derive(self, data: dict[str, Any]) -> None:
-        """displayName precedence (DOC-U): displayName > name.formatted > given + family > userName."""
-        if str(data.get("displayName", "")).strip():
-            return
-        name = data.get("name") or {}
-        derived = name.get("formatted") or " ".join(
-            p for p in (name.get("givenName"), name.get("familyName")) if p
-        ) or str(data.get("userName", ""))
-        if derived:
-            data["displayName"] = derived[:60]
-
     def _check_user(self, data: dict[str, Any], old: User | None) -> None:
         """Miro's documented rules; raises before anything is stored."""
         username = data.get("userName")
         if not isinstance(username, str) or not username:
             raise bad_request("Attribute 'userName' is required")
-        if len(username) > 254 or not _EMAIL.match(username):
+        if not is_email(username):
             raise bad_request(f"User name '{username}' is invalid: must be an email address")
         changed_name = old is None or _user_key(username) != old.username_key
         still_inactive = old is not None and not old.active and data.get("active") is False
@@ -351,9 +293,9 @@ class MiroBackend:
                 if self.settings.duplicate_user_error == 400:
                     raise bad_request(f"User name '{username}' is invalid: 'not unique'")
                 raise conflict(f"User with userName '{username}' already exists", "uniqueness")
-        self._check_lengths(data)
-        self._check_license(data, old)
-        self._check_roles(data, old)
+        check_lengths(data)
+        check_license(data, old.data if old else None, old.active if old else True)
+        check_roles(data, old.data if old else None, old.active if old else True)
         if old is not None and not old.active and data.get("active") is False:
             # Deactivated: e-mail changes are ignored without error (SPEC PUT).
             if "emails" in old.data:
@@ -362,68 +304,6 @@ class MiroBackend:
                 data.pop("emails", None)
         if old is not None:
             self._check_last_admin(old, data)
-
-    def _check_lengths(self, data: dict[str, Any]) -> None:
-        if len(str(data.get("displayName", ""))) > 60:
-            raise bad_request("Attribute 'displayName' must be at most 60 characters")
-        name = data.get("name") or {}
-        if len(str(name.get("formatted", ""))) > 60:
-            raise bad_request("Attribute 'name.formatted' must be at most 60 characters")
-        full = " ".join(p for p in (name.get("givenName"), name.get("familyName")) if p)
-        if len(full) > 60:
-            raise bad_request("'name.givenName' and 'name.familyName' together must be at most 60 characters")
-        ext = data.get(ENTERPRISE_SCHEMA)
-        if ext:
-            for key, limit in _ENTERPRISE_LIMITS.items():
-                if len(str(ext.get(key, ""))) > limit:
-                    raise bad_request(f"Attribute '{ENTERPRISE_SCHEMA}:{key}' must be at most {limit} characters")
-            manager = ext.get("manager")
-            if isinstance(manager, dict):
-                if len(str(manager.get("displayName", ""))) > 60:
-                    raise bad_request("Attribute 'manager.displayName' must be at most 60 characters")
-                if "value" in manager and not _NUMERIC.match(str(manager["value"])):
-                    del manager["value"]  # Miro stores a Long: other values are silently ignored
-                if not manager:
-                    del ext["manager"]
-            if not ext:
-                del data[ENTERPRISE_SCHEMA]
-
-    def _check_license(self, data: dict[str, Any], old: User | None) -> None:
-        user_type = data.get("userType")
-        if user_type is None:
-            return
-        if user_type not in LICENSES:
-            raise bad_request(f"Unsupported userType '{user_type}'; expected one of {', '.join(LICENSES)}")
-        if old is None:
-            return
-        previous = old.data.get("userType")
-        if user_type != previous:
-            if not old.active and data.get("active") is False:
-                raise conflict("Cannot update userType of a deactivated user")
-            if user_type != "Full":
-                raise bad_request(f"userType cannot be changed from '{previous}' to '{user_type}': "
-                                  "only an upgrade to 'Full' is allowed")
-
-    def _check_roles(self, data: dict[str, Any], old: User | None) -> None:
-        roles = data.get("roles") or []
-        user_roles = 0
-        for role in roles:
-            value, kind = role.get("value"), role.get("type")
-            if not value:
-                raise bad_request("Each role needs a 'value'")
-            if kind not in (None, ORG_USER_ROLE, ORG_ADMIN_ROLE):
-                raise bad_request(f"Unsupported role type '{kind}'; expected {ORG_USER_ROLE} or {ORG_ADMIN_ROLE}")
-            if kind == ORG_USER_ROLE or (kind is None and value in ORG_ROLE_VALUES):
-                user_roles += 1
-                if value not in ORG_ROLE_VALUES:
-                    raise bad_request(f"Unsupported organization role '{value}'; guest roles are not supported")
-        if user_roles > 1:
-            raise bad_request("A user has exactly one role of type organization_user_role")
-        if old is not None and not old.active and data.get("active") is False:
-            before = sorted(str(r.get("value")) for r in old.data.get("roles") or [])
-            after = sorted(str(r.get("value")) for r in roles)
-            if before != after:
-                raise conflict("Cannot update roles of a deactivated user")
 
     def _check_last_admin(self, old: User, new: dict[str, Any] | None) -> None:
         """Deactivating, demoting or deleting the last admin fails (SE-DEACT, SPEC DELETE)."""
@@ -445,11 +325,11 @@ class MiroBackend:
 
     # ------------------------------------------------------------------ users: operations
     def create_user(self, body: Any, base: str | None = None) -> dict[str, Any]:
-        data = self._input_user(body)
+        data = input_user(body)
         with self.lock:
             data.setdefault("active", True)
             data.setdefault("userType", "Full")  # Enterprise without flexible licensing: Full
-            self._derive(data)
+            derive_display_name(data)
             self._check_user(data, None)
             now = self.now()
             user = User(self._new_id(), data, now, now)
@@ -473,13 +353,13 @@ class MiroBackend:
             return self.user_resource(self.users[uid], base) if uid in self.users else None
 
     def replace_user(self, uid: str, body: Any, base: str | None = None) -> dict[str, Any]:
-        data = self._input_user(body)
+        data = input_user(body)
         with self.lock:
             user = self._user(uid)
             data.setdefault("active", user.data.get("active", True))
             if "userType" in user.data:
                 data.setdefault("userType", user.data["userType"])  # a licence is never cleared
-            self._derive(data)
+            derive_display_name(data)
             self._check_user(data, user)
             self._commit_user(user, data)
             return self.user_resource(user, base)
@@ -585,7 +465,7 @@ class MiroBackend:
         if role not in GUEST_ROLES:
             raise ValueError(f"role must be one of {', '.join(GUEST_ROLES)}")
         with self.lock:
-            if not isinstance(user_name, str) or not _EMAIL.match(user_name):
+            if not is_email(user_name):
                 raise ValueError(f"{user_name!r} is not an e-mail address")
             if _user_key(user_name) in self.by_username:
                 raise ValueError(f"{user_name!r} already exists")
@@ -734,31 +614,8 @@ class MiroBackend:
                     raise conflict(f"User with userName '{user.data.get('userName')}' already exists",
                                    "uniqueness")
 
-    def _group_input(self, body: Any) -> tuple[str, tuple[str, ...], str | None]:
-        if not isinstance(body, dict):
-            raise invalid_syntax("The request body must be a JSON object")
-        lowered = {k.lower(): v for k, v in body.items() if isinstance(k, str)}
-        name = lowered.get("displayname")
-        if not isinstance(name, str) or not name.strip():
-            raise bad_request("Attribute 'displayName' is required")
-        raw_members = lowered.get("members") or []
-        if not isinstance(raw_members, list):
-            raise bad_request("'members' must be a list")
-        ids: list[str] = []
-        for item in raw_members:
-            value = item.get("value") if isinstance(item, dict) else None
-            if isinstance(value, int) and not isinstance(value, bool):
-                value = str(value)
-            if not isinstance(value, str) or not value:
-                raise bad_request("'members' items need a string 'value' (the user id)")
-            ids.append(value)
-        external_id = lowered.get("externalid")
-        if external_id is not None and not isinstance(external_id, str):
-            raise bad_request("'externalId' must be a string")
-        return name, tuple(ids), external_id
-
     def create_group(self, body: Any, base: str | None = None) -> dict[str, Any]:
-        name, ids, external_id = self._group_input(body)
+        name, ids, external_id = input_group(body)
         with self.lock:
             if len(ids) > self.settings.max_members_per_patch:
                 raise too_large(f"Too many members in one request: {len(ids)}")
@@ -770,7 +627,7 @@ class MiroBackend:
             return self.group_resource(group, base)
 
     def replace_group(self, gid: str, body: Any, base: str | None = None) -> dict[str, Any]:
-        name, ids, external_id = self._group_input(body)
+        name, ids, external_id = input_group(body)
         with self.lock:
             group = self._group(gid)
             if len(ids) > self.settings.max_members_per_patch:
@@ -820,34 +677,14 @@ class MiroBackend:
             created_users = []
             if users:
                 default = self._default_team()
-                rng = random.Random(seed)
                 now = self.now()
-                for i in range(users):
-                    first, last = rng.choice(_FIRST_NAMES), rng.choice(_LAST_NAMES)
-                    local = re.sub(r"[^a-z0-9.]", "", f"{first}.{last}".lower())
-                    username, n = f"{local}@{domain}", 1
-                    while username in self.by_username:
-                        n += 1
-                        username = f"{local}{n}@{domain}"
-                    is_admin = i < admins
-                    data = {
-                        "userName": username,
-                        "name": {"givenName": first, "familyName": last, "formatted": f"{first} {last}"},
-                        "displayName": f"{first} {last}",
-                        "userType": "Full",
-                        "active": True,
-                        "emails": [{"value": username, "type": "work", "primary": True}],
-                        "roles": [{"value": ADMIN_VALUE if is_admin else USER_VALUE, "type": ORG_USER_ROLE,
-                                   "primary": True}],
-                    }
+                for data in seeding.members(seed, users, domain, admins, self.by_username.__contains__):
                     user = User(self._new_id(), data, now, now)
                     self._index_user(user)
-                    self._join(default, user.id, admin=is_admin)
-                    created_users.append({"id": user.id, "userName": username})
+                    self._join(default, user.id, admin=is_org_admin(data))
+                    created_users.append({"id": user.id, "userName": data["userName"]})
             created_guests = []
-            guest_rng = random.Random(seed + 1)
-            for i in range(guests):
-                name = f"guest{i + 1}.{guest_rng.choice(_LAST_NAMES).lower()}@partner.example"
+            for name in seeding.guest_names(seed, guests, self.by_username.__contains__):
                 created_guests.append({"id": self.add_guest(name), "userName": name})
             default_team = None
             if self.default_team_id is not None:
