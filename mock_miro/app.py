@@ -75,8 +75,9 @@ def create_app(
         if request.path.startswith("/_fake"):
             return response
         state: MiroBackend = app.extensions["mock_miro"]
-        raw = request.get_data(cache=True)
-        body: Any = None
+        size = request.content_length or 0
+        raw = b"" if size > state.settings.max_payload_bytes else request.get_data(cache=True)
+        body: Any = f"<{size} bytes, over the payload limit: not recorded>" if size and not raw else None
         if raw:
             try:
                 body = json.loads(raw)

@@ -336,3 +336,9 @@ def test_email_of_a_user_in_several_organizations_cannot_change(scim: Scim, back
     assert "more than one organization" in body["detail"]
     assert scim.patch(f"/Users/{uid}", {"op": "replace", "path": "displayName", "value": "M"}).status_code == 200
     assert backend.dump()["users"][0]["organizations"] == 2
+
+
+def test_an_oversized_body_is_journaled_without_its_content(scim: Scim, backend: MiroBackend) -> None:
+    assert_scim_error(scim.post("/Users", {"userName": "big@x.com", "pad": "x" * 900_000}), 413)
+    entry = backend.journal[-1]
+    assert entry["status"] == 413 and "not recorded" in entry["body"]
