@@ -18,7 +18,7 @@ from mock_graph.responses import (
     require_count_header,
     text_response,
 )
-from mock_graph.schema import APP_ROLE_ASSIGNMENT, APPLICATION, SERVICE_PRINCIPAL, TYPES
+from mock_graph.schema import APP_ROLE_ASSIGNMENT, TYPES
 from mock_graph.serialize import project
 
 bp = Blueprint("graph_applications", __name__, url_prefix="/v1.0")
@@ -228,6 +228,3 @@ def create_sp_assignment(oid: str) -> Response:
     body = json_body()
     item = b.assign_app_role(body.get("principalId"), body.get("resourceId"), body.get("appRoleId"), expected_principal=oid)  # type: ignore[arg-type]
     return entity(f"servicePrincipals('{oid}')/appRoleAssignments", item, 201)
-
-
-__all__ = ["APPLICATION", "SERVICE_PRINCIPAL", "bp"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from mock_graph.delta import delta_response
-from mock_graph.exceptions import bad_request, not_found
+from mock_graph.exceptions import bad_request
 from mock_graph.models import ref_id
 from mock_graph.render import renderer
 from mock_graph.responses import (
@@ -199,6 +199,3 @@ def delete_group_assignment(gid: str, aid: str) -> Response:
     b.resolve("group", gid)
     b.remove_app_role_assignment(aid, principal_id=gid)
     return no_content()
-
-
-__all__ = ["bp", "not_found"]

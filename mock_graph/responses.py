@@ -230,10 +230,6 @@ def entity(fragment: str, item: dict[str, Any], status: int = 200) -> Response:
     return json_response(body, status)
 
 
-def count_response(query_or_none: Any, total: int) -> Response:
-    return text_response(str(total))
-
-
 def require_count_header() -> None:
     """The ``/$count`` segment needs ConsistencyLevel: eventual (reference §3.2)."""
     if backend().settings.strict_queries and not is_eventual():

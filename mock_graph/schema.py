@@ -130,8 +130,6 @@ GROUP = _type(
     ],
 )
 
-APP_ROLES_HELP = "id (GUID), allowedMemberTypes, displayName, description, value, isEnabled"
-
 APPLICATION = _type(
     "application",
     "Application",
