@@ -46,6 +46,7 @@ __all__ = [
     "dotnet_str",
     "function_definitions",
     "parse_expression",
+    "parse_expression_result",
     "supported_functions",
 ]
 
@@ -1650,6 +1651,12 @@ class Expression:
         """True for a direct mapping (the whole expression is one ``[attribute]``)."""
         return isinstance(self.root, Attribute)
 
+    def to_source(self) -> dict[str, Any]:
+        """The expression as Graph's ``attributeMappingSource`` tree (``expression``, ``name``,
+        ``parameters`` of ``{key, value}``, ``type``), empty arguments left out, as
+        ``parseExpression`` returns it."""
+        return _to_source(self.root)
+
     @property
     def canonical(self) -> str:
         """The expression re-written in canonical form."""
@@ -1715,6 +1722,145 @@ def _parse_cached(text: str) -> Expression:
     return Expression(text, root)
 
 
+# Parameter keys Graph uses that differ from the documented parameter names (the
+# parseExpression example names Replace's oldValue "Find" and replacementValue "Replacement").
+_KEY_ALIASES = {("Replace", "find"): "oldValue", ("Replace", "replacement"): "replacementValue"}
+_GRAPH_KEYS = {("Replace", "oldValue"): "Find", ("Replace", "replacementValue"): "Replacement"}
+
+
+def _arrange_arguments(spec: _FunctionSpec, pairs: list[tuple[str, Node]]) -> tuple[Node, ...]:
+    """Arguments in call order from a tree's ``{key, value}`` parameters.
+
+    Graph leaves empty arguments out of the tree and names the rest by key, so the keys place
+    each argument. When a key is not recognised the tree order is used as it is."""
+    names = [p[0] for p in _PARAMETERS[spec.name]]
+    folded = {n.casefold(): n for n in names}
+    keyed: list[tuple[str, Node]] = []
+    for key, node in pairs:
+        name = _KEY_ALIASES.get((spec.name, key.casefold())) or folded.get(key.casefold())
+        if name is None:
+            return tuple(node for _, node in pairs)
+        keyed.append((name, node))
+    if spec.name == "Switch":
+        source = [n for k, n in keyed if k == "source"]
+        default = [n for k, n in keyed if k == "defaultValue"]
+        rest = [n for k, n in keyed if k in ("key", "value")]
+        if len(source) != 1 or len(default) > 1:
+            return tuple(node for _, node in pairs)
+        return (source[0], default[0] if default else Empty(0), *rest)
+    repeating = {p[0] for p in _PARAMETERS[spec.name] if p[3]}
+    required = {p[0] for p in _PARAMETERS[spec.name] if p[2]}
+    args: list[Node] = []
+    for name in names:
+        found = [n for k, n in keyed if k == name]
+        if name in repeating:
+            args.extend(found)
+        elif len(found) > 1:
+            return tuple(node for _, node in pairs)
+        elif not found and name in required:
+            raise ExpressionError(f"{spec.name}: the required parameter {name!r} is missing", 0)
+        else:
+            args.append(found[0] if found else Empty(0))
+    while len(args) > spec.min_args and isinstance(args[-1], Empty):
+        args.pop()
+    return tuple(args)
+
+
+def _to_source(node: Node) -> dict[str, Any]:
+    if isinstance(node, Attribute):
+        return {"expression": render(node), "name": node.name, "parameters": [], "type": "Attribute"}
+    if isinstance(node, Constant):
+        return {"expression": render(node), "name": dotnet_str(node.value) or "", "parameters": [], "type": "Constant"}
+    if isinstance(node, Comparison):
+        # Graph has no tree form for a comparison; it travels as a constant expression.
+        return {"expression": render(node), "name": node.op, "parameters": [], "type": "Constant"}
+    assert isinstance(node, Call)
+    names = [p for p, _, _, repeat in _PARAMETERS[node.name]]
+    repeating = [p for p, _, _, repeat in _PARAMETERS[node.name] if repeat]
+    parameters: list[dict[str, Any]] = []
+    for i, arg in enumerate(node.args):
+        if isinstance(arg, Empty):
+            continue  # Graph leaves empty arguments out
+        if node.name == "Switch" and i >= 2:
+            key = "key" if (i - 2) % 2 == 0 else "value"
+        elif names and names[0] in repeating:
+            key = names[0]  # Coalesce, SelectUniqueValue: every argument is a source
+        elif i < len(names) and names[i] not in repeating:
+            key = names[i]
+        else:
+            key = repeating[0] if repeating else f"arg{i + 1}"
+        parameters.append({"key": _GRAPH_KEYS.get((node.name, key), key), "value": _to_source(arg)})
+    return {"expression": render(node), "name": node.name, "parameters": parameters, "type": "Function"}
+
+
+_BOOLEAN_SOURCE_ATTRIBUTES = frozenset({"issoftdeleted", "accountenabled"})
+
+
+def _input_object(test_input: Mapping[str, Any]) -> dict[str, Any]:
+    """Graph's ``expressionInputObject`` (``properties`` of ``{key, value}``) as a source."""
+    properties = test_input.get("properties") or []
+    if not isinstance(properties, Sequence) or isinstance(properties, str | bytes):
+        raise ExpressionError("testInputObject.properties must be a list of {key, value}", 0)
+    source: dict[str, Any] = {}
+    for item in properties:
+        if not isinstance(item, Mapping) or not item.get("key"):
+            raise ExpressionError("each testInputObject property needs a key", 0)
+        key, value = str(item["key"]), item.get("value")
+        # Boolean directory attributes arrive as "true"/"false" strings.
+        if key.casefold() in _BOOLEAN_SOURCE_ATTRIBUTES and isinstance(value, str):
+            lowered = value.strip().casefold()
+            value = True if lowered == "true" else False if lowered == "false" else value
+        source[key] = value
+    return source
+
+
+def _public_error(code: str, message: str) -> dict[str, Any]:
+    return {"code": code, "message": message, "details": [], "innerError": None, "target": "expression"}
+
+
+def parse_expression_result(
+    expression: Any,
+    test_input: Mapping[str, Any] | None = None,
+    *,
+    context: EvaluationContext | None = None,
+) -> dict[str, Any]:
+    """The answer of ``POST .../schema/parseExpression`` (``parseExpressionResponse``):
+    ``parsingSucceeded`` and ``parsedExpression`` (the Graph tree), and, when a
+    ``testInputObject`` is given, ``evaluationSucceeded`` and ``evaluationResult`` (strings).
+    A bad expression or input is reported in ``error``, never raised."""
+    out: dict[str, Any] = {
+        "error": None,
+        "evaluationSucceeded": False,
+        "evaluationResult": None,
+        "parsedExpression": None,
+        "parsingSucceeded": False,
+    }
+    try:
+        parsed = parse_expression(expression)
+    except ExpressionError as exc:
+        out["error"] = _public_error("InvalidExpression", str(exc))
+        return out
+    out["parsingSucceeded"] = True
+    out["parsedExpression"] = parsed.to_source()
+    if test_input is None:
+        return out
+    try:
+        if not isinstance(test_input, Mapping):
+            raise ExpressionError("testInputObject must be an object with 'properties'", 0)
+        value = parsed.evaluate(_input_object(test_input), context)
+    except ExpressionError as exc:
+        out["error"] = _public_error("ExpressionEvaluationFailed", str(exc))
+        return out
+    out["evaluationSucceeded"] = True
+    if value is None or value is IGNORE_FLOW:
+        out["evaluationResult"] = []
+    elif isinstance(value, list):
+        out["evaluationResult"] = [dotnet_str(v) for v in value if v is not None]
+    else:
+        out["evaluationResult"] = [dotnet_str(value)]
+    return out
+
+
 def build_expression(source: Mapping[str, Any]) -> Expression:
     """An expression from Graph's ``attributeMappingSource`` tree (``type`` Attribute,
     Constant or Function, ``name``, ``parameters`` of ``{key, value}``), used when a schema
@@ -1740,18 +1886,34 @@ def _node_from_tree(tree: Any, where: str) -> Node:
         # the empty string constant is written '""'.
         if tree.get("expression") == "" and not name:
             return Empty(0)
-        return Constant(0, "" if name is None else str(name))
+        text = tree.get("expression")
+        plain = "" if name is None else str(name)
+        if isinstance(text, str) and text.strip() and text not in (_quote(plain), plain):
+            # A comparison (IIF's condition) has no tree form; it travels as its text.
+            try:
+                root = parse_expression(text).root
+            except ExpressionError:
+                root = None
+            if isinstance(root, Comparison):
+                return root
+        if text == plain and re.fullmatch(r"[+-]?\d+(\.\d+)?", plain):
+            return Constant(0, float(plain) if "." in plain else int(plain))  # an unquoted number
+        return Constant(0, plain)
     if kind == "function":
         spec = _FUNCTIONS.get(str(name or "").casefold())
         if spec is None:
             raise ExpressionError(f"{where}: unknown function {name!r}", 0)
         params = tree.get("parameters") or []
-        if not isinstance(params, Sequence):
+        if not isinstance(params, Sequence) or isinstance(params, str | bytes):
             raise ExpressionError(f"{where}: parameters must be a list", 0)
-        args = tuple(
-            _node_from_tree(p.get("value") if isinstance(p, Mapping) else None, f"{where}.{spec.name}[{i}]")
+        pairs = [
+            (
+                str(p.get("key") or "") if isinstance(p, Mapping) else "",
+                _node_from_tree(p.get("value") if isinstance(p, Mapping) else None, f"{where}.{spec.name}[{i}]"),
+            )
             for i, p in enumerate(params)
-        )
+        ]
+        args = _arrange_arguments(spec, pairs)
         _check_arity(spec, len(args), 0)
         return Call(0, spec.name, args)
     raise ExpressionError(f"{where}: unknown source type {tree.get('type')!r} (use Attribute, Constant or Function)", 0)

@@ -941,3 +941,110 @@ def test_functions_never_crash_on_odd_attribute_values(name, count, values):
         return  # wrong number of arguments for this function
     with contextlib.suppress(ExpressionEvaluationError):
         expr.evaluate({f"a{i}": v for i, v in enumerate(values)})
+
+
+# --- Graph parseExpression ---------------------------------------------------------------------
+
+
+def test_parse_expression_result_matches_the_graph_example():
+    from harness.expressions import parse_expression_result
+
+    test_input = {
+        "definition": None,
+        "properties": [
+            {"key": "objectId", "value": "66E4A8CC-1B7B-435E-95F8-F06CEA133828"},
+            {"key": "IsSoftDeleted", "value": "false"},
+            {"key": "accountEnabled", "value": "true"},
+            {"key": "displayName", "value": "John Smith"},
+            {"key": "preferredLanguage", "value": "EN-US"},
+            {"key": "appRoleAssignments", "value@odata.type": "#Collection(String)", "value": ["Default Assignment"]},
+        ],
+    }
+    result = parse_expression_result('Replace([preferredLanguage], "-", , , "_", ,  )', test_input)
+    # The response of Microsoft's example (v1.0 synchronizationSchema: parseExpression).
+    assert result == {
+        "error": None,
+        "evaluationSucceeded": True,
+        "evaluationResult": [
+            "EN_US"
+        ],
+        "parsedExpression": {
+            "expression": "Replace([preferredLanguage], \"-\", , , \"_\", , )",
+            "name": "Replace",
+            "parameters": [
+                {
+                    "key": "source",
+                    "value": {
+                        "expression": "[preferredLanguage]",
+                        "name": "preferredLanguage",
+                        "parameters": [],
+                        "type": "Attribute"
+                    }
+                },
+                {
+                    "key": "Find",
+                    "value": {
+                        "expression": "\"-\"",
+                        "name": "-",
+                        "parameters": [],
+                        "type": "Constant"
+                    }
+                },
+                {
+                    "key": "Replacement",
+                    "value": {
+                        "expression": "\"_\"",
+                        "name": "_",
+                        "parameters": [],
+                        "type": "Constant"
+                    }
+                }
+            ],
+            "type": "Function"
+        },
+        "parsingSucceeded": True
+    }
+
+
+def test_parse_expression_result_errors_and_booleans():
+    from harness.expressions import parse_expression_result
+
+    bad = parse_expression_result('Append([a], "x"')
+    assert bad["parsingSucceeded"] is False and bad["parsedExpression"] is None
+    assert bad["error"]["code"] == "InvalidExpression" and "position" in bad["error"]["message"]
+    no_input = parse_expression_result("[mail]")
+    assert no_input["parsingSucceeded"] and no_input["evaluationResult"] is None
+    switch = 'Switch([IsSoftDeleted], , "False", "True", "True", "False")'
+    assert parse_expression_result(switch, {"properties": [{"key": "IsSoftDeleted", "value": "false"}]})["evaluationResult"] == ["True"]
+    failed = parse_expression_result("CDate([d])", {"properties": [{"key": "d", "value": "soon"}]})
+    assert failed["parsingSucceeded"] and not failed["evaluationSucceeded"]
+    assert failed["error"]["code"] == "ExpressionEvaluationFailed"
+    assert parse_expression_result("[x]", {"properties": "nope"})["error"]["code"] == "ExpressionEvaluationFailed"
+    assert parse_expression_result("[x]", {"properties": []})["evaluationResult"] == []
+    assert parse_expression_result('Split([x], ",")', {"properties": [{"key": "x", "value": "a,b"}]})["evaluationResult"] == ["a", "b"]
+
+
+def test_graph_trees_without_empty_arguments_rebuild_by_key():
+    tree = parse_expression('Replace([preferredLanguage], "-", , , "_", , )').to_source()
+    rebuilt = build_expression(tree)
+    assert rebuilt.evaluate({"preferredLanguage": "EN-US"}) == "EN_US"
+    switch = parse_expression('Switch([IsSoftDeleted], , "False", "True", "True", "False")').to_source()
+    assert [p["key"] for p in switch["parameters"]] == ["source", "key", "value", "key", "value"]
+    assert build_expression(switch).text == 'Switch([IsSoftDeleted], , "False", "True", "True", "False")'
+
+
+@settings(max_examples=200, deadline=None)
+@given(_expr)
+def test_tree_round_trip_keeps_the_meaning(text):
+    first = parse_expression(text)
+    rebuilt = build_expression(first.to_source())
+    source = {name: f"v-{name}" for name in first.attributes}
+    assert rebuilt.evaluate(source) == first.evaluate(source)
+
+
+def test_unknown_tree_keys_fall_back_to_tree_order():
+    tree = {"type": "Function", "name": "Append", "parameters": [
+        {"key": "first", "value": {"type": "Constant", "name": "a"}},
+        {"key": "second", "value": {"type": "Constant", "name": "b"}},
+    ]}
+    assert build_expression(tree).evaluate({}) == "ab"
