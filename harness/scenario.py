@@ -301,7 +301,8 @@ class Driver:
             "displayName": f"{given} Example",
             "givenName": given,
             "surname": "Example",
-            "mailNickname": re.sub(r"[^A-Za-z0-9._-]", "", local) or "user",
+            # Graph refuses @ () \\ [] " ; : . <> , and spaces in mailNickname.
+            "mailNickname": re.sub(r"[^A-Za-z0-9_-]", "", local) or "user",
             "userPrincipalName": self.upn(name),
             "mail": self.upn(name),
             "passwordProfile": {"password": "Passw0rd!Passw0rd"},
