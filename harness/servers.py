@@ -2,24 +2,157 @@
 
 Port 0 (the default) lets the OS pick a free port, and start-up waits a bounded time for the
 socket to answer: a fixed port plus an unbounded wait is how test servers deadlock under xdist.
+
+Three multi-threaded WSGI servers can carry the app (``server=``): werkzeug's development server
+(the default for test labs: no extra dependency), waitress and cheroot. ``harness serve`` uses
+:data:`PRODUCTION_SERVER`, chosen by measurement (see ``docs``/the serve notes).
+
+``AppSlot`` and ``mounted_on`` let a long-lived listener carry a lab that is rebuilt behind it:
+inside ``with mounted_on({"graph": Mount(listener, slot)}):`` a ``ServerThread(app,
+name="graph")`` binds no socket; it mounts ``app`` on the slot and reports the listener's host and
+port until stopped. So ``Lab(served=True)`` can be rebuilt (reset) behind fixed public ports.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import socket
 import threading
 import time
-from collections.abc import Callable
-from types import TracebackType
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from types import MappingProxyType, TracebackType
+from typing import Any, Protocol
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import make_server
 
 WSGIApp = Callable[..., Any]
+
+SERVER_KINDS = ("werkzeug", "waitress", "cheroot")
+DEFAULT_SERVER = "werkzeug"
+# Chosen by measurement on the fakes (serve notes, "Which WSGI server").
+PRODUCTION_SERVER = "waitress"
+DEFAULT_THREADS = 8
 
 
 class ServerStartError(RuntimeError):
     """The server did not come up within its start-up timeout."""
+
+
+class _Engine(Protocol):
+    """What ServerThread needs from a WSGI server implementation."""
+
+    address: tuple[str, int]
+
+    def serve(self, ready: threading.Event) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+
+class _Werkzeug:
+    def __init__(self, app: WSGIApp, sock: socket.socket, threads: int) -> None:
+        host, port = sock.getsockname()[:2]
+        self._server = make_server(host, port, app, threaded=True, fd=sock.fileno())
+        self._server.daemon_threads = True  # type: ignore[attr-defined]
+        self.address = (str(host), int(port))
+
+    def serve(self, ready: threading.Event) -> None:
+        ready.set()
+        self._server.serve_forever(poll_interval=0.05)
+
+    def shutdown(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class _Waitress:
+    def __init__(self, app: WSGIApp, sock: socket.socket, threads: int) -> None:
+        from waitress.server import create_server
+
+        host, port = sock.getsockname()[:2]
+        # waitress takes over the socket; its select loop wakes every 0.1 s to notice a stop.
+        self._server = create_server(
+            app,
+            sockets=[socket.socket(sock.family, sock.type, fileno=sock.detach())],
+            threads=threads,
+            asyncore_loop_timeout=0.1,
+            ident="harness",
+            clear_untrusted_proxy_headers=True,
+        )
+        self.address = (str(host), int(port))
+        self._stopping = False
+
+    def serve(self, ready: threading.Event) -> None:
+        ready.set()
+        try:
+            self._server.run()
+        except (OSError, ValueError):
+            # A descriptor closed under select() by shutdown(): the loop is over.
+            if not self._stopping:
+                raise
+
+    def shutdown(self) -> None:
+        self._stopping = True
+        # Closing every dispatcher empties waitress's map, which ends its loop.
+        for dispatcher in list(self._server._map.values()):
+            dispatcher.close()
+        self._server.task_dispatcher.shutdown(timeout=2)
+
+
+class _Cheroot:
+    def __init__(self, app: WSGIApp, sock: socket.socket, threads: int) -> None:
+        from cheroot.wsgi import Server
+
+        host, port = sock.getsockname()[:2]
+        self._server = Server((host, port), app, numthreads=threads, server_name="harness")
+        # cheroot binds its own socket: hand back ours first (same address, SO_REUSEADDR).
+        sock.close()
+        try:
+            self._server.prepare()
+        except OSError as exc:
+            raise ServerStartError(f"cheroot could not bind {host}:{port}: {exc}") from exc
+        bound = self._server.bind_addr
+        self.address = (str(bound[0]), int(bound[1]))
+
+    def serve(self, ready: threading.Event) -> None:
+        ready.set()
+        self._server.serve()
+
+    def shutdown(self) -> None:
+        self._server.stop()
+
+
+_ENGINES: dict[str, Callable[[WSGIApp, socket.socket, int], _Engine]] = {
+    "werkzeug": _Werkzeug,
+    "waitress": _Waitress,
+    "cheroot": _Cheroot,
+}
+
+@dataclass(frozen=True)
+class Mount:
+    """A running listener and the slot (somewhere in its app) that carries the mounted app."""
+
+    listener: ServerThread
+    slot: AppSlot
+
+
+_MOUNTS: ContextVar[Mapping[str, Mount]] = ContextVar(
+    "harness_server_mounts", default=MappingProxyType({})
+)
+
+
+@contextmanager
+def mounted_on(mounts: Mapping[str, Mount]) -> Iterator[None]:
+    """Within the block, a ``ServerThread`` named like a key mounts its app on that slot, and
+    reports the listener's host and port, instead of binding a port of its own."""
+    token = _MOUNTS.set(MappingProxyType(dict(mounts)))
+    try:
+        yield
+    finally:
+        _MOUNTS.reset(token)
 
 
 class ServerThread:
@@ -37,35 +170,61 @@ class ServerThread:
         *,
         startup_timeout: float = 10.0,
         name: str = "wsgi-server",
+        server: str = DEFAULT_SERVER,
+        threads: int = DEFAULT_THREADS,
     ) -> None:
+        if server not in _ENGINES:
+            raise ValueError(f"unknown WSGI server {server!r}: choose one of {', '.join(SERVER_KINDS)}")
+        if threads < 2:
+            # A cycle run from a /_fake/clock request calls back into the same app.
+            raise ValueError("a harness server needs at least 2 threads")
         self.app = app
         self.requested_host = host
         self.requested_port = port
         self.startup_timeout = startup_timeout
         self.name = name
+        self.server = server
+        self.threads = threads
         self.ready = threading.Event()
-        self._server: BaseWSGIServer | None = None
+        self._server: _Engine | None = None
         self._thread: threading.Thread | None = None
+        self._mount: Mount | None = None
 
     @property
     def host(self) -> str:
+        if self._mount is not None:
+            return self._mount.listener.host
         if self._server is None:
             raise RuntimeError(f"{self.name} is not running")
-        return str(self._server.server_address[0])
+        return self._server.address[0]
 
     @property
     def port(self) -> int:
+        if self._mount is not None:
+            return self._mount.listener.port
         if self._server is None:
             raise RuntimeError(f"{self.name} is not running")
-        return int(self._server.server_address[1])
+        return self._server.address[1]
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        """The URL to connect to (a wildcard bind is reached on loopback)."""
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(self.host, self.host)
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None or self._mount is not None
 
     def start(self) -> ServerThread:
-        if self._server is not None:
+        if self.running:
             raise RuntimeError(f"{self.name} is already running on {self.url}")
+        mount = _MOUNTS.get().get(self.name)
+        if mount is not None:
+            mount.slot.mount(self.app)
+            self._mount = mount
+            self.ready.set()
+            return self
         # Bind here rather than in werkzeug, which exits the process when a port is taken.
         try:
             sock = socket.create_server((self.requested_host, self.requested_port))
@@ -74,9 +233,7 @@ class ServerThread:
                 f"{self.name} could not bind {self.requested_host}:{self.requested_port}: {exc}"
             ) from exc
         with sock:
-            host, port = sock.getsockname()[:2]
-            self._server = make_server(host, port, self.app, threaded=True, fd=sock.fileno())
-        self._server.daemon_threads = True  # type: ignore[attr-defined]
+            self._server = _ENGINES[self.server](self.app, sock, self.threads)
         self._thread = threading.Thread(target=self._serve, name=self.name, daemon=True)
         self._thread.start()
         if not self.ready.wait(self.startup_timeout) or not self._answers(self.startup_timeout):
@@ -89,25 +246,29 @@ class ServerThread:
 
     def _serve(self) -> None:
         assert self._server is not None
-        self.ready.set()
-        self._server.serve_forever(poll_interval=0.05)
+        self._server.serve(self.ready)
 
     def _answers(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
+        host = self.url.split("//", 1)[1].rsplit(":", 1)[0].strip("[]")
         while time.monotonic() < deadline:
             try:
-                with socket.create_connection((self.host, self.port), timeout=0.5):
+                with socket.create_connection((host, self.port), timeout=0.5):
                     return True
             except OSError:
                 time.sleep(0.01)
         return False
 
     def stop(self, timeout: float = 5.0) -> None:
+        if self._mount is not None:
+            self._mount.slot.unmount(self.app)
+            self._mount = None
+            self.ready.clear()
+            return
         server, thread = self._server, self._thread
         if server is None:
             return
         server.shutdown()
-        server.server_close()
         if thread is not None:
             thread.join(timeout)
         self._server = None
@@ -124,3 +285,95 @@ class ServerThread:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class AppSlot:
+    """A WSGI app that forwards to whichever app is mounted now (503 while none is)."""
+
+    def __init__(self, name: str = "app") -> None:
+        self.name = name
+        self._app: WSGIApp | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def app(self) -> WSGIApp | None:
+        return self._app
+
+    def mount(self, app: WSGIApp) -> None:
+        with self._lock:
+            self._app = app
+
+    def unmount(self, app: WSGIApp) -> None:
+        """Empty the slot if ``app`` is still the one mounted (a successor stays)."""
+        with self._lock:
+            if self._app is app:
+                self._app = None
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        app = self._app
+        if app is None:
+            body = json.dumps({"error": f"{self.name} is starting or resetting; retry"}).encode()
+            start_response(
+                "503 Service Unavailable",
+                [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
+                 ("Retry-After", "1")],
+            )
+            return [body]
+        return app(environ, start_response)  # type: ignore[no-any-return]
+
+
+class AccessLog:
+    """WSGI middleware: one log line per request, written when its response has been sent.
+
+    ``graph 127.0.0.1 "GET /v1.0/users?$top=5" 200 1234B 3.1ms``
+    """
+
+    def __init__(self, app: WSGIApp, name: str, logger: logging.Logger | None = None) -> None:
+        self.app = app
+        self.name = name
+        self.logger = logger or logging.getLogger("harness.access")
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        began = time.perf_counter()
+        status: list[str] = []
+
+        def recording_start_response(code: str, headers: list[Any], exc_info: Any = None) -> Any:
+            status[:] = [code.split(" ", 1)[0]]
+            return start_response(code, headers, exc_info)
+
+        body = self.app(environ, recording_start_response)
+        return _LoggedBody(body, lambda sent: self._log(environ, status, sent, began))
+
+    def _log(self, environ: dict[str, Any], status: list[str], sent: int, began: float) -> None:
+        query = environ.get("QUERY_STRING")
+        target = environ.get("PATH_INFO", "") + (f"?{query}" if query else "")
+        self.logger.info(
+            '%s %s "%s %s" %s %dB %.1fms',
+            self.name,
+            environ.get("REMOTE_ADDR", "-"),
+            environ.get("REQUEST_METHOD", "-"),
+            target,
+            status[0] if status else "-",
+            sent,
+            (time.perf_counter() - began) * 1000,
+        )
+
+
+class _LoggedBody:
+    def __init__(self, body: Iterable[bytes], done: Callable[[int], None]) -> None:
+        self._body = body
+        self._done = done
+        self._sent = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._body:
+            self._sent += len(chunk)
+            yield chunk
+
+    def close(self) -> None:
+        try:
+            close = getattr(self._body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self._done(self._sent)
