@@ -120,6 +120,9 @@ def _fault_response() -> Response | None:
 @bp.before_request
 def guard() -> Response | None:
     g.started = time.monotonic()
+    # Bounds reads of bodies without a Content-Length: a read stops one byte past the limit,
+    # which the size check below turns into 413.
+    request.max_content_length = backend().settings.max_payload_bytes + 1
     fault = _fault_response()
     if fault is not None:
         return fault

@@ -91,3 +91,19 @@ def test_concurrent_creates_over_a_socket(served: tuple[ServerThread, MiroBacken
     assert len(backend.users) == 6 * 15 + 1
     default = backend.get_group(backend.default_team_id or "")
     assert len(default["members"]) == 91
+
+
+def test_a_chunked_body_over_the_limit_is_413(served: tuple[ServerThread, MiroBackend]) -> None:
+    server, backend = served
+
+    def chunks(pad: int) -> Iterator[bytes]:
+        yield b'{"userName": "chunk@x.com", "pad": "'
+        yield b"x" * pad
+        yield b'"}'
+
+    headers = {"Authorization": f"Bearer {DEFAULT_TOKEN}", "Content-Type": "application/scim+json"}
+    with httpx.Client(base_url=server.url + "/api/v1/scim", headers=headers) as http:
+        assert http.post("/Users", content=chunks(900_000)).status_code == 413
+        assert backend.users == {}
+        assert "not recorded" in backend.journal[-1]["body"]
+        assert http.post("/Users", content=chunks(10)).status_code == 201
