@@ -8,6 +8,7 @@ links, so they cost O(changes).
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -60,6 +61,7 @@ class CycleInputs:
     ids: IdSource
     now: Callable[[], datetime]
     emit: Callable[[dict[str, Any]], None]
+    job_settings: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -75,7 +77,7 @@ class CycleSummary:
     counts: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(
             ("imported", "deltas", "create", "update", "disable", "delete", "other",
-             "skipped", "failed", "exports", "requests"),
+             "skipped", "staged", "failed", "exports", "requests"),
             0,
         )
     )
@@ -102,6 +104,15 @@ class _Touch:
     added: set[str] = field(default_factory=set)
     removed: set[str] = field(default_factory=set)
     full_member_sync: bool = False
+
+
+@dataclass
+class _Deferred:
+    entry: EntryBuilder
+    action: str
+    export: Callable[[], None]
+    hard: bool
+    attrs: dict[str, Any]
 
 
 class Cycle:
@@ -136,6 +147,8 @@ class Cycle:
         self.in_scope_users: dict[str, bool] = {}
         self._current: EntryBuilder | None = None
         self.retrying: set[str] = set()
+        self.deferred: list[_Deferred] = []
+        self.quarantine_reason: str | None = None
         self.quarantine_error: ErrorInfo | None = None
 
     # ------------------------------------------------------------------------------------
@@ -213,6 +226,8 @@ class Cycle:
             self._touch_groups_of_new_links()
             for group_id, touch in list(self.group_touches.items()):
                 self._guarded(self._process_group, target, group_id, touch)
+        self._settle_deletions()
+        self.rt.force_deletes = False
         for user_id in self.hard_deleted_users:
             self.rt.mirror.drop_user(user_id)
         for group_id in self.deleted_groups:
@@ -408,6 +423,7 @@ class Cycle:
         }
         self.group_touches = group_changes
         self._add_due_retries()
+        self._add_staged()
         self.summary.counts["imported"] = len(self.user_changes) + len(self.group_touches)
         self.execution.count_imported = self.summary.counts["imported"]
 
@@ -532,23 +548,24 @@ class Cycle:
             f"{entry.object_type} '{entry.source_display}' will be deleted in {self.app_name} "
             f"({entry.object_type} was deleted in Azure Active Directory)",
         )
-        try:
-            target.delete("Users", link.target_id)
-        except TargetError as exc:
-            self._export_failed(entry, "delete", exc.info, "delete")
-            return
-        link.deleted = True
-        self.summary.counts["exports"] += 1
-        self.execution.count_exports += 1
-        self.execution.count_exported += 1
-        entry.step(
-            "EntryExportDelete",
-            "export",
-            "success",
-            f"{entry.object_type} '{entry.source_display}' was deleted in {self.app_name}",
-            {"ReportableIdentifier": entry.source_display},
-        )
-        self._emit(entry, "delete", "success")
+        def export() -> None:
+            try:
+                target.delete("Users", link.target_id)
+            except TargetError as exc:
+                self._export_failed(entry, "delete", exc.info, "delete")
+                return
+            link.deleted = True
+            self._exported()
+            entry.step(
+                "EntryExportDelete",
+                "export",
+                "success",
+                f"{entry.object_type} '{entry.source_display}' was deleted in {self.app_name}",
+                {"ReportableIdentifier": entry.source_display},
+            )
+            self._emit(entry, "delete", "success")
+
+        self._deletion(entry, "delete", export, hard=True)
 
     def _deprovision_user(
         self,
@@ -614,25 +631,28 @@ class Cycle:
             f"{entry.object_type} '{entry.source_display}' will be disabled in {self.app_name} "
             f"({_why_out(verdict)})",
         )
-        try:
-            target.patch("Users", link.target_id, rules.disable_body(self.dialect))
-        except TargetError as exc:
-            self._export_failed(entry, "disable", exc.info, "update")
-            return
-        self._exported()
-        entry.step(
-            "EntryExportUpdate",
-            "export",
-            "success",
-            f"{entry.object_type} '{entry.source_display}' was disabled in {self.app_name}",
-            {"ReportableIdentifier": entry.source_display},
-        )
-        self._emit(
-            entry, "disable", "success",
-            modified=[{"displayName": active_attr, "oldValue": dotnet(current.get(active_attr)),
-                       "newValue": "False"}],
-        )
-        self._release(link, verdict)
+        def export() -> None:
+            try:
+                target.patch("Users", link.target_id, rules.disable_body(self.dialect))
+            except TargetError as exc:
+                self._export_failed(entry, "disable", exc.info, "update")
+                return
+            self._exported()
+            entry.step(
+                "EntryExportUpdate",
+                "export",
+                "success",
+                f"{entry.object_type} '{entry.source_display}' was disabled in {self.app_name}",
+                {"ReportableIdentifier": entry.source_display},
+            )
+            self._emit(
+                entry, "disable", "success",
+                modified=[{"displayName": active_attr,
+                           "oldValue": dotnet(current.get(active_attr)), "newValue": "False"}],
+            )
+            self._release(link, verdict)
+
+        self._deletion(entry, "disable", export, hard=False)
 
     def _release(self, link: Link, verdict: Verdict) -> None:
         # §3.5 [D][HPW]: after an unassign-disable the user is no longer managed.
@@ -1024,19 +1044,102 @@ class Cycle:
             "EntrySynchronizationDelete", "processing", "success",
             f"Group '{entry.source_display}' will be deleted in {self.app_name} ({_why_out(verdict)})",
         )
+        def export() -> None:
+            try:
+                target.delete("Groups", link.target_id)
+            except TargetError as exc:
+                self._export_failed(entry, "delete", exc.info, "delete")
+                return
+            link.deleted = True
+            self._exported()
+            entry.step(
+                "EntryExportDelete", "export", "success",
+                f"Group '{entry.source_display}' was deleted in {self.app_name}",
+                {"ReportableIdentifier": entry.source_display},
+            )
+            self._emit(entry, "delete", "success")
+
+        self._deletion(entry, "delete", export, hard=entry.source_id in self.deleted_groups)
+
+    # ------------------------------------------------------------------------------------
+    # Accidental-deletion prevention (§1.9)
+    # ------------------------------------------------------------------------------------
+
+    def _delete_threshold(self) -> int | None:
+        """The threshold when "Prevent accidental deletions" is on, else None."""
+        raw = self.i.secrets.get("SyncNotificationSettings") or ""
         try:
-            target.delete("Groups", link.target_id)
-        except TargetError as exc:
-            self._export_failed(entry, "delete", exc.info, "delete")
+            parsed = json.loads(raw) if raw else {}
+        except ValueError:
+            parsed = {}
+        if not isinstance(parsed, dict) or str(parsed.get("DeleteThresholdEnabled", "")).lower() != "true":
+            return None
+        try:
+            return int(self.i.job_settings.get("QuarantineTooManyDeletesThreshold", "500"))
+        except ValueError:
+            return 500
+
+    def _deletion(self, entry: EntryBuilder, action: str, export: Callable[[], None], *, hard: bool) -> None:
+        """Run a disable or delete now, or hold it until the cycle's count is known."""
+        if self._delete_threshold() is None or self.rt.force_deletes:
+            export()
             return
-        link.deleted = True
-        self._exported()
-        entry.step(
-            "EntryExportDelete", "export", "success",
-            f"Group '{entry.source_display}' was deleted in {self.app_name}",
-            {"ReportableIdentifier": entry.source_display},
+        self._current = None  # settled at the end of the cycle
+        attrs = (self.hard_deleted_users.get(entry.source_id) or self.deleted_groups.get(entry.source_id)
+                 or {}) if hard else {}
+        self.deferred.append(_Deferred(entry, action, export, hard, attrs))
+
+    def _settle_deletions(self) -> None:
+        threshold = self._delete_threshold()
+        deferred, self.deferred = self.deferred, []
+        if threshold is None or len(deferred) <= threshold:
+            for item in deferred:
+                self._current = item.entry
+                self.rt.staged.pop((item.entry.object_type, item.entry.source_id), None)
+                item.export()
+            return
+        # §1.9 [D][ACCDEL]: over the threshold, nothing is deleted or disabled; the objects are
+        # logged as StagedDelete and the job is quarantined with TooManyDeletes.
+        for item in deferred:
+            entry = item.entry
+            self.rt.staged[(entry.object_type, entry.source_id)] = {
+                "hard": item.hard, "attrs": item.attrs, "action": item.action,
+            }
+            entry.step(
+                "EntrySynchronizationStagedDelete",
+                "processing",
+                "skipped",
+                f"The {entry.object_type} '{entry.source_display}' was not "
+                f"{'disabled' if item.action == 'disable' else 'deleted'} in {self.app_name}: this "
+                f"cycle would delete or disable {len(deferred)} objects, more than the accidental "
+                f"deletions threshold of {threshold}.",
+                {"SkipReason": "StagedDelete"},
+            )
+            self._emit(entry, "stageddelete", "skipped")
+        self.summary.counts["staged"] = len(deferred)
+        self.quarantine_error = ErrorInfo(
+            "TooManyDeletes",
+            f"Provisioning has been quarantined: {len(deferred)} deletions in one cycle exceed the "
+            f"accidental deletions threshold of {threshold}. Allow the deletes (restart with "
+            "ForceDeletes) or fix the source and restart.",
         )
-        self._emit(entry, "delete", "success")
+        self.quarantine_reason = "TooManyDeletes"
+
+    def _add_staged(self) -> None:
+        """After ``restart`` with ``ForceDeletes``, the held objects are processed again."""
+        if not self.rt.force_deletes:
+            return
+        for (object_type, source_id), held in list(self.rt.staged.items()):
+            if object_type == "User":
+                if held["hard"]:
+                    self.hard_deleted_users.setdefault(source_id, held["attrs"] or {"id": source_id})
+                    self.user_changes[source_id] = DELETE
+                elif source_id in self.rt.mirror.users:
+                    self.user_changes.setdefault(source_id, UPDATE)
+            else:
+                if held["hard"]:
+                    self.deleted_groups.setdefault(source_id, held["attrs"] or {"id": source_id})
+                self.group_touches.setdefault(source_id, _Touch(DELETE if held["hard"] else UPDATE))
 
     # ------------------------------------------------------------------------------------
     # Shared helpers
@@ -1210,7 +1313,7 @@ class Cycle:
         settings = self.settings
         reason = None
         if cause is not None:
-            reason = "EncounteredQuarantineException"
+            reason = self.quarantine_reason or "EncounteredQuarantineException"
         else:
             escrows = list(self.rt.escrows.values())
             failures = sum(1 for e in escrows if not e.reference)

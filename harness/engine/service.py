@@ -121,6 +121,7 @@ class ProvisioningService:
                 ids=self.ids,
                 now=self.now,
                 emit=self.logs.append,
+                job_settings={item["name"]: item["value"] for item in job.settings},
             )
             began = self.now()
         try:

@@ -131,6 +131,9 @@ class JobRuntime:
     mirror: Mirror = field(default_factory=Mirror)
     escrows: dict[tuple[str, str], Escrow] = field(default_factory=dict)
     cycles_run: int = 0
+    # §1.9: disables and deletes held back by the accidental-deletions threshold.
+    staged: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    force_deletes: bool = False
     # Objects that entered scope over the job's life (portal counters do not go down, §7.2).
     entered_scope: dict[str, set[str]] = field(
         default_factory=lambda: {"User": set(), "Group": set()}
@@ -142,6 +145,8 @@ class JobRuntime:
             self.watermarks.clear()
         if "Escrows" in scope:
             self.escrows.clear()
+        if "ForceDeletes" in scope:
+            self.force_deletes = True
         if "ConnectorDataStore" in scope:
             self.links.clear()
             self.entered_scope = {"User": set(), "Group": set()}

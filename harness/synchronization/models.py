@@ -175,7 +175,7 @@ class SyncStore:
             if job.running:
                 raise conflict("The job is running a cycle; restart it when the cycle ends.")
             job.runtime.reset(scope)
-            if "QuarantineState" in scope:
+            if "QuarantineState" in scope or "ForceDeletes" in scope:
                 job.status.quarantine = None
             job.schedule_state = "Active"
             job.interval = interval

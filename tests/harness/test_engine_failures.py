@@ -191,3 +191,54 @@ def test_a_linked_user_deleted_in_miro_is_an_invalid_anchor(lab: Lab) -> None:
     ok(lab.graph_client.post(f"{lab.job_path}/restart", json={"criteria": {"resetScope": "Full"}}), 204)
     lab.advance("0")
     assert miro_user(lab, "fay@contoso.com")["name"]["familyName"] == "Changed"
+
+
+def _deletion_threshold(lab: Lab, threshold: int) -> None:
+    put_secrets(lab, SyncNotificationSettings='{"Enabled":false,"DeleteThresholdEnabled":true}')
+    body = {"synchronizationJobSettings": [
+        {"name": "QuarantineTooManyDeletesThreshold", "value": str(threshold)}]}
+    ok(lab.graph_client.patch(lab.job_path, json=body), 204)
+
+
+def test_a_mass_unassignment_over_the_threshold_is_staged_and_force_deletes_releases_it(lab: Lab) -> None:
+    _deletion_threshold(lab, 2)
+    names = ("gil", "hal", "ivy")
+    users = {n: add_user(lab, n) for n in names}
+    assignments = {n: assign(lab, u) for n, u in users.items()}
+    lab.start()
+    lab.advance("0")
+    journal(lab)
+    for assignment in assignments.values():
+        ok(lab.graph_client.delete(
+            f"/v1.0/servicePrincipals/{lab.service_principal_id}/appRoleAssignedTo/{assignment}"), 204)
+    (cycle,) = lab.advance("40m")
+    assert cycle["counts"]["staged"] == 3
+    assert cycle["quarantine"] == "TooManyDeletes"
+    assert [r for r in journal(lab) if r["method"] == "PATCH"] == []
+    assert all(miro_user(lab, f"{n}@contoso.com")["active"] for n in names)
+    for user in users.values():
+        entry = last_log(lab, user)
+        assert entry["provisioningAction"] == "stageddelete"
+        assert status_of(entry) == "skipped"
+    status = lab.job()["status"]
+    assert status["code"] == "Quarantine" and status["quarantine"]["reason"] == "TooManyDeletes"
+
+    ok(lab.graph_client.post(f"{lab.job_path}/restart",
+                             json={"criteria": {"resetScope": "ForceDeletes"}}), 204)
+    (released,) = lab.advance("0")
+    assert released["counts"]["disable"] == 3
+    assert not any(miro_user(lab, f"{n}@contoso.com")["active"] for n in names)
+    assert lab.job()["status"]["quarantine"] is None
+
+
+def test_deletions_within_the_threshold_go_through(lab: Lab) -> None:
+    _deletion_threshold(lab, 2)
+    users = [add_user(lab, n) for n in ("jay", "kai")]
+    assignments = [assign(lab, u) for u in users]
+    lab.start()
+    lab.advance("0")
+    for assignment in assignments:
+        ok(lab.graph_client.delete(
+            f"/v1.0/servicePrincipals/{lab.service_principal_id}/appRoleAssignedTo/{assignment}"), 204)
+    (cycle,) = lab.advance("40m")
+    assert cycle["counts"]["disable"] == 2 and cycle["quarantine"] is None
