@@ -1055,12 +1055,13 @@ def _complex_roles(assignments: Any, assertive: bool) -> RoleList | None:
         value = _role_value(assignment)
         if value is None:
             continue
-        # The POST shape of reference §3.9; every role is non-primary.
+        # The POST shapes of Microsoft's role guide: every role non-primary; the assertive
+        # form names the display name "display", the other "displayName".
         roles.append(
             {
                 "primary": False,
                 "type": "WindowsAzureActiveDirectoryRole",
-                "displayName": assignment.get("displayName") or value,
+                "display" if assertive else "displayName": assignment.get("displayName") or value,
                 "value": value,
             }
         )

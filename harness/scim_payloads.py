@@ -215,9 +215,19 @@ def _set_path(
         container = body.setdefault(path.schema, {})
     if _is_boolean(path, value, booleans):
         value = _as_bool(value)
-    if path.attr == "roles" and isinstance(value, AppRoleValue | RoleList):
-        primary = path.filter_value if path.filter_attr == "primary" else None
-        container.setdefault("roles", []).extend(_role_entries(value, primary))
+    if path.attr == "roles" and isinstance(value, RoleList):
+        container.setdefault("roles", []).extend(_role_entries(value, None))
+        return
+    if path.attr == "roles" and isinstance(value, AppRoleValue):
+        # SingleAppRoleAssignment may feed roles[primary eq "True"].value, .display and .type:
+        # all land in the one primary role.
+        primary = path.filter_value if path.filter_attr == "primary" else True
+        roles = container.setdefault("roles", [])
+        entry = next((r for r in roles if isinstance(r, dict) and r.get("primary") is primary), None)
+        if entry is None:
+            entry = {"primary": primary, "type": ROLE_TYPE}
+            roles.append(entry)
+        entry[path.sub or "value"] = str(value)
         return
     if path.schema and path.attr == "manager" and not path.sub and isinstance(value, str):
         container["manager"] = {"value": value}
@@ -419,7 +429,7 @@ def _role_operation(key: str, path: AttributePath, value: Any, dialect: str) -> 
         # AssertiveAppRoleAssignmentsComplex replaces the role list (reference §3.9).
         roles = [
             {"primary": r.get("primary", False), "type": r.get("type", ROLE_TYPE),
-             "display": r.get("displayName"), "value": r.get("value")}
+             "display": r.get("display", r.get("displayName")), "value": r.get("value")}
             for r in value
         ]
         return {"op": "replace", "path": "roles", "value": roles}
@@ -466,9 +476,15 @@ def user_patch_body(
     filtered: list[dict[str, Any]] = []
     plain: list[tuple[str, Any]] = []
     operations: list[dict[str, Any]] = []
+    single_roles_sent: set[str | None] = set()
     for key, value in changes.items():
         path = parse_path(key)
         if path.attr == "roles" and isinstance(value, AppRoleValue | RoleList):
+            if isinstance(value, AppRoleValue):
+                # .value/.display/.type of one role are sent once.
+                if value.role_id in single_roles_sent:
+                    continue
+                single_roles_sent.add(value.role_id)
             (operations if dialect == DEFAULT else filtered).append(
                 _role_operation(key, path, value, dialect)
             )
