@@ -54,7 +54,7 @@ def create_app(
         b.clock = clock
     if tenant_id is not None:
         b.tenant_id = tenant_id
-    app = Flask("mock_graph")
+    app = Flask("mock_graph", static_folder=None)
     app.config["MOCK_GRAPH_STRICT_AUTH"] = strict_auth
     app.config["MOCK_GRAPH_TENANT_ID"] = tenant_id
     app.extensions["mock_graph"] = b
