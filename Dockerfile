@@ -1,0 +1,29 @@
+# The harness as services: the Graph fake, the Miro fake and the provisioning engine.
+#   docker build -t entra-miro-harness .
+#   docker run --rm -p 8000:8000 -p 8001:8001 entra-miro-harness
+ARG PYTHON_VERSION=3.11
+FROM python:${PYTHON_VERSION}-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+# Only what the package needs (see .dockerignore); waitress is the production WSGI server.
+COPY pyproject.toml README.md ./
+COPY harness ./harness
+COPY mock_graph ./mock_graph
+COPY mock_miro ./mock_miro
+RUN pip install . "waitress>=3.0" \
+    && useradd --create-home --uid 10001 harness
+
+USER harness
+EXPOSE 8000 8001
+
+# Both listeners answer /_fake/health; the Graph one also reports the engine's jobs.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
+    CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/_fake/health', timeout=2).status != 200)"]
+
+# harness serve handles SIGTERM (docker stop): it saves --state, if given, and exits cleanly.
+CMD ["harness", "serve", "--host", "0.0.0.0", "--graph-port", "8000", "--miro-port", "8001"]
