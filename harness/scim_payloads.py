@@ -531,25 +531,28 @@ def group_rename_patch(name: str, dialect: str = DEFAULT) -> dict[str, Any]:
     return _patch([{"op": _op("replace", dialect), "path": "displayName", "value": name}])
 
 
-def _member_value(member_id: str) -> dict[str, Any]:
-    return {"$ref": None, "value": member_id}
-
-
 def group_member_patch(
     add: Iterable[str],
     remove: Iterable[str],
     dialect: str = DEFAULT,
     *,
     max_members: int | None = None,
+    null_ref: bool = True,
 ) -> list[dict[str, Any]]:
     """PATCH bodies that add and remove group members (target user ids), reference §3.7.
 
     Default dialect: ``Add`` and ``Remove`` operations on path ``members`` with a value list of
     ``{"$ref": null, "value": id}``. ``aadOptscim062020``: ``add`` with the same value list,
     and one ``remove`` per member with path ``members[value eq "id"]`` and no value.
+    Microsoft's SCIM guide shows ``"$ref": null`` in member values, its compatibility page
+    shows ``{"value": id}`` alone; ``null_ref=False`` selects the latter.
     Adds come before removals. All memberships go in one body unless ``max_members`` caps
     the members per body (the engine's real batch size is undocumented). No changes → ``[]``.
     """
+
+    def _member_value(member_id: str) -> dict[str, Any]:
+        return {"$ref": None, "value": member_id} if null_ref else {"value": member_id}
+
     _check_dialect(dialect)
     adds = list(dict.fromkeys(add))
     removes = list(dict.fromkeys(remove))

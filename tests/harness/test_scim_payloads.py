@@ -699,3 +699,72 @@ def test_single_role_value_and_display_share_one_role():
     ]
     ops = user_patch_body({k: v for k, v in target.items() if k != "userName"}, "default")["Operations"]
     assert len(ops) == 1 and ops[0]["path"] == "roles"
+
+
+def test_remove_member_without_ref_as_the_compatibility_page_shows():
+    assert group_member_patch([], ["u1091"], "default", null_ref=False) == [
+        {
+            "schemas": [
+                "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+            ],
+            "Operations": [
+                {
+                    "op": "Remove",
+                    "path": "members",
+                    "value": [
+                        {
+                            "value": "u1091"
+                        }
+                    ]
+                }
+            ]
+        }
+    ]
+
+
+def test_default_multi_attribute_replace_matches_the_compatibility_page():
+    changes = {
+        "displayName": "Pvlo",
+        'emails[type eq "work"].value': "TestBcwqnm@test.microsoft.com",
+        "name.givenName": "Gtfd",
+        "name.familyName": "Pkqf",
+        "externalId": "Eqpj",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber": "Eqpj",
+    }
+    assert user_patch_body(changes, "default") == {
+        "schemas": [
+            "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+        ],
+        "Operations": [
+            {
+                "op": "Replace",
+                "path": "displayName",
+                "value": "Pvlo"
+            },
+            {
+                "op": "Replace",
+                "path": "emails[type eq \"work\"].value",
+                "value": "TestBcwqnm@test.microsoft.com"
+            },
+            {
+                "op": "Replace",
+                "path": "name.givenName",
+                "value": "Gtfd"
+            },
+            {
+                "op": "Replace",
+                "path": "name.familyName",
+                "value": "Pkqf"
+            },
+            {
+                "op": "Replace",
+                "path": "externalId",
+                "value": "Eqpj"
+            },
+            {
+                "op": "Replace",
+                "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber",
+                "value": "Eqpj"
+            }
+        ]
+    }
