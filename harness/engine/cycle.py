@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from harness.clock import parse_duration
 from harness.engine import rules
 from harness.engine.directory import DirectoryError, GraphDirectory, ResyncRequired
 from harness.engine.errors import ErrorInfo, TargetError
@@ -62,6 +63,8 @@ class CycleInputs:
     now: Callable[[], datetime]
     emit: Callable[[dict[str, Any]], None]
     job_settings: dict[str, str] = field(default_factory=dict)
+    # Waits ``seconds`` on the lab's clock (virtual: moves it forward; real: sleeps).
+    sleep: Callable[[float], None] = lambda seconds: None
 
 
 @dataclass
@@ -77,7 +80,7 @@ class CycleSummary:
     counts: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(
             ("imported", "deltas", "create", "update", "disable", "delete", "other",
-             "skipped", "staged", "failed", "exports", "requests"),
+             "skipped", "staged", "failed", "exports", "throttled", "requests"),
             0,
         )
     )
@@ -165,6 +168,7 @@ class Cycle:
                 self.base_address,
                 self.i.secrets.get("SecretToken"),
                 self.app_name,
+                on_throttle=self._on_throttle,
             )
         except ValueError as exc:
             directory.close()
@@ -187,6 +191,17 @@ class Cycle:
             self.summary.counts["requests"] = len(target.calls) + directory.requests
             target.close()
             directory.close()
+
+    def _on_throttle(self, retry_after: float | None, retries: int) -> bool:
+        """§4.2: a 429 either waits ``Retry-After`` (on the lab's clock) and retries within the
+        cycle, or is left to the escrow and a later cycle, per the ``throttle_policy`` setting."""
+        if self.settings.throttle_policy != "honour" or retries >= self.settings.throttle_max_retries:
+            return False
+        wait = retry_after if retry_after is not None else parse_duration(
+            self.settings.throttle_default_wait).total_seconds()
+        self.i.sleep(wait)
+        self.summary.counts["throttled"] += 1
+        return True
 
     def _run(self, directory: GraphDirectory, target: ScimTarget) -> CycleSummary:
         # Read the service principal first: its name is the target's name in every log text.

@@ -9,6 +9,7 @@ Graph app (which may be the very app serving the ``/_fake/clock`` request).
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -94,6 +95,14 @@ class ProvisioningService:
             summaries.append(self.run_cycle(job))
         return summaries
 
+    def _sleep(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        if self._set_clock is not None:
+            self._set_clock(self.now() + timedelta(seconds=seconds))
+        else:
+            time.sleep(seconds)
+
     def _next_run(self, job: Job, began: datetime) -> datetime | None:
         quarantine = job.status.quarantine
         if quarantine is None:
@@ -122,6 +131,7 @@ class ProvisioningService:
                 now=self.now,
                 emit=self.logs.append,
                 job_settings={item["name"]: item["value"] for item in job.settings},
+                sleep=self._sleep,
             )
             began = self.now()
         try:

@@ -42,6 +42,14 @@ class EngineSettings:
     target_display_name: str | None = None
     # Per-cycle safety net (not a product rule): a cycle never follows more Graph pages than this.
     max_graph_pages: int = 100_000
+    # §4.2 [O]: conflicting sources on 429. "honour" = wait Retry-After within the cycle and
+    # retry only the throttled request (Q&A 2025) [O][Q-429]; "escrow" = log TooManyRequests and
+    # retry on a later cycle (older UserVoice) [O][UV-429].
+    throttle_policy: str = "honour"
+    # In-cycle retries of one throttled request before it is escrowed; the wait when a 429
+    # carries no Retry-After.
+    throttle_max_retries: int = 5
+    throttle_default_wait: str = "1s"
     # §1.7 [D]: failed object operations are retried on later cycles, "gradually scaling back";
     # the schedule is undocumented [?]. Retry n waits cycle_interval * 2**(n-1), capped here.
     escrow_retry_cap: str = "24h"
@@ -73,6 +81,14 @@ class EngineSettings:
                 raise ValueError(f"{name} must be a boolean")
         if not isinstance(self.max_graph_pages, int) or self.max_graph_pages < 1:
             raise ValueError("max_graph_pages must be a positive integer")
+        if self.throttle_policy not in ("honour", "escrow"):
+            raise ValueError("throttle_policy must be 'honour' or 'escrow'")
+        if not isinstance(self.throttle_max_retries, int) or self.throttle_max_retries < 0:
+            raise ValueError("throttle_max_retries must be a non-negative integer")
+        try:
+            parse_duration(self.throttle_default_wait)
+        except ValueError as exc:
+            raise ValueError(f"throttle_default_wait: {exc}") from exc
         if self.quarantine_backoff not in QUARANTINE_BACKOFFS:
             raise ValueError(f"quarantine_backoff must be one of {sorted(QUARANTINE_BACKOFFS)}")
         for name in ("escrow_retry_cap", "quarantine_disable_after"):

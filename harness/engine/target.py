@@ -8,6 +8,7 @@ Every failure raises :class:`TargetError` carrying its classification.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -55,6 +56,7 @@ class ScimTarget:
         token: str | None,
         app_name: str,
         timeout: float = 30.0,
+        on_throttle: Callable[[float | None, int], bool] | None = None,
     ) -> None:
         self.base, self.flags = split_base_address(base_address)
         parts = urlsplit(self.base)
@@ -71,6 +73,9 @@ class ScimTarget:
             follow_redirects=False,
         )
         self.calls: list[TargetCall] = []
+        # Asked on a 429 with (Retry-After seconds, retries so far): wait and retry, or give up.
+        self.on_throttle = on_throttle
+        self.throttled = 0
 
     def close(self) -> None:
         self.client.close()
@@ -131,14 +136,22 @@ class ScimTarget:
         if json_body is not None:
             content = json.dumps(json_body).encode()
             headers["Content-Type"] = SCIM_JSON
-        try:
-            response = self.client.request(
-                method, url, params=params or None, content=content, headers=headers
-            )
-        except httpx.HTTPError as exc:
-            self.calls.append(TargetCall(method, path, 0))
-            raise TargetError(classify_transport(self.app_name, exc), f"{method} {path}") from exc
-        self.calls.append(TargetCall(method, path, response.status_code))
+        retries = 0
+        while True:
+            try:
+                response = self.client.request(
+                    method, url, params=params or None, content=content, headers=headers
+                )
+            except httpx.HTTPError as exc:
+                self.calls.append(TargetCall(method, path, 0))
+                raise TargetError(classify_transport(self.app_name, exc), f"{method} {path}") from exc
+            self.calls.append(TargetCall(method, path, response.status_code))
+            if response.status_code != 429 or self.on_throttle is None:
+                break
+            if not self.on_throttle(_retry_after(response), retries):
+                break
+            retries += 1
+            self.throttled += 1
         body = _json_or_text(response)
         if response.status_code >= 400:
             raise TargetError(

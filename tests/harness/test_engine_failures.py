@@ -242,3 +242,88 @@ def test_deletions_within_the_threshold_go_through(lab: Lab) -> None:
             f"/v1.0/servicePrincipals/{lab.service_principal_id}/appRoleAssignedTo/{assignment}"), 204)
     (cycle,) = lab.advance("40m")
     assert cycle["counts"]["disable"] == 2 and cycle["quarantine"] is None
+
+
+def test_429_with_retry_after_is_honoured_within_the_cycle(lab: Lab) -> None:
+    lee = add_user(lab, "lee")
+    assign(lab, lee)
+    fault(lab, method="POST", path="^/api/v1/scim/Users$", status=429, retry_after=2, times=3,
+          body={"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "429",
+                "detail": "Too many requests"})
+    lab.start()
+    (cycle,) = lab.advance("0")
+    assert cycle["counts"]["throttled"] == 3 and cycle["counts"]["create"] == 1
+    assert cycle["ended"] == "2026-01-05T09:00:06Z"  # three waits of Retry-After on the clock
+    assert [r["status"] for r in journal(lab) if r["method"] == "POST"] == [429, 429, 429, 201]
+    assert miro_user(lab, "lee@contoso.com") is not None
+
+
+def test_429_escrow_policy_retries_on_the_next_cycle(lab: Lab) -> None:
+    ok(lab.graph_client.put("/_fake/engine/settings", json={"throttle_policy": "escrow"}))
+    mae = add_user(lab, "mae")
+    assign(lab, mae)
+    fault(lab, method="POST", path="^/api/v1/scim/Users$", status=429, retry_after=2, times=1)
+    lab.start()
+    (cycle,) = lab.advance("0")
+    assert cycle["counts"]["failed"] == 1
+    assert last_log(lab, mae)["provisioningStatusInfo"]["errorInformation"]["errorCode"] == "TooManyRequests"
+    lab.advance("40m")
+    assert miro_user(lab, "mae@contoso.com") is not None
+
+
+def _directory(lab: Lab) -> None:
+    from tests.harness.test_engine_steps import add_member, miro_seed_teams, set_group_flows
+
+    miro_seed_teams(lab, "Crew")
+    set_group_flows(lab, "Update")
+    group = add_group(lab, "Crew")
+    for n in ("nan", "oz", "pam", "rex", "sal", "ted"):
+        user = add_user(lab, n)
+        if n in ("nan", "oz", "pam"):
+            add_member(lab, group, user)
+        else:
+            assign(lab, user)
+    assign(lab, group)
+
+
+def _miro_state(lab: Lab) -> dict[str, Any]:
+    from tests.harness.test_engine_steps import member_names, miro_users
+
+    users = miro_users(lab)
+    teams = ok(lab.miro_client.get("/api/v1/scim/Groups")).json()["Resources"]
+    crew = next(t for t in teams if t["displayName"] == "Crew")
+    return {
+        "users": sorted((name, u["active"], u["displayName"]) for name, u in users.items()),
+        "crew": sorted(member_names(lab, crew["id"])),
+    }
+
+
+def test_bursts_of_429_and_random_5xx_end_like_a_fault_free_run() -> None:
+    with Lab(seed=17) as clean:
+        _directory(clean)
+        clean.start()
+        clean.advance("2h")
+        expected = _miro_state(clean)
+    assert len(expected["users"]) == 6 and expected["crew"] == ["nan@contoso.com", "oz@contoso.com",
+                                                                "pam@contoso.com"]
+
+    with Lab(seed=17) as lab:
+        _directory(lab)
+        fault(lab, method="*", path="^/api/v1/scim/(Users|Groups)", status=429, retry_after=1, times=4)
+        fault(lab, method="POST", path="^/api/v1/scim/Users$", status=503, probability=0.2)
+        fault(lab, method="PATCH", path="^/api/v1/scim/Groups/", status=500, probability=0.2)
+        ok(lab.graph_client.put("/_fake/engine/settings", json={"quarantine_backoff": "observed"}))
+        fault(lab, method="POST", path="^/api/v1/scim/Users$", status=502, times=1)
+        lab.start()
+        cycles = lab.advance("1d")
+        ok(lab.miro_client.delete("/_fake/faults"))
+        cycles += lab.advance("1d")
+        assert _miro_state(lab) == expected  # every in-scope user exactly once, same teams
+        assert sum(c["counts"]["throttled"] for c in cycles) >= 4
+        logs = lab.provisioning_logs()
+        failures = [e for e in logs if status_of(e) == "failure"]
+        assert failures  # the 502 at least
+        retried = {e["sourceIdentity"]["id"] for e in logs
+                   if e["provisioningSteps"][0]["description"]
+                   == "We are retrying an operation that previously failed."}
+        assert {e["sourceIdentity"]["id"] for e in failures} <= retried
