@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 import socket
+import threading
 
 import httpx
 import pytest
 from flask import Flask
 
-from harness.servers import ServerStartError, ServerThread
+from harness.servers import (
+    SERVER_KINDS,
+    AccessLog,
+    AppSlot,
+    Mount,
+    ServerStartError,
+    ServerThread,
+    mounted_on,
+)
 
 
 def hello_app() -> Flask:
@@ -68,3 +78,93 @@ def test_start_timeout_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ServerStartError, match=r"within 0\.2s"):
         server.start()
     assert server._server is None
+
+
+# -- server kinds, mounts, access log ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", SERVER_KINDS)
+def test_every_server_kind_serves_concurrently_and_releases_its_port(kind: str) -> None:
+    server = ServerThread(hello_app(), server=kind, threads=4).start()
+    port = server.port
+    try:
+        with httpx.Client(base_url=server.url, timeout=5) as client:
+            results: list[int] = []
+            threads = [
+                threading.Thread(target=lambda: results.append(client.get("/").status_code))
+                for _ in range(8)
+            ]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(10)
+        assert results == [200] * 8
+    finally:
+        server.stop()
+    assert not server.running
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+
+
+def test_busy_port_is_a_clear_error_for_every_kind() -> None:
+    with ServerThread(hello_app()) as first:
+        for kind in SERVER_KINDS:
+            with pytest.raises(ServerStartError, match="could not bind"):
+                ServerThread(hello_app(), port=first.port, server=kind).start()
+
+
+def test_unknown_server_and_too_few_threads_are_refused() -> None:
+    with pytest.raises(ValueError, match="unknown WSGI server 'gunicorn'"):
+        ServerThread(hello_app(), server="gunicorn")
+    with pytest.raises(ValueError, match="at least 2 threads"):
+        ServerThread(hello_app(), threads=1)
+
+
+def test_wildcard_bind_is_reached_on_loopback() -> None:
+    with ServerThread(hello_app(), host="0.0.0.0") as server:
+        assert server.host == "0.0.0.0"
+        assert server.url == f"http://127.0.0.1:{server.port}"
+        assert httpx.get(server.url + "/").json() == {"hello": "world"}
+
+
+def test_an_empty_slot_answers_503_json() -> None:
+    with ServerThread(AppSlot("the Graph fake")) as listener:
+        response = httpx.get(listener.url + "/anything")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "1"
+    assert "the Graph fake" in response.json()["error"]
+
+
+def test_a_named_server_mounts_on_a_listener_inside_mounted_on() -> None:
+    slot = AppSlot()
+    with ServerThread(slot) as listener:
+        with mounted_on({"graph": Mount(listener, slot)}):
+            inner = ServerThread(hello_app(), name="graph").start()
+            other = ServerThread(hello_app(), name="miro").start()  # not mounted: own port
+        try:
+            assert (inner.host, inner.port, inner.url) == (listener.host, listener.port, listener.url)
+            assert other.port != listener.port
+            assert httpx.get(listener.url + "/").json() == {"hello": "world"}
+            successor = hello_app()
+            slot.mount(successor)
+            inner.stop()  # no longer the mounted app: the successor stays
+            assert slot.app is successor
+            slot.unmount(successor)
+            assert httpx.get(listener.url + "/").status_code == 503
+        finally:
+            other.stop()
+
+
+def test_access_log_writes_one_line_per_request(caplog: pytest.LogCaptureFixture) -> None:
+    with (
+        caplog.at_level(logging.INFO, logger="harness.access"),
+        ServerThread(AccessLog(hello_app(), "graph"), server="waitress") as server,
+    ):
+        httpx.get(server.url + "/?x=1")
+        httpx.get(server.url + "/missing")
+    lines = [r.getMessage() for r in caplog.records if r.name == "harness.access"]
+    assert len(lines) == 2
+    assert lines[0].startswith('graph 127.0.0.1 "GET /?x=1" 200 ')
+    assert lines[1].startswith('graph 127.0.0.1 "GET /missing" 404 ')
+    assert all("\n" not in line for line in lines)
