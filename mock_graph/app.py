@@ -16,7 +16,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from mock_graph import applications, auth, batch, control, directory, groups, users
+from mock_graph import applications, auth, batch, control, directory, groups, organization, users
 from mock_graph.exceptions import GraphError
 from mock_graph.faults import DEFAULT_BODIES, FaultBook
 from mock_graph.journal import Journal
@@ -63,7 +63,7 @@ def create_app(
     ids = _RequestIds()
     app.url_map.strict_slashes = False
 
-    for module in (users, groups, applications, directory, batch, control, auth):
+    for module in (users, groups, applications, directory, organization, batch, control, auth):
         app.register_blueprint(module.bp)
 
     @app.before_request

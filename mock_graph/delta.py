@@ -4,6 +4,7 @@ work). Used by ``/users/delta``, ``/groups/delta`` and the fake-only
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -15,7 +16,23 @@ from mock_graph.odata import parse_select
 from mock_graph.responses import backend, context_url, decode_token, encode_token, json_response
 from mock_graph.schema import EntityType
 
-_NOT_IN_DELTA = ("$expand", "$top", "$orderby", "$search", "$filter", "$count", "$skip")
+_NOT_IN_DELTA = ("$expand", "$top", "$orderby", "$search", "$count", "$skip")
+_ID_CLAUSE = re.compile(r"\s*id\s+eq\s+'([^']+)'\s*", re.IGNORECASE)
+MAX_DELTA_IDS = 50
+
+
+def parse_id_filter(text: str) -> list[str]:
+    """``id eq 'a' or id eq 'b'`` (up to 50): the only $filter delta takes on users and groups."""
+    clauses = re.split(r"\s+or\s+", text.strip(), flags=re.IGNORECASE)
+    ids = []
+    for clause in clauses:
+        m = _ID_CLAUSE.fullmatch(clause)
+        if not m:
+            raise unsupported_query("Delta supports $filter only as id eq '…' clauses joined by or.")
+        ids.append(m.group(1))
+    if len(ids) > MAX_DELTA_IDS:
+        raise unsupported_query(f"Delta $filter supports at most {MAX_DELTA_IDS} ids.")
+    return ids
 
 
 def delta_response(channel: str, etype: EntityType, fragment: str, *, resource: str | None = None, extra: tuple[str, ...] = ()) -> Response:
@@ -28,7 +45,7 @@ def delta_response(channel: str, etype: EntityType, fragment: str, *, resource: 
         raw = args["$deltatoken"]
         if raw == "latest":
             select = parse_select(args.get("$select"), etype, extra)
-            return _page(channel, fragment, [], None, {"s": b.seq}, select, resource)
+            return _page(channel, fragment, [], None, {"s": b.seq}, select, resource, None)
         token = _checked(decode_token(raw, "$deltatoken"), channel, resource)
         max_age = b.settings.delta_token_max_age_days
         if max_age is not None and b.now() - parse_iso(str(token.get("t"))) > timedelta(days=max_age):
@@ -38,10 +55,12 @@ def delta_response(channel: str, etype: EntityType, fragment: str, *, resource: 
                 "The sync state generation is not found. The delta token is expired and data must be synchronized again.",
             )
         select = token.get("sel")
+        only = token.get("ids")
         state: dict[str, Any] = {"s": token.get("s"), "res": resource}
     elif "$skiptoken" in args:
         token = _checked(decode_token(args["$skiptoken"]), channel, resource)
         select = token.get("sel")
+        only = token.get("ids")
         state = token.get("st")
         if not isinstance(state, dict):
             raise bad_request("The $skiptoken value is malformed.", code="BadRequest")
@@ -51,17 +70,24 @@ def delta_response(channel: str, etype: EntityType, fragment: str, *, resource: 
             if name in args:
                 raise unsupported_query(f"The query option '{name}' is not supported with delta queries.")
         for name in args:
-            if name.startswith("$") and name != "$select":
+            if name.startswith("$") and name not in ("$select", "$filter"):
                 raise bad_request(f"Query option '{name}' is not supported.", code="BadRequest")
         select = parse_select(args.get("$select"), etype, extra)
+        only = None
+        if "$filter" in args:
+            if channel == "assignment":
+                raise unsupported_query("The query option '$filter' is not supported with this delta query.")
+            only = parse_id_filter(args["$filter"])
         state = {"init": True, "to": b.seq, "res": resource}
     if select is not None and (not isinstance(select, list) or not all(isinstance(s, str) for s in select)):
         raise bad_request("The token is malformed.", code="BadRequest")
+    if only is not None and (not isinstance(only, list) or not all(isinstance(i, str) for i in only)):
+        raise bad_request("The token is malformed.", code="BadRequest")
     try:
-        items, nxt, final = b.delta(channel, state, select)
+        items, nxt, final = b.delta(channel, state, select, only)
     except (KeyError, TypeError, ValueError) as exc:
         raise bad_request("The token is malformed.", code="BadRequest") from exc
-    return _page(channel, fragment, items, nxt, final, select, resource)
+    return _page(channel, fragment, items, nxt, final, select, resource, only)
 
 
 def _checked(token: dict[str, Any], channel: str, resource: str | None) -> dict[str, Any]:
@@ -78,15 +104,16 @@ def _page(
     final: dict[str, Any] | None,
     select: list[str] | None,
     resource: str | None,
+    only: list[str] | None,
 ) -> Response:
     body: dict[str, Any] = {"@odata.context": context_url(fragment)}
     if nxt is not None:
         nxt = {k: v for k, v in nxt.items() if k != "res"}
-        token = encode_token({"k": channel, "res": resource, "sel": select, "st": nxt})
+        token = encode_token({"k": channel, "res": resource, "sel": select, "ids": only, "st": nxt})
         body["@odata.nextLink"] = f"{request.base_url}?$skiptoken={token}"
     else:
         assert final is not None
-        token = encode_token({"k": channel, "res": resource, "sel": select, "s": final["s"], "t": iso(backend().now())})
+        token = encode_token({"k": channel, "res": resource, "sel": select, "ids": only, "s": final["s"], "t": iso(backend().now())})
         body["@odata.deltaLink"] = f"{request.base_url}?$deltatoken={token}"
     body["value"] = items
     return json_response(body)

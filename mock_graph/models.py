@@ -102,6 +102,7 @@ class Settings:
     # Real Graph answers 400 to absolute URLs in $batch items; msgraph-sdk sends them anyway.
     batch_accept_absolute_urls: bool = True
     default_page_size: int = 100
+    organization_name: str = "Contoso"
 
     def update(self, values: dict[str, Any]) -> None:
         known = {f.name: f for f in fields(self)}
@@ -114,6 +115,7 @@ class Settings:
                 or (key == "delta_token_max_age_days" and (value is None or _is_number(value)))
                 or (isinstance(current, int) and not isinstance(current, bool) and isinstance(value, int) and not isinstance(value, bool) and value > 0)
                 or (isinstance(current, list) and isinstance(value, list) and all(isinstance(v, str) for v in value))
+                or (isinstance(current, str) and isinstance(value, str) and bool(value.strip()))
             )
             if not ok:
                 raise bad_request(f"Invalid value for setting '{key}'.")
@@ -1148,11 +1150,15 @@ class GraphBackend:
     # ------------------------------------------------------------------ delta
 
     @_locked
-    def delta(self, channel: str, state: dict[str, Any], select: list[str] | None) -> tuple[list[dict[str, Any]], dict[str, Any] | None, dict[str, Any] | None]:
+    def delta(
+        self, channel: str, state: dict[str, Any], select: list[str] | None, only: list[str] | None = None
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None, dict[str, Any] | None]:
         """One page of a delta round. ``state`` is what the token carried:
         ``{"init": True, "to": seq, "after"/"off": ...}`` for the initial round,
         ``{"from": seq, "to": seq, "pos": i}`` for a round of changes, or ``{"s": seq}`` from a
-        deltaLink. Returns (items, next page state or None, deltaLink state or None)."""
+        deltaLink. ``only`` restricts the round to those object ids (``$filter=id eq …``).
+        Returns (items, next page state or None, deltaLink state or None)."""
+        wanted = {i.lower() for i in only} if only is not None else None
         resource = state.get("res")
         kind = channel if channel in ("user", "group") else "assignment"
         if kind == "assignment":
@@ -1171,6 +1177,8 @@ class GraphBackend:
             to = int(state["to"])
             items: list[dict[str, Any]] = []
             ids = self._resource_sorted.get(resource, []) if kind == "assignment" else self._sorted[kind]
+            if wanted is not None:
+                ids = sorted(i for i in wanted if i in self._objects and self._objects[i].kind == kind)
             start = bisect.bisect_right(ids, str(state.get("after", ""))) if state.get("after") else 0
             pos, last = start, None
             while pos < len(ids) and len(items) < size:
@@ -1193,6 +1201,9 @@ class GraphBackend:
         touched: dict[str, list[str | None]] = {}
         while pos < len(log) and log[pos][0] <= to:
             _seq, oid, extra = log[pos]
+            if wanted is not None and oid not in wanted:
+                pos += 1
+                continue
             if oid not in touched and len(touched) == size:
                 break
             touched.setdefault(oid, []).append(extra)

@@ -182,3 +182,15 @@ def test_initial_assignment_round_survives_removals_between_pages(client: GraphC
     changes, _ = full_round(client, link)
     assert sorted(c["id"] for c in changes) == sorted(first_item["id"] for first_item in first["value"])
     assert all(c["@removed"] == {"reason": "deleted"} for c in changes)
+
+
+def test_delta_filter_by_ids(client: GraphClient, backend: GraphBackend, seeded: dict[str, Any]) -> None:
+    a, b, c = (u["id"] for u in seeded["users"][:3])
+    items, link = full_round(client, f"/v1.0/users/delta?$filter=id eq '{a}' or id eq '{b}'&$select=jobTitle")
+    assert sorted(i["id"] for i in items) == sorted([a, b])
+    for uid in (a, c):
+        backend.update_user(uid, {"jobTitle": "Changed"})
+    changes, _ = full_round(client, link)
+    assert changes == [{"id": a, "jobTitle": "Changed"}]
+    bad = client.get("/v1.0/users/delta?$filter=displayName eq 'x'")
+    assert bad.status_code == 400 and bad.json["error"]["code"] == "Request_UnsupportedQuery"

@@ -76,3 +76,12 @@ def test_unexpected_errors_and_text_faults_keep_the_envelope_rules() -> None:
     default = raw.get("/v1.0/groups", headers=AUTH)
     assert default.status_code == 503 and default.headers["Retry-After"] == "7"
     assert default.json["error"]["code"] == "serviceNotAvailable"
+
+
+def test_organization(client: GraphClient, backend: Any) -> None:
+    orgs = client.get("/v1.0/organization")
+    assert orgs.status_code == 200
+    org = orgs.json["value"][0]
+    assert org["id"] == backend.tenant_id and org["verifiedDomains"][0]["isDefault"] is True
+    assert client.get(f"/v1.0/organization/{backend.tenant_id}").json["displayName"] == "Contoso"
+    assert client.get("/v1.0/organization/00000000-0000-4000-8000-000000000000").status_code == 404
