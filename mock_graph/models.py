@@ -167,6 +167,8 @@ class GraphBackend:
         self.tenant_id = tenant_id or str(uuid.UUID(int=random.Random("tenant").getrandbits(128), version=4))
         self.settings = settings or Settings()
         self._id_seed = id_seed
+        # issued access tokens -> expiry; kept across reset() and load() so clients stay signed in
+        self.tokens: dict[str, datetime] = {}
         self._clear()
 
     # ------------------------------------------------------------------ plumbing
@@ -191,7 +193,6 @@ class GraphBackend:
         self._seq = 0
         self._logs: dict[str, list[tuple[int, str, str | None]]] = {"user": [], "group": []}
         self._purge_heap: list[tuple[datetime, str]] = []
-        self.tokens: dict[str, datetime] = {}  # issued access tokens -> expiry
 
     def new_id(self) -> str:
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
@@ -1288,7 +1289,7 @@ class GraphBackend:
             raise bad_request(f"Invalid state: {type(exc).__name__}: {exc}") from exc
         with self._lock:
             for name, value in vars(scratch).items():
-                if name not in ("_lock", "clock"):
+                if name not in ("_lock", "clock", "tokens"):
                     setattr(self, name, value)
 
     def _load(self, state: dict[str, Any]) -> None:
