@@ -227,6 +227,11 @@ def search() -> Response:
     raise not_implemented("Miro does not support searching with POST /.search")
 
 
+@bp.route("/Bulk", methods=["POST"])
+def bulk() -> Response:
+    raise not_implemented("Bulk operations aren't supported. Each request must target a single resource.")
+
+
 # ---------------------------------------------------------------- listing helpers
 
 

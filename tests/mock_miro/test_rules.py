@@ -342,3 +342,8 @@ def test_an_oversized_body_is_journaled_without_its_content(scim: Scim, backend:
     assert_scim_error(scim.post("/Users", {"userName": "big@x.com", "pad": "x" * 900_000}), 413)
     entry = backend.journal[-1]
     assert entry["status"] == 413 and "not recorded" in entry["body"]
+
+
+def test_bulk_and_search_are_not_implemented(scim: Scim) -> None:
+    assert_scim_error(scim.post("/Bulk", {"Operations": []}), 501)
+    assert_scim_error(scim.post("/.search", {}), 501)
