@@ -106,7 +106,10 @@ class CaseFile(pytest.File):
             case = load_case(self.path)
         except CaseError as exc:
             raise self.CollectError(str(exc)) from None
-        yield CaseItem.from_parent(self, name=case.name, case=case)
+        item = CaseItem.from_parent(self, name=case.name, case=case)
+        if case.xfail:
+            item.add_marker(pytest.mark.xfail(strict=True, reason=case.xfail))
+        yield item
 
 
 class CaseFailed(Exception):

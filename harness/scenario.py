@@ -581,7 +581,12 @@ class Driver:
     # -- Miro ------------------------------------------------------------------------------
 
     def miro_settings(self, **settings: Any) -> dict[str, Any]:
-        return dict(ok(self.miro.put("/_fake/settings", json=settings)).json())
+        """Change the Miro fake's settings; after a new ``token`` the lab's own client uses it
+        too (only the engine keeps the stale one, as Entra would)."""
+        current = dict(ok(self.miro.put("/_fake/settings", json=settings)).json())
+        if "token" in settings and isinstance(current.get("token", settings["token"]), str):
+            self.miro.headers["Authorization"] = f"Bearer {current.get('token', settings['token'])}"
+        return current
 
     def miro_teams(self, *names: str) -> dict[str, str]:
         """Create Miro teams (SCIM cannot); returns every team, name -> id."""
