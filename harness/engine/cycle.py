@@ -150,6 +150,7 @@ class Cycle:
         self.in_scope_users: dict[str, bool] = {}
         self._current: EntryBuilder | None = None
         self.retrying: set[str] = set()
+        self.probe_error: ErrorInfo | None = None
         self.deferred: list[_Deferred] = []
         self.quarantine_reason: str | None = None
         self.quarantine_error: ErrorInfo | None = None
@@ -204,7 +205,40 @@ class Cycle:
         return True
 
     def _run(self, directory: GraphDirectory, target: ScimTarget) -> CycleSummary:
-        # Read the service principal first: its name is the target's name in every log text.
+        failed = self._start(directory, target)
+        if failed is not None:
+            return failed
+        try:
+            rounds = self._read(directory)
+        except DirectoryError as exc:
+            return self._fail(_directory_error(exc))
+        self._apply(*rounds)
+        self._process_all(target)
+
+        users_link, groups_link, assignments_link = (r.delta_link for r in rounds)
+        self.rt.watermarks.users = users_link
+        self.rt.watermarks.groups = groups_link
+        self.rt.watermarks.assignments = assignments_link
+        pages = sum(r.pages for r in rounds)
+        return self._finish(pages)
+
+    def _process_all(self, target: ScimTarget) -> None:
+        for user_id in list(self.user_changes):
+            self._guarded(self._process_user, target, user_id, self.user_changes[user_id])
+        if self.group_mapping is not None and rules.enabled(self.group_mapping):
+            self._touch_groups_of_new_links()
+            for group_id, touch in list(self.group_touches.items()):
+                self._guarded(self._process_group, target, group_id, touch)
+        self._settle_deletions()
+        self.rt.force_deletes = False
+        for user_id in self.hard_deleted_users:
+            self.rt.mirror.drop_user(user_id)
+        for group_id in self.deleted_groups:
+            self.rt.mirror.drop_group(group_id)
+
+    def _start(self, directory: GraphDirectory, target: ScimTarget) -> CycleSummary | None:
+        """Read the service principal (its name is the target's name in every log text), then
+        send the test-connection probe. A summary if the cycle cannot go on, else None."""
         try:
             sp = directory.service_principal(self.i.service_principal_id)
         except DirectoryError as exc:
@@ -227,33 +261,9 @@ class Cycle:
             target.query("Users", probe_attribute, self.i.ids.guid())
         except TargetError as exc:
             # §1.8 [D][O]: failing start-up test calls quarantine the job whatever the count.
+            self.probe_error = exc.info
             return self._fail(replace(exc.info, quarantine=True))
-
-        try:
-            rounds = self._read(directory)
-        except DirectoryError as exc:
-            return self._fail(_directory_error(exc))
-        self._apply(*rounds)
-
-        for user_id in list(self.user_changes):
-            self._guarded(self._process_user, target, user_id, self.user_changes[user_id])
-        if self.group_mapping is not None and rules.enabled(self.group_mapping):
-            self._touch_groups_of_new_links()
-            for group_id, touch in list(self.group_touches.items()):
-                self._guarded(self._process_group, target, group_id, touch)
-        self._settle_deletions()
-        self.rt.force_deletes = False
-        for user_id in self.hard_deleted_users:
-            self.rt.mirror.drop_user(user_id)
-        for group_id in self.deleted_groups:
-            self.rt.mirror.drop_group(group_id)
-
-        users_link, groups_link, assignments_link = (r.delta_link for r in rounds)
-        self.rt.watermarks.users = users_link
-        self.rt.watermarks.groups = groups_link
-        self.rt.watermarks.assignments = assignments_link
-        pages = sum(r.pages for r in rounds)
-        return self._finish(pages)
+        return None
 
     def _guarded(self, process: Callable[..., None], target: ScimTarget, object_id: str, change: Any) -> None:
         """Run one object's pipeline; a mapping that cannot be evaluated for this object (or any

@@ -106,6 +106,28 @@ class GraphDirectory:
                 return None
             raise
 
+    def list_all(self, url: str, params: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        """Every item of a collection, following ``@odata.nextLink``."""
+        items: list[dict[str, Any]] = []
+        next_url: str | None = url
+        pages = 0
+        while next_url is not None and pages < self.max_pages:
+            body = self.get(next_url, params)
+            params = None
+            pages += 1
+            items.extend(v for v in body.get("value", []) if isinstance(v, dict))
+            link = body.get("@odata.nextLink")
+            next_url = str(link) if link else None
+        return items
+
+    def group(self, group_id: str) -> dict[str, Any] | None:
+        try:
+            return self.get(f"/v1.0/groups/{group_id}")
+        except DirectoryError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
     def users_delta(self, link: str | None) -> DeltaRound:
         if link is None:
             params = {"$select": self.user_select} if self.user_select else None

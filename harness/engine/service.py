@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,10 +20,20 @@ import httpx
 from harness.clock import parse_duration
 from harness.engine.cycle import Cycle, CycleInputs
 from harness.engine.logs import IdSource
+from harness.engine.on_demand import OnDemand, OnDemandError, Subject
 from harness.engine.settings import EngineSettings
 from harness.engine.status import iso
 from harness.provisioning_logs import LogStore
 from harness.synchronization.models import Job, SyncStore
+
+ON_DEMAND_LIMIT = 5  # [D][G-POD]: 5 requests per 10 seconds
+ON_DEMAND_WINDOW = timedelta(seconds=10)
+
+
+class OnDemandThrottled(Exception):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"retry after {retry_after}s")
+        self.retry_after = retry_after
 
 
 class AdvanceError(ValueError):
@@ -51,6 +62,7 @@ class ProvisioningService:
         self.settings = settings or EngineSettings()
         self.ids = IdSource(f"engine:{seed}")
         self._advance_lock = threading.Lock()
+        self._on_demand_calls: dict[str, deque[datetime]] = {}
 
     # -- settings -------------------------------------------------------------------------
 
@@ -95,6 +107,27 @@ class ProvisioningService:
             summaries.append(self.run_cycle(job))
         return summaries
 
+    def provision_on_demand(self, job: Job, subject: Subject) -> dict[str, Any]:
+        """Run one subject through the pipeline now ([D][POD]); 5 requests per 10 s per job."""
+        now = self.now()
+        window = self._on_demand_calls.setdefault(job.id, deque())
+        while window and now - window[0] >= ON_DEMAND_WINDOW:
+            window.popleft()
+        if len(window) >= ON_DEMAND_LIMIT:
+            retry = ON_DEMAND_WINDOW - (now - window[0])
+            raise OnDemandThrottled(max(1, int(retry.total_seconds())))
+        window.append(now)
+        if not self._advance_lock.acquire(blocking=False):
+            raise AdvanceError("a cycle is running; try again when it ends")
+        try:
+            run = OnDemand(self._inputs(job), subject)
+            run.run()
+            if run.not_found is not None:
+                raise OnDemandError(run.not_found)
+            return run.result()
+        finally:
+            self._advance_lock.release()
+
     def _sleep(self, seconds: float) -> None:
         if seconds <= 0:
             return
@@ -113,10 +146,9 @@ class ProvisioningService:
             return None
         return quarantine.next_attempt
 
-    def run_cycle(self, job: Job) -> dict[str, Any]:
+    def _inputs(self, job: Job) -> CycleInputs:
         with self.store.lock:
-            job.running = True
-            inputs = CycleInputs(
+            return CycleInputs(
                 job_id=job.id,
                 service_principal_id=job.service_principal_id,
                 tenant_id=self.store.tenant_id,
@@ -133,6 +165,11 @@ class ProvisioningService:
                 job_settings={item["name"]: item["value"] for item in job.settings},
                 sleep=self._sleep,
             )
+
+    def run_cycle(self, job: Job) -> dict[str, Any]:
+        inputs = self._inputs(job)
+        with self.store.lock:
+            job.running = True
             began = self.now()
         try:
             summary = Cycle(inputs).run()

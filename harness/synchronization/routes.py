@@ -14,7 +14,8 @@ from flask import Blueprint, Response, current_app, request
 from harness.engine import rules
 from harness.engine.errors import TargetError
 from harness.engine.logs import IdSource
-from harness.engine.service import ProvisioningService
+from harness.engine.on_demand import OnDemandError, parse_subject
+from harness.engine.service import AdvanceError, OnDemandThrottled, ProvisioningService
 from harness.engine.target import ScimTarget
 from harness.synchronization.exceptions import GraphError, bad_request, sp_not_found
 from harness.synchronization.models import (
@@ -236,6 +237,33 @@ def create_blueprint() -> Blueprint:
         finally:
             target.close()
         return _no_content()
+
+    @bp.post(PREFIX + "/jobs/<job_id>/provisionOnDemand")
+    def provision_on_demand(sp_id: str, job_id: str) -> Any:
+        _check_sp(sp_id)
+        service = _service()
+        job = service.store.job(sp_id, job_id)
+        try:
+            subject = parse_subject(_json_body())
+        except OnDemandError as exc:
+            raise bad_request(str(exc)) from exc
+        try:
+            pair = service.provision_on_demand(job, subject)
+        except OnDemandThrottled as exc:
+            raise GraphError(
+                429, "TooManyRequests",
+                "Provision on demand is limited to 5 requests per 10 seconds.",
+                headers={"Retry-After": str(exc.retry_after)},
+            ) from exc
+        except OnDemandError as exc:
+            raise GraphError(404, "ResourceNotFound", str(exc)) from exc
+        except AdvanceError as exc:
+            raise GraphError(409, "Conflict", str(exc)) from exc
+        return {
+            "@odata.context": request.host_url.rstrip("/")
+            + "/v1.0/$metadata#microsoft.graph.stringKeyStringValuePair",
+            **pair,
+        }
 
     # -- schema ------------------------------------------------------------------------------
 
