@@ -82,18 +82,18 @@ def table(report: dict[str, Any]) -> str:
     rows = []
     for role, run in report["cycles"].items():
         if "error" in run:
-            rows.append([role, "-", "-", f"ERROR {run['error'][:60]}", *["-"] * 7])
+            rows.append([role, "-", "-", f"ERROR {run['error'][:60]}", *["-"] * 8])
             continue
         initial = run["initial"]
         rows.append([
-            role, f"{run['users']:,}", run["mode"], _num(initial["wall_s"]),
+            role, f"{run['users']:,}", run["mode"], _num(initial["wall_s"]), _num(initial.get("cpu_s")),
             _num(initial["scim_requests_per_s"], 0), _num(initial["scim_requests"]),
             _num(initial["graph_requests"]),
             _num(run.get("incremental_0", {}).get("wall_s"), 3),
             _num(run.get("incremental_100", {}).get("wall_s"), 3),
             _num(run["peak_rss_mb"], 0), _load(run.get("load_average")),
         ])
-    lines += _rows(["tenant", "users", "mode", "initial s", "SCIM req/s", "SCIM req", "Graph req",
+    lines += _rows(["tenant", "users", "mode", "initial s", "CPU s", "SCIM req/s", "SCIM req", "Graph req",
                     "incr 0 s", "incr 100 s", "peak RSS MB", "load"], rows)
 
     raw = report["raw"]
@@ -103,9 +103,13 @@ def table(report: dict[str, Any]) -> str:
         lines.append(f"  ERROR {raw['error']}")
     else:
         rates = raw["requests_per_s"]
-        lines += _rows(["server", "req/s"], [[k, _num(v, 0)] for k, v in rates.items()])
-        lines.append(f"  Miro fake / scim2-server = {raw['miro_vs_scim2_server']}x; "
-                     f"Miro fake / bare Flask = {raw['miro_vs_bare_flask'] * 100:.0f} %")
+        per_cpu = raw["requests_per_cpu_s"]
+        lines += _rows(["server", "req/s", "req per CPU s"],
+                       [[k, _num(v, 0), _num(per_cpu[k], 0)] for k, v in rates.items()])
+        lines.append(f"  Miro fake / scim2-server = {raw['miro_vs_scim2_server']}x "
+                     f"(per CPU s {raw['cpu_miro_vs_scim2_server']}x); Miro fake / bare Flask = "
+                     f"{raw['miro_vs_bare_flask'] * 100:.0f} % (per CPU s "
+                     f"{raw['cpu_miro_vs_bare_flask'] * 100:.0f} %)")
 
     graph = report["graph"]
     lines += ["", "Graph fake (in-process)"]
