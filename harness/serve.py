@@ -14,6 +14,7 @@ Added to the Graph listener (not to the fakes' own apps): ``GET /_fake/health``,
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -142,6 +143,9 @@ class ServedHarness:
 
     def build(self, spec: LabSpec, saved_state: dict[str, Any] | None = None) -> Lab:
         """A fresh lab mounted behind the listeners; the previous one (if any) is closed."""
+        if saved_state is not None and isinstance(saved_state.get("seed"), int):
+            # A saved lab keeps its own seed (its ids and app roles derive from it).
+            spec = dataclasses.replace(spec, seed=saved_state["seed"])
         with self._lock:
             mounts = {
                 "graph": Mount(self.graph_listener, self._graph_slot),

@@ -96,10 +96,11 @@ class _Waitress:
 
     def shutdown(self) -> None:
         self._stopping = True
-        # Closing every dispatcher empties waitress's map, which ends its loop.
+        # Let running tasks finish first: they wake the loop through its trigger, which must
+        # still be open. Then closing every dispatcher empties waitress's map: its loop ends.
+        self._server.task_dispatcher.shutdown(timeout=2)
         for dispatcher in list(self._server._map.values()):
             dispatcher.close()
-        self._server.task_dispatcher.shutdown(timeout=2)
 
 
 class _Cheroot:
