@@ -11,7 +11,7 @@ import copy
 import json
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
@@ -788,11 +788,6 @@ class MiroBackend:
             self.by_username[user.username_key] = user.id
             return
         self._index_user(user)
-
-    # ------------------------------------------------------------------ iteration helpers
-    def iter_users(self) -> Iterator[User]:
-        with self.lock:
-            return iter(list(self.users.values()))
 
 
 def _when(text: Any, default: datetime) -> datetime:
