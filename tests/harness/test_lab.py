@@ -14,11 +14,12 @@ def test_a_lab_is_cheap_to_build() -> None:
     Lab(seed=0).close()  # warm: static documents are parsed once per process
     timings = []
     for seed in range(15):
-        began = time.perf_counter()
+        # CPU time of this process: on a shared 2-core runner wall time mostly measures the
+        # neighbours. The median keeps one slow sample from deciding.
+        began = time.process_time()
         lab = Lab(seed=seed)
-        timings.append(time.perf_counter() - began)
+        timings.append(time.process_time() - began)
         lab.close()
-    # Median, so a busy CI neighbour does not decide the result.
     assert statistics.median(timings) < 0.020, timings
 
 
