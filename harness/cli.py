@@ -1,16 +1,24 @@
-"""The ``harness`` command line."""
+"""The ``harness`` command line: ``serve``, ``run`` and ``bench``."""
 
 from __future__ import annotations
 
 import click
 
 from harness import __version__
+from harness.bench.command import bench
+from harness.cases.command import run
+from harness.serve import serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="harness")
 def main() -> None:
     """Test and reproduce Microsoft Entra ID -> Miro SCIM provisioning locally."""
+
+
+main.add_command(serve)
+main.add_command(run)
+main.add_command(bench)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -29,3 +29,11 @@ def test_console_script_runs() -> None:
         [sys.executable, "-m", "harness.cli", "--version"], capture_output=True, text=True, check=True
     )
     assert __version__ in out.stdout
+
+
+def test_subcommands_are_registered() -> None:
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    for command in ("serve", "run", "bench"):
+        assert command in main.commands
+        assert command in result.output
