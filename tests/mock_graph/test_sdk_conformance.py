@@ -4,23 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+import warnings
 from collections.abc import Coroutine, Iterator
 from typing import Any, TypeVar
 
 import pytest
-from kiota_abstractions.base_request_configuration import RequestConfiguration
-from msgraph.generated.groups.groups_request_builder import GroupsRequestBuilder
-from msgraph.generated.models.app_role_assignment import AppRoleAssignment
-from msgraph.generated.models.group import Group
-from msgraph.generated.models.o_data_errors.o_data_error import ODataError
-from msgraph.generated.models.password_profile import PasswordProfile
-from msgraph.generated.models.reference_create import ReferenceCreate
-from msgraph.generated.models.user import User
-from msgraph.generated.users.count.count_request_builder import CountRequestBuilder
-from msgraph.generated.users.users_request_builder import UsersRequestBuilder
-from msgraph_core.requests.batch_request_content import BatchRequestContent
-from msgraph_core.requests.batch_request_item import BatchRequestItem
-from msgraph_core.tasks.page_iterator import PageIterator
+
+# msgraph-sdk's generated request builders warn about their own deprecated classes on import.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from kiota_abstractions.base_request_configuration import RequestConfiguration
+    from msgraph.generated.groups.groups_request_builder import GroupsRequestBuilder
+    from msgraph.generated.models.app_role_assignment import AppRoleAssignment
+    from msgraph.generated.models.group import Group
+    from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+    from msgraph.generated.models.password_profile import PasswordProfile
+    from msgraph.generated.models.reference_create import ReferenceCreate
+    from msgraph.generated.models.user import User
+    from msgraph.generated.users.count.count_request_builder import CountRequestBuilder
+    from msgraph.generated.users.users_request_builder import UsersRequestBuilder
+    from msgraph_core.requests.batch_request_content import BatchRequestContent
+    from msgraph_core.requests.batch_request_item import BatchRequestItem
+    from msgraph_core.tasks.page_iterator import PageIterator
 
 from harness.servers import ServerThread
 from mock_graph import GraphBackend, create_app
