@@ -91,7 +91,7 @@ def create_app(
         sent = g.get("journal_response", ...)
         if sent is ...:
             sent = None
-            if response.mimetype.endswith("json") and not response.direct_passthrough:
+            if (response.mimetype or "").endswith("json") and not response.direct_passthrough:
                 try:
                     sent = json.loads(response.get_data())
                 except ValueError:

@@ -699,7 +699,8 @@ class MiroBackend:
             return when.isoformat()
 
         def user(u: User) -> dict[str, Any]:
-            out = {"id": u.id, "data": u.data, "created": stamp(u.created), "modified": stamp(u.modified)}
+            out: dict[str, Any] = {"id": u.id, "data": u.data, "created": stamp(u.created),
+                                   "modified": stamp(u.modified)}
             if u.organizations != 1:
                 out["organizations"] = u.organizations
             return out

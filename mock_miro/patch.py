@@ -136,7 +136,7 @@ class UserPatcher:
             return None
         return Target(ext, info, sub, node, filter_sub)
 
-    def _unknown(self, path: str) -> None:
+    def _unknown(self, path: str) -> Target | None:
         if self.strict:
             raise invalid_path(f"Unsupported attribute path '{path}'")
         return None  # lenient: Miro ignores attributes it does not know
