@@ -10,12 +10,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /app
-# Only what the package needs (see .dockerignore); waitress is the production WSGI server.
+# Only what the package needs (see .dockerignore); cheroot is the production WSGI server.
 COPY pyproject.toml README.md ./
 COPY harness ./harness
 COPY mock_graph ./mock_graph
 COPY mock_miro ./mock_miro
-RUN pip install . "waitress>=3.0" \
+RUN pip install . "cheroot>=10.0" \
     && useradd --create-home --uid 10001 harness
 
 USER harness

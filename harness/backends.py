@@ -205,8 +205,16 @@ _running: dict[str, _RunningContainer] = {}
 _running_lock = threading.Lock()
 
 
-def container_lab(plan: ContainerPlan | None = None) -> RemoteLab:
-    """This worker's container (built and started on first use), as a remote lab."""
+def container_lab(
+    plan: ContainerPlan | None = None,
+    *,
+    image_class: Callable[..., Any] | None = None,
+    container_class: Callable[..., Any] | None = None,
+) -> RemoteLab:
+    """This worker's container (built and started on first use), as a remote lab.
+
+    ``image_class``/``container_class`` default to testcontainers' ``DockerImage`` and
+    ``DockerContainer`` (tests give stand-ins)."""
     plan = plan or ContainerPlan()
     with _running_lock:
         running = _running.get(plan.container_name)
@@ -217,8 +225,8 @@ def container_lab(plan: ContainerPlan | None = None) -> RemoteLab:
             unavailable(reason)
         image = plan.prebuilt_image
         if image is None:
-            image = str(plan.image().build())
-        container = plan.container(image)
+            image = str(plan.image(image_class).build())
+        container = plan.container(image, container_class)
         container.start()
         try:
             host = container.get_container_host_ip()

@@ -5,7 +5,8 @@ socket to answer: a fixed port plus an unbounded wait is how test servers deadlo
 
 Three multi-threaded WSGI servers can carry the app (``server=``): werkzeug's development server
 (the default for test labs: no extra dependency), waitress and cheroot. ``harness serve`` uses
-:data:`PRODUCTION_SERVER`, chosen by measurement (see ``docs``/the serve notes).
+:data:`PRODUCTION_SERVER`, cheroot, chosen by measurement on the fakes (the serve notes give
+the figures: the highest median requests/second of the three, on both fakes).
 
 ``AppSlot`` and ``mounted_on`` let a long-lived listener carry a lab that is rebuilt behind it:
 inside ``with mounted_on({"graph": Mount(listener, slot)}):`` a ``ServerThread(app,
@@ -34,7 +35,7 @@ WSGIApp = Callable[..., Any]
 SERVER_KINDS = ("werkzeug", "waitress", "cheroot")
 DEFAULT_SERVER = "werkzeug"
 # Chosen by measurement on the fakes (serve notes, "Which WSGI server").
-PRODUCTION_SERVER = "waitress"
+PRODUCTION_SERVER = "cheroot"
 DEFAULT_THREADS = 8
 
 
@@ -107,16 +108,25 @@ class _Cheroot:
     def __init__(self, app: WSGIApp, sock: socket.socket, threads: int) -> None:
         from cheroot.wsgi import Server
 
-        host, port = sock.getsockname()[:2]
-        self._server = Server((host, port), app, numthreads=threads, server_name="harness")
-        # cheroot binds its own socket: hand back ours first (same address, SO_REUSEADDR).
-        sock.close()
-        try:
-            self._server.prepare()
-        except OSError as exc:
-            raise ServerStartError(f"cheroot could not bind {host}:{port}: {exc}") from exc
-        bound = self._server.bind_addr
-        self.address = (str(bound[0]), int(bound[1]))
+        adopted = socket.socket(sock.family, sock.type, fileno=sock.detach())
+        adopted.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        class AdoptingServer(Server):  # type: ignore[misc]
+            """cheroot serving a socket bound beforehand (no close-and-rebind race)."""
+
+            def bind(self, family: int, type: int, proto: int = 0) -> socket.socket:
+                self.socket = adopted
+                self.bind_addr = adopted.getsockname()[:2]
+                return adopted
+
+        host, port = adopted.getsockname()[:2]
+        self._server = AdoptingServer(
+            (host, port), app, numthreads=threads, server_name="harness", request_queue_size=128,
+        )
+        # Its select loop wakes this often to notice a stop (default 0.5 s).
+        self._server.expiration_interval = 0.1
+        self._server.prepare()
+        self.address = (str(host), int(port))
 
     def serve(self, ready: threading.Event) -> None:
         ready.set()
