@@ -63,6 +63,8 @@ class CycleInputs:
     now: Callable[[], datetime]
     emit: Callable[[dict[str, Any]], None]
     job_settings: dict[str, str] = field(default_factory=dict)
+    # Sends a notification e-mail (to the harness's outbox).
+    notify: Callable[[dict[str, Any]], None] = lambda message: None
     # Waits ``seconds`` on the lab's clock (virtual: moves it forward; real: sleeps).
     sleep: Callable[[float], None] = lambda seconds: None
 
@@ -1331,6 +1333,48 @@ class Cycle:
         self._judge_quarantine(info if info.quarantine else None, failed_cycle=True)
         return self.summary
 
+    def _notification_recipients(self) -> list[str]:
+        """Recipients when "Send an email notification when a failure occurs" is on."""
+        raw = self.i.secrets.get("SyncNotificationSettings") or ""
+        try:
+            parsed = json.loads(raw) if raw else {}
+        except ValueError:
+            return []
+        if not isinstance(parsed, dict) or str(parsed.get("Enabled", "")).lower() != "true":
+            return []
+        listed = str(parsed.get("Recipients") or self.i.secrets.get("NotificationEmail") or "")
+        return [r.strip() for r in listed.replace(",", ";").split(";") if r.strip()]
+
+    def _notify_quarantine(self, reason: str, cause: ErrorInfo) -> None:
+        recipients = self._notification_recipients()
+        if not recipients:
+            return
+        app = self.app_name
+        if reason == "TooManyDeletes":
+            subject = f"[Action required] Accidental deletions prevented for {app}"
+            what = ("The provisioning service found more deletions in one cycle than the "
+                    "accidental deletions threshold allows, and has held them back.")
+        else:
+            subject = f"[Action required] Provisioning for {app} has been quarantined"
+            what = "The provisioning service has put the job in quarantine."
+        body = (
+            f"{what}\n\nApplication: {app}\nService principal: {self.sp['id']}\n"
+            f"Job: {self.i.job_id}\nReason: {reason}\nError: {cause.code}\n{cause.reason}\n\n"
+            "See the provisioning logs and the quarantine details in the Microsoft Entra admin "
+            "center for more information."
+        )
+        self.i.notify({
+            "id": self.i.ids.guid(),
+            "sentDateTime": iso(self.i.now()),
+            "from": "azure-noreply@microsoft.com",
+            "to": recipients,
+            "subject": subject,
+            "body": body,
+            "jobId": self.i.job_id,
+            "servicePrincipalId": self.sp["id"],
+            "reason": reason,
+        })
+
     def _judge_quarantine(self, cause: ErrorInfo | None, *, failed_cycle: bool) -> None:
         """Enter, extend or lift quarantine at the end of a cycle (§1.8)."""
         now = self.i.now()
@@ -1361,6 +1405,9 @@ class Cycle:
             return
         error = {"code": cause.code, "message": cause.reason, "tenantActionable": True}
         quarantine = status.quarantine
+        if quarantine is None or quarantine.reason != reason:
+            # §1.8 [D][QUAR]: one e-mail when quarantined, a new one if the reason changes.
+            self._notify_quarantine(reason, cause)
         if quarantine is None:
             quarantine = Quarantine(reason, now, now, now + settings.quarantine_wait(1), 1, error)
             status.quarantine = quarantine

@@ -63,6 +63,9 @@ class ProvisioningService:
         self.ids = IdSource(f"engine:{seed}")
         self._advance_lock = threading.Lock()
         self._on_demand_calls: dict[str, deque[datetime]] = {}
+        # Notification e-mails the admin would get; nothing is sent anywhere.
+        self._outbox: list[dict[str, Any]] = []
+        self._outbox_lock = threading.Lock()
 
     # -- settings -------------------------------------------------------------------------
 
@@ -128,6 +131,18 @@ class ProvisioningService:
         finally:
             self._advance_lock.release()
 
+    def _send(self, message: dict[str, Any]) -> None:
+        with self._outbox_lock:
+            self._outbox.append(message)
+
+    def outbox(self) -> list[dict[str, Any]]:
+        with self._outbox_lock:
+            return list(self._outbox)
+
+    def clear_outbox(self) -> None:
+        with self._outbox_lock:
+            self._outbox.clear()
+
     def _sleep(self, seconds: float) -> None:
         if seconds <= 0:
             return
@@ -164,6 +179,7 @@ class ProvisioningService:
                 emit=self.logs.append,
                 job_settings={item["name"]: item["value"] for item in job.settings},
                 sleep=self._sleep,
+                notify=self._send,
             )
 
     def run_cycle(self, job: Job) -> dict[str, Any]:

@@ -5,6 +5,7 @@
   runs every cycle that falls due, in order, and answers a summary per cycle;
 - ``GET/PUT /_fake/engine/settings`` → the engine settings (``PUT`` takes a partial object);
 - ``GET /_fake/engine/jobs/{jobId}/connections`` → the job's connector data store (links).
+- ``GET /_fake/outbox`` → the notification e-mails the admin would have got (``DELETE`` clears).
 """
 
 from __future__ import annotations
@@ -78,6 +79,15 @@ def create_blueprint() -> Blueprint:
         state = _clock_state(service)
         state["cycles"] = cycles
         return state
+
+    @bp.get("/_fake/outbox")
+    def get_outbox() -> Any:
+        return {"messages": _service().outbox()}
+
+    @bp.delete("/_fake/outbox")
+    def clear_outbox() -> Any:
+        _service().clear_outbox()
+        return {"messages": []}
 
     @bp.get("/_fake/engine/settings")
     def get_settings() -> Any:

@@ -327,3 +327,26 @@ def test_bursts_of_429_and_random_5xx_end_like_a_fault_free_run() -> None:
                    if e["provisioningSteps"][0]["description"]
                    == "We are retrying an operation that previously failed."}
         assert {e["sourceIdentity"]["id"] for e in failures} <= retried
+
+
+def test_the_outbox_receives_the_quarantine_notice_once(lab: Lab) -> None:
+    put_secrets(lab, SecretToken="wrong",
+                SyncNotificationSettings='{"Enabled":true,"DeleteThresholdEnabled":false,'
+                                         '"Recipients":"admin@contoso.com"}')
+    lab.start()
+    lab.advance("1d")  # several quarantined attempts, one reason
+    messages = ok(lab.graph_client.get("/_fake/outbox")).json()["messages"]
+    assert len(messages) == 1
+    (message,) = messages
+    assert message["to"] == ["admin@contoso.com"]
+    assert message["from"] == "azure-noreply@microsoft.com"
+    assert message["subject"] == "[Action required] Provisioning for Miro has been quarantined"
+    assert "EncounteredQuarantineException" in message["body"]
+    assert message["jobId"] == lab.job_id
+
+
+def test_no_notice_without_notifications_enabled(lab: Lab) -> None:
+    put_secrets(lab, SecretToken="wrong")
+    lab.start()
+    lab.advance("0")
+    assert ok(lab.graph_client.get("/_fake/outbox")).json()["messages"] == []
