@@ -93,8 +93,9 @@ USER = _type(
         _p("onPremisesImmutableId", adv="eq ne not ge le in"),
         _p("onPremisesSamAccountName", ops=STR_DEFAULT, adv=STR_ADV),
         _p("onPremisesSyncEnabled", "bool", ops="eq in", adv="ne not eqnull"),
-        _p("onPremisesExtensionAttributes", "complex"),
-        _p("employeeOrgData", "complex"),
+        # sub-properties (employeeOrgData/costCenter, onPremisesExtensionAttributes/extensionAttribute1)
+        _p("onPremisesExtensionAttributes", "complex", adv=STR_DEFAULT + " " + STR_ADV),
+        _p("employeeOrgData", "complex", adv=STR_DEFAULT + " " + STR_ADV),
         _p("otherMails", "strings", ops="any", adv="not"),
         _p("proxyAddresses", "strings", ops="any", adv="not"),
         _p("createdDateTime", "datetime", writable=False, ops="eq ge le", adv="ne not in", orderby="adv"),

@@ -149,3 +149,16 @@ def test_count_segment_with_advanced_filter(client: GraphClient, seeded: dict[st
     resp = client.get("/v1.0/users/$count?$filter=endsWith(mail,'@contoso.com')", headers=EVENTUAL)
     assert resp.status_code == 200 and resp.data == b"1"
     assert client.get("/v1.0/users/$count?$filter=endsWith(mail,'@contoso.com')").status_code == 400
+
+
+def test_complex_sub_property_filters_are_advanced(client: GraphClient, backend: GraphBackend) -> None:
+    from tests.mock_graph.conftest import user_body
+
+    backend.create_user(user_body("cc@contoso.onmicrosoft.com", employeeOrgData={"costCenter": "CC-7", "division": "R&D"}))
+    backend.create_user(user_body("ext@contoso.onmicrosoft.com", onPremisesExtensionAttributes={"extensionAttribute1": "miro"}))
+    plain = client.get("/v1.0/users?$filter=employeeOrgData/costCenter eq 'CC-7'")
+    assert plain.status_code == 400 and plain.json["error"]["code"] == "Request_UnsupportedQuery"
+    adv = client.get("/v1.0/users?$filter=employeeOrgData/costCenter eq 'cc-7'&$count=true", headers=EVENTUAL)
+    assert [u["userPrincipalName"] for u in adv.json["value"]] == ["cc@contoso.onmicrosoft.com"]
+    ext = client.get("/v1.0/users?$filter=onPremisesExtensionAttributes/extensionAttribute1 eq 'miro'&$count=true", headers=EVENTUAL)
+    assert [u["userPrincipalName"] for u in ext.json["value"]] == ["ext@contoso.onmicrosoft.com"]
