@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.cases.schema import ANY, SCALAR, B, I, L, M, S, Spec, U
+from harness.cases.schema import ANY, OPTIONAL, SCALAR, B, I, L, M, S, Spec, U
 from harness.clock import parse_duration
 from harness.scoping import ScopeError, canonical_operator
 
@@ -95,7 +95,7 @@ FAULT = M({
 STEPS: dict[str, Spec | None] = {
     "start": None, "pause": None, "sync": None, "next_cycle": None, "clear_faults": None,
     "advance": DURATION,
-    "restart": U(S(), M({"scope": S()}), doc="optional resetScope, e.g. Full or ForceDeletes"),
+    "restart": OPTIONAL(U(S(), M({"scope": S()}), doc="optional resetScope, e.g. Full or ForceDeletes")),
     "add_user": USER,
     "update_user": M({"user": S()}, "user", values=U(SCALAR, L(ANY))),
     "disable": S(), "enable": S(), "soft_delete": S(), "restore": S(), "hard_delete": S(),
@@ -120,7 +120,10 @@ STEPS: dict[str, Spec | None] = {
     "note": S(doc="a remark shown in the report"),
 }
 
-EXPECT_MIRO_USER = M({"userName": S(), "absent": B}, "userName", values=U(SCALAR, L(ANY)))
+EXPECT_MIRO_USER = M({
+    "userName": S(), "absent": B, "active": B, "displayName": S(), "externalId": S(),
+    "department": S(), "givenName": S(), "familyName": S(), "email": S(), "userType": S(),
+}, "userName", values=U(SCALAR, L(ANY), M({}, values=ANY)))
 EXPECT_TEAM = M({"name": S(), "members": L(S()), "absent": B}, "name")
 EXPECT_LOG = M({
     "object": S(doc="the case's name of a user or group"),

@@ -229,13 +229,7 @@ def _miro_user(d: Driver, spec: dict[str, Any]) -> None:
     if "department" in spec:
         body["schemas"] = ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE]
         body[ENTERPRISE] = {"department": spec["department"]}
-    created = d.miro_add_user(**body)
-    if spec.get("active") is False:
-        patch = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-                 "Operations": [{"op": "replace", "path": "active", "value": False}]}
-        response = d.miro.patch(f"/api/v1/scim/Users/{created['id']}", json=patch)
-        if response.status_code >= 400:
-            raise ValueError(f"Miro refused to deactivate {spec['userName']}: {response.text[:300]}")
+    created = d.miro_add_user(body.pop("userName"), **body)
     teams = d.miro_teams()
     for team in spec.get("teams") or []:
         if team not in teams:
@@ -245,6 +239,13 @@ def _miro_user(d: Driver, spec: dict[str, Any]) -> None:
         response = d.miro.patch(f"/api/v1/scim/Groups/{teams[team]}", json=patch)
         if response.status_code >= 400:
             raise ValueError(f"Miro refused to add {spec['userName']} to {team}: {response.text[:300]}")
+    # Last: adding a deactivated user to a team reactivates them in Miro.
+    if spec.get("active") is False:
+        patch = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                 "Operations": [{"op": "replace", "path": "active", "value": False}]}
+        response = d.miro.patch(f"/api/v1/scim/Users/{created['id']}", json=patch)
+        if response.status_code >= 400:
+            raise ValueError(f"Miro refused to deactivate {spec['userName']}: {response.text[:300]}")
 
 
 def _add_user(d: Driver, spec: dict[str, Any]) -> None:
@@ -415,7 +416,7 @@ def _check(case: Case, d: Driver, result: CaseResult) -> None:
     for spec in expect.get("logs") or []:
         _safe(result, "logs", spec.line, lambda spec=spec: _check_log(d, spec))
     if "job" in expect:
-        _safe(result, "job", expect["job"].line, lambda: _check_job(d, expect["job"]))
+        _safe(result, "job", case.line_of(expect, "job"), lambda: _check_job(d, expect["job"]))
     requests = d.requests(since_mark=False)
     for spec in expect.get("requests") or []:
         _safe(result, "requests", spec.line, lambda spec=spec: _check_requests(requests, spec))

@@ -161,6 +161,11 @@ ANY = Spec("any")
 SCALAR = Spec("scalar")
 
 
+def OPTIONAL(spec: Spec) -> Spec:
+    """A step whose arguments may be left out (``restart`` or ``restart: Full``)."""
+    return Spec("optional", doc=spec.doc, item=spec)
+
+
 def U(*options: Spec, doc: str = "") -> Spec:
     return Spec("union", doc=doc, options=tuple(options))
 
@@ -281,6 +286,11 @@ class Validator:
                 self.error(step_line, child, _suggest(name, names).replace("field", "step"))
                 continue
             arg_spec = spec.steps[name]
+            if arg_spec is not None and arg_spec.kind == "optional":
+                if has_args and args is not None:
+                    assert arg_spec.item is not None
+                    self.validate(args, arg_spec.item, f"{child}.{name}", step_line)
+                continue
             if arg_spec is None:
                 if has_args and args is not None:
                     self.error(step_line, f"{child}.{name}", "takes no arguments")
