@@ -167,9 +167,17 @@ def delete_service_principal_by_app_id(app_id: str) -> Response:
 @bp.get("/servicePrincipals/<oid>/appRoleAssignedTo")
 def list_assigned_to(oid: str) -> Response:
     b = backend()
-    b.resolve("servicePrincipal", oid)
+    oid = b.resolve("servicePrincipal", oid)
     q = parse_query(APP_ROLE_ASSIGNMENT, allow_orderby=False, allow_search=False)
-    page = b.list_assignments(resource_id=oid, predicate=q.predicate(), select=q.select, top=q.top, cursor=q.cursor, count=q.count and q.first_page)
+    page = b.list_assignments(
+        resource_id=oid,
+        predicate=q.predicate(),
+        select=q.select,
+        top=q.top,
+        cursor=q.cursor,
+        count=q.count and q.first_page,
+        index_key=q.plan.index_key if q.plan else None,
+    )
     return collection(f"servicePrincipals('{oid}')/appRoleAssignedTo", q, page)
 
 

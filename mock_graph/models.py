@@ -1082,12 +1082,17 @@ class GraphBackend:
         top: int = 100,
         cursor: dict[str, Any] | None = None,
         count: bool = False,
+        index_key: tuple[str, list[str]] | None = None,
     ) -> Page:
         """Assignments to a resource SP, or held by a principal (for a user, also those granted
         to groups it is a direct member of, as Graph does)."""
         if resource_id is not None:
             self._require(resource_id, "servicePrincipal")
             aids: Iterable[str] = self._by_resource.get(resource_id, {})
+            if index_key is not None and index_key[0] == "principalId":
+                # principalId eq <guid>: walk that principal's few assignments, not the resource's
+                held = self._by_principal.get(index_key[1][0], {})
+                aids = [a for a in held if self._assignments[a].resource_id == resource_id]
         else:
             assert principal_id is not None
             principal = self._require(principal_id)

@@ -393,7 +393,10 @@ def parse_filter(text: str, etype: EntityType) -> FilterPlan:
 
 
 def _index_key(toks: list[Tok]) -> tuple[str, list[str]] | None:
-    """``id eq 'x'``, ``userPrincipalName eq 'x'`` or ``... in ('a','b')`` alone: indexable."""
+    """``id eq 'x'``, ``userPrincipalName eq 'x'`` or ``... in ('a','b')`` alone: indexable;
+    so is ``principalId eq <guid>`` on assignments."""
+    if len(toks) == 3 and toks[0].value == "principalId" and toks[1].value.lower() == "eq" and toks[2].kind == "guid":
+        return "principalId", [toks[2].value.lower()]
     if len(toks) < 3 or toks[0].kind != "name" or toks[0].value not in ("id", "userPrincipalName"):
         return None
     op = toks[1].value.lower()

@@ -110,3 +110,17 @@ def test_delete_and_restore_application(client: GraphClient, backend: GraphBacke
     assert client.post(f"/v1.0/directory/deletedItems/{app['id']}/restore").status_code == 200
     assert client.get(f"/v1.0/applications/{app['id']}").status_code == 200
     assert client.get(f"/v1.0/servicePrincipals/{sp['id']}").status_code == 404  # restored separately
+
+
+def test_assigned_to_filter_by_principal(client: GraphClient, backend: GraphBackend, seeded: dict[str, Any]) -> None:
+    _app, sp = backend.create_enterprise_app("Miro")
+    _other, sp2 = backend.create_enterprise_app("Other")
+    uid = seeded["users"][3]["id"]
+    mine = backend.assign_app_role(uid, sp["id"])
+    backend.assign_app_role(uid, sp2["id"])
+    for u in seeded["users"][4:9]:
+        backend.assign_app_role(u["id"], sp["id"])
+    resp = client.get(f"/v1.0/servicePrincipals/{sp['id']}/appRoleAssignedTo?$filter=principalId eq {uid}")
+    assert [a["id"] for a in resp.json["value"]] == [mine["id"]]
+    quoted = client.get(f"/v1.0/servicePrincipals/{sp['id']}/appRoleAssignedTo?$filter=principalId eq '{uid}'")
+    assert quoted.status_code == 400  # GUID properties take unquoted GUIDs
