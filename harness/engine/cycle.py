@@ -79,6 +79,7 @@ class CycleSummary:
     state: str = "Succeeded"
     error: dict[str, Any] | None = None
     quarantine: str | None = None
+    pause: bool = False
     counts: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(
             ("imported", "deltas", "create", "update", "disable", "delete", "other",
@@ -1397,6 +1398,14 @@ class Cycle:
             if reason:
                 last = next(iter(reversed(escrows)))
                 cause = ErrorInfo(last.error_code, f"{failures} object operations are failing.")
+                if self.initial and not failed_cycle:
+                    # §1.7 [D][G-STATUS]: in an initial cycle the escrows are pruned instead,
+                    # the cycle runs to its end, and the job pauses for the admin to clean up.
+                    self.rt.escrows.clear()
+                    status.escrows_pruned = True
+                    self.summary.pause = True
+                    self.summary.quarantine = None
+                    return
         if reason is None or cause is None:
             if status.quarantine is not None and not failed_cycle:
                 status.quarantine = None  # §1.8: a successful retry lifts quarantine

@@ -194,6 +194,11 @@ class ProvisioningService:
                 job.running = False
                 if job.schedule_state == "Active" and job.next_run is not None:
                     job.next_run = self._next_run(job, began)
+        if summary.pause:
+            with self.store.lock:
+                job.schedule_state = "Paused"
+                job.next_run = None
+                job.status.code = "Paused"
         out = summary.to_json()
         out["nextRun"] = iso(job.next_run)
         out["servicePrincipalId"] = job.service_principal_id

@@ -161,12 +161,14 @@ def test_escrow_retries_back_off_and_restart_with_escrows_clears_them(lab: Lab) 
 def test_low_thresholds_trip_the_proportion_rule(lab: Lab) -> None:
     ok(lab.graph_client.put("/_fake/engine/settings", json={
         "escrow_min_failures": 2, "escrow_failure_ratio": 0.4}))
-    users = [add_user(lab, n) for n in ("cal", "dot", "eli")]
-    for u in users:
-        assign(lab, u)
-    fault(lab, method="POST", path="^/api/v1/scim/Users$", status=503, times=2)
+    assign(lab, add_user(lab, "cal"))
     lab.start()
-    (cycle,) = lab.advance("0")
+    lab.advance("0")
+    for n in ("dot", "eli", "fin"):
+        assign(lab, add_user(lab, n))
+    fault(lab, method="POST", path="^/api/v1/scim/Users$", status=503, times=2)
+    (cycle,) = lab.advance("40m")
+    assert cycle["type"] == "incremental"
     assert cycle["counts"]["failed"] == 2 and cycle["counts"]["create"] == 1
     assert cycle["quarantine"] == "EncounteredEscrowProportionThreshold"
     assert lab.job()["status"]["code"] == "Quarantine"
@@ -174,7 +176,7 @@ def test_low_thresholds_trip_the_proportion_rule(lab: Lab) -> None:
     cycles = lab.advance("6h")
     assert [c["quarantine"] for c in cycles] == [None]
     assert lab.job()["status"]["quarantine"] is None
-    assert all(miro_user(lab, f"{n}@contoso.com") for n in ("cal", "dot", "eli"))
+    assert all(miro_user(lab, f"{n}@contoso.com") for n in ("cal", "dot", "eli", "fin"))
 
 
 def test_a_linked_user_deleted_in_miro_is_an_invalid_anchor(lab: Lab) -> None:
@@ -350,3 +352,21 @@ def test_no_notice_without_notifications_enabled(lab: Lab) -> None:
     lab.start()
     lab.advance("0")
     assert ok(lab.graph_client.get("/_fake/outbox")).json()["messages"] == []
+
+
+def test_an_initial_cycle_over_the_thresholds_prunes_escrows_and_pauses(lab: Lab) -> None:
+    ok(lab.graph_client.put("/_fake/engine/settings", json={
+        "escrow_min_failures": 1, "escrow_failure_ratio": 0.4}))
+    users = [add_user(lab, n) for n in ("uri", "val")]
+    for u in users:
+        assign(lab, u)
+    fault(lab, method="POST", path="^/api/v1/scim/Users$", status=500, times=2)
+    lab.start()
+    (cycle,) = lab.advance("0")
+    assert cycle["type"] == "initial" and cycle["counts"]["failed"] == 2
+    job = lab.job()
+    assert job["status"]["escrowsPruned"] is True
+    assert job["status"]["code"] == "Paused" and job["schedule"]["state"] == "Paused"
+    assert job["status"]["quarantine"] is None
+    assert ok(lab.graph_client.get(f"/_fake/engine/jobs/{lab.job_id}/connections")).json()["escrows"] == []
+    assert lab.advance("2h") == []
