@@ -34,6 +34,7 @@ from flask import Flask, Response, request
 
 import mock_miro
 from harness.engine.service import AdvanceError
+from harness.engine.settings import EngineSettings
 from harness.lab import SCIM_PATH, Lab
 from harness.servers import (
     PRODUCTION_SERVER,
@@ -201,6 +202,7 @@ class ServedHarness:
             engine_settings=_object(body.get("settings", self.config.engine_settings), "settings"),
             miro_settings=_object(body.get("miro_settings", {}), "miro_settings"),
         )
+        EngineSettings().updated(spec.engine_settings)  # unknown names and bad values: 400
         return self.build(spec)
 
     def ready_info(self) -> dict[str, Any]:
