@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from harness.lab import Lab
 from tests.harness.test_engine_steps import (
@@ -311,3 +313,38 @@ def test_steady_state_after_a_cycle_with_nothing_to_do(lab: Lab) -> None:
     assert status["steadyStateFirstAchievedTime"] == "2026-01-05T09:40:00Z"
     assert status["lastSuccessfulExecution"]["timeBegan"] == "2026-01-05T09:40:00Z"
     assert status["progress"][0]["units"] == "Pages"
+
+_SUFFIXES = ["", "/start", "/pause", "/restart", "/validateCredentials", "/schema",
+             "/provisionOnDemand", "/schema/filterOperators", "/nope"]
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    method=st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE"]),
+    where=st.sampled_from(["job", "jobs", "secrets", "templates", "clock", "settings", "logs"]),
+    suffix=st.sampled_from(_SUFFIXES),
+    body=_JSON | st.sampled_from([{"criteria": {"resetScope": "x"}}, {"advance": "x"},
+                                  {"value": [{"key": "SyncAll", "value": "x"}]}]),
+)
+def test_no_request_gets_a_500_or_html(method: str, where: str, suffix: str, body: Any) -> None:
+    lab = Lab(seed=99)  # a lab per example: they are cheap
+    path = {
+        "job": lab.job_path + suffix,
+        "jobs": f"{lab.sync_path}/jobs",
+        "secrets": f"{lab.sync_path}/secrets",
+        "templates": f"{lab.sync_path}/templates",
+        "clock": "/_fake/clock",
+        "settings": "/_fake/engine/settings",
+        "logs": "/v1.0/auditLogs/provisioning",
+    }[where]
+    with lab:
+        response = lab.graph_client.request(method, path, json=body)
+    assert response.status_code < 500, (method, path, body, response.text)
+    if response.status_code >= 400:
+        assert response.headers["content-type"].startswith("application/json")
+        assert "error" in response.json()
