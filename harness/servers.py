@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from types import MappingProxyType, TracebackType
 from typing import Any, Protocol
 
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 WSGIApp = Callable[..., Any]
 
@@ -53,10 +53,19 @@ class _Engine(Protocol):
     def shutdown(self) -> None: ...
 
 
+class _QuietRequestHandler(WSGIRequestHandler):
+    """No console line per request: :class:`AccessLog` is the one request log, when wanted."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
 class _Werkzeug:
     def __init__(self, app: WSGIApp, sock: socket.socket, threads: int) -> None:
         host, port = sock.getsockname()[:2]
-        self._server = make_server(host, port, app, threaded=True, fd=sock.fileno())
+        self._server = make_server(
+            host, port, app, threaded=True, fd=sock.fileno(), request_handler=_QuietRequestHandler
+        )
         self._server.daemon_threads = True  # type: ignore[attr-defined]
         self.address = (str(host), int(port))
 
