@@ -162,7 +162,9 @@ class ServedHarness:
                     self._point_job_at_token(lab, str(lab.miro.settings.token), secrets=False)
                 elif spec.demo:
                     seed_demo(lab, spec.users, spec.groups)
-                if self.config.realtime:
+                if self.config.realtime and saved_state is None:
+                    # A fresh real-time lab starts at the wall clock; a saved one goes on from
+                    # its own time (a jump of months would purge and re-run what it holds).
                     wall = datetime.now(UTC).replace(microsecond=0)
                     if wall > lab.clock.now():
                         lab.clock.set(wall)
