@@ -742,6 +742,7 @@ class Cycle:
                     break
             if current is not None:
                 link = self._link(user_id, "User", str(current["id"]))
+                self.newly_linked.add(user_id)  # its groups may now add it as a member
                 entry.target_id = link.target_id
                 entry.retrieved(current)
         if current is None:
