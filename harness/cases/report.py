@@ -178,7 +178,8 @@ def terminal_report(result: CaseResult, color: bool = True, failures_only: bool 
             status = entry_status(entry)
             colour = {"failure": "red", "skipped": "yellow", "success": "green"}.get(status)
             out.append("    " + (style(head, fg=colour) if colour else head))
-            out.append(f"      {explanation}")
+            out += textwrap.wrap(explanation, width=110, initial_indent="      ",
+                                 subsequent_indent="        ")
 
     requests, probes = _requests(result)
     out.append("")

@@ -89,8 +89,9 @@ class CaseResult:
             source = str((entry.get("sourceIdentity") or {}).get("id", ""))
             by_id.setdefault(source, []).append(entry)
         named = {oid: name for name, oid in self.names.items()}
+        order = {oid: i for i, oid in enumerate(self.names.values())}
         out = []
-        for oid, entries in by_id.items():
+        for oid, entries in sorted(by_id.items(), key=lambda item: order.get(item[0], len(order))):
             display = (entries[-1].get("sourceIdentity") or {}).get("displayName") or oid
             out.append((named.get(oid, str(display)), oid, entries))
         return out
