@@ -38,7 +38,7 @@ def list_groups() -> Response:
         cursor=q.cursor,
         count=q.count and q.first_page,
         index_key=q.plan.index_key if q.plan and not q.search else None,
-        render=renderer(b, q.select, expand=q.expand),
+        render=renderer(b, q.select, expand=q.expand, expand_select=q.expand_select),
     )
     return collection("groups", q, page)
 
@@ -68,7 +68,7 @@ def get_group(gid: str) -> Response:
     b = backend()
     q = parse_query(GROUP, expandable=("members",))
     b.resolve("group", gid)
-    page = b.list_objects("group", index_key=("id", [gid]), render=renderer(b, q.select, expand=q.expand))
+    page = b.list_objects("group", index_key=("id", [gid]), render=renderer(b, q.select, expand=q.expand, expand_select=q.expand_select))
     return entity("groups", page.items[0])
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +27,7 @@ from mock_graph.odata import (
     parse_top,
     sort_records,
 )
-from mock_graph.schema import EntityType
+from mock_graph.schema import TYPES, EntityType
 
 JSON = "application/json"
 # What Graph puts in Content-Type; msgraph-sdk also accepts plain application/json.
@@ -113,6 +114,7 @@ class Query:
     search: Callable[[dict[str, Any]], bool] | None = None
     count: bool = False
     expand: str | None = None
+    expand_select: list[str] | None = None
     cursor: dict[str, Any] | None = None
     first_page: bool = True
 
@@ -200,7 +202,9 @@ def _build(
             )
         q.search = parse_search(raw["$search"], etype)
     if "$expand" in raw:
-        target = raw["$expand"].split("(", 1)[0].strip()
+        text = raw["$expand"].strip()
+        target, _, inner = text.partition("(")
+        target = target.strip()
         if target not in expandable:
             raise bad_request(
                 f"Could not find a property named '{target}' on type 'microsoft.graph.{etype.name}'.",
@@ -209,6 +213,12 @@ def _build(
         if advanced and strict:
             raise unsupported_query("$expand is not supported with advanced queries (ConsistencyLevel: eventual).")
         q.expand = target
+        if inner:
+            # members($select=id,displayName): only $select is honoured inside
+            m = re.fullmatch(r"\s*\$select=([^()]*)\)\s*", inner)
+            if not m:
+                raise bad_request(f"Invalid $expand clause '{text}'.", code="BadRequest")
+            q.expand_select = parse_select(m.group(1), TYPES["user"], extra=TYPES["group"].props)
     q.count = raw.get("$count", "").lower() == "true" and (advanced or not strict)
     return q
 

@@ -41,7 +41,7 @@ def list_users() -> Response:
         cursor=q.cursor,
         count=q.count and q.first_page,
         index_key=q.plan.index_key if q.plan and not q.search else None,
-        render=renderer(b, q.select, expand=q.expand),
+        render=renderer(b, q.select, expand=q.expand, expand_select=q.expand_select),
     )
     return collection("users" + (f"({','.join(q.select)})" if q.select else ""), q, page)
 
@@ -72,7 +72,7 @@ def get_user(key: str) -> Response:
     b = backend()
     q = parse_query(USER, expandable=("manager",))
     uid = b.resolve("user", key)
-    item = b.list_objects("user", index_key=("id", [uid]), render=renderer(b, q.select, expand=q.expand)).items
+    item = b.list_objects("user", index_key=("id", [uid]), render=renderer(b, q.select, expand=q.expand, expand_select=q.expand_select)).items
     if not item:
         raise not_found(key)
     return entity("users", item[0])

@@ -85,3 +85,15 @@ def test_organization(client: GraphClient, backend: Any) -> None:
     assert org["id"] == backend.tenant_id and org["verifiedDomains"][0]["isDefault"] is True
     assert client.get(f"/v1.0/organization/{backend.tenant_id}").json["displayName"] == "Contoso"
     assert client.get("/v1.0/organization/00000000-0000-4000-8000-000000000000").status_code == 404
+
+
+def test_expand_with_nested_select(client: GraphClient, seeded: dict[str, Any]) -> None:
+    gid = seeded["groups"][0]["id"]
+    resp = client.get(f"/v1.0/groups/{gid}?$expand=members($select=id,displayName)")
+    assert resp.status_code == 200
+    assert all(set(m) == {"@odata.type", "id", "displayName"} for m in resp.json["members"])
+    worker = seeded["users"][5]["id"]
+    mgr = client.get(f"/v1.0/users/{worker}?$expand=manager($select=id,mail)").json["manager"]
+    assert set(mgr) == {"@odata.type", "id", "mail"}
+    assert client.get(f"/v1.0/groups/{gid}?$expand=members($top=5)").status_code == 400
+    assert client.get(f"/v1.0/groups/{gid}?$expand=owners").status_code == 400
