@@ -81,6 +81,37 @@ def served_driver(served_lab: Any) -> Driver:
     return Driver(served_lab)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """When a test that used the driver fails, add what the lab saw: every provisioning-log
+    line and every request the engine sent to Miro (probes left out)."""
+    report = yield
+    if call.when == "call" and report.failed:
+        funcargs = getattr(item, "funcargs", {})
+        driver = next((v for v in funcargs.values() if isinstance(v, Driver)), None)
+        if driver is not None:
+            report.sections.append(("harness: what the lab saw", lab_summary(driver)))
+    return report
+
+
+def lab_summary(driver: Driver) -> str:
+    from harness.scenario import describe_entry, is_probe
+
+    try:
+        entries = driver.logs()
+        requests = [r for r in driver.requests(since_mark=False) if not is_probe(r)]
+        status = driver.status()
+    except Exception as exc:  # the lab may be the thing that broke; never hide the failure
+        return f"(could not read the lab: {exc})"
+    lines = [f"provisioning log ({len(entries)} entries):"]
+    lines += [f"  {describe_entry(e)}" for e in entries] or ["  (none)"]
+    lines.append(f"requests Miro received from the engine ({len(requests)}, probes left out):")
+    lines += [f"  {r.status} {r.line}" for r in requests] or ["  (none)"]
+    quarantine = (status.get("quarantine") or {}).get("reason")
+    lines.append(f"job status: {status.get('code')}" + (f", quarantine {quarantine}" if quarantine else ""))
+    return "\n".join(lines)
+
+
 # -- support cases ------------------------------------------------------------------------
 
 

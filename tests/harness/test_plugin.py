@@ -124,3 +124,22 @@ def test_an_invalid_case_is_a_collection_error_naming_file_line_and_field(
     result = pytester.runpytest("-p", "no:cacheprovider")
     assert result.ret != 0
     result.stdout.fnmatch_lines(["*case_bad.yaml:6: steps[[]0[]]: unknown step 'synk' (did you mean 'sync'?)*"])
+
+
+def test_a_failing_scenario_shows_what_the_lab_saw(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_story="""
+        def test_story(driver):
+            driver.add_user("alice")
+            driver.assign("alice")
+            driver.sync()
+            assert driver.writes() == []
+    """)
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "*harness: what the lab saw*",
+        "provisioning log (1 entries):",
+        "*User 'alice@contoso.com' create/success [[]EntryExportAdd[]]*",
+        "*201 POST /Users",
+        "job status: Active",
+    ])
