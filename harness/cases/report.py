@@ -56,6 +56,18 @@ def cycle_lines(cycles: list[dict[str, Any]]) -> list[str]:
     return out
 
 
+def on_demand_text(response: dict[str, Any]) -> str:
+    """provisionOnDemand's answer: the result and the reason, from the ``key`` JSON."""
+    body = response.get("body")
+    try:
+        key = json.loads(body["key"]) if isinstance(body, dict) else {}
+    except (KeyError, TypeError, ValueError):
+        key = {}
+    details = key.get("details") or {}
+    why = f" ({details['errorCode']})" if details.get("errorCode") else ""
+    return f"on demand: HTTP {response.get('status')}, {key.get('result', '?')}{why}"
+
+
 def _step_text(record: Any) -> str:
     args = record.args
     if args is None:
@@ -150,7 +162,8 @@ def terminal_report(result: CaseResult, color: bool = True, failures_only: bool 
     failed = result.failed_checks
     if failures_only:
         out.append("")
-        out.append(style(f"Expectations that failed ({len(failed)} of {len(result.checks)})", bold=True))
+        out.append(style(f"Expectations that failed ({len(failed)} of {len(result.checks)})" if failed
+                         else f"All {len(result.checks)} expectations hold", bold=True))
         for check in failed:
             out += ["  " + line for line in _check_lines(check)]
 
@@ -160,6 +173,8 @@ def terminal_report(result: CaseResult, color: bool = True, failures_only: bool 
         out.append(f"  line {record.line:<4} {_step_text(record)}")
         for text in cycle_lines(record.cycles):
             out.append(f"             → {text}")
+        if record.response is not None:
+            out.append(f"             → {on_demand_text(record.response)}")
         if record.error:
             out.append(style(f"             ✗ {record.error}", fg="red"))
 
@@ -278,6 +293,8 @@ def html_report(result: CaseResult) -> str:
     parts.append("<h2>Steps</h2><table><tr><th>line</th><th>step</th><th>cycles that ran</th></tr>")
     for record in result.steps:
         ran = "<br>".join(e(t) for t in cycle_lines(record.cycles))
+        if record.response is not None:
+            ran += e(on_demand_text(record.response))
         if record.error:
             ran += f"<br><span class=\"fail\">{e(record.error)}</span>"
         parts.append(f"<tr><td>{record.line}</td><td><code>{e(_step_text(record))}</code></td><td>{ran}</td></tr>")

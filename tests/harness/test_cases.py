@@ -330,3 +330,23 @@ def test_the_terminal_report_folds_idle_cycles(tmp_path: Path) -> None:
     text = terminal_report(result, color=False)
     assert "→ 6 incremental cycles with nothing to do (2026-01-05 09:40 … 2026-01-05 13:00)" in text
     assert "<html" in html_report(result)
+
+
+def test_a_miro_state_file_sets_the_scene(tmp_path: Path) -> None:
+    result = run_case(load_case(write(tmp_path, PASSING)))
+    dump = result.miro["state"]  # Alice already in Miro: a customer's organisation
+    (tmp_path / "org.json").write_text(json.dumps(dump))
+    text = (PASSING.replace("steps:", "miro:\n  state_file: org.json\nsteps:").replace("count: 1", "count: 0")
+            .replace("action: create\n      status: success", "skip_reason: RedundantExport"))
+    second = run_case(load_case(write(tmp_path, text, "second.yaml")))
+    assert second.passed, terminal_report(second, color=False, failures_only=True)
+    assert [u["userName"] for u in second.miro["users"]] == ["alice@contoso.com"]
+
+
+def test_on_demand_steps_show_their_result(tmp_path: Path) -> None:
+    result = run_case(load_case(CASES / "scoping_on_demand.yaml"))
+    assert result.passed
+    text = terminal_report(result, color=False)
+    assert "→ on demand: HTTP 200, Skipped (NotEffectivelyEntitled)" in text
+    assert "→ on demand: HTTP 200, Success" in text
+    assert "on demand 2026-01-05 09:00  other/skipped  SkipReason NotEffectivelyEntitled" in text
