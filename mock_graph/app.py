@@ -89,7 +89,12 @@ def create_app(
         if request.path.startswith("/v1.0"):
             resp.headers.setdefault("OData-Version", "4.0")
         if not request.path.startswith("/_fake"):
-            app.extensions["mock_graph.journal"].record(_journal_entry(resp, b))
+            try:
+                entry = _journal_entry(resp, b)
+            except Exception:  # the journal must never turn an answer into an error
+                log.exception("mock_graph: could not journal %s %s", request.method, request.path)
+                entry = {"method": request.method, "path": request.path, "status": resp.status_code}
+            app.extensions["mock_graph.journal"].record(entry)
         return resp
 
     @app.errorhandler(GraphError)
@@ -156,7 +161,7 @@ def _decode(raw: bytes, content_type: str | None) -> Any:
     if content_type and "json" in content_type:
         try:
             return json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             return text
     return text
 

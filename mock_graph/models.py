@@ -312,7 +312,8 @@ class GraphBackend:
                 "string": lambda v: isinstance(v, str),
                 "bool": lambda v: isinstance(v, bool),
                 "strings": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
-                "complex": lambda v: isinstance(v, dict),
+                # Graph's complex types here are flat records of scalars
+                "complex": lambda v: isinstance(v, dict) and all(isinstance(x, str | bool | int | float) or x is None for x in v.values()),
                 "guid": is_guid,
                 "datetime": _is_datetime,
                 "approles": lambda v: isinstance(v, list),
@@ -1290,7 +1291,7 @@ class GraphBackend:
             scratch._load(state)
         except GraphError:
             raise
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
             raise bad_request(f"Invalid state: {type(exc).__name__}: {exc}") from exc
         with self._lock:
             for name, value in vars(scratch).items():

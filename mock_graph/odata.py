@@ -20,6 +20,7 @@ Record = dict[str, Any]
 Predicate = Callable[[Record], bool]
 
 MAX_TOP = 999
+MAX_DEPTH = 64  # nesting of (), not and any(): deeper is a 400, not a RecursionError
 
 _TOKEN = re.compile(
     r"""
@@ -39,7 +40,8 @@ _FUNCS = {"startswith": "startsWith", "endswith": "endsWith", "contains": "conta
 
 
 def filter_error(detail: str, text: str) -> GraphError:
-    return bad_request(f"Invalid filter clause: {detail} in '{text}'.", code="BadRequest")
+    shown = text if len(text) <= 200 else text[:200] + "…"
+    return bad_request(f"Invalid filter clause: {detail} in '{shown}'.", code="BadRequest")
 
 
 @dataclass
@@ -153,6 +155,7 @@ class _Parser:
         self.usages: list[Usage] = []
         self.lambda_var: str | None = None
         self.lambda_type = "string"
+        self.depth = 0
 
     # token helpers
     def peek(self, offset: int = 0) -> Tok | None:
@@ -204,8 +207,14 @@ class _Parser:
             return parts[0]
         return lambda r: all(p(r) for p in parts)
 
+    def _deeper(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise filter_error(f"The expression is nested more than {MAX_DEPTH} levels deep", self.text)
+
     def parse_unary(self) -> Predicate:
         if self.at_word("not"):
+            self._deeper()
             self.next()
             start = len(self.usages)
             inner = self.parse_unary()
@@ -220,6 +229,7 @@ class _Parser:
             raise filter_error("Unexpected end of expression", self.text)
         if tok.value == "(":
             self.next()
+            self._deeper()
             inner = self.parse_or()
             self.expect(")")
             return inner
@@ -378,6 +388,7 @@ class _Parser:
         self.expect(":")
         saved = self.lambda_var
         self.lambda_var, self.lambda_type = var.value, "string"
+        self._deeper()
         self._use(prop, "any")
         inner = self.parse_or()
         self.lambda_var = saved
@@ -517,6 +528,7 @@ def parse_search(text: str, etype: EntityType) -> Predicate:
         raise bad_request("Syntax error: empty $search.", code="BadRequest")
 
     pos = 0
+    depth = 0
 
     def clause(piece: str) -> Predicate:
         if not (piece.startswith('"') and piece.endswith('"') and len(piece) >= 2):
@@ -567,6 +579,10 @@ def parse_search(text: str, etype: EntityType) -> Predicate:
         piece = pieces[pos]
         pos += 1
         if piece == "(":
+            nonlocal depth
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise bad_request(f"Syntax error: $search is nested more than {MAX_DEPTH} levels deep.", code="BadRequest")
             inner = parse_or()
             if pos >= len(pieces) or pieces[pos] != ")":
                 raise bad_request(f"Syntax error: missing ')' in $search '{raw}'.", code="BadRequest")

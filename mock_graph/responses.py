@@ -85,7 +85,7 @@ def json_body() -> dict[str, Any]:
         raise bad_request("Empty Payload. JSON content expected.", code="BadRequest")
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise bad_request(
             "Unable to read JSON request payload. Please ensure Content-Type header is set and "
             "payload is of valid JSON format.",

@@ -119,3 +119,22 @@ def test_bad_input_never_breaks_the_fake(method: str, template: str, ident: str,
     CLIENT.delete("/_fake/faults")
     if BACKEND.get(UID) is None and BACKEND.get_deleted(UID) is not None:
         BACKEND.restore(UID)
+
+
+def test_deeply_nested_input_is_a_400_not_a_recursion_error() -> None:
+    """Nesting that would exhaust Python's stack is refused like any other bad input."""
+    headers = {"Authorization": "Bearer t", "ConsistencyLevel": "eventual"}
+    deep_filter = "(" * 3000 + "displayName eq 'x'" + ")" * 3000
+    deep_not = "not " * 3000 + "displayName eq 'x'"
+    deep_search = "(" * 3000 + '"displayName:x"' + ")" * 3000
+    before = _state()
+    for query in ({"$filter": deep_filter}, {"$filter": deep_not}, {"$search": deep_search}):
+        resp = CLIENT.get("/v1.0/users", query_string=query, headers=headers)
+        assert resp.status_code == 400 and resp.get_json()["error"]["code"] == "BadRequest"
+        assert len(resp.get_json()["error"]["message"]) < 400
+    deep_json = b"[" * 100000 + b"]" * 100000
+    resp = CLIENT.post("/v1.0/users", data=deep_json, headers={**headers, "Content-Type": "application/json"})
+    assert resp.status_code == 400 and resp.get_json()["error"]["code"] == "BadRequest"
+    nested = CLIENT.post("/v1.0/users", json={"employeeOrgData": {"a": {"b": 1}}}, headers=headers)
+    assert nested.status_code == 400
+    assert _state() == before
