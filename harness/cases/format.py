@@ -120,10 +120,28 @@ STEPS: dict[str, Spec | None] = {
     "note": S(doc="a remark shown in the report"),
 }
 
+SCIM_USER_ATTRIBUTES = (
+    "id", "externalId", "userName", "name", "displayName", "nickName", "profileUrl", "title",
+    "userType", "preferredLanguage", "locale", "timezone", "active", "emails", "phoneNumbers",
+    "photos", "roles", "groups", "employeeNumber", "department", "givenName", "familyName", "email",
+)
+
+
+def _scim_path(key: str) -> str | None:
+    """Extra keys of a Miro user expectation are SCIM attribute paths."""
+    if "." in key or key.startswith("urn:") or key in SCIM_USER_ATTRIBUTES:
+        return None
+    import difflib
+
+    close = difflib.get_close_matches(key, SCIM_USER_ATTRIBUTES, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"{key!r} is not a SCIM user attribute{hint}; use a dotted path such as name.givenName"
+
+
 EXPECT_MIRO_USER = M({
     "userName": S(), "absent": B, "active": B, "displayName": S(), "externalId": S(),
     "department": S(), "givenName": S(), "familyName": S(), "email": S(), "userType": S(),
-}, "userName", values=U(SCALAR, L(ANY), M({}, values=ANY)))
+}, "userName", values=U(SCALAR, L(ANY), M({}, values=ANY)), key_check=_scim_path)
 EXPECT_TEAM = M({"name": S(), "members": L(S()), "absent": B}, "name")
 EXPECT_LOG = M({
     "object": S(doc="the case's name of a user or group"),

@@ -135,10 +135,13 @@ class Spec:
     choices: tuple[Any, ...] = ()
     steps: Mapping[str, Spec | None] = field(default_factory=dict)
     check: Callable[[Any], str | None] | None = None  # extra rule: a message when wrong
+    key_check: Callable[[str], str | None] | None = None  # for a map's extra keys
 
 
-def M(fields: Mapping[str, Spec], *required: str, values: Spec | None = None, doc: str = "") -> Spec:
-    return Spec("map", doc=doc, fields=dict(fields), required=frozenset(required), values=values)
+def M(fields: Mapping[str, Spec], *required: str, values: Spec | None = None, doc: str = "",
+      key_check: Callable[[str], str | None] | None = None) -> Spec:
+    return Spec("map", doc=doc, fields=dict(fields), required=frozenset(required), values=values,
+                key_check=key_check)
 
 
 def L(item: Spec, doc: str = "") -> Spec:
@@ -260,6 +263,8 @@ class Validator:
             elif spec.values is not None:
                 if not isinstance(key, str):
                     self.error(line_of(key), child, "keys must be strings")
+                elif spec.key_check is not None and (message := spec.key_check(key)):
+                    self.error(line_of(key), child, message)
                 else:
                     self.validate(item, spec.values, child, line_of(key))
             else:

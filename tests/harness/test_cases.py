@@ -80,6 +80,12 @@ def test_a_wrong_type_names_the_line_and_field(tmp_path: Path) -> None:
     assert found == ["14: expect.miro.users[0].active: expected true or false, got 'maybe'"]
 
 
+def test_a_misspelt_miro_attribute_is_caught_before_running(tmp_path: Path) -> None:
+    found = problems(tmp_path, PASSING.replace("        department: Design\n  logs", "        departmnt: Design\n  logs"))
+    assert found == ["15: expect.miro.users[0].departmnt: 'departmnt' is not a SCIM user attribute "
+                     "(did you mean 'department'?); use a dotted path such as name.givenName"]
+
+
 def test_a_missing_required_field_is_named(tmp_path: Path) -> None:
     text = PASSING.replace("    - object: alice\n      action: create", "    - action: create")
     assert problems(tmp_path, text) == ["17: expect.logs[0].object: is required"]
