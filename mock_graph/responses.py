@@ -93,6 +93,10 @@ def json_body() -> dict[str, Any]:
         ) from exc
     if not isinstance(data, dict):
         raise bad_request("Unable to read JSON request payload: expected a JSON object.", code="BadRequest")
+    try:  # "\ud800" parses but can never be written back as UTF-8: refuse it now, not later
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise bad_request("Unable to read JSON request payload: it contains an unpaired surrogate.", code="BadRequest") from exc
     return data
 
 

@@ -137,4 +137,7 @@ def test_deeply_nested_input_is_a_400_not_a_recursion_error() -> None:
     assert resp.status_code == 400 and resp.get_json()["error"]["code"] == "BadRequest"
     nested = CLIENT.post("/v1.0/users", json={"employeeOrgData": {"a": {"b": 1}}}, headers=headers)
     assert nested.status_code == 400
+    surrogate = b'{"accountEnabled": true, "displayName": "bad \\ud800", "mailNickname": "s", "userPrincipalName": "s@contoso.com", "passwordProfile": {"password": "p"}}'
+    resp = CLIENT.post("/v1.0/users", data=surrogate, headers={**headers, "Content-Type": "application/json"})
+    assert resp.status_code == 400 and "surrogate" in resp.get_json()["error"]["message"]
     assert _state() == before
