@@ -81,6 +81,14 @@ def delta_response(channel: str, etype: EntityType, fragment: str, *, resource: 
         state = {"init": True, "to": b.seq, "res": resource}
     if select is not None and (not isinstance(select, list) or not all(isinstance(s, str) for s in select)):
         raise bad_request("The token is malformed.", code="BadRequest")
+    numbers = [state.get(k) for k in ("s", "to", "from", "pos") if state.get(k) is not None]
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in numbers):
+        raise bad_request("The token is malformed.", code="BadRequest")
+    if select is not None:
+        try:
+            parse_select(",".join(select), etype, extra)
+        except GraphError as exc:
+            raise bad_request("The token is malformed.", code="BadRequest") from exc
     if only is not None and (not isinstance(only, list) or not all(isinstance(i, str) for i in only)):
         raise bad_request("The token is malformed.", code="BadRequest")
     try:

@@ -56,7 +56,7 @@ def decode_token(text: str, what: str = "$skiptoken") -> dict[str, Any]:
     try:
         padded = text + "=" * (-len(text) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, binascii.Error, UnicodeError):
+    except (ValueError, binascii.Error, UnicodeError, RecursionError):
         data = None
     if not isinstance(data, dict):
         raise bad_request(f"The {what} value '{text[:80]}' is malformed.", code="BadRequest")
@@ -151,8 +151,13 @@ def parse_query(
     token = args.get("$skiptoken")
     if token is not None:
         saved = decode_token(token)
-        raw = saved.get("q")
-        if not isinstance(raw, dict) or not isinstance(saved.get("c"), dict):
+        raw, cursor = saved.get("q"), saved.get("c")
+        if not (
+            isinstance(raw, dict)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in raw.items())
+            and isinstance(cursor, dict)
+            and _valid_cursor(cursor)
+        ):
             raise bad_request(f"The $skiptoken value '{token[:80]}' is malformed.", code="BadRequest")
         query = _build(etype, raw, bool(saved.get("adv")), expandable, allow_search, allow_orderby)
         query.cursor = saved["c"]
@@ -170,6 +175,15 @@ def parse_query(
     # the /$count segment is itself an advanced query: the header alone is enough
     advanced = is_eventual() and (count_flag == "true" or count_segment)
     return _build(etype, raw, advanced, expandable, allow_search, allow_orderby, eventual=is_eventual())
+
+
+def _valid_cursor(cursor: dict[str, Any]) -> bool:
+    after, off = cursor.get("after"), cursor.get("off")
+    if set(cursor) - {"after", "off"}:
+        return False
+    if after is not None and not isinstance(after, str):
+        return False
+    return off is None or (isinstance(off, int) and not isinstance(off, bool) and 0 <= off <= 10**9)
 
 
 def _build(

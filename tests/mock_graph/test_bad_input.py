@@ -141,3 +141,39 @@ def test_deeply_nested_input_is_a_400_not_a_recursion_error() -> None:
     resp = CLIENT.post("/v1.0/users", data=surrogate, headers={**headers, "Content-Type": "application/json"})
     assert resp.status_code == 400 and "surrogate" in resp.get_json()["error"]["message"]
     assert _state() == before
+
+
+def _token(data: object) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+def test_forged_paging_and_delta_tokens_are_400() -> None:
+    headers = {"Authorization": "Bearer t"}
+    forged_skip = [
+        {"q": {"$filter": 5}, "c": {}},
+        {"q": {}, "c": {"off": "x"}},
+        {"q": {}, "c": {"off": -3}},
+        {"q": {}, "c": {"after": ["x"]}},
+        {"q": {"$top": "5"}, "c": {"whatever": 1}},
+        [1, 2],
+    ]
+    for data in forged_skip:
+        resp = CLIENT.get("/v1.0/users", query_string={"$skiptoken": _token(data)}, headers=headers)
+        assert resp.status_code == 400, data
+    deep = _token({"q": {}, "c": {"after": "x"}, "deep": json.loads("[" * 500 + "]" * 500)})
+    assert CLIENT.get("/v1.0/users", query_string={"$skiptoken": deep}, headers=headers).status_code in (200, 400)
+    forged_delta = [
+        {"k": "user", "res": None, "sel": None, "s": "x"},
+        {"k": "user", "res": None, "sel": None, "s": -1},
+        {"k": "user", "res": None, "sel": ["nope"], "s": 0},
+        {"k": "user", "res": None, "sel": None, "st": {"from": 0, "to": "y", "pos": 0}},
+        {"k": "user", "res": None, "sel": None, "st": {"init": True, "to": 0, "after": 7}},
+    ]
+    for data in forged_delta:
+        key = "$skiptoken" if "st" in data else "$deltatoken"
+        resp = CLIENT.get("/v1.0/users/delta", query_string={key: _token(data)}, headers=headers)
+        assert resp.status_code < 500, data
+        if resp.status_code >= 400:
+            assert resp.get_json()["error"]["code"] in ("BadRequest", "syncStateNotFound")
