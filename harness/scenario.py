@@ -270,7 +270,8 @@ class Driver:
             response = self.graph.get(f"/v1.0/users/{ref}")
             if response.status_code == 200:
                 return str(response.json()["id"])
-        response = ok(self.graph.get("/v1.0/groups", params={"$filter": f"displayName eq '{ref}'"}))
+        quoted = ref.replace("'", "''")  # OData string literal
+        response = ok(self.graph.get("/v1.0/groups", params={"$filter": f"displayName eq '{quoted}'"}))
         found = response.json().get("value") or []
         if len(found) == 1:
             return str(found[0]["id"])
@@ -606,7 +607,7 @@ class Driver:
         """The Miro user with this userName (case-insensitive, as Miro compares), or None."""
         user_name = self.upn(user_name) if "@" not in user_name else user_name
         found = ok(self.miro.get(f"{SCIM_PREFIX}/Users",
-                                 params={"filter": f'userName eq "{user_name}"'})).json()
+                                 params={"filter": f'userName eq {_scim_string(user_name)}'})).json()
         resources = found.get("Resources") or []
         return dict(resources[0]) if resources else None
 
@@ -624,7 +625,7 @@ class Driver:
 
     def miro_team(self, name: str) -> dict[str, Any] | None:
         found = ok(self.miro.get(f"{SCIM_PREFIX}/Groups",
-                                 params={"filter": f'displayName eq "{name}"'})).json()
+                                 params={"filter": f'displayName eq {_scim_string(name)}'})).json()
         resources = found.get("Resources") or []
         return dict(resources[0]) if resources else None
 
@@ -783,6 +784,11 @@ def _known(driver: Driver, obj: str) -> bool:
     except (KeyError, AssertionError):
         return False
     return True
+
+
+def _scim_string(value: str) -> str:
+    """A SCIM filter string literal (JSON string rules: quotes and backslashes escaped)."""
+    return json.dumps(value)
 
 
 def _source(expression: str) -> dict[str, Any]:

@@ -166,3 +166,13 @@ def test_the_driver_works_the_same_over_sockets(served_driver: Driver) -> None:
     served_driver.sync()
     served_driver.expect_miro_user("alice@contoso.com", active=True)
     served_driver.expect_log("alice", action="create", status="success")
+
+
+def test_names_with_quotes_are_escaped_in_filters(driver: Driver) -> None:
+    group = driver.add_group("O'Brien's team")
+    driver.names.clear()  # force the lookup through Graph's $filter
+    assert driver.id("O'Brien's team") == group
+    driver.miro_add_user("o'neil@contoso.com")
+    assert driver.miro_user("O'Neil@contoso.com") is not None
+    driver.miro_teams('Team "A"')
+    assert driver.miro_team('Team "A"') is not None
