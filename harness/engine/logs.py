@@ -42,6 +42,14 @@ class IdSource:
     def guid(self) -> str:
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
+    def state(self) -> list[Any]:
+        version, internal, gauss = self._rng.getstate()
+        return [version, list(internal), gauss]
+
+    def set_state(self, state: list[Any]) -> None:
+        version, internal, gauss = state
+        self._rng.setstate((version, tuple(internal), gauss))
+
 
 @dataclass
 class LogContext:

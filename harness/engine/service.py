@@ -77,6 +77,23 @@ class ProvisioningService:
     def interval(self) -> timedelta:
         return self.settings.interval
 
+    # -- state ----------------------------------------------------------------------------
+
+    def dump(self) -> dict[str, Any]:
+        from harness.engine.persist import dump
+
+        return dump(self)
+
+    def load(self, state: dict[str, Any]) -> None:
+        from harness.engine.persist import load
+
+        if not self._advance_lock.acquire(blocking=False):
+            raise AdvanceError("a cycle is running; load the state when it ends")
+        try:
+            load(self, state)
+        finally:
+            self._advance_lock.release()
+
     # -- running cycles -------------------------------------------------------------------
 
     def advance(self, by: timedelta) -> list[dict[str, Any]]:

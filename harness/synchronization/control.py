@@ -5,6 +5,7 @@
   runs every cycle that falls due, in order, and answers a summary per cycle;
 - ``GET/PUT /_fake/engine/settings`` → the engine settings (``PUT`` takes a partial object);
 - ``GET /_fake/engine/jobs/{jobId}/connections`` → the job's connector data store (links).
+- ``GET/PUT /_fake/engine/state`` → the engine's whole state (jobs, links, logs...) as JSON.
 - ``GET /_fake/outbox`` → the notification e-mails the admin would have got (``DELETE`` clears).
 """
 
@@ -79,6 +80,21 @@ def create_blueprint() -> Blueprint:
         state = _clock_state(service)
         state["cycles"] = cycles
         return state
+
+    @bp.get("/_fake/engine/state")
+    def get_state() -> Any:
+        return _service().dump()
+
+    @bp.put("/_fake/engine/state")
+    def put_state() -> Any:
+        service = _service()
+        try:
+            service.load(_body())
+        except AdvanceError as exc:
+            raise GraphError(409, "Conflict", str(exc)) from exc
+        except ValueError as exc:
+            raise bad_request(str(exc)) from exc
+        return _clock_state(service)
 
     @bp.get("/_fake/outbox")
     def get_outbox() -> Any:

@@ -1,0 +1,216 @@
+"""The engine's state as JSON: jobs (schedule, status, watermarks, links, mirror, escrows),
+secrets, settings, provisioning logs, the outbox and the id generator. ``dump`` and ``load``
+let a support case hand over the engine's side with the fakes' own ``/_fake/state``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from harness.clock import parse_duration
+from harness.engine import rules
+from harness.engine.state import Assignment, Escrow, JobRuntime, Link, Mirror, Watermarks
+from harness.engine.status import JobStatus, Quarantine, TaskExecution, iso
+
+if TYPE_CHECKING:
+    from harness.engine.service import ProvisioningService
+
+FORMAT = "harness-engine-state/1"
+
+
+def _dt(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+
+
+def _execution(data: dict[str, Any] | None) -> TaskExecution | None:
+    if not data:
+        return None
+    return TaskExecution(
+        activity_identifier=data["activityIdentifier"],
+        time_began=_dt(data["timeBegan"]),  # type: ignore[arg-type]
+        time_ended=_dt(data.get("timeEnded")),
+        state=data.get("state", "Succeeded"),
+        count_entitled=data.get("countEntitled", 0),
+        count_entitled_for_provisioning=data.get("countEntitledForProvisioning", 0),
+        count_escrowed=data.get("countEscrowed", 0),
+        count_escrowed_raw=data.get("countEscrowedRaw", 0),
+        count_exported=data.get("countExported", 0),
+        count_exports=data.get("countExports", 0),
+        count_imported=data.get("countImported", 0),
+        count_imported_deltas=data.get("countImportedDeltas", 0),
+        count_imported_reference_deltas=data.get("countImportedReferenceDeltas", 0),
+        error=data.get("error"),
+    )
+
+
+def _status(data: dict[str, Any]) -> JobStatus:
+    q = data.get("quarantine")
+    never = "0001-01-01T00:00:00Z"
+    return JobStatus(
+        code=data.get("code", "Paused"),
+        count_successive_complete_failures=data.get("countSuccessiveCompleteFailures", 0),
+        escrows_pruned=data.get("escrowsPruned", False),
+        last_execution=_execution(data.get("lastExecution")),
+        last_successful_execution=_execution(data.get("lastSuccessfulExecution")),
+        last_successful_execution_with_exports=_execution(data.get("lastSuccessfulExecutionWithExports")),
+        steady_state_first_achieved=None if data.get("steadyStateFirstAchievedTime") in (None, never)
+        else _dt(data["steadyStateFirstAchievedTime"]),
+        steady_state_last_achieved=None if data.get("steadyStateLastAchievedTime") in (None, never)
+        else _dt(data["steadyStateLastAchievedTime"]),
+        progress=list(data.get("progress", [])),
+        quarantine=None if not q else Quarantine(
+            q["reason"], _dt(q["currentBegan"]), _dt(q["seriesBegan"]), _dt(q["nextAttempt"]),  # type: ignore[arg-type]
+            q.get("seriesCount", 1), q.get("error") or {},
+        ),
+        synchronized_entry_count_by_type={
+            p["key"]: p["value"] for p in data.get("synchronizedEntryCountByType", [])
+        },
+    )
+
+
+def _runtime_json(rt: JobRuntime) -> dict[str, Any]:
+    m = rt.mirror
+    return {
+        "watermarks": {"users": rt.watermarks.users, "groups": rt.watermarks.groups,
+                       "assignments": rt.watermarks.assignments},
+        "links": [
+            {"sourceId": link.source_id, "objectType": link.object_type, "targetId": link.target_id,
+             "managed": link.managed, "deleted": link.deleted, "members": sorted(link.members)}
+            for link in rt.links.values()
+        ],
+        "mirror": {
+            "users": m.users,
+            "softDeleted": sorted(m.soft_deleted),
+            "groups": m.groups,
+            "members": {g: sorted(ms) for g, ms in m.members.items() if ms},
+            "assignments": [
+                {"id": a.id, "principalId": a.principal_id, "principalType": a.principal_type,
+                 "appRoleId": a.app_role_id} for a in m.assignments.values()
+            ],
+        },
+        "escrows": [
+            {"sourceId": e.source_id, "objectType": e.object_type, "operation": e.operation,
+             "errorCode": e.error_code, "firstFailed": iso(e.first_failed), "attempts": e.attempts,
+             "nextRetry": iso(e.next_retry), "reference": e.reference}
+            for e in rt.escrows.values()
+        ],
+        "staged": [
+            {"objectType": k[0], "sourceId": k[1], **v} for k, v in rt.staged.items()
+        ],
+        "forceDeletes": rt.force_deletes,
+        "cyclesRun": rt.cycles_run,
+        "enteredScope": {k: sorted(v) for k, v in rt.entered_scope.items()},
+    }
+
+
+def _runtime(data: dict[str, Any]) -> JobRuntime:
+    rt = JobRuntime()
+    wm = data.get("watermarks", {})
+    rt.watermarks = Watermarks(wm.get("users"), wm.get("groups"), wm.get("assignments"))
+    for item in data.get("links", []):
+        rt.links[item["sourceId"]] = Link(item["sourceId"], item["objectType"], item["targetId"],
+                                          item.get("managed", True), item.get("deleted", False),
+                                          set(item.get("members", [])))
+    mirror = Mirror()
+    raw = data.get("mirror", {})
+    mirror.users = dict(raw.get("users", {}))
+    mirror.soft_deleted = set(raw.get("softDeleted", []))
+    mirror.groups = dict(raw.get("groups", {}))
+    mirror.members = defaultdict(set)
+    mirror.member_of = defaultdict(set)
+    for group_id, members in raw.get("members", {}).items():
+        for user_id in members:
+            mirror.add_member(group_id, user_id)
+    for a in raw.get("assignments", []):
+        mirror.add_assignment(Assignment(a["id"], a["principalId"], a["principalType"], a["appRoleId"]))
+    rt.mirror = mirror
+    for e in data.get("escrows", []):
+        rt.escrows[(e["objectType"], e["sourceId"])] = Escrow(
+            e["sourceId"], e["objectType"], e["operation"], e["errorCode"],
+            _dt(e["firstFailed"]), e.get("attempts", 1), _dt(e.get("nextRetry")),  # type: ignore[arg-type]
+            e.get("reference", False),
+        )
+    for s in data.get("staged", []):
+        rt.staged[(s["objectType"], s["sourceId"])] = {
+            "hard": s.get("hard", False), "attrs": s.get("attrs", {}), "action": s.get("action", "delete")}
+    rt.force_deletes = bool(data.get("forceDeletes", False))
+    rt.cycles_run = int(data.get("cyclesRun", 0))
+    rt.entered_scope = {k: set(v) for k, v in data.get("enteredScope", {"User": [], "Group": []}).items()}
+    rt.entered_scope.setdefault("User", set())
+    rt.entered_scope.setdefault("Group", set())
+    return rt
+
+
+def dump(service: ProvisioningService) -> dict[str, Any]:
+    store = service.store
+    with store.lock:
+        jobs = [
+            {
+                "id": job.id,
+                "servicePrincipalId": job.service_principal_id,
+                "templateId": job.template_id,
+                "schema": job.schema_json,
+                "settings": [dict(s) for s in job.settings],
+                "scheduleState": job.schedule_state,
+                "interval": job.interval.total_seconds() if job.interval else None,
+                "nextRun": iso(job.next_run),
+                "status": job.status.to_json(),
+                "runtime": _runtime_json(job.runtime),
+            }
+            for job in store.jobs.values()
+        ]
+        secrets = {sp: dict(values) for sp, values in store.secrets.items()}
+    return {
+        "format": FORMAT,
+        "tenantId": store.tenant_id,
+        "settings": service.settings.to_json(),
+        "secrets": secrets,
+        "jobs": jobs,
+        "logs": service.logs.all(),
+        "outbox": service.outbox(),
+        "ids": service.ids.state(),
+        "jobIds": store.ids.state(),
+    }
+
+
+def load(service: ProvisioningService, data: dict[str, Any]) -> None:
+    """Replace the engine's state with a dump; ValueError (nothing changed) if it is not one."""
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ValueError(f"not an engine state dump (expected format {FORMAT!r})")
+    try:
+        settings = service.settings.updated(data.get("settings", {}))
+        jobs = []
+        for raw in data.get("jobs", []):
+            schema = rules.load(raw["schema"])
+            from harness.synchronization.models import Job
+
+            job = Job(raw["id"], raw["servicePrincipalId"], raw["templateId"],
+                      service.store.template(raw["templateId"])["schema"]
+                      if service.store.template(raw["templateId"]) else raw["schema"],
+                      raw["schema"], schema)
+            job.settings = [dict(s) for s in raw.get("settings", [])]
+            job.schedule_state = raw.get("scheduleState", "Disabled")
+            interval = raw.get("interval")
+            job.interval = parse_duration(interval) if interval is not None else None
+            job.next_run = _dt(raw.get("nextRun"))
+            job.status = _status(raw.get("status", {}))
+            job.runtime = _runtime(raw.get("runtime", {}))
+            jobs.append(job)
+    except (KeyError, TypeError, rules.SchemaError) as exc:
+        raise ValueError(f"the engine state dump is not valid: {exc}") from exc
+    store = service.store
+    with store.lock:
+        store.jobs = {job.id: job for job in jobs}
+        store.secrets = {sp: dict(v) for sp, v in data.get("secrets", {}).items()}
+    service.settings = settings
+    service.logs.clear()
+    service.logs.extend(data.get("logs", []))
+    service.clear_outbox()
+    for message in data.get("outbox", []):
+        service._send(message)
+    if data.get("ids"):
+        service.ids.set_state(data["ids"])
+    if data.get("jobIds"):
+        store.ids.set_state(data["jobIds"])
