@@ -361,7 +361,11 @@ class AccessLog:
             status[:] = [code.split(" ", 1)[0]]
             return start_response(code, headers, exc_info)
 
-        body = self.app(environ, recording_start_response)
+        try:
+            body = self.app(environ, recording_start_response)
+        except BaseException:
+            self._log(environ, status or ["500"], 0, began)  # the server answers 500
+            raise
         return _LoggedBody(body, lambda sent: self._log(environ, status, sent, began))
 
     def _log(self, environ: dict[str, Any], status: list[str], sent: int, began: float) -> None:

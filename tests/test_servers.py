@@ -168,3 +168,16 @@ def test_access_log_writes_one_line_per_request(caplog: pytest.LogCaptureFixture
     assert lines[0].startswith('graph 127.0.0.1 "GET /?x=1" 200 ')
     assert lines[1].startswith('graph 127.0.0.1 "GET /missing" 404 ')
     assert all("\n" not in line for line in lines)
+
+
+def test_access_log_records_a_crashing_app(caplog: pytest.LogCaptureFixture) -> None:
+    def crashing(environ: dict[str, object], start_response: object) -> list[bytes]:
+        raise RuntimeError("boom")
+
+    with (
+        caplog.at_level(logging.INFO, logger="harness.access"),
+        ServerThread(AccessLog(crashing, "miro"), server="cheroot") as server,
+    ):
+        assert httpx.get(server.url + "/x").status_code == 500
+    lines = [r.getMessage() for r in caplog.records if r.name == "harness.access"]
+    assert len(lines) == 1 and lines[0].startswith('miro 127.0.0.1 "GET /x" 500 0B ')
