@@ -65,6 +65,10 @@ REALTIME_TICK = 0.25  # wall seconds between real-time clock steps
 WSGIApp = Callable[..., Any]
 
 
+class LabBusy(RuntimeError):
+    """The lab cannot be replaced now (a cycle is running)."""
+
+
 @dataclass
 class ServeConfig:
     host: str = "127.0.0.1"
@@ -148,6 +152,12 @@ class ServedHarness:
             # A saved lab keeps its own seed (its ids and app roles derive from it).
             spec = dataclasses.replace(spec, seed=saved_state["seed"])
         with self._lock:
+            current = self.lab
+            if current is not None:
+                with current.store.lock:
+                    if any(job.running for job in current.store.jobs.values()):
+                        # Its cycle would go on calling the new lab, which has the same ports.
+                        raise LabBusy("a provisioning cycle is running; retry when it ends")
             mounts = {
                 "graph": Mount(self.graph_listener, self._graph_slot),
                 "miro": Mount(self.miro_listener, self._miro_slot),
@@ -363,6 +373,8 @@ def _control_app(harness: ServedHarness) -> Flask:
             harness.reset(body)
         except ValueError as exc:
             return _graph_error(400, "Request_BadRequest", str(exc))
+        except LabBusy as exc:
+            return _graph_error(409, "Conflict", str(exc))
         return _json(harness.ready_info())
 
     @app.get(LAB_PATH + "/state")
@@ -376,6 +388,8 @@ def _control_app(harness: ServedHarness) -> Flask:
             harness.build(harness.spec, saved_state=state)
         except ValueError as exc:  # StateFileError and the fakes' bad-request errors
             return _graph_error(400, "Request_BadRequest", str(exc))
+        except LabBusy as exc:
+            return _graph_error(409, "Conflict", str(exc))
         except Exception as exc:
             if getattr(exc, "status", None) == 400 or getattr(exc, "code", None) == 400:
                 return _graph_error(400, "Request_BadRequest", str(exc))

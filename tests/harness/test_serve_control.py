@@ -127,3 +127,15 @@ def test_real_time_runs_cycles_on_the_wall_clock() -> None:
         assert served.ready_info()["realtime"] is True
     finally:
         served.close(save=False)
+
+
+def test_no_reset_while_a_cycle_runs(harness: ServedHarness) -> None:
+    job = next(iter(harness.current().store.jobs.values()))
+    job.running = True  # as the engine marks a job for the length of its cycle
+    try:
+        response = httpx.post(graph(harness) + "/_fake/lab/reset", json={"demo": False})
+        assert response.status_code == 409 and response.json()["error"]["code"] == "Conflict"
+        assert len(users(harness)) == 6
+    finally:
+        job.running = False
+    assert httpx.post(graph(harness) + "/_fake/lab/reset", json={"demo": False}).status_code == 200
