@@ -76,6 +76,40 @@ def is_guid(value: Any) -> bool:
     return isinstance(value, str) and bool(GUID_RE.match(value))
 
 
+def _is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, str | bool | int | float)
+
+
+# The JSON shape each schema type accepts (None is handled by the callers).
+TYPE_CHECKS: dict[str, Callable[[Any], bool]] = {
+    "string": lambda v: isinstance(v, str),
+    "bool": lambda v: isinstance(v, bool),
+    "strings": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+    # Graph's complex types here are flat records of scalars
+    "complex": lambda v: isinstance(v, dict) and all(_is_scalar(x) for x in v.values()),
+    "guid": is_guid,
+    "datetime": lambda v: _is_datetime(v),
+    "approles": lambda v: isinstance(v, list) and all(isinstance(r, dict) and all(_is_scalar(x) or (isinstance(x, list) and all(isinstance(y, str) for y in x)) for x in r.values()) for r in v),
+    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+}
+
+
+def check_stored(kind: str, data: Any) -> None:
+    """A loaded object must look like one the fake would have stored itself."""
+    etype = TYPES[kind]
+    if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+        raise ValueError(f"a {kind} needs a string id")
+    for key, value in data.items():
+        prop = etype.props.get(key)
+        if prop is None:
+            raise ValueError(f"unknown {kind} property {key!r}")
+        if value is not None and not TYPE_CHECKS[prop.type](value):
+            raise ValueError(f"{kind} {data['id']}: bad value for {key!r}")
+    for key in {"user": ("userPrincipalName", "displayName"), "group": ("displayName",), "application": ("appId", "displayName"), "servicePrincipal": ("appId", "displayName")}[kind]:
+        if not isinstance(data.get(key), str):
+            raise ValueError(f"{kind} {data['id']}: {key!r} must be a string")
+
+
 def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -308,17 +342,7 @@ class GraphBackend:
                     raise invalid_value(key, etype.resource)
                 clean[key] = None
                 continue
-            ok = {
-                "string": lambda v: isinstance(v, str),
-                "bool": lambda v: isinstance(v, bool),
-                "strings": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
-                # Graph's complex types here are flat records of scalars
-                "complex": lambda v: isinstance(v, dict) and all(isinstance(x, str | bool | int | float) or x is None for x in v.values()),
-                "guid": is_guid,
-                "datetime": _is_datetime,
-                "approles": lambda v: isinstance(v, list),
-                "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
-            }[prop.type](value)
+            ok = TYPE_CHECKS[prop.type](value)
             if not ok:
                 raise invalid_value(key, etype.resource)
             clean[key] = value
@@ -1305,10 +1329,18 @@ class GraphBackend:
         if state.get("rng") is not None:
             self._rng.setstate(_rng_from(state["rng"]))
         for entry in state.get("objects", []):
-            if entry["kind"] not in self._sorted or not isinstance(entry["data"].get("id"), str):
+            if entry["kind"] not in self._sorted:
                 raise ValueError(f"bad object {entry!r:.80}")
-            self._insert(entry["kind"], _copy(entry["data"]))
+            check_stored(entry["kind"], entry["data"])
+            if entry["data"]["id"] in self._objects:
+                raise ValueError(f"duplicate id {entry['data']['id']}")
+            self._insert(entry["kind"], _copy(entry["data"]), keep_sorted=False)
+        for ids in self._sorted.values():
+            ids.sort()
         for entry in state.get("deleted", []):
+            if entry["kind"] not in self._sorted:
+                raise ValueError(f"bad object {entry!r:.80}")
+            check_stored(entry["kind"], entry["data"])
             obj = DirObject(entry["kind"], _copy(entry["data"]))
             self._deleted[obj.id] = obj
             deleted_at = parse_iso(obj.data["deletedDateTime"])

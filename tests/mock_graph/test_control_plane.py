@@ -3,6 +3,7 @@ hooks applying to blueprints registered after create_app (as the harness does)."
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -183,3 +184,21 @@ def test_journal_limit_keeps_the_latest() -> None:
     for path in ("/v1.0/users", "/v1.0/groups", "/v1.0/applications"):
         raw.get(path, headers=AUTH)
     assert [e["path"] for e in raw.get("/_fake/journal").json["requests"]] == ["/v1.0/groups", "/v1.0/applications"]
+
+
+def test_hand_edited_state_with_wrong_types_is_refused(client: GraphClient) -> None:
+    client.post("/_fake/seed", json={"seed": 4, "users": 3, "groups": 1})
+    good = client.get("/_fake/state").json
+    for mutate in (
+        lambda d: d["objects"][0]["data"].__setitem__("displayName", 5),
+        lambda d: d["objects"][0]["data"].__setitem__("shoeSize", 44),
+        lambda d: d["objects"][0]["data"].__setitem__("businessPhones", "555"),
+        lambda d: d["objects"].append(dict(d["objects"][0])),
+        lambda d: d["members"].__setitem__("x", 5),
+        lambda d: d.__setitem__("seq", "many"),
+    ):
+        bad = json.loads(json.dumps(good))
+        mutate(bad)
+        resp = client.put("/_fake/state", json=bad)
+        assert resp.status_code == 400 and resp.json["error"]["message"].startswith("Invalid state")
+    assert client.get("/_fake/state").json == good
