@@ -62,6 +62,7 @@ LAB_PATH = "/_fake/lab"
 DEMO_USERS = 12
 DEMO_GROUPS = 3
 REALTIME_TICK = 0.25  # wall seconds between real-time clock steps
+CLOSE_CYCLE_WAIT = 30.0  # seconds a shutdown waits for a running cycle
 WSGIApp = Callable[..., Any]
 
 
@@ -254,6 +255,8 @@ class ServedHarness:
         with self._lock:
             lab, self.lab = self.lab, None
             try:
+                if lab is not None:
+                    _wait_for_cycles(lab, CLOSE_CYCLE_WAIT)
                 if lab is not None and save and self.config.state_file is not None:
                     write_json_atomically(self.config.state_file, dump_lab_state(lab))
                     log.info("state saved to %s", self.config.state_file)
@@ -293,6 +296,17 @@ class ServedHarness:
                 continue
             for cycle in cycles:
                 log.info("cycle ran: %s", json.dumps(cycle, default=str)[:500])
+
+
+def _wait_for_cycles(lab: Lab, timeout: float) -> None:
+    """Let a running cycle end (bounded) so a saved state is never taken halfway through one."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with lab.store.lock:
+            if not any(job.running for job in lab.store.jobs.values()):
+                return
+        time.sleep(0.05)
+    log.warning("a cycle was still running after %.0fs; saving anyway", timeout)
 
 
 # -- demo tenant ----------------------------------------------------------------------------
