@@ -112,11 +112,12 @@ class Lab:
         *,
         served: bool = False,
         miro_settings: dict[str, Any] | None = None,
+        strict_graph_auth: bool = False,
         **settings: Any,
     ) -> None:
         self.seed = seed
         self.clock = VirtualClock()
-        self.graph_app = mock_graph.create_app(clock=self.clock.now)
+        self.graph_app = mock_graph.create_app(clock=self.clock.now, strict_auth=strict_graph_auth)
         self.miro_app = mock_miro.create_app(clock=self.clock.now, settings=miro_settings)
         self.graph = self.graph_app.extensions["mock_graph"]
         self.miro = self.miro_app.extensions["mock_miro"]
@@ -171,6 +172,13 @@ class Lab:
             transport=BorrowedTransport(self.transport),
             headers={"Authorization": "Bearer lab", "User-Agent": LAB_USER_AGENT},
         )
+        if strict_graph_auth:
+            token = self.graph_client.post(
+                f"/{self.graph.tenant_id}/oauth2/v2.0/token",
+                data={"grant_type": "client_credentials", "client_id": "harness-lab",
+                      "client_secret": "lab", "scope": "https://graph.microsoft.com/.default"},
+            )
+            self.graph_client.headers["Authorization"] = f"Bearer {_ok(token).json()['access_token']}"
         self.miro_client = make_client(
             self.miro_url,
             transport=BorrowedTransport(self.transport),

@@ -63,6 +63,9 @@ class CycleInputs:
     now: Callable[[], datetime]
     emit: Callable[[dict[str, Any]], None]
     job_settings: dict[str, str] = field(default_factory=dict)
+    # The bearer token for Graph: called with None for the cached one, or with an httpx client
+    # after a 401 to get a fresh one (None: give up).
+    graph_token: Callable[[Any], str | None] = lambda client: "harness-provisioning-engine"
     # Sends a notification e-mail (to the harness's outbox).
     notify: Callable[[dict[str, Any]], None] = lambda message: None
     # Waits ``seconds`` on the lab's clock (virtual: moves it forward; real: sleeps).
@@ -164,7 +167,11 @@ class Cycle:
 
     def run(self) -> CycleSummary:
         directory = GraphDirectory(
-            self.i.transport, self.i.graph_base_url, max_pages=self.settings.max_graph_pages
+            self.i.transport,
+            self.i.graph_base_url,
+            token=self.i.graph_token(None),
+            refresh_token=self.i.graph_token,
+            max_pages=self.settings.max_graph_pages,
         )
         try:
             target = ScimTarget(

@@ -8,6 +8,7 @@ fake-only extension of Graph: the real service reads them internally).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +54,7 @@ class GraphDirectory:
         base_url: str,
         *,
         token: str = "harness-provisioning-engine",
+        refresh_token: Callable[[httpx.Client], str | None] | None = None,
         max_pages: int = 100_000,
         user_select: str | None = USER_SELECT,
         group_select: str | None = GROUP_SELECT,
@@ -67,6 +69,8 @@ class GraphDirectory:
             timeout=60.0,
         )
         self.requests = 0
+        # Asked once per request that answers 401: a fresh token, or None to give up.
+        self.refresh_token = refresh_token
 
     def close(self) -> None:
         self.client.close()
@@ -76,6 +80,12 @@ class GraphDirectory:
             url = self.base + url
         try:
             response = self.client.get(url, params=params)
+            if response.status_code == 401 and self.refresh_token is not None:
+                fresh = self.refresh_token(self.client)
+                if fresh:
+                    self.client.headers["Authorization"] = f"Bearer {fresh}"
+                    self.requests += 1
+                    response = self.client.get(url, params=params)
         except httpx.HTTPError as exc:
             raise DirectoryError(0, "ServiceUnavailable", f"Graph could not be reached: {exc}") from exc
         self.requests += 1

@@ -26,6 +26,9 @@ from harness.engine.status import iso
 from harness.provisioning_logs import LogStore
 from harness.synchronization.models import Job, SyncStore
 
+# The Microsoft Entra provisioning service's application id: the audience Entra's own tokens
+# name for custom SCIM apps (reference §3.0), used here as the engine's client id.
+PROVISIONING_APP_ID = "8adf8e6e-67b2-4cf2-a259-e3dc5476c621"
 ON_DEMAND_LIMIT = 5  # [D][G-POD]: 5 requests per 10 seconds
 ON_DEMAND_WINDOW = timedelta(seconds=10)
 
@@ -66,6 +69,7 @@ class ProvisioningService:
         # Notification e-mails the admin would get; nothing is sent anywhere.
         self._outbox: list[dict[str, Any]] = []
         self._outbox_lock = threading.Lock()
+        self._token = "harness-provisioning-engine"
 
     # -- settings -------------------------------------------------------------------------
 
@@ -148,6 +152,29 @@ class ProvisioningService:
         finally:
             self._advance_lock.release()
 
+    def _graph_token(self, client: httpx.Client | None) -> str | None:
+        """The engine's Graph token. Any token passes a lenient Graph fake; after a 401 (a fake
+        in strict mode) one is fetched from the tenant's client-credentials endpoint."""
+        if client is None:
+            return self._token
+        try:
+            response = client.post(
+                f"{self.graph_base_url.rstrip('/')}/{self.store.tenant_id}/oauth2/v2.0/token",
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": PROVISIONING_APP_ID,
+                    "client_secret": "harness-provisioning-engine",
+                    "scope": "https://graph.microsoft.com/.default",
+                },
+                headers={"Authorization": ""},
+            )
+            token = response.json().get("access_token") if response.status_code == 200 else None
+        except (httpx.HTTPError, ValueError):
+            token = None
+        if token:
+            self._token = str(token)
+        return token if token else None
+
     def _send(self, message: dict[str, Any]) -> None:
         with self._outbox_lock:
             self._outbox.append(message)
@@ -197,6 +224,7 @@ class ProvisioningService:
                 job_settings={item["name"]: item["value"] for item in job.settings},
                 sleep=self._sleep,
                 notify=self._send,
+                graph_token=self._graph_token,
             )
 
     def run_cycle(self, job: Job) -> dict[str, Any]:

@@ -95,3 +95,15 @@ def test_engine_state_round_trips_with_the_fakes_state() -> None:
         assert miro_user(second, "zed@contoso.com")["name"]["familyName"] == "Next"
         bad = second.graph_client.put("/_fake/engine/state", json={"format": "nope"})
         assert bad.status_code == 400 and bad.json()["error"]["code"] == "BadRequest"
+
+
+def test_a_strict_auth_graph_fake_gets_a_token_from_the_engine() -> None:
+    with Lab(seed=8, strict_graph_auth=True) as lab:
+        anonymous = lab.graph_client.get("/v1.0/users", headers={"Authorization": "Bearer made-up"})
+        assert anonymous.status_code == 401
+        ada = add_user(lab, "ada")
+        assign(lab, ada)
+        lab.start()
+        (cycle,) = lab.advance("0")
+        assert cycle["state"] == "Succeeded", cycle
+        assert miro_user(lab, "ada@contoso.com") is not None
