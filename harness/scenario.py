@@ -552,6 +552,14 @@ class Driver:
     def job(self) -> dict[str, Any]:
         return dict(ok(self.graph.get(self.job_path)).json())
 
+    def outbox(self) -> list[dict[str, Any]]:
+        """The notification e-mails the admin would have got (``GET /_fake/outbox`` on Graph)."""
+        return list(ok(self.graph.get("/_fake/outbox")).json().get("messages") or [])
+
+    def connections(self) -> dict[str, Any]:
+        """The job's links, escrows and watermarks (``GET /_fake/engine/jobs/{id}/connections``)."""
+        return dict(ok(self.graph.get(f"/_fake/engine/jobs/{self.lab.job_id}/connections")).json())
+
     def status(self) -> dict[str, Any]:
         return dict(self.job().get("status") or {})
 
