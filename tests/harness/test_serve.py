@@ -174,6 +174,7 @@ def test_serve_refuses_bad_flags_clearly(tmp_path: Path) -> None:
     assert result.returncode == 1 and "not a harness state file" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "r.json").exists()
+    assert bad.read_text() == '{"format": "something else"}'  # never overwritten on a failed start
 
 
 @pytest.mark.skipif(os.name != "posix", reason="needs POSIX signals")
