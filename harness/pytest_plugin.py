@@ -41,6 +41,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    try:
+        _backend(config)
+    except ValueError as exc:  # e.g. HARNESS_BACKEND=cloud: say so once, not in every test
+        raise pytest.UsageError(str(exc)) from None
+
+
 def _backend(config: pytest.Config) -> str:
     chosen = config.getoption("harness_backend", default=None)
     return check_backend(chosen or os.environ.get(BACKEND_ENV) or DEFAULT_BACKEND)

@@ -93,6 +93,10 @@ def test_the_backend_option_and_its_environment_default(pytester: pytest.Pyteste
     bad = pytester.runpytest("--harness-backend", "cloud")
     assert bad.ret != 0
     bad.stderr.fnmatch_lines(["*invalid choice: 'cloud'*"])
+    monkeypatch.setenv("HARNESS_BACKEND", "cloud")
+    from_env = pytester.runpytest()
+    assert from_env.ret == pytest.ExitCode.USAGE_ERROR
+    from_env.stderr.fnmatch_lines(["*unknown harness backend 'cloud'*"])
 
 
 def test_case_files_are_collected_and_run(pytester: pytest.Pytester) -> None:
