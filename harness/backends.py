@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from harness.lab import Lab
 from harness.remote import RemoteLab
@@ -183,7 +183,7 @@ def docker_unavailable_reason() -> str | None:
     return None
 
 
-def unavailable(reason: str) -> None:
+def unavailable(reason: str) -> NoReturn:
     """Skip the current test with ``reason``, or fail when Docker is required."""
     if docker_required():
         raise BackendError(f"{reason}; {REQUIRE_DOCKER_ENV}=1 makes this a failure")
