@@ -505,17 +505,21 @@ class Cycle:
             "Scoping filter evaluation passed": result.in_scope,
             "ScopeEvaluationResult": "{}" if result.in_scope else str(result.reason),
         }
+        # Soft delete first (Graph hides a deleted user's assignments, but this is a deletion,
+        # not an unassignment); then leaving scope; a blocked sign-in matters only to a user
+        # still in scope otherwise: an unassigned user who is also disabled stays "out of
+        # scope" (so SkipOutOfScopeDeletions still holds, reference §1.3, §3.5).
         reason = None
         if soft_deleted:
             reason = SOFT_DELETED
-        elif not active:
-            reason = DISABLED
         elif not assigned:
             reason = UNASSIGNED
         elif not has_role:
             reason = NOT_ENTITLED
         elif not result.in_scope:
             reason = FILTERED
+        elif not active:
+            reason = DISABLED
         return Verdict(reason is None, reason, details, assignments, str(result.reason))
 
     def _user_source(

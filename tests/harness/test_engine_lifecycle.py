@@ -554,3 +554,19 @@ def test_logs_hold_one_entry_per_object_per_cycle(lab: Lab) -> None:
     assert sorted(e["sourceIdentity"]["id"] for e in entries) == sorted([*users, group])
     assert member_names(lab, teams["Design"]) == {"pat@contoso.com", "quin@contoso.com"}
     assert logs_for(lab, group)[0]["sourceIdentity"]["identityType"] == "Group"
+
+
+def test_an_out_of_scope_user_kept_by_skip_deletions_is_not_disabled_by_a_later_block(lab: Lab) -> None:
+    # Reported by the scenario suite (notes/bugs.md): once out of scope, a later change is
+    # evaluated and skipped (§1.3), SkipOutOfScopeDeletions still holding (§3.5).
+    lou = add_user(lab, "lou")
+    assignment = assign(lab, lou)
+    started(lab)
+    put_secrets(lab, SkipOutOfScopeDeletions="True")
+    unassign(lab, assignment)
+    lab.advance("40m")
+    update_user(lab, lou, accountEnabled=False)
+    lab.advance("1d")
+    assert writes(journal(lab)) == []
+    assert miro_user(lab, "lou@contoso.com")["active"] is True
+    assert skip_reason(last_log(lab, lou)) == "SkipOutOfScopeDeletions"
