@@ -1399,8 +1399,11 @@ class Cycle:
         else:
             escrows = list(self.rt.escrows.values())
             failures = sum(1 for e in escrows if not e.reference)
-            succeeded = sum(1 for link in self.rt.links.values() if link.managed and not link.deleted)
-            ratio = failures / (failures + succeeded) if failures else 0.0
+            ratio = 0.0
+            if failures and failures >= settings.escrow_min_failures:
+                # Counted only when it can matter: a quiet cycle stays O(changes).
+                succeeded = sum(1 for link in self.rt.links.values() if link.managed and not link.deleted)
+                ratio = failures / (failures + succeeded)
             if len(escrows) > settings.escrow_absolute_failures:
                 reason = "EncounteredBaseEscrowThreshold"
             elif failures > settings.escrow_total_failures:
