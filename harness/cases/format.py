@@ -164,6 +164,8 @@ CASE = M({
     "title": S(),
     "description": S(),
     "seed": I(),
+    "lab_state_file": S(doc="a whole lab saved by harness serve (format harness-lab-state), "
+                          "loaded before everything else; relative to the case file"),
     "xfail": S(doc="known to fail (an engine or fake gap): the reason; pytest marks it xfail(strict)"),
     "directory": M({
         "users": L(USER),

@@ -95,8 +95,8 @@ def load_case(path: str | Path) -> Case:
 
 def _attachments(path: Path, raw: dict[str, Any], validator: Validator) -> dict[str, Any]:
     found: dict[str, Any] = {}
-    for section, key in (("job", "schema_file"), ("miro", "state_file")):
-        holder = raw.get(section) or {}
+    for section, key in (("", "lab_state_file"), ("job", "schema_file"), ("miro", "state_file")):
+        holder = (raw.get(section) or {}) if section else raw
         if key not in holder:
             continue
         target = (path.parent / holder[key]).resolve()
@@ -104,9 +104,9 @@ def _attachments(path: Path, raw: dict[str, Any], validator: Validator) -> dict[
         try:
             found[key] = json.loads(target.read_text(encoding="utf-8"))
         except OSError as exc:
-            validator.error(line, f"{section}.{key}", f"cannot read {target}: {exc.strerror}")
+            validator.error(line, f"{section}.{key}".lstrip("."), f"cannot read {target}: {exc.strerror}")
         except ValueError as exc:
-            validator.error(line, f"{section}.{key}", f"{target} is not valid JSON: {exc}")
+            validator.error(line, f"{section}.{key}".lstrip("."), f"{target} is not valid JSON: {exc}")
     return found
 
 

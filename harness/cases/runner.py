@@ -126,6 +126,7 @@ def run_case(case: Case, backend: str = DEFAULT_BACKEND) -> CaseResult:
     with open_lab(backend, case.seed) as lab:
         d = Driver(lab)
         try:
+            _load_lab_state(case, lab)
             _set_up(case, d)
             for step in case.steps:
                 record = StepRecord(step.line, step.name, step.args)
@@ -147,6 +148,20 @@ def run_case(case: Case, backend: str = DEFAULT_BACKEND) -> CaseResult:
 
 
 # -- setting the scene ---------------------------------------------------------------------
+
+
+def _load_lab_state(case: Case, lab: Any) -> None:
+    """A lab saved by ``harness serve`` (or ``state_files.dump_lab_state``), loaded first."""
+    if "lab_state_file" not in case.raw:
+        return
+    with _at(case.line_of(case.raw, "lab_state_file"), "lab_state_file"):
+        state = case.attachments["lab_state_file"]
+        if hasattr(lab, "load_state"):  # a served or containerised harness: over HTTP
+            lab.load_state(state)
+        else:
+            from harness.state_files import load_lab_state
+
+            load_lab_state(lab, state)
 
 
 def _set_up(case: Case, d: Driver) -> None:

@@ -356,3 +356,44 @@ def test_on_demand_steps_show_their_result(tmp_path: Path) -> None:
     assert "→ on demand: HTTP 200, Skipped (NotEffectivelyEntitled)" in text
     assert "→ on demand: HTTP 200, Success" in text
     assert "on demand 2026-01-05 09:00  other/skipped  SkipReason NotEffectivelyEntitled" in text
+
+
+def test_a_saved_lab_is_the_starting_point(tmp_path: Path) -> None:
+    from harness.lab import Lab
+    from harness.scenario import Driver
+    from harness.state_files import dump_lab_state
+
+    with Lab(seed=5) as lab:  # the customer's lab, as harness serve would save it
+        d = Driver(lab)
+        d.add_user("olga", department="Design")
+        d.assign("olga")
+        d.sync()
+        (tmp_path / "lab.json").write_text(json.dumps(dump_lab_state(lab)))
+    text = """\
+    title: continues from a saved lab
+    lab_state_file: lab.json
+    steps:
+      - update_user: {user: olga@contoso.com, department: Sales}
+      - next_cycle
+    expect:
+      miro:
+        users:
+          - {userName: olga@contoso.com, department: Sales}
+      logs:
+        - {object: olga@contoso.com, action: update, status: success}
+      requests:
+        - {method: POST, count: 0}
+        - {method: PATCH, path: ^/Users/}
+    """
+    result = run_case(load_case(write(tmp_path, text)))
+    assert result.passed, terminal_report(result, color=False, failures_only=True)
+    assert [c["type"] for c in result.cycles()] == ["incremental"]  # the job went on where it was
+
+
+def test_a_bad_lab_state_file_stops_the_case_at_its_line(tmp_path: Path) -> None:
+    (tmp_path / "lab.json").write_text('{"format": "something else"}')
+    text = PASSING.replace("seed: 3", "seed: 3\nlab_state_file: lab.json")
+    result = run_case(load_case(write(tmp_path, text)))
+    assert not result.passed
+    assert result.checks[-1].line == 3
+    assert "not a harness state file" in str(result.checks[-1].actual)
