@@ -433,6 +433,17 @@ def test_group_with_create_checked_fails_on_mirros_405_and_is_logged(lab: Lab) -
         "description": "Failed to create Group 'Self-service Pilot' in Miro",
         "details": {"ReportableIdentifier": "Self-service Pilot"},
     }
+    # As in Microsoft's sample of a failed group create (reference §6.3).
+    assert entry["modifiedProperties"] == [
+        {"displayName": "objectId", "oldValue": None, "newValue": group},
+        {"displayName": "displayName", "oldValue": None, "newValue": "Self-service Pilot"},
+        {"displayName": "mailEnabled", "oldValue": None, "newValue": "False"},
+        {"displayName": "securityEnabled", "oldValue": None, "newValue": "True"},
+    ]
+    assert entry["targetIdentity"] == {"id": "", "displayName": "", "details": {},
+                                       "identityType": "urn:ietf:params:scim:schemas:core:2.0:Group"}
+    assert step_names(entry) == ["EntryImportAdd", "EntrySynchronizationScoping",
+                                 "EntrySynchronizationAdd", "EntryExportAdd"]
     assert cycles[0]["counts"]["failed"] == 1
     status = lab.job()["status"]
     assert status["lastExecution"]["state"] == "EntryLevelErrors"
