@@ -529,6 +529,10 @@ class Cycle:
         source["objectId"] = user_id
         source["IsSoftDeleted"] = soft_deleted
         source["appRoleAssignments"] = role_values(assignments, self.app_roles)
+        upn = source.get("userPrincipalName")
+        source["originalUserPrincipalName"] = upn
+        if isinstance(upn, str) and "#EXT#" in upn:
+            source["userPrincipalName"] = guest_upn(upn)
         return source
 
     def _process_user(self, target: ScimTarget, user_id: str, change: str) -> None:
@@ -1482,6 +1486,15 @@ class Cycle:
         self.rt.cycles_run += 1
         self._judge_quarantine(self.quarantine_error, failed_cycle=False)
         return self.summary
+
+
+def guest_upn(upn: str) -> str:
+    """§3.0 [D][HPW]: for B2B users the source ``userPrincipalName`` is rewritten from
+    ``alias_theirdomain#EXT#@yourdomain`` to ``alias@theirdomain``;
+    ``originalUserPrincipalName`` keeps the full value."""
+    local = upn.split("#EXT#", 1)[0]
+    alias, sep, domain = local.rpartition("_")
+    return f"{alias}@{domain}" if sep and alias and domain else upn
 
 
 def _why_out(verdict: Verdict) -> str:

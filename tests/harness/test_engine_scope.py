@@ -343,3 +343,15 @@ def test_a_mapping_that_fails_for_one_user_fails_that_user_only(lab: Lab) -> Non
     error = entry["provisioningStatusInfo"]["errorInformation"]
     assert error["errorCode"] == "AttributeMappingEvaluationFailed"
     assert "title" in error["reason"]
+
+
+def test_guest_upns_are_rewritten_as_entra_does(lab: Lab) -> None:
+    from harness.engine.cycle import guest_upn
+
+    assert guest_upn("jane.doe_fabrikam.com#EXT#@contoso.onmicrosoft.com") == "jane.doe@fabrikam.com"
+    assert guest_upn("odd#EXT#@contoso.com") == "odd#EXT#@contoso.com"
+    guest = add_user(lab, "guest", userPrincipalName="jane.doe_fabrikam.com#EXT#@contoso.com",
+                     mail="jane.doe@fabrikam.com", userType="Guest")
+    assign(lab, guest)
+    started(lab)
+    assert miro_user(lab, "jane.doe@fabrikam.com") is not None
