@@ -755,6 +755,8 @@ class Cycle:
                 if found:
                     current = found[0]
                     break
+            if current is not None and self._claimed(entry, current, "create"):
+                return
             if current is not None:
                 link = self._link(user_id, "User", str(current["id"]))
                 self.newly_linked.add(user_id)  # its groups may now add it as a member
@@ -936,6 +938,8 @@ class Cycle:
                 if found:
                     current = found[0]
                     break
+            if current is not None and self._claimed(entry, current, "create"):
+                return
             if current is None:
                 if ADD not in flows:
                     entry.skipped("TargetObjectActionDisabled", self._flow_off_text(entry, ADD),
@@ -1194,8 +1198,21 @@ class Cycle:
         old = self.rt.links.get(source_id)
         if old is not None and old.target_id == target_id:
             link.members = old.members
-        self.rt.links[source_id] = link
+        self.rt.add_link(link)
         return link
+
+    def _claimed(self, entry: EntryBuilder, found: dict[str, Any], action: str) -> bool:
+        """§4.1 [D][ANALYZE]: a target object already linked to another source object means
+        several source objects match it: ``DuplicateSourceEntries``, nothing is changed."""
+        owner = self.rt.owner_of(entry.object_type, str(found.get("id")))
+        if owner is None or owner == entry.source_id:
+            return False
+        self._export_failed(entry, action, ErrorInfo(
+            "DuplicateSourceEntries",
+            f"The {entry.object_type} in {self.app_name} with id '{found.get('id')}' already "
+            f"belongs to the source object '{owner}'; more than one source object matches it.",
+        ), "match")
+        return True
 
     def _entry(self, object_type: str, source_id: str, display: str, mapping: Any) -> EntryBuilder:
         ctx = LogContext(

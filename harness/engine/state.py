@@ -134,10 +134,28 @@ class JobRuntime:
     # §1.9: disables and deletes held back by the accidental-deletions threshold.
     staged: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     force_deletes: bool = False
+    _by_target: dict[tuple[str, str], str] | None = field(default=None, repr=False)
     # Objects that entered scope over the job's life (portal counters do not go down, §7.2).
     entered_scope: dict[str, set[str]] = field(
         default_factory=lambda: {"User": set(), "Group": set()}
     )
+
+    def owner_of(self, object_type: str, target_id: str) -> str | None:
+        """The source object already linked to a target object (a reverse index, built once)."""
+        if self._by_target is None:
+            self._by_target = {
+                (link.object_type, link.target_id): source
+                for source, link in self.links.items() if not link.deleted
+            }
+        return self._by_target.get((object_type, target_id))
+
+    def add_link(self, link: Link) -> None:
+        old = self.links.get(link.source_id)
+        self.links[link.source_id] = link
+        if self._by_target is not None:
+            if old is not None:
+                self._by_target.pop((old.object_type, old.target_id), None)
+            self._by_target[(link.object_type, link.target_id)] = link.source_id
 
     def reset(self, scope: set[str]) -> None:
         """Apply ``restart`` reset scopes (``Watermark``, ``Escrows``, ``ConnectorDataStore``...)."""
@@ -149,4 +167,5 @@ class JobRuntime:
             self.force_deletes = True
         if "ConnectorDataStore" in scope:
             self.links.clear()
+            self._by_target = None
             self.entered_scope = {"User": set(), "Group": set()}

@@ -355,3 +355,21 @@ def test_guest_upns_are_rewritten_as_entra_does(lab: Lab) -> None:
     assign(lab, guest)
     started(lab)
     assert miro_user(lab, "jane.doe@fabrikam.com") is not None
+
+
+def test_two_source_users_matching_one_target_user_are_duplicate_source_entries(lab: Lab) -> None:
+    schema = get_schema(lab)
+    for attr in mapping(schema, "User")["attributeMappings"]:
+        if attr["targetAttributeName"] == "userName":
+            attr["source"] = {"expression": "[mail]", "name": "mail", "parameters": [], "type": "Attribute"}
+    ok(put_schema(lab, schema), 204)
+    first = add_user(lab, "yan", mail="shared@contoso.com")
+    second = add_user(lab, "zoe", mail="shared@contoso.com")
+    assign(lab, first)
+    started(lab)
+    assign(lab, second)
+    lab.advance("40m")
+    entry = last_log(lab, second)
+    assert status_of(entry) == "failure"
+    assert entry["provisioningStatusInfo"]["errorInformation"]["errorCode"] == "DuplicateSourceEntries"
+    assert writes(journal(lab)) == []
