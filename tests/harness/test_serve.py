@@ -190,3 +190,18 @@ def test_a_busy_port_is_reported_not_a_traceback(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert f"could not bind 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_command_offers_exactly_the_documented_flags() -> None:
+    import click
+
+    from harness.serve import serve
+
+    assert isinstance(serve, click.Command) and serve.name == "serve"
+    flags = {opt for param in serve.params for opt in param.opts}
+    assert flags >= {"--graph-port", "--miro-port", "--host", "--start", "--empty", "--seed",
+                     "--users", "--groups", "--miro-token", "--ready-file", "--state",
+                     "--realtime", "--speed"}
+    defaults = {param.name: param.default for param in serve.params}
+    assert defaults["host"] == "127.0.0.1"
+    assert defaults["graph_port"] == 0 and defaults["miro_port"] == 0
