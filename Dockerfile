@@ -16,7 +16,8 @@ COPY harness ./harness
 COPY mock_graph ./mock_graph
 COPY mock_miro ./mock_miro
 RUN pip install . "cheroot>=10.0" \
-    && useradd --create-home --uid 10001 harness
+    && useradd --create-home --uid 10001 harness \
+    && install -d -o harness -g harness /data
 
 USER harness
 EXPOSE 8000 8001
@@ -24,6 +25,9 @@ EXPOSE 8000 8001
 # Both listeners answer /_fake/health; the Graph one also reports the engine's jobs.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/_fake/health', timeout=2).status != 200)"]
+
+# A writable place for --state files (mount a volume here to keep them).
+WORKDIR /data
 
 # harness serve handles SIGTERM (docker stop): it saves --state, if given, and exits cleanly.
 CMD ["harness", "serve", "--host", "0.0.0.0", "--graph-port", "8000", "--miro-port", "8001"]
