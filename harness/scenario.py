@@ -458,7 +458,7 @@ class Driver:
         for rule in schema.get("synchronizationRules") or []:
             for mapping in rule.get("objectMappings") or []:
                 if str(mapping.get("sourceObjectName", "")).casefold() == source_object.casefold():
-                    return dict(mapping) if not isinstance(mapping, dict) else mapping
+                    return mapping  # type: ignore[no-any-return]
         raise KeyError(f"the schema has no object mapping for {source_object!r}")
 
     def set_flows(self, source_object: str, flows: str) -> None:
@@ -526,7 +526,7 @@ class Driver:
     def provision_on_demand(self, subject: str, *members: str) -> httpx.Response:
         """``POST .../provisionOnDemand`` for a user, or a group with up to five members."""
         oid = self.id(subject)
-        kind = self.kinds.get(oid, "user")
+        kind = self.kinds.get(oid) or self._kind_in_graph(oid)
         rule = self.rule_id()
         subjects = [{"objectId": oid, "objectTypeName": "Group" if kind == "group" else "User"}]
         if members:
@@ -534,6 +534,10 @@ class Driver:
                                                 for m in members]}
         body = {"parameters": [{"ruleId": rule, "subjects": subjects}]}
         return self.graph.post(f"{self.job_path}/provisionOnDemand", json=body)
+
+    def _kind_in_graph(self, oid: str) -> str:
+        found = ok(self.graph.get(f"/v1.0/directoryObjects/{oid}")).json()
+        return "group" if str(found.get("@odata.type", "")).endswith(".group") else "user"
 
     def rule_id(self) -> str:
         if self._rule_id is None:

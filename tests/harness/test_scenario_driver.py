@@ -176,3 +176,17 @@ def test_names_with_quotes_are_escaped_in_filters(driver: Driver) -> None:
     assert driver.miro_user("O'Neil@contoso.com") is not None
     driver.miro_teams('Team "A"')
     assert driver.miro_team('Team "A"') is not None
+
+
+def test_on_demand_finds_out_whether_an_unnamed_object_is_a_group(driver: Driver) -> None:
+    driver.miro_settings(model="user_groups")
+    una = driver.add_user("una")
+    group = driver.add_group("Pilot", "una")
+    driver.assign("Pilot")
+    driver.kinds.clear()  # as for objects of a loaded lab state
+    assert driver._kind_in_graph(group) == "group"
+    assert driver._kind_in_graph(una) == "user"
+    response = driver.provision_on_demand(group, "una")
+    assert response.status_code == 200, response.text
+    driver.expect_log("Pilot", action="create", status="success")
+    driver.expect_team_members("Pilot", {"una"})
