@@ -304,6 +304,12 @@ def test_harness_run_exits_2_on_an_invalid_file(tmp_path: Path) -> None:
     assert f"{path}:1: titel: unknown field 'titel' (did you mean 'title'?)" in out.output
 
 
+def test_harness_run_exits_2_on_a_missing_file(tmp_path: Path) -> None:
+    out = CliRunner().invoke(run, [str(tmp_path / "nope.yaml")])
+    assert out.exit_code == 2
+    assert "nope.yaml:0: (top level): cannot read the file" in out.output
+
+
 def test_json_output_holds_logs_journal_and_both_states(tmp_path: Path) -> None:
     target = tmp_path / "result.json"
     out = CliRunner().invoke(run, [str(write(tmp_path, PASSING)), "--json", str(target)])
