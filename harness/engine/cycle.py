@@ -482,7 +482,11 @@ class Cycle:
                 del self.rt.escrows[(object_type, source_id)]
 
     def _sync_all(self) -> bool:
-        return str(self.i.secrets.get("SyncAll", "false")).strip().lower() == "true"
+        """The scope mode. §1.5 [D][KI]: switching "Sync all" to "Sync assigned" takes effect
+        only after a restart, so the mode is fixed at each initial cycle (either direction [I])."""
+        if self.initial or self.rt.sync_all is None:
+            self.rt.sync_all = str(self.i.secrets.get("SyncAll", "false")).strip().lower() == "true"
+        return self.rt.sync_all
 
     # ------------------------------------------------------------------------------------
     # Users

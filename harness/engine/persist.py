@@ -100,6 +100,7 @@ def _runtime_json(rt: JobRuntime) -> dict[str, Any]:
             {"objectType": k[0], "sourceId": k[1], **v} for k, v in rt.staged.items()
         ],
         "forceDeletes": rt.force_deletes,
+        "syncAll": rt.sync_all,
         "cyclesRun": rt.cycles_run,
         "enteredScope": {k: sorted(v) for k, v in rt.entered_scope.items()},
     }
@@ -136,6 +137,7 @@ def _runtime(data: dict[str, Any]) -> JobRuntime:
         rt.staged[(s["objectType"], s["sourceId"])] = {
             "hard": s.get("hard", False), "attrs": s.get("attrs", {}), "action": s.get("action", "delete")}
     rt.force_deletes = bool(data.get("forceDeletes", False))
+    rt.sync_all = data.get("syncAll")
     rt.cycles_run = int(data.get("cyclesRun", 0))
     rt.entered_scope = {k: set(v) for k, v in data.get("enteredScope", {"User": [], "Group": []}).items()}
     rt.entered_scope.setdefault("User", set())

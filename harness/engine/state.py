@@ -134,6 +134,8 @@ class JobRuntime:
     # §1.9: disables and deletes held back by the accidental-deletions threshold.
     staged: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     force_deletes: bool = False
+    # The scope mode (SyncAll) in force since the last initial cycle.
+    sync_all: bool | None = None
     _by_target: dict[tuple[str, str], str] | None = field(default=None, repr=False)
     # Objects that entered scope over the job's life (portal counters do not go down, §7.2).
     entered_scope: dict[str, set[str]] = field(

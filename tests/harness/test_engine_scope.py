@@ -373,3 +373,17 @@ def test_two_source_users_matching_one_target_user_are_duplicate_source_entries(
     assert status_of(entry) == "failure"
     assert entry["provisioningStatusInfo"]["errorInformation"]["errorCode"] == "DuplicateSourceEntries"
     assert writes(journal(lab)) == []
+
+
+def test_switching_sync_all_off_takes_effect_only_after_a_restart(lab: Lab) -> None:
+    put_secrets(lab, SyncAll="True")
+    started(lab)
+    put_secrets(lab, SyncAll="False")
+    add_user(lab, "ugo")  # not assigned
+    lab.advance("40m")
+    assert miro_user(lab, "ugo@contoso.com") is not None  # still "sync all" until a restart
+    ok(lab.graph_client.post(f"{lab.job_path}/restart", json={}), 204)
+    add_user(lab, "viv")
+    lab.advance("0")
+    assert miro_user(lab, "viv@contoso.com") is None
+    assert miro_user(lab, "ugo@contoso.com")["active"] is False  # out of scope now
