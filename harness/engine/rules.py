@@ -24,6 +24,10 @@ def load(schema_json: Mapping[str, Any]) -> Schema:
     if schema.user_mapping is None:
         raise SchemaError("the schema has no object mapping for sourceObjectName 'User'",
                           "synchronizationRules")
+    if not schema.user_mapping.enabled:
+        # [D][CUST]: the group mapping can be disabled, the user mapping cannot.
+        raise SchemaError("the user object mapping cannot be disabled",
+                          f"{schema.user_mapping.location}.enabled")
     return schema
 
 

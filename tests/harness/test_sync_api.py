@@ -193,6 +193,7 @@ def test_a_schema_exported_from_a_tenant_loads_unchanged(lab: Lab) -> None:
         ("flowTypes", "flowTypes"),
         ("operator", "scope"),
         ("rules", "synchronizationRules"),
+        ("disabled", "cannot be disabled"),
     ],
 )
 def test_bad_schemas_are_rejected_with_the_problem_named(lab: Lab, change: str, fragment: str) -> None:
@@ -207,6 +208,8 @@ def test_bad_schemas_are_rejected_with_the_problem_named(lab: Lab, change: str, 
         user["scope"] = {"groups": [{"name": "g", "clauses": [
             {"operatorName": "SOUNDS_LIKE", "sourceOperandName": "department",
              "targetOperand": {"values": ["x"]}}]}]}
+    elif change == "disabled":
+        user["enabled"] = False
     else:
         schema["synchronizationRules"] = "nope"
     error = _error(put_schema(lab, schema), 400)
