@@ -13,7 +13,8 @@ import json
 from dataclasses import dataclass, replace
 from typing import Any
 
-from harness.engine.cycle import ADD, UPDATE, Cycle, CycleInputs, CycleSummary, _Touch
+from harness.engine.changes import ADD, UPDATE, Touch
+from harness.engine.cycle import Cycle, CycleInputs, CycleSummary
 from harness.engine.directory import DirectoryError, GraphDirectory
 from harness.engine.scope import DEFAULT_ACCESS_ROLE
 from harness.engine.state import Assignment, JobRuntime, Mirror
@@ -93,7 +94,7 @@ class OnDemand(Cycle):
             self._load_user(directory, member, with_groups=False)
             mirror.add_member(subject.object_id, member)
             self.user_changes[member] = self._change(member)
-        self.group_touches[subject.object_id] = _Touch(
+        self.group_touches[subject.object_id] = Touch(
             self._change(subject.object_id), added=set(subject.members)
         )
 
