@@ -10,8 +10,8 @@ from typing import Any
 import click
 
 from harness.bench import suite as suite_runner
-from harness.bench.process import run_child
-from harness.bench.report import load_average, machine, table
+from harness.bench.process import ROOT, run_child
+from harness.bench.report import load_average, machine, source_revision, table
 from harness.bench.targets import check_all
 
 DEFAULT_USERS = 10_000
@@ -60,6 +60,7 @@ def bench(users: int | None, quick: bool, xl: bool, with_suite: bool | None, sui
         "users": users,
         "quick": quick,
         "machine": machine(),
+        "source": source_revision(str(ROOT)),
         "load_average": {"start": load_average(), "end": None},
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import subprocess
 import sys
 from typing import Any
 
@@ -35,6 +36,20 @@ def _memory_mb() -> float | None:
     except (OSError, ValueError):
         pass
     return None
+
+
+def source_revision(root: str) -> dict[str, Any]:
+    """The git commit measured, and whether the checkout had uncommitted changes."""
+    try:
+        head = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "-C", root, "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "modified_files": None}
+    if head.returncode != 0:
+        return {"commit": None, "modified_files": None}
+    return {"commit": head.stdout.strip(), "modified_files": len(dirty.stdout.splitlines())}
 
 
 def machine() -> dict[str, Any]:
