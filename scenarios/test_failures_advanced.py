@@ -137,3 +137,24 @@ def test_quarantine_sends_one_notification_to_the_configured_recipients(d: Drive
     assert "quarantine" in message["subject"].lower()
     d.expect_status(code="Quarantine")
     d.expect_no_miro_user("mia@contoso.com")
+
+
+def test_miros_rate_limits_slow_the_cycle_but_lose_nothing(d: Driver) -> None:
+    d.miro_settings(rate_limits=True)  # Miro's 30-second windows per endpoint
+    d.seed_directory(seed=3, users=230, groups=0)
+    d.sync_all()
+
+    d.sync()
+
+    requests = d.requests()
+    assert any(r.status == 429 for r in requests)  # the engine met the limits...
+    directory = d.graph.get("/v1.0/users", params={"$top": "999",
+                                                   "$select": "userPrincipalName,accountEnabled"}).json()
+    enabled = {u["userPrincipalName"].casefold() for u in directory["value"] if u["accountEnabled"]}
+    users = d.miro_users()
+    assert {name.casefold() for name in users} == enabled  # ...and still created everyone once
+    assert len([r for r in requests if r.line == "POST /Users" and r.status == 201]) == len(enabled)
+    creates = d.logs(filter="provisioningAction eq 'create'")
+    assert len(creates) == len(enabled)
+    assert all(e["provisioningStatusInfo"]["status"] == "success" for e in creates)
+    d.expect_status(last_state="Succeeded")

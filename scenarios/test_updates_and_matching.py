@@ -130,3 +130,56 @@ def test_a_user_without_a_matching_value_is_skipped_at_import(d: Driver) -> None
     d.expect_log("hana", status="skipped", skip_reason="ImportSkipped")
     d.expect_no_miro_user("hana@contoso.com")
     assert d.writes() == []
+
+
+def test_two_entra_users_matching_one_miro_user_fail_with_duplicate_source_entries(d: Driver) -> None:
+    d.map_attribute("User", "userName", "[mail]", matchingPriority=1)
+    d.add_user("ivy", mail="shared@contoso.com")
+    d.add_user("jay", mail="shared@contoso.com")
+    d.assign("ivy")
+    d.assign("jay")
+
+    d.sync()
+
+    assert len(d.miro_users()) == 1  # one of them got the account...
+    created = [n for n in ("ivy", "jay") if d.logs(n)[-1]["provisioningAction"] == "create"
+               and d.logs(n)[-1]["provisioningStatusInfo"]["status"] == "success"]
+    other = ({"ivy", "jay"} - set(created)).pop()
+    assert len(created) == 1
+    d.expect_log(other, status="failure", error_code="DuplicateSourceEntries")  # ...not both
+    assert len([r for r in d.writes() if r.line == "POST /Users"]) == 1
+
+
+def test_editing_a_mapping_re_exports_every_user_in_a_new_initial_cycle(d: Driver) -> None:
+    for name in ("kim", "leo"):
+        d.add_user(name)
+        d.assign(name)
+    d.sync()
+    d.mark()
+
+    d.map_attribute("User", "displayName", 'Join(" ", [surname], [givenName])')
+    cycles = d.next_cycle()
+
+    assert [c["type"] for c in cycles] == ["initial"]
+    d.expect_miro_user("kim@contoso.com", displayName="Example Kim")
+    d.expect_miro_user("leo@contoso.com", displayName="Example Leo")
+    assert len([r for r in d.writes() if r.method == "PATCH"]) == 2
+    assert not [r for r in d.writes() if r.method == "POST"]
+    d.expect_log("kim", action="update", status="success",
+                 modified={"displayName": ("Kim Example", "Example Kim")})
+
+
+def test_a_portal_restart_keeps_the_links_and_creates_no_duplicates(d: Driver) -> None:
+    d.add_user("mo")
+    d.assign("mo")
+    d.sync()
+    d.update_user("mo", userPrincipalName="mo.new@contoso.com")
+    d.mark()
+
+    d.restart()  # the portal's Restart: watermark, escrows, quarantine; not the links
+    d.advance("0")
+
+    assert len(d.miro_users()) == 1
+    d.expect_miro_user("mo.new@contoso.com", active=True)
+    assert not [r for r in d.writes() if r.method == "POST"]
+    d.expect_log("mo", action="update", status="success")
