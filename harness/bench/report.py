@@ -89,6 +89,10 @@ def table(report: dict[str, Any]) -> str:
         f"harness bench: base tenant {report['users']:,} users"
         f"{' (quick)' if report['quick'] else ''}; {m['cpus']} CPUs ({m['cpu_model']}), "
         f"Python {m['python']}",
+        f"commit {report['source']['commit'] or 'unknown'}"
+        + (f" with {report['source']['modified_files']} modified files"
+           if report["source"]["modified_files"] else "")
+        + f", {report['started']}, {report['wall_s']} s",
         f"load average (1/5/15 min) at start {_load(report['load_average']['start'])}, "
         f"at end {_load(report['load_average']['end'])}",
         "",
