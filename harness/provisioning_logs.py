@@ -1,4 +1,5 @@
-"""Provisioning logs: the store the engine writes and ``GET /v1.0/auditLogs/provisioning``.
+"""Provisioning logs: the store the engine writes and ``GET /v1.0/auditLogs/provisioning``
+(plus ``directoryAudits`` for the provisioning configuration activities, same query options).
 
 Entries are ``provisioningObjectSummary`` objects, kept as the JSON Graph serves (the engine
 builds them once). Queries take ``$filter`` (``eq ne gt ge lt le``, ``contains()``,
@@ -292,13 +293,26 @@ def _decode_token(token: str) -> dict[str, Any]:
         raise LogQueryError("Invalid $skiptoken") from exc
 
 
-def create_blueprint() -> Blueprint:
-    """The ``auditLogs/provisioning`` routes; errors are raised as Graph errors."""
-    bp = Blueprint("harness_provisioning_logs", __name__)
+# (collection under /v1.0/auditLogs, app.extensions key, what an entry is called in errors)
+COLLECTIONS = (
+    ("provisioning", "harness_logs", "Provisioning log entry"),
+    ("directoryAudits", "harness_audits", "Directory audit entry"),
+)
 
-    @bp.get("/v1.0/auditLogs/provisioning")
-    def list_provisioning() -> Any:
-        store: LogStore = current_app.extensions["harness_logs"]
+
+def create_blueprint() -> Blueprint:
+    """``/v1.0/auditLogs/provisioning`` and ``/v1.0/auditLogs/directoryAudits`` (the
+    provisioning configuration activities); errors are raised as Graph errors."""
+    bp = Blueprint("harness_provisioning_logs", __name__)
+    for name, key, noun in COLLECTIONS:
+        bp.add_url_rule(f"/v1.0/auditLogs/{name}", f"list_{name}", _lister(name, key))
+        bp.add_url_rule(f"/v1.0/auditLogs/{name}/<entry_id>", f"get_{name}", _getter(key, noun))
+    return bp
+
+
+def _lister(name: str, key: str) -> Any:
+    def list_entries() -> Any:
+        store: LogStore = current_app.extensions[key]
         args = request.args
         try:
             if "$skiptoken" in args:
@@ -314,29 +328,28 @@ def create_blueprint() -> Blueprint:
         except LogQueryError as exc:
             raise GraphError(400, "BadRequest", str(exc)) from exc
         page, more = store.query(predicate, descending=descending, after=after, limit=top)
+        root = request.host_url.rstrip("/")
         body: dict[str, Any] = {
-            "@odata.context": request.host_url.rstrip("/")
-            + "/v1.0/$metadata#auditLogs/provisioning",
+            "@odata.context": f"{root}/v1.0/$metadata#auditLogs/{name}",
             "value": [entry for _, entry in page],
         }
         if more and page:
             token = _encode_token(page[-1][0], query)
-            body["@odata.nextLink"] = (
-                request.host_url.rstrip("/") + f"/v1.0/auditLogs/provisioning?$skiptoken={token}"
-            )
+            body["@odata.nextLink"] = f"{root}/v1.0/auditLogs/{name}?$skiptoken={token}"
         return body
 
-    @bp.get("/v1.0/auditLogs/provisioning/<entry_id>")
-    def get_provisioning(entry_id: str) -> Any:
-        store: LogStore = current_app.extensions["harness_logs"]
+    return list_entries
+
+
+def _getter(key: str, noun: str) -> Any:
+    def get_entry(entry_id: str) -> Any:
+        store: LogStore = current_app.extensions[key]
         page, _ = store.query(Predicate("cmp", op="eq", path="id", value=entry_id), limit=1)
         if not page:
-            raise GraphError(
-                404, "Request_ResourceNotFound", f"Provisioning log entry '{entry_id}' does not exist."
-            )
+            raise GraphError(404, "Request_ResourceNotFound", f"{noun} '{entry_id}' does not exist.")
         return page[0][1]
 
-    return bp
+    return get_entry
 
 
 def _parse_top(raw: str | None) -> int:

@@ -71,6 +71,8 @@ class CycleInputs:
     # The bearer token for Graph: called with None for the cached one, or with an httpx client
     # after a 401 to get a fresh one (None: give up).
     graph_token: Callable[[Any], str | None] = lambda client: "harness-provisioning-engine"
+    # Records a configuration activity (``auditLogs/directoryAudits``): activity, sp, job id.
+    audit: Callable[[str, dict[str, Any], str], None] = lambda activity, sp, job_id: None
     # Sends a notification e-mail (to the harness's outbox).
     notify: Callable[[dict[str, Any]], None] = lambda message: None
     # Waits ``seconds`` on the lab's clock (virtual: moves it forward; real: sleeps).

@@ -278,8 +278,10 @@ class FailureHandling:
         error = {"code": cause.code, "message": cause.reason, "tenantActionable": True}
         quarantine = status.quarantine
         if quarantine is None or quarantine.reason != reason:
-            # §1.8 [D][QUAR]: one e-mail when quarantined, a new one if the reason changes.
+            # §1.8 [D][QUAR]: one e-mail when quarantined, a new one if the reason changes;
+            # the audit log records a "Quarantine" activity.
             self._notify_quarantine(reason, cause)
+            self.i.audit("Quarantine", self.sp, self.i.job_id)
         if quarantine is None:
             quarantine = Quarantine(reason, now, now, now + settings.quarantine_wait(1), 1, error)
             status.quarantine = quarantine

@@ -171,6 +171,7 @@ def dump(service: ProvisioningService) -> dict[str, Any]:
         "secrets": secrets,
         "jobs": jobs,
         "logs": service.logs.all(),
+        "audits": service.audits.all(),
         "outbox": service.outbox(),
         "ids": service.ids.state(),
         "jobIds": store.ids.state(),
@@ -209,6 +210,8 @@ def load(service: ProvisioningService, data: dict[str, Any]) -> None:
     service.settings = settings
     service.logs.clear()
     service.logs.extend(data.get("logs", []))
+    service.audits.clear()
+    service.audits.extend(data.get("audits", []))
     service.clear_outbox()
     for message in data.get("outbox", []):
         service._send(message)

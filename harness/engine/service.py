@@ -69,6 +69,8 @@ class ProvisioningService:
         # Notification e-mails the admin would get; nothing is sent anywhere.
         self._outbox: list[dict[str, Any]] = []
         self._outbox_lock = threading.Lock()
+        # Provisioning configuration activities (``auditLogs/directoryAudits``).
+        self.audits = LogStore()
         self._token = "harness-provisioning-engine"
 
     # -- settings -------------------------------------------------------------------------
@@ -180,6 +182,41 @@ class ProvisioningService:
             self._token = str(token)
         return token if token else None
 
+    def audit(
+        self,
+        activity: str,
+        service_principal: dict[str, Any],
+        job_id: str | None = None,
+        *,
+        initiator: str = "Microsoft Graph",
+        modified: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """A provisioning configuration activity in ``auditLogs/directoryAudits`` (§6.5)."""
+        details = [{"key": "JobId", "value": job_id}] if job_id else []
+        self.audits.append({
+            "id": self.ids.guid(),
+            "category": "ProvisioningManagement",
+            "correlationId": self.ids.guid(),
+            "result": "success",
+            "resultReason": "",
+            "activityDisplayName": activity,
+            "activityDateTime": iso(self.now()),
+            "loggedByService": "Account Provisioning",
+            "operationType": "Update",
+            "initiatedBy": {"user": None, "app": {
+                "appId": None, "displayName": initiator, "servicePrincipalId": None,
+                "servicePrincipalName": None}},
+            "targetResources": [{
+                "id": str(service_principal.get("id", "")),
+                "displayName": service_principal.get("displayName"),
+                "type": "ServicePrincipal",
+                "userPrincipalName": None,
+                "groupType": None,
+                "modifiedProperties": list(modified or []),
+            }],
+            "additionalDetails": details,
+        })
+
     def _send(self, message: dict[str, Any]) -> None:
         with self._outbox_lock:
             self._outbox.append(message)
@@ -229,6 +266,8 @@ class ProvisioningService:
                 job_settings={item["name"]: item["value"] for item in job.settings},
                 sleep=self._sleep,
                 notify=self._send,
+                audit=lambda activity, sp, job_id: self.audit(
+                    activity, sp, job_id, initiator="Azure AD Provisioning Service"),
                 graph_token=self._graph_token,
             )
 

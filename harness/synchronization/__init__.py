@@ -23,6 +23,7 @@ def mount(graph_app: Flask, service: ProvisioningService) -> Flask:
 
     graph_app.extensions["harness_engine"] = service
     graph_app.extensions["harness_logs"] = service.logs
+    graph_app.extensions["harness_audits"] = service.audits
     graph_app.register_blueprint(sync_blueprint())
     graph_app.register_blueprint(logs_blueprint())
     graph_app.register_blueprint(control_blueprint())

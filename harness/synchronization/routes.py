@@ -179,20 +179,22 @@ def create_blueprint() -> Blueprint:
 
     @bp.post(PREFIX + "/jobs/<job_id>/start")
     def start_job(sp_id: str, job_id: str) -> Any:
-        _check_sp(sp_id)
+        sp = _check_sp(sp_id)
         service = _service()
         service.store.start(sp_id, job_id, service.now(), service.interval)
+        service.audit("Enable/start provisioning configuration", sp, job_id)
         return _no_content()
 
     @bp.post(PREFIX + "/jobs/<job_id>/pause")
     def pause_job(sp_id: str, job_id: str) -> Any:
-        _check_sp(sp_id)
+        sp = _check_sp(sp_id)
         _store().pause(sp_id, job_id)
+        _service().audit("Disable/pause provisioning configuration", sp, job_id)
         return _no_content()
 
     @bp.post(PREFIX + "/jobs/<job_id>/restart")
     def restart_job(sp_id: str, job_id: str) -> Any:
-        _check_sp(sp_id)
+        sp = _check_sp(sp_id)
         service = _service()
         service.store.job(sp_id, job_id)
         body = _json_body(required=False)
@@ -203,6 +205,9 @@ def create_blueprint() -> Blueprint:
             raise bad_request("'criteria' must be an object such as {\"resetScope\": \"Full\"}.")
         scope = parse_reset_scope(criteria.get("resetScope"))
         service.store.restart(sp_id, job_id, scope, service.now(), service.interval)
+        service.audit("Enable/restart provisioning configuration", sp, job_id,
+                      modified=[{"displayName": "resetScope", "oldValue": None,
+                                 "newValue": ", ".join(sorted(scope)) or None}])
         return _no_content()
 
     @bp.post(PREFIX + "/jobs/<job_id>/validateCredentials")
@@ -274,7 +279,7 @@ def create_blueprint() -> Blueprint:
 
     @bp.put(PREFIX + "/jobs/<job_id>/schema")
     def put_schema(sp_id: str, job_id: str) -> Any:
-        _check_sp(sp_id)
+        sp = _check_sp(sp_id)
         store = _store()
         store.job(sp_id, job_id)
         body = _json_body()
@@ -282,12 +287,14 @@ def create_blueprint() -> Blueprint:
             store.set_schema(sp_id, job_id, body)
         except rules.SchemaError as exc:
             raise bad_request(f"The synchronization schema is not valid: {exc}", code="InvalidSchema") from exc
+        _service().audit("Update attribute mappings or scope", sp, job_id)
         return _no_content()
 
     @bp.delete(PREFIX + "/jobs/<job_id>/schema")
     def reset_schema(sp_id: str, job_id: str) -> Any:
-        _check_sp(sp_id)
+        sp = _check_sp(sp_id)
         _store().reset_schema(sp_id, job_id)
+        _service().audit("Update attribute mappings or scope", sp, job_id)
         return _no_content()
 
     @bp.get(PREFIX + "/jobs/<job_id>/schema/filterOperators")
@@ -315,7 +322,7 @@ def create_blueprint() -> Blueprint:
 
     @bp.put(PREFIX + "/secrets")
     def put_secrets(sp_id: str) -> Any:
-        _check_sp(sp_id)
+        sp = _check_sp(sp_id)
         body = _json_body()
         pairs = _pairs(body.get("value"), "value")
         for pair in pairs:
@@ -337,6 +344,12 @@ def create_blueprint() -> Blueprint:
                 if not isinstance(parsed, dict):
                     raise bad_request("SyncNotificationSettings must be a JSON object string.")
         _store().put_secrets(sp_id, pairs)
+        _service().audit(
+            "Update provisioning setting or credentials", sp,
+            modified=[{"displayName": p["key"], "oldValue": None,
+                       "newValue": "********" if p["key"] in MASKED_SECRETS else p["value"]}
+                      for p in pairs],
+        )
         return _no_content()
 
     return bp

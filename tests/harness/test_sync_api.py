@@ -351,3 +351,43 @@ def test_no_request_gets_a_500_or_html(method: str, where: str, suffix: str, bod
     if response.status_code >= 400:
         assert response.headers["content-type"].startswith("application/json")
         assert "error" in response.json()
+
+
+def test_configuration_activities_are_in_the_directory_audits(lab: Lab) -> None:
+    put_secrets(lab, SyncAll="False", SecretToken="new-token")
+    ok(lab.graph_client.post(f"{lab.job_path}/start"), 204)
+    ok(lab.graph_client.post(f"{lab.job_path}/pause"), 204)
+    ok(put_schema(lab, get_schema(lab)), 204)
+    ok(lab.graph_client.post(f"{lab.job_path}/restart", json={"criteria": {"resetScope": "Full"}}), 204)
+    body = ok(lab.graph_client.get("/v1.0/auditLogs/directoryAudits",
+                                   params={"$orderby": "activityDateTime asc"})).json()
+    activities = [a["activityDisplayName"] for a in body["value"]]
+    assert activities == [
+        "Update provisioning setting or credentials",
+        "Enable/start provisioning configuration",
+        "Disable/pause provisioning configuration",
+        "Update attribute mappings or scope",
+        "Enable/restart provisioning configuration",
+    ]
+    first = body["value"][0]
+    assert first["category"] == "ProvisioningManagement"
+    assert first["loggedByService"] == "Account Provisioning"
+    assert first["targetResources"][0]["id"] == lab.service_principal_id
+    assert {"displayName": "SecretToken", "oldValue": None, "newValue": "********"} in (
+        first["targetResources"][0]["modifiedProperties"])
+    filtered = ok(lab.graph_client.get("/v1.0/auditLogs/directoryAudits", params={
+        "$filter": "activityDisplayName eq 'Disable/pause provisioning configuration'"})).json()
+    assert len(filtered["value"]) == 1
+    one = ok(lab.graph_client.get(f"/v1.0/auditLogs/directoryAudits/{first['id']}")).json()
+    assert one == first
+
+
+def test_quarantine_is_audited(lab: Lab) -> None:
+    put_secrets(lab, SecretToken="wrong")
+    lab.start()
+    lab.advance("0")
+    body = ok(lab.graph_client.get("/v1.0/auditLogs/directoryAudits", params={
+        "$filter": "activityDisplayName eq 'Quarantine'"})).json()
+    (entry,) = body["value"]
+    assert entry["initiatedBy"]["app"]["displayName"] == "Azure AD Provisioning Service"
+    assert {"key": "JobId", "value": lab.job_id} in entry["additionalDetails"]
