@@ -56,7 +56,7 @@ def run(users: int, *, served: bool, progress: Progress, incremental: bool = Tru
     began = time.perf_counter()
     lab = Lab(BENCH_SEED, served=served)
     try:
-        tenant = seed(lab, users)
+        tenant = seed(lab, users, progress)
         seeded = time.perf_counter() - began
         scim = RequestCounter(lab.miro_app, progress)
         graph = RequestCounter(lab.graph_app)

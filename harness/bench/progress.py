@@ -55,10 +55,10 @@ class Progress:
         elapsed = max(now - self._started, 1e-9)
         rate = self.done / elapsed
         if self.total:
-            share = min(self.done / self.total, 1.0)
-            filled = int(share * 20)
+            total = max(self.total, self.done)  # totals are estimates for cycles
+            filled = int(self.done / total * 20)
             bar = "#" * filled + "." * (20 - filled)
-            count = f"[{bar}] {self.done:,}/{self.total:,}"
+            count = f"[{bar}] {self.done:,}/{total:,}"
         else:
             count = f"{self.done:,}"
         line = f"{self.label}  {count}  {rate:,.0f}/s  {elapsed:,.1f}s"

@@ -57,7 +57,7 @@ def _miro(users: int) -> Target:
     return Target("miro_fake", client, "/api/v1/scim")
 
 
-def _scim2_server(users: int) -> Target:
+def _scim2_server(users: int, progress: Progress) -> Target:
     from scim2_server.applications.wsgi import WSGIApplication
     from scim2_server.memory import InMemoryStorage
     from scim2_server.utils import load_default_provider
@@ -66,10 +66,13 @@ def _scim2_server(users: int) -> Target:
     storage = InMemoryStorage()
     resource_type = next(rt for rt in provider.resource_types if rt.endpoint == "/Users")
     model = provider.model_for_endpoint("/Users")
+    progress.begin(f"seeding scim2-server with {users:,} users", total=users)
     for i in range(users):
         body = _user("seed", i)
         body.pop("schemas")
         storage.create(resource_type, model.model_validate(body))
+        progress.add()
+    progress.end()
     app = WSGIApplication(storage, provider)
     client = httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://scim2.local")
     return Target("scim2_server", client, "/v2")
@@ -130,7 +133,7 @@ def run(users: int, sequences: int, progress: Progress) -> dict[str, Any]:
     built: dict[str, float] = {}
     targets: list[Target] = []
     for name, make in (("miro_fake", lambda: _miro(users)),
-                       ("scim2_server", lambda: _scim2_server(users)),
+                       ("scim2_server", lambda: _scim2_server(users, progress)),
                        ("bare_flask", _bare_flask), ("bare_wsgi", _bare_wsgi)):
         began = time.perf_counter()
         targets.append(make())

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.bench.progress import Progress
 from harness.lab import Lab
 
 GROUP_SIZE = 50
@@ -89,11 +90,15 @@ class Tenant:
         return {"updates": updates, "new_users": adds, "memberships": joins}
 
 
-def seed(lab: Lab, users: int) -> Tenant:
+def seed(lab: Lab, users: int, progress: Progress | None = None) -> Tenant:
     """``users`` assigned users, ``group_count(users)`` assigned groups of 50 with Miro teams."""
     tenant = Tenant(lab)
+    progress = progress or Progress(False)
+    progress.begin(f"seeding {users:,} users", total=users)
     for _ in range(users):
         tenant.add_user()
+        progress.add()
+    progress.end()
     graph, miro = lab.graph, lab.miro
     role = lab.app_roles["User"]
     for k in range(group_count(users)):
