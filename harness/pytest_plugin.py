@@ -13,14 +13,21 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from harness.backends import BACKEND_ENV, BACKENDS, DEFAULT_BACKEND, check_backend, open_lab
-from harness.scenario import Driver
+if TYPE_CHECKING:
+    from harness.scenario import Driver
+
+# harness.backends (and with it both fakes and Flask) and harness.scenario (httpx) are imported
+# only when a lab is wanted:
+# the plugin loads in every pytest run of a project that installs the package.
+BACKEND_ENV = "HARNESS_BACKEND"
+DEFAULT_BACKEND = "inprocess"
 
 
 def stable_seed(node_id: str) -> int:
@@ -36,21 +43,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store",
         dest="harness_backend",
         default=None,
-        choices=BACKENDS,
-        help=f"where labs run: {', '.join(BACKENDS)} (default: ${BACKEND_ENV} or {DEFAULT_BACKEND})",
+        help=f"where labs run: inprocess, thread or container (default: ${BACKEND_ENV} or {DEFAULT_BACKEND})",
     )
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    try:
-        _backend(config)
-    except ValueError as exc:  # e.g. HARNESS_BACKEND=cloud: say so once, not in every test
-        raise pytest.UsageError(str(exc)) from None
+    if config.getoption("harness_backend", default=None) or os.environ.get(BACKEND_ENV):
+        try:
+            _backend(config)
+        except ValueError as exc:  # e.g. HARNESS_BACKEND=cloud: say so once, not in every test
+            raise pytest.UsageError(str(exc)) from None
 
 
 def _backend(config: pytest.Config) -> str:
     chosen = config.getoption("harness_backend", default=None)
-    return check_backend(chosen or os.environ.get(BACKEND_ENV) or DEFAULT_BACKEND)
+    name = chosen or os.environ.get(BACKEND_ENV) or DEFAULT_BACKEND
+    if name == DEFAULT_BACKEND:
+        return name
+    from harness.backends import check_backend
+
+    return check_backend(name)
 
 
 @pytest.fixture(scope="session")
@@ -66,6 +78,8 @@ def lab_seed(request: pytest.FixtureRequest) -> int:
 @pytest.fixture
 def lab(harness_backend: str, lab_seed: int) -> Iterator[Any]:
     """A fresh lab: both fakes, the Miro job pointed at the Miro fake, a virtual clock."""
+    from harness.backends import open_lab
+
     with open_lab(harness_backend, lab_seed) as fresh:
         yield fresh
 
@@ -73,6 +87,8 @@ def lab(harness_backend: str, lab_seed: int) -> Iterator[Any]:
 @pytest.fixture
 def served_lab(harness_backend: str, lab_seed: int) -> Iterator[Any]:
     """The same lab served over loopback sockets on free ports."""
+    from harness.backends import open_lab
+
     backend = "thread" if harness_backend == "inprocess" else harness_backend
     with open_lab(backend, lab_seed) as fresh:
         yield fresh
@@ -80,11 +96,15 @@ def served_lab(harness_backend: str, lab_seed: int) -> Iterator[Any]:
 
 @pytest.fixture
 def driver(lab: Any) -> Driver:
+    from harness.scenario import Driver
+
     return Driver(lab)
 
 
 @pytest.fixture
 def served_driver(served_lab: Any) -> Driver:
+    from harness.scenario import Driver
+
     return Driver(served_lab)
 
 
@@ -93,7 +113,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     """When a test that used the driver fails, add what the lab saw: every provisioning-log
     line and every request the engine sent to Miro (probes left out)."""
     report = yield
-    if call.when == "call" and report.failed:
+    if call.when == "call" and report.failed and "harness.scenario" in sys.modules:
+        from harness.scenario import Driver
+
         funcargs = getattr(item, "funcargs", {})
         driver = next((v for v in funcargs.values() if isinstance(v, Driver)), None)
         if driver is not None:
