@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from harness.backends import BACKENDS, backend_from_env
+from harness.backends import BACKENDS, BackendError, backend_from_env
 
 
 @click.command("run")
@@ -25,7 +25,8 @@ def run(case_file: Path, backend: str | None, json_file: Path | None, html_file:
         color: bool | None, quiet: bool) -> None:
     """Run one support case (CASE_FILE) and print what happened, object by object.
 
-    Exit code 0 when every expectation holds, 1 when one fails, 2 when the file is invalid.
+    Exit code 0 when every expectation holds, 1 when one fails, 2 when the file is invalid or
+    the backend cannot give a lab (e.g. no Docker daemon for the container backend).
     """
     from harness.cases.loader import CaseError, load_case
     from harness.cases.report import html_report, json_report, terminal_report
@@ -37,7 +38,17 @@ def run(case_file: Path, backend: str | None, json_file: Path | None, html_file:
         click.echo(click.style("invalid case file:", fg="red", bold=True), err=True)
         click.echo(str(exc), err=True)
         sys.exit(2)
-    result = run_case(case, backend=backend or backend_from_env())
+    try:
+        result = run_case(case, backend=backend or backend_from_env())
+    except BaseException as exc:
+        # No lab in that backend (no Docker daemon, an unknown name): say so, not a traceback.
+        # Outside pytest the container backend's "skip" arrives as pytest's Skipped exception.
+        pytest_module = sys.modules.get("pytest")
+        skipped = pytest_module is not None and isinstance(exc, pytest_module.skip.Exception)
+        if isinstance(exc, BackendError) or skipped:
+            click.echo(click.style("cannot run the case: ", fg="red", bold=True) + str(exc), err=True)
+            sys.exit(2)
+        raise
     use_color = sys.stdout.isatty() if color is None else color
     to_stdout_json = json_file is not None and str(json_file) == "-"
     if not to_stdout_json:

@@ -310,6 +310,16 @@ def test_harness_run_exits_2_on_a_missing_file(tmp_path: Path) -> None:
     assert "nope.yaml:0: (top level): cannot read the file" in out.output
 
 
+def test_harness_run_exits_2_when_the_backend_has_no_lab(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    monkeypatch.delenv("HARNESS_REQUIRE_DOCKER", raising=False)
+    out = CliRunner().invoke(run, [str(write(tmp_path, PASSING)), "--backend", "container"])
+    assert out.exit_code == 2
+    assert "cannot run the case: container backend skipped" in out.output
+    assert "Traceback" not in out.output
+
+
 def test_json_output_holds_logs_journal_and_both_states(tmp_path: Path) -> None:
     target = tmp_path / "result.json"
     out = CliRunner().invoke(run, [str(write(tmp_path, PASSING)), "--json", str(target)])
