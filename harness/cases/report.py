@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from harness.cases.runner import CaseResult, Check
+from harness.cases.result import CaseResult, Check
 from harness.scenario import MiroRequest, entry_error, entry_skip_reason, entry_status, is_probe
 
 

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from harness.cases.checks import subset
 from harness.cases.command import run
 from harness.cases.loader import CaseError, load_case
 from harness.cases.report import html_report, terminal_report
-from harness.cases.runner import run_case, subset
+from harness.cases.runner import run_case
 
 CASES = Path(__file__).resolve().parents[2] / "scenarios" / "cases"
 
