@@ -22,6 +22,8 @@ from harness.engine.scope import (
 )
 
 ADD, UPDATE, DELETE = "Add", "Update", "Delete"
+# Where the mirror keeps a user's manager (the Graph object id, from ``manager@delta``).
+MANAGER_KEY = "@managerId"
 
 
 @dataclass

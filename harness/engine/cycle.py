@@ -20,6 +20,7 @@ from harness.engine import rules
 from harness.engine.changes import (  # noqa: F401 - re-exported for on_demand and tests
     ADD,
     DELETE,
+    MANAGER_KEY,
     UPDATE,
     HeldDeletion,
     Touch,
@@ -215,7 +216,7 @@ class Cycle(UserPipeline, GroupPipeline, FailureHandling):
         return self._finish(pages)
 
     def _process_all(self, target: ScimTarget) -> None:
-        for user_id in list(self.user_changes):
+        for user_id in self._managers_first(list(self.user_changes)):
             self._guarded(self._process_user, target, user_id, self.user_changes[user_id])
         if self.group_mapping is not None and rules.enabled(self.group_mapping):
             self._touch_groups_of_new_links()
@@ -227,6 +228,24 @@ class Cycle(UserPipeline, GroupPipeline, FailureHandling):
             self.rt.mirror.drop_user(user_id)
         for group_id in self.deleted_groups:
             self.rt.mirror.drop_group(group_id)
+
+    def _managers_first(self, user_ids: list[str]) -> list[str]:
+        """A manager before the users who report to it (when both are in this cycle), so the
+        reference resolves to the manager's target id in the same cycle (§1.2 step 6)."""
+        users = self.rt.mirror.users
+        wanted = set(user_ids)
+        ordered: list[str] = []
+        placed: set[str] = set()
+        for user_id in user_ids:
+            chain = []
+            current: str | None = user_id
+            while current is not None and current in wanted and current not in placed:
+                placed.add(current)
+                chain.append(current)
+                manager = users.get(current, {}).get(MANAGER_KEY)
+                current = str(manager) if manager else None
+            ordered.extend(reversed(chain))
+        return ordered
 
     def _start(self, directory: GraphDirectory, target: ScimTarget) -> CycleSummary | None:
         """Read the service principal (its name is the target's name in every log text), then
@@ -335,7 +354,10 @@ class Cycle(UserPipeline, GroupPipeline, FailureHandling):
                 continue
             known = user_id in mirror.users
             mirror.soft_deleted.discard(user_id)
-            data = {k: v for k, v in item.items() if not k.startswith("@")}
+            data = {k: v for k, v in item.items() if not k.startswith("@") and "@" not in k}
+            manager = _manager_change(item.get("manager@delta"))
+            if manager is not _UNCHANGED:
+                data[MANAGER_KEY] = manager
             mirror.users[user_id] = {**mirror.users.get(user_id, {}), **data}
             change = ADD if self.initial or not (known or user_id in self.rt.links) else UPDATE
             touch_user(user_id, change)
@@ -613,13 +635,14 @@ class Cycle(UserPipeline, GroupPipeline, FailureHandling):
         return self.summary
 
 
+_UNCHANGED = object()
 
 
-
-
-
-
-
-
-
-
+def _manager_change(entries: Any) -> Any:
+    """The manager from a ``manager@delta`` list: its id, None when removed, or _UNCHANGED."""
+    if not isinstance(entries, list):
+        return _UNCHANGED
+    current = [e for e in entries if isinstance(e, dict) and e.get("id") and "@removed" not in e]
+    if current:
+        return str(current[0]["id"])
+    return None

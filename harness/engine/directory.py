@@ -21,7 +21,7 @@ USER_SELECT = (
     "id,userPrincipalName,displayName,givenName,surname,mail,mailNickname,accountEnabled,"
     "jobTitle,department,employeeId,companyName,usageLocation,officeLocation,mobilePhone,"
     "businessPhones,preferredLanguage,city,country,state,streetAddress,postalCode,userType,"
-    "employeeType,faxNumber,otherMails,proxyAddresses,createdDateTime"
+    "employeeType,faxNumber,otherMails,proxyAddresses,createdDateTime,manager"
 )
 GROUP_SELECT = "id,displayName,description,mailNickname,mailEnabled,securityEnabled,groupTypes,members"
 
@@ -108,9 +108,18 @@ class GraphDirectory:
         return self.get(f"/v1.0/servicePrincipals/{sp_id}")
 
     def user(self, user_id: str) -> dict[str, Any] | None:
+        """One user (``manager`` is a navigation property: read it with :meth:`manager_of`)."""
+        select = ",".join(p for p in (self.user_select or "").split(",") if p and p != "manager")
         try:
-            params = {"$select": self.user_select} if self.user_select else None
-            return self.get(f"/v1.0/users/{user_id}", params)
+            return self.get(f"/v1.0/users/{user_id}", {"$select": select} if select else None)
+        except DirectoryError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def manager_of(self, user_id: str) -> str | None:
+        try:
+            return str(self.get(f"/v1.0/users/{user_id}/manager").get("id") or "") or None
         except DirectoryError as exc:
             if exc.status == 404:
                 return None

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, replace
 from typing import Any
 
-from harness.engine.changes import ADD, UPDATE, Touch
+from harness.engine.changes import ADD, MANAGER_KEY, UPDATE, Touch
 from harness.engine.cycle import Cycle, CycleInputs, CycleSummary
 from harness.engine.directory import DirectoryError, GraphDirectory
 from harness.engine.scope import DEFAULT_ACCESS_ROLE
@@ -105,6 +105,7 @@ class OnDemand(Cycle):
         if user is None:
             # [D][POD]: deleted users do not appear in on-demand search.
             raise OnDemandError(f"User '{user_id}' does not exist in the directory.")
+        user[MANAGER_KEY] = directory.manager_of(user_id)
         mirror.users[user_id] = user
         for item in directory.list_all(f"/v1.0/users/{user_id}/appRoleAssignments"):
             if str(item.get("resourceId")) == sp_id:

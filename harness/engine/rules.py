@@ -133,3 +133,27 @@ def modified(changes: Mapping[str, Any], current: Mapping[str, Any]) -> list[dic
         }
         for key, value in changes.items()
     ]
+
+
+def manager_targets(mapping: ObjectMapping) -> list[str]:
+    """Target attributes mapped from the ``manager`` reference attribute."""
+    out = []
+    for attr in mapping.attribute_mappings:
+        if attr.is_mapped and attr.expression_text.strip().casefold() == "[manager]":
+            out.append(attr.target)
+    return out
+
+
+def reference_value(current: Mapping[str, Any], key: str) -> str | None:
+    value = scim_payloads.get_path(current, key)
+    if isinstance(value, Mapping):
+        value = value.get("value")
+    return str(value) if value not in (None, "") else None
+
+
+def empty_patch() -> dict[str, Any]:
+    return {"schemas": [scim_payloads.PATCH_OP], "Operations": []}
+
+
+def remove_operation(key: str, dialect: str) -> dict[str, Any]:
+    return {"op": "Remove" if dialect == scim_payloads.DEFAULT else "remove", "path": key}

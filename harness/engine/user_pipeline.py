@@ -9,6 +9,7 @@ from harness.engine import rules
 from harness.engine.changes import (
     ADD,
     DELETE,
+    MANAGER_KEY,
     UPDATE,
     guest_upn,
     source_details,
@@ -73,6 +74,7 @@ class UserPipeline:
         self, user_id: str, attrs: dict[str, Any], assignments: list[Assignment], *, soft_deleted: bool
     ) -> dict[str, Any]:
         source = dict(attrs)
+        source["manager"] = self._manager_target(source.pop(MANAGER_KEY, None))
         source["objectId"] = user_id
         source["IsSoftDeleted"] = soft_deleted
         source["appRoleAssignments"] = role_values(assignments, self.app_roles)
@@ -317,7 +319,8 @@ class UserPipeline:
         entry.target_display = str(current.get("userName") or "")
         mapped = rules.map_object(self.user_mapping, source, is_create=False)
         changes = rules.diff(mapped, current, self.exact_users)
-        if not changes:
+        removals = self._reference_removals(attrs, mapped, current)
+        if not changes and not removals:
             entry.skipped("RedundantExport", self._redundant_text(entry))
             self._emit(entry, "other", "skipped")
             return
@@ -333,8 +336,10 @@ class UserPipeline:
             f"({entry.object_type} is active and assigned in Azure Active Directory, and a "
             f"matching {entry.object_type} was found in {self.app_name})",
         )
+        body = rules.patch_body(changes, self.dialect, current) if changes else rules.empty_patch()
+        body["Operations"].extend(rules.remove_operation(key, self.dialect) for key in removals)
         try:
-            target.patch("Users", link.target_id, rules.patch_body(changes, self.dialect, current))
+            target.patch("Users", link.target_id, body)
         except TargetError as exc:
             self._export_failed(entry, "update", exc.info, "update")
             return
@@ -346,7 +351,32 @@ class UserPipeline:
             f"{entry.object_type} '{entry.source_display}' was updated in {self.app_name}",
             {"ReportableIdentifier": entry.source_display},
         )
-        self._emit(entry, "update", "success", modified=rules.modified(changes, current))
+        modified = rules.modified(changes, current) + [
+            {"displayName": key, "oldValue": rules.reference_value(current, key), "newValue": None}
+            for key in removals
+        ]
+        self._emit(entry, "update", "success", modified=modified)
+
+    def _manager_target(self, manager_id: Any) -> str | None:
+        """§3.3 [D][KI]: the manager flows as its target id, only if it is provisioned."""
+        if not manager_id:
+            return None
+        link = self.rt.links.get(str(manager_id))
+        if link is None or link.deleted or not link.managed:
+            return None
+        return link.target_id
+
+    def _reference_removals(
+        self, attrs: dict[str, Any], mapped: dict[str, Any], current: dict[str, Any]
+    ) -> list[str]:
+        """A manager removed in the directory is removed in the target (the gallery validator
+        expects an empty new value [O][SCIMREF-VAL]); other nulls are never flowed (§3.0)."""
+        if MANAGER_KEY not in attrs or attrs[MANAGER_KEY] is not None:
+            return []
+        return [
+            key for key in rules.manager_targets(self.user_mapping)
+            if key not in mapped and rules.reference_value(current, key) is not None
+        ]
 
     def _create_user(
         self, target: ScimTarget, entry: EntryBuilder, user_id: str, source: dict[str, Any],

@@ -387,3 +387,66 @@ def test_switching_sync_all_off_takes_effect_only_after_a_restart(lab: Lab) -> N
     lab.advance("0")
     assert miro_user(lab, "viv@contoso.com") is None
     assert miro_user(lab, "ugo@contoso.com")["active"] is False  # out of scope now
+
+
+ENTERPRISE_MANAGER = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager"
+
+
+def _map_manager(lab: Lab) -> None:
+    schema = get_schema(lab)
+    mapping(schema, "User")["attributeMappings"].append({
+        "defaultValue": None, "exportMissingReferences": False, "flowBehavior": "FlowWhenChanged",
+        "flowType": "Always", "matchingPriority": 0, "targetAttributeName": ENTERPRISE_MANAGER,
+        "source": {"expression": "[manager]", "name": "manager", "parameters": [], "type": "Attribute"},
+    })
+    ok(put_schema(lab, schema), 204)
+
+
+def _set_manager(lab: Lab, user: str, manager: str) -> None:
+    ref = {"@odata.id": f"https://graph.microsoft.com/v1.0/users/{manager}"}
+    ok(lab.graph_client.put(f"/v1.0/users/{user}/manager/$ref", json=ref), 204)
+
+
+def test_the_manager_reference_flows_as_the_managers_target_id(lab: Lab) -> None:
+    _map_manager(lab)
+    boss = add_user(lab, "bea")
+    report = add_user(lab, "rob")  # with this seed, Graph's delta lists the report first
+    other = add_user(lab, "oda")
+    assert report < boss  # the initial round goes by id: the engine must reorder
+    _set_manager(lab, report, boss)
+    for user in (report, boss, other):
+        assign(lab, user)
+    lab.start()
+    lab.advance("0")
+    posts = {body_of(r)["userName"]: body_of(r) for r in journal(lab) if r["method"] == "POST"}
+    boss_scim = miro_user(lab, "bea@contoso.com")["id"]
+    other_scim = miro_user(lab, "oda@contoso.com")["id"]
+    enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+    # The manager is created first, so the report's POST already carries the reference.
+    assert posts["rob@contoso.com"][enterprise]["manager"] == {"value": boss_scim}
+    order = list(posts)
+    assert order.index("bea@contoso.com") < order.index("rob@contoso.com")
+
+    _set_manager(lab, report, other)
+    lab.advance("40m")
+    (patch,) = [body_of(r) for r in journal(lab) if r["method"] == "PATCH"]
+    assert patch["Operations"] == [{"op": "Replace", "path": ENTERPRISE_MANAGER, "value": {"value": other_scim}}]
+
+    ok(lab.graph_client.delete(f"/v1.0/users/{report}/manager/$ref"), 204)
+    lab.advance("40m")
+    (patch,) = [body_of(r) for r in journal(lab) if r["method"] == "PATCH"]
+    assert patch["Operations"] == [{"op": "Remove", "path": ENTERPRISE_MANAGER}]
+    entry = last_log(lab, report)
+    assert {"displayName": ENTERPRISE_MANAGER, "oldValue": other_scim, "newValue": None} in entry["modifiedProperties"]
+
+
+def test_a_manager_out_of_scope_is_not_referenced(lab: Lab) -> None:
+    _map_manager(lab)
+    report, boss = add_user(lab, "ray"), add_user(lab, "ben")
+    _set_manager(lab, report, boss)
+    assign(lab, report)  # the manager is not assigned
+    lab.start()
+    lab.advance("0")
+    (post,) = [body_of(r) for r in journal(lab) if r["method"] == "POST"]
+    enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+    assert "manager" not in post.get(enterprise, {})
