@@ -302,7 +302,7 @@ class Driver:
             "displayName": f"{given} Example",
             "givenName": given,
             "surname": "Example",
-            # Graph refuses @ () \\ [] " ; : . <> , and spaces in mailNickname.
+            # Graph refuses @ ( ) \ [ ] " ; : . < > , and spaces in mailNickname.
             "mailNickname": re.sub(r"[^A-Za-z0-9_-]", "", local) or "user",
             "userPrincipalName": self.upn(name),
             "mail": self.upn(name),
