@@ -149,6 +149,7 @@ class Cycle(UserPipeline, GroupPipeline, FailureHandling):
         self.in_scope_users: dict[str, bool] = {}
         self._current: EntryBuilder | None = None
         self.retrying: set[str] = set()
+        self.escrows_before = len(self.rt.escrows)
         self.probe_error: ErrorInfo | None = None
         self.deferred: list[HeldDeletion] = []
         self.quarantine_reason: str | None = None
@@ -632,6 +633,7 @@ class Cycle(UserPipeline, GroupPipeline, FailureHandling):
         self.execution.count_escrowed = len(self.rt.escrows)
         self.rt.cycles_run += 1
         self._judge_quarantine(self.quarantine_error, failed_cycle=False)
+        self._notify_failures()
         return self.summary
 
 

@@ -206,12 +206,27 @@ class FailureHandling:
         listed = str(parsed.get("Recipients") or self.i.secrets.get("NotificationEmail") or "")
         return [r.strip() for r in listed.replace(",", ";").split(";") if r.strip()]
 
+    def _notify_failures(self) -> None:
+        """"Send an email notification when a failure occurs": one message when objects start
+        failing (escrows appear where there were none), not one per cycle."""
+        if self.escrows_before or not self.rt.escrows or self.i.status.quarantine is not None:
+            return
+        failed = sorted({e.error_code for e in self.rt.escrows.values()})
+        self._notify_quarantine("ObjectFailures", ErrorInfo(
+            ", ".join(failed),
+            f"{len(self.rt.escrows)} object operations failed in the last cycle and will be "
+            "retried.",
+        ))
+
     def _notify_quarantine(self, reason: str, cause: ErrorInfo) -> None:
         recipients = self._notification_recipients()
         if not recipients:
             return
         app = self.app_name
-        if reason == "TooManyDeletes":
+        if reason == "ObjectFailures":
+            subject = f"Provisioning errors for {app}"
+            what = "The provisioning service could not provision some objects."
+        elif reason == "TooManyDeletes":
             subject = f"[Action required] Accidental deletions prevented for {app}"
             what = ("The provisioning service found more deletions in one cycle than the "
                     "accidental deletions threshold allows, and has held them back.")

@@ -370,3 +370,14 @@ def test_an_initial_cycle_over_the_thresholds_prunes_escrows_and_pauses(lab: Lab
     assert job["status"]["quarantine"] is None
     assert ok(lab.graph_client.get(f"/_fake/engine/jobs/{lab.job_id}/connections")).json()["escrows"] == []
     assert lab.advance("2h") == []
+
+
+def test_the_outbox_gets_one_notice_when_objects_start_failing(lab: Lab) -> None:
+    put_secrets(lab, SyncNotificationSettings='{"Enabled":true,"Recipients":"ops@contoso.com"}')
+    group = add_group(lab, "Nope")  # Miro answers 405 to the group create, every cycle
+    assign(lab, group)
+    lab.start()
+    lab.advance("4h")
+    messages = ok(lab.graph_client.get("/_fake/outbox")).json()["messages"]
+    assert [m["subject"] for m in messages] == ["Provisioning errors for Miro"]
+    assert "MethodNotAllowed" in messages[0]["body"]
