@@ -159,6 +159,11 @@ class JobRuntime:
                 self._by_target.pop((old.object_type, old.target_id), None)
             self._by_target[(link.object_type, link.target_id)] = link.source_id
 
+    def remove_link(self, source_id: str) -> None:
+        link = self.links.pop(source_id, None)
+        if link is not None and self._by_target is not None:
+            self._by_target.pop((link.object_type, link.target_id), None)
+
     def reset(self, scope: set[str]) -> None:
         """Apply ``restart`` reset scopes (``Watermark``, ``Escrows``, ``ConnectorDataStore``...)."""
         if "Watermark" in scope:

@@ -270,6 +270,39 @@ def create_blueprint() -> Blueprint:
             **pair,
         }
 
+    # -- object connections (beta) -----------------------------------------------------------
+
+    beta = PREFIX.replace("/v1.0/", "/beta/") + "/jobs/<job_id>/objectConnections('<object_id>')"
+
+    @bp.get(beta)
+    def get_object_connection(sp_id: str, job_id: str, object_id: str) -> Any:
+        _check_sp(sp_id)
+        job = _store().job(sp_id, job_id)
+        with _store().lock:
+            link = job.runtime.links.get(object_id)
+            if link is None or link.deleted:
+                raise GraphError(404, "ResourceNotFound",
+                                 f"No object connection for source object '{object_id}'.")
+            return {"sourceAnchor": link.source_id, "targetAnchor": link.target_id,
+                    "objectTypeName": link.object_type}
+
+    @bp.delete(beta)
+    def delete_object_connection(sp_id: str, job_id: str, object_id: str) -> Any:
+        """[D][OBJCONN]: breaks one link; the job must be paused (409 otherwise)."""
+        _check_sp(sp_id)
+        store = _store()
+        job = store.job(sp_id, job_id)
+        with store.lock:
+            if job.schedule_state == "Active" or job.running:
+                raise GraphError(409, "Conflict",
+                                 "The job must be paused before an object connection is deleted.")
+            link = job.runtime.links.get(object_id)
+            if link is None or link.deleted:
+                raise GraphError(404, "ResourceNotFound",
+                                 f"No object connection for source object '{object_id}'.")
+            job.runtime.remove_link(object_id)
+        return _no_content()
+
     # -- schema ------------------------------------------------------------------------------
 
     @bp.get(PREFIX + "/jobs/<job_id>/schema")

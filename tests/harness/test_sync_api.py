@@ -22,6 +22,7 @@ from tests.harness.test_engine_steps import (
     ok,
     put_schema,
     put_secrets,
+    update_user,
 )
 
 
@@ -391,3 +392,25 @@ def test_quarantine_is_audited(lab: Lab) -> None:
     (entry,) = body["value"]
     assert entry["initiatedBy"]["app"]["displayName"] == "Azure AD Provisioning Service"
     assert {"key": "JobId", "value": lab.job_id} in entry["additionalDetails"]
+
+
+def test_object_connections_beta(lab: Lab) -> None:
+    ivy = add_user(lab, "ivy")
+    assign(lab, ivy)
+    lab.start()
+    lab.advance("0")
+    path = lab.job_path.replace("/v1.0/", "/beta/") + f"/objectConnections('{ivy}')"
+    connection = ok(lab.graph_client.get(path)).json()
+    assert connection == {"sourceAnchor": ivy, "objectTypeName": "User",
+                          "targetAnchor": miro_user(lab, "ivy@contoso.com")["id"]}
+    _error(lab.graph_client.delete(path), 409)  # the job is running
+    ok(lab.graph_client.post(f"{lab.job_path}/pause"), 204)
+    ok(lab.graph_client.delete(path), 204)
+    _error(lab.graph_client.get(path), 404)
+    ok(lab.graph_client.post(f"{lab.job_path}/start"), 204)
+    journal(lab)
+    update_user(lab, ivy, surname="Relinked")
+    lab.advance("0")
+    # No link: the user is matched again by userName, then updated.
+    assert any("ivy%40contoso.com" in r["query"] for r in journal(lab))
+    assert ok(lab.graph_client.get(path)).json()["sourceAnchor"] == ivy
