@@ -11,7 +11,7 @@ import click
 
 from harness.bench import suite as suite_runner
 from harness.bench.process import ROOT, run_child
-from harness.bench.report import load_average, machine, source_revision, table
+from harness.bench.report import load_average, machine, markdown, source_revision, table
 from harness.bench.targets import check_all
 
 DEFAULT_USERS = 10_000
@@ -45,10 +45,13 @@ def _plan(users: int, quick: bool, xl: bool) -> list[tuple[str, dict[str, Any]]]
               help="Raw-speed sequences (POST, GET, PATCH) per server (default 1,500; 60 quick).")
 @click.option("--out", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Also write the JSON report to this file.")
+@click.option("--markdown", "markdown_out", type=click.Path(dir_okay=False, writable=True),
+              default=None, help="Also write the figures as Markdown tables (for BENCHMARKS.md).")
 @click.option("--table/--no-table", "show_table", default=True, show_default=True,
               help="Print the readable table on stderr (the JSON goes to stdout).")
 def bench(users: int | None, quick: bool, xl: bool, with_suite: bool | None, suite_path: str,
-          sequences: int | None, out: str | None, show_table: bool) -> None:
+          sequences: int | None, out: str | None, markdown_out: str | None,
+          show_table: bool) -> None:
     """Measure the harness: cycles, raw SCIM speed against scim2-server and bare Flask, the Graph
     fake, lab creation and the scenario suite. Prints one JSON report on stdout."""
     users = users or (QUICK_USERS if quick else DEFAULT_USERS)
@@ -96,6 +99,9 @@ def bench(users: int | None, quick: bool, xl: bool, with_suite: bool | None, sui
     if out:
         with open(out, "w") as handle:
             handle.write(text + "\n")
+    if markdown_out:
+        with open(markdown_out, "w") as handle:
+            handle.write(markdown(report))
     if show_table:
         click.echo(table(report), err=True)
     click.echo(text)

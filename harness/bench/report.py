@@ -165,3 +165,79 @@ def table(report: dict[str, Any]) -> str:
         mark = {True: "met   ", False: "MISSED", None: "n/a   "}[t["met"]]
         lines.append(f"  {mark} {t['target']}: {_num(t['value'])} {t['unit']}")
     return "\n".join(lines)
+
+
+def _md(headers: list[str], rows: list[list[str]]) -> list[str]:
+    out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    return out + ["| " + " | ".join(r) + " |" for r in rows]
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """The figures as Markdown tables (for BENCHMARKS.md)."""
+    m, src = report["machine"], report["source"]
+    lines = [
+        f"Run {report['started']} on commit `{src['commit'] or 'unknown'}`"
+        + (f" ({src['modified_files']} modified files)" if src["modified_files"] else "")
+        + f"; {m['cpus']} CPUs ({m['cpu_model']}), {_num(m['memory_mb'], 0)} MB RAM, "
+        f"Python {m['python']}, {m['platform']}; base tenant {report['users']:,} users; "
+        f"whole run {report['wall_s']} s.",
+        f"Load average (1/5/15 min): start {_load(report['load_average']['start'])}, end "
+        f"{_load(report['load_average']['end'])}.",
+        "",
+        "### Targets",
+        "",
+    ]
+    mark = {True: "met", False: "**missed**", None: "n/a"}
+    lines += _md(["target", "measured", "result"],
+                 [[t["target"], f"{_num(t['value'])} {t['unit']}", mark[t["met"]]]
+                  for t in report["targets"]])
+    lines += ["", "### Provisioning cycles", ""]
+    rows = []
+    for role, run in report["cycles"].items():
+        if "error" in run:
+            rows.append([role, "-", "-", f"error: {run['error'][:80]}", *["-"] * 8])
+            continue
+        initial, quiet, busy = run["initial"], run.get("incremental_0", {}), run.get("incremental_100", {})
+        rows.append([
+            role, f"{run['users']:,}", run["mode"], _num(initial["wall_s"]), _num(initial.get("cpu_s")),
+            _num(initial["scim_requests_per_s"], 0), f"{initial['scim_requests']:,} / {initial['graph_requests']:,}",
+            _num(quiet.get("wall_s"), 3), _num(busy.get("wall_s"), 3), _num(busy.get("cpu_s"), 3),
+            _num(run["peak_rss_mb"], 0), _load(run.get("load_average")),
+        ])
+    lines += _md(["tenant", "users", "mode", "initial wall s", "initial CPU s", "SCIM req/s",
+                  "SCIM / Graph requests", "incr. 0 changes s", "incr. 100 changes s",
+                  "incr. 100 CPU s", "peak RSS MB", "load before"], rows)
+    raw = report["raw"]
+    lines += ["", f"### Raw SCIM sequence (POST, GET `userName eq`, PATCH), "
+                  f"{raw.get('users_preloaded', 0):,} users preloaded, in-process", ""]
+    if "error" in raw:
+        lines.append(f"error: {raw['error']}")
+    else:
+        lines += _md(["server", "req/s (best round)", "req per CPU s"],
+                     [[k, _num(v, 0), _num(raw["requests_per_cpu_s"][k], 0)]
+                      for k, v in raw["requests_per_s"].items()])
+        lines += ["", f"Miro fake / scim2-server: {raw['miro_vs_scim2_server']}x "
+                      f"(per CPU second {raw['cpu_miro_vs_scim2_server']}x); Miro fake / bare "
+                      f"Flask: {raw['miro_vs_bare_flask'] * 100:.0f} % (per CPU second "
+                      f"{raw['cpu_miro_vs_bare_flask'] * 100:.0f} %)."]
+    graph, labs = report["graph"], report["labs"]
+    lines += ["", "### Graph fake, lab creation, scenario suite", ""]
+    if "error" not in graph:
+        listing, delta = graph["list_pages_of_999"], graph["delta"]
+        lines.append(f"- List {graph['users']:,} users in pages of 999: {listing['wall_s']:.3f} s "
+                     f"({listing['pages']} pages). Delta: full round {delta['full_round_s']:.3f} s "
+                     f"({delta['full_round_pages']} pages), follow-up with 0 changes "
+                     f"{delta['follow_up_0_changes_s'] * 1000:.1f} ms, with 100 changes "
+                     f"{delta['follow_up_100_changes_s'] * 1000:.1f} ms.")
+    if "error" not in labs:
+        lines.append(f"- Lab creation: median {labs['median_ms']} ms, p90 {labs['p90_ms']} ms, "
+                     f"first {labs['first_ms']} ms ({labs['labs']} labs).")
+    suite = report["suite"]
+    if suite is None:
+        lines.append("- Scenario suite: not measured (--no-suite).")
+    else:
+        for run in suite["runs"]:
+            lines.append(f"- `pytest {suite['path']} -n {run['workers']}`: "
+                         + (f"error {run['error']}" if "error" in run
+                            else f"{run['wall_s']:.1f} s ({run['summary']})"))
+    return "\n".join(lines) + "\n"

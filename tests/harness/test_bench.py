@@ -28,7 +28,7 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str, Path
     result = CliRunner().invoke(
         bench,
         ["--quick", "--users", "30", "--sequences", "6", "--suite", "--suite-path", str(suite),
-         "--out", str(out)],
+         "--out", str(out), "--markdown", str(folder / "figures.md")],
     )
     assert result.exit_code == 0, (result.output, result.stderr)
     return json.loads(result.stdout), result.stderr, out
@@ -83,6 +83,9 @@ def test_targets_table_and_file(quick_run: tuple[dict, str, Path]) -> None:
     assert [t["key"] for t in report["targets"]] == [t.key for t in TARGETS]
     assert all(t["value"] is not None and t["met"] in (True, False) for t in report["targets"])
     assert json.loads(out.read_text()) == report
+    figures = (out.parent / "figures.md").read_text()
+    assert all(t.text in figures for t in TARGETS)
+    assert "| loopback | 30 | loopback |" in figures and "bare_flask" in figures
     assert "Targets (stated for 10,000 users; this run used 30)" in table
     assert "scim2_server" in table and "-n 2:" in table
     # Not a terminal: no progress line.
