@@ -1,4 +1,4 @@
-"""Wall time of the scenario suite with 1 and 2 xdist workers (``pytest -n 1`` / ``-n 2``)."""
+"""Wall time of the scenario suite with 0 (no xdist), 1 and 2 workers (``pytest -n N``)."""
 
 from __future__ import annotations
 
