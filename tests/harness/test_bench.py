@@ -19,9 +19,7 @@ from harness.lab import Lab
 CYCLE_ROLES = ("small", "base", "large", "loopback", "xl")
 
 
-@pytest.fixture(scope="module")
-def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str, Path]:
-    folder = tmp_path_factory.mktemp("bench")
+def _quick_run(folder: Path) -> tuple[dict, str, Path]:
     suite = folder / "test_tiny_suite.py"
     suite.write_text("def test_one():\n    assert 1 + 1 == 2\n")
     out = folder / "report.json"
@@ -35,8 +33,16 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str, Path
 
 
 @pytest.mark.slow
-def test_every_cycle_figure_is_reported(quick_run: tuple[dict, str, Path]) -> None:
-    report, _, _ = quick_run
+def test_a_quick_run_reports_every_figure(tmp_path: Path) -> None:
+    # One run checked from three sides: a run costs ~15 s, and a module fixture would run
+    # once per xdist worker.
+    report, table, out = _quick_run(tmp_path)
+    _check_cycles(report)
+    _check_raw_graph_lab_and_suite(report)
+    _check_targets_table_and_files(report, table, out)
+
+
+def _check_cycles(report: dict) -> None:
     assert report["errors"] == []
     assert list(report["cycles"]) == list(CYCLE_ROLES)
     sizes = {role: run["users"] for role, run in report["cycles"].items()}
@@ -58,9 +64,7 @@ def test_every_cycle_figure_is_reported(quick_run: tuple[dict, str, Path]) -> No
         assert busy["exports"] >= 20 and busy["scim_requests"] > quiet["scim_requests"]
 
 
-@pytest.mark.slow
-def test_raw_graph_lab_and_suite_figures_are_reported(quick_run: tuple[dict, str, Path]) -> None:
-    report, _, _ = quick_run
+def _check_raw_graph_lab_and_suite(report: dict) -> None:
     raw = report["raw"]
     assert set(raw["requests_per_s"]) == {"miro_fake", "scim2_server", "bare_flask", "bare_wsgi"}
     assert all(rate > 0 for rate in raw["requests_per_s"].values())
@@ -77,9 +81,7 @@ def test_raw_graph_lab_and_suite_figures_are_reported(quick_run: tuple[dict, str
     assert report["load_average"]["start"] is not None and report["machine"]["cpus"] >= 1
 
 
-@pytest.mark.slow
-def test_targets_table_and_file(quick_run: tuple[dict, str, Path]) -> None:
-    report, table, out = quick_run
+def _check_targets_table_and_files(report: dict, table: str, out: Path) -> None:
     assert [t["key"] for t in report["targets"]] == [t.key for t in TARGETS]
     assert all(t["value"] is not None and t["met"] in (True, False) for t in report["targets"])
     assert json.loads(out.read_text()) == report
