@@ -178,8 +178,50 @@ def dump(service: ProvisioningService) -> dict[str, Any]:
     }
 
 
+_JOB_CODES = ("NotConfigured", "NotRun", "Active", "Paused", "Quarantine")
+_SCHEDULE_STATES = ("Active", "Disabled", "Paused")
+# What a malformed dump raises while it is read; each becomes one ValueError (a 400).
+_BAD_DUMP = (KeyError, TypeError, ValueError, AttributeError, OverflowError, IndexError,
+             rules.SchemaError)
+
+
+def _check_job(job: Any) -> None:
+    """Types the cycle relies on, so a hand-edited dump fails here and not in a later cycle."""
+    if not isinstance(job.id, str) or not isinstance(job.service_principal_id, str):
+        raise ValueError("a job's id and servicePrincipalId must be strings")
+    if job.schedule_state not in _SCHEDULE_STATES:
+        raise ValueError(f"scheduleState must be one of {_SCHEDULE_STATES}")
+    if job.status.code not in _JOB_CODES:
+        raise ValueError(f"status.code must be one of {_JOB_CODES}")
+    if not all(isinstance(s, dict) and isinstance(s.get("name"), str) for s in job.settings):
+        raise ValueError("settings must be a list of {name, value} objects")
+    rt = job.runtime
+    for name in ("users", "groups", "assignments"):
+        if getattr(rt.watermarks, name) is not None and not isinstance(getattr(rt.watermarks, name), str):
+            raise ValueError("watermarks must be strings or null")
+    for link in rt.links.values():
+        if not (isinstance(link.source_id, str) and isinstance(link.target_id, str)
+                and link.object_type in ("User", "Group")):
+            raise ValueError("a link needs string sourceId/targetId and objectType User or Group")
+    if not all(isinstance(u, dict) for u in rt.mirror.users.values()) or not all(
+            isinstance(g, dict) for g in rt.mirror.groups.values()):
+        raise ValueError("mirror users and groups must be objects")
+    for escrow in rt.escrows.values():
+        if not isinstance(escrow.attempts, int) or escrow.first_failed is None:
+            raise ValueError("an escrow needs an integer attempts and a firstFailed time")
+    if rt.sync_all is not None and not isinstance(rt.sync_all, bool):
+        raise ValueError("syncAll must be a boolean or null")
+    # Everything the API will show must serialise.
+    job.status.to_json()
+    _runtime_json(rt)
+    iso(job.next_run)
+
+
 def load(service: ProvisioningService, data: dict[str, Any]) -> None:
     """Replace the engine's state with a dump; ValueError (nothing changed) if it is not one."""
+    from harness.engine.logs import IdSource
+    from harness.synchronization.models import Job
+
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ValueError(f"not an engine state dump (expected format {FORMAT!r})")
     try:
@@ -187,12 +229,9 @@ def load(service: ProvisioningService, data: dict[str, Any]) -> None:
         jobs = []
         for raw in data.get("jobs", []):
             schema = rules.load(raw["schema"])
-            from harness.synchronization.models import Job
-
+            template = service.store.template(raw["templateId"])
             job = Job(raw["id"], raw["servicePrincipalId"], raw["templateId"],
-                      service.store.template(raw["templateId"])["schema"]
-                      if service.store.template(raw["templateId"]) else raw["schema"],
-                      raw["schema"], schema)
+                      template["schema"] if template else raw["schema"], raw["schema"], schema)
             job.settings = [dict(s) for s in raw.get("settings", [])]
             job.schedule_state = raw.get("scheduleState", "Disabled")
             interval = raw.get("interval")
@@ -200,22 +239,33 @@ def load(service: ProvisioningService, data: dict[str, Any]) -> None:
             job.next_run = _dt(raw.get("nextRun"))
             job.status = _status(raw.get("status", {}))
             job.runtime = _runtime(raw.get("runtime", {}))
+            _check_job(job)
             jobs.append(job)
-    except (KeyError, TypeError, rules.SchemaError) as exc:
-        raise ValueError(f"the engine state dump is not valid: {exc}") from exc
+        secrets = {str(sp): {str(k): v for k, v in dict(values).items()}
+                   for sp, values in dict(data.get("secrets", {})).items()}
+        parts = {name: list(data.get(name, [])) for name in ("logs", "audits", "outbox")}
+        for name, items in parts.items():
+            if not all(isinstance(item, dict) for item in items):
+                raise ValueError(f"{name} must be a list of objects")
+        ids, job_ids = data.get("ids"), data.get("jobIds")
+        for state in (ids, job_ids):
+            if state:
+                IdSource(0).set_state(state)  # a trial: the real ones change only below
+    except _BAD_DUMP as exc:
+        raise ValueError(f"the engine state dump is not valid: {exc!r}") from exc
     store = service.store
     with store.lock:
         store.jobs = {job.id: job for job in jobs}
-        store.secrets = {sp: dict(v) for sp, v in data.get("secrets", {}).items()}
+        store.secrets = secrets
     service.settings = settings
     service.logs.clear()
-    service.logs.extend(data.get("logs", []))
+    service.logs.extend(parts["logs"])
     service.audits.clear()
-    service.audits.extend(data.get("audits", []))
+    service.audits.extend(parts["audits"])
     service.clear_outbox()
-    for message in data.get("outbox", []):
+    for message in parts["outbox"]:
         service._send(message)
-    if data.get("ids"):
-        service.ids.set_state(data["ids"])
-    if data.get("jobIds"):
-        store.ids.set_state(data["jobIds"])
+    if ids:
+        service.ids.set_state(ids)
+    if job_ids:
+        store.ids.set_state(job_ids)

@@ -13,6 +13,21 @@ from typing import Any
 from harness.clock import parse_duration
 
 DIALECTS = ("default", "aadOptscim062020")
+# Bounds that keep a mistaken setting from hanging a lab (a 1 ms interval would run billions of
+# cycles per virtual month) or overflowing the clock. Not product rules.
+MIN_CYCLE_INTERVAL = timedelta(minutes=1)
+MAX_DURATION = timedelta(days=3650)
+
+
+def _duration(name: str, value: Any) -> timedelta:
+    """A setting's duration, or ValueError naming the setting (also for absurdly large values)."""
+    try:
+        duration = parse_duration(value)
+    except (ValueError, OverflowError) as exc:
+        raise ValueError(f"{name}: {exc}") from exc
+    if duration > MAX_DURATION:
+        raise ValueError(f"{name}: {value!r} is longer than {MAX_DURATION.days} days")
+    return duration
 QUARANTINE_BACKOFFS = {
     "documented": (timedelta(hours=6), timedelta(hours=12), timedelta(hours=24)),
     "observed": (
@@ -70,12 +85,9 @@ class EngineSettings:
     def validate(self) -> None:
         if self.patch_dialect is not None and self.patch_dialect not in DIALECTS:
             raise ValueError(f"patch_dialect must be one of {DIALECTS} or null")
-        try:
-            interval = parse_duration(self.cycle_interval)
-        except ValueError as exc:
-            raise ValueError(f"cycle_interval: {exc}") from exc
-        if interval <= timedelta(0):
-            raise ValueError("cycle_interval must be positive")
+        interval = _duration("cycle_interval", self.cycle_interval)
+        if interval < MIN_CYCLE_INTERVAL:
+            raise ValueError("cycle_interval must be at least one minute")
         for name in ("skip_default_access", "unassign_releases_management", "log_out_of_scope_changes"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be a boolean")
@@ -85,17 +97,11 @@ class EngineSettings:
             raise ValueError("throttle_policy must be 'honour' or 'escrow'")
         if not isinstance(self.throttle_max_retries, int) or self.throttle_max_retries < 0:
             raise ValueError("throttle_max_retries must be a non-negative integer")
-        try:
-            parse_duration(self.throttle_default_wait)
-        except ValueError as exc:
-            raise ValueError(f"throttle_default_wait: {exc}") from exc
+        _duration("throttle_default_wait", self.throttle_default_wait)
         if self.quarantine_backoff not in QUARANTINE_BACKOFFS:
             raise ValueError(f"quarantine_backoff must be one of {sorted(QUARANTINE_BACKOFFS)}")
         for name in ("escrow_retry_cap", "quarantine_disable_after"):
-            try:
-                parse_duration(getattr(self, name))
-            except ValueError as exc:
-                raise ValueError(f"{name}: {exc}") from exc
+            _duration(name, getattr(self, name))
         for name in ("escrow_min_failures", "escrow_total_failures", "escrow_absolute_failures"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
@@ -111,10 +117,19 @@ class EngineSettings:
             return steps[series_count - 1]
         if self.quarantine_backoff == "documented":
             return steps[-1]
-        return min(steps[-1] * 2 ** (series_count - len(steps)), timedelta(hours=24))
+        day = timedelta(hours=24)
+        # Capped exponent: past 2**10 the wait is far over a day anyway, and 2**n overflows.
+        return min(steps[-1] * 2 ** min(series_count - len(steps), 10), day)
 
     def escrow_wait(self, attempts: int) -> timedelta:
-        return min(self.interval * 2 ** max(attempts - 1, 0), parse_duration(self.escrow_retry_cap))
+        cap = parse_duration(self.escrow_retry_cap)
+        wait = self.interval
+        # Doubling stops at the cap: 2**attempts itself would overflow timedelta after weeks.
+        for _ in range(max(attempts - 1, 0)):
+            if wait >= cap:
+                break
+            wait *= 2
+        return min(wait, cap)
 
     @property
     def interval(self) -> timedelta:
