@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from harness.bench.counting import RequestCounter
+from harness.bench.gctime import GcTimer
 from harness.bench.memory import current_rss_mb
 from harness.bench.progress import Progress
 from harness.bench.tenant import group_count, seed
@@ -22,8 +23,9 @@ def _cycle(lab: Lab, advance: str, scim: RequestCounter, graph: RequestCounter) 
     scim.take()
     graph.take()
     began, cpu_began = time.perf_counter(), time.process_time()
-    # Lab.advance's client gives up after 30 s; a big tenant's cycle may take longer.
-    response = lab.graph_client.post("/_fake/clock", json={"advance": advance}, timeout=None)
+    with GcTimer() as collector:
+        # Lab.advance's client gives up after 30 s; a big tenant's cycle may take longer.
+        response = lab.graph_client.post("/_fake/clock", json={"advance": advance}, timeout=None)
     wall, cpu = time.perf_counter() - began, time.process_time() - cpu_began
     if response.status_code != 200:
         raise RuntimeError(f"POST /_fake/clock -> {response.status_code}: {response.text[:300]}")
@@ -41,6 +43,9 @@ def _cycle(lab: Lab, advance: str, scim: RequestCounter, graph: RequestCounter) 
         # CPU seconds of the whole process (engine and fakes, every thread): what the harness
         # costs, whatever else the machine is doing.
         "cpu_s": round(cpu, 4),
+        # Of which Python's cyclic garbage collector (grows with the number of live objects).
+        "gc_s": round(collector.seconds, 4),
+        "gc_collections": collector.collections,
         "scim_requests": scim_requests,
         "graph_requests": graph_requests,
         "scim_requests_per_s": round(scim_requests / wall, 1) if wall > 0 else None,
