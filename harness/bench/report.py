@@ -201,16 +201,18 @@ def markdown(report: dict[str, Any]) -> str:
     rows = []
     for role, run in report["cycles"].items():
         if "error" in run:
-            rows.append([role, "-", "-", f"error: {run['error'][:80]}", *["-"] * 8])
+            rows.append([role, "-", "-", f"error: {run['error'][:80]}", *["-"] * 9])
             continue
         initial, quiet, busy = run["initial"], run.get("incremental_0", {}), run.get("incremental_100", {})
         rows.append([
             role, f"{run['users']:,}", run["mode"], _num(initial["wall_s"]), _num(initial.get("cpu_s")),
+            _num(initial.get("gc_s")),
             _num(initial["scim_requests_per_s"], 0), f"{initial['scim_requests']:,} / {initial['graph_requests']:,}",
             _num(quiet.get("wall_s"), 3), _num(busy.get("wall_s"), 3), _num(busy.get("cpu_s"), 3),
             _num(run["peak_rss_mb"], 0), _load(run.get("load_average")),
         ])
-    lines += _md(["tenant", "users", "mode", "initial wall s", "initial CPU s", "SCIM req/s",
+    lines += _md(["tenant", "users", "mode", "initial wall s", "initial CPU s", "of which GC s",
+                  "SCIM req/s",
                   "SCIM / Graph requests", "incr. 0 changes s", "incr. 100 changes s",
                   "incr. 100 CPU s", "peak RSS MB", "load before"], rows)
     raw = report["raw"]
