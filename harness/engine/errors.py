@@ -81,6 +81,8 @@ def classify_response(
             category="failure",
             status=status,
             quarantine=True,
+            # Escrowed as well: the object is retried once the quarantine lifts, not lost.
+            retryable=True,
         )
     if status == 404 and filter_query:
         return ErrorInfo(
@@ -90,6 +92,7 @@ def classify_response(
             category="failure",
             status=status,
             quarantine=True,
+            retryable=True,
         )
     if status == 404 and operation in ("get", "update", "delete"):
         return ErrorInfo(

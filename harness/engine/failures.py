@@ -305,6 +305,10 @@ class FailureHandling:
             quarantine.current_began = now
             quarantine.reason = reason
             quarantine.error = error
-            quarantine.next_attempt = now + settings.quarantine_wait(quarantine.series_count)
+            # §1.8 [D][QUAR]: retries go on "for 28 days after the first failure": the last
+            # attempt falls on that day exactly, and a failure there disables the job.
+            last = quarantine.series_began + parse_duration(settings.quarantine_disable_after)
+            quarantine.next_attempt = min(now + settings.quarantine_wait(quarantine.series_count),
+                                          max(last, now))
         status.code = "Quarantine"
         self.summary.quarantine = reason

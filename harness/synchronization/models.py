@@ -180,7 +180,11 @@ class SyncStore:
             job.schedule_state = "Active"
             job.interval = interval
             job.next_run = now
-            job.status.code = "Active" if job.runtime.cycles_run else "NotRun"
+            # A restart that keeps the quarantine (e.g. only Escrows) leaves the job quarantined.
+            if job.status.quarantine is not None:
+                job.status.code = "Quarantine"
+            else:
+                job.status.code = "Active" if job.runtime.cycles_run else "NotRun"
 
     def set_schema(self, sp_id: str, job_id: str, schema_json: dict[str, Any]) -> None:
         schema = rules.load(schema_json)  # raises SchemaError before anything changes

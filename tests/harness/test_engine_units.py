@@ -22,9 +22,9 @@ from harness.template import load_schema, miro_template
     ("status", "operation", "filter_query", "code", "retryable", "quarantine"),
     [
         (400, "create", False, "SystemForCrossDomainIdentityManagementBadRequest", True, False),
-        (401, "query", True, "SystemForCrossDomainIdentityManagementCredentialValidationUnavailable", False, True),
+        (401, "query", True, "SystemForCrossDomainIdentityManagementCredentialValidationUnavailable", True, True),
         (403, "update", False, "InsufficientRights", True, False),
-        (404, "query", True, "SystemForCrossDomainIdentityManagementServiceIncompatible", False, True),
+        (404, "query", True, "SystemForCrossDomainIdentityManagementServiceIncompatible", True, True),
         (404, "get", False, "InvalidAnchor", True, False),
         (405, "create", False, "MethodNotAllowed", True, False),
         (409, "create", False, "MiroEntryConflict", True, False),
