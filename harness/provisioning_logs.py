@@ -16,6 +16,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, current_app, request
@@ -181,13 +182,26 @@ def _compare(op: str, actual: Any, expected: Any) -> bool:
         return False
 
 
-def parse_filter(text: str) -> Predicate:
+def parse_filter(text: str, properties: frozenset[str] | None = None) -> Predicate:
+    """The predicate of a ``$filter``; with ``properties``, unknown property names are refused
+    as Graph refuses them, instead of silently matching nothing."""
     tokens = _tokenize(text)
     parser = _Parser(tokens, text)
     result = parser.parse_or()
     if parser.pos != len(tokens):
         raise LogQueryError(f"Invalid filter clause: unexpected '{tokens[parser.pos][1]}' in {text!r}")
+    if properties is not None:
+        for path in _paths(result):
+            if path.split("/")[0] not in properties:
+                raise LogQueryError(
+                    f"Invalid filter clause: could not find a property named '{path.split('/')[0]}'")
     return result
+
+
+def _paths(predicate: Predicate) -> list[str]:
+    if predicate.kind in ("and", "or", "not"):
+        return [p for c in predicate.children for p in _paths(c)]
+    return [predicate.path]
 
 
 def _tokenize(text: str) -> list[tuple[str, Any]]:
@@ -206,6 +220,10 @@ def _tokenize(text: str) -> list[tuple[str, Any]]:
         elif kind == "num":
             tokens.append(("value", float(raw) if "." in raw else int(raw)))
         elif kind == "dt":
+            try:
+                datetime.fromisoformat(raw.removesuffix("Z"))
+            except ValueError as exc:
+                raise LogQueryError(f"Invalid filter clause: {raw!r} is not a date and time") from exc
             tokens.append(("value", raw if raw.endswith("Z") else raw + "Z"))
         elif kind == "word" and raw in ("true", "false", "null"):
             tokens.append(("value", {"true": True, "false": False, "null": None}[raw]))
@@ -298,6 +316,20 @@ COLLECTIONS = (
     ("provisioning", "harness_logs", "Provisioning log entry"),
     ("directoryAudits", "harness_audits", "Directory audit entry"),
 )
+# Top-level properties a $filter may name (reference §6.1, with the beta names; directoryAudit).
+PROPERTIES = {
+    "provisioning": frozenset({
+        "id", "activityDateTime", "tenantId", "jobId", "cycleId", "changeId",
+        "durationInMilliseconds", "initiatedBy", "provisioningAction", "provisioningStatusInfo",
+        "provisioningSteps", "modifiedProperties", "servicePrincipal", "sourceIdentity",
+        "targetIdentity", "sourceSystem", "targetSystem", "action", "statusInfo",
+    }),
+    "directoryAudits": frozenset({
+        "id", "category", "correlationId", "result", "resultReason", "activityDisplayName",
+        "activityDateTime", "loggedByService", "operationType", "initiatedBy", "targetResources",
+        "additionalDetails",
+    }),
+}
 
 
 def create_blueprint() -> Blueprint:
@@ -324,7 +356,10 @@ def _lister(name: str, key: str) -> Any:
                 query = {k: args[k] for k in ("$filter", "$top", "$orderby") if k in args}
             top = _parse_top(query.get("$top"))
             descending = _parse_orderby(query.get("$orderby"))
-            predicate = parse_filter(query["$filter"]) if query.get("$filter") else None
+            raw_filter = query.get("$filter")
+            if raw_filter is not None and not raw_filter.strip():
+                raise LogQueryError("Invalid filter clause: the $filter is empty")
+            predicate = parse_filter(raw_filter, PROPERTIES[name]) if raw_filter else None
         except LogQueryError as exc:
             raise GraphError(400, "BadRequest", str(exc)) from exc
         page, more = store.query(predicate, descending=descending, after=after, limit=top)
