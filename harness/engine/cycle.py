@@ -173,6 +173,7 @@ class Cycle(UserPipeline, GroupPipeline, FailureHandling):
                 self.base_address,
                 self.i.secrets.get("SecretToken"),
                 self.app_name,
+                timeout=self.settings.target_timeout_seconds,
                 on_throttle=self._on_throttle,
             )
         except ValueError as exc:

@@ -188,9 +188,11 @@ class FailureHandling:
         escrow.attempts += 1
         escrow.next_retry = now + self.settings.escrow_wait(escrow.attempts)
         when = escrow.next_retry.strftime("%Y-%m-%dT%H:%M:%S.0000000Z")
+        said = info.reason.rstrip()
+        said += "" if said.endswith((".", "!", "?")) else "."  # the target's detail may lack one
         return replace(
             info,
-            reason=f"{info.reason} This operation was retried {retried} times. It will be retried "
+            reason=f"{said} This operation was retried {retried} times. It will be retried "
             f"again after this date: {when} UTC",
         )
 

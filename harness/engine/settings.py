@@ -61,6 +61,9 @@ class EngineSettings:
     # retry only the throttled request (Q&A 2025) [O][Q-429]; "escrow" = log TooManyRequests and
     # retry on a later cycle (older UserVoice) [O][UV-429].
     throttle_policy: str = "honour"
+    # How long the engine waits for the SCIM target to answer one request before it gives up
+    # with a Timeout (§4.2, retried on a later cycle). The product's value is undocumented [?].
+    target_timeout: str = "30s"
     # In-cycle retries of one throttled request before it is escrowed; the wait when a 429
     # carries no Retry-After.
     throttle_max_retries: int = 5
@@ -98,6 +101,8 @@ class EngineSettings:
         if not isinstance(self.throttle_max_retries, int) or self.throttle_max_retries < 0:
             raise ValueError("throttle_max_retries must be a non-negative integer")
         _duration("throttle_default_wait", self.throttle_default_wait)
+        if not timedelta(0) < _duration("target_timeout", self.target_timeout) <= timedelta(minutes=10):
+            raise ValueError("target_timeout must be more than 0 and at most 10 minutes")
         if self.quarantine_backoff not in QUARANTINE_BACKOFFS:
             raise ValueError(f"quarantine_backoff must be one of {sorted(QUARANTINE_BACKOFFS)}")
         for name in ("escrow_retry_cap", "quarantine_disable_after"):
@@ -130,6 +135,10 @@ class EngineSettings:
                 break
             wait *= 2
         return min(wait, cap)
+
+    @property
+    def target_timeout_seconds(self) -> float:
+        return parse_duration(self.target_timeout).total_seconds()
 
     @property
     def interval(self) -> timedelta:

@@ -228,7 +228,8 @@ def create_blueprint() -> Blueprint:
                               code="CredentialValidationUnavailable")
         try:
             target = ScimTarget(service.transport, base, creds.get("SecretToken"),
-                                service.settings.target_display_name or "the application")
+                                service.settings.target_display_name or "the application",
+                                timeout=service.settings.target_timeout_seconds)
         except ValueError as exc:
             raise bad_request(str(exc), code="CredentialValidationUnavailable") from exc
         probe = rules.probe_attribute(rules.user_mapping(job.schema))

@@ -432,3 +432,47 @@ def test_429_bursts_and_5xx_on_a_fifth_of_all_requests_end_like_a_fault_free_run
 
 def update_user_surname(lab: Lab, user_id: str, surname: str) -> None:
     ok(lab.graph_client.patch(f"/v1.0/users/{user_id}", json={"surname": surname}), 204)
+
+
+# --- a target too slow to answer: Timeout, escrowed, re-matched on the retry ------------------
+
+
+def test_a_create_that_times_out_is_escrowed_and_the_retry_matches_instead_of_duplicating() -> None:
+    import time
+
+    with Lab.served(seed=41, target_timeout="500ms") as lab:
+        xia = add_user(lab, "xia")
+        assign(lab, xia)
+        # Miro answers after 1.5 s, and does create the user: the engine gave up at 0.5 s.
+        fault(lab, method="POST", path="^/api/v1/scim/Users$", latency_ms=1500, times=1)
+        lab.start()
+        (first,) = lab.advance("0")
+        assert first["counts"]["failed"] == 1 and first["quarantine"] is None
+        error = last_log(lab, xia)["provisioningStatusInfo"]["errorInformation"]
+        assert error["errorCode"] == "Timeout"
+        assert [e["errorCode"] for e in connections(lab)["escrows"]] == ["Timeout"]
+        time.sleep(2.5)  # let Miro finish the slow request
+        assert all_miro_user_names(lab) == ["xia@contoso.com"]
+        journal(lab)
+
+        (retry,) = lab.advance("40m")
+        seen = lines(journal(lab))
+        assert 'GET /Users?filter=userName eq "xia@contoso.com"' in seen  # matched again
+        assert "POST /Users" not in seen
+        assert all_miro_user_names(lab) == ["xia@contoso.com"]  # no duplicate
+        assert retry["counts"]["failed"] == 0
+        assert connections(lab)["escrows"] == []
+        assert last_log(lab, xia)["provisioningSteps"][0]["description"] == RETRY_TEXT
+
+
+def test_the_retry_sentence_follows_the_targets_detail_as_a_new_sentence(lab: Lab) -> None:
+    import re
+
+    group = add_group(lab, "Pilot")  # Miro's 405 detail has no final full stop
+    assign(lab, group)
+    lab.start()
+    lab.advance("0")
+    reason = last_log(lab, group)["provisioningStatusInfo"]["errorInformation"]["reason"]
+    assert re.search(r"\S[.!?] This operation was retried 0 times\. It will be retried again after "
+                     r"this date: 2026-01-05T09:40:00\.0000000Z UTC$", reason), reason
+    assert ".. This" not in reason

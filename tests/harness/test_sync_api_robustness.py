@@ -62,6 +62,8 @@ def test_absurd_advances_are_400_and_leave_the_clock(lab: Lab, advance: Any) -> 
         {"escrow_failure_ratio": 2},
         {"throttle_max_retries": -1},
         {"quarantine_backoff": "weekly"},
+        {"target_timeout": "0"},
+        {"target_timeout": "11m"},
     ],
 )
 def test_bad_engine_settings_are_400_and_change_nothing(lab: Lab, change: dict[str, Any]) -> None:
