@@ -18,9 +18,26 @@ from harness.engine.changes import (
 )
 from harness.engine.errors import ErrorInfo
 from harness.engine.logs import EntryBuilder
+from harness.engine.settings import EngineSettings
 from harness.engine.state import Escrow
 from harness.engine.status import Quarantine, iso
 
+
+def escrow_threshold_reason(failures: int, reference_failures: int, succeeded: int,
+                            settings: EngineSettings) -> str | None:
+    """The quarantine reason the escrow thresholds give, or None (§1.8 [D][QUAR]).
+
+    ``failures`` are non-reference escrows; reference failures (manager, group members) count
+    only toward the absolute rule. ``succeeded`` is the number of objects provisioned fine.
+    """
+    if failures + reference_failures > settings.escrow_absolute_failures:
+        return "EncounteredBaseEscrowThreshold"
+    if failures > settings.escrow_total_failures:
+        return "EncounteredTotalEscrowThreshold"
+    proportion = failures / (failures + succeeded) if failures else 0.0
+    if failures >= settings.escrow_min_failures and proportion > settings.escrow_failure_ratio:
+        return "EncounteredEscrowProportionThreshold"
+    return None
 
 class FailureHandling:
     """Methods of :class:`Cycle`; they use its state (``self.rt``, ``self.i``, ...)."""
@@ -264,17 +281,11 @@ class FailureHandling:
         else:
             escrows = list(self.rt.escrows.values())
             failures = sum(1 for e in escrows if not e.reference)
-            ratio = 0.0
+            succeeded = 0
             if failures and failures >= settings.escrow_min_failures:
                 # Counted only when it can matter: a quiet cycle stays O(changes).
                 succeeded = sum(1 for link in self.rt.links.values() if link.managed and not link.deleted)
-                ratio = failures / (failures + succeeded)
-            if len(escrows) > settings.escrow_absolute_failures:
-                reason = "EncounteredBaseEscrowThreshold"
-            elif failures > settings.escrow_total_failures:
-                reason = "EncounteredTotalEscrowThreshold"
-            elif failures >= settings.escrow_min_failures and ratio > settings.escrow_failure_ratio:
-                reason = "EncounteredEscrowProportionThreshold"
+            reason = escrow_threshold_reason(failures, len(escrows) - failures, succeeded, settings)
             if reason:
                 last = next(iter(reversed(escrows)))
                 cause = ErrorInfo(last.error_code, f"{failures} object operations are failing.")

@@ -168,3 +168,48 @@ def test_diff_and_modified_properties_for_the_miro_mapping() -> None:
         {"displayName": "name.familyName", "oldValue": "Old", "newValue": "B"}]
     assert rules.probe_attribute(mapping) == "userName"
     assert rules.active_attribute(mapping) == "active"
+
+
+@pytest.mark.parametrize(
+    ("failures", "reference", "succeeded", "reason"),
+    [
+        # The documented examples (reference §1.8 [D][QUAR]).
+        (45_000, 0, 0, "EncounteredTotalEscrowThreshold"),
+        (30_000, 0, 5_000, "EncounteredEscrowProportionThreshold"),
+        (20_000, 0, 100_000, None),
+        (40_000, 21_000, 0, "EncounteredBaseEscrowThreshold"),
+        (4_000, 0, 0, None),  # under the 5,000 minimum, even at 100 %
+        # Reference failures count toward the absolute rule only.
+        (0, 59_000, 0, None),
+        (4_999, 50_000, 0, None),
+        (5_000, 0, 7_500, None),  # exactly 40 % is not more than 40 %
+        (5_000, 0, 7_499, "EncounteredEscrowProportionThreshold"),
+        (40_001, 0, 10**9, "EncounteredTotalEscrowThreshold"),
+    ],
+)
+def test_escrow_thresholds_follow_the_documented_examples(
+        failures: int, reference: int, succeeded: int, reason: str | None) -> None:
+    from harness.engine.failures import escrow_threshold_reason
+
+    assert escrow_threshold_reason(failures, reference, succeeded, EngineSettings()) == reason
+
+
+def test_escrow_thresholds_are_settings() -> None:
+    from harness.engine.failures import escrow_threshold_reason
+
+    small = EngineSettings(escrow_min_failures=2, escrow_total_failures=10, escrow_absolute_failures=12)
+    assert escrow_threshold_reason(2, 0, 2, small) == "EncounteredEscrowProportionThreshold"
+    assert escrow_threshold_reason(11, 0, 1000, small) == "EncounteredTotalEscrowThreshold"
+    assert escrow_threshold_reason(1, 12, 0, small) == "EncounteredBaseEscrowThreshold"
+
+
+def test_backoff_waits_stay_bounded_after_many_attempts() -> None:
+    settings = EngineSettings()
+    assert settings.escrow_wait(1) == timedelta(minutes=40)
+    assert settings.escrow_wait(2) == timedelta(minutes=80)
+    assert settings.escrow_wait(10_000) == timedelta(hours=24)
+    observed = EngineSettings(quarantine_backoff="observed")
+    assert [observed.quarantine_wait(n) for n in (1, 2, 3)] == [
+        timedelta(minutes=30), timedelta(hours=1), timedelta(hours=2)]
+    assert observed.quarantine_wait(10_000) == timedelta(hours=24)
+    assert EngineSettings().quarantine_wait(10_000) == timedelta(hours=24)
