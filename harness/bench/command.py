@@ -20,7 +20,7 @@ QUICK_USERS = 200
 SUITE_WORKERS = (0, 1, 2)
 
 
-def _plan(users: int, quick: bool, xl: bool) -> list[tuple[str, dict[str, Any]]]:
+def _plan(users: int, xl: bool) -> list[tuple[str, dict[str, Any]]]:
     cycles = [
         ("small", {"users": max(10, users // 10), "served": False}),
         ("base", {"users": users, "served": False}),
@@ -80,7 +80,7 @@ def bench(users: int | None, quick: bool, xl: bool, with_suite: bool | None, sui
     report["labs"] = child({"kind": "labs", "count": 20 if quick else 200})
     report["raw"] = child({"kind": "raw", "users": users, "sequences": sequences})
     report["graph"] = child({"kind": "graph", "users": users})
-    report["cycles"] = {role: child(task) for role, task in _plan(users, quick, xl)}
+    report["cycles"] = {role: child(task) for role, task in _plan(users, xl)}
     if with_suite:
         runs = []
         for workers in SUITE_WORKERS:
