@@ -65,8 +65,12 @@ class FailureHandling:
     def _add_due_retries(self) -> None:
         """Escrowed objects whose retry is due are processed again, changed or not (§1.7)."""
         now = self.i.now()
+        # In quarantine, each attempt on the back-off schedule is the retry of every escrow
+        # (§1.8 [D][QUAR] "Retry duration"): an attempt that retried nothing must not pass
+        # for a successful one and lift the quarantine.
+        quarantined = self.i.status.quarantine is not None
         for (object_type, source_id), escrow in list(self.rt.escrows.items()):
-            if escrow.next_retry is not None and escrow.next_retry > now:
+            if not quarantined and escrow.next_retry is not None and escrow.next_retry > now:
                 continue
             if object_type == "User":
                 if source_id in self.rt.mirror.users and source_id not in self.user_changes:

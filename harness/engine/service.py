@@ -243,7 +243,9 @@ class ProvisioningService:
             return began + self.interval
         # §1.8 [D][QUAR]: still in quarantine after four weeks, the job is disabled.
         if self.now() - quarantine.series_began >= parse_duration(self.settings.quarantine_disable_after):
+            # "... after which the escrow entry is removed and the job disabled" [D][QUAR].
             job.schedule_state = "Disabled"
+            job.runtime.escrows.clear()
             return None
         return quarantine.next_attempt
 

@@ -476,3 +476,18 @@ def test_the_retry_sentence_follows_the_targets_detail_as_a_new_sentence(lab: La
     assert re.search(r"\S[.!?] This operation was retried 0 times\. It will be retried again after "
                      r"this date: 2026-01-05T09:40:00\.0000000Z UTC$", reason), reason
     assert ".. This" not in reason
+
+
+def test_after_four_weeks_the_escrows_are_removed_with_the_job_disabled(lab: Lab) -> None:
+    yan = add_user(lab, "yan")
+    assign(lab, yan)
+    fault(lab, method="POST", path="^/api/v1/scim/Users$", status=401)  # every create, forever
+    lab.start()
+    lab.advance("0")
+    assert [e["sourceAnchor"] for e in connections(lab)["escrows"]] == [yan]
+    lab.advance("27d")
+    assert lab.job()["schedule"]["state"] == "Active"
+    assert connections(lab)["escrows"] != []
+    lab.advance("1d")
+    assert lab.job()["schedule"]["state"] == "Disabled"
+    assert connections(lab)["escrows"] == []  # §1.8 [D][QUAR]: "the escrow entry is removed"
