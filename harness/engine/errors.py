@@ -181,3 +181,17 @@ def incompatible(app_name: str, what: str, status: int | None = None) -> ErrorIn
         status=status,
         retryable=True,
     )
+
+
+MULTIPLE_ENTRIES = "SystemForCrossDomainIdentityManagementMultipleEntriesInResponse"
+
+
+def multiple_entries(app_name: str, what: str) -> ErrorInfo:
+    """§4.1 [D][ANALYZE]: a GET answered several resources where one was expected (e.g. a group
+    GET that returned its members)."""
+    return ErrorInfo(
+        MULTIPLE_ENTRIES,
+        f"Message: {app_name} returned more than was asked for: {what}",
+        category="failure",
+        retryable=True,
+    )

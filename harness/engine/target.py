@@ -21,6 +21,7 @@ from harness.engine.errors import (
     classify_response,
     classify_transport,
     incompatible,
+    multiple_entries,
 )
 from harness.http import BorrowedTransport
 
@@ -95,6 +96,10 @@ class ScimTarget:
         resources = body.get("Resources") or []
         if not all(isinstance(r, dict) for r in resources):
             raise TargetError(incompatible(self.app_name, "ListResponse Resources are not objects"))
+        if exclude_members and any(r.get("members") for r in resources):
+            # §3.7 [D][ANALYZE]: members despite excludedAttributes=members.
+            raise TargetError(multiple_entries(
+                self.app_name, f"the {resource} query returned members although they were excluded"))
         return resources
 
     def get(self, resource: str, target_id: str, *, exclude_members: bool = False) -> dict[str, Any]:
@@ -102,6 +107,14 @@ class ScimTarget:
         body = self._send("GET", f"/{resource}/{target_id}", params=params, operation="get")
         if not isinstance(body, dict):
             raise TargetError(incompatible(self.app_name, f"GET /{resource}/{target_id} had no body"))
+        if isinstance(body.get("Resources"), list):  # a list where one resource was expected
+            if len(body["Resources"]) != 1 or not isinstance(body["Resources"][0], dict):
+                raise TargetError(multiple_entries(
+                    self.app_name, f"GET /{resource}/{target_id} answered {len(body['Resources'])} resources"))
+            return dict(body["Resources"][0])
+        if exclude_members and body.get("members"):
+            raise TargetError(multiple_entries(
+                self.app_name, f"GET /{resource}/{target_id} returned members although they were excluded"))
         return body
 
     def create(self, resource: str, payload: dict[str, Any]) -> dict[str, Any]:

@@ -491,3 +491,49 @@ def test_after_four_weeks_the_escrows_are_removed_with_the_job_disabled(lab: Lab
     lab.advance("1d")
     assert lab.job()["schedule"]["state"] == "Disabled"
     assert connections(lab)["escrows"] == []  # §1.8 [D][QUAR]: "the escrow entry is removed"
+
+
+# --- several entries where one was expected (§4.1 [D][ANALYZE]) -----------------------------
+
+LIST = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+
+
+def test_a_team_query_that_returns_members_anyway_is_multiple_entries_in_response(lab: Lab) -> None:
+    miro_seed_teams(lab, "Crew")
+    set_group_flows(lab, "Update")
+    group = add_group(lab, "Crew")
+    assign(lab, group)
+    fault(lab, method="GET", path="^/api/v1/scim/Groups$", status=200, times=1, body={
+        "schemas": [LIST], "totalResults": 1, "startIndex": 1, "itemsPerPage": 1,
+        "Resources": [{"id": "t1", "displayName": "Crew", "members": [{"value": "u1"}]}]})
+    lab.start()
+    (cycle,) = lab.advance("0")
+    entry = last_log(lab, group)
+    assert status_of(entry) == "failure"
+    assert entry["provisioningStatusInfo"]["errorInformation"]["errorCode"] == (
+        "SystemForCrossDomainIdentityManagementMultipleEntriesInResponse")
+    assert cycle["quarantine"] is None
+    assert [e["sourceAnchor"] for e in connections(lab)["escrows"]] == [group]
+    lab.advance("40m")  # the fault is spent: the retry matches the team
+    assert status_of(last_log(lab, group)) == "success"
+    assert connections(lab)["escrows"] == []
+
+
+def test_a_get_by_id_answering_several_users_is_multiple_entries_in_response(lab: Lab) -> None:
+    zed = add_user(lab, "zed")
+    assign(lab, zed)
+    lab.start()
+    lab.advance("0")
+    scim_id = miro_user(lab, "zed@contoso.com")["id"]
+    fault(lab, method="GET", path=f"^/api/v1/scim/Users/{scim_id}$", status=200, times=1, body={
+        "schemas": [LIST], "totalResults": 2,
+        "Resources": [{"id": scim_id, "userName": "zed@contoso.com"}, {"id": "x", "userName": "x"}]})
+    ok(lab.graph_client.patch(f"/v1.0/users/{zed}", json={"surname": "Two"}), 204)
+    journal(lab)
+    lab.advance("40m")
+    assert [r for r in journal(lab) if r["method"] == "PATCH"] == []  # nothing written blind
+    entry = last_log(lab, zed)
+    assert entry["provisioningStatusInfo"]["errorInformation"]["errorCode"] == (
+        "SystemForCrossDomainIdentityManagementMultipleEntriesInResponse")
+    lab.advance("40m")
+    assert miro_user(lab, "zed@contoso.com")["name"]["familyName"] == "Two"

@@ -213,3 +213,27 @@ def test_backoff_waits_stay_bounded_after_many_attempts() -> None:
         timedelta(minutes=30), timedelta(hours=1), timedelta(hours=2)]
     assert observed.quarantine_wait(10_000) == timedelta(hours=24)
     assert EngineSettings().quarantine_wait(10_000) == timedelta(hours=24)
+
+
+def test_several_entries_where_one_was_expected() -> None:
+    listing = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+               "Resources": [{"id": "1"}, {"id": "2"}]}
+    target = ScimTarget(httpx.MockTransport(lambda r: httpx.Response(200, json=listing)),
+                        "http://x.local/scim", "t", "Miro")
+    with pytest.raises(TargetError) as caught:
+        target.get("Users", "1")
+    assert caught.value.info.code == "SystemForCrossDomainIdentityManagementMultipleEntriesInResponse"
+    assert caught.value.info.retryable
+
+    one = {"Resources": [{"id": "1", "userName": "a"}]}
+    target = ScimTarget(httpx.MockTransport(lambda r: httpx.Response(200, json=one)),
+                        "http://x.local/scim", "t", "Miro")
+    assert target.get("Users", "1") == {"id": "1", "userName": "a"}
+
+    with_members = {"Resources": [{"id": "g", "displayName": "G", "members": [{"value": "1"}]}]}
+    target = ScimTarget(httpx.MockTransport(lambda r: httpx.Response(200, json=with_members)),
+                        "http://x.local/scim", "t", "Miro")
+    assert target.query("Groups", "displayName", "G")[0]["id"] == "g"  # members not excluded
+    with pytest.raises(TargetError) as caught:
+        target.query("Groups", "displayName", "G", exclude_members=True)
+    assert caught.value.info.code == "SystemForCrossDomainIdentityManagementMultipleEntriesInResponse"
