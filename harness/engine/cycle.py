@@ -504,6 +504,7 @@ class Cycle(UserPipeline, GroupPipeline, FailureHandling):
             source_system_id=stable_guid("source", self.i.tenant_id),
             target_system_id=stable_guid("target", self.sp["id"]),
             now=self.i.now(),
+            on_demand=self.summary.kind == "onDemand",
         )
         entry = EntryBuilder(ctx, object_type, source_id, display, rules.target_object(mapping))
         self._current = entry

@@ -72,6 +72,8 @@ def classify_response(
     """Classify an HTTP error answer. ``operation`` is ``query``, ``get``, ``create``, ``update``
     or ``delete``; ``filter_query`` marks a ``?filter=`` list request."""
     detail = scim_detail(body)
+    if detail and not detail.rstrip().endswith((".", "!", "?")):
+        detail = detail.rstrip() + "."  # the next sentence follows
     said = f" The error returned was: {detail}" if detail else ""
     base = f"{app_name} returned an error response with the HTTP status code {status}.{said}"
     if status == 401:

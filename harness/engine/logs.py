@@ -62,6 +62,9 @@ class LogContext:
     source_system_id: str
     target_system_id: str
     now: datetime
+    # Provision on demand reads the object itself instead of receiving a change: its import
+    # step is ``EntryImport`` "Retrieved User '<upn>' from Azure Active Directory" [D][G-POD].
+    on_demand: bool = False
 
 
 @dataclass
@@ -96,6 +99,10 @@ class EntryBuilder:
         )
 
     def imported(self, change: str, details: dict[str, Any] | None = None, *, retry: bool = False) -> None:
+        if self.ctx.on_demand and not retry:
+            self.step("EntryImport", "import", "success",
+                      f"Retrieved {self.object_type} '{self.source_display}' from {SOURCE_SYSTEM}", details)
+            return
         description = (
             "We are retrying an operation that previously failed."  # [O] real log text
             if retry

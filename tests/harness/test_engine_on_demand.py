@@ -42,7 +42,11 @@ def test_a_user_on_demand_is_created_at_once(lab: Lab) -> None:
     key, value = json.loads(body["key"]), json.loads(body["value"])
     assert key == {"result": "Success", "details": {}}
     assert value["action"] == "Create"
-    assert value["provisioningSteps"][0]["name"] == "EntryImportAdd"
+    # [D][G-POD]: on demand, the object is retrieved, not received as a change.
+    assert value["provisioningSteps"][0]["name"] == "EntryImport"
+    assert value["provisioningSteps"][0]["provisioningStepType"] == "import"
+    assert value["provisioningSteps"][0]["description"] == (
+        "Retrieved User 'amy@contoso.com' from Azure Active Directory")
     assert miro_user(lab, "amy@contoso.com") is not None
     # The link is shared with the job: the first cycle finds nothing to do.
     lab.start()
