@@ -207,7 +207,9 @@ class FailureHandling:
         escrow.reference = action == "update" and entry.object_type == "Group"
         retried = escrow.attempts
         escrow.attempts += 1
-        escrow.next_retry = now + self.settings.escrow_wait(escrow.attempts)
+        # From the cycle's start, not from now: Retry-After waits within this cycle must not
+        # push the retry past the next cycle (retried "in 40 minutes" = next cycle [D][ANALYZE]).
+        escrow.next_retry = self.began + self.settings.escrow_wait(escrow.attempts)
         when = escrow.next_retry.strftime("%Y-%m-%dT%H:%M:%S.0000000Z")
         said = info.reason.rstrip()
         said += "" if said.endswith((".", "!", "?")) else "."  # the target's detail may lack one

@@ -537,3 +537,33 @@ def test_a_get_by_id_answering_several_users_is_multiple_entries_in_response(lab
         "SystemForCrossDomainIdentityManagementMultipleEntriesInResponse")
     lab.advance("40m")
     assert miro_user(lab, "zed@contoso.com")["name"]["familyName"] == "Two"
+
+
+# --- throttling past the in-cycle retry limit ---------------------------------------------
+
+
+def test_429s_beyond_the_retry_limit_are_escrowed_and_finish_next_cycle() -> None:
+    with Lab(seed=43, throttle_max_retries=2) as lab:
+        ava = add_user(lab, "ava")
+        assign(lab, ava)
+        fault(lab, method="POST", path="^/api/v1/scim/Users$", status=429, retry_after=4, times=4)
+        lab.start()
+        (first,) = lab.advance("0")
+        assert first["counts"]["throttled"] == 2 and first["counts"]["failed"] == 1
+        assert first["ended"] == "2026-01-05T09:00:08Z"  # two honoured waits of 4 s
+        error = last_log(lab, ava)["provisioningStatusInfo"]["errorInformation"]
+        assert error["errorCode"] == "TooManyRequests"
+        assert "This operation was retried 0 times" in error["reason"]
+        (second,) = lab.advance("40m")  # one 429 left: honoured, then created
+        assert second["counts"]["throttled"] == 1 and second["counts"]["create"] == 1
+        assert all_miro_user_names(lab) == ["ava@contoso.com"]
+
+
+def test_a_429_without_retry_after_waits_the_default() -> None:
+    with Lab(seed=47, throttle_default_wait="7s") as lab:
+        assign(lab, add_user(lab, "bea"))
+        fault(lab, method="POST", path="^/api/v1/scim/Users$", status=429, times=1)
+        lab.start()
+        (cycle,) = lab.advance("0")
+        assert cycle["counts"]["throttled"] == 1 and cycle["counts"]["create"] == 1
+        assert cycle["ended"] == "2026-01-05T09:00:07Z"
