@@ -112,6 +112,9 @@ class FailureHandling:
     def _settle_deletions(self) -> None:
         threshold = self._delete_threshold()
         deferred, self.deferred = self.deferred, []
+        # Every held object was evaluated again this cycle (``_add_staged``): what is still to
+        # be deleted is in ``deferred``; the rest came back into scope.
+        self.rt.staged.clear()
         if threshold is None or len(deferred) <= threshold:
             for item in deferred:
                 self._current = item.entry
@@ -146,9 +149,9 @@ class FailureHandling:
         self.quarantine_reason = "TooManyDeletes"
 
     def _add_staged(self) -> None:
-        """After ``restart`` with ``ForceDeletes``, the held objects are processed again."""
-        if not self.rt.force_deletes:
-            return
+        """Held deletions are evaluated again in every cycle until they are let through
+        (``restart`` with ``ForceDeletes``) or the source is fixed (§1.9 [D][ACCDEL]): a
+        quarantine attempt with nothing else to do must not drop them and lift the quarantine."""
         for (object_type, source_id), held in list(self.rt.staged.items()):
             if object_type == "User":
                 if held["hard"]:

@@ -567,3 +567,55 @@ def test_a_429_without_retry_after_waits_the_default() -> None:
         (cycle,) = lab.advance("0")
         assert cycle["counts"]["throttled"] == 1 and cycle["counts"]["create"] == 1
         assert cycle["ended"] == "2026-01-05T09:00:07Z"
+
+
+# --- held deletions survive quarantine attempts until allowed or fixed (§1.9) ---------------
+
+
+def _over_the_deletion_threshold(lab: Lab) -> tuple[list[str], list[str]]:
+    put_secrets(lab, SyncNotificationSettings='{"Enabled":false,"DeleteThresholdEnabled":true}')
+    ok(lab.graph_client.patch(lab.job_path, json={"synchronizationJobSettings": [
+        {"name": "QuarantineTooManyDeletesThreshold", "value": "2"}]}), 204)
+    users = [add_user(lab, n) for n in ("cam", "dia", "eve")]
+    assignments = [assign(lab, u) for u in users]
+    lab.start()
+    lab.advance("0")
+    for a in assignments:
+        unassign(lab, a)
+    (cycle,) = lab.advance("40m")
+    assert cycle["quarantine"] == "TooManyDeletes"
+    journal(lab)
+    return users, assignments
+
+
+def test_held_deletions_are_not_dropped_by_later_quarantine_attempts(lab: Lab) -> None:
+    users, _ = _over_the_deletion_threshold(lab)
+    cycles = lab.advance("2d")
+    assert cycles and all(c["quarantine"] == "TooManyDeletes" for c in cycles)
+    assert all(c["counts"]["staged"] == 3 for c in cycles)
+    assert [r for r in journal(lab) if r["method"] in ("PATCH", "DELETE")] == []
+    status = lab.job()["status"]
+    assert status["code"] == "Quarantine" and status["quarantine"]["reason"] == "TooManyDeletes"
+    assert status["quarantine"]["seriesCount"] == 1 + len(cycles)
+    # Allowing the deletes still works after days in quarantine.
+    restart(lab, "ForceDeletes")
+    (released,) = lab.advance("0")
+    assert released["counts"]["disable"] == 3
+    assert not any(miro_user(lab, f"{n}@contoso.com")["active"] for n in ("cam", "dia", "eve"))
+    lab.advance("2h")  # nothing is held any more
+    assert last_log(lab, users[0])["provisioningAction"] == "disable"
+    assert lab.job()["status"]["quarantine"] is None
+
+
+def test_fixing_the_source_and_restarting_releases_nothing(lab: Lab) -> None:
+    users, _ = _over_the_deletion_threshold(lab)
+    for u in users:
+        assign(lab, u)  # the unassignment was the mistake
+    restart(lab, None)
+    (cycle,) = lab.advance("0")
+    assert cycle["quarantine"] is None and cycle["counts"]["staged"] == 0
+    assert [r for r in journal(lab) if r["method"] in ("PATCH", "DELETE")] == []
+    assert all(miro_user(lab, f"{n}@contoso.com")["active"] for n in ("cam", "dia", "eve"))
+    assert lab.job()["status"]["code"] == "Active"
+    lab.advance("2h")
+    assert lab.job()["status"]["quarantine"] is None
