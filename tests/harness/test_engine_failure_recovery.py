@@ -9,6 +9,8 @@ from collections import Counter
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import mock_miro
 from harness.lab import Lab
@@ -619,3 +621,36 @@ def test_fixing_the_source_and_restarting_releases_nothing(lab: Lab) -> None:
     assert lab.job()["status"]["code"] == "Active"
     lab.advance("2h")
     assert lab.job()["status"]["quarantine"] is None
+
+
+# --- property: any mix of transient faults ends like the fault-free run -----------------------
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    status=st.sampled_from([429, 500, 502, 503, 504]),
+    method=st.sampled_from(["*", "GET", "POST", "PATCH"]),
+    probability=st.sampled_from([0.1, 0.3, 0.5]),
+    backoff=st.sampled_from(["documented", "observed"]),
+    throttle=st.sampled_from(["honour", "escrow"]),
+)
+def test_transient_faults_of_any_kind_end_like_the_fault_free_run(
+        status: int, method: str, probability: float, backoff: str, throttle: str) -> None:
+    with Lab(seed=53) as clean:
+        users = _directory(clean)
+        clean.start()
+        _changes_over_several_cycles(clean, users)
+        clean.advance("1d")
+        expected = _end_state(clean)
+    with Lab(seed=53, quarantine_backoff=backoff, throttle_policy=throttle) as lab:
+        users = _directory(lab)
+        fault(lab, method=method, path="^/api/v1/scim/(Users|Groups)", status=status,
+              probability=probability, retry_after=1)
+        lab.start()
+        _changes_over_several_cycles(lab, users)
+        lab.advance("1d")
+        ok(lab.miro_client.delete("/_fake/faults"))
+        lab.advance("2d")  # long enough for the slowest back-off to retry
+        assert _end_state(lab) == expected
+        assert connections(lab)["escrows"] == []
+        assert lab.job()["status"]["quarantine"] is None
