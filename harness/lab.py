@@ -41,6 +41,9 @@ MIRO_TEMPLATE_ID = "miro"
 # The lab's own clients say who they are, so journals tell test set-up from engine traffic.
 LAB_USER_AGENT = "harness-lab"
 DEFAULT_ACCESS_ROLE_ID = "00000000-0000-0000-0000-000000000000"
+# Journal entries each fake keeps (the latest): enough for any scenario, and a 100,000-user
+# initial cycle no longer keeps every request it sent (unbounded, ~8 KB per user).
+DEFAULT_JOURNAL_LIMIT = 10_000
 
 
 def _lazy_url_builders(rule_class: type = Rule) -> bool:
@@ -145,11 +148,19 @@ class Lab:
         served: bool = False,
         miro_settings: dict[str, Any] | None = None,
         strict_graph_auth: bool = False,
+        journal_limit: int | None = DEFAULT_JOURNAL_LIMIT,
         **settings: Any,
     ) -> None:
+        """``journal_limit``: the latest requests each fake's journal keeps; None leaves the
+        fakes' own defaults (Graph: all, Miro: its ``journal_limit`` setting, 100,000). A
+        ``journal_limit`` in ``miro_settings`` wins for Miro."""
         self.seed = seed
         self.clock = VirtualClock()
-        self.graph_app = mock_graph.create_app(clock=self.clock.now, strict_auth=strict_graph_auth)
+        self.graph_app = mock_graph.create_app(
+            clock=self.clock.now, strict_auth=strict_graph_auth, journal_limit=journal_limit
+        )
+        if journal_limit is not None:
+            miro_settings = {"journal_limit": journal_limit, **(miro_settings or {})}
         self.miro_app = mock_miro.create_app(clock=self.clock.now, settings=miro_settings)
         self.graph = self.graph_app.extensions["mock_graph"]
         self.miro = self.miro_app.extensions["mock_miro"]

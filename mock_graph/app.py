@@ -3,7 +3,6 @@ level (not on a blueprint), so they also cover blueprints the harness registers 
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import threading
@@ -19,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 from mock_graph import applications, auth, batch, control, directory, groups, organization, users
 from mock_graph.exceptions import GraphError
 from mock_graph.faults import DEFAULT_BODIES, FaultBook
-from mock_graph.journal import Journal
+from mock_graph.journal import Journal, RawBody
 from mock_graph.models import GraphBackend
 from mock_graph.responses import json_response
 
@@ -154,18 +153,6 @@ def _fault_response(status: int, body: Any, retry_after: int | None) -> Response
     return json_response(body, status, headers)
 
 
-def _decode(raw: bytes, content_type: str | None) -> Any:
-    if not raw:
-        return None
-    text = raw.decode("utf-8", "replace")
-    if content_type and "json" in content_type:
-        try:
-            return json.loads(text)
-        except (ValueError, RecursionError):
-            return text
-    return text
-
-
 def _journal_entry(resp: Response, b: GraphBackend) -> dict[str, Any]:
     query: dict[str, Any] = {}
     for key, values in request.args.lists():
@@ -173,7 +160,7 @@ def _journal_entry(resp: Response, b: GraphBackend) -> dict[str, Any]:
     if request.mimetype == "application/x-www-form-urlencoded":
         body: Any = request.form.to_dict()
     else:
-        body = _decode(request.get_data(cache=True), request.content_type)
+        body = RawBody(request.get_data(cache=True), request.content_type)
     entry = {
         "method": request.method,
         "path": request.path,
@@ -181,7 +168,7 @@ def _journal_entry(resp: Response, b: GraphBackend) -> dict[str, Any]:
         "headers": dict(request.headers.items()),
         "body": body,
         "status": resp.status_code,
-        "response": _decode(resp.get_data(), resp.content_type) if not resp.is_streamed else None,
+        "response": RawBody(resp.get_data(), resp.content_type) if not resp.is_streamed else None,
         "time": b.now().isoformat(),
         "request_id": g.get("request_id", ""),
     }

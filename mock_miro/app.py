@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -13,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import control, responses
 from .exceptions import ScimError, method_not_allowed
-from .models import MiroBackend
+from .models import SENT_BODY, JournalBody, MiroBackend
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -84,18 +83,14 @@ def create_app(
             size, raw = len(raw), b""
         body: Any = f"<{size} bytes, over the payload limit: not recorded>" if size and not raw else None
         if raw:
-            try:
-                body = json.loads(raw)
-            except (ValueError, RecursionError):
-                body = raw[:10_000].decode("utf-8", "replace")
+            body = JournalBody(raw, request=True)  # decoded when the journal is read
         sent = g.get("journal_response", ...)
-        if sent is ...:
+        if sent is SENT_BODY:
+            sent = JournalBody(response.get_data())
+        elif sent is ...:
             sent = None
             if (response.mimetype or "").endswith("json") and not response.direct_passthrough:
-                try:
-                    sent = json.loads(response.get_data())
-                except ValueError:
-                    sent = None
+                sent = JournalBody(response.get_data())
         state.record({
             "time": state.now().isoformat(),
             "method": request.method,

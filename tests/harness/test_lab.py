@@ -107,3 +107,17 @@ def test_a_strict_auth_graph_fake_gets_a_token_from_the_engine() -> None:
         (cycle,) = lab.advance("0")
         assert cycle["state"] == "Succeeded", cycle
         assert miro_user(lab, "ada@contoso.com") is not None
+
+
+def test_the_fakes_journals_are_bounded_and_the_bound_is_a_lab_setting() -> None:
+    with Lab(1, journal_limit=2) as lab:
+        for _ in range(3):
+            ok(lab.miro_client.get("/api/v1/scim/Users"))
+            ok(lab.graph_client.get("/v1.0/users"))
+        assert len(ok(lab.miro_client.get("/_fake/journal")).json()["requests"]) == 2
+        assert len(ok(lab.graph_client.get("/_fake/journal")).json()["requests"]) == 2
+    with Lab(1, journal_limit=2, miro_settings={"journal_limit": 3}) as lab:
+        assert lab.miro.settings.journal_limit == 3
+    with Lab(1) as lab:
+        assert lab.miro.settings.journal_limit == 10_000
+        assert lab.graph_app.extensions["mock_graph.journal"].limit == 10_000

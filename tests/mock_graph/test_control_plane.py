@@ -202,3 +202,18 @@ def test_hand_edited_state_with_wrong_types_is_refused(client: GraphClient) -> N
         resp = client.put("/_fake/state", json=bad)
         assert resp.status_code == 400 and resp.json["error"]["message"].startswith("Invalid state")
     assert client.get("/_fake/state").json == good
+
+
+def test_journal_decodes_bodies_when_read() -> None:
+    app = create_app(journal_limit=3)
+    raw = app.test_client()
+    raw.post("/v1.0/users", headers=AUTH, json=user_body("jd@contoso.com"))
+    raw.post("/v1.0/users", headers={**AUTH, "Content-Type": "text/plain"}, data="not json")
+    entries = raw.get("/_fake/journal").json["requests"]
+    assert entries[0]["body"]["mailNickname"] == "jd"
+    assert entries[0]["response"]["id"] and entries[0]["response"]["userPrincipalName"] == "jd@contoso.com"
+    assert entries[1]["body"] == "not json"
+    for path in ("/v1.0/users", "/v1.0/groups", "/v1.0/applications"):
+        raw.get(path, headers=AUTH)
+    assert [e["path"] for e in raw.get("/_fake/journal").json["requests"]] == [
+        "/v1.0/users", "/v1.0/groups", "/v1.0/applications"]

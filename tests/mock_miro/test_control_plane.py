@@ -183,3 +183,13 @@ def test_seeded_guests_survive_a_state_round_trip(scim: Scim, backend: MiroBacke
     assert other.client.put("/_fake/state", json=dump).status_code == 200
     assert other.get("/Users").get_json()["totalResults"] == 1
     assert_scim_error(other.post("/Users", {"userName": seeded["guests"][0]["userName"]}), 409)
+
+
+def test_journal_keeps_bodies_as_sent(scim: Scim) -> None:
+    # Bodies are stored as bytes and decoded when read: JSON as JSON, other text as text.
+    scim.create_user("k@y.com")
+    scim.call("POST", "/Users", raw=b"{not json")
+    entries = fake(scim).get("/_fake/journal").get_json()["requests"]
+    assert entries[0]["body"]["userName"] == "k@y.com" and entries[0]["response"]["id"]
+    assert entries[1]["body"] == "{not json"
+    assert entries[1]["response"]["status"] == "400"
