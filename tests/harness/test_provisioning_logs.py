@@ -132,3 +132,15 @@ def test_indexed_lookup_reads_only_matching_entries() -> None:
     page, more = store.query(parse_filter("sourceIdentity/id eq 'u7'"), limit=10)
     assert [e["id"] for _, e in page] == ["id7"]
     assert more is False
+
+
+def test_stored_entries_answer_exactly_what_was_appended() -> None:
+    # Entries are kept as compact JSON and decoded on read: nothing may change on the way.
+    entry = {**_entry(1), "details": {"note": "é ✓ \u2028", "n": 1.5, "list": [1, None, True]},
+             "modifiedProperties": [{"displayName": "a", "oldValue": None, "newValue": "[\"x\"]"}]}
+    store = LogStore()
+    store.append(entry)
+    page, _ = store.query(parse_filter("id eq 'id1'"))
+    assert page == [(0, entry)]
+    assert store.all() == [entry]
+    assert store.all()[0] is not store.all()[0]  # a caller editing its copy changes nothing stored
