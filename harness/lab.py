@@ -29,7 +29,7 @@ from harness.engine.service import ProvisioningService
 from harness.engine.settings import EngineSettings
 from harness.http import BorrowedTransport, RoutingTransport, make_client
 from harness.provisioning_logs import LogStore
-from harness.servers import ServerThread
+from harness.servers import PRODUCTION_SERVER, ServerThread
 from harness.synchronization import mount
 from harness.synchronization.models import SyncStore
 from harness.template import miro_template
@@ -149,9 +149,12 @@ class Lab:
         miro_settings: dict[str, Any] | None = None,
         strict_graph_auth: bool = False,
         journal_limit: int | None = DEFAULT_JOURNAL_LIMIT,
+        server: str = PRODUCTION_SERVER,
         **settings: Any,
     ) -> None:
-        """``journal_limit``: the latest requests each fake's journal keeps; None leaves the
+        """``server``: the WSGI server of a served lab (``cheroot``, ``werkzeug`` or
+        ``waitress``); cheroot costs ~30 % less CPU per request than werkzeug's dev server.
+        ``journal_limit``: the latest requests each fake's journal keeps; None leaves the
         fakes' own defaults (Graph: all, Miro: its ``journal_limit`` setting, 100,000). A
         ``journal_limit`` in ``miro_settings`` wins for Miro."""
         self.seed = seed
@@ -185,9 +188,9 @@ class Lab:
         mount(self.graph_app, self.service)
 
         if served:
-            graph_server = ServerThread(self.graph_app, name="graph").start()
+            graph_server = ServerThread(self.graph_app, name="graph", server=server).start()
             self._servers.append(graph_server)
-            miro_server = ServerThread(self.miro_app, name="miro").start()
+            miro_server = ServerThread(self.miro_app, name="miro", server=server).start()
             self._servers.append(miro_server)
             self.graph_url, self.miro_url = graph_server.url, miro_server.url
         else:

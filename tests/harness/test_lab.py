@@ -121,3 +121,15 @@ def test_the_fakes_journals_are_bounded_and_the_bound_is_a_lab_setting() -> None
     with Lab(1) as lab:
         assert lab.miro.settings.journal_limit == 10_000
         assert lab.graph_app.extensions["mock_graph.journal"].limit == 10_000
+
+
+def test_a_served_lab_runs_on_cheroot_unless_told_otherwise() -> None:
+    with Lab.served(seed=5) as lab:
+        assert [s.server for s in lab._servers] == ["cheroot", "cheroot"]
+    with Lab.served(seed=5, server="werkzeug") as lab:
+        assert [s.server for s in lab._servers] == ["werkzeug", "werkzeug"]
+        yan = add_user(lab, "yan")
+        assign(lab, yan)
+        lab.start()
+        (cycle,) = lab.advance("0")
+        assert cycle["state"] == "Succeeded" and cycle["counts"]["create"] == 1
