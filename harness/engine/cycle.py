@@ -208,6 +208,8 @@ class Cycle(UserPipeline, GroupPipeline, FailureHandling):
         except DirectoryError as exc:
             return self._fail(directory_error(exc))
         self._apply(*rounds)
+        for applied in rounds:  # the mirror holds the items now: free the pages before processing
+            applied.items.clear()
         self._process_all(target)
 
         users_link, groups_link, assignments_link = (r.delta_link for r in rounds)
@@ -360,7 +362,8 @@ class Cycle(UserPipeline, GroupPipeline, FailureHandling):
             manager = _manager_change(item.get("manager@delta"))
             if manager is not _UNCHANGED:
                 data[MANAGER_KEY] = manager
-            mirror.users[user_id] = {**mirror.users.get(user_id, {}), **data}
+            old = mirror.users.get(user_id)
+            mirror.users[user_id] = data if old is None else {**old, **data}  # no copy for a new user
             change = ADD if self.initial or not (known or user_id in self.rt.links) else UPDATE
             touch_user(user_id, change)
 
