@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from harness.http import BorrowedTransport
+from harness.http import BorrowedTransport, make_client
 
 # Properties the user mappings can read; Graph's delta returns a small default set otherwise.
 USER_SELECT = (
@@ -63,7 +63,7 @@ class GraphDirectory:
         self.max_pages = max_pages
         self.user_select = user_select
         self.group_select = group_select
-        self.client = httpx.Client(
+        self.client = make_client(
             transport=BorrowedTransport(transport),
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
             timeout=60.0,

@@ -23,7 +23,7 @@ from harness.engine.errors import (
     incompatible,
     multiple_entries,
 )
-from harness.http import BorrowedTransport
+from harness.http import BorrowedTransport, make_client
 
 SCIM_JSON = "application/scim+json"
 
@@ -67,11 +67,10 @@ class ScimTarget:
         headers = {"Accept": SCIM_JSON}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        self.client = httpx.Client(
+        self.client = make_client(
             transport=BorrowedTransport(transport),
             headers=headers,
             timeout=timeout,
-            follow_redirects=False,
         )
         self.calls: list[TargetCall] = []
         # Asked on a 429 with (Retry-After seconds, retries so far): wait and retry, or give up.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 from flask import Flask, request
 
@@ -80,3 +82,25 @@ def test_bind_and_unbind() -> None:
         transport.unbind("x.local:8080")
         assert client.get("http://x.local:8080/a").status_code == 599
     assert transport.bound_hosts() == []
+
+
+def test_the_clients_keep_cookies_a_server_sets_and_skip_the_jar_otherwise(monkeypatch: Any) -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        headers = [("Content-Type", "text/plain")]
+        if environ["PATH_INFO"] == "/set":
+            headers.append(("Set-Cookie", "s=1; Path=/"))
+        start_response("200 OK", headers)
+        return [environ.get("HTTP_COOKIE", "").encode()]
+
+    client = make_client("http://app.local", app=app)
+    jar_calls: list[str] = []
+    original = httpx.Cookies.extract_cookies
+    monkeypatch.setattr(httpx.Cookies, "extract_cookies",
+                        lambda self, response: (jar_calls.append(str(response.url.path)), original(self, response)))
+    client.get("/plain")
+    assert jar_calls == [] and len(client.cookies) == 0
+    client.get("/set")
+    assert jar_calls == ["/set"] and client.cookies["s"] == "1"
+    assert client.get("/plain").text == "s=1"  # sent back as httpx always did
+    client.cookies = {"t": "2"}
+    assert client.get("/plain").text == "t=2"
