@@ -253,7 +253,8 @@ class Lab:
         _ok(self.graph_client.post(f"{self.job_path}/start"))
 
     def advance(self, duration: str | int | float = "40m") -> list[dict[str, Any]]:
-        response = _ok(self.graph_client.post("/_fake/clock", json={"advance": duration}))
+        # No read timeout: the cycles run inside this request (a big tenant's take minutes).
+        response = _ok(self.graph_client.post("/_fake/clock", json={"advance": duration}, timeout=None))
         return list(response.json()["cycles"])
 
     def job(self) -> dict[str, Any]:

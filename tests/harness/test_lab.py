@@ -5,6 +5,8 @@ from __future__ import annotations
 import statistics
 import time
 
+import httpx
+
 import mock_miro
 from harness.lab import Lab
 from tests.harness.test_engine_steps import add_user, assign, miro_user, ok
@@ -133,3 +135,12 @@ def test_a_served_lab_runs_on_cheroot_unless_told_otherwise() -> None:
         lab.start()
         (cycle,) = lab.advance("0")
         assert cycle["state"] == "Succeeded" and cycle["counts"]["create"] == 1
+
+
+def test_advance_waits_for_cycles_longer_than_the_clients_read_timeout() -> None:
+    with Lab.served(seed=5) as lab:
+        lab.graph_client.timeout = httpx.Timeout(0.2)
+        ok(lab.graph_client.post("/_fake/faults", json={"path": "/v1.0/users/delta", "latency_ms": 500, "times": 1}))
+        lab.start()
+        (cycle,) = lab.advance("0")
+        assert cycle["state"] == "Succeeded"
