@@ -29,7 +29,7 @@ from .exceptions import (
 from .faults import FaultBook, RateLimiter
 from .filters import AttrPath, Node, attributes_used, index_lookup, matches, parse_filter
 from .listing import Page, sort_value
-from .patch import GroupAction, UserPatcher, parse_group_actions, parse_patch_body
+from .patch import GroupAction, UserPatcher, json_copy, parse_group_actions, parse_patch_body
 from .rules import (
     GUEST_ROLES,
     USER_VALUE,
@@ -396,7 +396,7 @@ class MiroBackend:
         ops = parse_patch_body(body, self.settings.patch_strict)
         with self.lock:
             user = self._user(uid)
-            work = copy.deepcopy(user.data)
+            work = json_copy(user.data)  # stored data is JSON: a structural copy is enough
             UserPatcher(USER_TABLE, EXTENSIONS, self.settings.patch_strict).apply(work, ops)
             self._check_user(work, user)
             self._commit_user(user, work)

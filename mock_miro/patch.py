@@ -31,6 +31,18 @@ class Operation:
     has_value: bool
 
 
+def json_copy(value: Any) -> Any:
+    """A copy of JSON data (dicts, lists, scalars): what ``copy.deepcopy`` gives for it, in a
+    fraction of the time (no memo, no dispatch per object)."""
+    if isinstance(value, dict):
+        return {key: json_copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [json_copy(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(json_copy(item) for item in value)
+    return value
+
+
 def parse_patch_body(body: Any, strict: bool) -> list[Operation]:
     if not isinstance(body, dict):
         raise invalid_syntax("The request body must be a PatchOp JSON object")

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from mock_miro.exceptions import ScimError
-from mock_miro.patch import Operation, UserPatcher, parse_group_actions, parse_patch_body
+from mock_miro.patch import Operation, UserPatcher, json_copy, parse_group_actions, parse_patch_body
 from mock_miro.schemas import EXTENSIONS, USER_TABLE
 
 ENT = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
@@ -160,3 +160,16 @@ def test_a_huge_path_is_refused_before_regex_work() -> None:
 
 def test_a_huge_pathless_key_is_ignored_quickly() -> None:
     assert run({"op": "replace", "value": {"a[" * 200_000: "x"}}) == BASE
+
+
+def test_json_copy_is_a_deep_copy_of_json_data() -> None:
+    data = {"name": {"givenName": "A"}, "emails": [{"value": "a@b.c", "primary": True}], "n": 1, "x": None,
+            "t": ({"k": [1]},)}
+    copied = json_copy(data)
+    assert copied == data
+    copied["name"]["givenName"] = "B"
+    copied["emails"][0]["value"] = "z@b.c"
+    copied["emails"].append({})
+    copied["t"][0]["k"].append(2)
+    assert data == {"name": {"givenName": "A"}, "emails": [{"value": "a@b.c", "primary": True}], "n": 1,
+                    "x": None, "t": ({"k": [1]},)}
