@@ -120,24 +120,27 @@ def _fault_response() -> Response | None:
 @bp.before_request
 def guard() -> Response | None:
     g.started = time.monotonic()
+    req = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup, not twenty
+    state = backend()
     # Bounds reads of bodies without a Content-Length: a read stops one byte past the limit,
     # which the size check below turns into 413.
-    request.max_content_length = backend().settings.max_payload_bytes + 1
-    fault = _fault_response()
-    if fault is not None:
-        return fault
-    state = backend()
+    req.max_content_length = state.settings.max_payload_bytes + 1
+    if state.faults.faults:  # an empty fault book needs no lock
+        fault = _fault_response()
+        if fault is not None:
+            return fault
     settings = state.settings
-    auth = request.headers.get("Authorization", "")
-    scheme, _, token = auth.partition(" ")
+    scheme, _, token = req.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or token.strip() != settings.token:
         raise unauthorized()
     if not settings.scim_enabled:
         raise scim_disabled()
+    method = req.method
     if settings.rate_limits:
-        key = _RATE_KEYS.get((request.method, request.endpoint or ""))
-        if request.method == "PATCH" and request.endpoint == "scim.group":
-            size = request.content_length or len(request.get_data(cache=True))
+        endpoint = req.endpoint or ""
+        key = _RATE_KEYS.get((method, endpoint))
+        if method == "PATCH" and endpoint == "scim.group":
+            size = req.content_length or len(req.get_data(cache=True))
             key = "PATCH /Groups/{id} " + ("large" if size > GROUP_PATCH_LARGE_BYTES else "small")
         if key is not None:
             with state.lock:
@@ -145,14 +148,16 @@ def guard() -> Response | None:
             if retry is not None:
                 raise too_many_requests(retry)
     limit = settings.max_payload_bytes
-    if request.content_length is not None and request.content_length > limit:
+    length = req.content_length
+    if length is not None and length > limit:
         raise too_large(f"Request payload exceeds {limit} bytes")
-    if request.method in ("POST", "PUT", "PATCH"):
-        if len(request.get_data(cache=True)) > limit:
+    if method in ("POST", "PUT", "PATCH"):
+        raw = req.get_data(cache=True)
+        if len(raw) > limit:
             raise too_large(f"Request payload exceeds {limit} bytes")
-        if (request.content_type or request.get_data(cache=True)) and request.mimetype not in ACCEPTED_MEDIA:
+        if (req.content_type or raw) and req.mimetype not in ACCEPTED_MEDIA:
             raise unsupported_media_type(
-                f"Unsupported media type '{request.content_type or ''}': use {SCIM_MEDIA} or application/json"
+                f"Unsupported media type '{req.content_type or ''}': use {SCIM_MEDIA} or application/json"
             )
     return None
 
