@@ -160,7 +160,7 @@ def _journal_entry(resp: Response, b: GraphBackend) -> dict[str, Any]:
     if request.mimetype == "application/x-www-form-urlencoded":
         body: Any = request.form.to_dict()
     else:
-        body = RawBody(request.get_data(cache=True), request.content_type)
+        body = RawBody.keep(request.get_data(cache=True), request.content_type)
     entry = {
         "method": request.method,
         "path": request.path,
@@ -168,7 +168,7 @@ def _journal_entry(resp: Response, b: GraphBackend) -> dict[str, Any]:
         "headers": dict(request.headers.items()),
         "body": body,
         "status": resp.status_code,
-        "response": RawBody(resp.get_data(), resp.content_type) if not resp.is_streamed else None,
+        "response": RawBody.keep(resp.get_data(), resp.content_type) if not resp.is_streamed else None,
         "time": b.now().isoformat(),
         "request_id": g.get("request_id", ""),
     }

@@ -217,3 +217,15 @@ def test_journal_decodes_bodies_when_read() -> None:
         raw.get(path, headers=AUTH)
     assert [e["path"] for e in raw.get("/_fake/journal").json["requests"]] == [
         "/v1.0/users", "/v1.0/groups", "/v1.0/applications"]
+
+
+def test_journal_keeps_large_bodies_compressed_and_answers_them_whole() -> None:
+    app = create_app()
+    raw = app.test_client()
+    for n in range(40):
+        raw.post("/v1.0/users", headers=AUTH, json=user_body(f"big{n}@contoso.com"))
+    listed = raw.get("/v1.0/users", headers=AUTH)
+    assert len(listed.data) > 4096
+    stored = app.extensions["mock_graph.journal"]._entries[-1]["response"]
+    assert stored.compressed and len(stored.data) < len(listed.data)
+    assert raw.get("/_fake/journal").json["requests"][-1]["response"] == listed.json
