@@ -13,6 +13,7 @@ from harness.bench import suite as suite_runner
 from harness.bench.process import ROOT, run_child
 from harness.bench.report import load_average, machine, markdown, source_revision, table
 from harness.bench.targets import check_all
+from harness.servers import SERVER_KINDS
 
 DEFAULT_USERS = 10_000
 QUICK_USERS = 200
@@ -20,12 +21,12 @@ QUICK_USERS = 200
 SUITE_WORKERS = (0, 1, 2)
 
 
-def _plan(users: int, xl: bool) -> list[tuple[str, dict[str, Any]]]:
+def _plan(users: int, xl: bool, server: str | None) -> list[tuple[str, dict[str, Any]]]:
     cycles = [
         ("small", {"users": max(10, users // 10), "served": False}),
         ("base", {"users": users, "served": False}),
         ("large", {"users": users * 5, "served": False}),
-        ("loopback", {"users": users, "served": True}),
+        ("loopback", {"users": users, "served": True, "server": server}),
     ]
     if xl:
         cycles.append(("xl", {"users": users * 10, "served": False}))
@@ -44,6 +45,8 @@ def _plan(users: int, xl: bool) -> list[tuple[str, dict[str, Any]]]:
                    "with --quick).")
 @click.option("--suite-path", default="scenarios", show_default=True,
               help="The pytest path timed with --suite, relative to the project root.")
+@click.option("--loopback-server", type=click.Choice(SERVER_KINDS), default=None,
+              help="WSGI server of the loopback lab (default: the lab's own default).")
 @click.option("--sequences", type=click.IntRange(min=3), default=None,
               help="Raw-speed sequences (POST, GET, PATCH) per server (default 1,500; 60 quick).")
 @click.option("--out", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
@@ -53,7 +56,7 @@ def _plan(users: int, xl: bool) -> list[tuple[str, dict[str, Any]]]:
 @click.option("--table/--no-table", "show_table", default=True, show_default=True,
               help="Print the readable table on stderr (the JSON goes to stdout).")
 def bench(users: int | None, quick: bool, xl: bool, with_suite: bool | None, suite_path: str,
-          sequences: int | None, out: str | None, markdown_out: str | None,
+          loopback_server: str | None, sequences: int | None, out: str | None, markdown_out: str | None,
           show_table: bool) -> None:
     """Measure the harness: cycles, raw SCIM speed against scim2-server and bare Flask, the Graph
     fake, lab creation and the scenario suite. Prints one JSON report on stdout."""
@@ -80,7 +83,7 @@ def bench(users: int | None, quick: bool, xl: bool, with_suite: bool | None, sui
     report["labs"] = child({"kind": "labs", "count": 20 if quick else 200})
     report["raw"] = child({"kind": "raw", "users": users, "sequences": sequences})
     report["graph"] = child({"kind": "graph", "users": users})
-    report["cycles"] = {role: child(task) for role, task in _plan(users, xl)}
+    report["cycles"] = {role: child(task) for role, task in _plan(users, xl, loopback_server)}
     if with_suite:
         runs = []
         for workers in SUITE_WORKERS:

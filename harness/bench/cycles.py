@@ -4,6 +4,7 @@ changes. Runs inside a fresh child process (see ``child.py``) so each tenant's p
 
 from __future__ import annotations
 
+import inspect
 import time
 from typing import Any
 
@@ -56,10 +57,17 @@ def _cycle(lab: Lab, advance: str, scim: RequestCounter, graph: RequestCounter) 
     }
 
 
-def run(users: int, *, served: bool, progress: Progress, incremental: bool = True) -> dict[str, Any]:
+def lab_server_default() -> str | None:
+    """The WSGI server ``Lab(served=True)`` uses unless told otherwise."""
+    parameter = inspect.signature(Lab).parameters.get("server")
+    return None if parameter is None else str(parameter.default)
+
+
+def run(users: int, *, served: bool, progress: Progress, incremental: bool = True,
+        server: str | None = None) -> dict[str, Any]:
     mode = "loopback" if served else "in-process"
     began = time.perf_counter()
-    lab = Lab(BENCH_SEED, served=served)
+    lab = Lab(BENCH_SEED, served=served, **({"server": server} if server and served else {}))
     try:
         tenant = seed(lab, users, progress)
         seeded = time.perf_counter() - began
@@ -76,6 +84,7 @@ def run(users: int, *, served: bool, progress: Progress, incremental: bool = Tru
             "users": users,
             "groups": groups,
             "mode": mode,
+            "server": (server or lab_server_default()) if served else None,
             "seed_s": round(seeded, 3),
             "rss_after_seed_mb": rss_seeded,
             "initial": initial,

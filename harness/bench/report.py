@@ -110,8 +110,9 @@ def table(report: dict[str, Any]) -> str:
             rows.append([role, "-", "-", f"ERROR {run['error'][:60]}", *["-"] * 8])
             continue
         initial = run["initial"]
+        mode = run["mode"] + (f" ({run['server']})" if run.get("server") else "")
         rows.append([
-            role, f"{run['users']:,}", run["mode"], _num(initial["wall_s"]), _num(initial.get("cpu_s")),
+            role, f"{run['users']:,}", mode, _num(initial["wall_s"]), _num(initial.get("cpu_s")),
             _num(initial["scim_requests_per_s"], 0), _num(initial["scim_requests"]),
             _num(initial["graph_requests"]),
             _num(run.get("incremental_0", {}).get("wall_s"), 3),
@@ -204,8 +205,9 @@ def markdown(report: dict[str, Any]) -> str:
             rows.append([role, "-", "-", f"error: {run['error'][:80]}", *["-"] * 9])
             continue
         initial, quiet, busy = run["initial"], run.get("incremental_0", {}), run.get("incremental_100", {})
+        mode = run["mode"] + (f" ({run['server']})" if run.get("server") else "")
         rows.append([
-            role, f"{run['users']:,}", run["mode"], _num(initial["wall_s"]), _num(initial.get("cpu_s")),
+            role, f"{run['users']:,}", mode, _num(initial["wall_s"]), _num(initial.get("cpu_s")),
             _num(initial.get("gc_s")),
             _num(initial["scim_requests_per_s"], 0), f"{initial['scim_requests']:,} / {initial['graph_requests']:,}",
             _num(quiet.get("wall_s"), 3), _num(busy.get("wall_s"), 3), _num(busy.get("cpu_s"), 3),

@@ -26,6 +26,7 @@ def _quick_run(folder: Path) -> tuple[dict, str, Path]:
     result = CliRunner().invoke(
         bench,
         ["--quick", "--users", "30", "--sequences", "6", "--suite", "--suite-path", str(suite),
+         "--loopback-server", "werkzeug",
          "--out", str(out), "--markdown", str(folder / "figures.md")],
     )
     assert result.exit_code == 0, (result.output, result.stderr)
@@ -48,6 +49,7 @@ def _check_cycles(report: dict) -> None:
     sizes = {role: run["users"] for role, run in report["cycles"].items()}
     assert sizes == {"small": 10, "base": 30, "large": 150, "loopback": 30, "xl": 300}
     assert report["cycles"]["loopback"]["mode"] == "loopback"
+    assert report["cycles"]["loopback"]["server"] == "werkzeug"  # --loopback-server
     assert report["cycles"]["base"]["mode"] == "in-process"
     for role, run in report["cycles"].items():
         assert run["peak_rss_mb"] > 0, role
@@ -87,7 +89,7 @@ def _check_targets_table_and_files(report: dict, table: str, out: Path) -> None:
     assert json.loads(out.read_text()) == report
     figures = (out.parent / "figures.md").read_text()
     assert all(t.text in figures for t in TARGETS)
-    assert "| loopback | 30 | loopback |" in figures and "bare_flask" in figures
+    assert "| loopback | 30 | loopback (werkzeug) |" in figures and "bare_flask" in figures
     assert "Targets (stated for 10,000 users; this run used 30)" in table
     assert "scim2_server" in table and "-n 2:" in table
     # Not a terminal: no progress line.
