@@ -17,7 +17,6 @@ import uuid
 from functools import cache
 from typing import Any
 
-import httpx
 from werkzeug.routing import Map
 from werkzeug.routing.rules import Rule
 
@@ -28,6 +27,7 @@ from harness.engine import rules
 from harness.engine.service import ProvisioningService
 from harness.engine.settings import EngineSettings
 from harness.http import BorrowedTransport, RoutingTransport, make_client
+from harness.lab_surface import LAB_USER_AGENT, LabSurface, ok
 from harness.provisioning_logs import LogStore
 from harness.servers import PRODUCTION_SERVER, ServerThread
 from harness.synchronization import mount
@@ -38,8 +38,6 @@ GRAPH_HOST = "graph.local"
 MIRO_HOST = "miro.local"
 SCIM_PATH = "/api/v1/scim"
 MIRO_TEMPLATE_ID = "miro"
-# The lab's own clients say who they are, so journals tell test set-up from engine traffic.
-LAB_USER_AGENT = "harness-lab"
 DEFAULT_ACCESS_ROLE_ID = "00000000-0000-0000-0000-000000000000"
 # Journal entries each fake keeps (the latest): enough for any scenario, and a 100,000-user
 # initial cycle no longer keeps every request it sent (unbounded, ~8 KB per user).
@@ -138,8 +136,11 @@ def miro_app_roles(seed: int | str) -> list[dict[str, Any]]:
     ]
 
 
-class Lab:
+class Lab(LabSurface):
     """Both fakes wired to the engine on one virtual clock. Cheap: build one per test."""
+
+    # No read timeout for advance: the cycles run inside that request (a big tenant's take minutes).
+    advance_timeout = None
 
     def __init__(
         self,
@@ -224,7 +225,7 @@ class Lab:
                 data={"grant_type": "client_credentials", "client_id": "harness-lab",
                       "client_secret": "lab", "scope": "https://graph.microsoft.com/.default"},
             )
-            self.graph_client.headers["Authorization"] = f"Bearer {_ok(token).json()['access_token']}"
+            self.graph_client.headers["Authorization"] = f"Bearer {ok(token).json()['access_token']}"
         self.miro_client = make_client(
             self.miro_url,
             transport=BorrowedTransport(self.transport),
@@ -239,61 +240,9 @@ class Lab:
         """A lab whose fakes listen on loopback ports (free ports); close it when done."""
         return cls(seed, served=True, **kwargs)
 
-    # -- shortcuts (all over HTTP) ---------------------------------------------------------
-
-    @property
-    def sync_path(self) -> str:
-        return f"/v1.0/servicePrincipals/{self.service_principal_id}/synchronization"
-
-    @property
-    def job_path(self) -> str:
-        return f"{self.sync_path}/jobs/{self.job_id}"
-
-    def start(self) -> None:
-        _ok(self.graph_client.post(f"{self.job_path}/start"))
-
-    def advance(self, duration: str | int | float = "40m") -> list[dict[str, Any]]:
-        # No read timeout: the cycles run inside this request (a big tenant's take minutes).
-        response = _ok(self.graph_client.post("/_fake/clock", json={"advance": duration}, timeout=None))
-        return list(response.json()["cycles"])
-
-    def job(self) -> dict[str, Any]:
-        return dict(_ok(self.graph_client.get(self.job_path)).json())
-
-    def provisioning_logs(self, filter: str | None = None) -> list[dict[str, Any]]:
-        """Every log entry (all pages), oldest first."""
-        params = {"$orderby": "activityDateTime asc", "$top": "1000"}
-        if filter:
-            params["$filter"] = filter
-        entries: list[dict[str, Any]] = []
-        response = _ok(self.graph_client.get("/v1.0/auditLogs/provisioning", params=params))
-        while True:
-            body = response.json()
-            entries.extend(body["value"])
-            link = body.get("@odata.nextLink")
-            if not link:
-                return entries
-            response = _ok(self.graph_client.get(link))
-
     def close(self) -> None:
-        self.graph_client.close()
-        self.miro_client.close()
+        super().close()
         for server in self._servers:
             server.stop()
         self._servers.clear()
         self.transport.close()
-
-    def __enter__(self) -> Lab:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def _ok(response: httpx.Response) -> httpx.Response:
-    if response.status_code >= 400:
-        raise AssertionError(
-            f"{response.request.method} {response.request.url} -> {response.status_code}: "
-            f"{response.text[:500]}"
-        )
-    return response

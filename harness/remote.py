@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from harness.http import make_client
-from harness.lab import LAB_USER_AGENT
+from harness.lab_surface import LAB_USER_AGENT, LabSurface, ok
 
 GRAPH_VERSION_SUFFIX = "/v1.0"
 SCIM_SUFFIX = "/api/v1/scim"
@@ -31,16 +31,6 @@ class ReadyInfoError(ValueError):
     """A ready-file object that lacks what a remote lab needs."""
 
 
-def _ok(response: httpx.Response) -> httpx.Response:
-    """The response, or an AssertionError naming the request (as the in-process Lab does)."""
-    if response.status_code >= 400:
-        raise AssertionError(
-            f"{response.request.method} {response.request.url} -> {response.status_code}: "
-            f"{response.text[:500]}"
-        )
-    return response
-
-
 def _strip(url: str, suffix: str, key: str) -> str:
     url = url.rstrip("/")
     if not url.endswith(suffix):
@@ -48,7 +38,7 @@ def _strip(url: str, suffix: str, key: str) -> str:
     return url[: -len(suffix)]
 
 
-class RemoteLab:
+class RemoteLab(LabSurface):
     """The Lab's HTTP surface over a served or containerised harness."""
 
     def __init__(self, info: Mapping[str, Any], *, timeout: float = 30.0) -> None:
@@ -84,7 +74,7 @@ class RemoteLab:
     @staticmethod
     def fetch_info(graph_root: str, timeout: float = 10.0) -> dict[str, Any]:
         """The ready object of a running ``harness serve``, from its Graph listener's root URL."""
-        return dict(_ok(httpx.get(graph_root.rstrip("/") + "/_fake/lab", timeout=timeout)).json())
+        return dict(ok(httpx.get(graph_root.rstrip("/") + "/_fake/lab", timeout=timeout)).json())
 
     @classmethod
     def from_url(cls, graph_root: str, **kwargs: Any) -> RemoteLab:
@@ -99,43 +89,8 @@ class RemoteLab:
         if isinstance(roles, dict):
             self.app_roles: dict[str, str] = {str(k): str(v) for k, v in roles.items()}
         else:  # an older ready file: read the roles from the service principal
-            sp = _ok(self.graph_client.get(f"/v1.0/servicePrincipals/{self.service_principal_id}")).json()
+            sp = ok(self.graph_client.get(f"/v1.0/servicePrincipals/{self.service_principal_id}")).json()
             self.app_roles = {r["displayName"]: r["id"] for r in sp.get("appRoles", [])}
-
-    # -- the Lab's surface ----------------------------------------------------------------
-
-    @property
-    def sync_path(self) -> str:
-        return f"/v1.0/servicePrincipals/{self.service_principal_id}/synchronization"
-
-    @property
-    def job_path(self) -> str:
-        return f"{self.sync_path}/jobs/{self.job_id}"
-
-    def start(self) -> None:
-        _ok(self.graph_client.post(f"{self.job_path}/start"))
-
-    def advance(self, duration: str | int | float = "40m") -> list[dict[str, Any]]:
-        response = _ok(self.graph_client.post("/_fake/clock", json={"advance": duration}))
-        return list(response.json()["cycles"])
-
-    def job(self) -> dict[str, Any]:
-        return dict(_ok(self.graph_client.get(self.job_path)).json())
-
-    def provisioning_logs(self, filter: str | None = None) -> list[dict[str, Any]]:
-        """Every log entry (all pages), oldest first."""
-        params = {"$orderby": "activityDateTime asc", "$top": "1000"}
-        if filter:
-            params["$filter"] = filter
-        entries: list[dict[str, Any]] = []
-        response = _ok(self.graph_client.get("/v1.0/auditLogs/provisioning", params=params))
-        while True:
-            body = response.json()
-            entries.extend(body["value"])
-            link = body.get("@odata.nextLink")
-            if not link:
-                return entries
-            response = _ok(self.graph_client.get(link))
 
     # -- served-harness extras ------------------------------------------------------------
 
@@ -150,27 +105,17 @@ class RemoteLab:
         """A fresh lab behind the same ports (``POST /_fake/lab/reset``), as ``Lab(seed, ...)``."""
         body = {"seed": seed, "demo": demo, "settings": dict(settings or {}),
                 "miro_settings": dict(miro_settings or {})}
-        info = _ok(self.graph_client.post("/_fake/lab/reset", json=body)).json()
+        info = ok(self.graph_client.post("/_fake/lab/reset", json=body)).json()
         self.info = info
         self.miro_client.headers["Authorization"] = f"Bearer {info['miro_token']}"
         self._adopt(info)
 
     def state(self) -> dict[str, Any]:
         """Both fakes, the clock and the engine (``GET /_fake/lab/state``)."""
-        return dict(_ok(self.graph_client.get("/_fake/lab/state")).json())
+        return dict(ok(self.graph_client.get("/_fake/lab/state")).json())
 
     def load_state(self, state: Mapping[str, Any]) -> None:
-        info = _ok(self.graph_client.put("/_fake/lab/state", json=dict(state))).json()
+        info = ok(self.graph_client.put("/_fake/lab/state", json=dict(state))).json()
         self.info = info
         self.miro_client.headers["Authorization"] = f"Bearer {info['miro_token']}"
         self._adopt(info)
-
-    def close(self) -> None:
-        self.graph_client.close()
-        self.miro_client.close()
-
-    def __enter__(self) -> RemoteLab:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

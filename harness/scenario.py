@@ -29,8 +29,9 @@ from urllib.parse import unquote_plus
 
 import httpx
 
+from harness.lab_surface import LAB_USER_AGENT
+
 SCIM_PREFIX = "/api/v1/scim"
-LAB_USER_AGENT = "harness-lab"  # the lab's own clients; journals use it to drop set-up traffic
 DEFAULT_DOMAIN = "contoso.com"
 DEFAULT_ACCESS = "Default Access"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
