@@ -496,6 +496,55 @@ class Cycle(UserPipeline, GroupPipeline, FailureHandling):
         ), "match")
         return True
 
+    def _match(
+        self, target: ScimTarget, entry: EntryBuilder, resource: str, pairs: list[tuple[str, Any]],
+        **query: Any,
+    ) -> tuple[bool, dict[str, Any] | None]:
+        """The first target object matching one of the pairs, in order: ``(True, found or
+        None)``; ``(False, None)`` when a query failed or matched several (the entry failed)."""
+        for attribute, value in pairs:
+            try:
+                found = target.query(resource, attribute, value, **query)
+            except TargetError as exc:
+                self._export_failed(entry, "create", exc.info, "query")
+                return False, None
+            if len(found) > 1:
+                self._export_failed(entry, "create", ErrorInfo(
+                    "DuplicateTargetEntries",
+                    f"More than one {entry.object_type} in {self.app_name} matched "
+                    f"{attribute} eq '{value}'.",
+                ), "match")
+                return False, None
+            if found:
+                return True, found[0]
+        return True, None
+
+    def _skips_out_of_scope_deletions(self) -> bool:
+        return str(self.i.secrets.get("SkipOutOfScopeDeletions", "")).lower() == "true"
+
+    def _delete_export(
+        self, target: ScimTarget, entry: EntryBuilder, resource: str, link: Link
+    ) -> Callable[[], None]:
+        """The export of a deletion: delete the linked target object and log it."""
+        def export() -> None:
+            try:
+                target.delete(resource, link.target_id)
+            except TargetError as exc:
+                self._export_failed(entry, "delete", exc.info, "delete")
+                return
+            link.deleted = True
+            self._exported()
+            entry.step(
+                "EntryExportDelete",
+                "export",
+                "success",
+                f"{entry.object_type} '{entry.source_display}' was deleted in {self.app_name}",
+                {"ReportableIdentifier": entry.source_display},
+            )
+            self._emit(entry, "delete", "success")
+
+        return export
+
     def _entry(self, object_type: str, source_id: str, display: str, mapping: Any) -> EntryBuilder:
         ctx = LogContext(
             ids=self.i.ids,

@@ -15,7 +15,7 @@ from harness.engine.changes import (
     source_details,
     why_out,
 )
-from harness.engine.errors import ErrorInfo, TargetError
+from harness.engine.errors import TargetError
 from harness.engine.logs import EntryBuilder, modified_properties
 from harness.engine.scope import (
     FILTERED,
@@ -115,21 +115,9 @@ class GroupPipeline:
                 )
                 self._emit(entry, "other", "skipped")
                 return
-            for attribute, value in pairs:
-                try:
-                    found = target.query("Groups", attribute, value, exclude_members=True)
-                except TargetError as exc:
-                    self._export_failed(entry, "create", exc.info, "query")
-                    return
-                if len(found) > 1:
-                    self._export_failed(entry, "create", ErrorInfo(
-                        "DuplicateTargetEntries",
-                        f"More than one Group in {self.app_name} matched {attribute} eq '{value}'.",
-                    ), "match")
-                    return
-                if found:
-                    current = found[0]
-                    break
+            matched, current = self._match(target, entry, "Groups", pairs, exclude_members=True)
+            if not matched:
+                return
             if current is not None and self._claimed(entry, current, "create"):
                 return
             if current is None:
@@ -267,9 +255,7 @@ class GroupPipeline:
                 entry.skipped("NotEffectivelyEntitled", self._skip_text(entry, verdict))
                 self._emit(entry, "other", "skipped")
             return
-        if verdict.reason in LEAVING_SCOPE and (
-            str(self.i.secrets.get("SkipOutOfScopeDeletions", "")).lower() == "true"
-        ):
+        if verdict.reason in LEAVING_SCOPE and self._skips_out_of_scope_deletions():
             entry.skipped("SkipOutOfScopeDeletions",
                           f"The Group '{entry.source_display}' went out of scope; it is not "
                           "deleted because SkipOutOfScopeDeletions is set on the job.",
@@ -284,19 +270,5 @@ class GroupPipeline:
             "EntrySynchronizationDelete", "processing", "success",
             f"Group '{entry.source_display}' will be deleted in {self.app_name} ({why_out(verdict)})",
         )
-        def export() -> None:
-            try:
-                target.delete("Groups", link.target_id)
-            except TargetError as exc:
-                self._export_failed(entry, "delete", exc.info, "delete")
-                return
-            link.deleted = True
-            self._exported()
-            entry.step(
-                "EntryExportDelete", "export", "success",
-                f"Group '{entry.source_display}' was deleted in {self.app_name}",
-                {"ReportableIdentifier": entry.source_display},
-            )
-            self._emit(entry, "delete", "success")
-
-        self._deletion(entry, "delete", export, hard=entry.source_id in self.deleted_groups)
+        self._deletion(entry, "delete", self._delete_export(target, entry, "Groups", link),
+                       hard=entry.source_id in self.deleted_groups)

@@ -140,24 +140,7 @@ class UserPipeline:
             f"{entry.object_type} '{entry.source_display}' will be deleted in {self.app_name} "
             f"({entry.object_type} was deleted in Azure Active Directory)",
         )
-        def export() -> None:
-            try:
-                target.delete("Users", link.target_id)
-            except TargetError as exc:
-                self._export_failed(entry, "delete", exc.info, "delete")
-                return
-            link.deleted = True
-            self._exported()
-            entry.step(
-                "EntryExportDelete",
-                "export",
-                "success",
-                f"{entry.object_type} '{entry.source_display}' was deleted in {self.app_name}",
-                {"ReportableIdentifier": entry.source_display},
-            )
-            self._emit(entry, "delete", "success")
-
-        self._deletion(entry, "delete", export, hard=True)
+        self._deletion(entry, "delete", self._delete_export(target, entry, "Users", link), hard=True)
 
     def _deprovision_user(
         self,
@@ -178,8 +161,7 @@ class UserPipeline:
             entry.skipped("UnmanagedObject", self._not_managed_text(entry))
             self._emit(entry, "other", "skipped")
             return
-        skip_deletions = str(self.i.secrets.get("SkipOutOfScopeDeletions", "")).lower() == "true"
-        if verdict.reason in LEAVING_SCOPE and skip_deletions:
+        if verdict.reason in LEAVING_SCOPE and self._skips_out_of_scope_deletions():
             entry.skipped(
                 "SkipOutOfScopeDeletions",
                 f"The {entry.object_type} '{entry.source_display}' went out of scope; it is not "
@@ -284,26 +266,9 @@ class UserPipeline:
                     "The source object lacks a value for the matching attribute(s).",
                 ))
                 return
-            for attribute, value in pairs:
-                try:
-                    found = target.query("Users", attribute, value)
-                except TargetError as exc:
-                    self._export_failed(entry, "create", exc.info, "query")
-                    return
-                if len(found) > 1:
-                    self._export_failed(
-                        entry, "create",
-                        ErrorInfo(
-                            "DuplicateTargetEntries",
-                            f"More than one {entry.object_type} in {self.app_name} matched "
-                            f"{attribute} eq '{value}'.",
-                        ),
-                        "match",
-                    )
-                    return
-                if found:
-                    current = found[0]
-                    break
+            matched, current = self._match(target, entry, "Users", pairs)
+            if not matched:
+                return
             if current is not None and self._claimed(entry, current, "create"):
                 return
             if current is not None:
