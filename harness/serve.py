@@ -36,6 +36,7 @@ import mock_miro
 from harness.engine.service import AdvanceError
 from harness.engine.settings import EngineSettings
 from harness.lab import SCIM_PATH, Lab
+from harness.request_body import json_object
 from harness.servers import (
     PRODUCTION_SERVER,
     SERVER_KINDS,
@@ -414,16 +415,7 @@ def _control_app(harness: ServedHarness) -> Flask:
 
 
 def _body_object() -> dict[str, Any]:
-    raw = request.get_data()
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise ValueError(f"The request body is not valid JSON: {exc}") from exc
-    if not isinstance(body, dict):
-        raise ValueError("The request body must be a JSON object.")
-    return body
+    return json_object(request.get_data(), ValueError)
 
 
 def _int(value: Any, name: str) -> int:

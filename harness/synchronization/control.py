@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Blueprint, current_app, request
@@ -19,6 +18,7 @@ from flask import Blueprint, current_app, request
 from harness.clock import parse_duration
 from harness.engine.service import AdvanceError, ProvisioningService
 from harness.engine.status import iso
+from harness.request_body import json_object
 from harness.synchronization.exceptions import GraphError, bad_request
 
 
@@ -27,16 +27,7 @@ def _service() -> ProvisioningService:
 
 
 def _body() -> dict[str, Any]:
-    raw = request.get_data(cache=True)
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise bad_request(f"The request body is not valid JSON: {exc}") from exc
-    if not isinstance(body, dict):
-        raise bad_request("The request body must be a JSON object.")
-    return body
+    return json_object(request.get_data(cache=True), bad_request)
 
 
 def _clock_state(service: ProvisioningService) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from harness.engine.logs import IdSource
 from harness.engine.on_demand import OnDemandError, parse_subject
 from harness.engine.service import AdvanceError, OnDemandThrottled, ProvisioningService
 from harness.engine.target import ScimTarget
+from harness.request_body import json_object
 from harness.synchronization.exceptions import GraphError, bad_request, sp_not_found
 from harness.synchronization.models import (
     MASKED_SECRETS,
@@ -46,19 +47,8 @@ def _check_sp(sp_id: str) -> dict[str, Any]:
     return sp
 
 
-def _json_body(required: bool = True) -> Any:
-    raw = request.get_data(cache=True)
-    if not raw.strip():
-        if required:
-            raise bad_request("The request body is empty; a JSON object is required.")
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise bad_request(f"The request body is not valid JSON: {exc}") from exc
-    if not isinstance(body, dict):
-        raise bad_request("The request body must be a JSON object.")
-    return body
+def _json_body(required: bool = True) -> dict[str, Any]:
+    return json_object(request.get_data(cache=True), bad_request, required=required)
 
 
 def _no_content() -> Response:
