@@ -7,6 +7,7 @@ Graph error envelope (the Graph app turns ``GraphError`` into one).
 from __future__ import annotations
 
 import json
+from functools import cache
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
@@ -17,7 +18,9 @@ from harness.engine.logs import IdSource
 from harness.engine.on_demand import OnDemandError, parse_subject
 from harness.engine.service import AdvanceError, OnDemandThrottled, ProvisioningService
 from harness.engine.target import ScimTarget
+from harness.expressions import supported_functions
 from harness.request_body import json_object
+from harness.scoping import OPERATORS
 from harness.synchronization.exceptions import GraphError, bad_request, sp_not_found
 from harness.synchronization.models import (
     MASKED_SECRETS,
@@ -325,17 +328,13 @@ def create_blueprint() -> Blueprint:
     def filter_operators(sp_id: str, job_id: str) -> Any:
         _check_sp(sp_id)
         _store().job(sp_id, job_id)
-        from harness.scoping import OPERATORS
-
-        return {"value": [_operator_json(name) for name in sorted(OPERATORS)]}
+        return _filter_operators()
 
     @bp.get(PREFIX + "/jobs/<job_id>/schema/functions")
     def functions(sp_id: str, job_id: str) -> Any:
         _check_sp(sp_id)
         _store().job(sp_id, job_id)
-        from harness.expressions import supported_functions
-
-        return {"value": [{"type": name, "parameters": []} for name in supported_functions()]}
+        return _functions()
 
     # -- secrets -----------------------------------------------------------------------------
 
@@ -383,6 +382,18 @@ def _masked(secrets: dict[str, str]) -> list[dict[str, str]]:
     return [
         {"key": k, "value": ("*" * 8 if k in MASKED_SECRETS and v else v)} for k, v in secrets.items()
     ]
+
+
+@cache
+def _filter_operators() -> dict[str, Any]:
+    """The static filterOperators document, built once."""
+    return {"value": [_operator_json(name) for name in sorted(OPERATORS)]}
+
+
+@cache
+def _functions() -> dict[str, Any]:
+    """The static functions document, built once."""
+    return {"value": [{"type": name, "parameters": []} for name in supported_functions()]}
 
 
 def _operator_json(name: str) -> dict[str, Any]:
