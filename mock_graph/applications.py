@@ -9,6 +9,7 @@ from mock_graph.delta import delta_response
 from mock_graph.exceptions import bad_request, not_found
 from mock_graph.render import renderer
 from mock_graph.responses import (
+    assign_from_body,
     backend,
     collection,
     entity,
@@ -233,6 +234,5 @@ def list_sp_assignments(oid: str) -> Response:
 def create_sp_assignment(oid: str) -> Response:
     b = backend()
     b.resolve("servicePrincipal", oid)
-    body = json_body()
-    item = b.assign_app_role(body.get("principalId"), body.get("resourceId"), body.get("appRoleId"), expected_principal=oid)  # type: ignore[arg-type]
+    item = assign_from_body(oid)
     return entity(f"servicePrincipals('{oid}')/appRoleAssignments", item, 201)

@@ -6,21 +6,22 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from mock_graph.delta import delta_response
-from mock_graph.exceptions import bad_request
 from mock_graph.models import ref_id
 from mock_graph.render import renderer
 from mock_graph.responses import (
+    assign_from_body,
     backend,
+    cast_segment_kind,
     collection,
     entity,
-    graph_error_for_segment,
     json_body,
     no_content,
     parse_query,
+    reference_url,
     require_count_header,
     text_response,
 )
-from mock_graph.schema import APP_ROLE_ASSIGNMENT, GROUP, TYPES, USER, cast_kind
+from mock_graph.schema import APP_ROLE_ASSIGNMENT, GROUP, TYPES, USER
 from mock_graph.serialize import project
 
 bp = Blueprint("graph_groups", __name__, url_prefix="/v1.0")
@@ -90,9 +91,7 @@ def _related(gid: str, relation: str, cast: str | None) -> Response:
     kind = None
     etype = USER
     if cast is not None:
-        kind = cast_kind(cast)
-        if kind is None:
-            raise graph_error_for_segment(cast)
+        kind = cast_segment_kind(cast)
         etype = TYPES[kind]
     q = parse_query(etype, allow_orderby=False)
     page = b.list_related(
@@ -107,9 +106,7 @@ def _related_count(gid: str, relation: str, cast: str | None) -> Response:
     b.resolve("group", gid)
     kind = None
     if cast is not None:
-        kind = cast_kind(cast)
-        if kind is None:
-            raise graph_error_for_segment(cast)
+        kind = cast_segment_kind(cast)
     q = parse_query(TYPES[kind] if kind else USER, allow_orderby=False, count_segment=True)
     return text_response(str(b.count_related(relation, gid, kind, q.predicate())))
 
@@ -160,12 +157,10 @@ def group_member_of(gid: str) -> Response:
 
 @bp.post("/groups/<gid>/members/$ref")
 def add_member(gid: str) -> Response:
-    body = json_body()
-    if "@odata.id" not in body:
-        raise bad_request("The required property '@odata.id' is missing.", code="BadRequest")
+    url = reference_url()
     b = backend()
     b.resolve("group", gid)
-    b.add_member(gid, ref_id(body["@odata.id"]))
+    b.add_member(gid, ref_id(url))
     return no_content()
 
 
@@ -188,8 +183,7 @@ def list_group_assignments(gid: str) -> Response:
 def create_group_assignment(gid: str) -> Response:
     b = backend()
     b.resolve("group", gid)
-    body = json_body()
-    item = b.assign_app_role(body.get("principalId"), body.get("resourceId"), body.get("appRoleId"), expected_principal=gid)  # type: ignore[arg-type]
+    item = assign_from_body(gid)
     return entity(f"groups('{gid}')/appRoleAssignments", item, 201)
 
 

@@ -27,7 +27,7 @@ from mock_graph.odata import (
     parse_top,
     sort_records,
 )
-from mock_graph.schema import TYPES, EntityType
+from mock_graph.schema import TYPES, EntityType, cast_kind
 
 JSON = "application/json"
 # What Graph puts in Content-Type; msgraph-sdk also accepts plain application/json.
@@ -266,3 +266,28 @@ def require_count_header() -> None:
 
 def graph_error_for_segment(segment: str) -> GraphError:
     return bad_request(f"Resource not found for the segment '{segment}'.", code="BadRequest")
+
+
+def cast_segment_kind(segment: str) -> str:
+    """The object kind a type-cast segment names, or Graph's 400 for an unknown segment."""
+    kind = cast_kind(segment)
+    if kind is None:
+        raise graph_error_for_segment(segment)
+    return kind
+
+
+def assign_from_body(expected_principal: str) -> dict[str, Any]:
+    """The app role assignment a ``POST .../appRoleAssignments`` body asks for, created."""
+    body = json_body()
+    return backend().assign_app_role(
+        body.get("principalId"), body.get("resourceId"), body.get("appRoleId"),  # type: ignore[arg-type]
+        expected_principal=expected_principal,
+    )
+
+
+def reference_url() -> Any:
+    """The ``@odata.id`` of a ``$ref`` request body (required)."""
+    body = json_body()
+    if "@odata.id" not in body:
+        raise bad_request("The required property '@odata.id' is missing.", code="BadRequest")
+    return body["@odata.id"]

@@ -6,24 +6,26 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from mock_graph.delta import delta_response
-from mock_graph.exceptions import bad_request, not_found
+from mock_graph.exceptions import not_found
 from mock_graph.models import ref_id
 from mock_graph.render import renderer
 from mock_graph.responses import (
+    assign_from_body,
     backend,
     base_url,
+    cast_segment_kind,
     collection,
     context_url,
     entity,
-    graph_error_for_segment,
     json_body,
     json_response,
     no_content,
     parse_query,
+    reference_url,
     require_count_header,
     text_response,
 )
-from mock_graph.schema import APP_ROLE_ASSIGNMENT, GROUP, TYPES, USER, cast_kind
+from mock_graph.schema import APP_ROLE_ASSIGNMENT, GROUP, TYPES, USER
 from mock_graph.serialize import project
 
 bp = Blueprint("graph_users", __name__, url_prefix="/v1.0")
@@ -111,10 +113,7 @@ def get_manager_ref(key: str) -> Response:
 
 @bp.put("/users/<key>/manager/$ref")
 def set_manager(key: str) -> Response:
-    body = json_body()
-    if "@odata.id" not in body:
-        raise bad_request("The required property '@odata.id' is missing.", code="BadRequest")
-    backend().set_manager(key, ref_id(body["@odata.id"]))
+    backend().set_manager(key, ref_id(reference_url()))
     return no_content()
 
 
@@ -139,9 +138,7 @@ def _membership(key: str, relation: str, cast: str | None) -> Response:
     kind = None
     etype = GROUP
     if cast is not None:
-        kind = cast_kind(cast)
-        if kind is None:
-            raise graph_error_for_segment(cast)
+        kind = cast_segment_kind(cast)
         etype = TYPES[kind]
     q = parse_query(etype, allow_orderby=False)
     page = b.list_related(relation, uid, predicate=q.predicate(), kind_filter=kind, top=q.top, cursor=q.cursor, count=q.count and q.first_page, render=renderer(b, q.select, with_type=True))
@@ -188,10 +185,7 @@ def list_user_assignments(key: str) -> Response:
 def create_user_assignment(key: str) -> Response:
     b = backend()
     uid = b.resolve("user", key)
-    body = json_body()
-    item = b.assign_app_role(
-        body.get("principalId"), body.get("resourceId"), body.get("appRoleId"), expected_principal=uid  # type: ignore[arg-type]
-    )
+    item = assign_from_body(uid)
     return entity(f"users('{uid}')/appRoleAssignments", item, 201)
 
 
