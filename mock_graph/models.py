@@ -1030,9 +1030,7 @@ class GraphBackend:
             return _page_by_offset((o for o in candidates if match(o.data)), cursor, top, count, render)
         if order is not None:
             matching = [self._objects[i] for i in self._sorted[kind] if match(self._objects[i].data)]
-            by_data = {id(o.data): o for o in matching}
-            ordered = [by_data[id(d)] for d in order([o.data for o in matching])]
-            return _page_by_offset(iter(ordered), cursor, top, count, render)
+            return _page_by_offset(iter(_ordered(matching, order)), cursor, top, count, render)
         ids = self._sorted[kind]
         start = 0 if not cursor else bisect.bisect_right(ids, str(cursor.get("after", "")))
         items: list[dict[str, Any]] = []
@@ -1083,12 +1081,7 @@ class GraphBackend:
             raise bad_request(f"Unknown relation '{relation}'.")
         match = predicate or (lambda _d: True)
         filtered = (o for o in source if (kind_filter is None or o.kind == kind_filter) and match(o.data))
-        if count:
-            materialised = list(filtered)
-            page = _page_by_offset(iter(materialised), cursor, top, False, render)
-            page.count = len(materialised)
-            return page
-        return _page_by_offset(filtered, cursor, top, False, render)
+        return _page_by_offset(filtered, cursor, top, count, render)
 
     @_locked
     def count_related(self, relation: str, owner_id: str, kind_filter: str | None = None, predicate: Callable[[dict[str, Any]], bool] | None = None) -> int:
@@ -1134,12 +1127,7 @@ class GraphBackend:
         def render(obj: DirObject) -> dict[str, Any]:
             return self._render_assignment(obj.data["_a"], select)
 
-        if count:
-            materialised = list(source)
-            page = _page_by_offset(iter(materialised), cursor, top, False, render)
-            page.count = len(materialised)
-            return page
-        return _page_by_offset(source, cursor, top, False, render)
+        return _page_by_offset(source, cursor, top, count, render)
 
     @_locked
     def list_deleted(
@@ -1156,8 +1144,7 @@ class GraphBackend:
         match = predicate or (lambda _d: True)
         objs = [o for o in self._deleted.values() if o.kind == kind and match(o.data)]
         if order is not None:
-            by_data = {id(o.data): o for o in objs}
-            objs = [by_data[id(d)] for d in order([o.data for o in objs])]
+            objs = _ordered(objs, order)
         return _page_by_offset(iter(objs), cursor, top, count, render)
 
     @_locked
@@ -1362,6 +1349,14 @@ class GraphBackend:
         self._logs = {k: [(int(s), str(o), m) for s, o, m in v] for k, v in state.get("logs", {}).items()}
         self._logs.setdefault("user", [])
         self._logs.setdefault("group", [])
+
+
+def _ordered(
+    objs: list[DirObject], order: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
+) -> list[DirObject]:
+    """The objects in the order ``order`` (an $orderby sorter over their data) puts them."""
+    by_data = {id(o.data): o for o in objs}
+    return [by_data[id(d)] for d in order([o.data for o in objs])]
 
 
 def _page_by_offset(
