@@ -519,6 +519,20 @@ class Cycle(UserPipeline, GroupPipeline, FailureHandling):
                 return True, found[0]
         return True, None
 
+    def _retrieve(
+        self, target: ScimTarget, entry: EntryBuilder, resource: str, link: Link, action: str,
+        **query: Any,
+    ) -> dict[str, Any] | None:
+        """The linked target object, logged as retrieved; None when the read failed (the
+        entry failed for ``action``)."""
+        try:
+            current = target.get(resource, link.target_id, **query)
+        except TargetError as exc:
+            self._export_failed(entry, action, exc.info, "get")
+            return None
+        entry.retrieved(current)
+        return current
+
     def _skips_out_of_scope_deletions(self) -> bool:
         return str(self.i.secrets.get("SkipOutOfScopeDeletions", "")).lower() == "true"
 

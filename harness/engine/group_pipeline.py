@@ -98,12 +98,9 @@ class GroupPipeline:
         current: dict[str, Any] | None = None
         modified: list[dict[str, Any]] = []
         if live is not None:
-            try:
-                current = target.get("Groups", live.target_id, exclude_members=True)
-            except TargetError as exc:
-                self._export_failed(entry, "update", exc.info, "get")
+            current = self._retrieve(target, entry, "Groups", live, "update", exclude_members=True)
+            if current is None:
                 return
-            entry.retrieved(current)
         else:
             pairs = rules.matching_values(self.group_mapping, source)
             if not pairs:

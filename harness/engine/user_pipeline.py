@@ -180,12 +180,9 @@ class UserPipeline:
             entry.skipped("RedundantExport", self._redundant_text(entry))
             self._emit(entry, "other", "skipped")
             return
-        try:
-            current = target.get("Users", link.target_id)
-        except TargetError as exc:
-            self._export_failed(entry, "disable", exc.info, "get")
+        current = self._retrieve(target, entry, "Users", link, "disable")
+        if current is None:
             return
-        entry.retrieved(current)
         entry.target_display = str(current.get("userName") or "")
         desired = {active_attr: mapped.get(active_attr, "False")}
         changes = rules.diff(desired, current, self.exact_users)
@@ -246,12 +243,9 @@ class UserPipeline:
         source = self._user_source(user_id, attrs, verdict.assignments, soft_deleted=False)
         current: dict[str, Any] | None = None
         if link is not None:
-            try:
-                current = target.get("Users", link.target_id)
-            except TargetError as exc:
-                self._export_failed(entry, "update", exc.info, "get")
+            current = self._retrieve(target, entry, "Users", link, "update")
+            if current is None:
                 return
-            entry.retrieved(current)
         else:
             pairs = rules.matching_values(self.user_mapping, source)
             if not pairs:
