@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from harness.engine import rules
-from harness.engine.changes import (  # noqa: F401 - re-exported for on_demand and tests
+from harness.engine.changes import (
     ADD,
     DELETE,
     MANAGER_KEY,
@@ -25,7 +25,6 @@ from harness.engine.changes import (  # noqa: F401 - re-exported for on_demand a
     HeldDeletion,
     Touch,
     directory_error,
-    guest_upn,
     stable_guid,
 )
 from harness.engine.directory import DirectoryError, GraphDirectory, ResyncRequired

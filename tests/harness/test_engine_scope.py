@@ -346,7 +346,7 @@ def test_a_mapping_that_fails_for_one_user_fails_that_user_only(lab: Lab) -> Non
 
 
 def test_guest_upns_are_rewritten_as_entra_does(lab: Lab) -> None:
-    from harness.engine.cycle import guest_upn
+    from harness.engine.changes import guest_upn
 
     assert guest_upn("jane.doe_fabrikam.com#EXT#@contoso.onmicrosoft.com") == "jane.doe@fabrikam.com"
     assert guest_upn("odd#EXT#@contoso.com") == "odd#EXT#@contoso.com"
