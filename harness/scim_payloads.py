@@ -323,7 +323,7 @@ def _role_values(value: Any) -> set[str]:
     return out
 
 
-def _same(path: AttributePath, wanted: Any, actual: Any, case_exact: bool) -> bool:
+def _same(wanted: Any, actual: Any, case_exact: bool) -> bool:
     if actual is None:
         return False
     if isinstance(wanted, RoleList):
@@ -381,7 +381,7 @@ def diff(
                 actual = _get(entry, "value") if entry is not None else None
         else:
             actual = get_path(current, path)
-        if not _same(path, wanted, actual, exact):
+        if not _same(wanted, actual, exact):
             changes[key] = wanted
     return changes
 
@@ -424,7 +424,7 @@ def _patch_value(path: AttributePath, value: Any, dialect: str, booleans: Collec
     return value
 
 
-def _role_operation(key: str, path: AttributePath, value: Any, dialect: str) -> dict[str, Any]:
+def _role_operation(path: AttributePath, value: Any, dialect: str) -> dict[str, Any]:
     if isinstance(value, RoleList) and value.assertive:
         # AssertiveAppRoleAssignmentsComplex replaces the role list (reference §3.9).
         roles = [
@@ -486,7 +486,7 @@ def user_patch_body(
                     continue
                 single_roles_sent.add(value.role_id)
             (operations if dialect == DEFAULT else filtered).append(
-                _role_operation(key, path, value, dialect)
+                _role_operation(path, value, dialect)
             )
             continue
         converted = _patch_value(path, value, dialect, boolean_attributes)

@@ -89,7 +89,7 @@ def _why(entry: dict[str, Any]) -> str:
     return ""
 
 
-def object_lines(result: CaseResult, entry: dict[str, Any], cycles: dict[str, str]) -> tuple[str, str]:
+def object_lines(entry: dict[str, Any], cycles: dict[str, str]) -> tuple[str, str]:
     """(headline, explanation) of one log entry."""
     when = str(entry.get("activityDateTime", ""))[:16].replace("T", " ")
     cycle = cycles.get(str(entry.get("cycleId")), "on demand" if entry.get("cycleId") else "")
@@ -189,7 +189,7 @@ def terminal_report(result: CaseResult, color: bool = True, failures_only: bool 
         display = (entries[-1].get("sourceIdentity") or {}).get("displayName", "")
         out.append(f"  {style(name, bold=True)}  {kind} {display}  ({oid})")
         for entry in entries:
-            head, explanation = object_lines(result, entry, cycles)
+            head, explanation = object_lines(entry, cycles)
             status = entry_status(entry)
             colour = {"failure": "red", "skipped": "yellow", "success": "green"}.get(status)
             out.append("    " + (style(head, fg=colour) if colour else head))
@@ -309,7 +309,7 @@ def html_report(result: CaseResult) -> str:
         for entry in entries:
             status = entry_status(entry)
             cls = {"failure": "fail", "skipped": "skip", "success": "pass"}.get(status, "")
-            _, explanation = object_lines(result, entry, cycles)
+            _, explanation = object_lines(entry, cycles)
             when = f"{cycles.get(str(entry.get('cycleId')), '')} {str(entry.get('activityDateTime', ''))[:16]}"
             parts.append(f"<tr><td>{e(when)}</td><td class=\"{cls}\">{e(str(entry.get('provisioningAction')))} / "
                          f"{e(status)}</td><td>{e(_why(entry))}</td><td>{e(explanation)}</td></tr>")

@@ -30,7 +30,7 @@ def run_case(case: Case, backend: str = DEFAULT_BACKEND) -> CaseResult:
                 record = StepRecord(step.line, step.name, step.args)
                 result.steps.append(record)
                 try:
-                    play(case, d, step, record)
+                    play(d, step, record)
                 except StepFailed as exc:
                     record.error = exc.message
                     raise

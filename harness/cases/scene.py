@@ -201,7 +201,7 @@ def _source(expression: str) -> dict[str, Any]:
 # -- steps ---------------------------------------------------------------------------------
 
 
-def play(case: Case, d: Driver, step: Step, record: StepRecord) -> None:
+def play(d: Driver, step: Step, record: StepRecord) -> None:
     name, args = step.name, step.args
     with at(step.line, f"step {name}"):
         if name == "start":

@@ -286,7 +286,7 @@ class Cycle(UserPipeline, GroupPipeline, FailureHandling):
         try:
             process(target, object_id, change)
         except rules.MappingError as exc:
-            self._object_failed(object_id, ErrorInfo(
+            self._object_failed(ErrorInfo(
                 "AttributeMappingEvaluationFailed",
                 f"Message: The attribute mapping for '{exc.target}' could not be evaluated for "
                 f"this object: {exc.message}",
@@ -294,7 +294,7 @@ class Cycle(UserPipeline, GroupPipeline, FailureHandling):
             ))
         except Exception as exc:
             log.exception("provisioning %s failed", object_id)
-            self._object_failed(object_id, ErrorInfo(
+            self._object_failed(ErrorInfo(
                 "InternalError",
                 f"Message: The provisioning service failed on this object: {type(exc).__name__}: "
                 f"{exc}. It will be retried in 40 minutes.",

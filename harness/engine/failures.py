@@ -53,7 +53,7 @@ class FailureHandling:
         self.summary.counts["throttled"] += 1
         return True
 
-    def _object_failed(self, object_id: str, info: ErrorInfo) -> None:
+    def _object_failed(self, info: ErrorInfo) -> None:
         entry = self._current
         if entry is None:
             return
