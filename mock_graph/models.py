@@ -287,11 +287,6 @@ class GraphBackend:
         return _copy(obj.data) if obj else None
 
     @_locked
-    def kind_of(self, object_id: str) -> str | None:
-        obj = self._objects.get(object_id) or self._deleted.get(object_id)
-        return obj.kind if obj else None
-
-    @_locked
     def user_by_upn(self, upn: str) -> dict[str, Any] | None:
         uid = self._upn.get(upn.casefold())
         return _copy(self._objects[uid].data) if uid else None

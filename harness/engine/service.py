@@ -126,18 +126,6 @@ class ProvisioningService:
         finally:
             self._advance_lock.release()
 
-    def run_due(self) -> list[dict[str, Any]]:
-        """Run what is due at the current time (for real-time clocks)."""
-        if not self._advance_lock.acquire(blocking=False):
-            return []  # another thread is running cycles; they will be picked up there
-        try:
-            summaries = []
-            while (job := self.store.next_due(self.now())) is not None:
-                summaries.append(self.run_cycle(job))
-            return summaries
-        finally:
-            self._advance_lock.release()
-
     def provision_on_demand(self, job: Job, subject: Subject) -> dict[str, Any]:
         """Run one subject through the pipeline now ([D][POD]); 5 requests per 10 s per job."""
         now = self.now()

@@ -16,7 +16,6 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from harness.engine.errors import (
-    ErrorInfo,
     TargetError,
     classify_response,
     classify_transport,
@@ -204,7 +203,3 @@ def _retry_after(response: httpx.Response) -> float | None:
         return max(0.0, float(raw))
     except ValueError:
         return None
-
-
-def error_of(exc: TargetError) -> ErrorInfo:
-    return exc.info
