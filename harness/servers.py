@@ -151,6 +151,7 @@ _ENGINES: dict[str, Callable[[WSGIApp, socket.socket, int], _Engine]] = {
     "cheroot": _Cheroot,
 }
 
+
 @dataclass(frozen=True)
 class Mount:
     """A running listener and the slot (somewhere in its app) that carries the mounted app."""

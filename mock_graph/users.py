@@ -204,4 +204,3 @@ def delete_user_assignment(key: str, aid: str) -> Response:
     b = backend()
     b.remove_app_role_assignment(aid, principal_id=b.resolve("user", key))
     return no_content()
-

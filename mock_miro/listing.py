@@ -173,5 +173,3 @@ def parse_sort(args: Any, core_urn: str) -> tuple[AttrPath | None, bool]:
     except Exception as exc:
         raise invalid_filter(f"Invalid sortBy '{sort_by}'") from exc
     return path, order == "descending"
-
-

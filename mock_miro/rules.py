@@ -75,6 +75,7 @@ def input_user(body: Any) -> dict[str, Any]:
             data[info.name] = coerced
     return data
 
+
 def derive_display_name(data: dict[str, Any]) -> None:
     """displayName precedence (DOC-U): displayName > name.formatted > given + family > userName."""
     if str(data.get("displayName", "")).strip():
@@ -85,6 +86,7 @@ def derive_display_name(data: dict[str, Any]) -> None:
     ) or str(data.get("userName", ""))
     if derived:
         data["displayName"] = derived[:60]
+
 
 def check_lengths(data: dict[str, Any]) -> None:
     if len(str(data.get("displayName", ""))) > 60:
@@ -111,6 +113,7 @@ def check_lengths(data: dict[str, Any]) -> None:
         if not ext:
             del data[ENTERPRISE_SCHEMA]
 
+
 def check_license(data: dict[str, Any], old: dict[str, Any] | None, old_active: bool = True) -> None:
     user_type = data.get("userType")
     if user_type is None:
@@ -126,6 +129,7 @@ def check_license(data: dict[str, Any], old: dict[str, Any] | None, old_active: 
         if user_type != "Full":
             raise bad_request(f"userType cannot be changed from '{previous}' to '{user_type}': "
                               "only an upgrade to 'Full' is allowed")
+
 
 def check_roles(data: dict[str, Any], old: dict[str, Any] | None, old_active: bool = True) -> None:
     roles = data.get("roles") or []
@@ -147,6 +151,7 @@ def check_roles(data: dict[str, Any], old: dict[str, Any] | None, old_active: bo
         after = sorted(str(r.get("value")) for r in roles)
         if before != after:
             raise conflict("Cannot update roles of a deactivated user")
+
 
 def input_group(body: Any) -> tuple[str, tuple[str, ...], str | None]:
     if not isinstance(body, dict):

@@ -112,10 +112,6 @@ class CycleSummary:
         }
 
 
-
-
-
-
 class Cycle(UserPipeline, GroupPipeline, FailureHandling):
     def __init__(self, inputs: CycleInputs) -> None:
         self.i = inputs
@@ -196,7 +192,6 @@ class Cycle(UserPipeline, GroupPipeline, FailureHandling):
             self.summary.counts["requests"] = len(target.calls) + directory.requests
             target.close()
             directory.close()
-
 
     def _run(self, directory: GraphDirectory, target: ScimTarget) -> CycleSummary:
         failed = self._start(directory, target)
@@ -301,7 +296,6 @@ class Cycle(UserPipeline, GroupPipeline, FailureHandling):
                 category="failure",
                 retryable=True,
             ))
-
 
     # ------------------------------------------------------------------------------------
     # Import: read the directory, update the mirror, work out what to look at
@@ -462,7 +456,6 @@ class Cycle(UserPipeline, GroupPipeline, FailureHandling):
         self.summary.counts["imported"] = len(self.user_changes) + len(self.group_touches)
         self.execution.count_imported = self.summary.counts["imported"]
 
-
     def _sync_all(self) -> bool:
         """The scope mode. §1.5 [D][KI]: switching "Sync all" to "Sync assigned" takes effect
         only after a restart, so the mode is fixed at each initial cycle (either direction [I])."""
@@ -601,8 +594,6 @@ class Cycle(UserPipeline, GroupPipeline, FailureHandling):
             counts[action] = counts.get(action, 0) + 1
         self.i.emit(entry.build(action, status, error=error, modified=modified))
 
-
-
     def _skip_text(self, entry: EntryBuilder, verdict: Verdict) -> str:
         kind = entry.object_type
         if verdict.reason in (DISABLED, SOFT_DELETED):
@@ -659,9 +650,6 @@ class Cycle(UserPipeline, GroupPipeline, FailureHandling):
         self.rt.cycles_run += 1
         self._judge_quarantine(info if info.quarantine else None, failed_cycle=True)
         return self.summary
-
-
-
 
     def _finish(self, pages: int) -> CycleSummary:
         now = self.i.now()

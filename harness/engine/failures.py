@@ -39,6 +39,7 @@ def escrow_threshold_reason(failures: int, reference_failures: int, succeeded: i
         return "EncounteredEscrowProportionThreshold"
     return None
 
+
 class FailureHandling:
     """Methods of :class:`Cycle`; they use its state (``self.rt``, ``self.i``, ...)."""
 

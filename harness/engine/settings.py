@@ -28,6 +28,8 @@ def _duration(name: str, value: Any) -> timedelta:
     if duration > MAX_DURATION:
         raise ValueError(f"{name}: {value!r} is longer than {MAX_DURATION.days} days")
     return duration
+
+
 QUARANTINE_BACKOFFS = {
     "documented": (timedelta(hours=6), timedelta(hours=12), timedelta(hours=24)),
     "observed": (

@@ -202,6 +202,7 @@ class UserPipeline:
             f"{entry.object_type} '{entry.source_display}' will be disabled in {self.app_name} "
             f"({why_out(verdict)})",
         )
+
         def export() -> None:
             try:
                 target.patch("Users", link.target_id, rules.disable_body(self.dialect))

@@ -318,6 +318,7 @@ def test_steady_state_after_a_cycle_with_nothing_to_do(lab: Lab) -> None:
     assert status["lastSuccessfulExecution"]["timeBegan"] == "2026-01-05T09:40:00Z"
     assert status["progress"][0]["units"] == "Pages"
 
+
 _SUFFIXES = ["", "/start", "/pause", "/restart", "/validateCredentials", "/schema",
              "/provisionOnDemand", "/schema/filterOperators", "/nope"]
 _JSON = st.recursive(
