@@ -5,6 +5,8 @@ the code under test."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from harness.expressions import parse_expression
 from harness.mappings import map_object
@@ -505,9 +507,6 @@ def test_strip_dialect_flags():
     assert strip_dialect_flags("https://h/scim?x=1&aadOptscim062020") == "https://h/scim?x=1"
     assert strip_dialect_flags("https://h/scim") == "https://h/scim"
 
-
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 _text = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FF), min_size=1, max_size=12)
 _targets = st.fixed_dictionaries(
