@@ -594,6 +594,21 @@ class Cycle(UserPipeline, GroupPipeline, FailureHandling):
             counts[action] = counts.get(action, 0) + 1
         self.i.emit(entry.build(action, status, error=error, modified=modified))
 
+    def _skip(
+        self, entry: EntryBuilder, reason: str, text: str, *, action: str = "other",
+        step_type: str = "processing",
+    ) -> None:
+        """Log the skip step and emit the entry as skipped."""
+        entry.skipped(reason, text, step_type)
+        self._emit(entry, action, "skipped")
+
+    def _skip_flow_off(
+        self, entry: EntryBuilder, flow: str, *, action: str = "other", step_type: str = "processing"
+    ) -> None:
+        """Skip an entry whose flow (add, update, delete) is not enabled on the mapping."""
+        self._skip(entry, "TargetObjectActionDisabled", self._flow_off_text(entry, flow),
+                   action=action, step_type=step_type)
+
     def _skip_text(self, entry: EntryBuilder, verdict: Verdict) -> str:
         kind = entry.object_type
         if verdict.reason in (DISABLED, SOFT_DELETED):

@@ -104,13 +104,13 @@ class GroupPipeline:
         else:
             pairs = rules.matching_values(self.group_mapping, source)
             if not pairs:
-                entry.skipped(
+                self._skip(
+                    entry,
                     "ImportSkipped",
                     f"The Group '{display}' has no value for its matching attribute and is not "
                     "provisioned.",
                     step_type="matching",
                 )
-                self._emit(entry, "other", "skipped")
                 return
             matched, current = self._match(target, entry, "Groups", pairs, exclude_members=True)
             if not matched:
@@ -119,9 +119,7 @@ class GroupPipeline:
                 return
             if current is None:
                 if ADD not in flows:
-                    entry.skipped("TargetObjectActionDisabled", self._flow_off_text(entry, ADD),
-                                  step_type="matching")
-                    self._emit(entry, "other", "skipped")
+                    self._skip_flow_off(entry, ADD, step_type="matching")
                     return
                 mapped = rules.map_object(self.group_mapping, source, is_create=True)
                 mapped.pop("members", None)
@@ -163,8 +161,7 @@ class GroupPipeline:
             changes = rules.diff(mapped, current, self.exact_groups)
             if changes:
                 if UPDATE not in flows:
-                    entry.skipped("TargetObjectActionDisabled", self._flow_off_text(entry, UPDATE))
-                    self._emit(entry, "update", "skipped")
+                    self._skip_flow_off(entry, UPDATE, action="update")
                     return
                 try:
                     target.patch("Groups", live.target_id, rules.patch_body(changes, self.dialect, current))
@@ -177,8 +174,7 @@ class GroupPipeline:
         add, remove = self._member_changes(group_id, live, touch)
         if add or remove:
             if UPDATE not in flows:
-                entry.skipped("TargetObjectActionDisabled", self._flow_off_text(entry, UPDATE))
-                self._emit(entry, "create" if created else "update", "skipped")
+                self._skip_flow_off(entry, UPDATE, action="create" if created else "update")
                 return
             links = self.rt.links
             bodies = rules.member_patches(
@@ -211,8 +207,7 @@ class GroupPipeline:
             )
             self._emit(entry, "update", "success", modified=modified)
         else:
-            entry.skipped("RedundantExport", self._redundant_text(entry))
-            self._emit(entry, "other", "skipped")
+            self._skip(entry, "RedundantExport", self._redundant_text(entry))
 
     def _member_changes(self, group_id: str, link: Link, touch: Touch) -> tuple[list[str], list[str]]:
         mirror = self.rt.mirror
@@ -249,19 +244,16 @@ class GroupPipeline:
     ) -> None:
         if link is None or not link.managed:
             if self.initial or self.settings.log_out_of_scope_changes:
-                entry.skipped("NotEffectivelyEntitled", self._skip_text(entry, verdict))
-                self._emit(entry, "other", "skipped")
+                self._skip(entry, "NotEffectivelyEntitled", self._skip_text(entry, verdict))
             return
         if verdict.reason in LEAVING_SCOPE and self._skips_out_of_scope_deletions():
-            entry.skipped("SkipOutOfScopeDeletions",
-                          f"The Group '{entry.source_display}' went out of scope; it is not "
-                          "deleted because SkipOutOfScopeDeletions is set on the job.",
-                          step_type="scoping")
-            self._emit(entry, "other", "skipped")
+            self._skip(entry, "SkipOutOfScopeDeletions",
+                       f"The Group '{entry.source_display}' went out of scope; it is not "
+                       "deleted because SkipOutOfScopeDeletions is set on the job.",
+                       step_type="scoping")
             return
         if DELETE not in flows:
-            entry.skipped("TargetObjectActionDisabled", self._flow_off_text(entry, DELETE))
-            self._emit(entry, "delete", "skipped")
+            self._skip_flow_off(entry, DELETE, action="delete")
             return
         entry.step(
             "EntrySynchronizationDelete", "processing", "success",

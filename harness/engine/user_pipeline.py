@@ -118,20 +118,19 @@ class UserPipeline:
     ) -> None:
         if link is None:
             if self.settings.log_out_of_scope_changes and not self.initial:
-                entry.skipped("NotEffectivelyEntitled", self._not_managed_text(entry))
-                self._emit(entry, "other", "skipped")
+                self._skip(entry, "NotEffectivelyEntitled", self._not_managed_text(entry))
             return
         if not link.managed:
-            entry.skipped("UnmanagedObject", self._not_managed_text(entry))
-            self._emit(entry, "other", "skipped")
+            self._skip(entry, "UnmanagedObject", self._not_managed_text(entry))
             return
         if DELETE not in flows:
-            entry.skipped(
+            self._skip(
+                entry,
                 "TargetObjectActionDisabled",
                 f"The {entry.object_type} '{entry.source_display}' will not be deleted in "
                 f"{self.app_name} because the Delete target object action is not enabled.",
+                action="delete",
             )
-            self._emit(entry, "delete", "skipped")
             return
         entry.step(
             "EntrySynchronizationDelete",
@@ -154,21 +153,19 @@ class UserPipeline:
     ) -> None:
         if link is None:
             if self.initial or self.settings.log_out_of_scope_changes:
-                entry.skipped("NotEffectivelyEntitled", self._skip_text(entry, verdict))
-                self._emit(entry, "other", "skipped")
+                self._skip(entry, "NotEffectivelyEntitled", self._skip_text(entry, verdict))
             return
         if not link.managed:
-            entry.skipped("UnmanagedObject", self._not_managed_text(entry))
-            self._emit(entry, "other", "skipped")
+            self._skip(entry, "UnmanagedObject", self._not_managed_text(entry))
             return
         if verdict.reason in LEAVING_SCOPE and self._skips_out_of_scope_deletions():
-            entry.skipped(
+            self._skip(
+                entry,
                 "SkipOutOfScopeDeletions",
                 f"The {entry.object_type} '{entry.source_display}' went out of scope; it is not "
                 "disabled because SkipOutOfScopeDeletions is set on the job.",
                 step_type="scoping",
             )
-            self._emit(entry, "other", "skipped")
             return
         mapped = rules.map_object(
             self.user_mapping, self._user_source(user_id, attrs, verdict.assignments, soft_deleted=True),
@@ -177,8 +174,7 @@ class UserPipeline:
         active_attr = rules.active_attribute(self.user_mapping)
         if active_attr is None:
             # §3.5: without an IsSoftDeleted/active mapping nothing is done.
-            entry.skipped("RedundantExport", self._redundant_text(entry))
-            self._emit(entry, "other", "skipped")
+            self._skip(entry, "RedundantExport", self._redundant_text(entry))
             return
         current = self._retrieve(target, entry, "Users", link, "disable")
         if current is None:
@@ -187,13 +183,11 @@ class UserPipeline:
         desired = {active_attr: mapped.get(active_attr, "False")}
         changes = rules.diff(desired, current, self.exact_users)
         if not changes:
-            entry.skipped("RedundantExport", self._redundant_text(entry))
-            self._emit(entry, "other", "skipped")
+            self._skip(entry, "RedundantExport", self._redundant_text(entry))
             self._release(link, verdict)
             return
         if UPDATE not in flows:
-            entry.skipped("TargetObjectActionDisabled", self._flow_off_text(entry, UPDATE))
-            self._emit(entry, "disable", "skipped")
+            self._skip_flow_off(entry, UPDATE, action="disable")
             return
         entry.step(
             "EntrySynchronizationUpdate",
@@ -281,12 +275,10 @@ class UserPipeline:
         changes = rules.diff(mapped, current, self.exact_users)
         removals = self._reference_removals(attrs, mapped, current)
         if not changes and not removals:
-            entry.skipped("RedundantExport", self._redundant_text(entry))
-            self._emit(entry, "other", "skipped")
+            self._skip(entry, "RedundantExport", self._redundant_text(entry))
             return
         if UPDATE not in flows:
-            entry.skipped("TargetObjectActionDisabled", self._flow_off_text(entry, UPDATE))
-            self._emit(entry, "update", "skipped")
+            self._skip_flow_off(entry, UPDATE, action="update")
             return
         entry.step(
             "EntrySynchronizationUpdate",
@@ -343,9 +335,7 @@ class UserPipeline:
         flows: set[str],
     ) -> None:
         if ADD not in flows:
-            entry.skipped("TargetObjectActionDisabled", self._flow_off_text(entry, ADD),
-                          step_type="matching")
-            self._emit(entry, "create", "skipped")
+            self._skip_flow_off(entry, ADD, step_type="matching", action="create")
             return
         mapped = rules.map_object(self.user_mapping, source, is_create=True)
         entry.step(
