@@ -211,21 +211,21 @@ class ServerThread:
         self._thread: threading.Thread | None = None
         self._mount: Mount | None = None
 
-    @property
-    def host(self) -> str:
+    def _address(self) -> tuple[str, int]:
+        """(host, port) this server listens on: its own socket or the shared listener's."""
         if self._mount is not None:
-            return self._mount.listener.host
+            return self._mount.listener.host, self._mount.listener.port
         if self._server is None:
             raise RuntimeError(f"{self.name} is not running")
-        return self._server.address[0]
+        return self._server.address
+
+    @property
+    def host(self) -> str:
+        return self._address()[0]
 
     @property
     def port(self) -> int:
-        if self._mount is not None:
-            return self._mount.listener.port
-        if self._server is None:
-            raise RuntimeError(f"{self.name} is not running")
-        return self._server.address[1]
+        return self._address()[1]
 
     @property
     def url(self) -> str:
