@@ -525,6 +525,16 @@ class Cycle(UserPipeline, GroupPipeline, FailureHandling):
         entry.retrieved(current)
         return current
 
+    def _export_step(self, entry: EntryBuilder, name: str, verb: str) -> None:
+        """The export step of a change the target took: "<Type> '<name>' was <verb> in <app>"."""
+        entry.step(
+            name,
+            "export",
+            "success",
+            f"{entry.object_type} '{entry.source_display}' was {verb} in {self.app_name}",
+            {"ReportableIdentifier": entry.source_display},
+        )
+
     def _skips_out_of_scope_deletions(self) -> bool:
         return str(self.i.secrets.get("SkipOutOfScopeDeletions", "")).lower() == "true"
 
@@ -540,13 +550,7 @@ class Cycle(UserPipeline, GroupPipeline, FailureHandling):
                 return
             link.deleted = True
             self._exported()
-            entry.step(
-                "EntryExportDelete",
-                "export",
-                "success",
-                f"{entry.object_type} '{entry.source_display}' was deleted in {self.app_name}",
-                {"ReportableIdentifier": entry.source_display},
-            )
+            self._export_step(entry, "EntryExportDelete", "deleted")
             self._emit(entry, "delete", "success")
 
         return export

@@ -140,11 +140,7 @@ class GroupPipeline:
                 self._exported()
                 created = True
                 current = body
-                entry.step(
-                    "EntryExportAdd", "export", "success",
-                    f"Group '{display}' was created in {self.app_name}",
-                    {"ReportableIdentifier": display},
-                )
+                self._export_step(entry, "EntryExportAdd", "created")
                 modified.extend(modified_properties(mapped))
             live = self._link(group_id, "Group", str(current["id"]))
             live.members = set() if created or link is None else live.members
@@ -200,11 +196,7 @@ class GroupPipeline:
         if created:
             self._emit(entry, "create", "success", modified=modified)
         elif patched:
-            entry.step(
-                "EntryExportUpdate", "export", "success",
-                f"Group '{display}' was updated in {self.app_name}",
-                {"ReportableIdentifier": display},
-            )
+            self._export_step(entry, "EntryExportUpdate", "updated")
             self._emit(entry, "update", "success", modified=modified)
         else:
             self._skip(entry, "RedundantExport", self._redundant_text(entry))

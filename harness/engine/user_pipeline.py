@@ -204,13 +204,7 @@ class UserPipeline:
                 self._export_failed(entry, "disable", exc.info, "update")
                 return
             self._exported()
-            entry.step(
-                "EntryExportUpdate",
-                "export",
-                "success",
-                f"{entry.object_type} '{entry.source_display}' was disabled in {self.app_name}",
-                {"ReportableIdentifier": entry.source_display},
-            )
+            self._export_step(entry, "EntryExportUpdate", "disabled")
             self._emit(
                 entry, "disable", "success",
                 modified=[{"displayName": active_attr,
@@ -296,13 +290,7 @@ class UserPipeline:
             self._export_failed(entry, "update", exc.info, "update")
             return
         self._exported()
-        entry.step(
-            "EntryExportUpdate",
-            "export",
-            "success",
-            f"{entry.object_type} '{entry.source_display}' was updated in {self.app_name}",
-            {"ReportableIdentifier": entry.source_display},
-        )
+        self._export_step(entry, "EntryExportUpdate", "updated")
         modified = rules.modified(changes, current) + [
             {"displayName": key, "oldValue": rules.reference_value(current, key), "newValue": None}
             for key in removals
@@ -356,11 +344,5 @@ class UserPipeline:
         entry.target_id = link.target_id
         entry.target_display = str(created.get("userName") or mapped.get("userName") or "")
         self._exported()
-        entry.step(
-            "EntryExportAdd",
-            "export",
-            "success",
-            f"{entry.object_type} '{entry.source_display}' was created in {self.app_name}",
-            {"ReportableIdentifier": entry.source_display},
-        )
+        self._export_step(entry, "EntryExportAdd", "created")
         self._emit(entry, "create", "success", modified=modified_properties(mapped))
