@@ -525,6 +525,18 @@ class Cycle(UserPipeline, GroupPipeline, FailureHandling):
         entry.retrieved(current)
         return current
 
+    def _will_create_step(self, entry: EntryBuilder) -> None:
+        """The matching step of an object that found no match: it will be created."""
+        kind = entry.object_type
+        entry.step(
+            "EntrySynchronizationAdd",
+            "matching",
+            "success",
+            f"{kind} '{entry.source_display}' will be created in {self.app_name} ({kind} is "
+            f"active and assigned in Azure Active Directory, but no matching {kind} was found in "
+            f"{self.app_name})",
+        )
+
     def _export_step(self, entry: EntryBuilder, name: str, verb: str) -> None:
         """The export step of a change the target took: "<Type> '<name>' was <verb> in <app>"."""
         entry.step(

@@ -123,14 +123,7 @@ class GroupPipeline:
                     return
                 mapped = rules.map_object(self.group_mapping, source, is_create=True)
                 mapped.pop("members", None)
-                entry.step(
-                    "EntrySynchronizationAdd",
-                    "matching",
-                    "success",
-                    f"Group '{display}' will be created in {self.app_name} (Group is active and "
-                    f"assigned in Azure Active Directory, but no matching Group was found in "
-                    f"{self.app_name})",
-                )
+                self._will_create_step(entry)
                 try:
                     body = target.create("Groups", rules.create_group_body(mapped))
                 except TargetError as exc:

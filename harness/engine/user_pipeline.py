@@ -326,14 +326,7 @@ class UserPipeline:
             self._skip_flow_off(entry, ADD, step_type="matching", action="create")
             return
         mapped = rules.map_object(self.user_mapping, source, is_create=True)
-        entry.step(
-            "EntrySynchronizationAdd",
-            "matching",
-            "success",
-            f"{entry.object_type} '{entry.source_display}' will be created in {self.app_name} "
-            f"({entry.object_type} is active and assigned in Azure Active Directory, but no "
-            f"matching {entry.object_type} was found in {self.app_name})",
-        )
+        self._will_create_step(entry)
         try:
             created = target.create("Users", rules.create_user_body(mapped))
         except TargetError as exc:
