@@ -57,6 +57,7 @@ def test_port_is_released_after_stop() -> None:
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", port))  # would raise if the server still held it
+        assert sock.getsockname()[1] == port
 
 
 def test_busy_port_raises_a_clear_error() -> None:

@@ -32,7 +32,7 @@ def lab() -> Lab:
         yield lab
 
 
-def _error(response: httpx.Response, status: int) -> dict[str, Any]:
+def expect_error(response: httpx.Response, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/json")
     error = response.json()["error"]
@@ -73,7 +73,7 @@ def test_create_list_get_delete_jobs(lab: Lab) -> None:
     assert {j["id"] for j in listed} == {lab.job_id, job["id"]}
     assert ok(lab.graph_client.get(f"{lab.sync_path}/jobs/{job['id']}")).json()["id"] == job["id"]
     ok(lab.graph_client.delete(f"{lab.sync_path}/jobs/{job['id']}"), 204)
-    _error(lab.graph_client.get(f"{lab.sync_path}/jobs/{job['id']}"), 404)
+    expect_error(lab.graph_client.get(f"{lab.sync_path}/jobs/{job['id']}"), 404)
 
 
 @pytest.mark.parametrize(
@@ -95,13 +95,13 @@ def test_unknown_job_is_a_404_envelope(lab: Lab, method: str, suffix: str, body:
     response = lab.graph_client.request(
         method, f"{lab.sync_path}/jobs/miro.nope.nope{suffix}", json=body
     )
-    error = _error(response, 404)
+    error = expect_error(response, 404)
     assert "miro.nope.nope" in error["message"]
 
 
 def test_unknown_service_principal_is_a_404_envelope(lab: Lab) -> None:
     sp = "11111111-2222-3333-4444-555555555555"
-    _error(lab.graph_client.get(f"/v1.0/servicePrincipals/{sp}/synchronization/jobs"), 404)
+    expect_error(lab.graph_client.get(f"/v1.0/servicePrincipals/{sp}/synchronization/jobs"), 404)
 
 
 @pytest.mark.parametrize(
@@ -114,7 +114,7 @@ def test_create_job_rejects_bad_bodies(lab: Lab, body: Any) -> None:
                                          headers={"Content-Type": "application/json"})
     else:
         response = lab.graph_client.post(f"{lab.sync_path}/jobs", json=body)
-    _error(response, 400)
+    expect_error(response, 400)
     assert len(ok(lab.graph_client.get(f"{lab.sync_path}/jobs")).json()["value"]) == 1
 
 
@@ -157,7 +157,7 @@ def test_start_pause_and_restart_drive_the_schedule(lab: Lab) -> None:
     [{"criteria": {"resetScope": "Everything"}}, {"criteria": "Full"}, {"criteria": {"resetScope": 3}}],
 )
 def test_restart_rejects_bad_criteria(lab: Lab, body: Any) -> None:
-    error = _error(lab.graph_client.post(f"{lab.job_path}/restart", json=body), 400)
+    error = expect_error(lab.graph_client.post(f"{lab.job_path}/restart", json=body), 400)
     assert "resetScope" in error["message"] or "criteria" in error["message"]
 
 
@@ -213,15 +213,15 @@ def test_bad_schemas_are_rejected_with_the_problem_named(lab: Lab, change: str, 
         user["enabled"] = False
     else:
         schema["synchronizationRules"] = "nope"
-    error = _error(put_schema(lab, schema), 400)
+    error = expect_error(put_schema(lab, schema), 400)
     assert fragment in error["message"]
     assert get_schema(lab) != schema  # nothing changed
 
 
 def test_schema_body_must_be_json_object(lab: Lab) -> None:
-    _error(lab.graph_client.put(f"{lab.job_path}/schema", content=b"{",
+    expect_error(lab.graph_client.put(f"{lab.job_path}/schema", content=b"{",
                                 headers={"Content-Type": "application/json"}), 400)
-    _error(lab.graph_client.put(f"{lab.job_path}/schema", json=[1]), 400)
+    expect_error(lab.graph_client.put(f"{lab.job_path}/schema", json=[1]), 400)
 
 
 def test_secrets_get_and_put_merge(lab: Lab) -> None:
@@ -247,7 +247,7 @@ def test_secrets_get_and_put_merge(lab: Lab) -> None:
 )
 def test_bad_secrets_are_rejected_and_change_nothing(lab: Lab, body: Any) -> None:
     before = ok(lab.graph_client.get(f"{lab.sync_path}/secrets")).json()
-    _error(lab.graph_client.put(f"{lab.sync_path}/secrets", json=body), 400)
+    expect_error(lab.graph_client.put(f"{lab.sync_path}/secrets", json=body), 400)
     assert ok(lab.graph_client.get(f"{lab.sync_path}/secrets")).json() == before
 
 
@@ -258,17 +258,17 @@ def test_job_settings_patch(lab: Lab) -> None:
         {"name": "QuarantineTooManyDeletesThreshold", "value": "25"}
     ]
     bad = {"synchronizationJobSettings": [{"name": "QuarantineTooManyDeletesThreshold", "value": "lots"}]}
-    _error(lab.graph_client.patch(lab.job_path, json=bad), 400)
-    _error(lab.graph_client.patch(lab.job_path, json={"templateId": "x"}), 400)
+    expect_error(lab.graph_client.patch(lab.job_path, json=bad), 400)
+    expect_error(lab.graph_client.patch(lab.job_path, json={"templateId": "x"}), 400)
 
 
 def test_validate_credentials(lab: Lab) -> None:
     ok(lab.graph_client.post(f"{lab.job_path}/validateCredentials", json={"useSavedCredentials": True}), 204)
     wrong = {"useSavedCredentials": False, "credentials": [
         {"key": "BaseAddress", "value": lab.scim_url}, {"key": "SecretToken", "value": "wrong"}]}
-    error = _error(lab.graph_client.post(f"{lab.job_path}/validateCredentials", json=wrong), 400)
+    error = expect_error(lab.graph_client.post(f"{lab.job_path}/validateCredentials", json=wrong), 400)
     assert "401" in error["message"]
-    _error(lab.graph_client.post(f"{lab.job_path}/validateCredentials", json={}), 400)
+    expect_error(lab.graph_client.post(f"{lab.job_path}/validateCredentials", json={}), 400)
 
 
 def test_filter_operators_and_functions(lab: Lab) -> None:
@@ -282,7 +282,7 @@ def test_filter_operators_and_functions(lab: Lab) -> None:
 @pytest.mark.parametrize("advance", ["-5m", "forty", "", None, True, [1]])
 def test_clock_rejects_bad_advances(lab: Lab, advance: Any) -> None:
     before = ok(lab.graph_client.get("/_fake/clock")).json()["now"]
-    _error(lab.graph_client.post("/_fake/clock", json={"advance": advance}), 400)
+    expect_error(lab.graph_client.post("/_fake/clock", json={"advance": advance}), 400)
     assert ok(lab.graph_client.get("/_fake/clock")).json()["now"] == before
 
 
@@ -305,9 +305,9 @@ def test_engine_settings_control(lab: Lab) -> None:
     assert got["skip_default_access"] is True
     put = ok(lab.graph_client.put("/_fake/engine/settings", json={"skip_default_access": False})).json()
     assert put["skip_default_access"] is False
-    _error(lab.graph_client.put("/_fake/engine/settings", json={"nope": 1}), 400)
-    _error(lab.graph_client.put("/_fake/engine/settings", json={"patch_dialect": "x"}), 400)
-    _error(lab.graph_client.put("/_fake/engine/settings", json={"cycle_interval": "0"}), 400)
+    expect_error(lab.graph_client.put("/_fake/engine/settings", json={"nope": 1}), 400)
+    expect_error(lab.graph_client.put("/_fake/engine/settings", json={"patch_dialect": "x"}), 400)
+    expect_error(lab.graph_client.put("/_fake/engine/settings", json={"cycle_interval": "0"}), 400)
 
 
 def test_steady_state_after_a_cycle_with_nothing_to_do(lab: Lab) -> None:
@@ -404,10 +404,10 @@ def test_object_connections_beta(lab: Lab) -> None:
     connection = ok(lab.graph_client.get(path)).json()
     assert connection == {"sourceAnchor": ivy, "objectTypeName": "User",
                           "targetAnchor": miro_user(lab, "ivy@contoso.com")["id"]}
-    _error(lab.graph_client.delete(path), 409)  # the job is running
+    expect_error(lab.graph_client.delete(path), 409)  # the job is running
     ok(lab.graph_client.post(f"{lab.job_path}/pause"), 204)
     ok(lab.graph_client.delete(path), 204)
-    _error(lab.graph_client.get(path), 404)
+    expect_error(lab.graph_client.get(path), 404)
     ok(lab.graph_client.post(f"{lab.job_path}/start"), 204)
     journal(lab)
     update_user(lab, ivy, surname="Relinked")

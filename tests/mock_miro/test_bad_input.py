@@ -50,7 +50,7 @@ def _fresh() -> tuple[Scim, MiroBackend, str, str]:
     return scim, backend, seeded["users"][1]["id"], seeded["teams"][0]["id"]
 
 
-def _check(scim: Scim, backend: MiroBackend, method: str, path: str, *, body: Any = None,
+def check_request(scim: Scim, backend: MiroBackend, method: str, path: str, *, body: Any = None,
            raw: bytes | None = None, query: dict[str, Any] | None = None) -> None:
     before = backend.dump_json()
     response = scim.call(method, path, body, raw=raw, query=query)
@@ -72,14 +72,14 @@ METHODS = st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE"])
 @given(method=METHODS, route=ROUTES, raw=st.binary(max_size=120))
 def test_malformed_bytes_anywhere(method: str, route: str, raw: bytes) -> None:
     scim, backend, uid, gid = _fresh()
-    _check(scim, backend, method, route.format(u=uid, g=gid), raw=raw)
+    check_request(scim, backend, method, route.format(u=uid, g=gid), raw=raw)
 
 
 @SETTINGS
 @given(method=st.sampled_from(["POST", "PUT", "PATCH"]), route=ROUTES, body=json_values | user_bodies)
 def test_wrong_types_and_unknown_attributes(method: str, route: str, body: Any) -> None:
     scim, backend, uid, gid = _fresh()
-    _check(scim, backend, method, route.format(u=uid, g=gid), body=body)
+    check_request(scim, backend, method, route.format(u=uid, g=gid), body=body)
 
 
 @SETTINGS
@@ -88,7 +88,7 @@ def test_wrong_types_and_unknown_attributes(method: str, route: str, body: Any) 
 def test_random_patch_operations(route: str, body: Any, strict: bool) -> None:
     scim, backend, uid, gid = _fresh()
     backend.update_settings({"patch_strict": strict})
-    _check(scim, backend, "PATCH", route.format(u=uid, g=gid), body=body)
+    check_request(scim, backend, "PATCH", route.format(u=uid, g=gid), body=body)
 
 
 @SETTINGS
@@ -97,12 +97,12 @@ def test_random_patch_operations(route: str, body: Any, strict: bool) -> None:
                                               "excludedAttributes"]), st.text(max_size=15), max_size=3))
 def test_random_filters_and_list_parameters(route: str, text: str, extra: dict[str, str]) -> None:
     scim, backend, _, _ = _fresh()
-    _check(scim, backend, "GET", route, query={"filter": text, **extra})
+    check_request(scim, backend, "GET", route, query={"filter": text, **extra})
 
 
 def test_a_json_body_too_deep_to_parse_is_a_400(scim: Scim, backend: MiroBackend) -> None:
     deep = ("[" * 100_000 + "]" * 100_000).encode()
-    _check(scim, backend, "POST", "/Users", raw=deep)
+    check_request(scim, backend, "POST", "/Users", raw=deep)
     assert scim.call("POST", "/Users", raw=deep).status_code == 400
 
 

@@ -131,8 +131,10 @@ def test_length_limits(scim: Scim, backend: MiroBackend, attrs: dict[str, object
 
 
 def test_limits_allow_the_boundary(scim: Scim) -> None:
-    scim.create_user("edge@x.com", displayName="x" * 60, name={"givenName": "x" * 30, "familyName": "y" * 29},
-                     **{ENTERPRISE: {"employeeNumber": "1" * 20, "costCenter": "c" * 120}})
+    user = scim.create_user("edge@x.com", displayName="x" * 60, name={"givenName": "x" * 30, "familyName": "y" * 29},
+                            **{ENTERPRISE: {"employeeNumber": "1" * 20, "costCenter": "c" * 120}})
+    assert user["displayName"] == "x" * 60
+    assert user[ENTERPRISE]["costCenter"] == "c" * 120
 
 
 def test_manager_value_must_be_numeric_or_is_ignored(scim: Scim) -> None:
