@@ -78,6 +78,11 @@ def _num(value: Any, digits: int = 2) -> str:
     return str(value)
 
 
+def _target_value(value: Any) -> str:
+    # Quiet incremental cycles take milliseconds: keep their digits.
+    return _num(value, 4 if isinstance(value, float) and abs(value) < 0.1 else 2)
+
+
 def _rows(headers: list[str], rows: list[list[str]]) -> list[str]:
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
     out = ["  " + "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
@@ -170,7 +175,7 @@ def table(report: dict[str, Any]) -> str:
                                f" (stated for 10,000 users; this run used {report['users']:,})")]
     for t in report["targets"]:
         mark = {True: "met   ", False: "MISSED", None: "n/a   "}[t["met"]]
-        lines.append(f"  {mark} {t['target']}: {_num(t['value'])} {t['unit']}")
+        lines.append(f"  {mark} {t['target']}: {_target_value(t['value'])} {t['unit']}")
     return "\n".join(lines)
 
 
@@ -196,7 +201,7 @@ def markdown(report: dict[str, Any]) -> str:
     ]
     mark = {True: "met", False: "**missed**", None: "n/a"}
     lines += _md(["target", "measured", "result"],
-                 [[t["target"], f"{_num(t['value'])} {t['unit']}", mark[t["met"]]]
+                 [[t["target"], f"{_target_value(t['value'])} {t['unit']}", mark[t["met"]]]
                   for t in report["targets"]])
     lines += ["", "### Provisioning cycles", ""]
     rows = []
