@@ -20,7 +20,7 @@ from harness.backends import BACKENDS, BackendError, backend_from_env
 @click.option("--html", "html_file", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="Write a self-contained HTML report to this file.")
 @click.option("--color/--no-color", default=None, help="Colour the terminal report (default: if a terminal).")
-@click.option("-q", "--quiet", is_flag=True, help="Only the verdict and the failed expectations.")
+@click.option("-q", "--quiet", is_flag=True, help="Failed expectations first; leave out the end state and the expectations that passed.")
 def run(case_file: Path, backend: str | None, json_file: Path | None, html_file: Path | None,
         color: bool | None, quiet: bool) -> None:
     """Run one support case (CASE_FILE) and print what happened, object by object.
