@@ -10,12 +10,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /app
-# Only what the package needs (see .dockerignore); cheroot is the production WSGI server.
+# Only what the package needs (see .dockerignore); cheroot, the production WSGI server, is a dependency.
 COPY pyproject.toml README.md ./
 COPY harness ./harness
 COPY mock_graph ./mock_graph
 COPY mock_miro ./mock_miro
-RUN pip install . "cheroot>=10.0" \
+RUN pip install . \
     && useradd --create-home --uid 10001 harness \
     && install -d -o harness -g harness /data
 
