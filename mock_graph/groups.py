@@ -18,6 +18,7 @@ from mock_graph.responses import (
     no_content,
     parse_query,
     reference_url,
+    related_collection,
     require_count_header,
     text_response,
 )
@@ -86,18 +87,7 @@ def delete_group(gid: str) -> Response:
 
 
 def _related(gid: str, relation: str, cast: str | None) -> Response:
-    b = backend()
-    b.resolve("group", gid)
-    kind = None
-    etype = USER
-    if cast is not None:
-        kind = cast_segment_kind(cast)
-        etype = TYPES[kind]
-    q = parse_query(etype, allow_orderby=False)
-    page = b.list_related(
-        relation, gid, predicate=q.predicate(), kind_filter=kind, top=q.top, cursor=q.cursor, count=q.count and q.first_page, render=renderer(b, q.select, with_type=True)
-    )
-    return collection("directoryObjects", q, page)
+    return related_collection("group", gid, relation, cast, USER)
 
 
 def _related_count(gid: str, relation: str, cast: str | None) -> Response:
@@ -148,11 +138,7 @@ def transitive_members_cast(gid: str, cast: str) -> Response:
 
 @bp.get("/groups/<gid>/memberOf")
 def group_member_of(gid: str) -> Response:
-    b = backend()
-    b.resolve("group", gid)
-    q = parse_query(GROUP, allow_orderby=False)
-    page = b.list_related("memberOf", gid, predicate=q.predicate(), top=q.top, cursor=q.cursor, render=renderer(b, q.select, with_type=True))
-    return collection("directoryObjects", q, page)
+    return related_collection("group", gid, "memberOf", None, GROUP, counted=False)
 
 
 @bp.post("/groups/<gid>/members/$ref")

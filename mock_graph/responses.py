@@ -27,6 +27,7 @@ from mock_graph.odata import (
     parse_top,
     sort_records,
 )
+from mock_graph.render import renderer
 from mock_graph.schema import TYPES, EntityType, cast_kind
 
 JSON = "application/json"
@@ -291,3 +292,32 @@ def reference_url() -> Any:
     if "@odata.id" not in body:
         raise bad_request("The required property '@odata.id' is missing.", code="BadRequest")
     return body["@odata.id"]
+
+
+def related_collection(
+    owner_kind: str,
+    key: str,
+    relation: str,
+    cast: str | None,
+    default_type: EntityType,
+    *,
+    counted: bool = True,
+    allow_search: bool = True,
+) -> Response:
+    """A directoryObject collection related to one object (members, memberOf, directReports,
+    their transitive forms), optionally narrowed by a cast segment (``/graph.user``)."""
+    b = backend()
+    owner_id = b.resolve(owner_kind, key)
+    kind = cast_segment_kind(cast) if cast is not None else None
+    q = parse_query(TYPES[kind] if kind else default_type, allow_orderby=False, allow_search=allow_search)
+    page = b.list_related(
+        relation,
+        owner_id,
+        predicate=q.predicate(),
+        kind_filter=kind,
+        top=q.top,
+        cursor=q.cursor,
+        count=counted and q.count and q.first_page,
+        render=renderer(b, q.select, with_type=True),
+    )
+    return collection("directoryObjects", q, page)

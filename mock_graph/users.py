@@ -13,7 +13,6 @@ from mock_graph.responses import (
     assign_from_body,
     backend,
     base_url,
-    cast_segment_kind,
     collection,
     context_url,
     entity,
@@ -22,10 +21,11 @@ from mock_graph.responses import (
     no_content,
     parse_query,
     reference_url,
+    related_collection,
     require_count_header,
     text_response,
 )
-from mock_graph.schema import APP_ROLE_ASSIGNMENT, GROUP, TYPES, USER
+from mock_graph.schema import APP_ROLE_ASSIGNMENT, GROUP, USER
 from mock_graph.serialize import project
 
 bp = Blueprint("graph_users", __name__, url_prefix="/v1.0")
@@ -125,24 +125,11 @@ def remove_manager(key: str) -> Response:
 
 @bp.get("/users/<key>/directReports")
 def direct_reports(key: str) -> Response:
-    b = backend()
-    uid = b.resolve("user", key)
-    q = parse_query(USER, allow_orderby=False, allow_search=False)
-    page = b.list_related("directReports", uid, predicate=q.predicate(), top=q.top, cursor=q.cursor, render=renderer(b, q.select, with_type=True))
-    return collection("directoryObjects", q, page)
+    return related_collection("user", key, "directReports", None, USER, counted=False, allow_search=False)
 
 
 def _membership(key: str, relation: str, cast: str | None) -> Response:
-    b = backend()
-    uid = b.resolve("user", key)
-    kind = None
-    etype = GROUP
-    if cast is not None:
-        kind = cast_segment_kind(cast)
-        etype = TYPES[kind]
-    q = parse_query(etype, allow_orderby=False)
-    page = b.list_related(relation, uid, predicate=q.predicate(), kind_filter=kind, top=q.top, cursor=q.cursor, count=q.count and q.first_page, render=renderer(b, q.select, with_type=True))
-    return collection("directoryObjects", q, page)
+    return related_collection("user", key, relation, cast, GROUP)
 
 
 @bp.get("/users/<key>/memberOf")
