@@ -9,13 +9,14 @@ from mock_graph.delta import delta_response
 from mock_graph.exceptions import bad_request, not_found
 from mock_graph.render import renderer
 from mock_graph.responses import (
-    assign_from_body,
     backend,
     collection,
+    create_principal_assignment,
     entity,
     json_body,
     no_content,
     parse_query,
+    principal_assignments,
     require_count_header,
     text_response,
 )
@@ -223,16 +224,9 @@ def delete_assigned_to(oid: str, aid: str) -> Response:
 
 @bp.get("/servicePrincipals/<oid>/appRoleAssignments")
 def list_sp_assignments(oid: str) -> Response:
-    b = backend()
-    b.resolve("servicePrincipal", oid)
-    q = parse_query(APP_ROLE_ASSIGNMENT, allow_orderby=False, allow_search=False)
-    page = b.list_assignments(principal_id=oid, predicate=q.predicate(), select=q.select, top=q.top, cursor=q.cursor, count=q.count and q.first_page)
-    return collection(f"servicePrincipals('{oid}')/appRoleAssignments", q, page)
+    return principal_assignments("servicePrincipals", oid)
 
 
 @bp.post("/servicePrincipals/<oid>/appRoleAssignments")
 def create_sp_assignment(oid: str) -> Response:
-    b = backend()
-    b.resolve("servicePrincipal", oid)
-    item = assign_from_body(oid)
-    return entity(f"servicePrincipals('{oid}')/appRoleAssignments", item, 201)
+    return create_principal_assignment("servicePrincipals", oid)

@@ -9,20 +9,21 @@ from mock_graph.delta import delta_response
 from mock_graph.models import ref_id
 from mock_graph.render import renderer
 from mock_graph.responses import (
-    assign_from_body,
     backend,
     cast_segment_kind,
     collection,
+    create_principal_assignment,
     entity,
     json_body,
     no_content,
     parse_query,
+    principal_assignments,
     reference_url,
     related_collection,
     require_count_header,
     text_response,
 )
-from mock_graph.schema import APP_ROLE_ASSIGNMENT, GROUP, TYPES, USER
+from mock_graph.schema import GROUP, TYPES, USER
 from mock_graph.serialize import project
 
 bp = Blueprint("graph_groups", __name__, url_prefix="/v1.0")
@@ -158,19 +159,12 @@ def remove_member(gid: str, mid: str) -> Response:
 
 @bp.get("/groups/<gid>/appRoleAssignments")
 def list_group_assignments(gid: str) -> Response:
-    b = backend()
-    b.resolve("group", gid)
-    q = parse_query(APP_ROLE_ASSIGNMENT, allow_orderby=False, allow_search=False)
-    page = b.list_assignments(principal_id=gid, predicate=q.predicate(), select=q.select, top=q.top, cursor=q.cursor, count=q.count and q.first_page)
-    return collection(f"groups('{gid}')/appRoleAssignments", q, page)
+    return principal_assignments("groups", gid)
 
 
 @bp.post("/groups/<gid>/appRoleAssignments")
 def create_group_assignment(gid: str) -> Response:
-    b = backend()
-    b.resolve("group", gid)
-    item = assign_from_body(gid)
-    return entity(f"groups('{gid}')/appRoleAssignments", item, 201)
+    return create_principal_assignment("groups", gid)
 
 
 @bp.delete("/groups/<gid>/appRoleAssignments/<aid>")

@@ -28,7 +28,7 @@ from mock_graph.odata import (
     sort_records,
 )
 from mock_graph.render import renderer
-from mock_graph.schema import TYPES, EntityType, cast_kind
+from mock_graph.schema import APP_ROLE_ASSIGNMENT, TYPES, EntityType, cast_kind
 
 JSON = "application/json"
 # What Graph puts in Content-Type; msgraph-sdk also accepts plain application/json.
@@ -321,3 +321,31 @@ def related_collection(
         render=renderer(b, q.select, with_type=True),
     )
     return collection("directoryObjects", q, page)
+
+
+# The appRoleAssignments of a principal, by entity set: users, groups or servicePrincipals.
+_PRINCIPAL_KINDS = {"users": "user", "groups": "group", "servicePrincipals": "servicePrincipal"}
+
+
+def principal_assignments(entity_set: str, key: str, *, include_group_grants: bool = False) -> Response:
+    """``GET /{entity_set}/{key}/appRoleAssignments``."""
+    b = backend()
+    principal_id = b.resolve(_PRINCIPAL_KINDS[entity_set], key)
+    q = parse_query(APP_ROLE_ASSIGNMENT, allow_orderby=False, allow_search=False)
+    page = b.list_assignments(
+        principal_id=principal_id,
+        include_group_grants=include_group_grants,
+        predicate=q.predicate(),
+        select=q.select,
+        top=q.top,
+        cursor=q.cursor,
+        count=q.count and q.first_page,
+    )
+    return collection(f"{entity_set}('{principal_id}')/appRoleAssignments", q, page)
+
+
+def create_principal_assignment(entity_set: str, key: str) -> Response:
+    """``POST /{entity_set}/{key}/appRoleAssignments``: 201 with the new assignment."""
+    principal_id = backend().resolve(_PRINCIPAL_KINDS[entity_set], key)
+    item = assign_from_body(principal_id)
+    return entity(f"{entity_set}('{principal_id}')/appRoleAssignments", item, 201)

@@ -10,22 +10,23 @@ from mock_graph.exceptions import not_found
 from mock_graph.models import ref_id
 from mock_graph.render import renderer
 from mock_graph.responses import (
-    assign_from_body,
     backend,
     base_url,
     collection,
     context_url,
+    create_principal_assignment,
     entity,
     json_body,
     json_response,
     no_content,
     parse_query,
+    principal_assignments,
     reference_url,
     related_collection,
     require_count_header,
     text_response,
 )
-from mock_graph.schema import APP_ROLE_ASSIGNMENT, GROUP, USER
+from mock_graph.schema import GROUP, USER
 from mock_graph.serialize import project
 
 bp = Blueprint("graph_users", __name__, url_prefix="/v1.0")
@@ -161,19 +162,12 @@ def member_of_count(key: str) -> Response:
 
 @bp.get("/users/<key>/appRoleAssignments")
 def list_user_assignments(key: str) -> Response:
-    b = backend()
-    uid = b.resolve("user", key)
-    q = parse_query(APP_ROLE_ASSIGNMENT, allow_orderby=False, allow_search=False)
-    page = b.list_assignments(principal_id=uid, include_group_grants=True, predicate=q.predicate(), select=q.select, top=q.top, cursor=q.cursor, count=q.count and q.first_page)
-    return collection(f"users('{uid}')/appRoleAssignments", q, page)
+    return principal_assignments("users", key, include_group_grants=True)
 
 
 @bp.post("/users/<key>/appRoleAssignments")
 def create_user_assignment(key: str) -> Response:
-    b = backend()
-    uid = b.resolve("user", key)
-    item = assign_from_body(uid)
-    return entity(f"users('{uid}')/appRoleAssignments", item, 201)
+    return create_principal_assignment("users", key)
 
 
 @bp.get("/users/<key>/appRoleAssignments/<aid>")
