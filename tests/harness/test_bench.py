@@ -38,12 +38,12 @@ def test_a_quick_run_reports_every_figure(tmp_path: Path) -> None:
     # One run checked from three sides: a run costs ~15 s, and a module fixture would run
     # once per xdist worker.
     report, table, out = _quick_run(tmp_path)
-    _check_cycles(report)
-    _check_raw_graph_lab_and_suite(report)
-    _check_targets_table_and_files(report, table, out)
+    check_cycles(report)
+    check_raw_graph_lab_and_suite(report)
+    check_targets_table_and_files(report, table, out)
 
 
-def _check_cycles(report: dict) -> None:
+def check_cycles(report: dict) -> None:
     assert report["errors"] == []
     assert list(report["cycles"]) == list(CYCLE_ROLES)
     sizes = {role: run["users"] for role, run in report["cycles"].items()}
@@ -66,7 +66,7 @@ def _check_cycles(report: dict) -> None:
         assert busy["exports"] >= 20 and busy["scim_requests"] > quiet["scim_requests"]
 
 
-def _check_raw_graph_lab_and_suite(report: dict) -> None:
+def check_raw_graph_lab_and_suite(report: dict) -> None:
     raw = report["raw"]
     assert set(raw["requests_per_s"]) == {"miro_fake", "scim2_server", "bare_flask", "bare_wsgi"}
     assert all(rate > 0 for rate in raw["requests_per_s"].values())
@@ -83,7 +83,7 @@ def _check_raw_graph_lab_and_suite(report: dict) -> None:
     assert report["load_average"]["start"] is not None and report["machine"]["cpus"] >= 1
 
 
-def _check_targets_table_and_files(report: dict, table: str, out: Path) -> None:
+def check_targets_table_and_files(report: dict, table: str, out: Path) -> None:
     assert [t["key"] for t in report["targets"]] == [t.key for t in TARGETS]
     assert all(t["value"] is not None and t["met"] in (True, False) for t in report["targets"])
     assert json.loads(out.read_text()) == report

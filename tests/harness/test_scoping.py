@@ -218,8 +218,10 @@ def test_unknown_operator_is_a_clear_error():
 
 
 def test_validate_accepts_a_good_scope():
+    good = scope([clause("department", "EQUALS", "Sales"), clause("jobTitle", "IS NOT NULL")])
     validate_scope(None)
-    validate_scope(scope([clause("department", "EQUALS", "Sales"), clause("jobTitle", "IS NOT NULL")]))
+    validate_scope(good)  # raises if it refuses
+    assert evaluate_scope(good, {"department": "Sales", "jobTitle": "Rep"}).in_scope
 
 
 @pytest.mark.parametrize(

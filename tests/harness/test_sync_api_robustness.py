@@ -15,7 +15,7 @@ from harness.lab import Lab
 from tests.harness.test_engine_steps import add_group, add_user, assign, ok
 
 
-def _envelope(response: httpx.Response) -> dict[str, Any]:
+def expect_envelope(response: httpx.Response) -> dict[str, Any]:
     assert 400 <= response.status_code < 500, (response.status_code, response.text[:300])
     assert response.headers["content-type"].startswith("application/json")
     error = response.json()["error"]
@@ -46,7 +46,7 @@ def test_absurd_advances_are_400_and_leave_the_clock(lab: Lab, advance: Any) -> 
                                          headers={"content-type": "application/json"})
     else:
         response = lab.graph_client.post("/_fake/clock", json={"advance": advance})
-    _envelope(response)
+    expect_envelope(response)
     assert ok(lab.graph_client.get("/_fake/clock")).json() == before
 
 
@@ -68,7 +68,7 @@ def test_absurd_advances_are_400_and_leave_the_clock(lab: Lab, advance: Any) -> 
 )
 def test_bad_engine_settings_are_400_and_change_nothing(lab: Lab, change: dict[str, Any]) -> None:
     before = ok(lab.graph_client.get("/_fake/engine/settings")).json()
-    error = _envelope(lab.graph_client.put("/_fake/engine/settings", json=change))
+    error = expect_envelope(lab.graph_client.put("/_fake/engine/settings", json=change))
     assert next(iter(change)) in error["message"]
     assert ok(lab.graph_client.get("/_fake/engine/settings")).json() == before
 
@@ -107,7 +107,7 @@ def _mutations(dump: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 def test_malformed_engine_state_dumps_are_400_and_change_nothing(lab: Lab) -> None:
     dump = ok(lab.graph_client.get("/_fake/engine/state")).json()
     for label, broken in _mutations(dump):
-        error = _envelope(lab.graph_client.put("/_fake/engine/state", json=broken))
+        error = expect_envelope(lab.graph_client.put("/_fake/engine/state", json=broken))
         assert error["message"], label
         assert ok(lab.graph_client.get("/_fake/engine/state")).json() == dump, label
     # The real dump still loads, and the lab still runs.
@@ -137,7 +137,7 @@ def test_bodies_that_are_not_json_objects_get_an_envelope(lab: Lab, raw: bytes) 
         for content_type in ("application/json", "text/plain"):
             response = lab.graph_client.request(method, path, content=raw,
                                                 headers={"content-type": content_type})
-            _envelope(response)
+            expect_envelope(response)
     assert ok(lab.graph_client.get("/_fake/engine/state")).json() == before
 
 
@@ -153,7 +153,7 @@ def test_bodies_that_are_not_json_objects_get_an_envelope(lab: Lab, raw: bytes) 
     ],
 )
 def test_bad_log_queries_get_an_envelope(lab: Lab, query: dict[str, str]) -> None:
-    _envelope(lab.graph_client.get("/v1.0/auditLogs/provisioning", params=query))
+    expect_envelope(lab.graph_client.get("/v1.0/auditLogs/provisioning", params=query))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -166,7 +166,7 @@ def test_no_log_query_gets_a_500(lab: Lab, option: str, value: str, where: str) 
     response = lab.graph_client.get(f"/v1.0/auditLogs/{where}", params={option: value})
     assert response.status_code < 500, (option, value, response.text[:300])
     if response.status_code >= 400:
-        _envelope(response)
+        expect_envelope(response)
 
 
 def test_weeks_of_retried_escrows_do_not_break_the_clock() -> None:

@@ -215,7 +215,11 @@ def test_template_directories():
 
 
 def test_template_validates():
-    load_schema(miro_template()).validate()
+    schema = load_schema(miro_template())
+    schema.validate()  # raises SchemaError naming the location
+    # The gallery app ships every target object action on, for users and groups alike.
+    assert schema.flow_types(schema.user_mapping) == {"Add", "Update", "Delete"}
+    assert schema.flow_types(schema.group_mapping) == {"Add", "Update", "Delete"}
 
 
 # --- loading a tenant export -------------------------------------------------------------------
