@@ -20,8 +20,16 @@ EPOCH = datetime(2026, 1, 5, 9, 0, 0, tzinfo=UTC)
 def parse_duration(text: str | int | float) -> timedelta:
     """``"40m"``, ``"1d"``, ``"1h30m"``, ``"0"``, or a number of seconds, as a timedelta.
 
-    ISO 8601 durations (``PT40M``, ``P1D``) are accepted too, as Graph writes them.
+    ISO 8601 durations (``PT40M``, ``P1D``) are accepted too, as Graph writes them. Anything
+    else, including a duration longer than a timedelta holds, is a ValueError.
     """
+    try:
+        return _parse_duration(text)
+    except OverflowError as exc:
+        raise ValueError(f"duration too large: {text!r}") from exc
+
+
+def _parse_duration(text: str | int | float) -> timedelta:
     if isinstance(text, int | float) and not isinstance(text, bool):
         if text < 0:
             raise ValueError(f"duration must not be negative: {text}")

@@ -23,7 +23,7 @@ def _duration(name: str, value: Any) -> timedelta:
     """A setting's duration, or ValueError naming the setting (also for absurdly large values)."""
     try:
         duration = parse_duration(value)
-    except (ValueError, OverflowError) as exc:
+    except ValueError as exc:
         raise ValueError(f"{name}: {exc}") from exc
     if duration > MAX_DURATION:
         raise ValueError(f"{name}: {value!r} is longer than {MAX_DURATION.days} days")

@@ -43,3 +43,9 @@ def test_virtual_clock_moves_only_when_told() -> None:
         clock.advance(timedelta(seconds=-1))
     with pytest.raises(ValueError):
         clock.set(EPOCH)
+
+
+@pytest.mark.parametrize("huge", ["99999999999999999d", 1e300, "P99999999999D"])
+def test_a_duration_too_large_for_a_timedelta_is_a_value_error(huge: object) -> None:
+    with pytest.raises(ValueError, match="too large"):
+        parse_duration(huge)  # type: ignore[arg-type]
