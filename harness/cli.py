@@ -7,7 +7,7 @@ import click
 from harness import __version__
 from harness.bench.command import bench
 from harness.cases.command import run
-from harness.serve import serve
+from harness.serve.command import serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.scenario import Driver, lines
+from harness.testing import Driver, lines
 
 
 def test_a_user_assigned_directly_is_created_in_miro(d: Driver) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.scenario import Driver
+from harness.testing import Driver
 
 
 def _provisioned(d: Driver, name: str) -> str:

@@ -3,7 +3,7 @@ fault-free run gives, and the logs and the job status tell what happened."""
 
 from __future__ import annotations
 
-from harness.scenario import Driver
+from harness.testing import Driver
 
 
 def test_a_revoked_token_mid_cycle_quarantines_and_loses_no_one(d: Driver) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from harness.scenario import Driver, lines
+from harness.testing import Driver, lines
 
 
 def test_a_wrong_token_quarantines_the_job_at_once(d: Driver) -> None:

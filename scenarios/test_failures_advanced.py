@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-from harness.scenario import Driver
+from harness.testing import Driver
 
 
 def _when(text: str) -> datetime:

@@ -7,7 +7,7 @@ Provision on demand is in ``test_failures.py``."""
 
 from __future__ import annotations
 
-from harness.scenario import ENTERPRISE, Driver
+from harness.testing import ENTERPRISE, Driver
 
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"

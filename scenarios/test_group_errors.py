@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.scenario import Driver
+from harness.testing import Driver
 
 
 def test_the_default_group_flow_fails_with_miros_405_but_users_are_provisioned(d: Driver) -> None:

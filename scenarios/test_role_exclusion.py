@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.scenario import Driver
+from harness.testing import Driver
 
 
 def test_default_access_only_is_skipped_as_not_effectively_entitled(d: Driver) -> None:

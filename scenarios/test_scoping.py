@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.scenario import Driver
+from harness.testing import Driver
 
 
 def test_a_department_filter_provisions_only_that_department(d: Driver) -> None:

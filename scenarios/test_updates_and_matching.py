@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.scenario import Driver, lines
+from harness.testing import Driver, lines
 
 
 def test_an_attribute_change_patches_only_that_attribute(d: Driver) -> None:

@@ -13,7 +13,7 @@ from harness.bench.gctime import GcTimer
 from harness.bench.memory import current_rss_mb
 from harness.bench.progress import Progress
 from harness.bench.tenant import group_count, seed
-from harness.lab import Lab
+from harness.lab.local import Lab
 
 BENCH_SEED = 9
 INCREMENTAL_CHANGES = 100

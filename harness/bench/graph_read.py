@@ -10,7 +10,7 @@ from typing import Any
 from harness.bench.progress import Progress
 from harness.bench.tenant import user_body
 from harness.engine.directory import GraphDirectory
-from harness.lab import Lab
+from harness.lab.local import Lab
 
 PAGE = 999
 

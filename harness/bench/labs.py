@@ -6,7 +6,7 @@ import statistics
 import time
 from typing import Any
 
-from harness.lab import Lab
+from harness.lab.local import Lab
 
 
 def run(count: int) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.bench.progress import Progress
-from harness.lab import Lab
+from harness.lab.local import Lab
 
 GROUP_SIZE = 50
 USERS_PER_GROUP = 100

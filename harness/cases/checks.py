@@ -9,7 +9,14 @@ import httpx
 
 from harness.cases.loader import Case
 from harness.cases.result import CaseResult, Check
-from harness.scenario import Driver, compact, describe_entry, differences, is_probe, log_mismatches
+from harness.testing.driver import (
+    Driver,
+    compact,
+    describe_entry,
+    differences,
+    is_probe,
+    log_mismatches,
+)
 
 # -- expectations --------------------------------------------------------------------------
 

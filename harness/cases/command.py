@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from harness.backends import BACKENDS, BackendError, backend_from_env
+from harness.lab.backends import BACKENDS, BackendError, backend_from_env
 
 
 @click.command("run")

@@ -12,7 +12,7 @@ from typing import Any
 
 from harness.cases.schema import ANY, OPTIONAL, SCALAR, B, I, L, M, S, Spec, U
 from harness.clock import parse_duration
-from harness.scoping import ScopeError, canonical_operator
+from harness.engine.rules.scoping import ScopeError, canonical_operator
 
 
 def _duration(value: Any) -> str | None:

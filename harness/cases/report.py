@@ -15,7 +15,13 @@ from typing import Any
 import click
 
 from harness.cases.result import CaseResult, Check
-from harness.scenario import MiroRequest, entry_error, entry_skip_reason, entry_status, is_probe
+from harness.testing.driver import (
+    MiroRequest,
+    entry_error,
+    entry_skip_reason,
+    entry_status,
+    is_probe,
+)
 
 
 def _cycle_names(result: CaseResult) -> dict[str, str]:

@@ -1,7 +1,7 @@
 """Running a support case: build the lab, set the scene, play the steps, check expectations,
 collect everything (logs, Miro's journal, both sides' end state) into a ``CaseResult``.
 
-Everything goes through ``harness.scenario.Driver`` (HTTP only), so a case runs the same in
+Everything goes through ``harness.testing.driver.Driver`` (HTTP only), so a case runs the same in
 every backend. The same case file gives the same result: the lab is seeded with the case's
 ``seed`` and runs on a virtual clock.
 """
@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.backends import DEFAULT_BACKEND, open_lab
 from harness.cases.checks import check
 from harness.cases.loader import Case
 from harness.cases.result import CaseResult, Check, StepRecord
 from harness.cases.scene import StepFailed, at, play, set_up
-from harness.scenario import ENTERPRISE, Driver
+from harness.lab.backends import DEFAULT_BACKEND, open_lab
+from harness.testing.driver import ENTERPRISE, Driver
 
 
 def run_case(case: Case, backend: str = DEFAULT_BACKEND) -> CaseResult:
@@ -54,7 +54,7 @@ def _load_lab_state(case: Case, lab: Any) -> None:
         if hasattr(lab, "load_state"):  # a served or containerised harness: over HTTP
             lab.load_state(state)
         else:
-            from harness.state_files import load_lab_state
+            from harness.lab.state_files import load_lab_state
 
             load_lab_state(lab, state)
 

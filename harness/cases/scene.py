@@ -15,7 +15,7 @@ import httpx
 
 from harness.cases.loader import Case, Step
 from harness.cases.result import StepRecord
-from harness.scenario import ENTERPRISE, Driver
+from harness.testing.driver import ENTERPRISE, Driver
 
 
 class StepFailed(Exception):

@@ -10,7 +10,7 @@ from typing import Any
 
 from harness.engine.directory import DirectoryError
 from harness.engine.errors import ErrorInfo
-from harness.engine.logs import EntryBuilder, dotnet
+from harness.engine.logs.entries import EntryBuilder, dotnet
 from harness.engine.scope import (
     DISABLED,
     FILTERED,

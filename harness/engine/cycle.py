@@ -30,8 +30,9 @@ from harness.engine.changes import (
 from harness.engine.directory import DirectoryError, GraphDirectory, ResyncRequired
 from harness.engine.errors import ErrorInfo, TargetError
 from harness.engine.failures import FailureHandling
-from harness.engine.group_pipeline import GroupPipeline
-from harness.engine.logs import EntryBuilder, IdSource, LogContext
+from harness.engine.logs.entries import EntryBuilder, IdSource, LogContext
+from harness.engine.pipelines.groups import GroupPipeline
+from harness.engine.pipelines.users import UserPipeline
 from harness.engine.scope import (
     DISABLED,
     FILTERED,
@@ -45,7 +46,6 @@ from harness.engine.settings import EngineSettings
 from harness.engine.state import Assignment, JobRuntime, Link, Mirror
 from harness.engine.status import JobStatus, TaskExecution, iso
 from harness.engine.target import ScimTarget
-from harness.engine.user_pipeline import UserPipeline
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from harness.engine.changes import (
     Touch,
 )
 from harness.engine.errors import ErrorInfo
-from harness.engine.logs import EntryBuilder
+from harness.engine.logs.entries import EntryBuilder
 from harness.engine.settings import EngineSettings
 from harness.engine.state import Escrow
 from harness.engine.status import Quarantine, iso

@@ -219,8 +219,8 @@ def _check_job(job: Any) -> None:
 
 def load(service: ProvisioningService, data: dict[str, Any]) -> None:
     """Replace the engine's state with a dump; ValueError (nothing changed) if it is not one."""
-    from harness.engine.logs import IdSource
-    from harness.synchronization.models import Job
+    from harness.engine.jobs import Job
+    from harness.engine.logs.entries import IdSource
 
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ValueError(f"not an engine state dump (expected format {FORMAT!r})")

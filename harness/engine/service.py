@@ -19,12 +19,12 @@ import httpx
 
 from harness.clock import parse_duration
 from harness.engine.cycle import Cycle, CycleInputs
-from harness.engine.logs import IdSource
+from harness.engine.jobs import Job, SyncStore
+from harness.engine.logs.entries import IdSource
+from harness.engine.logs.store import LogStore
 from harness.engine.on_demand import OnDemand, OnDemandError, Subject
 from harness.engine.settings import EngineSettings
 from harness.engine.status import iso
-from harness.provisioning_logs import LogStore
-from harness.synchronization.models import Job, SyncStore
 
 # The Microsoft Entra provisioning service's application id: the audience Entra's own tokens
 # name for custom SCIM apps (reference §3.0), used here as the engine's client id.

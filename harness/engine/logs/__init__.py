@@ -1,0 +1,1 @@
+"""Provisioning logs: the entries a cycle builds and the store they are kept in."""

@@ -1,0 +1,1 @@
+"""The per-object pipelines of a cycle: users, then groups and their memberships."""

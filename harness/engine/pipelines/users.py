@@ -1,0 +1,341 @@
+"""The user half of a cycle: scope, matching, create, update, disable and delete of one
+user (reference §2, §3.1-§3.6, §5). A mixin of :class:`harness.engine.cycle.Cycle`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.engine import rules
+from harness.engine.changes import (
+    ADD,
+    DELETE,
+    MANAGER_KEY,
+    UPDATE,
+    guest_upn,
+    source_details,
+    why_out,
+)
+from harness.engine.errors import ErrorInfo, TargetError
+from harness.engine.logs.entries import EntryBuilder, dotnet, modified_properties
+from harness.engine.scope import (
+    DISABLED,
+    FILTERED,
+    LEAVING_SCOPE,
+    NOT_ENTITLED,
+    SOFT_DELETED,
+    UNASSIGNED,
+    Verdict,
+    effective_assignments,
+    entitled,
+    role_values,
+)
+from harness.engine.state import Assignment, Link
+from harness.engine.target import ScimTarget
+
+
+class UserPipeline:
+    """Methods of :class:`Cycle`; they use its state (``self.rt``, ``self.i``, ...)."""
+
+    def _user_verdict(self, user_id: str, attrs: dict[str, Any]) -> Verdict:
+        mirror = self.rt.mirror
+        assignments = effective_assignments(mirror, user_id, "User")
+        sync_all = self._sync_all()
+        active = attrs.get("accountEnabled") is not False
+        soft_deleted = user_id in mirror.soft_deleted
+        assigned = sync_all or bool(assignments)
+        has_role = sync_all or entitled(assignments, self.settings.skip_default_access, self.default_roles)
+        source = self._user_source(user_id, attrs, assignments, soft_deleted=True)
+        result = rules.evaluate_scope(rules.scope_of(self.user_mapping), source)
+        details = {
+            "Active in the source system": active and not soft_deleted,
+            "Assigned to the application": assigned,
+            "User has the required role": has_role,
+            "Scoping filter evaluation passed": result.in_scope,
+            "ScopeEvaluationResult": "{}" if result.in_scope else str(result.reason),
+        }
+        # Soft delete first (Graph hides a deleted user's assignments, but this is a deletion,
+        # not an unassignment); then leaving scope; a blocked sign-in matters only to a user
+        # still in scope otherwise: an unassigned user who is also disabled stays "out of
+        # scope" (so SkipOutOfScopeDeletions still holds, reference §1.3, §3.5).
+        reason = None
+        if soft_deleted:
+            reason = SOFT_DELETED
+        elif not assigned:
+            reason = UNASSIGNED
+        elif not has_role:
+            reason = NOT_ENTITLED
+        elif not result.in_scope:
+            reason = FILTERED
+        elif not active:
+            reason = DISABLED
+        return Verdict(reason is None, reason, details, assignments, str(result.reason))
+
+    def _user_source(
+        self, user_id: str, attrs: dict[str, Any], assignments: list[Assignment], *, soft_deleted: bool
+    ) -> dict[str, Any]:
+        source = dict(attrs)
+        source["manager"] = self._manager_target(source.pop(MANAGER_KEY, None))
+        source["objectId"] = user_id
+        source["IsSoftDeleted"] = soft_deleted
+        source["appRoleAssignments"] = role_values(assignments, self.app_roles)
+        upn = source.get("userPrincipalName")
+        source["originalUserPrincipalName"] = upn
+        if isinstance(upn, str) and "#EXT#" in upn:
+            source["userPrincipalName"] = guest_upn(upn)
+        return source
+
+    def _process_user(self, target: ScimTarget, user_id: str, change: str) -> None:
+        mirror = self.rt.mirror
+        hard = user_id in self.hard_deleted_users
+        attrs = self.hard_deleted_users[user_id] if hard else mirror.users.get(user_id)
+        if attrs is None:
+            attrs = {"id": user_id}
+        link = self.rt.links.get(user_id)
+        live_link = link if link is not None and not link.deleted else None
+        display = str(attrs.get("userPrincipalName") or attrs.get("displayName") or user_id)
+        entry = self._entry("User", user_id, display, self.user_mapping)
+        if live_link is not None:
+            entry.target_id = live_link.target_id
+        entry.imported(change, source_details(attrs), retry=user_id in self.retrying)
+        flows = rules.flow_types(self.user_mapping)
+
+        if hard:
+            self._hard_delete_user(target, entry, live_link, flows)
+            return
+        verdict = self._user_verdict(user_id, attrs)
+        entry.scoped(verdict.in_scope, verdict.details)
+        self.in_scope_users[user_id] = verdict.in_scope
+        if verdict.in_scope:
+            self.execution.count_entitled += 1
+            self.execution.count_entitled_for_provisioning += 1
+            self.rt.entered_scope["User"].add(user_id)
+            self._provision_user(target, entry, user_id, attrs, verdict, live_link, flows)
+        else:
+            self._deprovision_user(target, entry, user_id, attrs, verdict, live_link, flows)
+
+    def _hard_delete_user(
+        self, target: ScimTarget, entry: EntryBuilder, link: Link | None, flows: set[str]
+    ) -> None:
+        if link is None:
+            if self.settings.log_out_of_scope_changes and not self.initial:
+                self._skip(entry, "NotEffectivelyEntitled", self._not_managed_text(entry))
+            return
+        if not link.managed:
+            self._skip(entry, "UnmanagedObject", self._not_managed_text(entry))
+            return
+        if DELETE not in flows:
+            self._skip(
+                entry,
+                "TargetObjectActionDisabled",
+                f"The {entry.object_type} '{entry.source_display}' will not be deleted in "
+                f"{self.app_name} because the Delete target object action is not enabled.",
+                action="delete",
+            )
+            return
+        entry.step(
+            "EntrySynchronizationDelete",
+            "processing",
+            "success",
+            f"{entry.object_type} '{entry.source_display}' will be deleted in {self.app_name} "
+            f"({entry.object_type} was deleted in Azure Active Directory)",
+        )
+        self._deletion(entry, "delete", self._delete_export(target, entry, "Users", link), hard=True)
+
+    def _deprovision_user(
+        self,
+        target: ScimTarget,
+        entry: EntryBuilder,
+        user_id: str,
+        attrs: dict[str, Any],
+        verdict: Verdict,
+        link: Link | None,
+        flows: set[str],
+    ) -> None:
+        if link is None:
+            if self.initial or self.settings.log_out_of_scope_changes:
+                self._skip(entry, "NotEffectivelyEntitled", self._skip_text(entry, verdict))
+            return
+        if not link.managed:
+            self._skip(entry, "UnmanagedObject", self._not_managed_text(entry))
+            return
+        if verdict.reason in LEAVING_SCOPE and self._skips_out_of_scope_deletions():
+            self._skip(
+                entry,
+                "SkipOutOfScopeDeletions",
+                f"The {entry.object_type} '{entry.source_display}' went out of scope; it is not "
+                "disabled because SkipOutOfScopeDeletions is set on the job.",
+                step_type="scoping",
+            )
+            return
+        mapped = rules.map_object(
+            self.user_mapping, self._user_source(user_id, attrs, verdict.assignments, soft_deleted=True),
+            is_create=False,
+        )
+        active_attr = rules.active_attribute(self.user_mapping)
+        if active_attr is None:
+            # §3.5: without an IsSoftDeleted/active mapping nothing is done.
+            self._skip(entry, "RedundantExport", self._redundant_text(entry))
+            return
+        current = self._retrieve(target, entry, "Users", link, "disable")
+        if current is None:
+            return
+        entry.target_display = str(current.get("userName") or "")
+        desired = {active_attr: mapped.get(active_attr, "False")}
+        changes = rules.diff(desired, current, self.exact_users)
+        if not changes:
+            self._skip(entry, "RedundantExport", self._redundant_text(entry))
+            self._release(link, verdict)
+            return
+        if UPDATE not in flows:
+            self._skip_flow_off(entry, UPDATE, action="disable")
+            return
+        entry.step(
+            "EntrySynchronizationUpdate",
+            "processing",
+            "success",
+            f"{entry.object_type} '{entry.source_display}' will be disabled in {self.app_name} "
+            f"({why_out(verdict)})",
+        )
+
+        def export() -> None:
+            try:
+                target.patch("Users", link.target_id, rules.disable_body(self.dialect))
+            except TargetError as exc:
+                self._export_failed(entry, "disable", exc.info, "update")
+                return
+            self._exported()
+            self._export_step(entry, "EntryExportUpdate", "disabled")
+            self._emit(
+                entry, "disable", "success",
+                modified=[{"displayName": active_attr,
+                           "oldValue": dotnet(current.get(active_attr)), "newValue": "False"}],
+            )
+            self._release(link, verdict)
+
+        self._deletion(entry, "disable", export, hard=False)
+
+    def _release(self, link: Link, verdict: Verdict) -> None:
+        # §3.5 [D][HPW]: after an unassign-disable the user is no longer managed.
+        if verdict.reason in LEAVING_SCOPE and self.settings.unassign_releases_management:
+            link.managed = False
+
+    def _provision_user(
+        self,
+        target: ScimTarget,
+        entry: EntryBuilder,
+        user_id: str,
+        attrs: dict[str, Any],
+        verdict: Verdict,
+        link: Link | None,
+        flows: set[str],
+    ) -> None:
+        source = self._user_source(user_id, attrs, verdict.assignments, soft_deleted=False)
+        current: dict[str, Any] | None = None
+        if link is not None:
+            current = self._retrieve(target, entry, "Users", link, "update")
+            if current is None:
+                return
+        else:
+            pairs = rules.matching_values(self.user_mapping, source)
+            if not pairs:
+                entry.skipped(
+                    "ImportSkipped",
+                    f"The {entry.object_type} '{entry.source_display}' has no value for any "
+                    "matching attribute and cannot be provisioned.",
+                    step_type="matching",
+                )
+                self._emit(entry, "other", "skipped", error=ErrorInfo(
+                    "ImportSkipped",
+                    "The source object lacks a value for the matching attribute(s).",
+                ))
+                return
+            matched, current = self._match(target, entry, "Users", pairs)
+            if not matched:
+                return
+            if current is not None and self._claimed(entry, current, "create"):
+                return
+            if current is not None:
+                link = self._link(user_id, "User", str(current["id"]))
+                self.newly_linked.add(user_id)  # its groups may now add it as a member
+                entry.target_id = link.target_id
+                entry.retrieved(current)
+        if current is None:
+            self._create_user(target, entry, user_id, source, flows)
+            return
+        link = self.rt.links[user_id]
+        link.managed = True
+        entry.target_display = str(current.get("userName") or "")
+        mapped = rules.map_object(self.user_mapping, source, is_create=False)
+        changes = rules.diff(mapped, current, self.exact_users)
+        removals = self._reference_removals(attrs, mapped, current)
+        if not changes and not removals:
+            self._skip(entry, "RedundantExport", self._redundant_text(entry))
+            return
+        if UPDATE not in flows:
+            self._skip_flow_off(entry, UPDATE, action="update")
+            return
+        entry.step(
+            "EntrySynchronizationUpdate",
+            "processing",
+            "success",
+            f"{entry.object_type} '{entry.source_display}' will be updated in {self.app_name} "
+            f"({entry.object_type} is active and assigned in Azure Active Directory, and a "
+            f"matching {entry.object_type} was found in {self.app_name})",
+        )
+        body = rules.patch_body(changes, self.dialect, current) if changes else rules.empty_patch()
+        body["Operations"].extend(rules.remove_operation(key, self.dialect) for key in removals)
+        try:
+            target.patch("Users", link.target_id, body)
+        except TargetError as exc:
+            self._export_failed(entry, "update", exc.info, "update")
+            return
+        self._exported()
+        self._export_step(entry, "EntryExportUpdate", "updated")
+        modified = rules.modified(changes, current) + [
+            {"displayName": key, "oldValue": rules.reference_value(current, key), "newValue": None}
+            for key in removals
+        ]
+        self._emit(entry, "update", "success", modified=modified)
+
+    def _manager_target(self, manager_id: Any) -> str | None:
+        """§3.3 [D][KI]: the manager flows as its target id, only if it is provisioned."""
+        if not manager_id:
+            return None
+        link = self.rt.links.get(str(manager_id))
+        if link is None or link.deleted or not link.managed:
+            return None
+        return link.target_id
+
+    def _reference_removals(
+        self, attrs: dict[str, Any], mapped: dict[str, Any], current: dict[str, Any]
+    ) -> list[str]:
+        """A manager removed in the directory is removed in the target (the gallery validator
+        expects an empty new value [O][SCIMREF-VAL]); other nulls are never flowed (§3.0)."""
+        if MANAGER_KEY not in attrs or attrs[MANAGER_KEY] is not None:
+            return []
+        return [
+            key for key in rules.manager_targets(self.user_mapping)
+            if key not in mapped and rules.reference_value(current, key) is not None
+        ]
+
+    def _create_user(
+        self, target: ScimTarget, entry: EntryBuilder, user_id: str, source: dict[str, Any],
+        flows: set[str],
+    ) -> None:
+        if ADD not in flows:
+            self._skip_flow_off(entry, ADD, step_type="matching", action="create")
+            return
+        mapped = rules.map_object(self.user_mapping, source, is_create=True)
+        self._will_create_step(entry)
+        try:
+            created = target.create("Users", rules.create_user_body(mapped))
+        except TargetError as exc:
+            self._export_failed(entry, "create", exc.info, "create")
+            return
+        link = self._link(user_id, "User", str(created["id"]))
+        self.newly_linked.add(user_id)
+        entry.target_id = link.target_id
+        entry.target_display = str(created.get("userName") or mapped.get("userName") or "")
+        self._exported()
+        self._export_step(entry, "EntryExportAdd", "created")
+        self._emit(entry, "create", "success", modified=modified_properties(mapped))

@@ -1,0 +1,248 @@
+"""The in-process lab: both fakes, one virtual clock, the Miro job, and HTTP clients.
+
+>>> lab = Lab(seed=1)
+>>> lab.graph_client.post("/v1.0/users", json={...})          # set up the directory
+>>> lab.start(); lab.advance("0")                              # run the initial cycle
+>>> lab.miro_client.get("/api/v1/scim/Users")                  # look at Miro
+
+In-process, the engine reaches the fakes at ``http://graph.local`` and ``http://miro.local``
+through a WSGI transport (no sockets). ``Lab.served()`` serves both apps on loopback ports and
+everything, the engine included, goes over TCP.
+"""
+
+from __future__ import annotations
+
+import inspect
+import uuid
+from functools import cache
+from typing import Any
+
+from werkzeug.routing import Map
+from werkzeug.routing.rules import Rule
+
+import mock_graph
+import mock_miro
+from harness.clock import VirtualClock
+from harness.engine import rules
+from harness.engine.jobs import SyncStore
+from harness.engine.logs.store import LogStore
+from harness.engine.rules.schema import miro_template
+from harness.engine.service import ProvisioningService
+from harness.engine.settings import EngineSettings
+from harness.graph_api import mount
+from harness.http import BorrowedTransport, RoutingTransport, make_client
+from harness.lab.surface import LAB_USER_AGENT, LabSurface, ok
+from harness.servers import PRODUCTION_SERVER, ServerThread
+
+GRAPH_HOST = "graph.local"
+MIRO_HOST = "miro.local"
+SCIM_PATH = "/api/v1/scim"
+MIRO_TEMPLATE_ID = "miro"
+DEFAULT_ACCESS_ROLE_ID = "00000000-0000-0000-0000-000000000000"
+# Journal entries each fake keeps (the latest): enough for any scenario, and a 100,000-user
+# initial cycle no longer keeps every request it sent (unbounded, ~8 KB per user).
+DEFAULT_JOURNAL_LIMIT = 10_000
+
+
+def _lazy_url_builders(rule_class: type = Rule) -> bool:
+    """Compile werkzeug's URL *builders* on first use instead of when a route is added.
+
+    Each Flask app compiles a Python builder function per route (``url_for`` support) when the
+    route is registered: about 80 % of the cost of creating the two fakes, spent again for
+    every lab, for functions the fakes rarely call. Deferring it changes no behaviour (the
+    builder is compiled, exactly as before, the first time a URL is built) and brings a lab
+    from ~40 ms to under 10 ms. Applied once per process.
+
+    ``Rule._compile_builder`` is private werkzeug API. If it is missing or its signature has
+    changed, or URL building does not survive the patch, nothing is patched (the lab is just
+    slower). Answers whether the lazy builders are in place.
+    """
+    if getattr(rule_class, "_harness_lazy_builders", False):
+        return True
+    original = getattr(rule_class, "_compile_builder", None)
+    if not callable(original):
+        return False
+    try:
+        params = list(inspect.signature(original).parameters)
+    except (TypeError, ValueError):
+        return False
+    if params != ["self", "append_unknown"]:
+        return False
+
+    def compile_builder(self: Any, append_unknown: bool = True) -> Any:
+        attr = "_build_unknown" if append_unknown else "_build"
+
+        def build(rule: Any, **values: Any) -> Any:
+            real = original(rule, append_unknown).__get__(rule, None)
+            setattr(rule, attr, real)
+            return real(**values)
+
+        return build
+
+    rule_class._compile_builder = compile_builder  # type: ignore[attr-defined]
+    if rule_class is Rule and not _url_building_works():
+        rule_class._compile_builder = original  # type: ignore[attr-defined]
+        return False
+    rule_class._harness_lazy_builders = True  # type: ignore[attr-defined]
+    return True
+
+
+def _url_building_works() -> bool:
+    """Build URLs through a fresh werkzeug map, as ``url_for`` does, with the patch applied."""
+    try:
+        urls = Map([Rule("/t/<int:n>/<name>", endpoint="t")]).bind("lab.local")
+        for _ in range(2):  # the first call compiles and caches, the second uses the cache
+            if urls.build("t", {"n": 3, "name": "a b", "q": "x"}) != "/t/3/a%20b?q=x":
+                return False
+            if urls.build("t", {"n": 3, "name": "a", "q": "x"}, append_unknown=False) != "/t/3/a":
+                return False
+    except Exception:  # any failure of the private API means: do not patch
+        return False
+    return True
+
+
+_lazy_url_builders()
+
+
+@cache
+def _template() -> tuple[dict[str, Any], Any]:
+    """The Miro gallery template and its parsed schema: once per process, shared by labs."""
+    template = miro_template()
+    return template, rules.load(template["schema"])
+
+
+def miro_app_roles(seed: int | str) -> list[dict[str, Any]]:
+    """Miro's app roles: ``User`` and the Default Access role (reference §2.3)."""
+    user_role = str(uuid.uuid5(uuid.NAMESPACE_URL, f"harness:miro-user-role:{seed}"))
+    return [
+        {
+            "allowedMemberTypes": ["User"],
+            "description": "User",
+            "displayName": "User",
+            "id": user_role,
+            "isEnabled": True,
+            "origin": "Application",
+            "value": "User",
+        },
+        {
+            "allowedMemberTypes": ["User"],
+            "description": "msiam_access",
+            "displayName": "Default Access",
+            "id": DEFAULT_ACCESS_ROLE_ID,
+            "isEnabled": True,
+            "origin": "Application",
+            "value": None,
+        },
+    ]
+
+
+class Lab(LabSurface):
+    """Both fakes wired to the engine on one virtual clock. Cheap: build one per test."""
+
+    # No read timeout for advance: the cycles run inside that request (a big tenant's take minutes).
+    advance_timeout = None
+
+    def __init__(
+        self,
+        seed: int = 0,
+        *,
+        served: bool = False,
+        miro_settings: dict[str, Any] | None = None,
+        strict_graph_auth: bool = False,
+        journal_limit: int | None = DEFAULT_JOURNAL_LIMIT,
+        server: str = PRODUCTION_SERVER,
+        **settings: Any,
+    ) -> None:
+        """``server``: the WSGI server of a served lab (``cheroot``, ``werkzeug`` or
+        ``waitress``); cheroot costs ~30 % less CPU per request than werkzeug's dev server.
+        ``journal_limit``: the latest requests each fake's journal keeps; None leaves the
+        fakes' own defaults (Graph: all, Miro: its ``journal_limit`` setting, 100,000). A
+        ``journal_limit`` in ``miro_settings`` wins for Miro."""
+        self.seed = seed
+        self.clock = VirtualClock()
+        self.graph_app = mock_graph.create_app(
+            clock=self.clock.now, strict_auth=strict_graph_auth, journal_limit=journal_limit
+        )
+        if journal_limit is not None:
+            miro_settings = {"journal_limit": journal_limit, **(miro_settings or {})}
+        self.miro_app = mock_miro.create_app(clock=self.clock.now, settings=miro_settings)
+        self.graph = self.graph_app.extensions["mock_graph"]
+        self.miro = self.miro_app.extensions["mock_miro"]
+        self.transport = RoutingTransport()
+        self._servers: list[ServerThread] = []
+
+        self.settings = EngineSettings(**settings)
+        self.store = SyncStore(tenant_id=str(getattr(self.graph, "tenant_id", "")), seed=seed)
+        template, schema = _template()
+        self.store.add_template(template, schema)
+        self.logs = LogStore()
+        self.service = ProvisioningService(
+            store=self.store,
+            logs=self.logs,
+            now=self.clock.now,
+            set_clock=self.clock.set,
+            transport=self.transport,
+            graph_base_url="",  # set below, once the URLs are known
+            settings=self.settings,
+            seed=seed,
+        )
+        mount(self.graph_app, self.service)
+
+        if served:
+            graph_server = ServerThread(self.graph_app, name="graph", server=server).start()
+            self._servers.append(graph_server)
+            miro_server = ServerThread(self.miro_app, name="miro", server=server).start()
+            self._servers.append(miro_server)
+            self.graph_url, self.miro_url = graph_server.url, miro_server.url
+        else:
+            self.transport.bind(GRAPH_HOST, self.graph_app)
+            self.transport.bind(MIRO_HOST, self.miro_app)
+            self.graph_url, self.miro_url = f"http://{GRAPH_HOST}", f"http://{MIRO_HOST}"
+        self.service.graph_base_url = self.graph_url
+        self.scim_url = self.miro_url + SCIM_PATH
+
+        _, sp = self.graph.create_enterprise_app("Miro", app_roles=miro_app_roles(seed))
+        self.service_principal = sp
+        self.service_principal_id: str = sp["id"]
+        self.app_roles = {r["displayName"]: r["id"] for r in sp.get("appRoles", [])}
+        job = self.store.create_job(self.service_principal_id, MIRO_TEMPLATE_ID)
+        self.job_id = job.id
+        self.store.put_secrets(
+            self.service_principal_id,
+            [
+                {"key": "BaseAddress", "value": self.scim_url},
+                {"key": "SecretToken", "value": mock_miro.DEFAULT_TOKEN},
+            ],
+        )
+        self.graph_client = make_client(
+            self.graph_url,
+            transport=BorrowedTransport(self.transport),
+            headers={"Authorization": "Bearer lab", "User-Agent": LAB_USER_AGENT},
+        )
+        if strict_graph_auth:
+            token = self.graph_client.post(
+                f"/{self.graph.tenant_id}/oauth2/v2.0/token",
+                data={"grant_type": "client_credentials", "client_id": "harness-lab",
+                      "client_secret": "lab", "scope": "https://graph.microsoft.com/.default"},
+            )
+            self.graph_client.headers["Authorization"] = f"Bearer {ok(token).json()['access_token']}"
+        self.miro_client = make_client(
+            self.miro_url,
+            transport=BorrowedTransport(self.transport),
+            headers={
+                "Authorization": f"Bearer {mock_miro.DEFAULT_TOKEN}",
+                "User-Agent": LAB_USER_AGENT,
+            },
+        )
+
+    @classmethod
+    def served(cls, seed: int = 0, **kwargs: Any) -> Lab:
+        """A lab whose fakes listen on loopback ports (free ports); close it when done."""
+        return cls(seed, served=True, **kwargs)
+
+    def close(self) -> None:
+        super().close()
+        for server in self._servers:
+            server.stop()
+        self._servers.clear()
+        self.transport.close()

@@ -1,0 +1,121 @@
+"""A lab-like handle on a harness that runs elsewhere (``harness serve``, a container).
+
+Built from the ready-file object that ``harness serve --ready-file`` writes (the same object
+``GET /_fake/lab`` answers), it has the HTTP-facing surface of :class:`harness.lab.local.Lab`:
+``graph_client``, ``miro_client``, ``service_principal_id``, ``job_id``, ``app_roles``,
+``start()``, ``advance()``, ``job()``, ``provisioning_logs()``, ``close()``. What a Lab exposes
+in-process (``graph``, ``miro``, ``service``, ``store``, ``clock``) has no remote equivalent:
+a scenario written against the HTTP surface runs unchanged against either.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from harness.http import make_client
+from harness.lab.surface import LAB_USER_AGENT, LabSurface, ok
+
+GRAPH_VERSION_SUFFIX = "/v1.0"
+SCIM_SUFFIX = "/api/v1/scim"
+REQUIRED_KEYS = (
+    "graph_url", "miro_url", "miro_token", "tenant_id", "service_principal_id", "job_id", "clock_url",
+)
+
+
+class ReadyInfoError(ValueError):
+    """A ready-file object that lacks what a remote lab needs."""
+
+
+def _strip(url: str, suffix: str, key: str) -> str:
+    url = url.rstrip("/")
+    if not url.endswith(suffix):
+        raise ReadyInfoError(f"{key} must end with {suffix}: {url!r}")
+    return url[: -len(suffix)]
+
+
+class RemoteLab(LabSurface):
+    """The Lab's HTTP surface over a served or containerised harness."""
+
+    def __init__(self, info: Mapping[str, Any], *, timeout: float = 30.0) -> None:
+        missing = [k for k in REQUIRED_KEYS if not isinstance(info.get(k), str) or not info[k]]
+        if missing:
+            raise ReadyInfoError(f"the ready information lacks {', '.join(missing)}")
+        self.info = dict(info)
+        self.graph_url = _strip(info["graph_url"], GRAPH_VERSION_SUFFIX, "graph_url")
+        self.miro_url = _strip(info["miro_url"], SCIM_SUFFIX, "miro_url")
+        self.scim_url = self.miro_url + SCIM_SUFFIX
+        self.graph_client = make_client(
+            self.graph_url,
+            headers={"Authorization": "Bearer lab", "User-Agent": LAB_USER_AGENT},
+            timeout=timeout,
+        )
+        self.miro_client = make_client(
+            self.miro_url,
+            headers={"Authorization": f"Bearer {info['miro_token']}", "User-Agent": LAB_USER_AGENT},
+            timeout=timeout,
+        )
+        self._adopt(self.info)
+
+    @classmethod
+    def from_ready_file(cls, path: str | Path, **kwargs: Any) -> RemoteLab:
+        try:
+            info = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ReadyInfoError(f"cannot read ready file {path}: {exc}") from exc
+        if not isinstance(info, dict):
+            raise ReadyInfoError(f"ready file {path} does not hold a JSON object")
+        return cls(info, **kwargs)
+
+    @staticmethod
+    def fetch_info(graph_root: str, timeout: float = 10.0) -> dict[str, Any]:
+        """The ready object of a running ``harness serve``, from its Graph listener's root URL."""
+        return dict(ok(httpx.get(graph_root.rstrip("/") + "/_fake/lab", timeout=timeout)).json())
+
+    @classmethod
+    def from_url(cls, graph_root: str, **kwargs: Any) -> RemoteLab:
+        return cls(cls.fetch_info(graph_root), **kwargs)
+
+    def _adopt(self, info: Mapping[str, Any]) -> None:
+        self.tenant_id: str = str(info["tenant_id"])
+        self.service_principal_id: str = str(info["service_principal_id"])
+        self.job_id: str = str(info["job_id"])
+        self.seed = info.get("seed")
+        roles = info.get("app_roles")
+        if isinstance(roles, dict):
+            self.app_roles: dict[str, str] = {str(k): str(v) for k, v in roles.items()}
+        else:  # an older ready file: read the roles from the service principal
+            sp = ok(self.graph_client.get(f"/v1.0/servicePrincipals/{self.service_principal_id}")).json()
+            self.app_roles = {r["displayName"]: r["id"] for r in sp.get("appRoles", [])}
+
+    # -- served-harness extras ------------------------------------------------------------
+
+    def reset(
+        self,
+        seed: int = 0,
+        *,
+        demo: bool = False,
+        settings: Mapping[str, Any] | None = None,
+        miro_settings: Mapping[str, Any] | None = None,
+    ) -> None:
+        """A fresh lab behind the same ports (``POST /_fake/lab/reset``), as ``Lab(seed, ...)``."""
+        body = {"seed": seed, "demo": demo, "settings": dict(settings or {}),
+                "miro_settings": dict(miro_settings or {})}
+        info = ok(self.graph_client.post("/_fake/lab/reset", json=body)).json()
+        self.info = info
+        self.miro_client.headers["Authorization"] = f"Bearer {info['miro_token']}"
+        self._adopt(info)
+
+    def state(self) -> dict[str, Any]:
+        """Both fakes, the clock and the engine (``GET /_fake/lab/state``)."""
+        return dict(ok(self.graph_client.get("/_fake/lab/state")).json())
+
+    def load_state(self, state: Mapping[str, Any]) -> None:
+        info = ok(self.graph_client.put("/_fake/lab/state", json=dict(state))).json()
+        self.info = info
+        self.miro_client.headers["Authorization"] = f"Bearer {info['miro_token']}"
+        self._adopt(info)

@@ -1,0 +1,128 @@
+"""Saving and loading a whole lab: both fakes, the clock, and the engine's job state.
+
+The fakes dump and load themselves (``GET/PUT /_fake/state``); so does the engine
+(``ProvisioningService.dump``/``load``, ``GET/PUT /_fake/engine/state``: jobs with their schedule,
+status, watermarks, connector data store, mirror, escrows, plus secrets, settings, provisioning
+logs, the outbox and the id generators). A lab state bundles the three with the clock, and
+re-points the URLs a lab records about itself when it is loaded behind other ports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from harness.lab.local import Lab
+
+STATE_FORMAT = "harness-lab-state"
+STATE_VERSION = 1
+
+
+class StateFileError(ValueError):
+    """A state file that cannot be loaded (wrong format, version or content)."""
+
+
+# -- a whole lab ----------------------------------------------------------------------------
+
+
+def dump_lab_state(lab: Lab) -> dict[str, Any]:
+    """Both fakes, the clock and the engine: a support case's environment in one object."""
+    return {
+        "format": STATE_FORMAT,
+        "version": STATE_VERSION,
+        "seed": lab.seed,
+        "clock": lab.clock.now().isoformat(),
+        "servicePrincipalId": lab.service_principal_id,
+        "jobId": lab.job_id,
+        "graphUrl": lab.graph_url,
+        "scimUrl": lab.scim_url,
+        "graph": lab.graph.dump(),
+        "miro": lab.miro.dump(),
+        "engine": lab.service.dump(),
+    }
+
+
+def load_lab_state(lab: Lab, state: dict[str, Any]) -> None:
+    """Load a :func:`dump_lab_state` into a fresh ``lab`` (its clock must not be past the saved
+    time). URLs of the saved lab (a job's ``BaseAddress``, its delta links) are re-pointed at
+    this lab's fakes, whose ports may differ.
+
+    Each part loads all or nothing, but the three parts one after another: on a
+    :class:`StateFileError` discard the lab (``harness serve`` keeps the previous one)."""
+    if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
+        raise StateFileError(f"not a harness state file (expected \"format\": \"{STATE_FORMAT}\")")
+    if state.get("version") != STATE_VERSION:
+        raise StateFileError(f"unsupported state version {state.get('version')!r}")
+    try:
+        saved_now = datetime.fromisoformat(state["clock"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise StateFileError(f"the state's clock is not a time: {exc}") from exc
+    if saved_now < lab.clock.now():
+        raise StateFileError("the state's clock is earlier than this lab's; load into a fresh lab")
+    for part in ("graph", "miro", "engine"):
+        if not isinstance(state.get(part), dict):
+            raise StateFileError(f"the state has no {part!r} object")
+    try:
+        lab.graph.load(state["graph"])
+    except Exception as exc:  # the Graph fake answers a bad dump with its 400 GraphError
+        if getattr(exc, "status", None) != 400:
+            raise
+        raise StateFileError(f"the Graph state cannot be loaded: {exc}") from exc
+    try:
+        lab.miro.load(state["miro"])
+    except ValueError as exc:
+        raise StateFileError(f"the Miro state cannot be loaded: {exc}") from exc
+    try:
+        lab.service.load(state["engine"])
+    except ValueError as exc:
+        raise StateFileError(f"the engine state cannot be loaded: {exc}") from exc
+    old_scim, old_graph = state.get("scimUrl"), state.get("graphUrl")
+    with lab.store.lock:
+        for values in lab.store.secrets.values():
+            if "BaseAddress" in values:
+                values["BaseAddress"] = _repoint(values["BaseAddress"], old_scim, lab.scim_url)
+        for job in lab.store.jobs.values():
+            marks = job.runtime.watermarks
+            for name in ("users", "groups", "assignments"):
+                setattr(marks, name, _repoint(getattr(marks, name), old_graph, lab.graph_url))
+    lab.clock.set(saved_now)
+    lab.service_principal_id = str(state.get("servicePrincipalId") or lab.service_principal_id)
+    lab.job_id = str(state.get("jobId") or lab.job_id)
+
+
+def _repoint(value: Any, old: Any, new: str) -> Any:
+    if isinstance(value, str) and isinstance(old, str) and old and value.startswith(old):
+        return new + value[len(old):]
+    return value
+
+
+def read_state_file(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise StateFileError(f"cannot read state file {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise StateFileError(f"state file {path} does not hold a JSON object")
+    return data
+
+
+def write_json_atomically(path: Path, data: Any) -> None:
+    """Write ``data`` so that a reader sees the old file or the whole new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle)
+        # mkstemp makes the file private; give it the mode a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,213 @@
+"""Small steps the engine's end-to-end tests take, all over HTTP (Graph calls, the
+synchronization API, Miro's SCIM API and control plane). Shared by ``test_engine_*.py``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from harness.lab.local import LAB_USER_AGENT, Lab
+
+ZERO = "00000000-0000-0000-0000-000000000000"
+
+
+def ok(response: httpx.Response, status: int | None = None) -> httpx.Response:
+    expected = (status,) if status else (200, 201, 204)
+    assert response.status_code in expected, (
+        f"{response.request.method} {response.request.url} -> {response.status_code}: {response.text}"
+    )
+    return response
+
+
+def add_user(lab: Lab, nick: str, **extra: Any) -> str:
+    body = {
+        "accountEnabled": True,
+        "displayName": nick.capitalize() + " Tester",
+        "givenName": nick.capitalize(),
+        "surname": "Tester",
+        "mailNickname": nick,
+        "userPrincipalName": f"{nick}@contoso.com",
+        "mail": f"{nick}@contoso.com",
+        "passwordProfile": {"password": "Passw0rd!Passw0rd"},
+    }
+    body.update(extra)
+    return str(ok(lab.graph_client.post("/v1.0/users", json=body)).json()["id"])
+
+
+def update_user(lab: Lab, user_id: str, **changes: Any) -> None:
+    ok(lab.graph_client.patch(f"/v1.0/users/{user_id}", json=changes), 204)
+
+
+def delete_user(lab: Lab, user_id: str) -> None:
+    ok(lab.graph_client.delete(f"/v1.0/users/{user_id}"), 204)
+
+
+def restore_user(lab: Lab, user_id: str) -> None:
+    ok(lab.graph_client.post(f"/v1.0/directory/deletedItems/{user_id}/restore"))
+
+
+def assign(lab: Lab, principal_id: str, role: str = "User") -> str:
+    role_id = ZERO if role == "Default Access" else lab.app_roles[role]
+    body = {"principalId": principal_id, "resourceId": lab.service_principal_id, "appRoleId": role_id}
+    response = lab.graph_client.post(
+        f"/v1.0/servicePrincipals/{lab.service_principal_id}/appRoleAssignedTo", json=body
+    )
+    return str(ok(response, 201).json()["id"])
+
+
+def unassign(lab: Lab, assignment_id: str) -> None:
+    ok(
+        lab.graph_client.delete(
+            f"/v1.0/servicePrincipals/{lab.service_principal_id}/appRoleAssignedTo/{assignment_id}"
+        ),
+        204,
+    )
+
+
+def add_group(lab: Lab, name: str) -> str:
+    body = {
+        "displayName": name,
+        "mailEnabled": False,
+        "mailNickname": name.replace(" ", "").lower(),
+        "securityEnabled": True,
+    }
+    return str(ok(lab.graph_client.post("/v1.0/groups", json=body), 201).json()["id"])
+
+
+def add_member(lab: Lab, group_id: str, member_id: str) -> None:
+    ref = {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{member_id}"}
+    ok(lab.graph_client.post(f"/v1.0/groups/{group_id}/members/$ref", json=ref), 204)
+
+
+def remove_member(lab: Lab, group_id: str, member_id: str) -> None:
+    ok(lab.graph_client.delete(f"/v1.0/groups/{group_id}/members/{member_id}/$ref"), 204)
+
+
+def put_secrets(lab: Lab, **pairs: str) -> None:
+    body = {"value": [{"key": k, "value": v} for k, v in pairs.items()]}
+    ok(lab.graph_client.put(f"{lab.sync_path}/secrets", json=body), 204)
+
+
+def get_schema(lab: Lab) -> dict[str, Any]:
+    return dict(ok(lab.graph_client.get(f"{lab.job_path}/schema")).json())
+
+
+def put_schema(lab: Lab, schema: dict[str, Any]) -> httpx.Response:
+    return lab.graph_client.put(f"{lab.job_path}/schema", json=schema)
+
+
+def mapping(schema: dict[str, Any], source_object: str) -> dict[str, Any]:
+    for rule in schema["synchronizationRules"]:
+        for object_mapping in rule["objectMappings"]:
+            if object_mapping["sourceObjectName"] == source_object:
+                return object_mapping  # type: ignore[no-any-return]
+    raise AssertionError(f"no {source_object} mapping")
+
+
+def set_group_flows(lab: Lab, flows: str) -> None:
+    schema = get_schema(lab)
+    mapping(schema, "Group")["flowTypes"] = flows
+    ok(put_schema(lab, schema), 204)
+
+
+def miro_seed_teams(lab: Lab, *names: str) -> dict[str, str]:
+    ok(lab.miro_client.post("/_fake/seed", json={"seed": 1, "users": 0, "teams": list(names)}))
+    teams = ok(lab.miro_client.get("/api/v1/scim/Groups")).json()["Resources"]
+    return {t["displayName"]: t["id"] for t in teams}
+
+
+def miro_set(lab: Lab, **settings: Any) -> None:
+    ok(lab.miro_client.put("/_fake/settings", json=settings))
+
+
+def miro_users(lab: Lab) -> dict[str, dict[str, Any]]:
+    body = ok(lab.miro_client.get("/api/v1/scim/Users", params={"count": "1000"})).json()
+    return {u["userName"]: u for u in body["Resources"]}
+
+
+def miro_user(lab: Lab, user_name: str) -> dict[str, Any] | None:
+    return miro_users(lab).get(user_name)
+
+
+def miro_create_user(lab: Lab, user_name: str, **extra: Any) -> dict[str, Any]:
+    body = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": user_name, **extra}
+    return dict(ok(lab.miro_client.post("/api/v1/scim/Users", json=body), 201).json())
+
+
+def miro_group(lab: Lab, group_id: str) -> dict[str, Any]:
+    return dict(ok(lab.miro_client.get(f"/api/v1/scim/Groups/{group_id}")).json())
+
+
+def member_names(lab: Lab, group_id: str) -> set[str]:
+    by_id = {u["id"]: name for name, u in miro_users(lab).items()}
+    return {by_id.get(m["value"], m["value"]) for m in miro_group(lab, group_id).get("members", [])}
+
+
+def journal(lab: Lab) -> list[dict[str, Any]]:
+    """What Miro received (control-plane calls excluded), then clear it."""
+    requests = ok(lab.miro_client.get("/_fake/journal")).json()["requests"]
+    ok(lab.miro_client.delete("/_fake/journal"))
+    return [
+        r for r in requests
+        if r["path"].startswith("/api/v1/scim")
+        and {k.lower(): v for k, v in r.get("headers", {}).items()}.get("user-agent") != LAB_USER_AGENT
+    ]
+
+
+def lines(requests: list[dict[str, Any]]) -> list[str]:
+    """``METHOD path?query`` per request, the query decoded."""
+    from urllib.parse import unquote_plus
+
+    out = []
+    for r in requests:
+        query = unquote_plus(r.get("query") or "")
+        out.append(f"{r['method']} {r['path'].removeprefix('/api/v1/scim')}" + (f"?{query}" if query else ""))
+    return out
+
+
+def writes(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in requests if r["method"] != "GET"]
+
+
+def body_of(request: dict[str, Any]) -> Any:
+    body = request.get("body")
+    if isinstance(body, str):
+        import json
+
+        return json.loads(body)
+    return body
+
+
+def logs_for(lab: Lab, source_id: str) -> list[dict[str, Any]]:
+    return lab.provisioning_logs(f"sourceIdentity/id eq '{source_id}'")
+
+
+def last_log(lab: Lab, source_id: str) -> dict[str, Any]:
+    entries = logs_for(lab, source_id)
+    assert entries, f"no provisioning log entry for {source_id}"
+    return entries[-1]
+
+
+def step_names(entry: dict[str, Any]) -> list[str]:
+    return [s["name"] for s in entry["provisioningSteps"]]
+
+
+def status_of(entry: dict[str, Any]) -> str:
+    return str(entry["provisioningStatusInfo"]["status"])
+
+
+def skip_reason(entry: dict[str, Any]) -> str | None:
+    for step in entry["provisioningSteps"]:
+        if step["name"] == "EntrySynchronizationSkip":
+            return step["details"].get("SkipReason")
+    return None
+
+
+def started(lab: Lab) -> Lab:
+    """Start the job and run the initial cycle; clear Miro's journal."""
+    lab.start()
+    cycles = lab.advance("0")
+    assert len(cycles) == 1 and cycles[0]["type"] == "initial", cycles
+    journal(lab)
+    return lab

@@ -1,0 +1,153 @@
+"""``harness bench`` at a tiny size: it runs, and the report carries every figure of issue 9.
+No timing assertions: this is a benchmark, not a timed test."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from harness.bench import bench
+from harness.bench.progress import Progress
+from harness.bench.targets import TARGETS, check_all
+from harness.bench.tenant import Tenant, group_count, seed
+from harness.lab.local import Lab
+
+CYCLE_ROLES = ("small", "base", "large", "loopback", "xl")
+
+
+def _quick_run(folder: Path) -> tuple[dict, str, Path]:
+    suite = folder / "test_tiny_suite.py"
+    suite.write_text("def test_one():\n    assert 1 + 1 == 2\n")
+    out = folder / "report.json"
+    result = CliRunner().invoke(
+        bench,
+        ["--quick", "--users", "30", "--sequences", "6", "--suite", "--suite-path", str(suite),
+         "--loopback-server", "werkzeug",
+         "--out", str(out), "--markdown", str(folder / "figures.md")],
+    )
+    assert result.exit_code == 0, (result.output, result.stderr)
+    return json.loads(result.stdout), result.stderr, out
+
+
+@pytest.mark.slow
+def test_a_quick_run_reports_every_figure(tmp_path: Path) -> None:
+    # One run checked from three sides: a run costs ~15 s, and a module fixture would run
+    # once per xdist worker.
+    report, table, out = _quick_run(tmp_path)
+    check_cycles(report)
+    check_raw_graph_lab_and_suite(report)
+    check_targets_table_and_files(report, table, out)
+
+
+def check_cycles(report: dict) -> None:
+    assert report["errors"] == []
+    assert list(report["cycles"]) == list(CYCLE_ROLES)
+    sizes = {role: run["users"] for role, run in report["cycles"].items()}
+    assert sizes == {"small": 10, "base": 30, "large": 150, "loopback": 30, "xl": 300}
+    assert report["cycles"]["loopback"]["mode"] == "loopback"
+    assert report["cycles"]["loopback"]["server"] == "werkzeug"  # --loopback-server
+    assert report["cycles"]["base"]["mode"] == "in-process"
+    for role, run in report["cycles"].items():
+        assert run["peak_rss_mb"] > 0, role
+        initial = run["initial"]
+        assert initial["type"] == "initial" and initial["state"] == "Succeeded"
+        # Every user is probed and created: at least two SCIM requests per user.
+        assert initial["scim_requests"] >= 2 * run["users"], role
+        assert initial["graph_requests"] >= 3 and initial["wall_s"] > 0
+        assert initial["scim_requests_per_s"] > 0
+        quiet, busy = run["incremental_0"], run["incremental_100"]
+        assert quiet["type"] == busy["type"] == "incremental"
+        assert quiet["exports"] == 0 and quiet["wall_s"] > 0
+        assert busy["changes"] == {"updates": 70, "new_users": 20, "memberships": 10}
+        assert busy["exports"] >= 20 and busy["scim_requests"] > quiet["scim_requests"]
+
+
+def check_raw_graph_lab_and_suite(report: dict) -> None:
+    raw = report["raw"]
+    assert set(raw["requests_per_s"]) == {"miro_fake", "scim2_server", "bare_flask", "bare_wsgi"}
+    assert all(rate > 0 for rate in raw["requests_per_s"].values())
+    rates = raw["requests_per_s"]
+    assert raw["miro_vs_scim2_server"] == pytest.approx(rates["miro_fake"] / rates["scim2_server"], rel=0.02)
+    assert raw["miro_vs_bare_flask"] == pytest.approx(rates["miro_fake"] / rates["bare_flask"], rel=0.02)
+    graph = report["graph"]
+    assert graph["list_pages_of_999"]["users"] == 30 and graph["list_pages_of_999"]["pages"] == 1
+    assert graph["delta"]["follow_up_100_changes_items"] == 30
+    assert report["labs"]["median_ms"] > 0 and report["labs"]["labs"] == 20
+    runs = report["suite"]["runs"]
+    assert [r["workers"] for r in runs] == [0, 1, 2]
+    assert all(r["outcomes"] == {"passed": 1} and r["wall_s"] > 0 for r in runs)
+    assert report["load_average"]["start"] is not None and report["machine"]["cpus"] >= 1
+
+
+def check_targets_table_and_files(report: dict, table: str, out: Path) -> None:
+    assert [t["key"] for t in report["targets"]] == [t.key for t in TARGETS]
+    assert all(t["value"] is not None and t["met"] in (True, False) for t in report["targets"])
+    assert json.loads(out.read_text()) == report
+    figures = (out.parent / "figures.md").read_text()
+    assert all(t.text in figures for t in TARGETS)
+    assert "| loopback | 30 | loopback (werkzeug) |" in figures and "bare_flask" in figures
+    assert "Targets (stated for 10,000 users; this run used 30)" in table
+    assert "scim2_server" in table and "-n 2:" in table
+    # Not a terminal: no progress line.
+    assert "\r" not in table and "\x1b" not in table
+
+
+def test_targets_compare_against_their_limits() -> None:
+    report = {
+        "cycles": {
+            "small": {"incremental_0": {"wall_s": 0.01}},
+            "base": {"initial": {"wall_s": 16.0}, "incremental_0": {"wall_s": 0.2}},
+            "large": {"incremental_0": {"wall_s": 0.1}},
+            "loopback": {"error": "boom"},
+            "xl": {"initial": {"wall_s": 100.0}, "peak_rss_mb": 2000.0},
+        },
+        "raw": {"miro_vs_scim2_server": 1.5, "miro_vs_bare_flask": 0.4},
+        "labs": {"median_ms": 5.0},
+    }
+    met = {t["key"]: t["met"] for t in check_all(report)}
+    assert met == {
+        "initial_in_process": False,
+        "initial_loopback": None,
+        "incremental_0": True,
+        "incremental_0_growth": False,  # 0.1 s against a 0.02 s floor: 5x
+        "miro_vs_scim2_server": True,
+        "miro_vs_bare_flask": False,
+        "initial_xl": True,
+        "xl_peak_rss": False,
+        "lab_creation": True,
+    }
+
+
+def test_progress_draws_only_on_a_terminal() -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    piped, terminal = io.StringIO(), Terminal()
+    for stream in (piped, terminal):
+        progress = Progress.for_terminal(stream)
+        progress.begin("work", total=10)
+        progress.add(10)
+        progress.end()
+    assert piped.getvalue() == ""
+    assert "10/10" in terminal.getvalue() and "/s" in terminal.getvalue()
+
+
+def test_seeded_tenant_shape_and_changes() -> None:
+    with Lab(5) as lab:
+        tenant: Tenant = seed(lab, 120)
+        assert group_count(120) == 1 and len(tenant.group_ids) == 1
+        assert lab.graph.counts()["user"] == 120
+        assert len(lab.graph.member_ids(tenant.group_ids[0])) == 50
+        teams = lab.miro_client.get("/api/v1/scim/Groups").json()["Resources"]
+        assert [t["displayName"] for t in teams if t["displayName"].startswith("Bench")] == [
+            "Bench Team 0000"
+        ]
+        mix = tenant.change(100)
+        assert mix == {"updates": 70, "new_users": 20, "memberships": 10}
+        assert lab.graph.counts()["user"] == 140
+        assert len(lab.graph.member_ids(tenant.group_ids[0])) == 60

@@ -1,0 +1,106 @@
+"""The lab defers werkzeug's URL-builder compilation (harness/lab.py ``_lazy_url_builders``).
+URL building must behave exactly as without the patch, and the patch must step aside when
+werkzeug's private API is not the one it was written for."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, url_for
+from werkzeug.routing.rules import Rule
+
+import harness.lab.local as lab_module
+
+
+def _app() -> Flask:
+    app = Flask("url-builders")
+
+    @app.get("/items/<int:item_id>/<name>")
+    def item(item_id: int, name: str) -> str:
+        return f"{item_id}:{name}"
+
+    @app.get("/plain")
+    def plain() -> str:
+        return "plain"
+
+    return app
+
+
+def test_the_patch_is_active_with_the_installed_werkzeug() -> None:
+    assert getattr(Rule, "_harness_lazy_builders", False) is True
+    assert lab_module._lazy_url_builders() is True  # idempotent
+
+
+def test_url_for_builds_arguments_and_appends_unknown_ones_as_a_query_string() -> None:
+    app = _app()  # routes registered after the patch, as every lab's are
+    with app.test_request_context("/"):
+        assert url_for("item", item_id=7, name="a b") == "/items/7/a%20b"
+        assert url_for("item", item_id=7, name="x", page=2, q="é") == "/items/7/x?page=2&q=%C3%A9"
+        assert url_for("plain", tag=["a", "b"]) == "/plain?tag=a&tag=b"
+        assert url_for("item", item_id=1, name="n", _external=True) == "http://localhost/items/1/n"
+        # Twice: the second call uses the builder compiled and cached by the first.
+        assert url_for("item", item_id=8, name="y", extra="1") == "/items/8/y?extra=1"
+    with app.test_client() as client:
+        assert client.get("/items/7/a%20b").text == "7:a b"
+
+
+def test_an_adapter_without_unknown_arguments_drops_them() -> None:
+    adapter = _app().url_map.bind("lab.local")
+    assert adapter.build("item", {"item_id": 3, "name": "z", "q": "1"}, append_unknown=False) == "/items/3/z"
+    assert adapter.build("item", {"item_id": 3, "name": "z", "q": "1"}) == "/items/3/z?q=1"
+
+
+def test_a_builder_is_compiled_once_on_first_use() -> None:
+    calls: list[bool] = []
+
+    class FakeRule:
+        def _compile_builder(self, append_unknown: bool = True) -> Any:
+            calls.append(append_unknown)
+
+            def build(self: FakeRule, **values: Any) -> str:
+                return f"built {sorted(values)}"
+
+            return build
+
+    assert lab_module._lazy_url_builders(FakeRule) is True
+    rule = FakeRule()
+    assert calls == []  # nothing compiled when the rule is set up
+    rule._build_unknown = FakeRule._compile_builder(rule, True).__get__(rule, None)  # type: ignore[attr-defined]
+    assert calls == []
+    assert rule._build_unknown(a=1) == "built ['a']"  # type: ignore[attr-defined]
+    assert rule._build_unknown(b=2) == "built ['b']"  # type: ignore[attr-defined]
+    assert calls == [True]
+
+
+def test_the_patch_does_nothing_when_the_private_api_is_missing() -> None:
+    class NoBuilder:
+        pass
+
+    assert lab_module._lazy_url_builders(NoBuilder) is False
+    assert not hasattr(NoBuilder, "_compile_builder")
+    assert not hasattr(NoBuilder, "_harness_lazy_builders")
+
+
+def test_the_patch_does_nothing_when_the_signature_changed() -> None:
+    def changed(self: Any, append_unknown: bool, strict: bool = False) -> Any:
+        raise AssertionError("must not be called")
+
+    class Changed:
+        _compile_builder = changed
+
+    assert lab_module._lazy_url_builders(Changed) is False
+    assert Changed._compile_builder is changed
+    assert not hasattr(Changed, "_harness_lazy_builders")
+
+
+def test_the_patch_is_undone_when_url_building_breaks(monkeypatch: Any) -> None:
+    original = Rule._compile_builder
+    monkeypatch.delattr(Rule, "_harness_lazy_builders")
+    monkeypatch.setattr(lab_module, "_url_building_works", lambda: False)
+    try:
+        assert lab_module._lazy_url_builders() is False
+        assert Rule._compile_builder is original
+        assert not getattr(Rule, "_harness_lazy_builders", False)
+    finally:
+        monkeypatch.undo()
+    assert Rule._harness_lazy_builders is True
