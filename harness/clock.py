@@ -48,7 +48,9 @@ def _parse_duration(text: str | int | float) -> timedelta:
         seconds += float(match.group(1)) * _UNITS[match.group(2).lower()]
         pos = match.end()
     if pos == 0 or raw[pos:].strip():
-        raise ValueError(f"not a duration: {text!r} (use e.g. '40m', '1h30m', '1d', '30s', 'PT40M')")
+        raise ValueError(
+            f"not a duration: {text!r} (use e.g. '40m', '1h30m', '1d', '30s', 'PT40M')"
+        )
     return timedelta(seconds=seconds)
 
 

@@ -130,7 +130,11 @@ class _Cheroot:
 
         host, port = adopted.getsockname()[:2]
         self._server = AdoptingServer(
-            (host, port), app, numthreads=threads, server_name="harness", request_queue_size=128,
+            (host, port),
+            app,
+            numthreads=threads,
+            server_name="harness",
+            request_queue_size=128,
         )
         # Its select loop wakes this often to notice a stop (default 0.5 s).
         self._server.expiration_interval = 0.1
@@ -195,7 +199,9 @@ class ServerThread:
         threads: int = DEFAULT_THREADS,
     ) -> None:
         if server not in _ENGINES:
-            raise ValueError(f"unknown WSGI server {server!r}: choose one of {', '.join(SERVER_KINDS)}")
+            raise ValueError(
+                f"unknown WSGI server {server!r}: choose one of {', '.join(SERVER_KINDS)}"
+            )
         if threads < 2:
             # A cycle run from a /_fake/clock request calls back into the same app.
             raise ValueError("a harness server needs at least 2 threads")
@@ -330,14 +336,19 @@ class AppSlot:
             if self._app is app:
                 self._app = None
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         app = self._app
         if app is None:
             body = json.dumps({"error": f"{self.name} is starting or resetting; retry"}).encode()
             start_response(
                 "503 Service Unavailable",
-                [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
-                 ("Retry-After", "1")],
+                [
+                    ("Content-Type", "application/json"),
+                    ("Content-Length", str(len(body))),
+                    ("Retry-After", "1"),
+                ],
             )
             return [body]
         return app(environ, start_response)  # type: ignore[no-any-return]
@@ -354,7 +365,9 @@ class AccessLog:
         self.name = name
         self.logger = logger or logging.getLogger("harness.access")
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         began = time.perf_counter()
         status: list[str] = []
 

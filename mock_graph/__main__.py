@@ -17,12 +17,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--users", type=int, default=25)
     parser.add_argument("--groups", type=int, default=3)
     parser.add_argument("--tricky", action="store_true", help="add the tricky users")
-    parser.add_argument("--strict-auth", action="store_true", help="accept only tokens from the fake's token endpoint")
+    parser.add_argument(
+        "--strict-auth",
+        action="store_true",
+        help="accept only tokens from the fake's token endpoint",
+    )
     parser.add_argument("--tenant-id", default=None)
     args = parser.parse_args(argv)
     app = create_app(strict_auth=args.strict_auth, tenant_id=args.tenant_id)
     if args.seed is not None:
-        app.extensions["mock_graph"].seed(args.seed, users=args.users, groups=args.groups, tricky=args.tricky)
+        app.extensions["mock_graph"].seed(
+            args.seed, users=args.users, groups=args.groups, tricky=args.tricky
+        )
     run_simple(args.host, args.port, app, threaded=True)
 
 

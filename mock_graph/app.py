@@ -106,13 +106,29 @@ def create_app(
         if status == 404 and request.url_rule is None:
             if request.path.startswith("/v1.0"):
                 segment = request.path.rstrip("/").rsplit("/", 1)[-1] or "v1.0"
-                return _envelope(GraphError(400, "BadRequest", f"Resource not found for the segment '{segment}'."), b)
+                return _envelope(
+                    GraphError(
+                        400, "BadRequest", f"Resource not found for the segment '{segment}'."
+                    ),
+                    b,
+                )
             return _envelope(GraphError(404, "NotFound", f"No route for '{request.path}'."), b)
         if status == 405:
-            return _envelope(GraphError(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target."), b)
+            return _envelope(
+                GraphError(
+                    405,
+                    "Request_BadRequest",
+                    "Specified HTTP method is not allowed for the request target.",
+                ),
+                b,
+            )
         if status == 400:
             return _envelope(
-                GraphError(400, "BadRequest", "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format."),
+                GraphError(
+                    400,
+                    "BadRequest",
+                    "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
+                ),
                 b,
             )
         return _envelope(GraphError(status, type(err).__name__, err.description or err.name), b)
@@ -120,7 +136,9 @@ def create_app(
     @app.errorhandler(Exception)
     def _unexpected(err: Exception) -> Response:
         log.exception("mock_graph: unhandled error on %s %s", request.method, request.path)
-        return _envelope(GraphError(500, "generalException", "An unexpected error occurred in the fake."), b)
+        return _envelope(
+            GraphError(500, "generalException", "An unexpected error occurred in the fake."), b
+        )
 
     return app
 
@@ -140,11 +158,16 @@ def _envelope(err: GraphError, b: GraphBackend) -> Response:
 def _fault_response(status: int, body: Any, retry_after: int | None) -> Response:
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
     if body is None:
-        code, message = DEFAULT_BODIES.get(status, ("Request_BadRequest" if status < 500 else "generalException", "Injected fault."))
+        code, message = DEFAULT_BODIES.get(
+            status,
+            ("Request_BadRequest" if status < 500 else "generalException", "Injected fault."),
+        )
         from flask import current_app
 
         err = GraphError(status, code, message)
-        return json_response(err.body(_inner(current_app.extensions["mock_graph"])), status, headers)
+        return json_response(
+            err.body(_inner(current_app.extensions["mock_graph"])), status, headers
+        )
     if isinstance(body, str):
         resp = Response(body, status=status, content_type="text/plain;charset=utf-8")
         for k, v in headers.items():
@@ -168,7 +191,9 @@ def _journal_entry(resp: Response, b: GraphBackend) -> dict[str, Any]:
         "headers": dict(request.headers.items()),
         "body": body,
         "status": resp.status_code,
-        "response": RawBody.keep(resp.get_data(), resp.content_type) if not resp.is_streamed else None,
+        "response": RawBody.keep(resp.get_data(), resp.content_type)
+        if not resp.is_streamed
+        else None,
         "time": b.now().isoformat(),
         "request_id": g.get("request_id", ""),
     }

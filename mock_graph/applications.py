@@ -32,7 +32,13 @@ def _list(kind: str) -> Response:
     b = backend()
     q = parse_query(TYPES[kind])
     page = b.list_objects(
-        kind, predicate=q.predicate(), order=q.sorter(), top=q.top, cursor=q.cursor, count=q.count and q.first_page, render=renderer(b, q.select)
+        kind,
+        predicate=q.predicate(),
+        order=q.sorter(),
+        top=q.top,
+        cursor=q.cursor,
+        count=q.count and q.first_page,
+        render=renderer(b, q.select),
     )
     return collection(_PLURAL[kind], q, page)
 
@@ -46,7 +52,9 @@ def _get(kind: str, oid: str) -> Response:
 def _count(kind: str) -> Response:
     require_count_header()
     q = parse_query(TYPES[kind], count_segment=True)
-    page = backend().list_objects(kind, predicate=q.predicate(), top=1, count=True, render=lambda o: {})
+    page = backend().list_objects(
+        kind, predicate=q.predicate(), top=1, count=True, render=lambda o: {}
+    )
     return text_response(str(page.count or 0))
 
 
@@ -190,7 +198,9 @@ def create_assigned_to(oid: str) -> Response:
     body = json_body()
     resource = body.get("resourceId")
     if isinstance(resource, str) and resource.lower() != oid.lower():
-        raise bad_request("The resourceId in the request body must match the service principal in the URL.")
+        raise bad_request(
+            "The resourceId in the request body must match the service principal in the URL."
+        )
     item = b.assign_app_role(body.get("principalId"), resource, body.get("appRoleId"))  # type: ignore[arg-type]
     return entity(f"servicePrincipals('{oid}')/appRoleAssignedTo", item, 201)
 
@@ -201,7 +211,12 @@ def assigned_to_delta(oid: str) -> Response:
     """Fake-only: the assignment feed the real provisioning engine reads internally."""
     b = backend()
     oid = b.resolve("servicePrincipal", oid)
-    return delta_response("assignment", APP_ROLE_ASSIGNMENT, f"servicePrincipals('{oid}')/appRoleAssignedTo", resource=oid)
+    return delta_response(
+        "assignment",
+        APP_ROLE_ASSIGNMENT,
+        f"servicePrincipals('{oid}')/appRoleAssignedTo",
+        resource=oid,
+    )
 
 
 @bp.get("/servicePrincipals/<oid>/appRoleAssignedTo/<aid>")

@@ -20,11 +20,19 @@ bp = Blueprint("graph_auth", __name__)
 
 
 def _b64(data: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode().rstrip("=")
+    return (
+        base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode())
+        .decode()
+        .rstrip("=")
+    )
 
 
 def _aad_error(status: int, error: str, code: int, description: str) -> Response:
-    body = {"error": error, "error_description": f"AADSTS{code}: {description}", "error_codes": [code]}
+    body = {
+        "error": error,
+        "error_description": f"AADSTS{code}: {description}",
+        "error_codes": [code],
+    }
     return Response(json.dumps(body), status=status, content_type="application/json; charset=utf-8")
 
 
@@ -32,21 +40,45 @@ def _aad_error(status: int, error: str, code: int, description: str) -> Response
 def token(tenant: str) -> Response:
     b: GraphBackend = current_app.extensions["mock_graph"]
     expected = current_app.config.get("MOCK_GRAPH_TENANT_ID")
-    if expected and tenant.lower() not in (str(expected).lower(), b.tenant_id.lower()) and not _is_domain_of(b, tenant):
+    if (
+        expected
+        and tenant.lower() not in (str(expected).lower(), b.tenant_id.lower())
+        and not _is_domain_of(b, tenant)
+    ):
         return _aad_error(400, "invalid_request", 90002, f"Tenant '{tenant}' not found.")
     form = request.form
     grant = form.get("grant_type")
     if grant is None:
-        return _aad_error(400, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.")
+        return _aad_error(
+            400,
+            "invalid_request",
+            900144,
+            "The request body must contain the following parameter: 'grant_type'.",
+        )
     if grant != "client_credentials":
-        return _aad_error(400, "unsupported_grant_type", 70003, f"The app requested an unsupported grant type '{grant}'.")
+        return _aad_error(
+            400,
+            "unsupported_grant_type",
+            70003,
+            f"The app requested an unsupported grant type '{grant}'.",
+        )
     for name in ("client_id", "scope"):
         if not form.get(name):
-            return _aad_error(400, "invalid_request", 900144, f"The request body must contain the following parameter: '{name}'.")
+            return _aad_error(
+                400,
+                "invalid_request",
+                900144,
+                f"The request body must contain the following parameter: '{name}'.",
+            )
     if not form.get("client_secret") and not form.get("client_assertion"):
         return _aad_error(401, "invalid_client", 7000215, "Invalid client secret provided.")
     if not form["scope"].endswith("/.default"):
-        return _aad_error(400, "invalid_scope", 1002012, f"The provided value for scope {form['scope']} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.")
+        return _aad_error(
+            400,
+            "invalid_scope",
+            1002012,
+            f"The provided value for scope {form['scope']} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.",
+        )
     now = b.now()
     expiry = now + timedelta(seconds=TOKEN_LIFETIME)
     payload = {
@@ -61,7 +93,12 @@ def token(tenant: str) -> Response:
     access = f"{_b64({'typ': 'JWT', 'alg': 'none'})}.{_b64(payload)}.fake"
     with b._lock:
         b.tokens[access] = expiry
-    body = {"token_type": "Bearer", "expires_in": TOKEN_LIFETIME, "ext_expires_in": TOKEN_LIFETIME, "access_token": access}
+    body = {
+        "token_type": "Bearer",
+        "expires_in": TOKEN_LIFETIME,
+        "ext_expires_in": TOKEN_LIFETIME,
+        "access_token": access,
+    }
     return Response(json.dumps(body), status=200, content_type="application/json; charset=utf-8")
 
 

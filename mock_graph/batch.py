@@ -53,17 +53,29 @@ def _validate(body: dict[str, Any]) -> list[dict[str, Any]]:
         if not isinstance(item, dict):
             raise _invalid()
         rid, method, url = item.get("id"), item.get("method"), item.get("url")
-        if not isinstance(rid, str) or not rid or not isinstance(method, str) or not isinstance(url, str) or not url:
+        if (
+            not isinstance(rid, str)
+            or not rid
+            or not isinstance(method, str)
+            or not isinstance(url, str)
+            or not url
+        ):
             raise _invalid()
         if method.upper() not in METHODS:
             raise _invalid(f"Invalid method '{method}' in batch request '{rid}'.")
         if rid.casefold() in seen:
             raise _invalid(f"Batch request ids must be unique: '{rid}' is repeated.")
         deps = item.get("dependsOn", item.get("depends_on")) or []
-        if not isinstance(deps, list) or not all(isinstance(d, str) and d.casefold() in seen for d in deps):
-            raise _invalid(f"Batch request '{rid}' depends on a request that does not come before it.")
+        if not isinstance(deps, list) or not all(
+            isinstance(d, str) and d.casefold() in seen for d in deps
+        ):
+            raise _invalid(
+                f"Batch request '{rid}' depends on a request that does not come before it."
+            )
         headers = item.get("headers")
-        if headers is not None and (not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values())):
+        if headers is not None and (
+            not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values())
+        ):
             raise _invalid()
         if item.get("body") is not None and not isinstance(item["body"], dict | list | str):
             raise _invalid()
@@ -94,7 +106,19 @@ def batch() -> Response:
         deps = item.get("dependsOn", item.get("depends_on")) or []
         if any(statuses.get(d.casefold(), 0) >= 400 for d in deps):
             statuses[rid.casefold()] = 424
-            out.append({"id": rid, "status": 424, "headers": {"Content-Type": "application/json"}, "body": {"error": {"code": "FailedDependency", "message": "The request could not be completed because a request it depends on failed."}}})
+            out.append(
+                {
+                    "id": rid,
+                    "status": 424,
+                    "headers": {"Content-Type": "application/json"},
+                    "body": {
+                        "error": {
+                            "code": "FailedDependency",
+                            "message": "The request could not be completed because a request it depends on failed.",
+                        }
+                    },
+                }
+            )
             continue
         out.append(_dispatch(item, outer_auth))
         statuses[rid.casefold()] = out[-1]["status"]
@@ -128,7 +152,11 @@ def _dispatch(item: dict[str, Any], outer_auth: str | None) -> dict[str, Any]:
         if close:
             close()
     code = int(status.split(" ", 1)[0])
-    kept = {k: v for k, v in resp_headers.items() if k.lower() in ("content-type", "retry-after", "location", "odata-version")}
+    kept = {
+        k: v
+        for k, v in resp_headers.items()
+        if k.lower() in ("content-type", "retry-after", "location", "odata-version")
+    }
     result: dict[str, Any] = {"id": item["id"], "status": code, "headers": kept}
     if raw:
         ctype = resp_headers.get("Content-Type", "")

@@ -28,14 +28,23 @@ def parse_id_filter(text: str) -> list[str]:
     for clause in clauses:
         m = _ID_CLAUSE.fullmatch(clause)
         if not m:
-            raise unsupported_query("Delta supports $filter only as id eq '…' clauses joined by or.")
+            raise unsupported_query(
+                "Delta supports $filter only as id eq '…' clauses joined by or."
+            )
         ids.append(m.group(1))
     if len(ids) > MAX_DELTA_IDS:
         raise unsupported_query(f"Delta $filter supports at most {MAX_DELTA_IDS} ids.")
     return ids
 
 
-def delta_response(channel: str, etype: EntityType, fragment: str, *, resource: str | None = None, extra: tuple[str, ...] = ()) -> Response:
+def delta_response(
+    channel: str,
+    etype: EntityType,
+    fragment: str,
+    *,
+    resource: str | None = None,
+    extra: tuple[str, ...] = (),
+) -> Response:
     b = backend()
     args = request.args
     if "$deltatoken" in args and "$skiptoken" in args:
@@ -48,7 +57,9 @@ def delta_response(channel: str, etype: EntityType, fragment: str, *, resource: 
             return _page(channel, fragment, [], None, {"s": b.seq}, select, resource, None)
         token = _checked(decode_token(raw, "$deltatoken"), channel, resource)
         max_age = b.settings.delta_token_max_age_days
-        if max_age is not None and b.now() - parse_iso(str(token.get("t"))) > timedelta(days=max_age):
+        if max_age is not None and b.now() - parse_iso(str(token.get("t"))) > timedelta(
+            days=max_age
+        ):
             raise GraphError(
                 400,
                 "syncStateNotFound",
@@ -68,7 +79,9 @@ def delta_response(channel: str, etype: EntityType, fragment: str, *, resource: 
     else:
         for name in _NOT_IN_DELTA:
             if name in args:
-                raise unsupported_query(f"The query option '{name}' is not supported with delta queries.")
+                raise unsupported_query(
+                    f"The query option '{name}' is not supported with delta queries."
+                )
         for name in args:
             if name.startswith("$") and name not in ("$select", "$filter"):
                 raise bad_request(f"Query option '{name}' is not supported.", code="BadRequest")
@@ -76,10 +89,14 @@ def delta_response(channel: str, etype: EntityType, fragment: str, *, resource: 
         only = None
         if "$filter" in args:
             if channel == "assignment":
-                raise unsupported_query("The query option '$filter' is not supported with this delta query.")
+                raise unsupported_query(
+                    "The query option '$filter' is not supported with this delta query."
+                )
             only = parse_id_filter(args["$filter"])
         state = {"init": True, "to": b.seq, "res": resource}
-    if select is not None and (not isinstance(select, list) or not all(isinstance(s, str) for s in select)):
+    if select is not None and (
+        not isinstance(select, list) or not all(isinstance(s, str) for s in select)
+    ):
         raise bad_request("The token is malformed.", code="BadRequest")
     numbers = [state.get(k) for k in ("s", "to", "from", "pos") if state.get(k) is not None]
     if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in numbers):
@@ -89,7 +106,9 @@ def delta_response(channel: str, etype: EntityType, fragment: str, *, resource: 
             parse_select(",".join(select), etype, extra)
         except GraphError as exc:
             raise bad_request("The token is malformed.", code="BadRequest") from exc
-    if only is not None and (not isinstance(only, list) or not all(isinstance(i, str) for i in only)):
+    if only is not None and (
+        not isinstance(only, list) or not all(isinstance(i, str) for i in only)
+    ):
         raise bad_request("The token is malformed.", code="BadRequest")
     try:
         items, nxt, final = b.delta(channel, state, select, only)
@@ -121,7 +140,16 @@ def _page(
         body["@odata.nextLink"] = f"{request.base_url}?$skiptoken={token}"
     else:
         assert final is not None
-        token = encode_token({"k": channel, "res": resource, "sel": select, "ids": only, "s": final["s"], "t": iso(backend().now())})
+        token = encode_token(
+            {
+                "k": channel,
+                "res": resource,
+                "sel": select,
+                "ids": only,
+                "s": final["s"],
+                "t": iso(backend().now()),
+            }
+        )
         body["@odata.deltaLink"] = f"{request.base_url}?$deltatoken={token}"
     body["value"] = items
     return json_response(body)

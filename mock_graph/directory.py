@@ -51,7 +51,15 @@ def deleted_item_or_listing(segment: str) -> Response:
     if is_cast(segment):
         kind = _deleted_kind(segment)
         q = parse_query(TYPES[kind])
-        page = b.list_deleted(kind, predicate=q.predicate(), order=q.sorter(), top=q.top, cursor=q.cursor, count=q.count and q.first_page, render=renderer(b, q.select, with_type=True))
+        page = b.list_deleted(
+            kind,
+            predicate=q.predicate(),
+            order=q.sorter(),
+            top=q.top,
+            cursor=q.cursor,
+            count=q.count and q.first_page,
+            render=renderer(b, q.select, with_type=True),
+        )
         return collection(f"directory/deletedItems/microsoft.graph.{kind}", q, page)
     obj = b.get_deleted(segment.lower())
     if obj is None:
@@ -92,10 +100,21 @@ def get_by_ids() -> Response:
     body = json_body()
     ids = body.get("ids")
     types = body.get("types")
-    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids) or not 1 <= len(ids) <= 1000:
+    if (
+        not isinstance(ids, list)
+        or not all(isinstance(i, str) for i in ids)
+        or not 1 <= len(ids) <= 1000
+    ):
         raise bad_request("Invalid value specified for property 'ids': an array of 1 to 1000 ids.")
-    if types is not None and (not isinstance(types, list) or not all(isinstance(t, str) for t in types)):
+    if types is not None and (
+        not isinstance(types, list) or not all(isinstance(t, str) for t in types)
+    ):
         raise bad_request("Invalid value specified for property 'types'.")
     wanted = [t.rsplit(".", 1)[-1] for t in types] if types else None
     objs = backend().objects_by_ids([i.lower() for i in ids], wanted)
-    return json_response({"@odata.context": context_url("directoryObjects"), "value": [project(o.kind, o.data, None, with_type=True) for o in objs]})
+    return json_response(
+        {
+            "@odata.context": context_url("directoryObjects"),
+            "value": [project(o.kind, o.data, None, with_type=True) for o in objs],
+        }
+    )

@@ -15,11 +15,20 @@ DEFAULT_BODIES = {
     429: ("TooManyRequests", "Please retry again later."),
     500: ("generalException", "An unspecified error has occurred."),
     502: ("badGateway", "Bad gateway."),
-    503: ("serviceNotAvailable", "The service is temporarily unavailable for maintenance or is overloaded. You may repeat the request after a delay."),
-    504: ("gatewayTimeout", "The server, while acting as a proxy, did not receive a timely response from the upstream server."),
+    503: (
+        "serviceNotAvailable",
+        "The service is temporarily unavailable for maintenance or is overloaded. You may repeat the request after a delay.",
+    ),
+    504: (
+        "gatewayTimeout",
+        "The server, while acting as a proxy, did not receive a timely response from the upstream server.",
+    ),
     401: ("InvalidAuthenticationToken", "Access token has expired or is not yet valid."),
     403: ("Authorization_RequestDenied", "Insufficient privileges to complete the operation."),
-    404: ("Request_ResourceNotFound", "Resource does not exist or one of its queried reference-property objects are not present."),
+    404: (
+        "Request_ResourceNotFound",
+        "Resource does not exist or one of its queried reference-property objects are not present.",
+    ),
     400: ("Request_BadRequest", "Bad request."),
 }
 
@@ -72,7 +81,16 @@ class FaultBook:
     def add(self, spec: Any) -> Fault:
         if not isinstance(spec, dict):
             raise bad_request("A fault is a JSON object.")
-        allowed = {"method", "path", "status", "body", "retry_after", "latency_ms", "times", "probability"}
+        allowed = {
+            "method",
+            "path",
+            "status",
+            "body",
+            "retry_after",
+            "latency_ms",
+            "times",
+            "probability",
+        }
         unknown = set(spec) - allowed
         if unknown:
             raise bad_request(f"Unknown fault field(s): {', '.join(sorted(unknown))}.")
@@ -90,10 +108,18 @@ class FaultBook:
         retry_after = _int(spec, "retry_after", 0, 86400)
         times = _int(spec, "times", 1, 10**9)
         latency = spec.get("latency_ms", 0)
-        if not isinstance(latency, int | float) or isinstance(latency, bool) or not 0 <= latency <= 60000:
+        if (
+            not isinstance(latency, int | float)
+            or isinstance(latency, bool)
+            or not 0 <= latency <= 60000
+        ):
             raise bad_request("Fault 'latency_ms' must be a number between 0 and 60000.")
         probability = spec.get("probability")
-        if probability is not None and (not isinstance(probability, int | float) or isinstance(probability, bool) or not 0 <= probability <= 1):
+        if probability is not None and (
+            not isinstance(probability, int | float)
+            or isinstance(probability, bool)
+            or not 0 <= probability <= 1
+        ):
             raise bad_request("Fault 'probability' must be a number between 0 and 1.")
         if times is not None and probability is not None:
             raise bad_request("Give a fault either 'times' or 'probability', not both.")
@@ -107,7 +133,20 @@ class FaultBook:
         with self._lock:
             fid = f"fault-{self._next}"
             self._next += 1
-            fault = Fault(fid, path, method.upper() if method else None, status, body, retry_after, latency, times, probability, 0, regex, random.Random(fid))
+            fault = Fault(
+                fid,
+                path,
+                method.upper() if method else None,
+                status,
+                body,
+                retry_after,
+                latency,
+                times,
+                probability,
+                0,
+                regex,
+                random.Random(fid),
+            )
             self._faults.append(fault)
             return fault
 

@@ -56,7 +56,9 @@ def create_group() -> Response:
 def count_groups() -> Response:
     require_count_header()
     q = parse_query(GROUP, count_segment=True)
-    page = backend().list_objects("group", predicate=q.predicate(), top=1, count=True, render=lambda o: {})
+    page = backend().list_objects(
+        "group", predicate=q.predicate(), top=1, count=True, render=lambda o: {}
+    )
     return text_response(str(page.count or 0))
 
 
@@ -71,7 +73,11 @@ def get_group(gid: str) -> Response:
     b = backend()
     q = parse_query(GROUP, expandable=("members",))
     b.resolve("group", gid)
-    page = b.list_objects("group", index_key=("id", [gid]), render=renderer(b, q.select, expand=q.expand, expand_select=q.expand_select))
+    page = b.list_objects(
+        "group",
+        index_key=("id", [gid]),
+        render=renderer(b, q.select, expand=q.expand, expand_select=q.expand_select),
+    )
     return entity("groups", page.items[0])
 
 

@@ -33,7 +33,9 @@ class RawBody:
         return cls(data, content_type)
 
     def decode(self) -> Any:
-        return decode_body(zlib.decompress(self.data) if self.compressed else self.data, self.content_type)
+        return decode_body(
+            zlib.decompress(self.data) if self.compressed else self.data, self.content_type
+        )
 
 
 def decode_body(raw: bytes, content_type: str | None) -> Any:
@@ -84,4 +86,6 @@ class Journal:
 def _decoded(entry: dict[str, Any]) -> dict[str, Any]:
     if not any(isinstance(value, RawBody) for value in entry.values()):
         return entry
-    return {key: value.decode() if isinstance(value, RawBody) else value for key, value in entry.items()}
+    return {
+        key: value.decode() if isinstance(value, RawBody) else value for key, value in entry.items()
+    }

@@ -45,7 +45,9 @@ from mock_graph.serialize import Assignment, DirObject, project
 P = ParamSpec("P")
 R = TypeVar("R")
 
-GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+GUID_RE = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
 _NICKNAME_BAD = re.compile(r"[@()\\\[\]\";:.<>, \x00-\x1f\x7f-\U0010ffff]")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _UPN = re.compile(r"^[^@\s]+@[A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,}$")
@@ -89,7 +91,17 @@ TYPE_CHECKS: dict[str, Callable[[Any], bool]] = {
     "complex": lambda v: isinstance(v, dict) and all(_is_scalar(x) for x in v.values()),
     "guid": is_guid,
     "datetime": lambda v: _is_datetime(v),
-    "approles": lambda v: isinstance(v, list) and all(isinstance(r, dict) and all(_is_scalar(x) or (isinstance(x, list) and all(isinstance(y, str) for y in x)) for x in r.values()) for r in v),
+    "approles": lambda v: (
+        isinstance(v, list)
+        and all(
+            isinstance(r, dict)
+            and all(
+                _is_scalar(x) or (isinstance(x, list) and all(isinstance(y, str) for y in x))
+                for x in r.values()
+            )
+            for r in v
+        )
+    ),
     "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
 }
 
@@ -105,7 +117,12 @@ def check_stored(kind: str, data: Any) -> None:
             raise ValueError(f"unknown {kind} property {key!r}")
         if value is not None and not TYPE_CHECKS[prop.type](value):
             raise ValueError(f"{kind} {data['id']}: bad value for {key!r}")
-    for key in {"user": ("userPrincipalName", "displayName"), "group": ("displayName",), "application": ("appId", "displayName"), "servicePrincipal": ("appId", "displayName")}[kind]:
+    for key in {
+        "user": ("userPrincipalName", "displayName"),
+        "group": ("displayName",),
+        "application": ("appId", "displayName"),
+        "servicePrincipal": ("appId", "displayName"),
+    }[kind]:
         if not isinstance(data.get(key), str):
             raise ValueError(f"{kind} {data['id']}: {key!r} must be a string")
 
@@ -147,8 +164,18 @@ class Settings:
             ok = (
                 (isinstance(current, bool) and isinstance(value, bool))
                 or (key == "delta_token_max_age_days" and (value is None or _is_number(value)))
-                or (isinstance(current, int) and not isinstance(current, bool) and isinstance(value, int) and not isinstance(value, bool) and value > 0)
-                or (isinstance(current, list) and isinstance(value, list) and all(isinstance(v, str) for v in value))
+                or (
+                    isinstance(current, int)
+                    and not isinstance(current, bool)
+                    and isinstance(value, int)
+                    and not isinstance(value, bool)
+                    and value > 0
+                )
+                or (
+                    isinstance(current, list)
+                    and isinstance(value, list)
+                    and all(isinstance(v, str) for v in value)
+                )
                 or (isinstance(current, str) and isinstance(value, str) and bool(value.strip()))
             )
             if not ok:
@@ -198,7 +225,9 @@ class GraphBackend:
     ) -> None:
         self._lock = threading.RLock()
         self.clock: Callable[[], datetime] = clock or default_clock
-        self.tenant_id = tenant_id or str(uuid.UUID(int=random.Random("tenant").getrandbits(128), version=4))
+        self.tenant_id = tenant_id or str(
+            uuid.UUID(int=random.Random("tenant").getrandbits(128), version=4)
+        )
         self.settings = settings or Settings()
         self._id_seed = id_seed
         # issued access tokens -> expiry; kept across reset() and load() so clients stay signed in
@@ -211,7 +240,9 @@ class GraphBackend:
         self._rng = random.Random(self._id_seed)
         self._objects: dict[str, DirObject] = {}
         self._deleted: dict[str, DirObject] = {}
-        self._sorted: dict[str, list[str]] = {k: [] for k in ("user", "group", "application", "servicePrincipal")}
+        self._sorted: dict[str, list[str]] = {
+            k: [] for k in ("user", "group", "application", "servicePrincipal")
+        }
         self._upn: dict[str, str] = {}
         self._app_ids: dict[str, str] = {}  # appId -> application object id
         self._sp_app_ids: dict[str, str] = {}  # appId -> servicePrincipal id
@@ -346,7 +377,9 @@ class GraphBackend:
                 if key not in clean:
                     raise invalid_value(key, etype.resource)
         if "displayName" in clean and (
-            not isinstance(clean["displayName"], str) or not clean["displayName"].strip() or len(clean["displayName"]) > 256
+            not isinstance(clean["displayName"], str)
+            or not clean["displayName"].strip()
+            or len(clean["displayName"]) > 256
         ):
             raise invalid_value("displayName", etype.resource)
         if kind == "user":
@@ -371,16 +404,25 @@ class GraphBackend:
                     target="userPrincipalName",
                 )
         if "mailNickname" in clean and (
-            clean["mailNickname"] is None or not clean["mailNickname"] or len(clean["mailNickname"]) > 64 or _NICKNAME_BAD.search(clean["mailNickname"])
+            clean["mailNickname"] is None
+            or not clean["mailNickname"]
+            or len(clean["mailNickname"]) > 64
+            or _NICKNAME_BAD.search(clean["mailNickname"])
         ):
             raise invalid_value("mailNickname", "User")
         if clean.get("mail") is not None and not _EMAIL.match(clean["mail"]):
             raise invalid_value("mail", "User")
-        if clean.get("usageLocation") is not None and not re.fullmatch(r"[A-Za-z]{2}", clean["usageLocation"]):
+        if clean.get("usageLocation") is not None and not re.fullmatch(
+            r"[A-Za-z]{2}", clean["usageLocation"]
+        ):
             raise invalid_value("usageLocation", "User")
         if "passwordProfile" in clean:
             pp = clean["passwordProfile"]
-            if not isinstance(pp, dict) or not isinstance(pp.get("password"), str) or not pp["password"]:
+            if (
+                not isinstance(pp, dict)
+                or not isinstance(pp.get("password"), str)
+                or not pp["password"]
+            ):
                 raise invalid_value("passwordProfile", "User")
         if "accountEnabled" in clean and clean["accountEnabled"] is None:
             raise invalid_value("accountEnabled", "User")
@@ -397,7 +439,11 @@ class GraphBackend:
         for key in ("mailEnabled", "securityEnabled"):
             if key in clean and clean[key] is None:
                 raise invalid_value(key, "Group")
-        if clean.get("visibility") is not None and clean["visibility"] not in ("Public", "Private", "HiddenMembership"):
+        if clean.get("visibility") is not None and clean["visibility"] not in (
+            "Public",
+            "Private",
+            "HiddenMembership",
+        ):
             raise invalid_value("visibility", "Group")
 
     # ------------------------------------------------------------------ generic create/index
@@ -530,7 +576,9 @@ class GraphBackend:
         clean = self._validate("group", body, creating=True)
         types = clean.get("groupTypes") or []
         if clean["mailEnabled"] and "Unified" not in types:
-            raise bad_request("Cannot create a mail-enabled security groups and or distribution list.")
+            raise bad_request(
+                "Cannot create a mail-enabled security groups and or distribution list."
+            )
         member_ids = self._bind_ids(binds.get("members@odata.bind"))
         self._bind_ids(binds.get("owners@odata.bind"))
         if len(member_ids) + len(self._bind_ids(binds.get("owners@odata.bind"))) > 20:
@@ -545,7 +593,9 @@ class GraphBackend:
         data.setdefault("isAssignableToRole", None)
         data["createdDateTime"] = self._now_iso()
         data["deletedDateTime"] = None
-        data["securityIdentifier"] = "S-1-12-1-" + "-".join(str(self._rng.getrandbits(32)) for _ in range(4))
+        data["securityIdentifier"] = "S-1-12-1-" + "-".join(
+            str(self._rng.getrandbits(32)) for _ in range(4)
+        )
         obj = self._insert("group", data)
         self._members[obj.id] = {}
         self._changed(obj)
@@ -562,10 +612,14 @@ class GraphBackend:
         if urls is None:
             return []
         if not isinstance(urls, list) or not all(isinstance(u, str) for u in urls):
-            raise bad_request("Invalid value for an @odata.bind annotation: expected an array of URLs.")
+            raise bad_request(
+                "Invalid value for an @odata.bind annotation: expected an array of URLs."
+            )
         ids = [ref_id(u) for u in urls]
         if len(set(ids)) != len(ids):
-            raise bad_request("One or more added object references already exist for the following modified properties: 'members'.")
+            raise bad_request(
+                "One or more added object references already exist for the following modified properties: 'members'."
+            )
         for oid in ids:
             if self._require(oid).kind not in ("user", "group", "servicePrincipal"):
                 raise bad_request(f"Invalid object identifier '{oid}'.")
@@ -599,7 +653,10 @@ class GraphBackend:
     @_locked
     def delete_group(self, group_id: str) -> None:
         obj = self._require(group_id, "group")
-        if "Unified" in (obj.data.get("groupTypes") or []) or self.settings.soft_delete_security_groups:
+        if (
+            "Unified" in (obj.data.get("groupTypes") or [])
+            or self.settings.soft_delete_security_groups
+        ):
             self._soft_delete(obj)
         else:
             self._hard_delete(obj)
@@ -677,7 +734,9 @@ class GraphBackend:
     # ------------------------------------------------------------------ applications / SPs
 
     @_locked
-    def create_application(self, body: dict[str, Any], *, object_id: str | None = None, app_id: str | None = None) -> dict[str, Any]:
+    def create_application(
+        self, body: dict[str, Any], *, object_id: str | None = None, app_id: str | None = None
+    ) -> dict[str, Any]:
         clean = self._validate("application", body, creating=True)
         data: dict[str, Any] = {"id": object_id or self.new_id(), "appId": app_id or self.new_id()}
         data.update(clean)
@@ -707,7 +766,9 @@ class GraphBackend:
         return _copy(obj.data)
 
     @_locked
-    def create_service_principal(self, body: dict[str, Any], *, object_id: str | None = None) -> dict[str, Any]:
+    def create_service_principal(
+        self, body: dict[str, Any], *, object_id: str | None = None
+    ) -> dict[str, Any]:
         clean = self._validate("servicePrincipal", body, creating=True)
         app_oid = self._app_ids.get(clean["appId"])
         if app_oid is None:
@@ -765,7 +826,11 @@ class GraphBackend:
         roles = _copy(app_roles) if app_roles is not None else _copy(DEFAULT_ROLES)
         app = self.create_application({"displayName": display_name, "appRoles": roles})
         sp = self.create_service_principal(
-            {"appId": app["appId"], "appRoleAssignmentRequired": app_role_assignment_required, "tags": ["WindowsAzureActiveDirectoryIntegratedApp"]}
+            {
+                "appId": app["appId"],
+                "appRoleAssignmentRequired": app_role_assignment_required,
+                "tags": ["WindowsAzureActiveDirectoryIntegratedApp"],
+            }
         )
         return app, sp
 
@@ -778,14 +843,29 @@ class GraphBackend:
 
     @_locked
     def assign_app_role(
-        self, principal_id: str, resource_id: str, app_role_id: str = ZERO_GUID, *, expected_principal: str | None = None
+        self,
+        principal_id: str,
+        resource_id: str,
+        app_role_id: str = ZERO_GUID,
+        *,
+        expected_principal: str | None = None,
     ) -> dict[str, Any]:
-        for name, value in (("principalId", principal_id), ("resourceId", resource_id), ("appRoleId", app_role_id)):
+        for name, value in (
+            ("principalId", principal_id),
+            ("resourceId", resource_id),
+            ("appRoleId", app_role_id),
+        ):
             if not is_guid(value):
                 raise invalid_value(name, "AppRoleAssignment")
-        principal_id, resource_id, app_role_id = principal_id.lower(), resource_id.lower(), app_role_id.lower()
+        principal_id, resource_id, app_role_id = (
+            principal_id.lower(),
+            resource_id.lower(),
+            app_role_id.lower(),
+        )
         if expected_principal is not None and principal_id != expected_principal:
-            raise bad_request("The principalId in the request body must match the principal in the URL.")
+            raise bad_request(
+                "The principalId in the request body must match the principal in the URL."
+            )
         resource = self._live(resource_id, "servicePrincipal")
         if resource is None:
             raise not_found(resource_id)
@@ -795,7 +875,11 @@ class GraphBackend:
         member_type = "Application" if principal.kind == "servicePrincipal" else "User"
         if app_role_id != ZERO_GUID:
             role = next(
-                (r for r in resource.data.get("appRoles") or [] if str(r.get("id")).lower() == app_role_id and r.get("isEnabled", True)),
+                (
+                    r
+                    for r in resource.data.get("appRoles") or []
+                    if str(r.get("id")).lower() == app_role_id and r.get("isEnabled", True)
+                ),
                 None,
             )
             if role is None or member_type not in (role.get("allowedMemberTypes") or []):
@@ -813,7 +897,9 @@ class GraphBackend:
             id=aid,
             app_role_id=app_role_id,
             principal_id=principal_id,
-            principal_type={"user": "User", "group": "Group"}.get(principal.kind, "ServicePrincipal"),
+            principal_type={"user": "User", "group": "Group"}.get(
+                principal.kind, "ServicePrincipal"
+            ),
             principal_display_name=principal.data.get("displayName"),
             resource_id=resource_id,
             resource_display_name=resource.data.get("displayName"),
@@ -848,7 +934,9 @@ class GraphBackend:
         return a.principal_id in self._objects and a.resource_id in self._objects
 
     @_locked
-    def remove_app_role_assignment(self, assignment_id: str, *, resource_id: str | None = None, principal_id: str | None = None) -> None:
+    def remove_app_role_assignment(
+        self, assignment_id: str, *, resource_id: str | None = None, principal_id: str | None = None
+    ) -> None:
         a = self._assignments.get(assignment_id)
         if (
             a is None
@@ -864,7 +952,9 @@ class GraphBackend:
         a = self._assignments.get(assignment_id)
         return self._render_assignment(a, None) if a and self._visible(a) else None
 
-    def _render_assignment(self, a: Assignment, select: list[str] | None, *, with_type: bool = False) -> dict[str, Any]:
+    def _render_assignment(
+        self, a: Assignment, select: list[str] | None, *, with_type: bool = False
+    ) -> dict[str, Any]:
         data = a.data()
         principal = self._objects.get(a.principal_id)
         resource = self._objects.get(a.resource_id)
@@ -881,7 +971,9 @@ class GraphBackend:
         self._unindex(obj)
         obj.data["deletedDateTime"] = iso(now)
         self._deleted[obj.id] = obj
-        heapq.heappush(self._purge_heap, (now + timedelta(days=self.settings.retention_days), obj.id))
+        heapq.heappush(
+            self._purge_heap, (now + timedelta(days=self.settings.retention_days), obj.id)
+        )
         self._changed(obj)
         # Memberships are kept but hidden; group delta reports them as removed.
         for gid in self._member_of.get(obj.id, {}):
@@ -958,7 +1050,9 @@ class GraphBackend:
                 del self._managers[report]
                 if report in self._objects:
                     self._log("user", report, obj.id)
-        for aid in list(self._by_principal.get(obj.id, {})) + list(self._by_resource.get(obj.id, {})):
+        for aid in list(self._by_principal.get(obj.id, {})) + list(
+            self._by_resource.get(obj.id, {})
+        ):
             a = self._assignments.get(aid)
             if a is not None:
                 self._drop_assignment(a)
@@ -976,7 +1070,9 @@ class GraphBackend:
             obj = self._deleted.get(oid)
             if obj is None or obj.data.get("deletedDateTime") is None:
                 continue
-            expected = parse_iso(obj.data["deletedDateTime"]) + timedelta(days=self.settings.retention_days)
+            expected = parse_iso(obj.data["deletedDateTime"]) + timedelta(
+                days=self.settings.retention_days
+            )
             if expected > now:
                 heapq.heappush(self._purge_heap, (expected, oid))
                 continue
@@ -992,14 +1088,20 @@ class GraphBackend:
 
     # ------------------------------------------------------------------ listings
 
-    def _candidates(self, kind: str, index_key: tuple[str, list[str]] | None) -> list[DirObject] | None:
+    def _candidates(
+        self, kind: str, index_key: tuple[str, list[str]] | None
+    ) -> list[DirObject] | None:
         if index_key is None:
             return None
         prop, values = index_key
         out: list[DirObject] = []
         seen: set[str] = set()
         for value in values:
-            obj = self._live(value, kind) if prop == "id" else (self._user_by_key(value) if kind == "user" and "@" in value else None)
+            obj = (
+                self._live(value, kind)
+                if prop == "id"
+                else (self._user_by_key(value) if kind == "user" and "@" in value else None)
+            )
             if obj is not None and obj.id not in seen:
                 seen.add(obj.id)
                 out.append(obj)
@@ -1022,9 +1124,13 @@ class GraphBackend:
         match = predicate or (lambda _d: True)
         candidates = self._candidates(kind, index_key)
         if candidates is not None:
-            return _page_by_offset((o for o in candidates if match(o.data)), cursor, top, count, render)
+            return _page_by_offset(
+                (o for o in candidates if match(o.data)), cursor, top, count, render
+            )
         if order is not None:
-            matching = [self._objects[i] for i in self._sorted[kind] if match(self._objects[i].data)]
+            matching = [
+                self._objects[i] for i in self._sorted[kind] if match(self._objects[i].data)
+            ]
             return _page_by_offset(iter(_ordered(matching, order)), cursor, top, count, render)
         ids = self._sorted[kind]
         start = 0 if not cursor else bisect.bisect_right(ids, str(cursor.get("after", "")))
@@ -1071,16 +1177,34 @@ class GraphBackend:
             source = self._groups_of(owner_id, relation == "transitiveMemberOf")
         elif relation == "directReports":
             self._require(owner_id, "user")
-            source = (self._objects[r] for r in self._reports.get(owner_id, {}) if r in self._objects)
+            source = (
+                self._objects[r] for r in self._reports.get(owner_id, {}) if r in self._objects
+            )
         else:
             raise bad_request(f"Unknown relation '{relation}'.")
         match = predicate or (lambda _d: True)
-        filtered = (o for o in source if (kind_filter is None or o.kind == kind_filter) and match(o.data))
+        filtered = (
+            o for o in source if (kind_filter is None or o.kind == kind_filter) and match(o.data)
+        )
         return _page_by_offset(filtered, cursor, top, count, render)
 
     @_locked
-    def count_related(self, relation: str, owner_id: str, kind_filter: str | None = None, predicate: Callable[[dict[str, Any]], bool] | None = None) -> int:
-        page = self.list_related(relation, owner_id, kind_filter=kind_filter, predicate=predicate, top=1, count=True, render=lambda o: {})
+    def count_related(
+        self,
+        relation: str,
+        owner_id: str,
+        kind_filter: str | None = None,
+        predicate: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> int:
+        page = self.list_related(
+            relation,
+            owner_id,
+            kind_filter=kind_filter,
+            predicate=predicate,
+            top=1,
+            count=True,
+            render=lambda o: {},
+        )
         return page.count or 0
 
     @_locked
@@ -1115,7 +1239,9 @@ class GraphBackend:
             aids = itertools.chain.from_iterable(self._by_principal.get(o, {}) for o in owners)
         match = predicate or (lambda _d: True)
         visible = (
-            a for a in (self._assignments[i] for i in aids) if self._visible(a) and match(self._render_assignment(a, None))
+            a
+            for a in (self._assignments[i] for i in aids)
+            if self._visible(a) and match(self._render_assignment(a, None))
         )
         source = (DirObject("appRoleAssignment", {"id": a.id, "_a": a}) for a in visible)
 
@@ -1152,7 +1278,14 @@ class GraphBackend:
         return out
 
     @_locked
-    def render(self, object_id: str, select: list[str] | None, *, with_type: bool = False, kind: str | None = None) -> dict[str, Any]:
+    def render(
+        self,
+        object_id: str,
+        select: list[str] | None,
+        *,
+        with_type: bool = False,
+        kind: str | None = None,
+    ) -> dict[str, Any]:
         obj = self._user_by_key(object_id) if kind == "user" else self._live(object_id, kind)
         if obj is None:
             if kind != "user":
@@ -1164,7 +1297,11 @@ class GraphBackend:
 
     @_locked
     def delta(
-        self, channel: str, state: dict[str, Any], select: list[str] | None, only: list[str] | None = None
+        self,
+        channel: str,
+        state: dict[str, Any],
+        select: list[str] | None,
+        only: list[str] | None = None,
     ) -> tuple[list[dict[str, Any]], dict[str, Any] | None, dict[str, Any] | None]:
         """One page of a delta round. ``state`` is what the token carried:
         ``{"init": True, "to": seq, "after"/"off": ...}`` for the initial round,
@@ -1181,7 +1318,11 @@ class GraphBackend:
         if "s" in state:
             since = int(state["s"])
             if since > self._seq:
-                raise GraphError(400, "syncStateNotFound", "The sync state generation is not found. The delta token is expired and data must be synchronized again.")
+                raise GraphError(
+                    400,
+                    "syncStateNotFound",
+                    "The sync state generation is not found. The delta token is expired and data must be synchronized again.",
+                )
             log = self._logs.get(channel, [])
             pos = bisect.bisect_right(log, since, key=lambda e: e[0])
             state = {"from": since, "to": self._seq, "pos": pos, "res": resource}
@@ -1189,10 +1330,18 @@ class GraphBackend:
         if state.get("init"):
             to = int(state["to"])
             items: list[dict[str, Any]] = []
-            ids = self._resource_sorted.get(resource, []) if kind == "assignment" else self._sorted[kind]
+            ids = (
+                self._resource_sorted.get(resource, [])
+                if kind == "assignment"
+                else self._sorted[kind]
+            )
             if wanted is not None:
-                ids = sorted(i for i in wanted if i in self._objects and self._objects[i].kind == kind)
-            start = bisect.bisect_right(ids, str(state.get("after", ""))) if state.get("after") else 0
+                ids = sorted(
+                    i for i in wanted if i in self._objects and self._objects[i].kind == kind
+                )
+            start = (
+                bisect.bisect_right(ids, str(state.get("after", ""))) if state.get("after") else 0
+            )
             pos, last = start, None
             while pos < len(ids) and len(items) < size:
                 oid = ids[pos]
@@ -1226,7 +1375,9 @@ class GraphBackend:
             return items, {**base, "from": state.get("from"), "to": to, "pos": pos}, None
         return items, None, {**base, "s": to}
 
-    def _delta_item(self, kind: str, oid: str, select: list[str] | None, extras: list[str | None] | None) -> dict[str, Any]:
+    def _delta_item(
+        self, kind: str, oid: str, select: list[str] | None, extras: list[str | None] | None
+    ) -> dict[str, Any]:
         if kind == "assignment":
             a = self._assignments.get(oid)
             if a is not None and self._visible(a):
@@ -1237,19 +1388,31 @@ class GraphBackend:
         if obj is None or obj.kind != kind:
             reason = "changed" if oid in self._deleted else "deleted"
             return {"id": oid, "@removed": {"reason": reason}}
-        props = [p for p in select if p not in ("manager", "members")] if select is not None else None
+        props = (
+            [p for p in select if p not in ("manager", "members")] if select is not None else None
+        )
         item = project(kind, obj.data, props)
         if kind == "user" and select is not None and "manager" in select:
             mid = self._manager_id(oid)
-            mgr: list[dict[str, Any]] = [{"@odata.type": "#microsoft.graph.user", "id": mid}] if mid else []
+            mgr: list[dict[str, Any]] = (
+                [{"@odata.type": "#microsoft.graph.user", "id": mid}] if mid else []
+            )
             for old in {e for e in extras or [] if e and e != mid}:
-                mgr.append({"@odata.type": "#microsoft.graph.user", "id": old, "@removed": {"reason": "deleted"}})
+                mgr.append(
+                    {
+                        "@odata.type": "#microsoft.graph.user",
+                        "id": old,
+                        "@removed": {"reason": "deleted"},
+                    }
+                )
             if extras is None or mgr:
                 item["manager@delta"] = mgr
         if kind == "group" and (select is None or "members" in select):
             members = self._members.get(oid, {})
             if extras is None:
-                item["members@delta"] = [{"@odata.type": m.odata_type, "id": m.id} for m in self._visible_members(oid)]
+                item["members@delta"] = [
+                    {"@odata.type": m.odata_type, "id": m.id} for m in self._visible_members(oid)
+                ]
             else:
                 changes = []
                 for mid in dict.fromkeys(e for e in extras if e):
@@ -1258,19 +1421,25 @@ class GraphBackend:
                     if mid in members and mid in self._objects:
                         changes.append({"@odata.type": otype, "id": mid})
                     else:
-                        changes.append({"@odata.type": otype, "id": mid, "@removed": {"reason": "deleted"}})
+                        changes.append(
+                            {"@odata.type": otype, "id": mid, "@removed": {"reason": "deleted"}}
+                        )
                 if changes:
                     item["members@delta"] = changes
         return item
 
     # ------------------------------------------------------------------ seed / dump / load
 
-    def seed(self, seed: int = 0, users: int = 25, groups: int = 3, tricky: bool = False, **options: Any) -> dict[str, Any]:
+    def seed(
+        self, seed: int = 0, users: int = 25, groups: int = 3, tricky: bool = False, **options: Any
+    ) -> dict[str, Any]:
         """Add a Faker-generated directory (see ``mock_graph.seeding``); deterministic per seed."""
         from mock_graph.seeding import seed_tenant
 
         with self._lock:
-            return seed_tenant(self, seed=seed, users=users, groups=groups, tricky=tricky, **options)
+            return seed_tenant(
+                self, seed=seed, users=users, groups=groups, tricky=tricky, **options
+            )
 
     @_locked
     def dump(self) -> dict[str, Any]:
@@ -1291,7 +1460,7 @@ class GraphBackend:
     def load(self, state: dict[str, Any]) -> None:
         """Replace the whole tenant with a ``dump()``; malformed input changes nothing."""
         if not isinstance(state, dict) or state.get("version") != 1:
-            raise bad_request("Invalid state: expected a dump with \"version\": 1.")
+            raise bad_request('Invalid state: expected a dump with "version": 1.')
         scratch = GraphBackend(clock=self.clock, tenant_id=self.tenant_id)
         try:
             scratch._load(state)
@@ -1326,7 +1495,10 @@ class GraphBackend:
             obj = DirObject(entry["kind"], _copy(entry["data"]))
             self._deleted[obj.id] = obj
             deleted_at = parse_iso(obj.data["deletedDateTime"])
-            heapq.heappush(self._purge_heap, (deleted_at + timedelta(days=self.settings.retention_days), obj.id))
+            heapq.heappush(
+                self._purge_heap,
+                (deleted_at + timedelta(days=self.settings.retention_days), obj.id),
+            )
         for gid, mids in state.get("members", {}).items():
             self._members[gid] = dict.fromkeys(mids)
             for mid in mids:
@@ -1341,7 +1513,9 @@ class GraphBackend:
         for ordered in self._resource_sorted.values():
             ordered.sort()
         self._seq = int(state.get("seq", 0))
-        self._logs = {k: [(int(s), str(o), m) for s, o, m in v] for k, v in state.get("logs", {}).items()}
+        self._logs = {
+            k: [(int(s), str(o), m) for s, o, m in v] for k, v in state.get("logs", {}).items()
+        }
         self._logs.setdefault("user", [])
         self._logs.setdefault("group", [])
 

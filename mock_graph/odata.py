@@ -210,7 +210,9 @@ class _Parser:
     def _deeper(self) -> None:
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise filter_error(f"The expression is nested more than {MAX_DEPTH} levels deep", self.text)
+            raise filter_error(
+                f"The expression is nested more than {MAX_DEPTH} levels deep", self.text
+            )
 
     def parse_unary(self) -> Predicate:
         if self.at_word("not"):
@@ -234,7 +236,12 @@ class _Parser:
             self.expect(")")
             return inner
         nxt = self.peek(1)
-        if tok.kind == "name" and tok.value.lower() in _FUNCS and nxt is not None and nxt.value == "(":
+        if (
+            tok.kind == "name"
+            and tok.value.lower() in _FUNCS
+            and nxt is not None
+            and nxt.value == "("
+        ):
             return self.parse_function()
         return self.parse_comparison()
 
@@ -284,10 +291,14 @@ class _Parser:
                 return (lambda r, n=prop.name: r.get(n)), prop.type, prop.name
             self._use(prop.name, "complex")
             return (
-                lambda r, n=prop.name, s=sub: (r.get(n) or {}).get(s)
-                if isinstance(r.get(n), dict)
-                else None
-            ), "string", prop.name
+                (
+                    lambda r, n=prop.name, s=sub: (
+                        (r.get(n) or {}).get(s) if isinstance(r.get(n), dict) else None
+                    )
+                ),
+                "string",
+                prop.name,
+            )
         return (lambda r, n=prop.name: r.get(n)), prop.type, prop.name
 
     def parse_literal(self) -> Literal:
@@ -352,7 +363,9 @@ class _Parser:
             wanted = {_norm(v.value) for v in values}
             return lambda r: _norm(getter(r)) in wanted
         if op not in _COMPARE:
-            raise filter_error(f"Unknown operator '{op_tok.value}' at position {op_tok.pos}", self.text)
+            raise filter_error(
+                f"Unknown operator '{op_tok.value}' at position {op_tok.pos}", self.text
+            )
         lit = self.parse_literal()
         self._check_types(dtype, lit, {"eq": "Equal", "ne": "NotEqual"}.get(op, op))
         if lit.type == "null":
@@ -406,7 +419,12 @@ def parse_filter(text: str, etype: EntityType) -> FilterPlan:
 def _index_key(toks: list[Tok]) -> tuple[str, list[str]] | None:
     """``id eq 'x'``, ``userPrincipalName eq 'x'`` or ``... in ('a','b')`` alone: indexable;
     so is ``principalId eq <guid>`` on assignments."""
-    if len(toks) == 3 and toks[0].value == "principalId" and toks[1].value.lower() == "eq" and toks[2].kind == "guid":
+    if (
+        len(toks) == 3
+        and toks[0].value == "principalId"
+        and toks[1].value.lower() == "eq"
+        and toks[2].kind == "guid"
+    ):
         return "principalId", [toks[2].value.lower()]
     if len(toks) < 3 or toks[0].kind != "name" or toks[0].value not in ("id", "userPrincipalName"):
         return None
@@ -417,7 +435,11 @@ def _index_key(toks: list[Tok]) -> tuple[str, list[str]] | None:
         inner = toks[3:-1]
         values = [t for t in inner[0::2]]
         commas = inner[1::2]
-        if values and all(t.kind == "string" for t in values) and all(c.value == "," for c in commas):
+        if (
+            values
+            and all(t.kind == "string" for t in values)
+            and all(c.value == "," for c in commas)
+        ):
             return toks[0].value, [t.value[1:-1].replace("''", "'") for t in values]
     return None
 
@@ -438,7 +460,17 @@ def check_usages(plan: FilterPlan, etype: EntityType, advanced: bool, strict: bo
                 "be missing. Try adding $count=true query parameter and ConsistencyLevel:eventual "
                 "header. Refer to https://aka.ms/graph-docs/advanced-queries for more information"
             )
-        if not strict and use.op in ("eq", "ne", "not", "in", "startsWith", "endsWith", "ge", "le", "eqnull"):
+        if not strict and use.op in (
+            "eq",
+            "ne",
+            "not",
+            "in",
+            "startsWith",
+            "endsWith",
+            "ge",
+            "le",
+            "eqnull",
+        ):
             continue
         raise unsupported_query(
             f"Unsupported or invalid query filter clause specified for property '{use.prop}' of "
@@ -449,7 +481,9 @@ def check_usages(plan: FilterPlan, etype: EntityType, advanced: bool, strict: bo
 # ---------------------------------------------------------------- $select, $orderby, $search
 
 
-def parse_select(text: str | None, etype: EntityType, extra: Iterable[str] = ()) -> list[str] | None:
+def parse_select(
+    text: str | None, etype: EntityType, extra: Iterable[str] = ()
+) -> list[str] | None:
     if text is None:
         return None
     names = [n.strip() for n in text.split(",") if n.strip()]
@@ -539,7 +573,7 @@ def parse_search(text: str, etype: EntityType) -> Predicate:
         body = piece[1:-1]
         if ":" not in body:
             raise bad_request(
-                "Invalid search expression: a property name is required, e.g. \"displayName:value\".",
+                'Invalid search expression: a property name is required, e.g. "displayName:value".',
                 code="Request_UnsupportedQuery",
             )
         prop, _, term = body.partition(":")
@@ -550,8 +584,9 @@ def parse_search(text: str, etype: EntityType) -> Predicate:
             )
         words = _tokens(term)
         if prop in ("displayName", "description"):
-            return lambda r: isinstance(v := r.get(prop), str) and all(
-                any(t.startswith(w) for t in _tokens(v)) for w in words
+            return lambda r: (
+                isinstance(v := r.get(prop), str)
+                and all(any(t.startswith(w) for t in _tokens(v)) for w in words)
             )
         needle = term.casefold()
         return lambda r: isinstance(v := r.get(prop), str) and v.casefold().startswith(needle)
@@ -575,17 +610,24 @@ def parse_search(text: str, etype: EntityType) -> Predicate:
     def parse_atom() -> Predicate:
         nonlocal pos
         if pos >= len(pieces):
-            raise bad_request(f"Syntax error: unexpected end of $search '{raw}'.", code="BadRequest")
+            raise bad_request(
+                f"Syntax error: unexpected end of $search '{raw}'.", code="BadRequest"
+            )
         piece = pieces[pos]
         pos += 1
         if piece == "(":
             nonlocal depth
             depth += 1
             if depth > MAX_DEPTH:
-                raise bad_request(f"Syntax error: $search is nested more than {MAX_DEPTH} levels deep.", code="BadRequest")
+                raise bad_request(
+                    f"Syntax error: $search is nested more than {MAX_DEPTH} levels deep.",
+                    code="BadRequest",
+                )
             inner = parse_or()
             if pos >= len(pieces) or pieces[pos] != ")":
-                raise bad_request(f"Syntax error: missing ')' in $search '{raw}'.", code="BadRequest")
+                raise bad_request(
+                    f"Syntax error: missing ')' in $search '{raw}'.", code="BadRequest"
+                )
             pos += 1
             return inner
         return clause(piece)

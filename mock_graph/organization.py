@@ -22,7 +22,13 @@ def _organization() -> dict[str, Any]:
         "tenantType": "AAD",
         "countryLetterCode": "US",
         "verifiedDomains": [
-            {"name": d, "isDefault": i == 0, "isInitial": d.endswith(".onmicrosoft.com"), "type": "Managed", "capabilities": "Email, OfficeCommunicationsOnline"}
+            {
+                "name": d,
+                "isDefault": i == 0,
+                "isInitial": d.endswith(".onmicrosoft.com"),
+                "type": "Managed",
+                "capabilities": "Email, OfficeCommunicationsOnline",
+            }
             for i, d in enumerate(domains)
         ],
     }
@@ -30,7 +36,9 @@ def _organization() -> dict[str, Any]:
 
 @bp.get("/organization")
 def organization() -> Response:
-    return json_response({"@odata.context": context_url("organization"), "value": [_organization()]})
+    return json_response(
+        {"@odata.context": context_url("organization"), "value": [_organization()]}
+    )
 
 
 @bp.get("/organization/<oid>")

@@ -33,7 +33,19 @@ from mock_graph.schema import APP_ROLE_ASSIGNMENT, TYPES, EntityType, cast_kind
 JSON = "application/json"
 # What Graph puts in Content-Type; msgraph-sdk also accepts plain application/json.
 GRAPH_JSON = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
-KNOWN_OPTIONS = {"$filter", "$select", "$top", "$orderby", "$search", "$count", "$expand", "$skiptoken", "$skip", "$format", "$deltatoken"}
+KNOWN_OPTIONS = {
+    "$filter",
+    "$select",
+    "$top",
+    "$orderby",
+    "$search",
+    "$count",
+    "$expand",
+    "$skiptoken",
+    "$skip",
+    "$format",
+    "$deltatoken",
+}
 
 
 def backend() -> GraphBackend:
@@ -65,7 +77,9 @@ def decode_token(text: str, what: str = "$skiptoken") -> dict[str, Any]:
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    resp = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=None, content_type=GRAPH_JSON)
+    resp = Response(
+        json.dumps(body, ensure_ascii=False), status=status, mimetype=None, content_type=GRAPH_JSON
+    )
     for key, value in (headers or {}).items():
         resp.headers[key] = value
     return resp
@@ -93,11 +107,16 @@ def json_body() -> dict[str, Any]:
             code="BadRequest",
         ) from exc
     if not isinstance(data, dict):
-        raise bad_request("Unable to read JSON request payload: expected a JSON object.", code="BadRequest")
+        raise bad_request(
+            "Unable to read JSON request payload: expected a JSON object.", code="BadRequest"
+        )
     try:  # "\ud800" parses but can never be written back as UTF-8: refuse it now, not later
         json.dumps(data, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise bad_request("Unable to read JSON request payload: it contains an unpaired surrogate.", code="BadRequest") from exc
+        raise bad_request(
+            "Unable to read JSON request payload: it contains an unpaired surrogate.",
+            code="BadRequest",
+        ) from exc
     return data
 
 
@@ -124,7 +143,9 @@ class Query:
     first_page: bool = True
 
     def predicate(self) -> Callable[[dict[str, Any]], bool] | None:
-        preds = [p for p in (self.plan.predicate if self.plan else None, self.search) if p is not None]
+        preds = [
+            p for p in (self.plan.predicate if self.plan else None, self.search) if p is not None
+        ]
         if not preds:
             return None
         if len(preds) == 1:
@@ -159,7 +180,9 @@ def parse_query(
             and isinstance(cursor, dict)
             and _valid_cursor(cursor)
         ):
-            raise bad_request(f"The $skiptoken value '{token[:80]}' is malformed.", code="BadRequest")
+            raise bad_request(
+                f"The $skiptoken value '{token[:80]}' is malformed.", code="BadRequest"
+            )
         query = _build(etype, raw, bool(saved.get("adv")), expandable, allow_search, allow_orderby)
         query.cursor = saved["c"]
         query.first_page = False
@@ -169,13 +192,21 @@ def parse_query(
             raise bad_request(f"Query option '{name}' is not supported.", code="BadRequest")
     if "$skip" in args and not skip_supported:
         raise bad_request("'$skip' is not supported by the service.", code="Request_BadRequest")
-    raw = {k: args[k] for k in ("$filter", "$select", "$top", "$orderby", "$search", "$count", "$expand") if k in args}
+    raw = {
+        k: args[k]
+        for k in ("$filter", "$select", "$top", "$orderby", "$search", "$count", "$expand")
+        if k in args
+    }
     count_flag = raw.get("$count", "").lower()
     if "$count" in raw and count_flag not in ("true", "false"):
-        raise bad_request(f"Invalid value '{raw['$count']}' for $count: use true or false.", code="BadRequest")
+        raise bad_request(
+            f"Invalid value '{raw['$count']}' for $count: use true or false.", code="BadRequest"
+        )
     # the /$count segment is itself an advanced query: the header alone is enough
     advanced = is_eventual() and (count_flag == "true" or count_segment)
-    return _build(etype, raw, advanced, expandable, allow_search, allow_orderby, eventual=is_eventual())
+    return _build(
+        etype, raw, advanced, expandable, allow_search, allow_orderby, eventual=is_eventual()
+    )
 
 
 def _valid_cursor(cursor: dict[str, Any]) -> bool:
@@ -230,7 +261,9 @@ def _build(
                 code="BadRequest",
             )
         if advanced and strict:
-            raise unsupported_query("$expand is not supported with advanced queries (ConsistencyLevel: eventual).")
+            raise unsupported_query(
+                "$expand is not supported with advanced queries (ConsistencyLevel: eventual)."
+            )
         q.expand = target
         if inner:
             # members($select=id,displayName): only $select is honoured inside
@@ -281,7 +314,9 @@ def assign_from_body(expected_principal: str) -> dict[str, Any]:
     """The app role assignment a ``POST .../appRoleAssignments`` body asks for, created."""
     body = json_body()
     return backend().assign_app_role(
-        body.get("principalId"), body.get("resourceId"), body.get("appRoleId"),  # type: ignore[arg-type]
+        body.get("principalId"),
+        body.get("resourceId"),
+        body.get("appRoleId"),  # type: ignore[arg-type]
         expected_principal=expected_principal,
     )
 
@@ -309,7 +344,9 @@ def related_collection(
     b = backend()
     owner_id = b.resolve(owner_kind, key)
     kind = cast_segment_kind(cast) if cast is not None else None
-    q = parse_query(TYPES[kind] if kind else default_type, allow_orderby=False, allow_search=allow_search)
+    q = parse_query(
+        TYPES[kind] if kind else default_type, allow_orderby=False, allow_search=allow_search
+    )
     page = b.list_related(
         relation,
         owner_id,
@@ -327,7 +364,9 @@ def related_collection(
 _PRINCIPAL_KINDS = {"users": "user", "groups": "group", "servicePrincipals": "servicePrincipal"}
 
 
-def principal_assignments(entity_set: str, key: str, *, include_group_grants: bool = False) -> Response:
+def principal_assignments(
+    entity_set: str, key: str, *, include_group_grants: bool = False
+) -> Response:
     """``GET /{entity_set}/{key}/appRoleAssignments``."""
     b = backend()
     principal_id = b.resolve(_PRINCIPAL_KINDS[entity_set], key)

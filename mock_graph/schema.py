@@ -34,7 +34,9 @@ def _p(
     adv: str = "",
     orderby: str = "no",
 ) -> Prop:
-    return Prop(name, type_, default, writable, frozenset(ops.split()), frozenset(adv.split()), orderby)
+    return Prop(
+        name, type_, default, writable, frozenset(ops.split()), frozenset(adv.split()), orderby
+    )
 
 
 STR_DEFAULT = "eq ge le in startsWith"
@@ -65,7 +67,13 @@ USER = _type(
     [
         _p("id", default=True, writable=False, ops="eq in", adv="ne not"),
         _p("businessPhones", "strings", default=True, ops="any", adv="not"),
-        _p("displayName", default=True, ops="eq in startsWith ge le", adv="ne not eqnull endsWith", orderby="default"),
+        _p(
+            "displayName",
+            default=True,
+            ops="eq in startsWith ge le",
+            adv="ne not eqnull endsWith",
+            orderby="default",
+        ),
         _p("givenName", default=True, ops=STR_DEFAULT, adv=STR_ADV),
         _p("surname", default=True, ops=STR_DEFAULT, adv=STR_ADV),
         _p("jobTitle", default=True, ops=STR_DEFAULT, adv=STR_ADV),
@@ -73,7 +81,13 @@ USER = _type(
         _p("mobilePhone", default=True, adv=STR_DEFAULT + " " + STR_ADV),
         _p("officeLocation", default=True, adv=STR_DEFAULT + " " + STR_ADV),
         _p("preferredLanguage", default=True, adv=STR_DEFAULT + " " + STR_ADV),
-        _p("userPrincipalName", default=True, ops="eq le ge in startsWith", adv="ne not endsWith", orderby="default"),
+        _p(
+            "userPrincipalName",
+            default=True,
+            ops="eq le ge in startsWith",
+            adv="ne not endsWith",
+            orderby="default",
+        ),
         _p("accountEnabled", "bool", ops="eq in", adv="ne not ge le"),
         _p("mailNickname", ops=STR_DEFAULT, adv=STR_ADV),
         _p("department", ops=STR_DEFAULT, adv=STR_ADV),
@@ -98,8 +112,22 @@ USER = _type(
         _p("employeeOrgData", "complex", adv=STR_DEFAULT + " " + STR_ADV),
         _p("otherMails", "strings", ops="any", adv="not"),
         _p("proxyAddresses", "strings", ops="any", adv="not"),
-        _p("createdDateTime", "datetime", writable=False, ops="eq ge le", adv="ne not in", orderby="adv"),
-        _p("deletedDateTime", "datetime", writable=False, ops="eq ge le", adv="ne not in", orderby="adv"),
+        _p(
+            "createdDateTime",
+            "datetime",
+            writable=False,
+            ops="eq ge le",
+            adv="ne not in",
+            orderby="adv",
+        ),
+        _p(
+            "deletedDateTime",
+            "datetime",
+            writable=False,
+            ops="eq ge le",
+            adv="ne not in",
+            orderby="adv",
+        ),
         _p("passwordProfile", "complex"),  # write-only: never echoed back
         _p("passwordPolicies"),
         _p("ageGroup"),
@@ -112,7 +140,13 @@ GROUP = _type(
     "Group",
     [
         _p("id", default=True, writable=False, ops="eq in", adv="ne not"),
-        _p("displayName", default=True, ops="eq in startsWith ge le", adv="ne not eqnull endsWith", orderby="default"),
+        _p(
+            "displayName",
+            default=True,
+            ops="eq in startsWith ge le",
+            adv="ne not eqnull endsWith",
+            orderby="default",
+        ),
         _p("description", default=True, ops="eq ge le startsWith", adv="ne not eqnull"),
         _p("mailNickname", default=True, ops=STR_DEFAULT, adv=STR_ADV),
         _p("mailEnabled", "bool", default=True, ops="eq", adv="ne not"),
@@ -125,8 +159,23 @@ GROUP = _type(
         _p("membershipRuleProcessingState", default=True),
         _p("proxyAddresses", "strings", default=True, writable=False, ops="any", adv="not"),
         _p("securityIdentifier", default=True, writable=False),
-        _p("onPremisesSyncEnabled", "bool", default=True, writable=False, ops="eq", adv="ne not eqnull"),
-        _p("createdDateTime", "datetime", default=True, writable=False, ops="eq ge le in", adv="ne not", orderby="adv"),
+        _p(
+            "onPremisesSyncEnabled",
+            "bool",
+            default=True,
+            writable=False,
+            ops="eq",
+            adv="ne not eqnull",
+        ),
+        _p(
+            "createdDateTime",
+            "datetime",
+            default=True,
+            writable=False,
+            ops="eq ge le in",
+            adv="ne not",
+            orderby="adv",
+        ),
         _p("deletedDateTime", "datetime", default=True, writable=False),
     ],
 )
@@ -137,7 +186,13 @@ APPLICATION = _type(
     [
         _p("id", default=True, writable=False, ops="eq in", adv="ne not"),
         _p("appId", default=True, writable=False, ops="eq in", adv="ne not"),
-        _p("displayName", default=True, ops="eq in startsWith ge le", adv="ne not eqnull endsWith", orderby="default"),
+        _p(
+            "displayName",
+            default=True,
+            ops="eq in startsWith ge le",
+            adv="ne not eqnull endsWith",
+            orderby="default",
+        ),
         _p("description", default=True, ops="eq startsWith", adv="ne not eqnull"),
         _p("appRoles", "approles", default=True),
         _p("identifierUris", "strings", default=True, ops="any", adv="not"),
@@ -145,7 +200,14 @@ APPLICATION = _type(
         _p("publisherDomain", default=True, writable=False, ops="eq in startsWith", adv="ne not"),
         _p("tags", "strings", default=True, ops="any", adv="not"),
         _p("notes", default=True),
-        _p("createdDateTime", "datetime", default=True, writable=False, ops="eq ge le in", adv="ne not"),
+        _p(
+            "createdDateTime",
+            "datetime",
+            default=True,
+            writable=False,
+            ops="eq ge le in",
+            adv="ne not",
+        ),
         _p("deletedDateTime", "datetime", default=True, writable=False),
     ],
 )
@@ -156,13 +218,32 @@ SERVICE_PRINCIPAL = _type(
     [
         _p("id", default=True, writable=False, ops="eq in", adv="ne not"),
         _p("appId", default=True, ops="eq in", adv="ne not"),
-        _p("displayName", default=True, ops="eq in startsWith ge le", adv="ne not eqnull endsWith", orderby="default"),
-        _p("appDisplayName", default=True, writable=False, ops="eq in startsWith", adv="ne not eqnull"),
+        _p(
+            "displayName",
+            default=True,
+            ops="eq in startsWith ge le",
+            adv="ne not eqnull endsWith",
+            orderby="default",
+        ),
+        _p(
+            "appDisplayName",
+            default=True,
+            writable=False,
+            ops="eq in startsWith",
+            adv="ne not eqnull",
+        ),
         _p("appRoles", "approles", default=True),
         _p("appRoleAssignmentRequired", "bool", default=True, ops="eq", adv="ne not"),
         _p("accountEnabled", "bool", default=True, ops="eq in", adv="ne not"),
         _p("servicePrincipalType", default=True, ops="eq in", adv="ne not"),
-        _p("appOwnerOrganizationId", "guid", default=True, writable=False, ops="eq in", adv="ne not"),
+        _p(
+            "appOwnerOrganizationId",
+            "guid",
+            default=True,
+            writable=False,
+            ops="eq in",
+            adv="ne not",
+        ),
         _p("servicePrincipalNames", "strings", default=True, ops="any", adv="not"),
         _p("tags", "strings", default=True, ops="any", adv="not"),
         _p("preferredSingleSignOnMode", default=True, ops="eq in", adv="ne not"),
@@ -197,7 +278,13 @@ TYPES: dict[str, EntityType] = {
 
 # Create requires these (user.md, group-post-groups.md).
 REQUIRED_ON_CREATE = {
-    "user": ("accountEnabled", "displayName", "mailNickname", "passwordProfile", "userPrincipalName"),
+    "user": (
+        "accountEnabled",
+        "displayName",
+        "mailNickname",
+        "passwordProfile",
+        "userPrincipalName",
+    ),
     "group": ("displayName", "mailEnabled", "mailNickname", "securityEnabled"),
     "application": ("displayName",),
     "servicePrincipal": ("appId",),

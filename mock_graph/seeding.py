@@ -33,17 +33,34 @@ DEPARTMENTS = [
     "IT",
     "Support",
 ]
-EXTRA_GROUPS = ["Miro Users", "Miro Admins", "All Staff", "Project Phoenix", "Contractors", "Leadership"]
+EXTRA_GROUPS = [
+    "Miro Users",
+    "Miro Admins",
+    "All Staff",
+    "Project Phoenix",
+    "Contractors",
+    "Leadership",
+]
 
 # Each tricky user: what makes it hard, and the properties that do it.
 TRICKY: list[tuple[str, dict[str, Any]]] = [
     (
         "apostrophe in name, UPN and mail",
-        {"givenName": "Siobhán", "surname": "O'Connor", "displayName": "Siobhán O'Connor", "local": "siobhan.o'connor"},
+        {
+            "givenName": "Siobhán",
+            "surname": "O'Connor",
+            "displayName": "Siobhán O'Connor",
+            "local": "siobhan.o'connor",
+        },
     ),
     (
         "diacritics in every name part",
-        {"givenName": "José", "surname": "Núñez-Łukasiewicz", "displayName": "José Núñez-Łukasiewicz", "local": "jose.nunez"},
+        {
+            "givenName": "José",
+            "surname": "Núñez-Łukasiewicz",
+            "displayName": "José Núñez-Łukasiewicz",
+            "local": "jose.nunez",
+        },
     ),
     (
         "display name longer than 60 characters",
@@ -54,13 +71,54 @@ TRICKY: list[tuple[str, dict[str, Any]]] = [
             "local": "maximiliana.vonhohenzollern",
         },
     ),
-    ("no mail", {"givenName": "Nomail", "surname": "Person", "displayName": "Nomail Person", "local": "nomail.person", "mail": None}),
-    ("duplicate display name (1 of 2)", {"givenName": "Alex", "surname": "Johnson", "displayName": "Alex Johnson", "local": "alex.johnson"}),
-    ("duplicate display name (2 of 2)", {"givenName": "Alex", "surname": "Johnson", "displayName": "Alex Johnson", "local": "alex.johnson2"}),
-    ("disabled account", {"givenName": "Dana", "surname": "Disabled", "displayName": "Dana Disabled", "local": "dana.disabled", "accountEnabled": False}),
+    (
+        "no mail",
+        {
+            "givenName": "Nomail",
+            "surname": "Person",
+            "displayName": "Nomail Person",
+            "local": "nomail.person",
+            "mail": None,
+        },
+    ),
+    (
+        "duplicate display name (1 of 2)",
+        {
+            "givenName": "Alex",
+            "surname": "Johnson",
+            "displayName": "Alex Johnson",
+            "local": "alex.johnson",
+        },
+    ),
+    (
+        "duplicate display name (2 of 2)",
+        {
+            "givenName": "Alex",
+            "surname": "Johnson",
+            "displayName": "Alex Johnson",
+            "local": "alex.johnson2",
+        },
+    ),
+    (
+        "disabled account",
+        {
+            "givenName": "Dana",
+            "surname": "Disabled",
+            "displayName": "Dana Disabled",
+            "local": "dana.disabled",
+            "accountEnabled": False,
+        },
+    ),
     (
         "userPrincipalName different from mail",
-        {"givenName": "Jonathan", "surname": "Smith", "displayName": "Jonathan Smith", "local": "jsmith", "mail_local": "jonathan.smith", "mail_domain": "contoso.com"},
+        {
+            "givenName": "Jonathan",
+            "surname": "Smith",
+            "displayName": "Jonathan Smith",
+            "local": "jsmith",
+            "mail_local": "jonathan.smith",
+            "mail_domain": "contoso.com",
+        },
     ),
     (
         "guest user (#EXT# UPN, external mail)",
@@ -76,7 +134,13 @@ TRICKY: list[tuple[str, dict[str, Any]]] = [
     ),
     (
         "no given name, surname, department or job title",
-        {"givenName": None, "surname": None, "displayName": "Reception Desk", "local": "reception", "bare": True},
+        {
+            "givenName": None,
+            "surname": None,
+            "displayName": "Reception Desk",
+            "local": "reception",
+            "bare": True,
+        },
     ),
 ]
 
@@ -111,7 +175,9 @@ def seed_tenant(
         raise bad_request("'seed' must be an integer.")
     if not isinstance(tricky, bool):
         raise bad_request("'tricky' must be true or false.")
-    if not isinstance(domain, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,}", domain):
+    if not isinstance(domain, str) or not re.fullmatch(
+        r"[A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,}", domain
+    ):
         raise bad_request("'domain' must be a domain name.")
     try:
         fake = Faker(locale)
@@ -122,7 +188,9 @@ def seed_tenant(
     # Ids come from the backend's RNG, re-seeded so the same seed on the same tenant gives the
     # same ids (and a second seeding of a non-empty tenant does not collide).
     backend._rng = random.Random(f"{seed}:{len(backend._objects)}:{len(backend._deleted)}")
-    if backend.settings.verified_domains and domain.casefold() not in [d.casefold() for d in backend.settings.verified_domains]:
+    if backend.settings.verified_domains and domain.casefold() not in [
+        d.casefold() for d in backend.settings.verified_domains
+    ]:
         backend.settings.verified_domains.append(domain)
     company = fake.company()
     used_upns: set[str] = set()
@@ -132,14 +200,23 @@ def seed_tenant(
 
     def unique_local(local: str) -> str:
         candidate, n = local, 1
-        while f"{candidate}@{domain}".casefold() in used_upns or f"{candidate}@{domain}".casefold() in backend._upn:
+        while (
+            f"{candidate}@{domain}".casefold() in used_upns
+            or f"{candidate}@{domain}".casefold() in backend._upn
+        ):
             n += 1
             candidate = f"{local}{n}"
         used_upns.add(f"{candidate}@{domain}".casefold())
         return candidate
 
     def make_user(props: dict[str, Any]) -> dict[str, Any]:
-        data = {"id": backend.new_id(), "businessPhones": [], "userType": "Member", "createdDateTime": now, "deletedDateTime": None}
+        data = {
+            "id": backend.new_id(),
+            "businessPhones": [],
+            "userType": "Member",
+            "createdDateTime": now,
+            "deletedDateTime": None,
+        }
         data.update(props)
         obj = backend._insert("user", data, keep_sorted=False)
         backend._log("user", obj.id)
@@ -156,7 +233,10 @@ def seed_tenant(
         return f"+1 {rng.randint(200, 989)}-{rng.randint(200, 999)}-{rng.randint(0, 9999):04d}"
 
     def password() -> str:
-        return "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789!@#$%") for _ in range(16))
+        return "".join(
+            rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789!@#$%")
+            for _ in range(16)
+        )
 
     for i in range(users):
         given, surname = rng.choice(first_names), rng.choice(last_names)
@@ -184,7 +264,10 @@ def seed_tenant(
                     "businessPhones": [phone()],
                     "mobilePhone": phone(),
                     "preferredLanguage": "en-US",
-                    "passwordProfile": {"password": password(), "forceChangePasswordNextSignIn": False},
+                    "passwordProfile": {
+                        "password": password(),
+                        "forceChangePasswordNextSignIn": False,
+                    },
                 }
             )
         )
@@ -220,9 +303,23 @@ def seed_tenant(
                 "passwordProfile": {"password": password(), "forceChangePasswordNextSignIn": False},
             }
             if not spec.get("bare"):
-                props.update({"department": rng.choice(DEPARTMENTS), "jobTitle": fake.job(), "companyName": company, "employeeId": str(employee_base + users + len(tricky_out))})
+                props.update(
+                    {
+                        "department": rng.choice(DEPARTMENTS),
+                        "jobTitle": fake.job(),
+                        "companyName": company,
+                        "employeeId": str(employee_base + users + len(tricky_out)),
+                    }
+                )
             user = make_user(props)
-            tricky_out.append({"id": user["id"], "userPrincipalName": upn, "displayName": spec["displayName"], "why": why})
+            tricky_out.append(
+                {
+                    "id": user["id"],
+                    "userPrincipalName": upn,
+                    "displayName": spec["displayName"],
+                    "why": why,
+                }
+            )
 
     backend._sorted["user"].sort()
     everyone = created + [backend._objects[t["id"]].data for t in tricky_out]
@@ -231,7 +328,13 @@ def seed_tenant(
     for g in range(groups):
         name = names[g] if g < len(names) else f"{fake.color_name()} {fake.word().title()} Team {g}"
         group = backend.create_group(
-            {"displayName": name, "mailEnabled": False, "securityEnabled": True, "mailNickname": _nickname(name.replace(" ", "")), "description": f"{name} (seeded)"}
+            {
+                "displayName": name,
+                "mailEnabled": False,
+                "securityEnabled": True,
+                "mailNickname": _nickname(name.replace(" ", "")),
+                "description": f"{name} (seeded)",
+            }
         )
         members = backend._members[group["id"]]
         if name.endswith(" Team") and name[: -len(" Team")] in DEPARTMENTS:
@@ -247,7 +350,14 @@ def seed_tenant(
     return {
         "seed": seed,
         "domain": domain,
-        "users": [{"id": u["id"], "userPrincipalName": u["userPrincipalName"], "displayName": u["displayName"]} for u in created],
+        "users": [
+            {
+                "id": u["id"],
+                "userPrincipalName": u["userPrincipalName"],
+                "displayName": u["displayName"],
+            }
+            for u in created
+        ],
         "groups": groups_out,
         "tricky": tricky_out,
     }

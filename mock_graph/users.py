@@ -60,7 +60,9 @@ def create_user() -> Response:
 def count_users() -> Response:
     require_count_header()
     q = parse_query(USER, count_segment=True)
-    page = backend().list_objects("user", predicate=q.predicate(), top=1, count=True, render=lambda o: {})
+    page = backend().list_objects(
+        "user", predicate=q.predicate(), top=1, count=True, render=lambda o: {}
+    )
     return text_response(str(page.count or 0))
 
 
@@ -75,7 +77,11 @@ def get_user(key: str) -> Response:
     b = backend()
     q = parse_query(USER, expandable=("manager",))
     uid = b.resolve("user", key)
-    item = b.list_objects("user", index_key=("id", [uid]), render=renderer(b, q.select, expand=q.expand, expand_select=q.expand_select)).items
+    item = b.list_objects(
+        "user",
+        index_key=("id", [uid]),
+        render=renderer(b, q.select, expand=q.expand, expand_select=q.expand_select),
+    ).items
     if not item:
         raise not_found(key)
     return entity("users", item[0])
@@ -109,7 +115,12 @@ def get_manager_ref(key: str) -> Response:
     mgr = b.manager_of(key)
     if mgr is None:
         raise not_found("manager")
-    return json_response({"@odata.context": context_url("$ref"), "@odata.id": f"{base_url()}/v1.0/directoryObjects/{mgr['id']}"})
+    return json_response(
+        {
+            "@odata.context": context_url("$ref"),
+            "@odata.id": f"{base_url()}/v1.0/directoryObjects/{mgr['id']}",
+        }
+    )
 
 
 @bp.put("/users/<key>/manager/$ref")
@@ -126,7 +137,9 @@ def remove_manager(key: str) -> Response:
 
 @bp.get("/users/<key>/directReports")
 def direct_reports(key: str) -> Response:
-    return related_collection("user", key, "directReports", None, USER, counted=False, allow_search=False)
+    return related_collection(
+        "user", key, "directReports", None, USER, counted=False, allow_search=False
+    )
 
 
 def _membership(key: str, relation: str, cast: str | None) -> Response:

@@ -25,7 +25,9 @@ class _TrailingSlash:
     def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
         self.app = app
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if len(path) > 1 and path.endswith("/"):
             environ["PATH_INFO"] = path.rstrip("/") or "/"
@@ -81,7 +83,9 @@ def create_app(
             raw = b""
         if len(raw) > state.settings.max_payload_bytes:  # chunked, cut one byte past the limit
             size, raw = len(raw), b""
-        body: Any = f"<{size} bytes, over the payload limit: not recorded>" if size and not raw else None
+        body: Any = (
+            f"<{size} bytes, over the payload limit: not recorded>" if size and not raw else None
+        )
         if raw:
             body = JournalBody(raw, request=True)  # decoded when the journal is read
         sent = g.get("journal_response", ...)
@@ -91,16 +95,18 @@ def create_app(
             sent = None
             if (response.mimetype or "").endswith("json") and not response.direct_passthrough:
                 sent = JournalBody(response.get_data())
-        state.record({
-            "time": state.now().isoformat(),
-            "method": request.method,
-            "path": request.path,
-            "query": request.query_string.decode("latin-1"),
-            "headers": {k: v for k, v in request.headers.items() if k not in _REDACTED_HEADERS},
-            "body": body,
-            "status": response.status_code,
-            "response": sent,
-        })
+        state.record(
+            {
+                "time": state.now().isoformat(),
+                "method": request.method,
+                "path": request.path,
+                "query": request.query_string.decode("latin-1"),
+                "headers": {k: v for k, v in request.headers.items() if k not in _REDACTED_HEADERS},
+                "body": body,
+                "status": response.status_code,
+                "response": sent,
+            }
+        )
         return response
 
     return app

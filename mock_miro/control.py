@@ -67,8 +67,14 @@ def seed() -> Response:
     domain = body.get("domain")
     if domain is not None and not isinstance(domain, str):
         raise ValueError("domain must be a string")
-    result = _state().seed(body.get("seed", 0), body.get("users", 0), teams,
-                           admins=body.get("admins", 0), domain=domain, guests=body.get("guests", 0))
+    result = _state().seed(
+        body.get("seed", 0),
+        body.get("users", 0),
+        teams,
+        admins=body.get("admins", 0),
+        domain=domain,
+        guests=body.get("guests", 0),
+    )
     return _json(result)
 
 

@@ -50,7 +50,9 @@ def no_target(detail: str) -> ScimError:
     return ScimError(400, detail, "noTarget")
 
 
-def unauthorized(detail: str = "Miro cannot authorize the organization with the provided token") -> ScimError:
+def unauthorized(
+    detail: str = "Miro cannot authorize the organization with the provided token",
+) -> ScimError:
     return ScimError(401, detail, None, {"WWW-Authenticate": 'Bearer realm="miro-scim"'})
 
 

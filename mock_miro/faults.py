@@ -32,16 +32,32 @@ class Fault:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "id": self.id, "method": self.method, "path": self.path, "status": self.status,
-            "body": self.body, "retry_after": self.retry_after, "latency_ms": self.latency_ms,
-            "times": self.times, "probability": self.probability, "hits": self.hits,
+            "id": self.id,
+            "method": self.method,
+            "path": self.path,
+            "status": self.status,
+            "body": self.body,
+            "retry_after": self.retry_after,
+            "latency_ms": self.latency_ms,
+            "times": self.times,
+            "probability": self.probability,
+            "hits": self.hits,
         }
 
 
 def parse_fault(spec: Any, fault_id: str) -> Fault:
     if not isinstance(spec, dict):
         raise ValueError("a fault must be a JSON object")
-    known = {"method", "path", "status", "body", "retry_after", "latency_ms", "times", "probability"}
+    known = {
+        "method",
+        "path",
+        "status",
+        "body",
+        "retry_after",
+        "latency_ms",
+        "times",
+        "probability",
+    }
     unknown = set(spec) - known
     if unknown:
         raise ValueError(f"unknown fault field(s): {', '.join(sorted(unknown))}")
@@ -56,26 +72,46 @@ def parse_fault(spec: Any, fault_id: str) -> Fault:
     except re.error as exc:
         raise ValueError(f"path is not a valid regular expression: {exc}") from exc
     status = spec.get("status")
-    if status is not None and (not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599):
+    if status is not None and (
+        not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599
+    ):
         raise ValueError("status must be an HTTP status code")
     latency = spec.get("latency_ms", 0)
-    if not isinstance(latency, int | float) or isinstance(latency, bool) or not 0 <= latency <= 600_000:
+    if (
+        not isinstance(latency, int | float)
+        or isinstance(latency, bool)
+        or not 0 <= latency <= 600_000
+    ):
         raise ValueError("latency_ms must be a number between 0 and 600000")
     if status is None and not latency:
         raise ValueError("a fault needs a status, a latency_ms, or both")
     retry_after = spec.get("retry_after")
-    if retry_after is not None and (not isinstance(retry_after, int) or isinstance(retry_after, bool) or retry_after < 0):
+    if retry_after is not None and (
+        not isinstance(retry_after, int) or isinstance(retry_after, bool) or retry_after < 0
+    ):
         raise ValueError("retry_after must be a non-negative integer (seconds)")
     times, probability = spec.get("times"), spec.get("probability")
     if times is not None and probability is not None:
         raise ValueError("give either times or probability, not both")
     if times is not None and (not isinstance(times, int) or isinstance(times, bool) or times < 1):
         raise ValueError("times must be a positive integer")
-    if probability is not None and (not isinstance(probability, int | float) or isinstance(probability, bool)
-                                    or not 0 <= probability <= 1):
+    if probability is not None and (
+        not isinstance(probability, int | float)
+        or isinstance(probability, bool)
+        or not 0 <= probability <= 1
+    ):
         raise ValueError("probability must be between 0 and 1")
-    return Fault(fault_id, method, path, status, spec.get("body"), retry_after, int(latency), times,
-                 float(probability) if probability is not None else None)
+    return Fault(
+        fault_id,
+        method,
+        path,
+        status,
+        spec.get("body"),
+        retry_after,
+        int(latency),
+        times,
+        float(probability) if probability is not None else None,
+    )
 
 
 class FaultBook:

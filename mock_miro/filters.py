@@ -193,7 +193,9 @@ class _Parser:
             op = self.keyword(*COMPARE_OPS, "pr")
             if op is None:
                 if sub is not None:
-                    raise invalid_filter("Invalid filter: a value path with a sub-attribute needs an operator")
+                    raise invalid_filter(
+                        "Invalid filter: a value path with a sub-attribute needs an operator"
+                    )
                 return ValuePath(path, inner)
             value = None if op == "pr" else self.literal()
             return ValuePath(path, inner, sub, op, value)
@@ -247,7 +249,9 @@ def get_ci(container: Any, key: str) -> Any:
     return None
 
 
-def _info(table: dict[str, AttrInfo], path: AttrPath, ext: dict[str, dict[str, AttrInfo]]) -> AttrInfo | None:
+def _info(
+    table: dict[str, AttrInfo], path: AttrPath, ext: dict[str, dict[str, AttrInfo]]
+) -> AttrInfo | None:
     scope = ext.get(path.urn, {}) if path.urn else table
     info = scope.get(path.attr)
     if info and path.sub:
@@ -295,11 +299,18 @@ def compare(op: str, actual: Any, literal: Any, case_exact: bool) -> bool:
         if isinstance(literal, str) and literal.lower() in ("true", "false"):
             literal = literal.lower() == "true"  # Entra writes booleans as "True"/"False"
         return op == "eq" and isinstance(literal, bool) and actual == literal
-    if isinstance(actual, int | float) and isinstance(literal, int | float) and not isinstance(literal, bool):
+    if (
+        isinstance(actual, int | float)
+        and isinstance(literal, int | float)
+        and not isinstance(literal, bool)
+    ):
         a_num, l_num = float(actual), float(literal)
         return {
-            "eq": a_num == l_num, "gt": a_num > l_num, "ge": a_num >= l_num,
-            "lt": a_num < l_num, "le": a_num <= l_num,
+            "eq": a_num == l_num,
+            "gt": a_num > l_num,
+            "ge": a_num >= l_num,
+            "lt": a_num < l_num,
+            "le": a_num <= l_num,
         }.get(op, False)
     a, lit = _as_text(actual), _as_text(literal)
     if not case_exact:
@@ -343,7 +354,9 @@ def matches(
 ) -> bool:
     ext = ext or {}
     if isinstance(node, And):
-        return matches(node.left, resource, table, ext) and matches(node.right, resource, table, ext)
+        return matches(node.left, resource, table, ext) and matches(
+            node.right, resource, table, ext
+        )
     if isinstance(node, Or):
         return matches(node.left, resource, table, ext) or matches(node.right, resource, table, ext)
     if isinstance(node, Not):
@@ -352,7 +365,9 @@ def matches(
         return _test(resolve(resource, node.path), "pr", None, False)
     if isinstance(node, Compare):
         info = _info(table, node.path, ext)
-        return _test(resolve(resource, node.path), node.op, node.value, bool(info and info.case_exact))
+        return _test(
+            resolve(resource, node.path), node.op, node.value, bool(info and info.case_exact)
+        )
     # ValuePath
     container: Any = get_ci(resource, node.path.urn) if node.path.urn else resource
     items = get_ci(container, node.path.attr)
@@ -380,8 +395,14 @@ def attributes_used(node: Node) -> set[AttrPath]:
 
 def index_lookup(node: Node, attr: str) -> Any | None:
     """The literal of an ``attr eq "x"`` term that must hold (directly or under an ``and``)."""
-    if isinstance(node, Compare) and node.op == "eq" and node.path.urn is None \
-            and node.path.attr == attr and node.path.sub is None and isinstance(node.value, str | int):
+    if (
+        isinstance(node, Compare)
+        and node.op == "eq"
+        and node.path.urn is None
+        and node.path.attr == attr
+        and node.path.sub is None
+        and isinstance(node.value, str | int)
+    ):
         return node.value
     if isinstance(node, And):
         found = index_lookup(node.left, attr)

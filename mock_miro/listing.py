@@ -104,12 +104,16 @@ def _drop_spec(dst: dict[str, Any], spec: AttrSpec) -> None:
         dst[key] = {k: v for k, v in value.items() if k.lower() != spec.sub}
     elif isinstance(value, list):
         dst[key] = [
-            {k: v for k, v in item.items() if k.lower() != spec.sub} if isinstance(item, dict) else item
+            {k: v for k, v in item.items() if k.lower() != spec.sub}
+            if isinstance(item, dict)
+            else item
             for item in value
         ]
 
 
-def project(resource: dict[str, Any], include: list[AttrSpec], exclude: list[AttrSpec]) -> dict[str, Any]:
+def project(
+    resource: dict[str, Any], include: list[AttrSpec], exclude: list[AttrSpec]
+) -> dict[str, Any]:
     """The resource as ``attributes``/``excludedAttributes`` ask (shallow copies only)."""
     if include:
         out: dict[str, Any] = {k: resource[k] for k in ("schemas", "id") if k in resource}

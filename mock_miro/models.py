@@ -57,8 +57,18 @@ from .settings import Settings
 DEFAULT_BASE_URL = "https://miro.com/api/v1/scim"
 ID_BASE = 3074457345600000000  # Miro ids are 19-digit numbers such as 3074457365265951581
 LAST_ADMIN = "Any account in organization must have at least one admin"
-_USER_ORDER = ("externalId", "userName", "name", "displayName", "userType", "active", "emails",
-               "photos", "roles", "preferredLanguage")
+_USER_ORDER = (
+    "externalId",
+    "userName",
+    "name",
+    "displayName",
+    "userType",
+    "active",
+    "emails",
+    "photos",
+    "roles",
+    "preferredLanguage",
+)
 
 
 @dataclass
@@ -118,7 +128,10 @@ def _decoded(entry: dict[str, Any]) -> dict[str, Any]:
     body, sent = entry.get("body"), entry.get("response")
     if not isinstance(body, JournalBody) and not isinstance(sent, JournalBody):
         return entry
-    return {key: value.decode() if isinstance(value, JournalBody) else value for key, value in entry.items()}
+    return {
+        key: value.decode() if isinstance(value, JournalBody) else value
+        for key, value in entry.items()
+    }
 
 
 class MiroBackend:
@@ -145,7 +158,9 @@ class MiroBackend:
         self.groups: dict[str, Group] = {}
         self.group_names: dict[tuple[str, str], dict[str, None]] = {}
         self.memberships: dict[str, dict[str, None]] = {}  # user id -> group ids
-        self.deleted: dict[str, User] = {}  # tombstones: a team add recreates them (SPEC patchGroup)
+        self.deleted: dict[
+            str, User
+        ] = {}  # tombstones: a team add recreates them (SPEC patchGroup)
         # Guests and external users: invisible to SCIM reads and writes; a team add converts them.
         self.guests: dict[str, User] = {}
         self.org_admins: set[str] = set()  # active organisation admins
@@ -199,7 +214,9 @@ class MiroBackend:
     def _base(self, base: str | None) -> str:
         return (base or self.base_url).rstrip("/")
 
-    def _meta(self, resource_type: str, location: str, created: datetime, modified: datetime) -> dict[str, Any]:
+    def _meta(
+        self, resource_type: str, location: str, created: datetime, modified: datetime
+    ) -> dict[str, Any]:
         meta: dict[str, Any] = {"resourceType": resource_type, "location": location}
         if self.settings.meta_timestamps:
             meta["created"] = created.isoformat().replace("+00:00", "Z")
@@ -210,8 +227,10 @@ class MiroBackend:
         base = self._base(base)
         data = user.data
         ext = data.get(ENTERPRISE_SCHEMA)
-        out: dict[str, Any] = {"schemas": [USER_SCHEMA, ENTERPRISE_SCHEMA] if ext else [USER_SCHEMA],
-                               "id": user.id}
+        out: dict[str, Any] = {
+            "schemas": [USER_SCHEMA, ENTERPRISE_SCHEMA] if ext else [USER_SCHEMA],
+            "id": user.id,
+        }
         for key in _USER_ORDER:
             if key in data:
                 out[key] = data[key]
@@ -228,15 +247,25 @@ class MiroBackend:
         out["meta"] = self._meta("User", f"{base}/Users/{user.id}", user.created, user.modified)
         return out
 
-    def group_resource(self, group: Group, base: str | None = None, members: bool = True) -> dict[str, Any]:
+    def group_resource(
+        self, group: Group, base: str | None = None, members: bool = True
+    ) -> dict[str, Any]:
         base = self._base(base)
-        out: dict[str, Any] = {"schemas": [GROUP_SCHEMA], "id": group.id, "displayName": group.display_name}
+        out: dict[str, Any] = {
+            "schemas": [GROUP_SCHEMA],
+            "id": group.id,
+            "displayName": group.display_name,
+        }
         if group.external_id is not None:
             out["externalId"] = group.external_id
         if members:
-            out["members"] = [{"value": uid, "$ref": f"{base}/Users/{uid}", "type": "User"}
-                              for uid in group.members]
-        out["meta"] = self._meta("Group", f"{base}/Groups/{group.id}", group.created, group.modified)
+            out["members"] = [
+                {"value": uid, "$ref": f"{base}/Users/{uid}", "type": "User"}
+                for uid in group.members
+            ]
+        out["meta"] = self._meta(
+            "Group", f"{base}/Groups/{group.id}", group.created, group.modified
+        )
         return out
 
     # ------------------------------------------------------------------ indexes
@@ -308,10 +337,14 @@ class MiroBackend:
         changed_name = old is None or _user_key(username) != old.username_key
         still_inactive = old is not None and not old.active and data.get("active") is False
         if old is not None and still_inactive and username != old.data.get("userName"):
-            raise conflict(f"Cannot update the email of deactivated user '{old.data.get('userName')}'")
+            raise conflict(
+                f"Cannot update the email of deactivated user '{old.data.get('userName')}'"
+            )
         if old is not None and old.organizations > 1 and username != old.data.get("userName"):
-            raise conflict(f"Cannot update the email of user '{old.data.get('userName')}': "
-                           "the user belongs to more than one organization")
+            raise conflict(
+                f"Cannot update the email of user '{old.data.get('userName')}': "
+                "the user belongs to more than one organization"
+            )
         if changed_name:
             domains = self.settings.allowed_domains
             if domains and username.rsplit("@", 1)[1].lower() not in domains:
@@ -428,23 +461,29 @@ class MiroBackend:
             return [self.users[u] for u in self.by_external.get(str(ext), {})]
         return self.users.values()
 
-    def list_users(self, filter_text: str | None, sort: tuple[AttrPath | None, bool], page: Page,
-                   base: str | None = None) -> tuple[int, list[dict[str, Any]]]:
+    def list_users(
+        self,
+        filter_text: str | None,
+        sort: tuple[AttrPath | None, bool],
+        page: Page,
+        base: str | None = None,
+    ) -> tuple[int, list[dict[str, Any]]]:
         node = parse_filter(filter_text, (USER_SCHEMA,)) if filter_text else None
         with self.lock:
             candidates = self._user_candidates(node)
             sort_path, descending = sort
             if node is None and sort_path is None:
                 # Unfiltered and unsorted: slice the insertion-ordered dict, no per-user work.
-                chosen: Iterable[User] = islice(candidates, page.start_index - 1,
-                                                page.start_index - 1 + page.count)
+                chosen: Iterable[User] = islice(
+                    candidates, page.start_index - 1, page.start_index - 1 + page.count
+                )
                 return len(self.users), [self.user_resource(u, base) for u in chosen]
             views = [(u, self.user_resource(u, base)) for u in candidates]
             if node is not None:
                 views = [(u, v) for u, v in views if matches(node, v, USER_TABLE, EXTENSIONS)]
             if sort_path is not None:
                 views.sort(key=lambda pair: sort_value(pair[1], sort_path), reverse=descending)
-            window = views[page.start_index - 1: page.start_index - 1 + page.count]
+            window = views[page.start_index - 1 : page.start_index - 1 + page.count]
             return len(views), [v for _, v in window]
 
     # ------------------------------------------------------------------ groups
@@ -454,8 +493,14 @@ class MiroBackend:
             raise not_found(f"Group {gid} not found")
         return group
 
-    def create_team(self, display_name: str, *, default: bool = False, kind: str | None = None,
-                    external_id: str | None = None) -> dict[str, Any]:
+    def create_team(
+        self,
+        display_name: str,
+        *,
+        default: bool = False,
+        kind: str | None = None,
+        external_id: str | None = None,
+    ) -> dict[str, Any]:
         """A SCIM group made directly (Miro's SCIM cannot create teams): a team in the team
         model, a user group in the user-group model, unless ``kind`` says otherwise."""
         if not isinstance(display_name, str) or not display_name.strip():
@@ -487,8 +532,13 @@ class MiroBackend:
                 raise KeyError(f"no user {uid}")
             self.users[uid].organizations = count
 
-    def add_guest(self, user_name: str, *, role: str = "ORGANIZATION_EXTERNAL_USER",
-                  display_name: str | None = None) -> str:
+    def add_guest(
+        self,
+        user_name: str,
+        *,
+        role: str = "ORGANIZATION_EXTERNAL_USER",
+        display_name: str | None = None,
+    ) -> str:
         """An external or team-guest user: SCIM cannot see, update or delete them (SPEC)."""
         if role not in GUEST_ROLES:
             raise ValueError(f"role must be one of {', '.join(GUEST_ROLES)}")
@@ -498,9 +548,13 @@ class MiroBackend:
             if _user_key(user_name) in self.by_username:
                 raise ValueError(f"{user_name!r} already exists")
             now = self.now()
-            data: dict[str, Any] = {"userName": user_name, "displayName": display_name or user_name,
-                                    "userType": "Free", "active": True,
-                                    "roles": [{"value": role, "type": ORG_USER_ROLE, "primary": True}]}
+            data: dict[str, Any] = {
+                "userName": user_name,
+                "displayName": display_name or user_name,
+                "userType": "Free",
+                "active": True,
+                "roles": [{"value": role, "type": ORG_USER_ROLE, "primary": True}],
+            }
             guest = User(self._new_id(), data, now, now)
             self.guests[guest.id] = guest
             self.by_username[guest.username_key] = guest.id
@@ -510,8 +564,14 @@ class MiroBackend:
         with self.lock:
             return self.group_resource(self._group(gid), base, members)
 
-    def list_groups(self, filter_text: str | None, sort: tuple[AttrPath | None, bool], page: Page,
-                    base: str | None = None, members: bool = True) -> tuple[int, list[dict[str, Any]]]:
+    def list_groups(
+        self,
+        filter_text: str | None,
+        sort: tuple[AttrPath | None, bool],
+        page: Page,
+        base: str | None = None,
+        members: bool = True,
+    ) -> tuple[int, list[dict[str, Any]]]:
         node = parse_filter(filter_text, (GROUP_SCHEMA,)) if filter_text else None
         if node is not None and any(p.attr == "members" for p in attributes_used(node)):
             raise invalid_filter("Filtering on complex attributes is not supported for Groups")
@@ -521,7 +581,9 @@ class MiroBackend:
             ident = index_lookup(node, "id") if node is not None else None
             groups: Iterable[Group]
             if name is not None:
-                groups = [self.groups[g] for g in self.group_names.get((kind, str(name).lower()), {})]
+                groups = [
+                    self.groups[g] for g in self.group_names.get((kind, str(name).lower()), {})
+                ]
             elif ident is not None:
                 found = self.groups.get(str(ident))
                 groups = [found] if found and found.kind == kind else []
@@ -533,13 +595,16 @@ class MiroBackend:
                 views = [(g, v) for g, v in views if matches(node, v, GROUP_TABLE)]
             if sort_path is not None:
                 views.sort(key=lambda pair: sort_value(pair[1], sort_path), reverse=descending)
-            window = views[page.start_index - 1: page.start_index - 1 + page.count]
+            window = views[page.start_index - 1 : page.start_index - 1 + page.count]
             out = [self.group_resource(g, base, members) if members else v for g, v in window]
             return len(views), out
 
     def _resolve_members(self, ids: Iterable[str]) -> None:
-        missing = [i for i in dict.fromkeys(ids)
-                   if i not in self.users and i not in self.deleted and i not in self.guests]
+        missing = [
+            i
+            for i in dict.fromkeys(ids)
+            if i not in self.users and i not in self.deleted and i not in self.guests
+        ]
         if missing:
             listed = ", ".join(f"{{memberId={i}, display=null}}" for i in missing)
             raise not_found(f"No valid resources: [{listed}]")
@@ -547,10 +612,14 @@ class MiroBackend:
     def _check_member_count(self, actions: list[GroupAction]) -> None:
         total = sum(len(a.ids) for a in actions)
         if total > self.settings.max_members_per_patch:
-            raise too_large(f"Too many members in one request: {total} (at most "
-                            f"{self.settings.max_members_per_patch})")
+            raise too_large(
+                f"Too many members in one request: {total} (at most "
+                f"{self.settings.max_members_per_patch})"
+            )
 
-    def _apply_members(self, group: Group, actions: list[GroupAction]) -> tuple[dict[str, None], str, str | None]:
+    def _apply_members(
+        self, group: Group, actions: list[GroupAction]
+    ) -> tuple[dict[str, None], str, str | None]:
         """Plan the member list, name and externalId after the actions (no state changes)."""
         members = dict(group.members)
         name, external_id = group.display_name, group.external_id
@@ -567,7 +636,9 @@ class MiroBackend:
             elif action.kind == "remove_filter":
                 assert action.filter is not None
                 for uid in list(members):
-                    if matches(action.filter, {"value": uid, "type": "User"}, GROUP_TABLE["members"].subs):
+                    if matches(
+                        action.filter, {"value": uid, "type": "User"}, GROUP_TABLE["members"].subs
+                    ):
                         members.pop(uid)
             elif action.kind == "rename":
                 name = action.text or name
@@ -582,7 +653,9 @@ class MiroBackend:
         if any(gid != (group.id if group else None) for gid in holders):
             raise conflict(f"Group with displayName '{name}' already exists", "uniqueness")
 
-    def _commit_group(self, group: Group, members: dict[str, None], name: str, external_id: str | None) -> None:
+    def _commit_group(
+        self, group: Group, members: dict[str, None], name: str, external_id: str | None
+    ) -> None:
         removed = [uid for uid in group.members if uid not in members]
         if group.admins and group.admins <= set(removed):
             raise conflict(LAST_ADMIN)
@@ -592,16 +665,25 @@ class MiroBackend:
             if uid in self.deleted:  # "reactivated or recreated if ... deleted earlier"
                 user = self.deleted.pop(uid)
                 if self.by_username.get(user.username_key) not in (None, uid):
-                    raise conflict(f"User with userName '{user.data.get('userName')}' already exists",
-                                   "uniqueness")
+                    raise conflict(
+                        f"User with userName '{user.data.get('userName')}' already exists",
+                        "uniqueness",
+                    )
                 user.data["active"] = True
                 self._index_user(user)
                 self._join(self._default_team(), uid)
             elif uid in self.guests:  # SPEC: guests added to a team become FULL internal users
                 user = self.guests.pop(uid)
                 roles = [r for r in user.data.get("roles") or [] if r.get("type") == ORG_ADMIN_ROLE]
-                user.data = {**user.data, "userType": "Full", "active": True,
-                             "roles": [{"value": USER_VALUE, "type": ORG_USER_ROLE, "primary": True}, *roles]}
+                user.data = {
+                    **user.data,
+                    "userType": "Full",
+                    "active": True,
+                    "roles": [
+                        {"value": USER_VALUE, "type": ORG_USER_ROLE, "primary": True},
+                        *roles,
+                    ],
+                }
                 self._index_user(user)
                 self._join(self._default_team(), uid)
             user = self.users[uid]
@@ -620,7 +702,9 @@ class MiroBackend:
         group.external_id = external_id
         group.modified = self.now()
 
-    def patch_group(self, gid: str, body: Any, base: str | None = None, members: bool = True) -> dict[str, Any]:
+    def patch_group(
+        self, gid: str, body: Any, base: str | None = None, members: bool = True
+    ) -> dict[str, Any]:
         ops = parse_patch_body(body, self.settings.patch_strict)
         actions = parse_group_actions(ops, self.settings.patch_strict)
         with self.lock:
@@ -639,8 +723,10 @@ class MiroBackend:
             if uid in self.deleted:
                 user = self.deleted[uid]
                 if self.by_username.get(user.username_key) not in (None, uid):
-                    raise conflict(f"User with userName '{user.data.get('userName')}' already exists",
-                                   "uniqueness")
+                    raise conflict(
+                        f"User with userName '{user.data.get('userName')}' already exists",
+                        "uniqueness",
+                    )
 
     def create_group(self, body: Any, base: str | None = None) -> dict[str, Any]:
         name, ids, external_id = input_group(body)
@@ -678,8 +764,16 @@ class MiroBackend:
                 self.default_team_id = None
 
     # ------------------------------------------------------------------ seeding
-    def seed(self, seed: int, users: int = 0, teams: Iterable[str] = (), *, admins: int = 0,
-             domain: str | None = None, guests: int = 0) -> dict[str, Any]:
+    def seed(
+        self,
+        seed: int,
+        users: int = 0,
+        teams: Iterable[str] = (),
+        *,
+        admins: int = 0,
+        domain: str | None = None,
+        guests: int = 0,
+    ) -> dict[str, Any]:
         """Named teams (empty) plus generated users, the same for the same seed."""
         if not isinstance(seed, int) or isinstance(seed, bool):
             raise ValueError("seed must be an integer")
@@ -695,18 +789,28 @@ class MiroBackend:
         with self.lock:
             if not self.users and not self.groups and not self.deleted and not self.guests:
                 self.next_id = ID_BASE + (seed % 10**10) * 10**8
-            domain = (domain or (self.settings.allowed_domains[0] if self.settings.allowed_domains
-                                 else "example.com")).lower()
+            domain = (
+                domain
+                or (
+                    self.settings.allowed_domains[0]
+                    if self.settings.allowed_domains
+                    else "example.com"
+                )
+            ).lower()
             created_teams = []
             for name in names:
-                is_default = name == self.settings.default_team_name and self.default_team_id is None
+                is_default = (
+                    name == self.settings.default_team_name and self.default_team_id is None
+                )
                 resource = self.create_team(name, default=is_default, kind=self.kind)
                 created_teams.append({"id": resource["id"], "displayName": name})
             created_users = []
             if users:
                 default = self._default_team()
                 now = self.now()
-                for data in seeding.members(seed, users, domain, admins, self.by_username.__contains__):
+                for data in seeding.members(
+                    seed, users, domain, admins, self.by_username.__contains__
+                ):
                     user = User(self._new_id(), data, now, now)
                     self._index_user(user)
                     self._join(default, user.id, admin=is_org_admin(data))
@@ -718,8 +822,13 @@ class MiroBackend:
             if self.default_team_id is not None:
                 team = self.groups[self.default_team_id]
                 default_team = {"id": team.id, "displayName": team.display_name}
-            return {"seed": seed, "users": created_users, "teams": created_teams, "default_team": default_team,
-                    "guests": created_guests}
+            return {
+                "seed": seed,
+                "users": created_users,
+                "teams": created_teams,
+                "default_team": default_team,
+                "guests": created_guests,
+            }
 
     # ------------------------------------------------------------------ dump / load
     def _dump(self) -> dict[str, Any]:
@@ -727,8 +836,12 @@ class MiroBackend:
             return when.isoformat()
 
         def user(u: User) -> dict[str, Any]:
-            out: dict[str, Any] = {"id": u.id, "data": u.data, "created": stamp(u.created),
-                                   "modified": stamp(u.modified)}
+            out: dict[str, Any] = {
+                "id": u.id,
+                "data": u.data,
+                "created": stamp(u.created),
+                "modified": stamp(u.modified),
+            }
             if u.organizations != 1:
                 out["organizations"] = u.organizations
             return out
@@ -742,9 +855,17 @@ class MiroBackend:
             "deleted_users": [user(u) for u in self.deleted.values()],
             "guests": [user(u) for u in self.guests.values()],
             "groups": [
-                {"id": g.id, "displayName": g.display_name, "kind": g.kind, "externalId": g.external_id,
-                 "members": list(g.members), "admins": sorted(g.admins), "default": g.default,
-                 "created": stamp(g.created), "modified": stamp(g.modified)}
+                {
+                    "id": g.id,
+                    "displayName": g.display_name,
+                    "kind": g.kind,
+                    "externalId": g.external_id,
+                    "members": list(g.members),
+                    "admins": sorted(g.admins),
+                    "default": g.default,
+                    "created": stamp(g.created),
+                    "modified": stamp(g.modified),
+                }
                 for g in self.groups.values()
             ],
         }
@@ -775,9 +896,15 @@ class MiroBackend:
                 staged._load_user(raw, deleted=False, guest=True)
             for raw in dump.get("groups", []):
                 now = self.now()
-                group = Group(str(raw["id"]), str(raw["displayName"]), str(raw.get("kind", "team")),
-                              _when(raw.get("created"), now), _when(raw.get("modified"), now),
-                              external_id=raw.get("externalId"), default=bool(raw.get("default")))
+                group = Group(
+                    str(raw["id"]),
+                    str(raw["displayName"]),
+                    str(raw.get("kind", "team")),
+                    _when(raw.get("created"), now),
+                    _when(raw.get("modified"), now),
+                    external_id=raw.get("externalId"),
+                    default=bool(raw.get("default")),
+                )
                 if group.kind not in ("team", "user_group"):
                     raise ValueError(f"bad group kind {group.kind!r}")
                 staged._index_group(group)
@@ -795,8 +922,19 @@ class MiroBackend:
             raise ValueError(f"malformed state dump: {exc!r}") from exc
         with self.lock:
             self.settings = staged.settings
-            for name in ("users", "by_username", "by_external", "groups", "group_names", "memberships",
-                         "deleted", "guests", "org_admins", "default_team_id", "next_id"):
+            for name in (
+                "users",
+                "by_username",
+                "by_external",
+                "groups",
+                "group_names",
+                "memberships",
+                "deleted",
+                "guests",
+                "org_admins",
+                "default_team_id",
+                "next_id",
+            ):
                 setattr(self, name, getattr(staged, name))
             self._journal = deque(self._journal, maxlen=self.settings.journal_limit)
 
@@ -805,8 +943,13 @@ class MiroBackend:
         data = raw["data"]
         if not isinstance(data, dict) or not isinstance(data.get("userName"), str):
             raise ValueError(f"user {raw.get('id')} has no userName")
-        user = User(str(raw["id"]), copy.deepcopy(data), _when(raw.get("created"), now),
-                    _when(raw.get("modified"), now), int(raw.get("organizations", 1)))
+        user = User(
+            str(raw["id"]),
+            copy.deepcopy(data),
+            _when(raw.get("created"), now),
+            _when(raw.get("modified"), now),
+            int(raw.get("organizations", 1)),
+        )
         if deleted:
             self.deleted[user.id] = user
             return

@@ -20,7 +20,9 @@ from .filters import MAX_PATH_LENGTH, And, Compare, Node, get_ci, matches, parse
 from .schemas import ENTERPRISE_SCHEMA, GROUP_SCHEMA, PATCH_SCHEMA, USER_SCHEMA, AttrInfo
 
 OPS = ("add", "remove", "replace")
-_PATCH_PATH = re.compile(r"^(?P<attr>[^\[\]]+?)(?:\[(?P<filter>.+)\](?:\.(?P<sub>[A-Za-z$][\w$-]*))?)?$")
+_PATCH_PATH = re.compile(
+    r"^(?P<attr>[^\[\]]+?)(?:\[(?P<filter>.+)\](?:\.(?P<sub>[A-Za-z$][\w$-]*))?)?$"
+)
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,9 @@ def parse_patch_body(body: Any, strict: bool) -> list[Operation]:
     if not isinstance(body, dict):
         raise invalid_syntax("The request body must be a PatchOp JSON object")
     schemas = body.get("schemas")
-    if (schemas is not None or strict) and (not isinstance(schemas, list) or PATCH_SCHEMA not in schemas):
+    if (schemas is not None or strict) and (
+        not isinstance(schemas, list) or PATCH_SCHEMA not in schemas
+    ):
         raise invalid_syntax(f"The request must declare the schema {PATCH_SCHEMA}")
     ops = body.get("Operations", body.get("operations"))
     if not isinstance(ops, list) or not ops:
@@ -72,7 +76,9 @@ def parse_patch_body(body: Any, strict: bool) -> list[Operation]:
             raise no_target("Operation 'remove' requires a 'path'")
         if strict and path is None:
             raise no_target("Miro requires a 'path' on every operation")
-        out.append(Operation(op.lower(), path.strip() if path else None, lowered.get("value"), has_value))
+        out.append(
+            Operation(op.lower(), path.strip() if path else None, lowered.get("value"), has_value)
+        )
     return out
 
 
@@ -88,8 +94,9 @@ class Target:
 class UserPatcher:
     """Applies operations to a user's attribute dict (canonical keys)."""
 
-    def __init__(self, table: dict[str, AttrInfo], ext_tables: dict[str, dict[str, AttrInfo]],
-                 strict: bool) -> None:
+    def __init__(
+        self, table: dict[str, AttrInfo], ext_tables: dict[str, dict[str, AttrInfo]], strict: bool
+    ) -> None:
         self.table = table
         self.ext_tables = ext_tables  # lower-cased URN -> table
         self.strict = strict
@@ -108,7 +115,9 @@ class UserPatcher:
         if lowered in self.ext_tables:
             if filt:
                 raise invalid_path(f"Invalid path '{path}'")
-            return Target(ENTERPRISE_SCHEMA if lowered == ENTERPRISE_SCHEMA.lower() else attr_part, None, None)
+            return Target(
+                ENTERPRISE_SCHEMA if lowered == ENTERPRISE_SCHEMA.lower() else attr_part, None, None
+            )
         if lowered.startswith("urn:"):
             urn, _, rest = attr_part.rpartition(":")
             if urn.lower() == USER_SCHEMA.lower():
@@ -123,7 +132,10 @@ class UserPatcher:
             # Entra's generic sample patches "manager" without the enterprise URN.
             for urn, ext_table in self.ext_tables.items():
                 if name.lower() in ext_table:
-                    ext, info = ENTERPRISE_SCHEMA if urn == ENTERPRISE_SCHEMA.lower() else urn, ext_table[name.lower()]
+                    ext, info = (
+                        ENTERPRISE_SCHEMA if urn == ENTERPRISE_SCHEMA.lower() else urn,
+                        ext_table[name.lower()],
+                    )
                     break
         if info is None:
             return self._unknown(path)
@@ -182,7 +194,9 @@ class UserPatcher:
             if target is not None:
                 self._apply(data, op.op, target, value, key)
 
-    def _container(self, data: dict[str, Any], target: Target, create: bool) -> dict[str, Any] | None:
+    def _container(
+        self, data: dict[str, Any], target: Target, create: bool
+    ) -> dict[str, Any] | None:
         if target.ext is None:
             return data
         ext = data.get(target.ext)
@@ -218,7 +232,9 @@ class UserPatcher:
         if t.ext and not container:
             data.pop(t.ext, None)
 
-    def _whole_extension(self, data: dict[str, Any], op: str, t: Target, value: Any, where: str) -> None:
+    def _whole_extension(
+        self, data: dict[str, Any], op: str, t: Target, value: Any, where: str
+    ) -> None:
         if op == "remove":
             data.pop(ENTERPRISE_SCHEMA, None)
             return
@@ -232,7 +248,15 @@ class UserPatcher:
                 if target is not None:
                     self._apply(data, "replace", target, sub_value, key)
 
-    def _sub(self, container: dict[str, Any], op: str, info: AttrInfo, sub: AttrInfo, value: Any, where: str) -> None:
+    def _sub(
+        self,
+        container: dict[str, Any],
+        op: str,
+        info: AttrInfo,
+        sub: AttrInfo,
+        value: Any,
+        where: str,
+    ) -> None:
         current = container.get(info.name)
         if info.multi:
             # "emails.value": every item (RFC); rarely sent, kept simple.
@@ -253,14 +277,19 @@ class UserPatcher:
         parent[sub.name] = coerce_single(sub, value, where)
         container[info.name] = parent
 
-    def _multi(self, container: dict[str, Any], op: str, info: AttrInfo, value: Any, where: str) -> None:
+    def _multi(
+        self, container: dict[str, Any], op: str, info: AttrInfo, value: Any, where: str
+    ) -> None:
         current = container.get(info.name) or []
         if op == "remove":
             if value is None:
                 container.pop(info.name, None)
                 return
-            gone = {str(v.get("value")) for v in (value if isinstance(value, list) else [value])
-                    if isinstance(v, dict) and v.get("value") is not None}
+            gone = {
+                str(v.get("value"))
+                for v in (value if isinstance(value, list) else [value])
+                if isinstance(v, dict) and v.get("value") is not None
+            }
             kept = [it for it in current if str(it.get("value")) not in gone]
             _set_list(container, info.name, kept)
             return
@@ -272,8 +301,13 @@ class UserPatcher:
         for item in new:
             if info.name == "roles" and _is_user_role(item):
                 merged = [it for it in merged if not _is_user_role(it)]  # exactly one org role
-            merged = [it for it in merged if it.get("value") is None or it.get("value") != item.get("value")
-                      or it.get("type") != item.get("type")]
+            merged = [
+                it
+                for it in merged
+                if it.get("value") is None
+                or it.get("value") != item.get("value")
+                or it.get("type") != item.get("type")
+            ]
             if item.get("primary") is True:
                 for it in merged:
                     if it.get("primary") is True:
@@ -281,7 +315,9 @@ class UserPatcher:
             merged.append(item)
         _set_list(container, info.name, merged)
 
-    def _filtered(self, container: dict[str, Any], op: str, t: Target, value: Any, where: str) -> None:
+    def _filtered(
+        self, container: dict[str, Any], op: str, t: Target, value: Any, where: str
+    ) -> None:
         info = t.info
         assert info is not None and t.filter is not None
         items: list[dict[str, Any]] = container.get(info.name) or []
@@ -354,7 +390,12 @@ def _is_user_role(item: dict[str, Any]) -> bool:
 
 def _eq_terms(node: Node, info: AttrInfo) -> dict[str, Any] | None:
     """``type eq "work"`` (and conjunctions of such) as the attributes of a new item."""
-    if isinstance(node, Compare) and node.op == "eq" and node.path.sub is None and node.path.urn is None:
+    if (
+        isinstance(node, Compare)
+        and node.op == "eq"
+        and node.path.sub is None
+        and node.path.urn is None
+    ):
         sub = info.subs.get(node.path.attr)
         if sub is None:
             return None
@@ -428,7 +469,7 @@ def parse_group_actions(ops: list[Operation], strict: bool) -> list[GroupAction]
         match = _PATCH_PATH.match(op.path)
         attr = match.group("attr") if match else op.path
         if attr.lower().startswith(GROUP_SCHEMA.lower() + ":"):
-            attr = attr[len(GROUP_SCHEMA) + 1:]
+            attr = attr[len(GROUP_SCHEMA) + 1 :]
         low = attr.lower()
         if low == "members" and match and match.group("filter"):
             if op.op != "remove" or match.group("sub"):
@@ -441,10 +482,16 @@ def parse_group_actions(ops: list[Operation], strict: bool) -> list[GroupAction]
                 else:
                     actions.append(GroupAction("remove_all"))
             else:
-                actions.append(GroupAction("add" if op.op == "add" else "replace", _member_ids(op.value, "members")))
+                actions.append(
+                    GroupAction(
+                        "add" if op.op == "add" else "replace", _member_ids(op.value, "members")
+                    )
+                )
         elif low == "displayname" and not (match and match.group("filter")):
             if op.op == "remove":
-                raise ScimError(400, "'displayName' is required and cannot be removed", "mutability")
+                raise ScimError(
+                    400, "'displayName' is required and cannot be removed", "mutability"
+                )
             actions.append(GroupAction("rename", text=_display_name(op.value)))
         elif low == "externalid":
             if op.op == "remove":
@@ -454,5 +501,7 @@ def parse_group_actions(ops: list[Operation], strict: bool) -> list[GroupAction]
             else:
                 raise bad_request("'externalId' must be a string")
         elif strict:
-            raise invalid_path(f"Unsupported path '{op.path}' (Miro supports members and displayName)")
+            raise invalid_path(
+                f"Unsupported path '{op.path}' (Miro supports members and displayName)"
+            )
     return actions

@@ -183,14 +183,23 @@ def _with_meta(doc: dict[str, Any], resource_type: str, location: str) -> dict[s
 
 
 def _list(resources: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"schemas": [LIST_SCHEMA], "totalResults": len(resources), "itemsPerPage": len(resources),
-            "startIndex": 1, "Resources": resources}
+    return {
+        "schemas": [LIST_SCHEMA],
+        "totalResults": len(resources),
+        "itemsPerPage": len(resources),
+        "startIndex": 1,
+        "Resources": resources,
+    }
 
 
 @bp.route("/ServiceProviderConfig", methods=["GET"])
 def service_provider_config() -> Response:
-    return _cached("spc", lambda base: _with_meta(SERVICE_PROVIDER_CONFIG, "ServiceProviderConfig",
-                                                  f"{base}/ServiceProviderConfig"))
+    return _cached(
+        "spc",
+        lambda base: _with_meta(
+            SERVICE_PROVIDER_CONFIG, "ServiceProviderConfig", f"{base}/ServiceProviderConfig"
+        ),
+    )
 
 
 def _resource_type(base: str, rid: str) -> dict[str, Any]:
@@ -234,7 +243,9 @@ def search() -> Response:
 
 @bp.route("/Bulk", methods=["POST"])
 def bulk() -> Response:
-    raise not_implemented("Bulk operations aren't supported. Each request must target a single resource.")
+    raise not_implemented(
+        "Bulk operations aren't supported. Each request must target a single resource."
+    )
 
 
 # ---------------------------------------------------------------- listing helpers
@@ -247,8 +258,15 @@ def _projection(core_urn: str, ext_urns: tuple[str, ...] = ()) -> tuple[list[Any
 
 
 def _list_response(total: int, start: int, resources: list[dict[str, Any]]) -> Response:
-    return scim_response({"schemas": [LIST_SCHEMA], "totalResults": total, "itemsPerPage": len(resources),
-                          "startIndex": start, "Resources": resources})
+    return scim_response(
+        {
+            "schemas": [LIST_SCHEMA],
+            "totalResults": total,
+            "itemsPerPage": len(resources),
+            "startIndex": start,
+            "Resources": resources,
+        }
+    )
 
 
 _USER_EXT = (ENTERPRISE_SCHEMA.lower(),)
@@ -262,8 +280,9 @@ def users() -> Response:
     include, exclude = _projection(USER_SCHEMA, _USER_EXT)
     if request.method == "POST":
         created = backend().create_user(json_body(), base_url())
-        return scim_response(project(created, include, exclude), 201,
-                             {"Location": created["meta"]["location"]})
+        return scim_response(
+            project(created, include, exclude), 201, {"Location": created["meta"]["location"]}
+        )
     page = parse_page(request.args)
     sort = parse_sort(request.args, USER_SCHEMA)
     total, found = backend().list_users(request.args.get("filter"), sort, page, base_url())
@@ -299,14 +318,19 @@ def groups() -> Response:
     include, exclude = _projection(GROUP_SCHEMA)
     if request.method == "POST":
         if _teams_model():
-            raise method_not_allowed("Miro doesn't support the requested method: teams cannot be created via SCIM")
+            raise method_not_allowed(
+                "Miro doesn't support the requested method: teams cannot be created via SCIM"
+            )
         created = backend().create_group(json_body(), base_url())
-        return scim_response(project(created, include, exclude), 201,
-                             {"Location": created["meta"]["location"]})
+        return scim_response(
+            project(created, include, exclude), 201, {"Location": created["meta"]["location"]}
+        )
     page = parse_page(request.args)
     sort = parse_sort(request.args, GROUP_SCHEMA)
     with_members = not excludes(exclude, "members")
-    total, found = backend().list_groups(request.args.get("filter"), sort, page, base_url(), with_members)
+    total, found = backend().list_groups(
+        request.args.get("filter"), sort, page, base_url(), with_members
+    )
     return _list_response(total, page.start_index, [project(r, include, exclude) for r in found])
 
 
@@ -316,15 +340,20 @@ def group(gid: str) -> Response:
     include, exclude = _projection(GROUP_SCHEMA)
     with_members = not excludes(exclude, "members")
     if request.method == "GET":
-        return scim_response(project(state.get_group(gid, base_url(), with_members), include, exclude))
+        return scim_response(
+            project(state.get_group(gid, base_url(), with_members), include, exclude)
+        )
     if request.method == "PATCH":
         found = state.patch_group(gid, json_body(), base_url(), with_members)
         return scim_response(project(found, include, exclude))
     if _teams_model():
         raise method_not_allowed(
-            "Miro doesn't support the requested method: teams cannot be replaced or deleted via SCIM")
+            "Miro doesn't support the requested method: teams cannot be replaced or deleted via SCIM"
+        )
     if request.method == "PUT":
-        return scim_response(project(state.replace_group(gid, json_body(), base_url()), include, exclude))
+        return scim_response(
+            project(state.replace_group(gid, json_body(), base_url()), include, exclude)
+        )
     state.delete_group(gid)
     g.journal_response = None
     return Response(status=204)

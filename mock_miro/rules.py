@@ -24,10 +24,17 @@ from .schemas import (
 ADMIN_VALUE = "ORGANIZATION_INTERNAL_ADMIN"
 USER_VALUE = "ORGANIZATION_INTERNAL_USER"
 GUEST_ROLES = ("ORGANIZATION_EXTERNAL_USER", "ORGANIZATION_TEAM_GUEST_USER")
-EMAIL = re.compile(r"^[^@\s\"(),:;<>\[\]\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+EMAIL = re.compile(
+    r"^[^@\s\"(),:;<>\[\]\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
 _NUMERIC = re.compile(r"^\d{1,19}$")
-_ENTERPRISE_LIMITS = {"employeeNumber": 20, "costCenter": 120, "organization": 120, "division": 120,
-                      "department": 120}
+_ENTERPRISE_LIMITS = {
+    "employeeNumber": 20,
+    "costCenter": 120,
+    "organization": 120,
+    "division": 120,
+    "department": 120,
+}
 
 
 def is_email(text: Any) -> bool:
@@ -47,7 +54,9 @@ def input_user(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise invalid_syntax("The request body must be a JSON object")
     schemas = body.get("schemas")
-    if schemas is not None and (not isinstance(schemas, list) or not all(isinstance(s, str) for s in schemas)):
+    if schemas is not None and (
+        not isinstance(schemas, list) or not all(isinstance(s, str) for s in schemas)
+    ):
         raise invalid_syntax("'schemas' must be a list of schema URNs")
     data: dict[str, Any] = {}
     for key, value in body.items():
@@ -81,9 +90,11 @@ def derive_display_name(data: dict[str, Any]) -> None:
     if str(data.get("displayName", "")).strip():
         return
     name = data.get("name") or {}
-    derived = name.get("formatted") or " ".join(
-        p for p in (name.get("givenName"), name.get("familyName")) if p
-    ) or str(data.get("userName", ""))
+    derived = (
+        name.get("formatted")
+        or " ".join(p for p in (name.get("givenName"), name.get("familyName")) if p)
+        or str(data.get("userName", ""))
+    )
     if derived:
         data["displayName"] = derived[:60]
 
@@ -96,12 +107,16 @@ def check_lengths(data: dict[str, Any]) -> None:
         raise bad_request("Attribute 'name.formatted' must be at most 60 characters")
     full = " ".join(p for p in (name.get("givenName"), name.get("familyName")) if p)
     if len(full) > 60:
-        raise bad_request("'name.givenName' and 'name.familyName' together must be at most 60 characters")
+        raise bad_request(
+            "'name.givenName' and 'name.familyName' together must be at most 60 characters"
+        )
     ext = data.get(ENTERPRISE_SCHEMA)
     if ext:
         for key, limit in _ENTERPRISE_LIMITS.items():
             if len(str(ext.get(key, ""))) > limit:
-                raise bad_request(f"Attribute '{ENTERPRISE_SCHEMA}:{key}' must be at most {limit} characters")
+                raise bad_request(
+                    f"Attribute '{ENTERPRISE_SCHEMA}:{key}' must be at most {limit} characters"
+                )
         manager = ext.get("manager")
         if isinstance(manager, dict):
             if len(str(manager.get("displayName", ""))) > 60:
@@ -114,12 +129,16 @@ def check_lengths(data: dict[str, Any]) -> None:
             del data[ENTERPRISE_SCHEMA]
 
 
-def check_license(data: dict[str, Any], old: dict[str, Any] | None, old_active: bool = True) -> None:
+def check_license(
+    data: dict[str, Any], old: dict[str, Any] | None, old_active: bool = True
+) -> None:
     user_type = data.get("userType")
     if user_type is None:
         return
     if user_type not in LICENSES:
-        raise bad_request(f"Unsupported userType '{user_type}'; expected one of {', '.join(LICENSES)}")
+        raise bad_request(
+            f"Unsupported userType '{user_type}'; expected one of {', '.join(LICENSES)}"
+        )
     if old is None:
         return
     previous = old.get("userType")
@@ -127,8 +146,10 @@ def check_license(data: dict[str, Any], old: dict[str, Any] | None, old_active: 
         if not old_active and data.get("active") is False:
             raise conflict("Cannot update userType of a deactivated user")
         if user_type != "Full":
-            raise bad_request(f"userType cannot be changed from '{previous}' to '{user_type}': "
-                              "only an upgrade to 'Full' is allowed")
+            raise bad_request(
+                f"userType cannot be changed from '{previous}' to '{user_type}': "
+                "only an upgrade to 'Full' is allowed"
+            )
 
 
 def check_roles(data: dict[str, Any], old: dict[str, Any] | None, old_active: bool = True) -> None:
@@ -139,11 +160,15 @@ def check_roles(data: dict[str, Any], old: dict[str, Any] | None, old_active: bo
         if not value:
             raise bad_request("Each role needs a 'value'")
         if kind not in (None, ORG_USER_ROLE, ORG_ADMIN_ROLE):
-            raise bad_request(f"Unsupported role type '{kind}'; expected {ORG_USER_ROLE} or {ORG_ADMIN_ROLE}")
+            raise bad_request(
+                f"Unsupported role type '{kind}'; expected {ORG_USER_ROLE} or {ORG_ADMIN_ROLE}"
+            )
         if kind == ORG_USER_ROLE or (kind is None and value in ORG_ROLE_VALUES):
             user_roles += 1
             if value not in ORG_ROLE_VALUES:
-                raise bad_request(f"Unsupported organization role '{value}'; guest roles are not supported")
+                raise bad_request(
+                    f"Unsupported organization role '{value}'; guest roles are not supported"
+                )
     if user_roles > 1:
         raise bad_request("A user has exactly one role of type organization_user_role")
     if old is not None and not old_active and data.get("active") is False:

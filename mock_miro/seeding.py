@@ -26,8 +26,9 @@ def _free(local: str, domain: str, taken: Callable[[str], bool]) -> str:
     return username
 
 
-def members(seed: int, count: int, domain: str, admins: int,
-            taken: Callable[[str], bool]) -> Iterator[dict[str, Any]]:
+def members(
+    seed: int, count: int, domain: str, admins: int, taken: Callable[[str], bool]
+) -> Iterator[dict[str, Any]]:
     """User attribute dicts; ``taken`` must see the names already handed out."""
     rng = random.Random(seed)
     for i in range(count):
@@ -40,8 +41,13 @@ def members(seed: int, count: int, domain: str, admins: int,
             "userType": "Full",
             "active": True,
             "emails": [{"value": username, "type": "work", "primary": True}],
-            "roles": [{"value": ADMIN_VALUE if i < admins else USER_VALUE, "type": ORG_USER_ROLE,
-                       "primary": True}],
+            "roles": [
+                {
+                    "value": ADMIN_VALUE if i < admins else USER_VALUE,
+                    "type": ORG_USER_ROLE,
+                    "primary": True,
+                }
+            ],
         }
 
 

@@ -11,10 +11,18 @@ def test_a_user_assigned_directly_is_created_in_miro(d: Driver) -> None:
 
     d.sync()
 
-    d.expect_miro_user("alice@contoso.com", active=True, displayName="Alice Example",
-                       department="Design", email="alice@contoso.com")
+    d.expect_miro_user(
+        "alice@contoso.com",
+        active=True,
+        displayName="Alice Example",
+        department="Design",
+        email="alice@contoso.com",
+    )
     d.expect_log("alice", action="create", status="success", step="EntryExportAdd")
-    assert lines(d.requests()) == ['GET /Users?filter=userName eq "alice@contoso.com"', "POST /Users"]
+    assert lines(d.requests()) == [
+        'GET /Users?filter=userName eq "alice@contoso.com"',
+        "POST /Users",
+    ]
     d.expect_status(code="Active", last_state="Succeeded")
 
 
@@ -44,7 +52,9 @@ def test_only_direct_members_of_an_assigned_group_are_provisioned(miro_tutorial:
     d.expect_miro_user("carol@contoso.com", active=True)
     d.expect_no_miro_user("dan@contoso.com")  # nested members are not flattened (§2.2)
     assert not any(e["provisioningAction"] == "create" for e in d.logs("dan"))
-    assert [r.body["userName"] for r in d.writes() if r.line == "POST /Users"] == ["carol@contoso.com"]
+    assert [r.body["userName"] for r in d.writes() if r.line == "POST /Users"] == [
+        "carol@contoso.com"
+    ]
 
 
 def test_unassigning_a_user_disables_them_in_miro(d: Driver) -> None:
@@ -58,7 +68,9 @@ def test_unassigning_a_user_disables_them_in_miro(d: Driver) -> None:
 
     d.expect_miro_user("erin@contoso.com", active=False)
     d.expect_log("erin", action="disable", status="success", modified={"active": ("True", "False")})
-    assert [r.operations for r in d.writes()] == [[{"op": "Replace", "path": "active", "value": "False"}]]
+    assert [r.operations for r in d.writes()] == [
+        [{"op": "Replace", "path": "active", "value": "False"}]
+    ]
 
 
 def test_reassigning_a_user_re_enables_them(d: Driver) -> None:
@@ -95,7 +107,8 @@ def test_removing_a_user_from_the_assigned_group_disables_them(miro_tutorial: Dr
 
 
 def test_a_user_assigned_directly_and_through_a_group_stays_when_the_group_goes(
-        miro_tutorial: Driver) -> None:
+    miro_tutorial: Driver,
+) -> None:
     d = miro_tutorial
     d.add_user("hana")
     d.add_group("Miro users", "hana")
@@ -122,7 +135,9 @@ def test_sync_all_provisions_users_without_any_assignment(d: Driver) -> None:
     d.expect_miro_user("ian@contoso.com", active=True)
     d.expect_log("ian", action="create", status="success")
     d.expect_no_miro_user("jo@contoso.com")  # disabled accounts are not provisioned (§2.2)
-    assert [r.body["userName"] for r in d.writes() if r.line == "POST /Users"] == ["ian@contoso.com"]
+    assert [r.body["userName"] for r in d.writes() if r.line == "POST /Users"] == [
+        "ian@contoso.com"
+    ]
 
 
 def test_an_assignment_made_while_the_job_is_paused_waits_for_start(d: Driver) -> None:

@@ -26,7 +26,9 @@ def test_blocking_sign_in_disables_the_miro_user_with_a_string_false(d: Driver) 
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
         "Operations": [{"op": "Replace", "path": "active", "value": "False"}],
     }
-    d.expect_log("alice", action="disable", status="success", modified={"active": ("True", "False")})
+    d.expect_log(
+        "alice", action="disable", status="success", modified={"active": ("True", "False")}
+    )
 
 
 def test_in_the_aadoptscim062020_dialect_the_disable_is_a_boolean(d: Driver) -> None:
@@ -37,10 +39,15 @@ def test_in_the_aadoptscim062020_dialect_the_disable_is_a_boolean(d: Driver) -> 
     d.next_cycle()
 
     d.expect_miro_user("bob@contoso.com", active=False)
-    assert [(r.line, r.body) for r in d.writes()] == [(f"PATCH /Users/{scim_id}", {
-        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-        "Operations": [{"op": "replace", "path": "active", "value": False}],
-    })]
+    assert [(r.line, r.body) for r in d.writes()] == [
+        (
+            f"PATCH /Users/{scim_id}",
+            {
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "replace", "path": "active", "value": False}],
+            },
+        )
+    ]
     d.expect_log("bob", action="disable", status="success")
 
 
@@ -66,7 +73,9 @@ def test_a_restored_user_is_re_enabled(d: Driver) -> None:
 
     d.expect_miro_user("dan@contoso.com", active=True)
     d.expect_log("dan", action="update", status="success", modified={"active": ("False", "True")})
-    assert [r.operations for r in d.writes()] == [[{"op": "Replace", "path": "active", "value": "True"}]]
+    assert [r.operations for r in d.writes()] == [
+        [{"op": "Replace", "path": "active", "value": "True"}]
+    ]
 
 
 def test_thirty_days_after_a_soft_delete_the_miro_user_is_deleted(d: Driver) -> None:

@@ -16,10 +16,17 @@ def test_a_revoked_token_mid_cycle_quarantines_and_loses_no_one(d: Driver) -> No
     d.sync()
 
     d.expect_status(code="Quarantine", quarantine_reason="EncounteredQuarantineException")
-    failed = [n for n in ("ana", "bo", "cy") if d.last_log(n)["provisioningStatusInfo"]["status"] == "failure"]
+    failed = [
+        n
+        for n in ("ana", "bo", "cy")
+        if d.last_log(n)["provisioningStatusInfo"]["status"] == "failure"
+    ]
     assert len(failed) == 1
-    d.expect_log(failed[0], status="failure",
-                 error_code="SystemForCrossDomainIdentityManagementCredentialValidationUnavailable")
+    d.expect_log(
+        failed[0],
+        status="failure",
+        error_code="SystemForCrossDomainIdentityManagementCredentialValidationUnavailable",
+    )
 
     d.advance("6h")  # the documented first quarantine retry
 
@@ -53,8 +60,10 @@ def test_the_portal_restart_clears_quarantine_and_escrows_but_keeps_links(d: Dri
 
 def test_held_deletions_of_users_and_a_team_are_released_by_force_deletes(d: Driver) -> None:
     d.miro_settings(model="user_groups")
-    d.set_secrets(SyncNotificationSettings='{"Enabled":true,"DeleteThresholdEnabled":true,'
-                                           '"Recipients":"it@contoso.com"}')
+    d.set_secrets(
+        SyncNotificationSettings='{"Enabled":true,"DeleteThresholdEnabled":true,'
+        '"Recipients":"it@contoso.com"}'
+    )
     d.set_job_settings(QuarantineTooManyDeletesThreshold="2")
     for name in ("eli", "fox"):
         d.add_user(name)

@@ -50,7 +50,10 @@ def test_throttling_with_retry_after_is_retried_and_nothing_is_lost(d: Driver) -
     posts = [r for r in d.requests() if r.line == "POST /Users"]
     assert [r.status for r in posts].count(429) == 2
     assert sorted(r.body["userName"] for r in posts if r.status == 201) == [
-        "carol@contoso.com", "dan@contoso.com", "erin@contoso.com"]
+        "carol@contoso.com",
+        "dan@contoso.com",
+        "erin@contoso.com",
+    ]
     assert set(d.miro_users()) == {"carol@contoso.com", "dan@contoso.com", "erin@contoso.com"}
     for name in ("carol", "dan", "erin"):
         d.expect_log(name, latest=False, action="create", status="success")
@@ -125,8 +128,9 @@ def test_mass_unassignment_over_the_threshold_is_held_as_staged_deletes(d: Drive
     for name in names:
         d.add_user(name)
         d.assign(name)
-    d.set_secrets(SyncNotificationSettings=json.dumps(
-        {"Enabled": False, "DeleteThresholdEnabled": True}))
+    d.set_secrets(
+        SyncNotificationSettings=json.dumps({"Enabled": False, "DeleteThresholdEnabled": True})
+    )
     d.set_job_settings(QuarantineTooManyDeletesThreshold=2)
     d.sync()
     d.mark()

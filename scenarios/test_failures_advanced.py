@@ -23,7 +23,9 @@ def _quarantined_by_a_wrong_token(d: Driver, name: str = "alice") -> dict:
 
 def test_the_documented_back_off_retries_after_six_hours(d: Driver) -> None:
     quarantine = _quarantined_by_a_wrong_token(d)
-    assert _when(quarantine["nextAttempt"]) - _when(quarantine["currentBegan"]) == timedelta(hours=6)
+    assert _when(quarantine["nextAttempt"]) - _when(quarantine["currentBegan"]) == timedelta(
+        hours=6
+    )
     d.mark()
 
     d.advance("5h")
@@ -38,7 +40,9 @@ def test_the_documented_back_off_retries_after_six_hours(d: Driver) -> None:
 def test_the_observed_back_off_retries_after_thirty_minutes(d: Driver) -> None:
     d.set_engine(quarantine_backoff="observed")
     quarantine = _quarantined_by_a_wrong_token(d, "bob")
-    assert _when(quarantine["nextAttempt"]) - _when(quarantine["currentBegan"]) == timedelta(minutes=30)
+    assert _when(quarantine["nextAttempt"]) - _when(quarantine["currentBegan"]) == timedelta(
+        minutes=30
+    )
     d.expect_no_miro_user("bob@contoso.com")
 
 
@@ -75,7 +79,8 @@ def test_too_many_failures_quarantine_by_the_proportion_rule(d: Driver) -> None:
 
 
 def test_over_the_thresholds_in_an_initial_cycle_escrows_are_pruned_and_the_job_pauses(
-        d: Driver) -> None:
+    d: Driver,
+) -> None:
     d.set_engine(escrow_min_failures=2, escrow_failure_ratio=0.4)
     for name in ("hana", "ian", "jo"):
         d.add_user(name)
@@ -124,7 +129,9 @@ def test_restart_with_escrows_cleared_stops_the_retries(d: Driver) -> None:
 
 
 def test_quarantine_sends_one_notification_to_the_configured_recipients(d: Driver) -> None:
-    d.set_secrets(SyncNotificationSettings=json.dumps({"Enabled": True, "Recipients": "it@contoso.com"}))
+    d.set_secrets(
+        SyncNotificationSettings=json.dumps({"Enabled": True, "Recipients": "it@contoso.com"})
+    )
     _quarantined_by_a_wrong_token(d, "mia")
     d.advance("1d")  # later failed attempts, same reason: no new e-mail
 
@@ -148,8 +155,9 @@ def test_miros_rate_limits_slow_the_cycle_but_lose_nothing(d: Driver) -> None:
 
     requests = d.requests()
     assert any(r.status == 429 for r in requests)  # the engine met the limits...
-    directory = d.graph.get("/v1.0/users", params={"$top": "999",
-                                                   "$select": "userPrincipalName,accountEnabled"}).json()
+    directory = d.graph.get(
+        "/v1.0/users", params={"$top": "999", "$select": "userPrincipalName,accountEnabled"}
+    ).json()
     enabled = {u["userPrincipalName"].casefold() for u in directory["value"] if u["accountEnabled"]}
     users = d.miro_users()
     assert {name.casefold() for name in users} == enabled  # ...and still created everyone once

@@ -50,7 +50,9 @@ def test_user_delete_after_purge_from_the_recycle_bin(d: Driver) -> None:
     d.next_cycle()
     d.expect_log("val.delete", action="delete", status="success")
     assert d.miro.get(f"/api/v1/scim/Users/{scim_id}").status_code == 404
-    found = d.miro.get("/api/v1/scim/Users", params={"filter": 'userName eq "val.delete@contoso.com"'})
+    found = d.miro.get(
+        "/api/v1/scim/Users", params={"filter": 'userName eq "val.delete@contoso.com"'}
+    )
     assert found.json()["totalResults"] == 0
 
 
@@ -109,8 +111,12 @@ def test_group_add_member_logs_the_member_id(miro_tutorial: Driver) -> None:
     d.add_user("val.member")
     d.add_member("Validation", "val.member")
     d.next_cycle()
-    d.expect_log("Validation", action="update", status="success",
-                 modified={"members": (None, d.id("val.member"))})
+    d.expect_log(
+        "Validation",
+        action="update",
+        status="success",
+        modified={"members": (None, d.id("val.member"))},
+    )
     d.expect_team_members("Validation", {"val.member@contoso.com"})
 
 
@@ -124,8 +130,12 @@ def test_group_remove_member_logs_the_old_value(miro_tutorial: Driver) -> None:
     d.sync()
     d.remove_member("Validation", "val.member")
     d.next_cycle()
-    d.expect_log("Validation", action="update", status="success",
-                 modified={"members": (d.id("val.member"), None)})
+    d.expect_log(
+        "Validation",
+        action="update",
+        status="success",
+        modified={"members": (d.id("val.member"), None)},
+    )
     d.expect_team_members("Validation", set())
     d.expect_miro_user("val.member@contoso.com", active=True)
 
@@ -150,7 +160,7 @@ def test_every_mapped_attribute_but_external_id_is_discoverable_in_schemas(d: Dr
         for mapping in d.object_mapping(schema, source)["attributeMappings"]:
             target = mapping["targetAttributeName"]
             if target.startswith(ENTERPRISE + ":"):
-                ok = discoverable(ENTERPRISE, target[len(ENTERPRISE) + 1:])
+                ok = discoverable(ENTERPRISE, target[len(ENTERPRISE) + 1 :])
             else:
                 ok = discoverable(urn, target)
             if not ok:

@@ -13,7 +13,9 @@ def test_the_default_group_flow_fails_with_miros_405_but_users_are_provisioned(d
     d.sync()
 
     entry = d.expect_log("Design", action="create", status="failure", step="EntryExportAdd")
-    assert entry["provisioningSteps"][-1]["description"] == "Failed to create Group 'Design' in Miro"
+    assert (
+        entry["provisioningSteps"][-1]["description"] == "Failed to create Group 'Design' in Miro"
+    )
     assert "405" in entry["provisioningStatusInfo"]["errorInformation"]["reason"]
     assert [r.status for r in d.writes() if r.line == "POST /Groups"] == [405]
     assert d.miro_team("Design") is None
@@ -51,7 +53,9 @@ def test_with_create_unchecked_a_group_without_a_team_is_skipped(miro_tutorial: 
     d.expect_status(last_state="Succeeded")
 
 
-def test_with_create_unchecked_an_existing_team_is_matched_and_filled(miro_tutorial: Driver) -> None:
+def test_with_create_unchecked_an_existing_team_is_matched_and_filled(
+    miro_tutorial: Driver,
+) -> None:
     d = miro_tutorial
     team_id = d.miro_teams("Sales")["Sales"]
     d.add_user("carol")
@@ -64,7 +68,8 @@ def test_with_create_unchecked_an_existing_team_is_matched_and_filled(miro_tutor
     entry = d.expect_log("Sales", action="update", status="success")
     assert entry["targetIdentity"]["id"] == team_id
     assert 'GET /Groups?excludedAttributes=members&filter=displayName eq "Sales"' in [
-        r.line for r in d.requests()]
+        r.line for r in d.requests()
+    ]
     assert not [r for r in d.writes() if r.line == "POST /Groups"]
 
 
@@ -83,7 +88,9 @@ def test_a_new_member_of_a_matched_team_is_added(miro_tutorial: Driver) -> None:
     d.expect_team_members("Sales", {"dan@contoso.com", "erin@contoso.com"})
     erin = d.miro_user("erin@contoso.com")
     assert erin is not None
-    d.expect_log("Sales", action="update", status="success", modified={"members": (None, d.id("erin"))})
+    d.expect_log(
+        "Sales", action="update", status="success", modified={"members": (None, d.id("erin"))}
+    )
 
 
 def test_a_member_removed_in_entra_leaves_the_team(miro_tutorial: Driver) -> None:
@@ -103,7 +110,8 @@ def test_a_member_removed_in_entra_leaves_the_team(miro_tutorial: Driver) -> Non
     d.expect_team_members("Ops", {"fay@contoso.com"})
     removal = [r for r in d.writes() if r.path.startswith("/Groups/")]
     assert removal[0].operations == [
-        {"op": "Remove", "path": "members", "value": [{"$ref": None, "value": gus_scim}]}]
+        {"op": "Remove", "path": "members", "value": [{"$ref": None, "value": gus_scim}]}
+    ]
     d.expect_log("Ops", action="update", modified={"members": (d.id("gus"), None)})
 
 
@@ -121,8 +129,12 @@ def test_a_renamed_group_renames_its_matched_team(miro_tutorial: Driver) -> None
     assert d.miro_team("Beta")["id"] == team_id
     assert d.miro_team("Alpha") is None
     patch = [r for r in d.writes() if r.path == f"/Groups/{team_id}"]
-    assert patch and {"op": "Replace", "path": "displayName", "value": "Beta"} in patch[0].operations
-    d.expect_log("Beta", action="update", status="success", modified={"displayName": ("Alpha", "Beta")})
+    assert (
+        patch and {"op": "Replace", "path": "displayName", "value": "Beta"} in patch[0].operations
+    )
+    d.expect_log(
+        "Beta", action="update", status="success", modified={"displayName": ("Alpha", "Beta")}
+    )
 
 
 def test_in_the_user_group_model_group_creation_works(d: Driver) -> None:

@@ -12,7 +12,9 @@ def test_default_access_only_is_skipped_as_not_effectively_entitled(d: Driver) -
     d.sync()
 
     d.expect_no_miro_user("alice@contoso.com")
-    entry = d.expect_log("alice", action="other", status="skipped", skip_reason="NotEffectivelyEntitled")
+    entry = d.expect_log(
+        "alice", action="other", status="skipped", skip_reason="NotEffectivelyEntitled"
+    )
     assert "does not have required entitlement" in entry["provisioningSteps"][-1]["description"]
     assert not [r for r in d.writes() if r.path.startswith("/Users")]
 

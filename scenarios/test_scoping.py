@@ -17,7 +17,9 @@ def test_a_department_filter_provisions_only_that_department(d: Driver) -> None:
     d.expect_miro_user("alice@contoso.com", active=True)
     d.expect_no_miro_user("bob@contoso.com")
     d.expect_log("bob", status="skipped")
-    assert [r.body["userName"] for r in d.writes() if r.line == "POST /Users"] == ["alice@contoso.com"]
+    assert [r.body["userName"] for r in d.writes() if r.line == "POST /Users"] == [
+        "alice@contoso.com"
+    ]
 
 
 def test_a_user_moving_out_of_scope_is_disabled(d: Driver) -> None:
@@ -48,9 +50,11 @@ def test_a_null_attribute_fails_the_filter(d: Driver) -> None:
 
 
 def test_filters_are_or_ed_and_clauses_and_ed(d: Driver) -> None:
-    d.set_scoping("User",
-                  [("department", "EQUALS", "Design"), ("jobTitle", "EQUALS", "Lead")],
-                  [("department", "EQUALS", "Sales")])
+    d.set_scoping(
+        "User",
+        [("department", "EQUALS", "Design"), ("jobTitle", "EQUALS", "Lead")],
+        [("department", "EQUALS", "Sales")],
+    )
     d.add_user("fay", department="Design", jobTitle="Lead")
     d.add_user("gus", department="Design", jobTitle="Intern")
     d.add_user("hana", department="Sales")

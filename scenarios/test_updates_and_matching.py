@@ -16,10 +16,18 @@ def test_an_attribute_change_patches_only_that_attribute(d: Driver) -> None:
     d.next_cycle()
 
     d.expect_miro_user("alice@contoso.com", department="Sales", displayName="Alice Example")
-    assert [(r.line, r.operations) for r in d.writes()] == [(f"PATCH /Users/{scim_id}", [
-        {"op": "Replace",
-         "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
-         "value": "Sales"}])]
+    assert [(r.line, r.operations) for r in d.writes()] == [
+        (
+            f"PATCH /Users/{scim_id}",
+            [
+                {
+                    "op": "Replace",
+                    "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+                    "value": "Sales",
+                }
+            ],
+        )
+    ]
     d.expect_log("alice", action="update", status="success", step="EntryExportUpdate")
 
 
@@ -54,9 +62,13 @@ def test_an_existing_miro_user_is_matched_case_insensitively(d: Driver) -> None:
 
 
 def test_an_identical_existing_miro_user_is_matched_without_a_write(d: Driver) -> None:
-    d.miro_add_user("dan@contoso.com", displayName="Dan Example", externalId="dan",
-                    name={"givenName": "Dan", "familyName": "Example"},
-                    emails=[{"primary": True, "type": "work", "value": "dan@contoso.com"}])
+    d.miro_add_user(
+        "dan@contoso.com",
+        displayName="Dan Example",
+        externalId="dan",
+        name={"givenName": "Dan", "familyName": "Example"},
+        emails=[{"primary": True, "type": "work", "value": "dan@contoso.com"}],
+    )
     d.add_user("dan")
     d.assign("dan")
 
@@ -95,11 +107,16 @@ def test_a_upn_change_renames_the_linked_miro_user(d: Driver) -> None:
 
     # Linked users are not matched again: the cached id is PATCHed with the new userName.
     assert {"op": "Replace", "path": "userName", "value": "fay.new@contoso.com"} in [
-        op for r in d.writes() for op in r.operations]
+        op for r in d.writes() for op in r.operations
+    ]
     d.expect_miro_user("fay.new@contoso.com", id=scim_id)
     d.expect_no_miro_user("fay@contoso.com")
-    d.expect_log("fay", action="update", status="success",
-                 modified={"userName": ("fay@contoso.com", "fay.new@contoso.com")})
+    d.expect_log(
+        "fay",
+        action="update",
+        status="success",
+        modified={"userName": ("fay@contoso.com", "fay.new@contoso.com")},
+    )
 
 
 def test_after_a_full_restart_a_upn_change_creates_a_second_miro_account(d: Driver) -> None:
@@ -132,7 +149,9 @@ def test_a_user_without_a_matching_value_is_skipped_at_import(d: Driver) -> None
     assert d.writes() == []
 
 
-def test_two_entra_users_matching_one_miro_user_fail_with_duplicate_source_entries(d: Driver) -> None:
+def test_two_entra_users_matching_one_miro_user_fail_with_duplicate_source_entries(
+    d: Driver,
+) -> None:
     d.map_attribute("User", "userName", "[mail]", matchingPriority=1)
     d.add_user("ivy", mail="shared@contoso.com")
     d.add_user("jay", mail="shared@contoso.com")
@@ -142,8 +161,12 @@ def test_two_entra_users_matching_one_miro_user_fail_with_duplicate_source_entri
     d.sync()
 
     assert len(d.miro_users()) == 1  # one of them got the account...
-    created = [n for n in ("ivy", "jay") if d.logs(n)[-1]["provisioningAction"] == "create"
-               and d.logs(n)[-1]["provisioningStatusInfo"]["status"] == "success"]
+    created = [
+        n
+        for n in ("ivy", "jay")
+        if d.logs(n)[-1]["provisioningAction"] == "create"
+        and d.logs(n)[-1]["provisioningStatusInfo"]["status"] == "success"
+    ]
     other = ({"ivy", "jay"} - set(created)).pop()
     assert len(created) == 1
     d.expect_log(other, status="failure", error_code="DuplicateSourceEntries")  # ...not both
@@ -165,8 +188,12 @@ def test_editing_a_mapping_re_exports_every_user_in_a_new_initial_cycle(d: Drive
     d.expect_miro_user("leo@contoso.com", displayName="Example Leo")
     assert len([r for r in d.writes() if r.method == "PATCH"]) == 2
     assert not [r for r in d.writes() if r.method == "POST"]
-    d.expect_log("kim", action="update", status="success",
-                 modified={"displayName": ("Kim Example", "Example Kim")})
+    d.expect_log(
+        "kim",
+        action="update",
+        status="success",
+        modified={"displayName": ("Kim Example", "Example Kim")},
+    )
 
 
 def test_a_portal_restart_keeps_the_links_and_creates_no_duplicates(d: Driver) -> None:

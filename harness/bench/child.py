@@ -23,9 +23,13 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
     if kind == "cycles":
         from harness.bench import cycles
 
-        return cycles.run(int(task["users"]), served=bool(task["served"]), progress=progress,
-                          incremental=bool(task.get("incremental", True)),
-                          server=task.get("server"))
+        return cycles.run(
+            int(task["users"]),
+            served=bool(task["served"]),
+            progress=progress,
+            incremental=bool(task.get("incremental", True)),
+            server=task.get("server"),
+        )
     if kind == "raw":
         from harness.bench import raw
 

@@ -34,30 +34,81 @@ def _plan(users: int, xl: bool, server: str | None) -> list[tuple[str, dict[str,
 
 
 @click.command("bench")
-@click.option("--users", "-u", type=click.IntRange(min=10), default=None,
-              help="Base tenant size (default 10,000; 200 with --quick). Small/large/xl tenants "
-                   "are 1/10, 5x and 10x of it.")
-@click.option("--quick", is_flag=True, help="Smoke size: a few seconds, every figure still reported.")
-@click.option("--xl/--no-xl", default=True, show_default=True,
-              help="Run the 10x tenant (100,000 users at the default size).")
-@click.option("--suite/--no-suite", "with_suite", default=None,
-              help="Time the scenario suite with 0 (no xdist), 1 and 2 workers (default: on, off "
-                   "with --quick).")
-@click.option("--suite-path", default="scenarios", show_default=True,
-              help="The pytest path timed with --suite, relative to the project root.")
-@click.option("--loopback-server", type=click.Choice(SERVER_KINDS), default=None,
-              help="WSGI server of the loopback lab (default: the lab's own default).")
-@click.option("--sequences", type=click.IntRange(min=3), default=None,
-              help="Raw-speed sequences (POST, GET, PATCH) per server (default 1,500; 60 quick).")
-@click.option("--out", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
-              help="Also write the JSON report to this file.")
-@click.option("--markdown", "markdown_out", type=click.Path(dir_okay=False, writable=True),
-              default=None, help="Also write the figures as Markdown tables (for BENCHMARKS.md).")
-@click.option("--table/--no-table", "show_table", default=True, show_default=True,
-              help="Print the readable table on stderr (the JSON goes to stdout).")
-def bench(users: int | None, quick: bool, xl: bool, with_suite: bool | None, suite_path: str,
-          loopback_server: str | None, sequences: int | None, out: str | None, markdown_out: str | None,
-          show_table: bool) -> None:
+@click.option(
+    "--users",
+    "-u",
+    type=click.IntRange(min=10),
+    default=None,
+    help="Base tenant size (default 10,000; 200 with --quick). Small/large/xl tenants "
+    "are 1/10, 5x and 10x of it.",
+)
+@click.option(
+    "--quick", is_flag=True, help="Smoke size: a few seconds, every figure still reported."
+)
+@click.option(
+    "--xl/--no-xl",
+    default=True,
+    show_default=True,
+    help="Run the 10x tenant (100,000 users at the default size).",
+)
+@click.option(
+    "--suite/--no-suite",
+    "with_suite",
+    default=None,
+    help="Time the scenario suite with 0 (no xdist), 1 and 2 workers (default: on, off "
+    "with --quick).",
+)
+@click.option(
+    "--suite-path",
+    default="scenarios",
+    show_default=True,
+    help="The pytest path timed with --suite, relative to the project root.",
+)
+@click.option(
+    "--loopback-server",
+    type=click.Choice(SERVER_KINDS),
+    default=None,
+    help="WSGI server of the loopback lab (default: the lab's own default).",
+)
+@click.option(
+    "--sequences",
+    type=click.IntRange(min=3),
+    default=None,
+    help="Raw-speed sequences (POST, GET, PATCH) per server (default 1,500; 60 quick).",
+)
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Also write the JSON report to this file.",
+)
+@click.option(
+    "--markdown",
+    "markdown_out",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Also write the figures as Markdown tables (for BENCHMARKS.md).",
+)
+@click.option(
+    "--table/--no-table",
+    "show_table",
+    default=True,
+    show_default=True,
+    help="Print the readable table on stderr (the JSON goes to stdout).",
+)
+def bench(
+    users: int | None,
+    quick: bool,
+    xl: bool,
+    with_suite: bool | None,
+    suite_path: str,
+    loopback_server: str | None,
+    sequences: int | None,
+    out: str | None,
+    markdown_out: str | None,
+    show_table: bool,
+) -> None:
     """Measure the harness: cycles, raw SCIM speed against scim2-server and bare Flask, the Graph
     fake, lab creation and the scenario suite. Prints one JSON report on stdout."""
     users = users or (QUICK_USERS if quick else DEFAULT_USERS)
@@ -127,8 +178,10 @@ def _errors(report: dict[str, Any]) -> list[str]:
         for phase in ("initial", "incremental_0", "incremental_100"):
             cycle = run.get(phase)
             if cycle and (cycle["state"] != "Succeeded" or cycle["failed"]):
-                errors.append(f"cycles.{role}.{phase}: state {cycle['state']}, "
-                              f"{cycle['failed']} failed, error {cycle['error']}")
+                errors.append(
+                    f"cycles.{role}.{phase}: state {cycle['state']}, "
+                    f"{cycle['failed']} failed, error {cycle['error']}"
+                )
     for run in (report["suite"] or {}).get("runs", []):
         if "error" in run:
             errors.append(f"suite -n {run['workers']}: {run['error']}")

@@ -20,7 +20,9 @@ class RequestCounter:
         self._inner: Callable[..., Iterable[bytes]] = app.wsgi_app
         app.wsgi_app = self  # type: ignore[method-assign]
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         if not environ.get("PATH_INFO", "").startswith("/_fake"):
             self.count += 1
             if self.progress is not None:

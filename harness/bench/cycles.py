@@ -63,8 +63,14 @@ def lab_server_default() -> str | None:
     return None if parameter is None else str(parameter.default)
 
 
-def run(users: int, *, served: bool, progress: Progress, incremental: bool = True,
-        server: str | None = None) -> dict[str, Any]:
+def run(
+    users: int,
+    *,
+    served: bool,
+    progress: Progress,
+    incremental: bool = True,
+    server: str | None = None,
+) -> dict[str, Any]:
     mode = "loopback" if served else "in-process"
     began = time.perf_counter()
     lab = Lab(BENCH_SEED, served=served, **({"server": server} if server and served else {}))

@@ -34,8 +34,12 @@ def _read_all(lab: Lab, progress: Progress, users: int) -> dict[str, Any]:
     progress.end()
     if seen != users:
         raise RuntimeError(f"listed {seen} users, expected {users}")
-    return {"wall_s": round(wall, 4), "pages": pages, "users": seen,
-            "users_per_s": round(seen / wall, 1) if wall > 0 else None}
+    return {
+        "wall_s": round(wall, 4),
+        "pages": pages,
+        "users": seen,
+        "users_per_s": round(seen / wall, 1) if wall > 0 else None,
+    }
 
 
 def run(users: int, progress: Progress) -> dict[str, Any]:
@@ -59,7 +63,9 @@ def run(users: int, progress: Progress) -> dict[str, Any]:
             some = directory.users_delta(none.delta_link)
             some_s = time.perf_counter() - began
             if len(some.items) != changed:
-                raise RuntimeError(f"delta follow-up returned {len(some.items)}, expected {changed}")
+                raise RuntimeError(
+                    f"delta follow-up returned {len(some.items)}, expected {changed}"
+                )
         finally:
             directory.close()
     return {

@@ -98,8 +98,10 @@ def _bare_flask() -> Target:
 def _bare_wsgi() -> Target:
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         environ["wsgi.input"].read()
-        start_response("200 OK", [("Content-Type", "application/json"),
-                                  ("Content-Length", str(len(_CONSTANT)))])
+        start_response(
+            "200 OK",
+            [("Content-Type", "application/json"), ("Content-Length", str(len(_CONSTANT)))],
+        )
         return [_CONSTANT]
 
     client = httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://wsgi.local")
@@ -123,8 +125,10 @@ def _sequence(target: Target, i: int) -> None:
         f"{target.prefix}/Users", params={"filter": f'userName eq "{body["userName"]}"'}
     )
     _expect(found, target, 200)
-    patch = {"schemas": [PATCH_SCHEMA],
-             "Operations": [{"op": "replace", "path": "displayName", "value": f"Patched {i}"}]}
+    patch = {
+        "schemas": [PATCH_SCHEMA],
+        "Operations": [{"op": "replace", "path": "displayName", "value": f"Patched {i}"}],
+    }
     _expect(target.client.patch(f"{target.prefix}/Users/{uid}", json=patch), target, 200, 204)
 
 
@@ -132,9 +136,12 @@ def run(users: int, sequences: int, progress: Progress) -> dict[str, Any]:
     """``sequences`` runs of the 3-request sequence per target, in interleaved rounds."""
     built: dict[str, float] = {}
     targets: list[Target] = []
-    for name, make in (("miro_fake", lambda: _miro(users)),
-                       ("scim2_server", lambda: _scim2_server(users, progress)),
-                       ("bare_flask", _bare_flask), ("bare_wsgi", _bare_wsgi)):
+    for name, make in (
+        ("miro_fake", lambda: _miro(users)),
+        ("scim2_server", lambda: _scim2_server(users, progress)),
+        ("bare_flask", _bare_flask),
+        ("bare_wsgi", _bare_wsgi),
+    ):
         began = time.perf_counter()
         targets.append(make())
         built[name] = round(time.perf_counter() - began, 3)
@@ -146,7 +153,9 @@ def run(users: int, sequences: int, progress: Progress) -> dict[str, Any]:
         for _ in range(WARM_UP):
             _sequence(target, counter[target.name])
             counter[target.name] += 1
-    progress.begin(f"raw SCIM sequence, {users:,} users preloaded", total=ROUNDS * per_round * 3 * len(targets))
+    progress.begin(
+        f"raw SCIM sequence, {users:,} users preloaded", total=ROUNDS * per_round * 3 * len(targets)
+    )
     for _ in range(ROUNDS):
         for target in targets:
             began, cpu_began = time.perf_counter(), time.process_time()

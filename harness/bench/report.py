@@ -47,10 +47,18 @@ def source_revision(root: str) -> dict[str, Any]:
     if named:
         return {"commit": named, "modified_files": 0}
     try:
-        head = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"],
-                              capture_output=True, text=True, timeout=10)
-        dirty = subprocess.run(["git", "-C", root, "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10)
+        head = subprocess.run(
+            ["git", "-C", root, "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        dirty = subprocess.run(
+            ["git", "-C", root, "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
     except (OSError, subprocess.SubprocessError):
         return {"commit": None, "modified_files": None}
     if head.returncode != 0:
@@ -84,7 +92,9 @@ def _target_value(value: Any) -> str:
 
 
 def _rows(headers: list[str], rows: list[list[str]]) -> list[str]:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
+    ]
     out = ["  " + "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
     out += ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
     return out
@@ -101,8 +111,11 @@ def table(report: dict[str, Any]) -> str:
         f"{' (quick)' if report['quick'] else ''}; {m['cpus']} CPUs ({m['cpu_model']}), "
         f"Python {m['python']}",
         f"commit {report['source']['commit'] or 'unknown'}"
-        + (f" with {report['source']['modified_files']} modified files"
-           if report["source"]["modified_files"] else "")
+        + (
+            f" with {report['source']['modified_files']} modified files"
+            if report["source"]["modified_files"]
+            else ""
+        )
         + f", {report['started']}, {report['wall_s']} s",
         f"load average (1/5/15 min) at start {_load(report['load_average']['start'])}, "
         f"at end {_load(report['load_average']['end'])}",
@@ -116,31 +129,61 @@ def table(report: dict[str, Any]) -> str:
             continue
         initial = run["initial"]
         mode = run["mode"] + (f" ({run['server']})" if run.get("server") else "")
-        rows.append([
-            role, f"{run['users']:,}", mode, _num(initial["wall_s"]), _num(initial.get("cpu_s")),
-            _num(initial["scim_requests_per_s"], 0), _num(initial["scim_requests"]),
-            _num(initial["graph_requests"]),
-            _num(run.get("incremental_0", {}).get("wall_s"), 3),
-            _num(run.get("incremental_100", {}).get("wall_s"), 3),
-            _num(run["peak_rss_mb"], 0), _load(run.get("load_average")),
-        ])
-    lines += _rows(["tenant", "users", "mode", "initial s", "CPU s", "SCIM req/s", "SCIM req", "Graph req",
-                    "incr 0 s", "incr 100 s", "peak RSS MB", "load"], rows)
+        rows.append(
+            [
+                role,
+                f"{run['users']:,}",
+                mode,
+                _num(initial["wall_s"]),
+                _num(initial.get("cpu_s")),
+                _num(initial["scim_requests_per_s"], 0),
+                _num(initial["scim_requests"]),
+                _num(initial["graph_requests"]),
+                _num(run.get("incremental_0", {}).get("wall_s"), 3),
+                _num(run.get("incremental_100", {}).get("wall_s"), 3),
+                _num(run["peak_rss_mb"], 0),
+                _load(run.get("load_average")),
+            ]
+        )
+    lines += _rows(
+        [
+            "tenant",
+            "users",
+            "mode",
+            "initial s",
+            "CPU s",
+            "SCIM req/s",
+            "SCIM req",
+            "Graph req",
+            "incr 0 s",
+            "incr 100 s",
+            "peak RSS MB",
+            "load",
+        ],
+        rows,
+    )
 
     raw = report["raw"]
-    lines += ["", f"Raw SCIM sequence (POST user, GET userName eq, PATCH), in-process, "
-                  f"{raw.get('users_preloaded', 0):,} users preloaded"]
+    lines += [
+        "",
+        f"Raw SCIM sequence (POST user, GET userName eq, PATCH), in-process, "
+        f"{raw.get('users_preloaded', 0):,} users preloaded",
+    ]
     if "error" in raw:
         lines.append(f"  ERROR {raw['error']}")
     else:
         rates = raw["requests_per_s"]
         per_cpu = raw["requests_per_cpu_s"]
-        lines += _rows(["server", "req/s", "req per CPU s"],
-                       [[k, _num(v, 0), _num(per_cpu[k], 0)] for k, v in rates.items()])
-        lines.append(f"  Miro fake / scim2-server = {raw['miro_vs_scim2_server']}x "
-                     f"(per CPU s {raw['cpu_miro_vs_scim2_server']}x); Miro fake / bare Flask = "
-                     f"{raw['miro_vs_bare_flask'] * 100:.0f} % (per CPU s "
-                     f"{raw['cpu_miro_vs_bare_flask'] * 100:.0f} %)")
+        lines += _rows(
+            ["server", "req/s", "req per CPU s"],
+            [[k, _num(v, 0), _num(per_cpu[k], 0)] for k, v in rates.items()],
+        )
+        lines.append(
+            f"  Miro fake / scim2-server = {raw['miro_vs_scim2_server']}x "
+            f"(per CPU s {raw['cpu_miro_vs_scim2_server']}x); Miro fake / bare Flask = "
+            f"{raw['miro_vs_bare_flask'] * 100:.0f} % (per CPU s "
+            f"{raw['cpu_miro_vs_bare_flask'] * 100:.0f} %)"
+        )
 
     graph = report["graph"]
     lines += ["", "Graph fake (in-process)"]
@@ -148,19 +191,25 @@ def table(report: dict[str, Any]) -> str:
         lines.append(f"  ERROR {graph['error']}")
     else:
         listing, delta = graph["list_pages_of_999"], graph["delta"]
-        lines.append(f"  list {graph['users']:,} users, pages of 999: {listing['wall_s']:.3f} s "
-                     f"({listing['pages']} pages, {_num(listing['users_per_s'], 0)} users/s)")
-        lines.append(f"  delta: full round {delta['full_round_s']:.3f} s ({delta['full_round_pages']} "
-                     f"pages); follow-up 0 changes {delta['follow_up_0_changes_s'] * 1000:.1f} ms, "
-                     f"100 changes {delta['follow_up_100_changes_s'] * 1000:.1f} ms")
+        lines.append(
+            f"  list {graph['users']:,} users, pages of 999: {listing['wall_s']:.3f} s "
+            f"({listing['pages']} pages, {_num(listing['users_per_s'], 0)} users/s)"
+        )
+        lines.append(
+            f"  delta: full round {delta['full_round_s']:.3f} s ({delta['full_round_pages']} "
+            f"pages); follow-up 0 changes {delta['follow_up_0_changes_s'] * 1000:.1f} ms, "
+            f"100 changes {delta['follow_up_100_changes_s'] * 1000:.1f} ms"
+        )
 
     labs = report["labs"]
     lines += ["", "Lab creation"]
     if "error" in labs:
         lines.append(f"  ERROR {labs['error']}")
     else:
-        lines.append(f"  median {labs['median_ms']} ms, p90 {labs['p90_ms']} ms, first "
-                     f"{labs['first_ms']} ms ({labs['labs']} labs)")
+        lines.append(
+            f"  median {labs['median_ms']} ms, p90 {labs['p90_ms']} ms, first "
+            f"{labs['first_ms']} ms ({labs['labs']} labs)"
+        )
 
     lines += ["", "Scenario suite"]
     suite = report["suite"]
@@ -168,11 +217,24 @@ def table(report: dict[str, Any]) -> str:
         lines.append("  not measured (--no-suite)")
     else:
         for run in suite["runs"]:
-            lines.append(f"  -n {run['workers']}: " + (f"ERROR {run['error']}" if "error" in run
-                                                      else f"{run['wall_s']:.1f} s ({run['summary']})"))
+            lines.append(
+                f"  -n {run['workers']}: "
+                + (
+                    f"ERROR {run['error']}"
+                    if "error" in run
+                    else f"{run['wall_s']:.1f} s ({run['summary']})"
+                )
+            )
 
-    lines += ["", "Targets" + ("" if report["users"] == 10_000 else
-                               f" (stated for 10,000 users; this run used {report['users']:,})")]
+    lines += [
+        "",
+        "Targets"
+        + (
+            ""
+            if report["users"] == 10_000
+            else f" (stated for 10,000 users; this run used {report['users']:,})"
+        ),
+    ]
     for t in report["targets"]:
         mark = {True: "met   ", False: "MISSED", None: "n/a   "}[t["met"]]
         lines.append(f"  {mark} {t['target']}: {_target_value(t['value'])} {t['unit']}")
@@ -200,59 +262,111 @@ def markdown(report: dict[str, Any]) -> str:
         "",
     ]
     mark = {True: "met", False: "**missed**", None: "n/a"}
-    lines += _md(["target", "measured", "result"],
-                 [[t["target"], f"{_target_value(t['value'])} {t['unit']}", mark[t["met"]]]
-                  for t in report["targets"]])
+    lines += _md(
+        ["target", "measured", "result"],
+        [
+            [t["target"], f"{_target_value(t['value'])} {t['unit']}", mark[t["met"]]]
+            for t in report["targets"]
+        ],
+    )
     lines += ["", "### Provisioning cycles", ""]
     rows = []
     for role, run in report["cycles"].items():
         if "error" in run:
             rows.append([role, "-", "-", f"error: {run['error'][:80]}", *["-"] * 9])
             continue
-        initial, quiet, busy = run["initial"], run.get("incremental_0", {}), run.get("incremental_100", {})
+        initial, quiet, busy = (
+            run["initial"],
+            run.get("incremental_0", {}),
+            run.get("incremental_100", {}),
+        )
         mode = run["mode"] + (f" ({run['server']})" if run.get("server") else "")
-        rows.append([
-            role, f"{run['users']:,}", mode, _num(initial["wall_s"]), _num(initial.get("cpu_s")),
-            _num(initial.get("gc_s")),
-            _num(initial["scim_requests_per_s"], 0), f"{initial['scim_requests']:,} / {initial['graph_requests']:,}",
-            _num(quiet.get("wall_s"), 3), _num(busy.get("wall_s"), 3), _num(busy.get("cpu_s"), 3),
-            _num(run["peak_rss_mb"], 0), _load(run.get("load_average")),
-        ])
-    lines += _md(["tenant", "users", "mode", "initial wall s", "initial CPU s", "of which GC s",
-                  "SCIM req/s",
-                  "SCIM / Graph requests", "incr. 0 changes s", "incr. 100 changes s",
-                  "incr. 100 CPU s", "peak RSS MB", "load before"], rows)
+        rows.append(
+            [
+                role,
+                f"{run['users']:,}",
+                mode,
+                _num(initial["wall_s"]),
+                _num(initial.get("cpu_s")),
+                _num(initial.get("gc_s")),
+                _num(initial["scim_requests_per_s"], 0),
+                f"{initial['scim_requests']:,} / {initial['graph_requests']:,}",
+                _num(quiet.get("wall_s"), 3),
+                _num(busy.get("wall_s"), 3),
+                _num(busy.get("cpu_s"), 3),
+                _num(run["peak_rss_mb"], 0),
+                _load(run.get("load_average")),
+            ]
+        )
+    lines += _md(
+        [
+            "tenant",
+            "users",
+            "mode",
+            "initial wall s",
+            "initial CPU s",
+            "of which GC s",
+            "SCIM req/s",
+            "SCIM / Graph requests",
+            "incr. 0 changes s",
+            "incr. 100 changes s",
+            "incr. 100 CPU s",
+            "peak RSS MB",
+            "load before",
+        ],
+        rows,
+    )
     raw = report["raw"]
-    lines += ["", f"### Raw SCIM sequence (POST, GET `userName eq`, PATCH), "
-                  f"{raw.get('users_preloaded', 0):,} users preloaded, in-process", ""]
+    lines += [
+        "",
+        f"### Raw SCIM sequence (POST, GET `userName eq`, PATCH), "
+        f"{raw.get('users_preloaded', 0):,} users preloaded, in-process",
+        "",
+    ]
     if "error" in raw:
         lines.append(f"error: {raw['error']}")
     else:
-        lines += _md(["server", "req/s (best round)", "req per CPU s"],
-                     [[k, _num(v, 0), _num(raw["requests_per_cpu_s"][k], 0)]
-                      for k, v in raw["requests_per_s"].items()])
-        lines += ["", f"Miro fake / scim2-server: {raw['miro_vs_scim2_server']}x "
-                      f"(per CPU second {raw['cpu_miro_vs_scim2_server']}x); Miro fake / bare "
-                      f"Flask: {raw['miro_vs_bare_flask'] * 100:.0f} % (per CPU second "
-                      f"{raw['cpu_miro_vs_bare_flask'] * 100:.0f} %)."]
+        lines += _md(
+            ["server", "req/s (best round)", "req per CPU s"],
+            [
+                [k, _num(v, 0), _num(raw["requests_per_cpu_s"][k], 0)]
+                for k, v in raw["requests_per_s"].items()
+            ],
+        )
+        lines += [
+            "",
+            f"Miro fake / scim2-server: {raw['miro_vs_scim2_server']}x "
+            f"(per CPU second {raw['cpu_miro_vs_scim2_server']}x); Miro fake / bare "
+            f"Flask: {raw['miro_vs_bare_flask'] * 100:.0f} % (per CPU second "
+            f"{raw['cpu_miro_vs_bare_flask'] * 100:.0f} %).",
+        ]
     graph, labs = report["graph"], report["labs"]
     lines += ["", "### Graph fake, lab creation, scenario suite", ""]
     if "error" not in graph:
         listing, delta = graph["list_pages_of_999"], graph["delta"]
-        lines.append(f"- List {graph['users']:,} users in pages of 999: {listing['wall_s']:.3f} s "
-                     f"({listing['pages']} pages). Delta: full round {delta['full_round_s']:.3f} s "
-                     f"({delta['full_round_pages']} pages), follow-up with 0 changes "
-                     f"{delta['follow_up_0_changes_s'] * 1000:.1f} ms, with 100 changes "
-                     f"{delta['follow_up_100_changes_s'] * 1000:.1f} ms.")
+        lines.append(
+            f"- List {graph['users']:,} users in pages of 999: {listing['wall_s']:.3f} s "
+            f"({listing['pages']} pages). Delta: full round {delta['full_round_s']:.3f} s "
+            f"({delta['full_round_pages']} pages), follow-up with 0 changes "
+            f"{delta['follow_up_0_changes_s'] * 1000:.1f} ms, with 100 changes "
+            f"{delta['follow_up_100_changes_s'] * 1000:.1f} ms."
+        )
     if "error" not in labs:
-        lines.append(f"- Lab creation: median {labs['median_ms']} ms, p90 {labs['p90_ms']} ms, "
-                     f"first {labs['first_ms']} ms ({labs['labs']} labs).")
+        lines.append(
+            f"- Lab creation: median {labs['median_ms']} ms, p90 {labs['p90_ms']} ms, "
+            f"first {labs['first_ms']} ms ({labs['labs']} labs)."
+        )
     suite = report["suite"]
     if suite is None:
         lines.append("- Scenario suite: not measured (--no-suite).")
     else:
         for run in suite["runs"]:
-            lines.append(f"- `pytest {suite['path']} -n {run['workers']}`: "
-                         + (f"error {run['error']}" if "error" in run
-                            else f"{run['wall_s']:.1f} s ({run['summary']})"))
+            lines.append(
+                f"- `pytest {suite['path']} -n {run['workers']}`: "
+                + (
+                    f"error {run['error']}"
+                    if "error" in run
+                    else f"{run['wall_s']:.1f} s ({run['summary']})"
+                )
+            )
     return "\n".join(lines) + "\n"

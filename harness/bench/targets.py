@@ -24,9 +24,19 @@ class Target:
             value = self.read(report)
         except (KeyError, TypeError, ZeroDivisionError):
             value = None
-        met = None if value is None else (value <= self.limit if self.at_most else value >= self.limit)
-        return {"key": self.key, "target": self.text, "value": value, "limit": self.limit,
-                "unit": self.unit, "met": met}
+        met = (
+            None
+            if value is None
+            else (value <= self.limit if self.at_most else value >= self.limit)
+        )
+        return {
+            "key": self.key,
+            "target": self.text,
+            "value": value,
+            "limit": self.limit,
+            "unit": self.unit,
+            "met": met,
+        }
 
 
 def _cycle(report: dict[str, Any], role: str, phase: str) -> float | None:
@@ -37,7 +47,10 @@ def _cycle(report: dict[str, Any], role: str, phase: str) -> float | None:
 
 
 def _growth(report: dict[str, Any]) -> float | None:
-    small, large = _cycle(report, "small", "incremental_0"), _cycle(report, "large", "incremental_0")
+    small, large = (
+        _cycle(report, "small", "incremental_0"),
+        _cycle(report, "large", "incremental_0"),
+    )
     if small is None or large is None:
         return None
     return round(max(large, GROWTH_FLOOR_S) / max(small, GROWTH_FLOOR_S), 2)
@@ -49,24 +62,71 @@ def _xl_rss(report: dict[str, Any]) -> float | None:
 
 
 TARGETS = (
-    Target("initial_in_process", "initial cycle, base tenant, in-process <= 15 s", "s", 15, True,
-           lambda r: _cycle(r, "base", "initial")),
-    Target("initial_loopback", "initial cycle, base tenant, over loopback <= 30 s", "s", 30, True,
-           lambda r: _cycle(r, "loopback", "initial")),
-    Target("incremental_0", "incremental cycle, 0 changes, base tenant <= 0.5 s", "s", 0.5, True,
-           lambda r: _cycle(r, "base", "incremental_0")),
-    Target("incremental_0_growth",
-           "incremental cycle, 0 changes, not growing: large / small tenant <= 2x", "x", 2, True,
-           _growth),
-    Target("miro_vs_scim2_server", "Miro fake >= 1.5x scim2-server req/s", "x", 1.5, False,
-           lambda r: r["raw"]["miro_vs_scim2_server"]),
-    Target("miro_vs_bare_flask", "Miro fake >= 50 % of the bare-Flask ceiling", "x", 0.5, False,
-           lambda r: r["raw"]["miro_vs_bare_flask"]),
-    Target("initial_xl", "initial cycle, 10x tenant, in-process <= 180 s", "s", 180, True,
-           lambda r: _cycle(r, "xl", "initial")),
+    Target(
+        "initial_in_process",
+        "initial cycle, base tenant, in-process <= 15 s",
+        "s",
+        15,
+        True,
+        lambda r: _cycle(r, "base", "initial"),
+    ),
+    Target(
+        "initial_loopback",
+        "initial cycle, base tenant, over loopback <= 30 s",
+        "s",
+        30,
+        True,
+        lambda r: _cycle(r, "loopback", "initial"),
+    ),
+    Target(
+        "incremental_0",
+        "incremental cycle, 0 changes, base tenant <= 0.5 s",
+        "s",
+        0.5,
+        True,
+        lambda r: _cycle(r, "base", "incremental_0"),
+    ),
+    Target(
+        "incremental_0_growth",
+        "incremental cycle, 0 changes, not growing: large / small tenant <= 2x",
+        "x",
+        2,
+        True,
+        _growth,
+    ),
+    Target(
+        "miro_vs_scim2_server",
+        "Miro fake >= 1.5x scim2-server req/s",
+        "x",
+        1.5,
+        False,
+        lambda r: r["raw"]["miro_vs_scim2_server"],
+    ),
+    Target(
+        "miro_vs_bare_flask",
+        "Miro fake >= 50 % of the bare-Flask ceiling",
+        "x",
+        0.5,
+        False,
+        lambda r: r["raw"]["miro_vs_bare_flask"],
+    ),
+    Target(
+        "initial_xl",
+        "initial cycle, 10x tenant, in-process <= 180 s",
+        "s",
+        180,
+        True,
+        lambda r: _cycle(r, "xl", "initial"),
+    ),
     Target("xl_peak_rss", "peak RSS, 10x tenant <= 1.5 GB", "MB", 1536, True, _xl_rss),
-    Target("lab_creation", "lab creation (median) <= 20 ms", "ms", 20, True,
-           lambda r: r["labs"]["median_ms"]),
+    Target(
+        "lab_creation",
+        "lab creation (median) <= 20 ms",
+        "ms",
+        20,
+        True,
+        lambda r: r["labs"]["median_ms"],
+    ),
 )
 
 

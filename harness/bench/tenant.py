@@ -104,8 +104,12 @@ def seed(lab: Lab, users: int, progress: Progress | None = None) -> Tenant:
     for k in range(group_count(users)):
         name = f"Bench Team {k:04d}"
         group = graph.create_group(
-            {"displayName": name, "mailEnabled": False, "mailNickname": f"benchteam{k:04d}",
-             "securityEnabled": True}
+            {
+                "displayName": name,
+                "mailEnabled": False,
+                "mailNickname": f"benchteam{k:04d}",
+                "securityEnabled": True,
+            }
         )
         for j in range(min(GROUP_SIZE, users)):
             graph.add_member(group["id"], tenant.user_ids[(k * GROUP_SIZE + j) % users])

@@ -52,21 +52,34 @@ def _check_miro_user(d: Driver, spec: dict[str, Any]) -> tuple[str, bool, Any, A
     name = spec["userName"]
     user = d.miro_user(name)
     if spec.get("absent"):
-        return (f"Miro has no user {name}", user is None, "absent",
-                compact(user) if user else "absent")
+        return (
+            f"Miro has no user {name}",
+            user is None,
+            "absent",
+            compact(user) if user else "absent",
+        )
     wanted = {k: v for k, v in spec.items() if k not in ("userName", "absent")}
     if user is None:
         return f"Miro user {name}", False, wanted or "present", "absent"
     problems = differences(user, wanted)
-    return (f"Miro user {name}" + (f" has {_fmt(wanted)}" if wanted else " exists"),
-            not problems, wanted, "; ".join(problems) if problems else compact(user))
+    return (
+        f"Miro user {name}" + (f" has {_fmt(wanted)}" if wanted else " exists"),
+        not problems,
+        wanted,
+        "; ".join(problems) if problems else compact(user),
+    )
 
 
 def _check_team(d: Driver, spec: dict[str, Any]) -> tuple[str, bool, Any, Any]:
     name = spec["name"]
     team = d.miro_team(name)
     if spec.get("absent"):
-        return f"Miro has no team {name}", team is None, "absent", "absent" if team is None else "present"
+        return (
+            f"Miro has no team {name}",
+            team is None,
+            "absent",
+            "absent" if team is None else "present",
+        )
     if team is None:
         return f"Miro team {name}", False, "present", "absent"
     if "members" not in spec:
@@ -83,8 +96,11 @@ def _check_count(d: Driver, count: int) -> tuple[str, bool, Any, Any]:
 
 def _check_log(d: Driver, spec: dict[str, Any]) -> tuple[str, bool, Any, Any]:
     obj = spec["object"]
-    fields = {k: (tuple(v) if k == "modified" else v) for k, v in spec.items()
-              if k not in ("object", "latest", "count")}
+    fields = {
+        k: (tuple(v) if k == "modified" else v)
+        for k, v in spec.items()
+        if k not in ("object", "latest", "count")
+    }
     if "modified" in fields:
         fields["modified"] = {k: tuple(v) for k, v in spec["modified"].items()}
     entries = d.logs(obj)
@@ -92,15 +108,22 @@ def _check_log(d: Driver, spec: dict[str, Any]) -> tuple[str, bool, Any, Any]:
     matching = [e for e in candidates if not log_mismatches(e, fields)]
     count = spec.get("count")
     passed = len(matching) == count if count is not None else bool(matching)
-    what = ("latest entry" if spec.get("latest") else
-            f"{count} entries" if count is not None else "an entry")
+    what = (
+        "latest entry"
+        if spec.get("latest")
+        else f"{count} entries"
+        if count is not None
+        else "an entry"
+    )
     description = f"log for {obj}: {what} with {_fmt(fields)}"
     if passed:
         actual: Any = [describe_entry(e) for e in matching[-3:]]
     elif not entries:
         actual = "no log entry for this object"
     elif count is not None and matching:
-        actual = f"{len(matching)} matching entries: " + " / ".join(describe_entry(e) for e in matching[-3:])
+        actual = f"{len(matching)} matching entries: " + " / ".join(
+            describe_entry(e) for e in matching[-3:]
+        )
     else:
         actual = [describe_entry(e) for e in entries[-5:]]
     return description, passed, fields, actual
@@ -124,8 +147,11 @@ def _check_requests(requests: list[Any], spec: dict[str, Any]) -> tuple[str, boo
     passed = len(found) == count if count is not None else bool(found)
     shown = {k: v for k, v in spec.items() if k != "count"}
     how_many = f"{count} request(s)" if count is not None else "a request"
-    actual = [f"{r.status} {r.line}" for r in found[:5]] if found else [
-        f"{r.status} {r.line}" for r in requests if not is_probe(r)][-8:]
+    actual = (
+        [f"{r.status} {r.line}" for r in found[:5]]
+        if found
+        else [f"{r.status} {r.line}" for r in requests if not is_probe(r)][-8:]
+    )
     return f"Miro received {how_many} {_fmt(shown)}", passed, spec, actual
 
 
@@ -144,10 +170,15 @@ def _request_matches(request: Any, spec: dict[str, Any]) -> bool:
 def subset(expected: Any, actual: Any) -> bool:
     """``expected`` is contained in ``actual``: mappings by key, lists item by item."""
     if isinstance(expected, dict):
-        return isinstance(actual, dict) and all(k in actual and subset(v, actual[k]) for k, v in expected.items())
+        return isinstance(actual, dict) and all(
+            k in actual and subset(v, actual[k]) for k, v in expected.items()
+        )
     if isinstance(expected, list):
-        return (isinstance(actual, list) and len(actual) == len(expected)
-                and all(subset(e, a) for e, a in zip(expected, actual, strict=True)))
+        return (
+            isinstance(actual, list)
+            and len(actual) == len(expected)
+            and all(subset(e, a) for e, a in zip(expected, actual, strict=True))
+        )
     return bool(expected == actual)
 
 

@@ -13,16 +13,41 @@ from harness.lab.backends import BACKENDS, BackendError, backend_from_env
 
 @click.command("run")
 @click.argument("case_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--backend", type=click.Choice(BACKENDS), default=None,
-              help="Where the lab runs (default: $HARNESS_BACKEND or inprocess).")
-@click.option("--json", "json_file", type=click.Path(dir_okay=False, writable=True, path_type=Path),
-              help="Write the full result (logs, journal, both states) as JSON to this file ('-' for stdout).")
-@click.option("--html", "html_file", type=click.Path(dir_okay=False, writable=True, path_type=Path),
-              help="Write a self-contained HTML report to this file.")
-@click.option("--color/--no-color", default=None, help="Colour the terminal report (default: if a terminal).")
-@click.option("-q", "--quiet", is_flag=True, help="Failed expectations first; leave out the end state and the expectations that passed.")
-def run(case_file: Path, backend: str | None, json_file: Path | None, html_file: Path | None,
-        color: bool | None, quiet: bool) -> None:
+@click.option(
+    "--backend",
+    type=click.Choice(BACKENDS),
+    default=None,
+    help="Where the lab runs (default: $HARNESS_BACKEND or inprocess).",
+)
+@click.option(
+    "--json",
+    "json_file",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the full result (logs, journal, both states) as JSON to this file ('-' for stdout).",
+)
+@click.option(
+    "--html",
+    "html_file",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write a self-contained HTML report to this file.",
+)
+@click.option(
+    "--color/--no-color", default=None, help="Colour the terminal report (default: if a terminal)."
+)
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Failed expectations first; leave out the end state and the expectations that passed.",
+)
+def run(
+    case_file: Path,
+    backend: str | None,
+    json_file: Path | None,
+    html_file: Path | None,
+    color: bool | None,
+    quiet: bool,
+) -> None:
     """Run one support case (CASE_FILE) and print what happened, object by object.
 
     Exit code 0 when every expectation holds, 1 when one fails, 2 when the file is invalid or
@@ -46,7 +71,9 @@ def run(case_file: Path, backend: str | None, json_file: Path | None, html_file:
         pytest_module = sys.modules.get("pytest")
         skipped = pytest_module is not None and isinstance(exc, pytest_module.skip.Exception)
         if isinstance(exc, BackendError) or skipped:
-            click.echo(click.style("cannot run the case: ", fg="red", bold=True) + str(exc), err=True)
+            click.echo(
+                click.style("cannot run the case: ", fg="red", bold=True) + str(exc), err=True
+            )
             sys.exit(2)
         raise
     use_color = sys.stdout.isatty() if color is None else color

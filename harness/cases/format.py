@@ -48,57 +48,98 @@ JOB_CODES = ("NotConfigured", "NotRun", "Active", "Paused", "Quarantine")
 OBJECTS = ("User", "Group")
 
 # A Graph user: ``name`` is how the case refers to it; other keys are Graph user attributes.
-USER = M({
-    "name": S(doc="the case's name for the user; alice -> alice@contoso.com"),
-    "upn": S(doc="userPrincipalName, if not <name>@contoso.com"),
-    "role": S(doc="assign the user to Miro with this app role (e.g. User, Default Access)"),
-    "accountEnabled": B,
-}, "name", values=U(SCALAR, L(ANY)))
+USER = M(
+    {
+        "name": S(doc="the case's name for the user; alice -> alice@contoso.com"),
+        "upn": S(doc="userPrincipalName, if not <name>@contoso.com"),
+        "role": S(doc="assign the user to Miro with this app role (e.g. User, Default Access)"),
+        "accountEnabled": B,
+    },
+    "name",
+    values=U(SCALAR, L(ANY)),
+)
 
-GROUP = M({
-    "name": S(doc="the group's displayName"),
-    "members": L(S(), doc="names of users or groups"),
-    "role": S(doc="assign the group to Miro with this app role"),
-}, "name", values=SCALAR)
+GROUP = M(
+    {
+        "name": S(doc="the group's displayName"),
+        "members": L(S(), doc="names of users or groups"),
+        "role": S(doc="assign the group to Miro with this app role"),
+    },
+    "name",
+    values=SCALAR,
+)
 
 ASSIGNMENT = M({"principal": S(), "role": S()}, "principal")
 
-MIRO_USER = M({
-    "userName": S(), "active": B, "displayName": S(), "givenName": S(), "familyName": S(),
-    "email": S(), "externalId": S(), "department": S(), "userType": S(),
-    "teams": L(S(), doc="Miro teams the user belongs to"),
-}, "userName")
+MIRO_USER = M(
+    {
+        "userName": S(),
+        "active": B,
+        "displayName": S(),
+        "givenName": S(),
+        "familyName": S(),
+        "email": S(),
+        "externalId": S(),
+        "department": S(),
+        "userType": S(),
+        "teams": L(S(), doc="Miro teams the user belongs to"),
+    },
+    "userName",
+)
 
-CLAUSE = M({
-    "attribute": S(doc="source attribute, e.g. department"),
-    "operator": S(check=_operator, doc="EQUALS, NOT EQUALS, IS NULL, REGEX MATCH, ..."),
-    "value": U(SCALAR, L(SCALAR)),
-}, "attribute", "operator")
+CLAUSE = M(
+    {
+        "attribute": S(doc="source attribute, e.g. department"),
+        "operator": S(check=_operator, doc="EQUALS, NOT EQUALS, IS NULL, REGEX MATCH, ..."),
+        "value": U(SCALAR, L(SCALAR)),
+    },
+    "attribute",
+    "operator",
+)
 SCOPING_FILTER = M({"name": S(), "clauses": L(CLAUSE)}, "clauses")
-MAPPING_EDIT = M({
-    "target": S(doc="targetAttributeName, e.g. displayName"),
-    "expression": S(doc="source expression, e.g. [userPrincipalName] or Join(...)"),
-    "remove": B,
-    "matchingPriority": I(),
-}, "target")
+MAPPING_EDIT = M(
+    {
+        "target": S(doc="targetAttributeName, e.g. displayName"),
+        "expression": S(doc="source expression, e.g. [userPrincipalName] or Join(...)"),
+        "remove": B,
+        "matchingPriority": I(),
+    },
+    "target",
+)
 PER_OBJECT_FLOWS = M({"User": S(), "Group": S()})
 PER_OBJECT_SCOPING = M({"User": L(SCOPING_FILTER), "Group": L(SCOPING_FILTER)})
 PER_OBJECT_MAPPINGS = M({"User": L(MAPPING_EDIT), "Group": L(MAPPING_EDIT)})
 
-FAULT = M({
-    "method": S("GET", "POST", "PUT", "PATCH", "DELETE", "*"),
-    "path": S(check=_regex, doc="regex on the request path, e.g. ^/api/v1/scim/Users$"),
-    "status": I(), "times": I(), "probability": Spec("number"), "body": ANY,
-    "retry_after": I(), "latency_ms": I(),
-})
+FAULT = M(
+    {
+        "method": S("GET", "POST", "PUT", "PATCH", "DELETE", "*"),
+        "path": S(check=_regex, doc="regex on the request path, e.g. ^/api/v1/scim/Users$"),
+        "status": I(),
+        "times": I(),
+        "probability": Spec("number"),
+        "body": ANY,
+        "retry_after": I(),
+        "latency_ms": I(),
+    }
+)
 
 STEPS: dict[str, Spec | None] = {
-    "start": None, "pause": None, "sync": None, "next_cycle": None, "clear_faults": None,
+    "start": None,
+    "pause": None,
+    "sync": None,
+    "next_cycle": None,
+    "clear_faults": None,
     "advance": DURATION,
-    "restart": OPTIONAL(U(S(), M({"scope": S()}), doc="optional resetScope, e.g. Full or ForceDeletes")),
+    "restart": OPTIONAL(
+        U(S(), M({"scope": S()}), doc="optional resetScope, e.g. Full or ForceDeletes")
+    ),
     "add_user": USER,
     "update_user": M({"user": S()}, "user", values=U(SCALAR, L(ANY))),
-    "disable": S(), "enable": S(), "soft_delete": S(), "restore": S(), "hard_delete": S(),
+    "disable": S(),
+    "enable": S(),
+    "soft_delete": S(),
+    "restore": S(),
+    "hard_delete": S(),
     "add_group": GROUP,
     "add_member": M({"group": S(), "member": S()}, "group", "member"),
     "remove_member": M({"group": S(), "member": S()}, "group", "member"),
@@ -121,9 +162,29 @@ STEPS: dict[str, Spec | None] = {
 }
 
 SCIM_USER_ATTRIBUTES = (
-    "id", "externalId", "userName", "name", "displayName", "nickName", "profileUrl", "title",
-    "userType", "preferredLanguage", "locale", "timezone", "active", "emails", "phoneNumbers",
-    "photos", "roles", "groups", "employeeNumber", "department", "givenName", "familyName", "email",
+    "id",
+    "externalId",
+    "userName",
+    "name",
+    "displayName",
+    "nickName",
+    "profileUrl",
+    "title",
+    "userType",
+    "preferredLanguage",
+    "locale",
+    "timezone",
+    "active",
+    "emails",
+    "phoneNumbers",
+    "photos",
+    "roles",
+    "groups",
+    "employeeNumber",
+    "department",
+    "givenName",
+    "familyName",
+    "email",
 )
 
 
@@ -138,61 +199,109 @@ def _scim_path(key: str) -> str | None:
     return f"{key!r} is not a SCIM user attribute{hint}; use a dotted path such as name.givenName"
 
 
-EXPECT_MIRO_USER = M({
-    "userName": S(), "absent": B, "active": B, "displayName": S(), "externalId": S(),
-    "department": S(), "givenName": S(), "familyName": S(), "email": S(), "userType": S(),
-}, "userName", values=U(SCALAR, L(ANY), M({}, values=ANY)), key_check=_scim_path)
+EXPECT_MIRO_USER = M(
+    {
+        "userName": S(),
+        "absent": B,
+        "active": B,
+        "displayName": S(),
+        "externalId": S(),
+        "department": S(),
+        "givenName": S(),
+        "familyName": S(),
+        "email": S(),
+        "userType": S(),
+    },
+    "userName",
+    values=U(SCALAR, L(ANY), M({}, values=ANY)),
+    key_check=_scim_path,
+)
 EXPECT_TEAM = M({"name": S(), "members": L(S()), "absent": B}, "name")
-EXPECT_LOG = M({
-    "object": S(doc="the case's name of a user or group"),
-    "action": S(*ACTIONS), "status": S(*STATUSES), "skip_reason": S(), "error_code": S(),
-    "step": S(doc="a provisioning step name that must be present"),
-    "description": S(doc="text the entry's step descriptions must contain"),
-    "modified": M({}, values=L(ANY)),
-    "latest": B, "count": I(),
-}, "object")
-EXPECT_JOB = M({"code": S(*JOB_CODES), "quarantine_reason": S(), "last_state": S(),
-                "escrowed": I()})
-EXPECT_REQUEST = M({
-    "method": S("GET", "POST", "PUT", "PATCH", "DELETE"),
-    "path": S(check=_regex, doc="regex on the path after /api/v1/scim, e.g. ^/Users$"),
-    "query": S(doc="text the decoded query must contain"),
-    "status": I(), "body": ANY, "count": I(),
-})
+EXPECT_LOG = M(
+    {
+        "object": S(doc="the case's name of a user or group"),
+        "action": S(*ACTIONS),
+        "status": S(*STATUSES),
+        "skip_reason": S(),
+        "error_code": S(),
+        "step": S(doc="a provisioning step name that must be present"),
+        "description": S(doc="text the entry's step descriptions must contain"),
+        "modified": M({}, values=L(ANY)),
+        "latest": B,
+        "count": I(),
+    },
+    "object",
+)
+EXPECT_JOB = M(
+    {"code": S(*JOB_CODES), "quarantine_reason": S(), "last_state": S(), "escrowed": I()}
+)
+EXPECT_REQUEST = M(
+    {
+        "method": S("GET", "POST", "PUT", "PATCH", "DELETE"),
+        "path": S(check=_regex, doc="regex on the path after /api/v1/scim, e.g. ^/Users$"),
+        "query": S(doc="text the decoded query must contain"),
+        "status": I(),
+        "body": ANY,
+        "count": I(),
+    }
+)
 
-CASE = M({
-    "title": S(),
-    "description": S(),
-    "seed": I(),
-    "lab_state_file": S(doc="a whole lab saved by harness serve (format harness-lab-state), "
-                          "loaded before everything else; relative to the case file"),
-    "xfail": S(doc="known to fail (an engine or fake gap): the reason; pytest marks it xfail(strict)"),
-    "directory": M({
-        "users": L(USER),
-        "groups": L(GROUP),
-        "generate": M({"seed": I(), "users": I(), "groups": I()}),
-        "assignments": L(ASSIGNMENT),
-    }),
-    "miro": M({
-        "settings": M({}, values=ANY),
-        "teams": L(S()),
-        "users": L(MIRO_USER),
-        "state_file": S(doc="a GET /_fake/state dump, relative to the case file"),
-    }),
-    "job": M({
-        "settings": M({}, values=ANY, doc="engine settings (PUT /_fake/engine/settings)"),
-        "secrets": M({}, values=SCALAR, doc="SyncAll, SkipOutOfScopeDeletions, SecretToken, ..."),
-        "job_settings": M({}, values=SCALAR, doc="QuarantineTooManyDeletesThreshold, ..."),
-        "schema_file": S(doc="a synchronizationSchema exported from a tenant, relative path"),
-        "flows": PER_OBJECT_FLOWS,
-        "scoping": PER_OBJECT_SCOPING,
-        "mappings": PER_OBJECT_MAPPINGS,
-    }),
-    "steps": Spec("steps", steps=STEPS),
-    "expect": M({
-        "miro": M({"users": L(EXPECT_MIRO_USER), "teams": L(EXPECT_TEAM), "user_count": I()}),
-        "logs": L(EXPECT_LOG),
-        "job": EXPECT_JOB,
-        "requests": L(EXPECT_REQUEST),
-    }),
-}, "title", "steps", "expect")
+CASE = M(
+    {
+        "title": S(),
+        "description": S(),
+        "seed": I(),
+        "lab_state_file": S(
+            doc="a whole lab saved by harness serve (format harness-lab-state), "
+            "loaded before everything else; relative to the case file"
+        ),
+        "xfail": S(
+            doc="known to fail (an engine or fake gap): the reason; pytest marks it xfail(strict)"
+        ),
+        "directory": M(
+            {
+                "users": L(USER),
+                "groups": L(GROUP),
+                "generate": M({"seed": I(), "users": I(), "groups": I()}),
+                "assignments": L(ASSIGNMENT),
+            }
+        ),
+        "miro": M(
+            {
+                "settings": M({}, values=ANY),
+                "teams": L(S()),
+                "users": L(MIRO_USER),
+                "state_file": S(doc="a GET /_fake/state dump, relative to the case file"),
+            }
+        ),
+        "job": M(
+            {
+                "settings": M({}, values=ANY, doc="engine settings (PUT /_fake/engine/settings)"),
+                "secrets": M(
+                    {}, values=SCALAR, doc="SyncAll, SkipOutOfScopeDeletions, SecretToken, ..."
+                ),
+                "job_settings": M({}, values=SCALAR, doc="QuarantineTooManyDeletesThreshold, ..."),
+                "schema_file": S(
+                    doc="a synchronizationSchema exported from a tenant, relative path"
+                ),
+                "flows": PER_OBJECT_FLOWS,
+                "scoping": PER_OBJECT_SCOPING,
+                "mappings": PER_OBJECT_MAPPINGS,
+            }
+        ),
+        "steps": Spec("steps", steps=STEPS),
+        "expect": M(
+            {
+                "miro": M(
+                    {"users": L(EXPECT_MIRO_USER), "teams": L(EXPECT_TEAM), "user_count": I()}
+                ),
+                "logs": L(EXPECT_LOG),
+                "job": EXPECT_JOB,
+                "requests": L(EXPECT_REQUEST),
+            }
+        ),
+    },
+    "title",
+    "steps",
+    "expect",
+)

@@ -104,9 +104,13 @@ def _attachments(path: Path, raw: dict[str, Any], validator: Validator) -> dict[
         try:
             found[key] = json.loads(target.read_text(encoding="utf-8"))
         except OSError as exc:
-            validator.error(line, f"{section}.{key}".lstrip("."), f"cannot read {target}: {exc.strerror}")
+            validator.error(
+                line, f"{section}.{key}".lstrip("."), f"cannot read {target}: {exc.strerror}"
+            )
         except ValueError as exc:
-            validator.error(line, f"{section}.{key}".lstrip("."), f"{target} is not valid JSON: {exc}")
+            validator.error(
+                line, f"{section}.{key}".lstrip("."), f"{target} is not valid JSON: {exc}"
+            )
     return found
 
 
@@ -117,7 +121,7 @@ def _check_names(raw: dict[str, Any], validator: Validator) -> None:
     names |= {g["name"] for g in directory.get("groups") or []}
     for step in raw["steps"]:
         if isinstance(step, dict):
-            (name, args), = step.items()
+            ((name, args),) = step.items()
             if name in ("add_user", "add_group"):
                 names.add(args["name"])
             elif name == "rename_group":
@@ -126,5 +130,8 @@ def _check_names(raw: dict[str, Any], validator: Validator) -> None:
     for i, expectation in enumerate(logs):
         obj = expectation["object"]
         if obj not in names and "@" not in obj:
-            validator.error(expectation.line, f"expect.logs[{i}].object",
-                            f"{obj!r} is not a user or group of this case; known: {', '.join(sorted(names))}")
+            validator.error(
+                expectation.line,
+                f"expect.logs[{i}].object",
+                f"{obj!r} is not a user or group of this case; known: {', '.join(sorted(names))}",
+            )

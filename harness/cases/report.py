@@ -25,16 +25,23 @@ from harness.testing.driver import (
 
 
 def _cycle_names(result: CaseResult) -> dict[str, str]:
-    return {c["cycleId"]: f"cycle {i} ({c.get('type', '?')})" for i, c in enumerate(result.cycles(), 1)}
+    return {
+        c["cycleId"]: f"cycle {i} ({c.get('type', '?')})" for i, c in enumerate(result.cycles(), 1)
+    }
 
 
 def _cycle_summary(cycle: dict[str, Any]) -> str:
     counts = cycle.get("counts") or {}
-    parts = [f"{counts.get(k, 0)} {k}" for k in ("create", "update", "disable", "delete", "skipped", "failed")
-             if counts.get(k)]
-    return f"{cycle.get('type')} cycle at {str(cycle.get('began', ''))[:16].replace('T', ' ')}: " + (
-        ", ".join(parts) or "nothing to do") + (f" [{cycle['state']}]" if cycle.get("state") not in
-                                                (None, "Succeeded") else "")
+    parts = [
+        f"{counts.get(k, 0)} {k}"
+        for k in ("create", "update", "disable", "delete", "skipped", "failed")
+        if counts.get(k)
+    ]
+    return (
+        f"{cycle.get('type')} cycle at {str(cycle.get('began', ''))[:16].replace('T', ' ')}: "
+        + (", ".join(parts) or "nothing to do")
+        + (f" [{cycle['state']}]" if cycle.get("state") not in (None, "Succeeded") else "")
+    )
 
 
 def cycle_lines(cycles: list[dict[str, Any]]) -> list[str]:
@@ -47,13 +54,21 @@ def cycle_lines(cycles: list[dict[str, Any]]) -> list[str]:
             out.append(_cycle_summary(quiet[0]))
         elif quiet:
             first, last = (str(quiet[i].get("began", ""))[:16].replace("T", " ") for i in (0, -1))
-            out.append(f"{len(quiet)} {quiet[0].get('type')} cycles with nothing to do ({first} … {last})")
+            out.append(
+                f"{len(quiet)} {quiet[0].get('type')} cycles with nothing to do ({first} … {last})"
+            )
         quiet.clear()
 
     for cycle in cycles:
         counts = cycle.get("counts") or {}
-        idle = not any(counts.get(k) for k in ("create", "update", "disable", "delete", "skipped", "failed"))
-        if idle and cycle.get("state") in (None, "Succeeded") and cycle.get("type") == "incremental":
+        idle = not any(
+            counts.get(k) for k in ("create", "update", "disable", "delete", "skipped", "failed")
+        )
+        if (
+            idle
+            and cycle.get("state") in (None, "Succeeded")
+            and cycle.get("type") == "incremental"
+        ):
             quiet.append(cycle)
             continue
         flush()
@@ -155,21 +170,33 @@ def terminal_report(result: CaseResult, color: bool = True, failures_only: bool 
         return click.style(text, **kw) if color else text
 
     out: list[str] = []
-    verdict = style("PASSED", fg="green", bold=True) if result.passed else style("FAILED", fg="red", bold=True)
+    verdict = (
+        style("PASSED", fg="green", bold=True)
+        if result.passed
+        else style("FAILED", fg="red", bold=True)
+    )
     out.append(f"{style('CASE', bold=True)} {result.title}  {verdict}")
     out.append(f"  {result.path}  seed {result.seed}  backend {result.backend}")
     if result.xfail:
         out.append(style(f"  known gap (expected to fail): {result.xfail}", fg="yellow"))
     if result.description and not failures_only:
-        out += textwrap.wrap(result.description, width=100, initial_indent="  ", subsequent_indent="  ")
+        out += textwrap.wrap(
+            result.description, width=100, initial_indent="  ", subsequent_indent="  "
+        )
     if result.error:
         out.append(style(f"  stopped: {result.error}", fg="red"))
 
     failed = result.failed_checks
     if failures_only:
         out.append("")
-        out.append(style(f"Expectations that failed ({len(failed)} of {len(result.checks)})" if failed
-                         else f"All {len(result.checks)} expectations hold", bold=True))
+        out.append(
+            style(
+                f"Expectations that failed ({len(failed)} of {len(result.checks)})"
+                if failed
+                else f"All {len(result.checks)} expectations hold",
+                bold=True,
+            )
+        )
         for check in failed:
             out += ["  " + line for line in _check_lines(check)]
 
@@ -199,13 +226,19 @@ def terminal_report(result: CaseResult, color: bool = True, failures_only: bool 
             status = entry_status(entry)
             colour = {"failure": "red", "skipped": "yellow", "success": "green"}.get(status)
             out.append("    " + (style(head, fg=colour) if colour else head))
-            out += textwrap.wrap(explanation, width=110, initial_indent="      ",
-                                 subsequent_indent="        ")
+            out += textwrap.wrap(
+                explanation, width=110, initial_indent="      ", subsequent_indent="        "
+            )
 
     requests, probes = _requests(result)
     out.append("")
-    out.append(style(f"Requests Miro received from the engine ({len(requests)}; "
-                     f"{probes} test-connection probes left out)", bold=True))
+    out.append(
+        style(
+            f"Requests Miro received from the engine ({len(requests)}; "
+            f"{probes} test-connection probes left out)",
+            bold=True,
+        )
+    )
     for request in requests:
         body = _body_text(request)
         out.append(f"  {request.status} {request.line}" + (f"  {body}" if body else ""))
@@ -227,7 +260,9 @@ def terminal_report(result: CaseResult, color: bool = True, failures_only: bool 
         for user in result.directory.get("users") or []:
             enabled = "enabled" if user.get("accountEnabled") else "DISABLED"
             roles = ", ".join(assigned.get(str(user.get("id")), [])) or "-"
-            out.append(f"    {user.get('userPrincipalName'):<36} {enabled:<8} assigned directly: {roles}")
+            out.append(
+                f"    {user.get('userPrincipalName'):<36} {enabled:<8} assigned directly: {roles}"
+            )
         for user in result.directory.get("deletedUsers") or []:
             out.append(f"    {user.get('userPrincipalName'):<36} SOFT-DELETED (recycle bin)")
         for group in result.directory.get("groups") or []:
@@ -236,10 +271,16 @@ def terminal_report(result: CaseResult, color: bool = True, failures_only: bool 
         status = result.job.get("status") or {}
         last = status.get("lastExecution") or {}
         quarantine = status.get("quarantine")
-        out.append(f"  Job: {status.get('code')}; last execution {last.get('state', '-')}"
-                   f" (escrowed {last.get('countEscrowed', 0)}); quarantine "
-                   + (f"{quarantine.get('reason')} since {quarantine.get('currentBegan')}, next attempt "
-                      f"{quarantine.get('nextAttempt')}" if quarantine else "none"))
+        out.append(
+            f"  Job: {status.get('code')}; last execution {last.get('state', '-')}"
+            f" (escrowed {last.get('countEscrowed', 0)}); quarantine "
+            + (
+                f"{quarantine.get('reason')} since {quarantine.get('currentBegan')}, next attempt "
+                f"{quarantine.get('nextAttempt')}"
+                if quarantine
+                else "none"
+            )
+        )
 
         out.append("")
         passed = len(result.checks) - len(failed)
@@ -272,28 +313,36 @@ details{margin:.4rem 0} summary{cursor:pointer;font-weight:600}
 def html_report(result: CaseResult) -> str:
     e = html.escape
     cycles = _cycle_names(result)
-    verdict = '<span class="badge pass">PASSED</span>' if result.passed else '<span class="badge fail">FAILED</span>'
+    verdict = (
+        '<span class="badge pass">PASSED</span>'
+        if result.passed
+        else '<span class="badge fail">FAILED</span>'
+    )
     parts = [
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">",
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
         f"<title>{e(result.title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{e(result.title)} {verdict}</h1>",
-        f"<p class=\"meta\">{e(result.path)} · seed {result.seed} · backend {e(result.backend)}</p>",
+        f'<p class="meta">{e(result.path)} · seed {result.seed} · backend {e(result.backend)}</p>',
     ]
     if result.description:
         parts.append(f"<p>{e(result.description)}</p>")
     if result.xfail:
-        parts.append(f"<p class=\"skip\">Known gap (expected to fail): {e(result.xfail)}</p>")
+        parts.append(f'<p class="skip">Known gap (expected to fail): {e(result.xfail)}</p>')
     if result.error:
-        parts.append(f"<p class=\"fail\">Stopped: {e(result.error)}</p>")
+        parts.append(f'<p class="fail">Stopped: {e(result.error)}</p>')
 
     failed = result.failed_checks
-    parts.append(f"<h2>Expectations: {len(result.checks) - len(failed)} passed, {len(failed)} failed</h2>")
+    parts.append(
+        f"<h2>Expectations: {len(result.checks) - len(failed)} passed, {len(failed)} failed</h2>"
+    )
     parts.append("<table><tr><th></th><th>line</th><th>expectation</th><th>actual</th></tr>")
     for check in result.checks:
         cls, mark = ("pass", "✓") if check.passed else ("fail", "✗")
         actual = check.actual if isinstance(check.actual, list) else [check.actual]
-        parts.append(f"<tr><td class=\"{cls}\">{mark}</td><td>{check.line}</td><td>{e(check.description)}</td>"
-                     f"<td><code>{'<br>'.join(e(_short(a)) for a in actual)}</code></td></tr>")
+        parts.append(
+            f'<tr><td class="{cls}">{mark}</td><td>{check.line}</td><td>{e(check.description)}</td>'
+            f"<td><code>{'<br>'.join(e(_short(a)) for a in actual)}</code></td></tr>"
+        )
     parts.append("</table>")
 
     parts.append("<h2>Steps</h2><table><tr><th>line</th><th>step</th><th>cycles that ran</th></tr>")
@@ -302,60 +351,90 @@ def html_report(result: CaseResult) -> str:
         if record.response is not None:
             ran += e(on_demand_text(record.response))
         if record.error:
-            ran += f"<br><span class=\"fail\">{e(record.error)}</span>"
-        parts.append(f"<tr><td>{record.line}</td><td><code>{e(_step_text(record))}</code></td><td>{ran}</td></tr>")
+            ran += f'<br><span class="fail">{e(record.error)}</span>'
+        parts.append(
+            f"<tr><td>{record.line}</td><td><code>{e(_step_text(record))}</code></td><td>{ran}</td></tr>"
+        )
     parts.append("</table>")
 
     parts.append("<h2>What happened, per object</h2>")
     for name, oid, entries in result.objects():
         source = entries[-1].get("sourceIdentity") or {}
-        parts.append(f"<div class=\"obj\"><b>{e(name)}</b> <span class=\"meta\">{e(str(source.get('identityType', '')))} "
-                     f"{e(str(source.get('displayName', '')))} · {e(oid)}</span><table>"
-                     "<tr><th>when</th><th>action / status</th><th>why</th><th>steps</th></tr>")
+        parts.append(
+            f'<div class="obj"><b>{e(name)}</b> <span class="meta">{e(str(source.get("identityType", "")))} '
+            f"{e(str(source.get('displayName', '')))} · {e(oid)}</span><table>"
+            "<tr><th>when</th><th>action / status</th><th>why</th><th>steps</th></tr>"
+        )
         for entry in entries:
             status = entry_status(entry)
             cls = {"failure": "fail", "skipped": "skip", "success": "pass"}.get(status, "")
             _, explanation = object_lines(entry, cycles)
             when = f"{cycles.get(str(entry.get('cycleId')), '')} {str(entry.get('activityDateTime', ''))[:16]}"
-            parts.append(f"<tr><td>{e(when)}</td><td class=\"{cls}\">{e(str(entry.get('provisioningAction')))} / "
-                         f"{e(status)}</td><td>{e(_why(entry))}</td><td>{e(explanation)}</td></tr>")
+            parts.append(
+                f'<tr><td>{e(when)}</td><td class="{cls}">{e(str(entry.get("provisioningAction")))} / '
+                f"{e(status)}</td><td>{e(_why(entry))}</td><td>{e(explanation)}</td></tr>"
+            )
         parts.append("</table></div>")
 
     requests, probes = _requests(result)
-    parts.append(f"<h2>Requests Miro received from the engine ({len(requests)}; {probes} probes left out)</h2>")
+    parts.append(
+        f"<h2>Requests Miro received from the engine ({len(requests)}; {probes} probes left out)</h2>"
+    )
     parts.append("<table><tr><th>status</th><th>request</th><th>body</th></tr>")
     for request in requests:
-        parts.append(f"<tr><td>{request.status}</td><td><code>{e(request.line)}</code></td>"
-                     f"<td><code>{e(_body_text(request, 400))}</code></td></tr>")
+        parts.append(
+            f"<tr><td>{request.status}</td><td><code>{e(request.line)}</code></td>"
+            f"<td><code>{e(_body_text(request, 400))}</code></td></tr>"
+        )
     parts.append("</table>")
 
-    parts.append("<h2>End state</h2><h3>Miro users</h3><table><tr><th>userName</th><th>active</th>"
-                 "<th>displayName</th><th>id</th></tr>")
+    parts.append(
+        "<h2>End state</h2><h3>Miro users</h3><table><tr><th>userName</th><th>active</th>"
+        "<th>displayName</th><th>id</th></tr>"
+    )
     for user in result.miro.get("users") or []:
-        parts.append(f"<tr><td>{e(str(user['userName']))}</td><td>{e(str(user.get('active')))}</td>"
-                     f"<td>{e(str(user.get('displayName')))}</td><td>{e(str(user['id']))}</td></tr>")
+        parts.append(
+            f"<tr><td>{e(str(user['userName']))}</td><td>{e(str(user.get('active')))}</td>"
+            f"<td>{e(str(user.get('displayName')))}</td><td>{e(str(user['id']))}</td></tr>"
+        )
     parts.append("</table><h3>Miro teams</h3><table><tr><th>team</th><th>members</th></tr>")
     for team in result.miro.get("teams") or []:
-        parts.append(f"<tr><td>{e(team['displayName'])}</td><td>{e(', '.join(team['members']))}</td></tr>")
+        parts.append(
+            f"<tr><td>{e(team['displayName'])}</td><td>{e(', '.join(team['members']))}</td></tr>"
+        )
     assigned = _assigned(result)
-    parts.append("</table><h3>Directory (Entra)</h3><table><tr><th>user / group</th><th>state</th>"
-                 "<th>assigned roles</th></tr>")
+    parts.append(
+        "</table><h3>Directory (Entra)</h3><table><tr><th>user / group</th><th>state</th>"
+        "<th>assigned roles</th></tr>"
+    )
     for user in result.directory.get("users") or []:
-        parts.append(f"<tr><td>{e(str(user.get('userPrincipalName')))}</td>"
-                     f"<td>{'enabled' if user.get('accountEnabled') else 'disabled'}</td>"
-                     f"<td>{e(', '.join(assigned.get(str(user.get('id')), [])))}</td></tr>")
+        parts.append(
+            f"<tr><td>{e(str(user.get('userPrincipalName')))}</td>"
+            f"<td>{'enabled' if user.get('accountEnabled') else 'disabled'}</td>"
+            f"<td>{e(', '.join(assigned.get(str(user.get('id')), [])))}</td></tr>"
+        )
     for user in result.directory.get("deletedUsers") or []:
-        parts.append(f"<tr><td>{e(str(user.get('userPrincipalName')))}</td><td>soft-deleted</td><td></td></tr>")
+        parts.append(
+            f"<tr><td>{e(str(user.get('userPrincipalName')))}</td><td>soft-deleted</td><td></td></tr>"
+        )
     for group in result.directory.get("groups") or []:
-        parts.append(f"<tr><td>group {e(str(group.get('displayName')))}</td><td></td>"
-                     f"<td>{e(', '.join(assigned.get(str(group.get('id')), [])))}</td></tr>")
+        parts.append(
+            f"<tr><td>group {e(str(group.get('displayName')))}</td><td></td>"
+            f"<td>{e(', '.join(assigned.get(str(group.get('id')), [])))}</td></tr>"
+        )
     parts.append("</table>")
     status = result.job.get("status") or {}
     parts.append(f"<h3>Job</h3><pre>{e(json.dumps(status, indent=2, sort_keys=True))}</pre>")
 
-    for title, data in (("Provisioning logs (raw)", result.logs), ("Miro journal (raw)", result.journal),
-                        ("Miro state (raw)", result.miro.get("state")), ("Directory (raw)", result.directory)):
-        parts.append(f"<details><summary>{e(title)}</summary><pre>"
-                     f"{e(json.dumps(data, indent=2, sort_keys=True, default=str))}</pre></details>")
+    for title, data in (
+        ("Provisioning logs (raw)", result.logs),
+        ("Miro journal (raw)", result.journal),
+        ("Miro state (raw)", result.miro.get("state")),
+        ("Directory (raw)", result.directory),
+    ):
+        parts.append(
+            f"<details><summary>{e(title)}</summary><pre>"
+            f"{e(json.dumps(data, indent=2, sort_keys=True, default=str))}</pre></details>"
+        )
     parts.append("</body></html>")
     return "\n".join(parts)

@@ -19,8 +19,14 @@ from harness.testing.driver import ENTERPRISE, Driver
 
 
 def run_case(case: Case, backend: str = DEFAULT_BACKEND) -> CaseResult:
-    result = CaseResult(path=str(case.path), title=case.title, description=case.description,
-                        seed=case.seed, backend=backend, xfail=case.xfail)
+    result = CaseResult(
+        path=str(case.path),
+        title=case.title,
+        description=case.description,
+        seed=case.seed,
+        backend=backend,
+        xfail=case.xfail,
+    )
     with open_lab(backend, case.seed) as lab:
         d = Driver(lab)
         try:
@@ -36,8 +42,11 @@ def run_case(case: Case, backend: str = DEFAULT_BACKEND) -> CaseResult:
                     raise
         except StepFailed as exc:
             result.error = str(exc)
-            result.checks.append(Check("steps", exc.line, f"{exc.where} could not be done", False,
-                                       actual=exc.message))
+            result.checks.append(
+                Check(
+                    "steps", exc.line, f"{exc.where} could not be done", False, actual=exc.message
+                )
+            )
         d.clear_faults()  # faults would also hit the reads below
         if result.error is None:
             check(case, d, result)
@@ -69,29 +78,50 @@ def _collect(d: Driver, result: CaseResult) -> None:
     result.journal = journal
     result.requests = [r.to_json() for r in d.requests(since_mark=False)]
     users = d.miro_users()
-    teams = d.miro.get("/api/v1/scim/Groups", params={"count": "1000"}).json().get("Resources") or []
+    teams = (
+        d.miro.get("/api/v1/scim/Groups", params={"count": "1000"}).json().get("Resources") or []
+    )
     by_id = {u["id"]: name for name, u in users.items()}
     result.miro = {
         "users": [_miro_summary(u) for u in users.values()],
-        "teams": [{"id": t["id"], "displayName": t["displayName"],
-                   "members": sorted(by_id.get(m["value"], m["value"]) for m in t.get("members") or [])}
-                  for t in teams],
+        "teams": [
+            {
+                "id": t["id"],
+                "displayName": t["displayName"],
+                "members": sorted(
+                    by_id.get(m["value"], m["value"]) for m in t.get("members") or []
+                ),
+            }
+            for t in teams
+        ],
         "state": d.miro_state(),
     }
-    graph_users = d.graph.get("/v1.0/users", params={
-        "$select": "id,userPrincipalName,displayName,accountEnabled,department", "$top": "999"}).json()
+    graph_users = d.graph.get(
+        "/v1.0/users",
+        params={
+            "$select": "id,userPrincipalName,displayName,accountEnabled,department",
+            "$top": "999",
+        },
+    ).json()
     deleted = d.graph.get("/v1.0/directory/deletedItems/microsoft.graph.user").json()
     groups = d.graph.get("/v1.0/groups", params={"$select": "id,displayName", "$top": "999"}).json()
     roles = {v: k for k, v in d.roles().items()}
     result.directory = {
         "users": graph_users.get("value") or [],
-        "deletedUsers": [{"id": u.get("id"), "userPrincipalName": u.get("userPrincipalName")}
-                         for u in deleted.get("value") or []],
+        "deletedUsers": [
+            {"id": u.get("id"), "userPrincipalName": u.get("userPrincipalName")}
+            for u in deleted.get("value") or []
+        ],
         "groups": groups.get("value") or [],
-        "assignments": [{"principal": a.get("principalDisplayName"), "principalId": a.get("principalId"),
-                         "principalType": a.get("principalType"),
-                         "role": roles.get(a.get("appRoleId"), a.get("appRoleId"))}
-                        for a in d.assignments()],
+        "assignments": [
+            {
+                "principal": a.get("principalDisplayName"),
+                "principalId": a.get("principalId"),
+                "principalType": a.get("principalType"),
+                "role": roles.get(a.get("appRoleId"), a.get("appRoleId")),
+            }
+            for a in d.assignments()
+        ],
     }
     result.job = d.job()
     result.clock = d.graph.get("/_fake/clock").json()
@@ -99,7 +129,10 @@ def _collect(d: Driver, result: CaseResult) -> None:
 
 def _miro_summary(user: dict[str, Any]) -> dict[str, Any]:
     return {
-        "id": user.get("id"), "userName": user.get("userName"), "active": user.get("active"),
-        "displayName": user.get("displayName"), "externalId": user.get("externalId"),
+        "id": user.get("id"),
+        "userName": user.get("userName"),
+        "active": user.get("active"),
+        "displayName": user.get("displayName"),
+        "externalId": user.get("externalId"),
         "department": (user.get(ENTERPRISE) or {}).get("department"),
     }

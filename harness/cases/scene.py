@@ -94,7 +94,10 @@ def set_up(case: Case, d: Driver) -> None:
 
 
 def _strings(pairs: dict[str, Any]) -> dict[str, Any]:
-    return {k: v if isinstance(v, str | bool) else ("" if v is None else str(v)) for k, v in pairs.items()}
+    return {
+        k: v if isinstance(v, str | bool) else ("" if v is None else str(v))
+        for k, v in pairs.items()
+    }
 
 
 def _miro_settings(d: Driver, settings: dict[str, Any]) -> None:
@@ -122,18 +125,26 @@ def _miro_user(d: Driver, spec: dict[str, Any]) -> None:
     for team in spec.get("teams") or []:
         if team not in teams:
             teams = d.miro_teams(team)
-        patch = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-                 "Operations": [{"op": "add", "path": "members", "value": [{"value": created["id"]}]}]}
+        patch = {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "add", "path": "members", "value": [{"value": created["id"]}]}],
+        }
         response = d.miro.patch(f"/api/v1/scim/Groups/{teams[team]}", json=patch)
         if response.status_code >= 400:
-            raise ValueError(f"Miro refused to add {spec['userName']} to {team}: {response.text[:300]}")
+            raise ValueError(
+                f"Miro refused to add {spec['userName']} to {team}: {response.text[:300]}"
+            )
     # Last: adding a deactivated user to a team reactivates them in Miro.
     if spec.get("active") is False:
-        patch = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-                 "Operations": [{"op": "replace", "path": "active", "value": False}]}
+        patch = {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "path": "active", "value": False}],
+        }
         response = d.miro.patch(f"/api/v1/scim/Users/{created['id']}", json=patch)
         if response.status_code >= 400:
-            raise ValueError(f"Miro refused to deactivate {spec['userName']}: {response.text[:300]}")
+            raise ValueError(
+                f"Miro refused to deactivate {spec['userName']}: {response.text[:300]}"
+            )
 
 
 def _add_user(d: Driver, spec: dict[str, Any]) -> None:
@@ -155,9 +166,18 @@ def scoping_groups(filters: list[dict[str, Any]]) -> dict[str, Any] | None:
         clauses = []
         for clause in spec["clauses"]:
             value = clause.get("value")
-            values = [] if value is None else [str(v) for v in (value if isinstance(value, list) else [value])]
-            clauses.append({"operatorName": clause["operator"], "sourceOperandName": clause["attribute"],
-                            "targetOperand": {"values": values}})
+            values = (
+                []
+                if value is None
+                else [str(v) for v in (value if isinstance(value, list) else [value])]
+            )
+            clauses.append(
+                {
+                    "operatorName": clause["operator"],
+                    "sourceOperandName": clause["attribute"],
+                    "targetOperand": {"values": values},
+                }
+            )
         groups.append({"name": spec.get("name", f"filter {i + 1}"), "clauses": clauses})
     return {"groups": groups} if groups else None
 
@@ -180,9 +200,14 @@ def _edit_schema(d: Driver, flows: Any, scoping: Any, mappings: Any) -> None:
                 if current is None:
                     if "expression" not in edit:
                         raise ValueError(f"{obj} has no mapping to {target!r}; give an expression")
-                    current = {"defaultValue": None, "exportMissingReferences": False,
-                               "flowBehavior": "FlowWhenChanged", "flowType": "Always",
-                               "matchingPriority": 0, "targetAttributeName": target}
+                    current = {
+                        "defaultValue": None,
+                        "exportMissingReferences": False,
+                        "flowBehavior": "FlowWhenChanged",
+                        "flowType": "Always",
+                        "matchingPriority": 0,
+                        "targetAttributeName": target,
+                    }
                     attrs.append(current)
                 if "expression" in edit:
                     current["source"] = _source(edit["expression"])
@@ -193,9 +218,18 @@ def _edit_schema(d: Driver, flows: Any, scoping: Any, mappings: Any) -> None:
 def _source(expression: str) -> dict[str, Any]:
     simple = re.fullmatch(r"\[([^\]]+)\]", expression.strip())
     if simple:
-        return {"expression": expression, "name": simple.group(1), "parameters": [], "type": "Attribute"}
-    return {"expression": expression, "name": expression.split("(")[0].strip(), "parameters": [],
-            "type": "Function"}
+        return {
+            "expression": expression,
+            "name": simple.group(1),
+            "parameters": [],
+            "type": "Attribute",
+        }
+    return {
+        "expression": expression,
+        "name": expression.split("(")[0].strip(),
+        "parameters": [],
+        "type": "Function",
+    }
 
 
 # -- steps ---------------------------------------------------------------------------------
@@ -252,11 +286,19 @@ def play(d: Driver, step: Step, record: StepRecord) -> None:
         elif name == "job_settings":
             d.set_job_settings(**dict(args))
         elif name in ("flows", "scoping", "mappings"):
-            _edit_schema(d, args if name == "flows" else None, args if name == "scoping" else None,
-                         args if name == "mappings" else None)
+            _edit_schema(
+                d,
+                args if name == "flows" else None,
+                args if name == "scoping" else None,
+                args if name == "mappings" else None,
+            )
         elif name == "fault":
-            d.fault(args.get("method", "*"), args.get("path", ".*"), args.get("status"),
-                    **{k: v for k, v in args.items() if k not in ("method", "path", "status")})
+            d.fault(
+                args.get("method", "*"),
+                args.get("path", ".*"),
+                args.get("status"),
+                **{k: v for k, v in args.items() if k not in ("method", "path", "status")},
+            )
         elif name == "clear_faults":
             d.clear_faults()
         elif name == "miro_settings":
@@ -274,7 +316,9 @@ def play(d: Driver, step: Step, record: StepRecord) -> None:
             response = d.provision_on_demand(subject, *members)
             record.response = {"status": response.status_code, "body": _json_or_text(response)}
             if response.status_code >= 400:
-                raise ValueError(f"provisionOnDemand -> {response.status_code}: {response.text[:300]}")
+                raise ValueError(
+                    f"provisionOnDemand -> {response.status_code}: {response.text[:300]}"
+                )
         elif name == "note":
             pass
         else:  # the schema lists every step; this guards the two lists drifting apart

@@ -75,10 +75,12 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocatedDict:
             hash(key)
         except TypeError:
             raise yaml.constructor.ConstructorError(
-                None, None, "a mapping key must be a plain value", key_node.start_mark) from None
+                None, None, "a mapping key must be a plain value", key_node.start_mark
+            ) from None
         if key in out:
             raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark)
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
         out[key] = loader.construct_object(value_node, deep=True)
         out.key_lines[key] = key_node.start_mark.line + 1
     return out
@@ -138,10 +140,21 @@ class Spec:
     key_check: Callable[[str], str | None] | None = None  # for a map's extra keys
 
 
-def M(fields: Mapping[str, Spec], *required: str, values: Spec | None = None, doc: str = "",
-      key_check: Callable[[str], str | None] | None = None) -> Spec:
-    return Spec("map", doc=doc, fields=dict(fields), required=frozenset(required), values=values,
-                key_check=key_check)
+def M(
+    fields: Mapping[str, Spec],
+    *required: str,
+    values: Spec | None = None,
+    doc: str = "",
+    key_check: Callable[[str], str | None] | None = None,
+) -> Spec:
+    return Spec(
+        "map",
+        doc=doc,
+        fields=dict(fields),
+        required=frozenset(required),
+        values=values,
+        key_check=key_check,
+    )
 
 
 def L(item: Spec, doc: str = "") -> Spec:
@@ -174,9 +187,14 @@ def U(*options: Spec, doc: str = "") -> Spec:
 
 
 _TYPE_NAMES = {
-    "map": "a mapping (key: value lines)", "list": "a list (- items)", "str": "a string",
-    "int": "a whole number", "bool": "true or false", "number": "a number",
-    "scalar": "a plain value", "steps": "a list of steps",
+    "map": "a mapping (key: value lines)",
+    "list": "a list (- items)",
+    "str": "a string",
+    "int": "a whole number",
+    "bool": "true or false",
+    "number": "a number",
+    "scalar": "a plain value",
+    "steps": "a list of steps",
 }
 
 
@@ -232,7 +250,11 @@ class Validator:
             self.error(line, where, f"expected {wanted}, got {_describe(value)}")
             return
         if not _fits(value, spec.kind):
-            self.error(line, where, f"expected {_TYPE_NAMES.get(spec.kind, spec.kind)}, got {_describe(value)}")
+            self.error(
+                line,
+                where,
+                f"expected {_TYPE_NAMES.get(spec.kind, spec.kind)}, got {_describe(value)}",
+            )
             return
         if spec.kind == "map":
             self._map(value, spec, where, line)
@@ -285,7 +307,9 @@ class Validator:
                 name, args = next(iter(step.items()))
                 has_args = True
             else:
-                self.error(step_line, child, "a step is a name (e.g. start) or one 'name: arguments' pair")
+                self.error(
+                    step_line, child, "a step is a name (e.g. start) or one 'name: arguments' pair"
+                )
                 continue
             if name not in spec.steps:
                 self.error(step_line, child, _suggest(name, names).replace("field", "step"))

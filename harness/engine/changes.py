@@ -67,7 +67,8 @@ def why_out(verdict: Verdict) -> str:
 
 def source_details(attrs: dict[str, Any]) -> dict[str, Any]:
     return {
-        k: v for k, v in attrs.items()
+        k: v
+        for k, v in attrs.items()
         if not k.startswith("@") and not isinstance(v, dict | list) and v is not None
     }
 
@@ -76,7 +77,8 @@ def group_modified(source: dict[str, Any]) -> list[dict[str, Any]]:
     names = ("objectId", "displayName", "mailEnabled", "securityEnabled")
     return [
         {"displayName": n, "oldValue": None, "newValue": dotnet(source.get(n))}
-        for n in names if source.get(n) is not None
+        for n in names
+        if source.get(n) is not None
     ]
 
 

@@ -92,8 +92,21 @@ class CycleSummary:
     pause: bool = False
     counts: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(
-            ("imported", "deltas", "create", "update", "disable", "delete", "other",
-             "skipped", "staged", "failed", "exports", "throttled", "requests"),
+            (
+                "imported",
+                "deltas",
+                "create",
+                "update",
+                "disable",
+                "delete",
+                "other",
+                "skipped",
+                "staged",
+                "failed",
+                "exports",
+                "throttled",
+                "requests",
+            ),
             0,
         )
     )
@@ -134,7 +147,11 @@ class Cycle(UserPipeline, GroupPipeline, FailureHandling):
         self.app_roles: dict[str, dict[str, Any]] = {}
         self.default_roles: set[str] = {"00000000-0000-0000-0000-000000000000"}
         self.app_name = inputs.settings.target_display_name or "Miro"
-        self.sp: dict[str, str] = {"id": inputs.service_principal_id, "displayName": "", "appId": ""}
+        self.sp: dict[str, str] = {
+            "id": inputs.service_principal_id,
+            "displayName": "",
+            "appId": "",
+        }
         # Per-cycle bookkeeping.
         self.user_changes: dict[str, str] = {}
         self.group_touches: dict[str, Touch] = {}
@@ -174,20 +191,26 @@ class Cycle(UserPipeline, GroupPipeline, FailureHandling):
         except ValueError as exc:
             directory.close()
             return self._fail(
-                ErrorInfo("SystemForCrossDomainIdentityManagementCredentialValidationUnavailable",
-                          f"Message: {exc}", category="failure", quarantine=True)
+                ErrorInfo(
+                    "SystemForCrossDomainIdentityManagementCredentialValidationUnavailable",
+                    f"Message: {exc}",
+                    category="failure",
+                    quarantine=True,
+                )
             )
         try:
             return self._run(directory, target)
         except Exception as exc:  # a bug must fail the cycle, not the clock request
             log.exception("provisioning cycle %s failed", self.cycle_id)
-            return self._fail(ErrorInfo(
-                "InternalError",
-                f"Message: The provisioning service failed while running the cycle: "
-                f"{type(exc).__name__}: {exc}. It will be retried in 40 minutes.",
-                category="failure",
-                retryable=True,
-            ))
+            return self._fail(
+                ErrorInfo(
+                    "InternalError",
+                    f"Message: The provisioning service failed while running the cycle: "
+                    f"{type(exc).__name__}: {exc}. It will be retried in 40 minutes.",
+                    category="failure",
+                    retryable=True,
+                )
+            )
         finally:
             self.summary.counts["requests"] = len(target.calls) + directory.requests
             target.close()
@@ -274,28 +297,34 @@ class Cycle(UserPipeline, GroupPipeline, FailureHandling):
             return self._fail(replace(exc.info, quarantine=True))
         return None
 
-    def _guarded(self, process: Callable[..., None], target: ScimTarget, object_id: str, change: Any) -> None:
+    def _guarded(
+        self, process: Callable[..., None], target: ScimTarget, object_id: str, change: Any
+    ) -> None:
         """Run one object's pipeline; a mapping that cannot be evaluated for this object (or any
         other per-object fault) becomes a failed log entry instead of ending the cycle."""
         self._current: EntryBuilder | None = None
         try:
             process(target, object_id, change)
         except rules.MappingError as exc:
-            self._object_failed(ErrorInfo(
-                "AttributeMappingEvaluationFailed",
-                f"Message: The attribute mapping for '{exc.target}' could not be evaluated for "
-                f"this object: {exc.message}",
-                category="nonServiceFailure",
-            ))
+            self._object_failed(
+                ErrorInfo(
+                    "AttributeMappingEvaluationFailed",
+                    f"Message: The attribute mapping for '{exc.target}' could not be evaluated for "
+                    f"this object: {exc.message}",
+                    category="nonServiceFailure",
+                )
+            )
         except Exception as exc:
             log.exception("provisioning %s failed", object_id)
-            self._object_failed(ErrorInfo(
-                "InternalError",
-                f"Message: The provisioning service failed on this object: {type(exc).__name__}: "
-                f"{exc}. It will be retried in 40 minutes.",
-                category="failure",
-                retryable=True,
-            ))
+            self._object_failed(
+                ErrorInfo(
+                    "InternalError",
+                    f"Message: The provisioning service failed on this object: {type(exc).__name__}: "
+                    f"{exc}. It will be retried in 40 minutes.",
+                    category="failure",
+                    retryable=True,
+                )
+            )
 
     # ------------------------------------------------------------------------------------
     # Import: read the directory, update the mirror, work out what to look at
@@ -356,7 +385,9 @@ class Cycle(UserPipeline, GroupPipeline, FailureHandling):
             if manager is not _UNCHANGED:
                 data[MANAGER_KEY] = manager
             old = mirror.users.get(user_id)
-            mirror.users[user_id] = data if old is None else {**old, **data}  # no copy for a new user
+            mirror.users[user_id] = (
+                data if old is None else {**old, **data}
+            )  # no copy for a new user
             change = ADD if self.initial or not (known or user_id in self.rt.links) else UPDATE
             touch_user(user_id, change)
 
@@ -435,7 +466,11 @@ class Cycle(UserPipeline, GroupPipeline, FailureHandling):
             # linked ones, which may have left scope while nobody looked) are logged.
             candidates: dict[str, str] = {}
             for user_id, change in touched_users.items():
-                if sync_all or user_id in self.rt.links or effective_assignments(mirror, user_id, "User"):
+                if (
+                    sync_all
+                    or user_id in self.rt.links
+                    or effective_assignments(mirror, user_id, "User")
+                ):
                     candidates[user_id] = change
             touched_users = candidates
             group_candidates: dict[str, Touch] = {}
@@ -481,15 +516,24 @@ class Cycle(UserPipeline, GroupPipeline, FailureHandling):
         owner = self.rt.owner_of(entry.object_type, str(found.get("id")))
         if owner is None or owner == entry.source_id:
             return False
-        self._export_failed(entry, action, ErrorInfo(
-            "DuplicateSourceEntries",
-            f"The {entry.object_type} in {self.app_name} with id '{found.get('id')}' already "
-            f"belongs to the source object '{owner}'; more than one source object matches it.",
-        ), "match")
+        self._export_failed(
+            entry,
+            action,
+            ErrorInfo(
+                "DuplicateSourceEntries",
+                f"The {entry.object_type} in {self.app_name} with id '{found.get('id')}' already "
+                f"belongs to the source object '{owner}'; more than one source object matches it.",
+            ),
+            "match",
+        )
         return True
 
     def _match(
-        self, target: ScimTarget, entry: EntryBuilder, resource: str, pairs: list[tuple[str, Any]],
+        self,
+        target: ScimTarget,
+        entry: EntryBuilder,
+        resource: str,
+        pairs: list[tuple[str, Any]],
         **query: Any,
     ) -> tuple[bool, dict[str, Any] | None]:
         """The first target object matching one of the pairs, in order: ``(True, found or
@@ -501,18 +545,28 @@ class Cycle(UserPipeline, GroupPipeline, FailureHandling):
                 self._export_failed(entry, "create", exc.info, "query")
                 return False, None
             if len(found) > 1:
-                self._export_failed(entry, "create", ErrorInfo(
-                    "DuplicateTargetEntries",
-                    f"More than one {entry.object_type} in {self.app_name} matched "
-                    f"{attribute} eq '{value}'.",
-                ), "match")
+                self._export_failed(
+                    entry,
+                    "create",
+                    ErrorInfo(
+                        "DuplicateTargetEntries",
+                        f"More than one {entry.object_type} in {self.app_name} matched "
+                        f"{attribute} eq '{value}'.",
+                    ),
+                    "match",
+                )
                 return False, None
             if found:
                 return True, found[0]
         return True, None
 
     def _retrieve(
-        self, target: ScimTarget, entry: EntryBuilder, resource: str, link: Link, action: str,
+        self,
+        target: ScimTarget,
+        entry: EntryBuilder,
+        resource: str,
+        link: Link,
+        action: str,
         **query: Any,
     ) -> dict[str, Any] | None:
         """The linked target object, logged as retrieved; None when the read failed (the
@@ -554,6 +608,7 @@ class Cycle(UserPipeline, GroupPipeline, FailureHandling):
         self, target: ScimTarget, entry: EntryBuilder, resource: str, link: Link
     ) -> Callable[[], None]:
         """The export of a deletion: delete the linked target object and log it."""
+
         def export() -> None:
             try:
                 target.delete(resource, link.target_id)
@@ -611,7 +666,12 @@ class Cycle(UserPipeline, GroupPipeline, FailureHandling):
         self.i.emit(entry.build(action, status, error=error, modified=modified))
 
     def _skip(
-        self, entry: EntryBuilder, reason: str, text: str, *, action: str = "other",
+        self,
+        entry: EntryBuilder,
+        reason: str,
+        text: str,
+        *,
+        action: str = "other",
         step_type: str = "processing",
     ) -> None:
         """Log the skip step and emit the entry as skipped."""
@@ -619,18 +679,30 @@ class Cycle(UserPipeline, GroupPipeline, FailureHandling):
         self._emit(entry, action, "skipped")
 
     def _skip_flow_off(
-        self, entry: EntryBuilder, flow: str, *, action: str = "other", step_type: str = "processing"
+        self,
+        entry: EntryBuilder,
+        flow: str,
+        *,
+        action: str = "other",
+        step_type: str = "processing",
     ) -> None:
         """Skip an entry whose flow (add, update, delete) is not enabled on the mapping."""
-        self._skip(entry, "TargetObjectActionDisabled", self._flow_off_text(entry, flow),
-                   action=action, step_type=step_type)
+        self._skip(
+            entry,
+            "TargetObjectActionDisabled",
+            self._flow_off_text(entry, flow),
+            action=action,
+            step_type=step_type,
+        )
 
     def _skip_text(self, entry: EntryBuilder, verdict: Verdict) -> str:
         kind = entry.object_type
         if verdict.reason in (DISABLED, SOFT_DELETED):
             why = "1) This object is not active in the source system (it is disabled or deleted)."
         elif verdict.reason == FILTERED:
-            why = f"1) This object is not in scope of the scoping filters ({verdict.filter_reason})."
+            why = (
+                f"1) This object is not in scope of the scoping filters ({verdict.filter_reason})."
+            )
         else:
             why = (
                 "1) This object does not have required entitlement for provisioning. If you did "

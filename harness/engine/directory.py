@@ -23,7 +23,9 @@ USER_SELECT = (
     "businessPhones,preferredLanguage,city,country,state,streetAddress,postalCode,userType,"
     "employeeType,faxNumber,otherMails,proxyAddresses,createdDateTime,manager"
 )
-GROUP_SELECT = "id,displayName,description,mailNickname,mailEnabled,securityEnabled,groupTypes,members"
+GROUP_SELECT = (
+    "id,displayName,description,mailNickname,mailEnabled,securityEnabled,groupTypes,members"
+)
 
 
 class DirectoryError(Exception):
@@ -87,7 +89,9 @@ class GraphDirectory:
                     self.requests += 1
                     response = self.client.get(url, params=params)
         except httpx.HTTPError as exc:
-            raise DirectoryError(0, "ServiceUnavailable", f"Graph could not be reached: {exc}") from exc
+            raise DirectoryError(
+                0, "ServiceUnavailable", f"Graph could not be reached: {exc}"
+            ) from exc
         self.requests += 1
         try:
             body = response.json() if response.content else {}
@@ -101,7 +105,9 @@ class GraphDirectory:
                 raise ResyncRequired(response.status_code, code, message)
             raise DirectoryError(response.status_code, code, message)
         if not isinstance(body, dict):
-            raise DirectoryError(response.status_code, "UnknownError", "Graph answered a non-object")
+            raise DirectoryError(
+                response.status_code, "UnknownError", "Graph answered a non-object"
+            )
         return body
 
     def service_principal(self, sp_id: str) -> dict[str, Any]:
@@ -169,7 +175,9 @@ class GraphDirectory:
         next_url: str | None = url
         while next_url is not None:
             if result.pages >= self.max_pages:
-                raise DirectoryError(0, "TooManyPages", f"more than {self.max_pages} pages in a round")
+                raise DirectoryError(
+                    0, "TooManyPages", f"more than {self.max_pages} pages in a round"
+                )
             body = self.get(next_url, params)
             params = None  # links carry the query from here on
             result.pages += 1

@@ -23,8 +23,9 @@ from harness.engine.state import Escrow
 from harness.engine.status import Quarantine, iso
 
 
-def escrow_threshold_reason(failures: int, reference_failures: int, succeeded: int,
-                            settings: EngineSettings) -> str | None:
+def escrow_threshold_reason(
+    failures: int, reference_failures: int, succeeded: int, settings: EngineSettings
+) -> str | None:
     """The quarantine reason the escrow thresholds give, or None (§1.8 [D][QUAR]).
 
     ``failures`` are non-reference escrows; reference failures (manager, group members) count
@@ -46,10 +47,16 @@ class FailureHandling:
     def _on_throttle(self, retry_after: float | None, retries: int) -> bool:
         """§4.2: a 429 either waits ``Retry-After`` (on the lab's clock) and retries within the
         cycle, or is left to the escrow and a later cycle, per the ``throttle_policy`` setting."""
-        if self.settings.throttle_policy != "honour" or retries >= self.settings.throttle_max_retries:
+        if (
+            self.settings.throttle_policy != "honour"
+            or retries >= self.settings.throttle_max_retries
+        ):
             return False
-        wait = retry_after if retry_after is not None else parse_duration(
-            self.settings.throttle_default_wait).total_seconds()
+        wait = (
+            retry_after
+            if retry_after is not None
+            else parse_duration(self.settings.throttle_default_wait).total_seconds()
+        )
         self.i.sleep(wait)
         self.summary.counts["throttled"] += 1
         return True
@@ -93,21 +100,33 @@ class FailureHandling:
             parsed = json.loads(raw) if raw else {}
         except ValueError:
             parsed = {}
-        if not isinstance(parsed, dict) or str(parsed.get("DeleteThresholdEnabled", "")).lower() != "true":
+        if (
+            not isinstance(parsed, dict)
+            or str(parsed.get("DeleteThresholdEnabled", "")).lower() != "true"
+        ):
             return None
         try:
             return int(self.i.job_settings.get("QuarantineTooManyDeletesThreshold", "500"))
         except ValueError:
             return 500
 
-    def _deletion(self, entry: EntryBuilder, action: str, export: Callable[[], None], *, hard: bool) -> None:
+    def _deletion(
+        self, entry: EntryBuilder, action: str, export: Callable[[], None], *, hard: bool
+    ) -> None:
         """Run a disable or delete now, or hold it until the cycle's count is known."""
         if self._delete_threshold() is None or self.rt.force_deletes:
             export()
             return
         self._current = None  # settled at the end of the cycle
-        attrs = (self.hard_deleted_users.get(entry.source_id) or self.deleted_groups.get(entry.source_id)
-                 or {}) if hard else {}
+        attrs = (
+            (
+                self.hard_deleted_users.get(entry.source_id)
+                or self.deleted_groups.get(entry.source_id)
+                or {}
+            )
+            if hard
+            else {}
+        )
         self.deferred.append(HeldDeletion(entry, action, export, hard, attrs))
 
     def _settle_deletions(self) -> None:
@@ -127,7 +146,9 @@ class FailureHandling:
         for item in deferred:
             entry = item.entry
             self.rt.staged[(entry.object_type, entry.source_id)] = {
-                "hard": item.hard, "attrs": item.attrs, "action": item.action,
+                "hard": item.hard,
+                "attrs": item.attrs,
+                "action": item.action,
             }
             entry.step(
                 "EntrySynchronizationStagedDelete",
@@ -156,7 +177,9 @@ class FailureHandling:
         for (object_type, source_id), held in list(self.rt.staged.items()):
             if object_type == "User":
                 if held["hard"]:
-                    self.hard_deleted_users.setdefault(source_id, held["attrs"] or {"id": source_id})
+                    self.hard_deleted_users.setdefault(
+                        source_id, held["attrs"] or {"id": source_id}
+                    )
                     self.user_changes[source_id] = DELETE
                 elif source_id in self.rt.mirror.users:
                     self.user_changes.setdefault(source_id, UPDATE)
@@ -176,8 +199,10 @@ class FailureHandling:
     ) -> None:
         verb = {"create": "create", "update": "update", "disable": "disable", "delete": "delete"}
         step_name = {
-            "create": "EntryExportAdd", "update": "EntryExportUpdate",
-            "disable": "EntryExportUpdate", "delete": "EntryExportDelete",
+            "create": "EntryExportAdd",
+            "update": "EntryExportUpdate",
+            "disable": "EntryExportUpdate",
+            "delete": "EntryExportDelete",
         }[action]
         step_type = "matching" if operation in ("query", "match", "get") else "export"
         entry.step(
@@ -185,8 +210,9 @@ class FailureHandling:
             step_type,
             "failure",
             f"Failed to {verb[action]} {entry.object_type} '{entry.source_display}' in "
-            f"{self.app_name}" if step_type == "export" else
-            f"Failed to retrieve '{entry.source_display}' from {self.app_name}",
+            f"{self.app_name}"
+            if step_type == "export"
+            else f"Failed to retrieve '{entry.source_display}' from {self.app_name}",
             {"ReportableIdentifier": entry.source_display},
         )
         info = self._escrow(entry, action, info)
@@ -236,16 +262,19 @@ class FailureHandling:
         return [r.strip() for r in listed.replace(",", ";").split(";") if r.strip()]
 
     def _notify_failures(self) -> None:
-        """"Send an email notification when a failure occurs": one message when objects start
+        """ "Send an email notification when a failure occurs": one message when objects start
         failing (escrows appear where there were none), not one per cycle."""
         if self.escrows_before or not self.rt.escrows or self.i.status.quarantine is not None:
             return
         failed = sorted({e.error_code for e in self.rt.escrows.values()})
-        self._notify_quarantine("ObjectFailures", ErrorInfo(
-            ", ".join(failed),
-            f"{len(self.rt.escrows)} object operations failed in the last cycle and will be "
-            "retried.",
-        ))
+        self._notify_quarantine(
+            "ObjectFailures",
+            ErrorInfo(
+                ", ".join(failed),
+                f"{len(self.rt.escrows)} object operations failed in the last cycle and will be "
+                "retried.",
+            ),
+        )
 
     def _notify_quarantine(self, reason: str, cause: ErrorInfo) -> None:
         recipients = self._notification_recipients()
@@ -257,8 +286,10 @@ class FailureHandling:
             what = "The provisioning service could not provision some objects."
         elif reason == "TooManyDeletes":
             subject = f"[Action required] Accidental deletions prevented for {app}"
-            what = ("The provisioning service found more deletions in one cycle than the "
-                    "accidental deletions threshold allows, and has held them back.")
+            what = (
+                "The provisioning service found more deletions in one cycle than the "
+                "accidental deletions threshold allows, and has held them back."
+            )
         else:
             subject = f"[Action required] Provisioning for {app} has been quarantined"
             what = "The provisioning service has put the job in quarantine."
@@ -268,17 +299,19 @@ class FailureHandling:
             "See the provisioning logs and the quarantine details in the Microsoft Entra admin "
             "center for more information."
         )
-        self.i.notify({
-            "id": self.i.ids.guid(),
-            "sentDateTime": iso(self.i.now()),
-            "from": "azure-noreply@microsoft.com",
-            "to": recipients,
-            "subject": subject,
-            "body": body,
-            "jobId": self.i.job_id,
-            "servicePrincipalId": self.sp["id"],
-            "reason": reason,
-        })
+        self.i.notify(
+            {
+                "id": self.i.ids.guid(),
+                "sentDateTime": iso(self.i.now()),
+                "from": "azure-noreply@microsoft.com",
+                "to": recipients,
+                "subject": subject,
+                "body": body,
+                "jobId": self.i.job_id,
+                "servicePrincipalId": self.sp["id"],
+                "reason": reason,
+            }
+        )
 
     def _judge_quarantine(self, cause: ErrorInfo | None, *, failed_cycle: bool) -> None:
         """Enter, extend or lift quarantine at the end of a cycle (§1.8)."""
@@ -294,7 +327,9 @@ class FailureHandling:
             succeeded = 0
             if failures and failures >= settings.escrow_min_failures:
                 # Counted only when it can matter: a quiet cycle stays O(changes).
-                succeeded = sum(1 for link in self.rt.links.values() if link.managed and not link.deleted)
+                succeeded = sum(
+                    1 for link in self.rt.links.values() if link.managed and not link.deleted
+                )
             reason = escrow_threshold_reason(failures, len(escrows) - failures, succeeded, settings)
             if reason:
                 last = next(iter(reversed(escrows)))
@@ -331,7 +366,8 @@ class FailureHandling:
             # §1.8 [D][QUAR]: retries go on "for 28 days after the first failure": the last
             # attempt falls on that day exactly, and a failure there disables the job.
             last = quarantine.series_began + parse_duration(settings.quarantine_disable_after)
-            quarantine.next_attempt = min(now + settings.quarantine_wait(quarantine.series_count),
-                                          max(last, now))
+            quarantine.next_attempt = min(
+                now + settings.quarantine_wait(quarantine.series_count), max(last, now)
+            )
         status.code = "Quarantine"
         self.summary.quarantine = reason

@@ -20,17 +20,48 @@ from harness.graph_api.exceptions import bad_request, conflict, job_not_found
 # §7.2 [D]: a job that was never started shows .NET TimeSpan.MaxValue and state Disabled.
 NEVER_INTERVAL = "P10675199DT2H48M5.4775807S"
 RESET_SCOPES = (
-    "None", "ConnectorDataStore", "Escrows", "Watermark", "QuarantineState", "Full", "ForceDeletes",
+    "None",
+    "ConnectorDataStore",
+    "Escrows",
+    "Watermark",
+    "QuarantineState",
+    "Full",
+    "ForceDeletes",
 )
 SECRET_KEYS = (
-    "BaseAddress", "SecretToken", "SyncAll", "SkipOutOfScopeDeletions", "SyncNotificationSettings",
-    "HardDeletesEnabled", "UpdateKeyOnSoftDelete", "NotificationEmail", "AuthenticationType",
-    "ClientIdentifier", "ClientSecret", "Oauth2ClientId", "Oauth2ClientSecret",
-    "Oauth2TokenExchangeUri", "Oauth2AuthorizationUri", "CompanyId", "Domain", "UserName",
-    "Password", "Url", "InstanceName", "TestReferences", "ConnectionString", "Server",
-    "AppKey", "Sandbox", "SandboxName", "EnforceDomain", "SyncNowNotificationSettings",
+    "BaseAddress",
+    "SecretToken",
+    "SyncAll",
+    "SkipOutOfScopeDeletions",
+    "SyncNotificationSettings",
+    "HardDeletesEnabled",
+    "UpdateKeyOnSoftDelete",
+    "NotificationEmail",
+    "AuthenticationType",
+    "ClientIdentifier",
+    "ClientSecret",
+    "Oauth2ClientId",
+    "Oauth2ClientSecret",
+    "Oauth2TokenExchangeUri",
+    "Oauth2AuthorizationUri",
+    "CompanyId",
+    "Domain",
+    "UserName",
+    "Password",
+    "Url",
+    "InstanceName",
+    "TestReferences",
+    "ConnectionString",
+    "Server",
+    "AppKey",
+    "Sandbox",
+    "SandboxName",
+    "EnforceDomain",
+    "SyncNowNotificationSettings",
 )
-MASKED_SECRETS = frozenset({"SecretToken", "Password", "ClientSecret", "Oauth2ClientSecret", "AppKey"})
+MASKED_SECRETS = frozenset(
+    {"SecretToken", "Password", "ClientSecret", "Oauth2ClientSecret", "AppKey"}
+)
 DEFAULT_JOB_SETTINGS = [{"name": "QuarantineTooManyDeletesThreshold", "value": "500"}]
 
 
@@ -42,7 +73,9 @@ class Job:
     template_schema: dict[str, Any]
     schema_json: dict[str, Any]
     schema: Any  # rules.Schema, parsed once per PUT
-    settings: list[dict[str, str]] = field(default_factory=lambda: [dict(s) for s in DEFAULT_JOB_SETTINGS])
+    settings: list[dict[str, str]] = field(
+        default_factory=lambda: [dict(s) for s in DEFAULT_JOB_SETTINGS]
+    )
     schedule_state: str = "Disabled"  # Active | Disabled | Paused
     interval: timedelta | None = None
     next_run: datetime | None = None
@@ -163,7 +196,9 @@ class SyncStore:
             job.next_run = None
             job.status.code = "Paused"
 
-    def restart(self, sp_id: str, job_id: str, scope: set[str], now: datetime, interval: timedelta) -> None:
+    def restart(
+        self, sp_id: str, job_id: str, scope: set[str], now: datetime, interval: timedelta
+    ) -> None:
         """§1.5 [D][G-RESTARTCRIT]: empty scope = the portal's Restart."""
         with self.lock:
             job = self.job(sp_id, job_id)
@@ -199,7 +234,9 @@ class SyncStore:
         with self.lock:
             job = self.job(sp_id, job_id)
             job.schema_json = job.template_schema
-            job.schema = self._parsed.get(job.template_id.casefold()) or rules.load(job.template_schema)
+            job.schema = self._parsed.get(job.template_id.casefold()) or rules.load(
+                job.template_schema
+            )
             job.runtime.watermarks.clear()
 
     def set_job_settings(self, sp_id: str, job_id: str, settings: list[dict[str, str]]) -> None:
@@ -228,7 +265,8 @@ class SyncStore:
         """The active job whose next cycle is due soonest, if it is due by ``until``."""
         with self.lock:
             due = [
-                j for j in self.jobs.values()
+                j
+                for j in self.jobs.values()
                 if j.schedule_state == "Active" and j.next_run is not None and j.next_run <= until
             ]
             if not due:

@@ -117,7 +117,8 @@ class OnDemand(Cycle):
                 continue
             group_id = str(group["id"])
             assignments = [
-                a for a in directory.list_all(f"/v1.0/groups/{group_id}/appRoleAssignments")
+                a
+                for a in directory.list_all(f"/v1.0/groups/{group_id}/appRoleAssignments")
                 if str(a.get("resourceId")) == sp_id
             ]
             if assignments:
@@ -136,29 +137,53 @@ class OnDemand(Cycle):
         subject_id = self.subject.object_id
         entry = next((e for e in self.entries if e["sourceIdentity"]["id"] == subject_id), None)
         if entry is None and self.probe_error is not None:
-            key = {"result": "Failure", "details": {
-                "errorCode": self.probe_error.code, "errorMessage": self.probe_error.reason}}
-            value = {"provisioningSteps": [{
-                "name": "TestConnection", "provisioningStepType": "import", "status": "failure",
-                "description": "Failed to connect to the target: the test connection request "
-                               "for a test user failed.",
-                "details": {"ErrorCode": self.probe_error.code},
-            }]}
+            key = {
+                "result": "Failure",
+                "details": {
+                    "errorCode": self.probe_error.code,
+                    "errorMessage": self.probe_error.reason,
+                },
+            }
+            value = {
+                "provisioningSteps": [
+                    {
+                        "name": "TestConnection",
+                        "provisioningStepType": "import",
+                        "status": "failure",
+                        "description": "Failed to connect to the target: the test connection request "
+                        "for a test user failed.",
+                        "details": {"ErrorCode": self.probe_error.code},
+                    }
+                ]
+            }
             return {"key": json.dumps(key), "value": json.dumps(value)}
         if entry is None:
-            key = {"result": "Skipped", "details": {
-                "errorCode": "NotInScope", "errorMessage": "The object was not evaluated."}}
+            key = {
+                "result": "Skipped",
+                "details": {
+                    "errorCode": "NotInScope",
+                    "errorMessage": "The object was not evaluated.",
+                },
+            }
             return {"key": json.dumps(key), "value": "{}"}
         status = entry["provisioningStatusInfo"]["status"]
         error = entry["provisioningStatusInfo"]["errorInformation"] or {}
-        skip = next((s["details"].get("SkipReason") for s in entry["provisioningSteps"]
-                     if s["name"] == "EntrySynchronizationSkip"), None)
+        skip = next(
+            (
+                s["details"].get("SkipReason")
+                for s in entry["provisioningSteps"]
+                if s["name"] == "EntrySynchronizationSkip"
+            ),
+            None,
+        )
         details: dict[str, Any] = {}
         if status == "failure":
             details = {"errorCode": error.get("errorCode"), "errorMessage": error.get("reason")}
         elif status == "skipped":
-            details = {"errorCode": skip or "Skipped",
-                       "errorMessage": entry["provisioningSteps"][-1]["description"]}
+            details = {
+                "errorCode": skip or "Skipped",
+                "errorMessage": entry["provisioningSteps"][-1]["description"],
+            }
         key = {"result": status.capitalize(), "details": details}
         value = dict(entry)
         value["action"] = entry["provisioningAction"].capitalize()
@@ -179,7 +204,11 @@ def _assignment(item: dict[str, Any]) -> Assignment:
 
 def parse_subject(body: Any, max_members: int = MAX_GROUP_MEMBERS) -> Subject:
     """The one subject of a ``provisionOnDemand`` body; OnDemandError names what is wrong."""
-    if not isinstance(body, dict) or not isinstance(body.get("parameters"), list) or not body["parameters"]:
+    if (
+        not isinstance(body, dict)
+        or not isinstance(body.get("parameters"), list)
+        or not body["parameters"]
+    ):
         raise OnDemandError("'parameters' must be a list with one {ruleId, subjects} object.")
     if len(body["parameters"]) != 1:
         raise OnDemandError("Provision on demand takes one rule and one subject per request.")
@@ -200,7 +229,9 @@ def parse_subject(body: Any, max_members: int = MAX_GROUP_MEMBERS) -> Subject:
         if not isinstance(raw, list) or not raw:
             raise OnDemandError("A group subject needs links.members: the members to provision.")
         if len(raw) > max_members:
-            raise OnDemandError(f"A group can be provisioned on demand with up to {max_members} members.")
+            raise OnDemandError(
+                f"A group can be provisioned on demand with up to {max_members} members."
+            )
         for member in raw:
             if not isinstance(member, dict) or not isinstance(member.get("objectId"), str):
                 raise OnDemandError("Each member needs an 'objectId'.")

@@ -54,15 +54,25 @@ def _status(data: dict[str, Any]) -> JobStatus:
         escrows_pruned=data.get("escrowsPruned", False),
         last_execution=_execution(data.get("lastExecution")),
         last_successful_execution=_execution(data.get("lastSuccessfulExecution")),
-        last_successful_execution_with_exports=_execution(data.get("lastSuccessfulExecutionWithExports")),
-        steady_state_first_achieved=None if data.get("steadyStateFirstAchievedTime") in (None, never)
+        last_successful_execution_with_exports=_execution(
+            data.get("lastSuccessfulExecutionWithExports")
+        ),
+        steady_state_first_achieved=None
+        if data.get("steadyStateFirstAchievedTime") in (None, never)
         else _dt(data["steadyStateFirstAchievedTime"]),
-        steady_state_last_achieved=None if data.get("steadyStateLastAchievedTime") in (None, never)
+        steady_state_last_achieved=None
+        if data.get("steadyStateLastAchievedTime") in (None, never)
         else _dt(data["steadyStateLastAchievedTime"]),
         progress=list(data.get("progress", [])),
-        quarantine=None if not q else Quarantine(
-            q["reason"], _dt(q["currentBegan"]), _dt(q["seriesBegan"]), _dt(q["nextAttempt"]),  # type: ignore[arg-type]
-            q.get("seriesCount", 1), q.get("error") or {},
+        quarantine=None
+        if not q
+        else Quarantine(
+            q["reason"],
+            _dt(q["currentBegan"]),
+            _dt(q["seriesBegan"]),
+            _dt(q["nextAttempt"]),  # type: ignore[arg-type]
+            q.get("seriesCount", 1),
+            q.get("error") or {},
         ),
         synchronized_entry_count_by_type={
             p["key"]: p["value"] for p in data.get("synchronizedEntryCountByType", [])
@@ -73,11 +83,20 @@ def _status(data: dict[str, Any]) -> JobStatus:
 def _runtime_json(rt: JobRuntime) -> dict[str, Any]:
     m = rt.mirror
     return {
-        "watermarks": {"users": rt.watermarks.users, "groups": rt.watermarks.groups,
-                       "assignments": rt.watermarks.assignments},
+        "watermarks": {
+            "users": rt.watermarks.users,
+            "groups": rt.watermarks.groups,
+            "assignments": rt.watermarks.assignments,
+        },
         "links": [
-            {"sourceId": link.source_id, "objectType": link.object_type, "targetId": link.target_id,
-             "managed": link.managed, "deleted": link.deleted, "members": sorted(link.members)}
+            {
+                "sourceId": link.source_id,
+                "objectType": link.object_type,
+                "targetId": link.target_id,
+                "managed": link.managed,
+                "deleted": link.deleted,
+                "members": sorted(link.members),
+            }
             for link in rt.links.values()
         ],
         "mirror": {
@@ -86,19 +105,29 @@ def _runtime_json(rt: JobRuntime) -> dict[str, Any]:
             "groups": m.groups,
             "members": {g: sorted(ms) for g, ms in m.members.items() if ms},
             "assignments": [
-                {"id": a.id, "principalId": a.principal_id, "principalType": a.principal_type,
-                 "appRoleId": a.app_role_id} for a in m.assignments.values()
+                {
+                    "id": a.id,
+                    "principalId": a.principal_id,
+                    "principalType": a.principal_type,
+                    "appRoleId": a.app_role_id,
+                }
+                for a in m.assignments.values()
             ],
         },
         "escrows": [
-            {"sourceId": e.source_id, "objectType": e.object_type, "operation": e.operation,
-             "errorCode": e.error_code, "firstFailed": iso(e.first_failed), "attempts": e.attempts,
-             "nextRetry": iso(e.next_retry), "reference": e.reference}
+            {
+                "sourceId": e.source_id,
+                "objectType": e.object_type,
+                "operation": e.operation,
+                "errorCode": e.error_code,
+                "firstFailed": iso(e.first_failed),
+                "attempts": e.attempts,
+                "nextRetry": iso(e.next_retry),
+                "reference": e.reference,
+            }
             for e in rt.escrows.values()
         ],
-        "staged": [
-            {"objectType": k[0], "sourceId": k[1], **v} for k, v in rt.staged.items()
-        ],
+        "staged": [{"objectType": k[0], "sourceId": k[1], **v} for k, v in rt.staged.items()],
         "forceDeletes": rt.force_deletes,
         "syncAll": rt.sync_all,
         "cyclesRun": rt.cycles_run,
@@ -111,9 +140,14 @@ def _runtime(data: dict[str, Any]) -> JobRuntime:
     wm = data.get("watermarks", {})
     rt.watermarks = Watermarks(wm.get("users"), wm.get("groups"), wm.get("assignments"))
     for item in data.get("links", []):
-        rt.links[item["sourceId"]] = Link(item["sourceId"], item["objectType"], item["targetId"],
-                                          item.get("managed", True), item.get("deleted", False),
-                                          set(item.get("members", [])))
+        rt.links[item["sourceId"]] = Link(
+            item["sourceId"],
+            item["objectType"],
+            item["targetId"],
+            item.get("managed", True),
+            item.get("deleted", False),
+            set(item.get("members", [])),
+        )
     mirror = Mirror()
     raw = data.get("mirror", {})
     mirror.users = dict(raw.get("users", {}))
@@ -125,21 +159,33 @@ def _runtime(data: dict[str, Any]) -> JobRuntime:
         for user_id in members:
             mirror.add_member(group_id, user_id)
     for a in raw.get("assignments", []):
-        mirror.add_assignment(Assignment(a["id"], a["principalId"], a["principalType"], a["appRoleId"]))
+        mirror.add_assignment(
+            Assignment(a["id"], a["principalId"], a["principalType"], a["appRoleId"])
+        )
     rt.mirror = mirror
     for e in data.get("escrows", []):
         rt.escrows[(e["objectType"], e["sourceId"])] = Escrow(
-            e["sourceId"], e["objectType"], e["operation"], e["errorCode"],
-            _dt(e["firstFailed"]), e.get("attempts", 1), _dt(e.get("nextRetry")),  # type: ignore[arg-type]
+            e["sourceId"],
+            e["objectType"],
+            e["operation"],
+            e["errorCode"],
+            _dt(e["firstFailed"]),
+            e.get("attempts", 1),
+            _dt(e.get("nextRetry")),  # type: ignore[arg-type]
             e.get("reference", False),
         )
     for s in data.get("staged", []):
         rt.staged[(s["objectType"], s["sourceId"])] = {
-            "hard": s.get("hard", False), "attrs": s.get("attrs", {}), "action": s.get("action", "delete")}
+            "hard": s.get("hard", False),
+            "attrs": s.get("attrs", {}),
+            "action": s.get("action", "delete"),
+        }
     rt.force_deletes = bool(data.get("forceDeletes", False))
     rt.sync_all = data.get("syncAll")
     rt.cycles_run = int(data.get("cyclesRun", 0))
-    rt.entered_scope = {k: set(v) for k, v in data.get("enteredScope", {"User": [], "Group": []}).items()}
+    rt.entered_scope = {
+        k: set(v) for k, v in data.get("enteredScope", {"User": [], "Group": []}).items()
+    }
     rt.entered_scope.setdefault("User", set())
     rt.entered_scope.setdefault("Group", set())
     return rt
@@ -181,8 +227,15 @@ def dump(service: ProvisioningService) -> dict[str, Any]:
 _JOB_CODES = ("NotConfigured", "NotRun", "Active", "Paused", "Quarantine")
 _SCHEDULE_STATES = ("Active", "Disabled", "Paused")
 # What a malformed dump raises while it is read; each becomes one ValueError (a 400).
-_BAD_DUMP = (KeyError, TypeError, ValueError, AttributeError, OverflowError, IndexError,
-             rules.SchemaError)
+_BAD_DUMP = (
+    KeyError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    OverflowError,
+    IndexError,
+    rules.SchemaError,
+)
 
 
 def _check_job(job: Any) -> None:
@@ -197,14 +250,20 @@ def _check_job(job: Any) -> None:
         raise ValueError("settings must be a list of {name, value} objects")
     rt = job.runtime
     for name in ("users", "groups", "assignments"):
-        if getattr(rt.watermarks, name) is not None and not isinstance(getattr(rt.watermarks, name), str):
+        if getattr(rt.watermarks, name) is not None and not isinstance(
+            getattr(rt.watermarks, name), str
+        ):
             raise ValueError("watermarks must be strings or null")
     for link in rt.links.values():
-        if not (isinstance(link.source_id, str) and isinstance(link.target_id, str)
-                and link.object_type in ("User", "Group")):
+        if not (
+            isinstance(link.source_id, str)
+            and isinstance(link.target_id, str)
+            and link.object_type in ("User", "Group")
+        ):
             raise ValueError("a link needs string sourceId/targetId and objectType User or Group")
     if not all(isinstance(u, dict) for u in rt.mirror.users.values()) or not all(
-            isinstance(g, dict) for g in rt.mirror.groups.values()):
+        isinstance(g, dict) for g in rt.mirror.groups.values()
+    ):
         raise ValueError("mirror users and groups must be objects")
     for escrow in rt.escrows.values():
         if not isinstance(escrow.attempts, int) or escrow.first_failed is None:
@@ -230,8 +289,14 @@ def load(service: ProvisioningService, data: dict[str, Any]) -> None:
         for raw in data.get("jobs", []):
             schema = rules.load(raw["schema"])
             template = service.store.template(raw["templateId"])
-            job = Job(raw["id"], raw["servicePrincipalId"], raw["templateId"],
-                      template["schema"] if template else raw["schema"], raw["schema"], schema)
+            job = Job(
+                raw["id"],
+                raw["servicePrincipalId"],
+                raw["templateId"],
+                template["schema"] if template else raw["schema"],
+                raw["schema"],
+                schema,
+            )
             job.settings = [dict(s) for s in raw.get("settings", [])]
             job.schedule_state = raw.get("scheduleState", "Disabled")
             interval = raw.get("interval")
@@ -241,8 +306,10 @@ def load(service: ProvisioningService, data: dict[str, Any]) -> None:
             job.runtime = _runtime(raw.get("runtime", {}))
             _check_job(job)
             jobs.append(job)
-        secrets = {str(sp): {str(k): v for k, v in dict(values).items()}
-                   for sp, values in dict(data.get("secrets", {})).items()}
+        secrets = {
+            str(sp): {str(k): v for k, v in dict(values).items()}
+            for sp, values in dict(data.get("secrets", {})).items()
+        }
         parts = {name: list(data.get(name, [])) for name in ("logs", "audits", "outbox")}
         for name, items in parts.items():
             if not all(isinstance(item, dict) for item in items):

@@ -49,13 +49,17 @@ def default_access_roles(app_roles: dict[str, dict[str, Any]]) -> set[str]:
     return found
 
 
-def entitled(assignments: list[Assignment], skip_default_access: bool, default_roles: set[str]) -> bool:
+def entitled(
+    assignments: list[Assignment], skip_default_access: bool, default_roles: set[str]
+) -> bool:
     if not skip_default_access:
         return bool(assignments)
     return any(a.app_role_id not in default_roles for a in assignments)
 
 
-def role_values(assignments: list[Assignment], app_roles: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+def role_values(
+    assignments: list[Assignment], app_roles: dict[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
     """The ``appRoleAssignments`` source attribute: one entry per distinct role."""
     out: list[dict[str, Any]] = []
     seen: set[str] = set()

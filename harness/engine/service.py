@@ -181,29 +181,39 @@ class ProvisioningService:
     ) -> None:
         """A provisioning configuration activity in ``auditLogs/directoryAudits`` (§6.5)."""
         details = [{"key": "JobId", "value": job_id}] if job_id else []
-        self.audits.append({
-            "id": self.ids.guid(),
-            "category": "ProvisioningManagement",
-            "correlationId": self.ids.guid(),
-            "result": "success",
-            "resultReason": "",
-            "activityDisplayName": activity,
-            "activityDateTime": iso(self.now()),
-            "loggedByService": "Account Provisioning",
-            "operationType": "Update",
-            "initiatedBy": {"user": None, "app": {
-                "appId": None, "displayName": initiator, "servicePrincipalId": None,
-                "servicePrincipalName": None}},
-            "targetResources": [{
-                "id": str(service_principal.get("id", "")),
-                "displayName": service_principal.get("displayName"),
-                "type": "ServicePrincipal",
-                "userPrincipalName": None,
-                "groupType": None,
-                "modifiedProperties": list(modified or []),
-            }],
-            "additionalDetails": details,
-        })
+        self.audits.append(
+            {
+                "id": self.ids.guid(),
+                "category": "ProvisioningManagement",
+                "correlationId": self.ids.guid(),
+                "result": "success",
+                "resultReason": "",
+                "activityDisplayName": activity,
+                "activityDateTime": iso(self.now()),
+                "loggedByService": "Account Provisioning",
+                "operationType": "Update",
+                "initiatedBy": {
+                    "user": None,
+                    "app": {
+                        "appId": None,
+                        "displayName": initiator,
+                        "servicePrincipalId": None,
+                        "servicePrincipalName": None,
+                    },
+                },
+                "targetResources": [
+                    {
+                        "id": str(service_principal.get("id", "")),
+                        "displayName": service_principal.get("displayName"),
+                        "type": "ServicePrincipal",
+                        "userPrincipalName": None,
+                        "groupType": None,
+                        "modifiedProperties": list(modified or []),
+                    }
+                ],
+                "additionalDetails": details,
+            }
+        )
 
     def _send(self, message: dict[str, Any]) -> None:
         with self._outbox_lock:
@@ -230,7 +240,9 @@ class ProvisioningService:
         if quarantine is None:
             return began + self.interval
         # §1.8 [D][QUAR]: still in quarantine after four weeks, the job is disabled.
-        if self.now() - quarantine.series_began >= parse_duration(self.settings.quarantine_disable_after):
+        if self.now() - quarantine.series_began >= parse_duration(
+            self.settings.quarantine_disable_after
+        ):
             # "... after which the escrow entry is removed and the job disabled" [D][QUAR].
             job.schedule_state = "Disabled"
             job.runtime.escrows.clear()
@@ -257,7 +269,8 @@ class ProvisioningService:
                 sleep=self._sleep,
                 notify=self._send,
                 audit=lambda activity, sp, job_id: self.audit(
-                    activity, sp, job_id, initiator="Azure AD Provisioning Service"),
+                    activity, sp, job_id, initiator="Azure AD Provisioning Service"
+                ),
                 graph_token=self._graph_token,
             )
 

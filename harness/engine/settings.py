@@ -33,7 +33,10 @@ def _duration(name: str, value: Any) -> timedelta:
 QUARANTINE_BACKOFFS = {
     "documented": (timedelta(hours=6), timedelta(hours=12), timedelta(hours=24)),
     "observed": (
-        timedelta(minutes=30), timedelta(hours=1), timedelta(hours=2), timedelta(hours=4),
+        timedelta(minutes=30),
+        timedelta(hours=1),
+        timedelta(hours=2),
+        timedelta(hours=4),
         timedelta(hours=8),
     ),
 }
@@ -93,7 +96,11 @@ class EngineSettings:
         interval = _duration("cycle_interval", self.cycle_interval)
         if interval < MIN_CYCLE_INTERVAL:
             raise ValueError("cycle_interval must be at least one minute")
-        for name in ("skip_default_access", "unassign_releases_management", "log_out_of_scope_changes"):
+        for name in (
+            "skip_default_access",
+            "unassign_releases_management",
+            "log_out_of_scope_changes",
+        ):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be a boolean")
         if not isinstance(self.max_graph_pages, int) or self.max_graph_pages < 1:
@@ -103,7 +110,11 @@ class EngineSettings:
         if not isinstance(self.throttle_max_retries, int) or self.throttle_max_retries < 0:
             raise ValueError("throttle_max_retries must be a non-negative integer")
         _duration("throttle_default_wait", self.throttle_default_wait)
-        if not timedelta(0) < _duration("target_timeout", self.target_timeout) <= timedelta(minutes=10):
+        if (
+            not timedelta(0)
+            < _duration("target_timeout", self.target_timeout)
+            <= timedelta(minutes=10)
+        ):
             raise ValueError("target_timeout must be more than 0 and at most 10 minutes")
         if self.quarantine_backoff not in QUARANTINE_BACKOFFS:
             raise ValueError(f"quarantine_backoff must be one of {sorted(QUARANTINE_BACKOFFS)}")
@@ -154,7 +165,9 @@ class EngineSettings:
         known = {f.name for f in fields(self)}
         unknown = sorted(set(changes) - known)
         if unknown:
-            raise ValueError(f"unknown engine setting(s): {', '.join(unknown)}; known: {sorted(known)}")
+            raise ValueError(
+                f"unknown engine setting(s): {', '.join(unknown)}; known: {sorted(known)}"
+            )
         merged = {**asdict(self), **changes}
         try:
             return EngineSettings(**merged)

@@ -147,7 +147,8 @@ class JobRuntime:
         if self._by_target is None:
             self._by_target = {
                 (link.object_type, link.target_id): source
-                for source, link in self.links.items() if not link.deleted
+                for source, link in self.links.items()
+                if not link.deleted
             }
         return self._by_target.get((object_type, target_id))
 

@@ -88,7 +88,9 @@ class ScimTarget:
         if exclude_members:
             params.append(("excludedAttributes", "members"))
         params.append(("filter", f"{attribute} eq {filter_value(value)}"))
-        body = self._send("GET", f"/{resource}", params=params, operation="query", filter_query=True)
+        body = self._send(
+            "GET", f"/{resource}", params=params, operation="query", filter_query=True
+        )
         if not isinstance(body, dict) or not isinstance(body.get("Resources", []), list):
             raise TargetError(incompatible(self.app_name, "a query did not answer a ListResponse"))
         resources = body.get("Resources") or []
@@ -96,23 +98,39 @@ class ScimTarget:
             raise TargetError(incompatible(self.app_name, "ListResponse Resources are not objects"))
         if exclude_members and any(r.get("members") for r in resources):
             # §3.7 [D][ANALYZE]: members despite excludedAttributes=members.
-            raise TargetError(multiple_entries(
-                self.app_name, f"the {resource} query returned members although they were excluded"))
+            raise TargetError(
+                multiple_entries(
+                    self.app_name,
+                    f"the {resource} query returned members although they were excluded",
+                )
+            )
         return resources
 
-    def get(self, resource: str, target_id: str, *, exclude_members: bool = False) -> dict[str, Any]:
+    def get(
+        self, resource: str, target_id: str, *, exclude_members: bool = False
+    ) -> dict[str, Any]:
         params = [("excludedAttributes", "members")] if exclude_members else []
         body = self._send("GET", f"/{resource}/{target_id}", params=params, operation="get")
         if not isinstance(body, dict):
-            raise TargetError(incompatible(self.app_name, f"GET /{resource}/{target_id} had no body"))
+            raise TargetError(
+                incompatible(self.app_name, f"GET /{resource}/{target_id} had no body")
+            )
         if isinstance(body.get("Resources"), list):  # a list where one resource was expected
             if len(body["Resources"]) != 1 or not isinstance(body["Resources"][0], dict):
-                raise TargetError(multiple_entries(
-                    self.app_name, f"GET /{resource}/{target_id} answered {len(body['Resources'])} resources"))
+                raise TargetError(
+                    multiple_entries(
+                        self.app_name,
+                        f"GET /{resource}/{target_id} answered {len(body['Resources'])} resources",
+                    )
+                )
             return dict(body["Resources"][0])
         if exclude_members and body.get("members"):
-            raise TargetError(multiple_entries(
-                self.app_name, f"GET /{resource}/{target_id} returned members although they were excluded"))
+            raise TargetError(
+                multiple_entries(
+                    self.app_name,
+                    f"GET /{resource}/{target_id} returned members although they were excluded",
+                )
+            )
         return body
 
     def create(self, resource: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -124,7 +142,9 @@ class ScimTarget:
         return body
 
     def patch(self, resource: str, target_id: str, payload: dict[str, Any]) -> Any:
-        return self._send("PATCH", f"/{resource}/{target_id}", json_body=payload, operation="update")
+        return self._send(
+            "PATCH", f"/{resource}/{target_id}", json_body=payload, operation="update"
+        )
 
     def delete(self, resource: str, target_id: str) -> None:
         self._send("DELETE", f"/{resource}/{target_id}", operation="delete")
@@ -155,7 +175,9 @@ class ScimTarget:
                 )
             except httpx.HTTPError as exc:
                 self.calls.append(TargetCall(method, path, 0))
-                raise TargetError(classify_transport(self.app_name, exc), f"{method} {path}") from exc
+                raise TargetError(
+                    classify_transport(self.app_name, exc), f"{method} {path}"
+                ) from exc
             self.calls.append(TargetCall(method, path, response.status_code))
             if response.status_code != 429 or self.on_throttle is None:
                 break
@@ -180,8 +202,11 @@ class ScimTarget:
             return None
         if isinstance(body, str):
             raise TargetError(
-                incompatible(self.app_name, f"{method} {path} answered a body that is not JSON",
-                             response.status_code)
+                incompatible(
+                    self.app_name,
+                    f"{method} {path} answered a body that is not JSON",
+                    response.status_code,
+                )
             )
         return body
 

@@ -56,7 +56,9 @@ def create_blueprint() -> Blueprint:
         service = _service()
         body = _body()
         if "advance" not in body:
-            raise bad_request('Give the time to advance, e.g. {"advance": "40m"} ("0", "1d", "PT40M").')
+            raise bad_request(
+                'Give the time to advance, e.g. {"advance": "40m"} ("0", "1d", "PT40M").'
+            )
         raw = body["advance"]
         if isinstance(raw, bool) or not isinstance(raw, str | int | float):
             raise bad_request(f"'advance' must be a duration like \"40m\", not {raw!r}.")
@@ -114,12 +116,20 @@ def create_blueprint() -> Blueprint:
         with service.store.lock:
             job = service.store.jobs.get(job_id)
             if job is None:
-                raise GraphError(404, "ResourceNotFound", f"Synchronization job '{job_id}' does not exist.")
+                raise GraphError(
+                    404, "ResourceNotFound", f"Synchronization job '{job_id}' does not exist."
+                )
             links = [link.to_json() for link in job.runtime.links.values()]
             escrows = [
-                {"sourceAnchor": e.source_id, "objectTypeName": e.object_type, "operation": e.operation,
-                 "errorCode": e.error_code, "attempts": e.attempts,
-                 "firstFailed": iso(e.first_failed), "nextRetry": iso(e.next_retry)}
+                {
+                    "sourceAnchor": e.source_id,
+                    "objectTypeName": e.object_type,
+                    "operation": e.operation,
+                    "errorCode": e.error_code,
+                    "attempts": e.attempts,
+                    "firstFailed": iso(e.first_failed),
+                    "nextRetry": iso(e.next_retry),
+                }
                 for e in job.runtime.escrows.values()
             ]
             watermarks = {

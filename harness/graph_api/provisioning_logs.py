@@ -16,6 +16,7 @@ from mock_graph.exceptions import GraphError
 
 MAX_PAGE = 1000
 
+
 def _encode_token(pos: int, query: dict[str, str]) -> str:
     raw = json.dumps({"after": pos, **query}, sort_keys=True).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -39,17 +40,45 @@ COLLECTIONS = (
 )
 # Top-level properties a $filter may name (reference §6.1, with the beta names; directoryAudit).
 PROPERTIES = {
-    "provisioning": frozenset({
-        "id", "activityDateTime", "tenantId", "jobId", "cycleId", "changeId",
-        "durationInMilliseconds", "initiatedBy", "provisioningAction", "provisioningStatusInfo",
-        "provisioningSteps", "modifiedProperties", "servicePrincipal", "sourceIdentity",
-        "targetIdentity", "sourceSystem", "targetSystem", "action", "statusInfo",
-    }),
-    "directoryAudits": frozenset({
-        "id", "category", "correlationId", "result", "resultReason", "activityDisplayName",
-        "activityDateTime", "loggedByService", "operationType", "initiatedBy", "targetResources",
-        "additionalDetails",
-    }),
+    "provisioning": frozenset(
+        {
+            "id",
+            "activityDateTime",
+            "tenantId",
+            "jobId",
+            "cycleId",
+            "changeId",
+            "durationInMilliseconds",
+            "initiatedBy",
+            "provisioningAction",
+            "provisioningStatusInfo",
+            "provisioningSteps",
+            "modifiedProperties",
+            "servicePrincipal",
+            "sourceIdentity",
+            "targetIdentity",
+            "sourceSystem",
+            "targetSystem",
+            "action",
+            "statusInfo",
+        }
+    ),
+    "directoryAudits": frozenset(
+        {
+            "id",
+            "category",
+            "correlationId",
+            "result",
+            "resultReason",
+            "activityDisplayName",
+            "activityDateTime",
+            "loggedByService",
+            "operationType",
+            "initiatedBy",
+            "targetResources",
+            "additionalDetails",
+        }
+    ),
 }
 
 
@@ -102,7 +131,9 @@ def _getter(key: str, noun: str) -> Any:
         store: LogStore = current_app.extensions[key]
         page, _ = store.query(Predicate("cmp", op="eq", path="id", value=entry_id), limit=1)
         if not page:
-            raise GraphError(404, "Request_ResourceNotFound", f"{noun} '{entry_id}' does not exist.")
+            raise GraphError(
+                404, "Request_ResourceNotFound", f"{noun} '{entry_id}' does not exist."
+            )
         return page[0][1]
 
     return get_entry
@@ -120,8 +151,13 @@ def _parse_orderby(raw: str | None) -> bool:
     if raw is None:
         return True
     parts = raw.split()
-    if not parts or parts[0] != "activityDateTime" or len(parts) > 2 or (
-        len(parts) == 2 and parts[1].lower() not in ("asc", "desc")
+    if (
+        not parts
+        or parts[0] != "activityDateTime"
+        or len(parts) > 2
+        or (len(parts) == 2 and parts[1].lower() not in ("asc", "desc"))
     ):
-        raise LogQueryError(f"Invalid $orderby '{raw}': only activityDateTime asc|desc is supported")
+        raise LogQueryError(
+            f"Invalid $orderby '{raw}': only activityDateTime asc|desc is supported"
+        )
     return len(parts) == 1 or parts[1].lower() == "desc"

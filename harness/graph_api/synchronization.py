@@ -60,7 +60,7 @@ def _no_content() -> Response:
 
 def _pairs(raw: Any, what: str) -> list[dict[str, str]]:
     if not isinstance(raw, list):
-        raise bad_request(f"'{what}' must be a list of {{\"key\": ..., \"value\": ...}} objects.")
+        raise bad_request(f'\'{what}\' must be a list of {{"key": ..., "value": ...}} objects.')
     out = []
     for i, item in enumerate(raw):
         if not isinstance(item, dict) or not isinstance(item.get("key"), str) or not item["key"]:
@@ -125,7 +125,9 @@ def create_blueprint() -> Blueprint:
         body = _json_body()
         template_id = body.get("templateId")
         if not isinstance(template_id, str) or not template_id:
-            raise bad_request("The property 'templateId' is required (e.g. {\"templateId\": \"miro\"}).")
+            raise bad_request(
+                'The property \'templateId\' is required (e.g. {"templateId": "miro"}).'
+            )
         job = _store().create_job(sp_id, template_id)
         return job.to_json(), 201
 
@@ -164,7 +166,7 @@ def create_blueprint() -> Blueprint:
                 isinstance(value, str | int) and str(value).strip().isdigit()
             ):
                 raise bad_request(
-                    "QuarantineTooManyDeletesThreshold must be a whole number, e.g. \"500\"."
+                    'QuarantineTooManyDeletesThreshold must be a whole number, e.g. "500".'
                 )
             cleaned.append({"name": item["name"], "value": "" if value is None else str(value)})
         store.set_job_settings(sp_id, job_id, cleaned)
@@ -195,12 +197,21 @@ def create_blueprint() -> Blueprint:
         if criteria is None:
             criteria = {}
         if not isinstance(criteria, dict):
-            raise bad_request("'criteria' must be an object such as {\"resetScope\": \"Full\"}.")
+            raise bad_request('\'criteria\' must be an object such as {"resetScope": "Full"}.')
         scope = parse_reset_scope(criteria.get("resetScope"))
         service.store.restart(sp_id, job_id, scope, service.now(), service.interval)
-        service.audit("Enable/restart provisioning configuration", sp, job_id,
-                      modified=[{"displayName": "resetScope", "oldValue": None,
-                                 "newValue": ", ".join(sorted(scope)) or None}])
+        service.audit(
+            "Enable/restart provisioning configuration",
+            sp,
+            job_id,
+            modified=[
+                {
+                    "displayName": "resetScope",
+                    "oldValue": None,
+                    "newValue": ", ".join(sorted(scope)) or None,
+                }
+            ],
+        )
         return _no_content()
 
     @bp.post(PREFIX + "/jobs/<job_id>/validateCredentials")
@@ -217,12 +228,18 @@ def create_blueprint() -> Blueprint:
         creds = {**saved, **given} if use_saved else given
         base = creds.get("BaseAddress")
         if not base:
-            raise bad_request("No BaseAddress was given: pass it in 'credentials' or set useSavedCredentials.",
-                              code="CredentialValidationUnavailable")
+            raise bad_request(
+                "No BaseAddress was given: pass it in 'credentials' or set useSavedCredentials.",
+                code="CredentialValidationUnavailable",
+            )
         try:
-            target = ScimTarget(service.transport, base, creds.get("SecretToken"),
-                                service.settings.target_display_name or "the application",
-                                timeout=service.settings.target_timeout_seconds)
+            target = ScimTarget(
+                service.transport,
+                base,
+                creds.get("SecretToken"),
+                service.settings.target_display_name or "the application",
+                timeout=service.settings.target_timeout_seconds,
+            )
         except ValueError as exc:
             raise bad_request(str(exc), code="CredentialValidationUnavailable") from exc
         probe = rules.probe_attribute(rules.user_mapping(job.schema))
@@ -250,7 +267,8 @@ def create_blueprint() -> Blueprint:
             pair = service.provision_on_demand(job, subject)
         except OnDemandThrottled as exc:
             raise GraphError(
-                429, "TooManyRequests",
+                429,
+                "TooManyRequests",
                 "Provision on demand is limited to 5 requests per 10 seconds.",
                 headers={"Retry-After": str(exc.retry_after)},
             ) from exc
@@ -275,10 +293,16 @@ def create_blueprint() -> Blueprint:
         with _store().lock:
             link = job.runtime.links.get(object_id)
             if link is None or link.deleted:
-                raise GraphError(404, "ResourceNotFound",
-                                 f"No object connection for source object '{object_id}'.")
-            return {"sourceAnchor": link.source_id, "targetAnchor": link.target_id,
-                    "objectTypeName": link.object_type}
+                raise GraphError(
+                    404,
+                    "ResourceNotFound",
+                    f"No object connection for source object '{object_id}'.",
+                )
+            return {
+                "sourceAnchor": link.source_id,
+                "targetAnchor": link.target_id,
+                "objectTypeName": link.object_type,
+            }
 
     @bp.delete(beta)
     def delete_object_connection(sp_id: str, job_id: str, object_id: str) -> Any:
@@ -288,12 +312,18 @@ def create_blueprint() -> Blueprint:
         job = store.job(sp_id, job_id)
         with store.lock:
             if job.schedule_state == "Active" or job.running:
-                raise GraphError(409, "Conflict",
-                                 "The job must be paused before an object connection is deleted.")
+                raise GraphError(
+                    409,
+                    "Conflict",
+                    "The job must be paused before an object connection is deleted.",
+                )
             link = job.runtime.links.get(object_id)
             if link is None or link.deleted:
-                raise GraphError(404, "ResourceNotFound",
-                                 f"No object connection for source object '{object_id}'.")
+                raise GraphError(
+                    404,
+                    "ResourceNotFound",
+                    f"No object connection for source object '{object_id}'.",
+                )
             job.runtime.remove_link(object_id)
         return _no_content()
 
@@ -313,7 +343,9 @@ def create_blueprint() -> Blueprint:
         try:
             store.set_schema(sp_id, job_id, body)
         except rules.SchemaError as exc:
-            raise bad_request(f"The synchronization schema is not valid: {exc}", code="InvalidSchema") from exc
+            raise bad_request(
+                f"The synchronization schema is not valid: {exc}", code="InvalidSchema"
+            ) from exc
         _service().audit("Update attribute mappings or scope", sp, job_id)
         return _no_content()
 
@@ -354,24 +386,34 @@ def create_blueprint() -> Blueprint:
                     ScimTarget(_service().transport, pair["value"], None, "target").close()
                 except ValueError as exc:
                     raise bad_request(str(exc)) from exc
-            if pair["key"] in ("SyncAll", "SkipOutOfScopeDeletions") and pair["value"].lower() not in (
-                "true", "false", ""
-            ):
-                raise bad_request(f"{pair['key']} must be 'True' or 'False', not {pair['value']!r}.")
+            if pair["key"] in ("SyncAll", "SkipOutOfScopeDeletions") and pair[
+                "value"
+            ].lower() not in ("true", "false", ""):
+                raise bad_request(
+                    f"{pair['key']} must be 'True' or 'False', not {pair['value']!r}."
+                )
             if pair["key"] == "SyncNotificationSettings" and pair["value"]:
                 try:
                     parsed = json.loads(pair["value"])
                 except ValueError as exc:
-                    raise bad_request("SyncNotificationSettings must be a JSON string such as "
-                                      "'{\"Enabled\":false,\"DeleteThresholdEnabled\":false}'.") from exc
+                    raise bad_request(
+                        "SyncNotificationSettings must be a JSON string such as "
+                        '\'{"Enabled":false,"DeleteThresholdEnabled":false}\'.'
+                    ) from exc
                 if not isinstance(parsed, dict):
                     raise bad_request("SyncNotificationSettings must be a JSON object string.")
         _store().put_secrets(sp_id, pairs)
         _service().audit(
-            "Update provisioning setting or credentials", sp,
-            modified=[{"displayName": p["key"], "oldValue": None,
-                       "newValue": "********" if p["key"] in MASKED_SECRETS else p["value"]}
-                      for p in pairs],
+            "Update provisioning setting or credentials",
+            sp,
+            modified=[
+                {
+                    "displayName": p["key"],
+                    "oldValue": None,
+                    "newValue": "********" if p["key"] in MASKED_SECRETS else p["value"],
+                }
+                for p in pairs
+            ],
         )
         return _no_content()
 
@@ -380,7 +422,8 @@ def create_blueprint() -> Blueprint:
 
 def _masked(secrets: dict[str, str]) -> list[dict[str, str]]:
     return [
-        {"key": k, "value": ("*" * 8 if k in MASKED_SECRETS and v else v)} for k, v in secrets.items()
+        {"key": k, "value": ("*" * 8 if k in MASKED_SECRETS and v else v)}
+        for k, v in secrets.items()
     ]
 
 
@@ -402,5 +445,7 @@ def _operator_json(name: str) -> dict[str, Any]:
         "name": name,
         "arity": "Unary" if unary else "Binary",
         "multivaluedComparisonType": "All",
-        "supportedAttributeTypes": ["String", "Integer", "Boolean"] if unary else ["String", "Integer"],
+        "supportedAttributeTypes": ["String", "Integer", "Boolean"]
+        if unary
+        else ["String", "Integer"],
     }

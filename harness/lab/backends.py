@@ -61,7 +61,9 @@ def check_backend(name: str) -> str:
 
 
 @contextmanager
-def open_lab(backend: str = DEFAULT_BACKEND, seed: int = 0, **settings: Any) -> Iterator[Lab | RemoteLab]:
+def open_lab(
+    backend: str = DEFAULT_BACKEND, seed: int = 0, **settings: Any
+) -> Iterator[Lab | RemoteLab]:
     """A fresh lab in the given backend, closed afterwards.
 
     ``settings`` are the Lab's: engine settings, plus ``miro_settings``. In the container
@@ -98,8 +100,11 @@ class ContainerPlan:
     """Everything the container backend asks of Docker, as data (unit-testable without one)."""
 
     worker: str = field(default_factory=worker_id)
-    run_id: str = field(default_factory=lambda: os.environ.get("PYTEST_XDIST_TESTRUNUID", "")[:8]
-                        or str(os.getpid()))
+    run_id: str = field(
+        default_factory=lambda: (
+            os.environ.get("PYTEST_XDIST_TESTRUNUID", "")[:8] or str(os.getpid())
+        )
+    )
     context: Path = REPO_ROOT
     dockerfile: str = "Dockerfile"
     image_tag: str = IMAGE_TAG
@@ -125,8 +130,14 @@ class ContainerPlan:
     @property
     def command(self) -> list[str]:
         return [
-            "harness", "serve", "--host", "0.0.0.0",
-            "--graph-port", str(self.graph_port), "--miro-port", str(self.miro_port),
+            "harness",
+            "serve",
+            "--host",
+            "0.0.0.0",
+            "--graph-port",
+            str(self.graph_port),
+            "--miro-port",
+            str(self.miro_port),
             *self.extra_args,
         ]
 

@@ -222,10 +222,16 @@ class Lab(LabSurface):
         if strict_graph_auth:
             token = self.graph_client.post(
                 f"/{self.graph.tenant_id}/oauth2/v2.0/token",
-                data={"grant_type": "client_credentials", "client_id": "harness-lab",
-                      "client_secret": "lab", "scope": "https://graph.microsoft.com/.default"},
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": "harness-lab",
+                    "client_secret": "lab",
+                    "scope": "https://graph.microsoft.com/.default",
+                },
             )
-            self.graph_client.headers["Authorization"] = f"Bearer {ok(token).json()['access_token']}"
+            self.graph_client.headers["Authorization"] = (
+                f"Bearer {ok(token).json()['access_token']}"
+            )
         self.miro_client = make_client(
             self.miro_url,
             transport=BorrowedTransport(self.transport),

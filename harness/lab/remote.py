@@ -23,7 +23,13 @@ from harness.lab.surface import LAB_USER_AGENT, LabSurface, ok
 GRAPH_VERSION_SUFFIX = "/v1.0"
 SCIM_SUFFIX = "/api/v1/scim"
 REQUIRED_KEYS = (
-    "graph_url", "miro_url", "miro_token", "tenant_id", "service_principal_id", "job_id", "clock_url",
+    "graph_url",
+    "miro_url",
+    "miro_token",
+    "tenant_id",
+    "service_principal_id",
+    "job_id",
+    "clock_url",
 )
 
 
@@ -89,7 +95,9 @@ class RemoteLab(LabSurface):
         if isinstance(roles, dict):
             self.app_roles: dict[str, str] = {str(k): str(v) for k, v in roles.items()}
         else:  # an older ready file: read the roles from the service principal
-            sp = ok(self.graph_client.get(f"/v1.0/servicePrincipals/{self.service_principal_id}")).json()
+            sp = ok(
+                self.graph_client.get(f"/v1.0/servicePrincipals/{self.service_principal_id}")
+            ).json()
             self.app_roles = {r["displayName"]: r["id"] for r in sp.get("appRoles", [])}
 
     # -- served-harness extras ------------------------------------------------------------
@@ -103,8 +111,12 @@ class RemoteLab(LabSurface):
         miro_settings: Mapping[str, Any] | None = None,
     ) -> None:
         """A fresh lab behind the same ports (``POST /_fake/lab/reset``), as ``Lab(seed, ...)``."""
-        body = {"seed": seed, "demo": demo, "settings": dict(settings or {}),
-                "miro_settings": dict(miro_settings or {})}
+        body = {
+            "seed": seed,
+            "demo": demo,
+            "settings": dict(settings or {}),
+            "miro_settings": dict(miro_settings or {}),
+        }
         info = ok(self.graph_client.post("/_fake/lab/reset", json=body)).json()
         self.info = info
         self.miro_client.headers["Authorization"] = f"Bearer {info['miro_token']}"

@@ -55,7 +55,7 @@ def load_lab_state(lab: Lab, state: dict[str, Any]) -> None:
     Each part loads all or nothing, but the three parts one after another: on a
     :class:`StateFileError` discard the lab (``harness serve`` keeps the previous one)."""
     if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
-        raise StateFileError(f"not a harness state file (expected \"format\": \"{STATE_FORMAT}\")")
+        raise StateFileError(f'not a harness state file (expected "format": "{STATE_FORMAT}")')
     if state.get("version") != STATE_VERSION:
         raise StateFileError(f"unsupported state version {state.get('version')!r}")
     try:
@@ -97,7 +97,7 @@ def load_lab_state(lab: Lab, state: dict[str, Any]) -> None:
 
 def _repoint(value: Any, old: Any, new: str) -> Any:
     if isinstance(value, str) and isinstance(old, str) and old and value.startswith(old):
-        return new + value[len(old):]
+        return new + value[len(old) :]
     return value
 
 

@@ -47,8 +47,11 @@ class LabSurface:
         ok(self.graph_client.post(f"{self.job_path}/start"))
 
     def advance(self, duration: str | int | float = "40m") -> list[dict[str, Any]]:
-        response = ok(self.graph_client.post(
-            "/_fake/clock", json={"advance": duration}, timeout=self.advance_timeout))
+        response = ok(
+            self.graph_client.post(
+                "/_fake/clock", json={"advance": duration}, timeout=self.advance_timeout
+            )
+        )
         return list(response.json()["cycles"])
 
     def job(self) -> dict[str, Any]:

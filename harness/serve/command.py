@@ -110,20 +110,32 @@ class ServedHarness:
         self.config = config
         self._lock = threading.RLock()
         self.lab: Lab | None = None
-        self.spec = LabSpec(config.seed, not config.empty, config.users, config.groups,
-                            dict(config.engine_settings), {})
+        self.spec = LabSpec(
+            config.seed,
+            not config.empty,
+            config.users,
+            config.groups,
+            dict(config.engine_settings),
+            {},
+        )
         self._graph_slot = AppSlot("the Graph fake")
         self._miro_slot = AppSlot("the Miro fake")
         control = _control_app(self)
         self.graph_listener = ServerThread(
             AccessLog(_Router(control, {HEALTH_PATH, LAB_PATH}, self._graph_slot), "graph"),
-            config.host, config.graph_port, name="graph-listener",
-            server=config.server, threads=config.threads,
+            config.host,
+            config.graph_port,
+            name="graph-listener",
+            server=config.server,
+            threads=config.threads,
         )
         self.miro_listener = ServerThread(
             AccessLog(_Router(control, {HEALTH_PATH}, self._miro_slot), "miro"),
-            config.host, config.miro_port, name="miro-listener",
-            server=config.server, threads=config.threads,
+            config.host,
+            config.miro_port,
+            name="miro-listener",
+            server=config.server,
+            threads=config.threads,
         )
         self._ticker: threading.Thread | None = None
         self._stop = threading.Event()
@@ -166,7 +178,9 @@ class ServedHarness:
             }
             miro_settings = {"token": self.config.miro_token, **spec.miro_settings}
             with mounted_on(mounts):
-                lab = Lab(spec.seed, served=True, miro_settings=miro_settings, **spec.engine_settings)
+                lab = Lab(
+                    spec.seed, served=True, miro_settings=miro_settings, **spec.engine_settings
+                )
             try:
                 self._point_job_at_token(lab, str(lab.miro.settings.token))
                 if saved_state is not None:
@@ -195,7 +209,9 @@ class ServedHarness:
     @staticmethod
     def _point_job_at_token(lab: Lab, token: str, *, secrets: bool = True) -> None:
         if secrets:
-            lab.store.put_secrets(lab.service_principal_id, [{"key": "SecretToken", "value": token}])
+            lab.store.put_secrets(
+                lab.service_principal_id, [{"key": "SecretToken", "value": token}]
+            )
         lab.miro_client.headers["Authorization"] = f"Bearer {token}"
 
     def current(self) -> Lab:
@@ -326,8 +342,12 @@ def seed_demo(lab: Lab, users: int, groups: int) -> dict[str, Any]:
     team_names = [g["displayName"] for g in created["groups"]]
     if team_names:
         lab.miro.seed(lab.seed, 0, team_names)
-    return {"users": len(created["users"]), "assignedUsers": len(assigned_users),
-            "groups": len(assigned_groups), "teams": team_names}
+    return {
+        "users": len(created["users"]),
+        "assignedUsers": len(assigned_users),
+        "groups": len(assigned_groups),
+        "teams": team_names,
+    }
 
 
 # -- the control routes on the listeners ----------------------------------------------------
@@ -341,7 +361,9 @@ class _Router:
         self.prefixes = tuple(sorted(prefixes))
         self.fallback = fallback
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if any(path == p or path.startswith(p + "/") for p in self.prefixes):
             return self.control(environ, start_response)  # type: ignore[no-any-return]
@@ -365,7 +387,9 @@ def _control_app(harness: ServedHarness) -> Flask:
 
     @app.errorhandler(405)
     def _not_allowed(exc: Exception) -> Response:
-        return _graph_error(405, "Request_BadRequest", f"{request.method} is not allowed on {request.path}.")
+        return _graph_error(
+            405, "Request_BadRequest", f"{request.method} is not allowed on {request.path}."
+        )
 
     @app.get(HEALTH_PATH)
     def health() -> Response:
@@ -374,8 +398,15 @@ def _control_app(harness: ServedHarness) -> Flask:
             return _json({"status": "starting"}, 503)
         with lab.store.lock:
             jobs = len(lab.store.jobs)
-        return _json({"status": "ok", "graph": "ok", "miro": "ok", "jobs": jobs,
-                      "now": lab.clock.now().isoformat()})
+        return _json(
+            {
+                "status": "ok",
+                "graph": "ok",
+                "miro": "ok",
+                "jobs": jobs,
+                "now": lab.clock.now().isoformat(),
+            }
+        )
 
     @app.get(LAB_PATH)
     def info() -> Response:
@@ -449,34 +480,93 @@ def _install_signal_handlers(harness: ServedHarness) -> None:
 
 
 @click.command(name="serve")
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Interface to bind (0.0.0.0 in a container).")
-@click.option("--graph-port", type=click.IntRange(0, 65535), default=0, show_default=True,
-              help="Port of the Graph fake (0 = a free port).")
-@click.option("--miro-port", type=click.IntRange(0, 65535), default=0, show_default=True,
-              help="Port of the Miro fake (0 = a free port).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Interface to bind (0.0.0.0 in a container).",
+)
+@click.option(
+    "--graph-port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="Port of the Graph fake (0 = a free port).",
+)
+@click.option(
+    "--miro-port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="Port of the Miro fake (0 = a free port).",
+)
 @click.option("--start", "start_job", is_flag=True, help="Start the Miro provisioning job at once.")
-@click.option("--empty", is_flag=True, help="Start with an empty tenant (no demo users, groups, teams).")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Seed of the demo tenant and of every generated id.")
-@click.option("--users", type=click.IntRange(min=0), default=DEMO_USERS, show_default=True,
-              help="Demo users in the directory.")
-@click.option("--groups", type=click.IntRange(min=0), default=DEMO_GROUPS, show_default=True,
-              help="Demo groups in the directory (each gets a matching Miro team).")
-@click.option("--miro-token", default=mock_miro.DEFAULT_TOKEN, show_default=True,
-              help="The bearer token the Miro fake accepts (and the job sends).")
-@click.option("--ready-file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the URLs, token and ids as JSON here once both servers answer.")
-@click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Load this state at start if it exists; save both fakes, the clock and the "
-                   "job into it on exit.")
-@click.option("--realtime", is_flag=True, help="Run cycles on the wall clock instead of a virtual one.")
-@click.option("--speed", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
-              help="With --realtime: how many times faster than the wall clock.")
-@click.option("--server", type=click.Choice(SERVER_KINDS), default=PRODUCTION_SERVER,
-              show_default=True, help="The WSGI server.")
-@click.option("--threads", type=click.IntRange(min=2), default=8, show_default=True,
-              help="Worker threads per server.")
+@click.option(
+    "--empty", is_flag=True, help="Start with an empty tenant (no demo users, groups, teams)."
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Seed of the demo tenant and of every generated id.",
+)
+@click.option(
+    "--users",
+    type=click.IntRange(min=0),
+    default=DEMO_USERS,
+    show_default=True,
+    help="Demo users in the directory.",
+)
+@click.option(
+    "--groups",
+    type=click.IntRange(min=0),
+    default=DEMO_GROUPS,
+    show_default=True,
+    help="Demo groups in the directory (each gets a matching Miro team).",
+)
+@click.option(
+    "--miro-token",
+    default=mock_miro.DEFAULT_TOKEN,
+    show_default=True,
+    help="The bearer token the Miro fake accepts (and the job sends).",
+)
+@click.option(
+    "--ready-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the URLs, token and ids as JSON here once both servers answer.",
+)
+@click.option(
+    "--state",
+    "state_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Load this state at start if it exists; save both fakes, the clock and the "
+    "job into it on exit.",
+)
+@click.option(
+    "--realtime", is_flag=True, help="Run cycles on the wall clock instead of a virtual one."
+)
+@click.option(
+    "--speed",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="With --realtime: how many times faster than the wall clock.",
+)
+@click.option(
+    "--server",
+    type=click.Choice(SERVER_KINDS),
+    default=PRODUCTION_SERVER,
+    show_default=True,
+    help="The WSGI server.",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=2),
+    default=8,
+    show_default=True,
+    help="Worker threads per server.",
+)
 def serve(
     host: str,
     graph_port: int,
@@ -501,13 +591,26 @@ def serve(
         raise click.BadParameter("--speed needs --realtime", param_hint="--speed")
     if graph_port and graph_port == miro_port:
         raise click.BadParameter("the two fakes need different ports", param_hint="--miro-port")
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s"
+    )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the engine's calls show on the fakes
     config = ServeConfig(
-        host=host, graph_port=graph_port, miro_port=miro_port, start=start_job, empty=empty,
-        seed=seed, users=users, groups=groups, miro_token=miro_token, ready_file=ready_file,
-        state_file=state_file, realtime=realtime, speed=speed, server=server, threads=threads,
+        host=host,
+        graph_port=graph_port,
+        miro_port=miro_port,
+        start=start_job,
+        empty=empty,
+        seed=seed,
+        users=users,
+        groups=groups,
+        miro_token=miro_token,
+        ready_file=ready_file,
+        state_file=state_file,
+        realtime=realtime,
+        speed=speed,
+        server=server,
+        threads=threads,
     )
     harness = ServedHarness(config)
     _install_signal_handlers(harness)
@@ -530,4 +633,3 @@ def serve(
     finally:
         harness.close()
         log.info("stopped")
-

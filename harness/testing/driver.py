@@ -85,8 +85,14 @@ class MiroRequest:
         return []
 
     def to_json(self) -> dict[str, Any]:
-        return {"method": self.method, "path": self.path, "query": self.query,
-                "status": self.status, "body": self.body, "response": self.response}
+        return {
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "status": self.status,
+            "body": self.body,
+            "response": self.response,
+        }
 
     @classmethod
     def from_journal(cls, raw: dict[str, Any]) -> MiroRequest:
@@ -109,8 +115,11 @@ _PROBE = re.compile(r'^userName eq "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 
 def is_probe(request: MiroRequest) -> bool:
     """The engine's test-connection probe: a userName filter on a random GUID (§1.10)."""
-    return request.method == "GET" and request.path == "/Users" and bool(
-        _PROBE.match(request.query.removeprefix("filter=")))
+    return (
+        request.method == "GET"
+        and request.path == "/Users"
+        and bool(_PROBE.match(request.query.removeprefix("filter=")))
+    )
 
 
 def lines(requests: list[MiroRequest], probes: bool = False) -> list[str]:
@@ -150,8 +159,10 @@ def entry_steps(entry: dict[str, Any]) -> list[str]:
 
 
 def entry_modified(entry: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
-    return {m["displayName"]: (m.get("oldValue"), m.get("newValue"))
-            for m in entry.get("modifiedProperties") or []}
+    return {
+        m["displayName"]: (m.get("oldValue"), m.get("newValue"))
+        for m in entry.get("modifiedProperties") or []
+    }
 
 
 def describe_entry(entry: dict[str, Any]) -> str:
@@ -194,8 +205,10 @@ def lookup(resource: Any, path: str) -> Any:
     path = ALIASES.get(path, path)
     current = resource
     if path.startswith(ENTERPRISE + "."):
-        current = (current or {}).get(ENTERPRISE, _MISSING) if isinstance(current, dict) else _MISSING
-        path = path[len(ENTERPRISE) + 1:]
+        current = (
+            (current or {}).get(ENTERPRISE, _MISSING) if isinstance(current, dict) else _MISSING
+        )
+        path = path[len(ENTERPRISE) + 1 :]
     for part in path.split("."):
         if not isinstance(current, dict) or part not in current:
             return _MISSING
@@ -272,7 +285,9 @@ class Driver:
             if response.status_code == 200:
                 return str(response.json()["id"])
         quoted = ref.replace("'", "''")  # OData string literal
-        response = ok(self.graph.get("/v1.0/groups", params={"$filter": f"displayName eq '{quoted}'"}))
+        response = ok(
+            self.graph.get("/v1.0/groups", params={"$filter": f"displayName eq '{quoted}'"})
+        )
         found = response.json().get("value") or []
         if len(found) == 1:
             return str(found[0]["id"])
@@ -368,8 +383,13 @@ class Driver:
 
     def seed_directory(self, seed: int = 0, users: int = 25, groups: int = 3) -> dict[str, Any]:
         """Faker-generated users and groups (``POST /_fake/seed`` on Graph)."""
-        return dict(ok(self.graph.post("/_fake/seed", json={"seed": seed, "users": users,
-                                                             "groups": groups})).json())
+        return dict(
+            ok(
+                self.graph.post(
+                    "/_fake/seed", json={"seed": seed, "users": users, "groups": groups}
+                )
+            ).json()
+        )
 
     # -- assignments -----------------------------------------------------------------------
 
@@ -386,8 +406,11 @@ class Driver:
         roles = self.roles()
         if role not in roles:
             raise KeyError(f"Miro has no app role {role!r}; its roles: {sorted(roles)}")
-        body = {"principalId": self.id(principal), "resourceId": self.lab.service_principal_id,
-                "appRoleId": roles[role]}
+        body = {
+            "principalId": self.id(principal),
+            "resourceId": self.lab.service_principal_id,
+            "appRoleId": roles[role],
+        }
         created = ok(self.graph.post(f"{self.sp_path}/appRoleAssignedTo", json=body), 201).json()
         return str(created["id"])
 
@@ -413,8 +436,10 @@ class Driver:
 
     def set_secrets(self, **pairs: str | bool) -> None:
         """``PUT .../synchronization/secrets``; booleans are written "True"/"False"."""
-        values = [{"key": k, "value": ("True" if v else "False") if isinstance(v, bool) else v}
-                  for k, v in pairs.items()]
+        values = [
+            {"key": k, "value": ("True" if v else "False") if isinstance(v, bool) else v}
+            for k, v in pairs.items()
+        ]
         ok(self.graph.put(f"{self.sync_path}/secrets", json={"value": values}), 204)
 
     def secrets(self) -> dict[str, str]:
@@ -438,7 +463,11 @@ class Driver:
 
     def set_job_settings(self, **settings: Any) -> None:
         """Job settings such as ``QuarantineTooManyDeletesThreshold=5`` (PATCH the job)."""
-        body = {"synchronizationJobSettings": [{"name": k, "value": str(v)} for k, v in settings.items()]}
+        body = {
+            "synchronizationJobSettings": [
+                {"name": k, "value": str(v)} for k, v in settings.items()
+            ]
+        }
         ok(self.graph.patch(self.job_path, json=body), 204)
 
     def schema(self) -> dict[str, Any]:
@@ -467,22 +496,40 @@ class Driver:
         with self.edit_schema() as schema:
             self.object_mapping(schema, source_object)["flowTypes"] = flows
 
-    def set_scoping(self, source_object: str, *filters: list[tuple[str, str, Any]],
-                    name: str = "scope") -> None:
+    def set_scoping(
+        self, source_object: str, *filters: list[tuple[str, str, Any]], name: str = "scope"
+    ) -> None:
         """Scoping filters: each filter is a list of ``(attribute, operator, value)`` clauses
         (AND-ed); several filters are OR-ed. No filters clears scoping."""
         groups = []
         for i, clauses in enumerate(filters):
-            groups.append({"name": f"{name} {i + 1}", "clauses": [
-                {"operatorName": op, "sourceOperandName": attr,
-                 "targetOperand": {"values": [] if value is None else
-                                   [str(v) for v in (value if isinstance(value, list) else [value])]}}
-                for attr, op, value in clauses]})
+            groups.append(
+                {
+                    "name": f"{name} {i + 1}",
+                    "clauses": [
+                        {
+                            "operatorName": op,
+                            "sourceOperandName": attr,
+                            "targetOperand": {
+                                "values": []
+                                if value is None
+                                else [
+                                    str(v) for v in (value if isinstance(value, list) else [value])
+                                ]
+                            },
+                        }
+                        for attr, op, value in clauses
+                    ],
+                }
+            )
         with self.edit_schema() as schema:
-            self.object_mapping(schema, source_object)["scope"] = {"groups": groups} if groups else None
+            self.object_mapping(schema, source_object)["scope"] = (
+                {"groups": groups} if groups else None
+            )
 
-    def map_attribute(self, source_object: str, target: str, expression: str | None,
-                      **extra: Any) -> None:
+    def map_attribute(
+        self, source_object: str, target: str, expression: str | None, **extra: Any
+    ) -> None:
         """Set (or with ``expression=None`` remove) the mapping that feeds ``target``."""
         with self.edit_schema() as schema:
             mapping = self.object_mapping(schema, source_object)
@@ -490,10 +537,16 @@ class Driver:
             kept = [a for a in attrs if a.get("targetAttributeName") != target]
             if expression is not None:
                 old = next((a for a in attrs if a.get("targetAttributeName") == target), {})
-                new = {"defaultValue": None, "exportMissingReferences": False,
-                       "flowBehavior": "FlowWhenChanged", "flowType": "Always",
-                       "matchingPriority": 0, **{k: v for k, v in old.items() if k != "source"},
-                       "targetAttributeName": target, "source": _source(expression)}
+                new = {
+                    "defaultValue": None,
+                    "exportMissingReferences": False,
+                    "flowBehavior": "FlowWhenChanged",
+                    "flowType": "Always",
+                    "matchingPriority": 0,
+                    **{k: v for k, v in old.items() if k != "source"},
+                    "targetAttributeName": target,
+                    "source": _source(expression),
+                }
                 new.update(extra)
                 kept.append(new)
             mapping["attributeMappings"] = kept
@@ -531,8 +584,9 @@ class Driver:
         rule = self.rule_id()
         subjects = [{"objectId": oid, "objectTypeName": "Group" if kind == "group" else "User"}]
         if members:
-            subjects[0]["links"] = {"members": [{"objectId": self.id(m), "objectTypeName": "User"}
-                                                for m in members]}
+            subjects[0]["links"] = {
+                "members": [{"objectId": self.id(m), "objectTypeName": "User"} for m in members]
+            }
         body = {"parameters": [{"ruleId": rule, "subjects": subjects}]}
         return self.graph.post(f"{self.job_path}/provisionOnDemand", json=body)
 
@@ -606,21 +660,30 @@ class Driver:
         """Create Miro teams (SCIM cannot); returns every team, name -> id."""
         if names:
             ok(self.miro.post("/_fake/seed", json={"seed": 0, "users": 0, "teams": list(names)}))
-        teams = ok(self.miro.get(f"{SCIM_PREFIX}/Groups",
-                                 params={"excludedAttributes": "members", "count": "1000"})).json()
+        teams = ok(
+            self.miro.get(
+                f"{SCIM_PREFIX}/Groups", params={"excludedAttributes": "members", "count": "1000"}
+            )
+        ).json()
         return {t["displayName"]: t["id"] for t in teams.get("Resources") or []}
 
     def miro_add_user(self, user_name: str, **attributes: Any) -> dict[str, Any]:
         """A user already in Miro before provisioning (created through SCIM by the lab)."""
-        body = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": user_name,
-                **attributes}
+        body = {
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": user_name,
+            **attributes,
+        }
         return dict(ok(self.miro.post(f"{SCIM_PREFIX}/Users", json=body), 201).json())
 
     def miro_user(self, user_name: str) -> dict[str, Any] | None:
         """The Miro user with this userName (case-insensitive, as Miro compares), or None."""
         user_name = self.upn(user_name) if "@" not in user_name else user_name
-        found = ok(self.miro.get(f"{SCIM_PREFIX}/Users",
-                                 params={"filter": f'userName eq {_scim_string(user_name)}'})).json()
+        found = ok(
+            self.miro.get(
+                f"{SCIM_PREFIX}/Users", params={"filter": f"userName eq {_scim_string(user_name)}"}
+            )
+        ).json()
         resources = found.get("Resources") or []
         return dict(resources[0]) if resources else None
 
@@ -628,8 +691,11 @@ class Driver:
         out: dict[str, dict[str, Any]] = {}
         start = 1
         while True:
-            page = ok(self.miro.get(f"{SCIM_PREFIX}/Users",
-                                    params={"startIndex": str(start), "count": "1000"})).json()
+            page = ok(
+                self.miro.get(
+                    f"{SCIM_PREFIX}/Users", params={"startIndex": str(start), "count": "1000"}
+                )
+            ).json()
             resources = page.get("Resources") or []
             out.update({u["userName"]: u for u in resources})
             start += len(resources)
@@ -637,8 +703,11 @@ class Driver:
                 return out
 
     def miro_team(self, name: str) -> dict[str, Any] | None:
-        found = ok(self.miro.get(f"{SCIM_PREFIX}/Groups",
-                                 params={"filter": f'displayName eq {_scim_string(name)}'})).json()
+        found = ok(
+            self.miro.get(
+                f"{SCIM_PREFIX}/Groups", params={"filter": f"displayName eq {_scim_string(name)}"}
+            )
+        ).json()
         resources = found.get("Resources") or []
         return dict(resources[0]) if resources else None
 
@@ -672,7 +741,7 @@ class Driver:
         """What Miro received from the engine (the lab's own calls left out)."""
         raw = self.journal()
         if since_mark:
-            raw = raw[self._mark:]
+            raw = raw[self._mark :]
         return [MiroRequest.from_journal(r) for r in raw if from_engine(r)]
 
     def writes(self, since_mark: bool = True) -> list[MiroRequest]:
@@ -685,22 +754,31 @@ class Driver:
         ``givenName``, ``familyName``, ``email``)."""
         user = self.miro_user(user_name)
         if user is None:
-            raise AssertionError(f"Miro has no user {user_name!r}; it has {sorted(self.miro_users())}\n"
-                                 + self._context(user_name))
+            raise AssertionError(
+                f"Miro has no user {user_name!r}; it has {sorted(self.miro_users())}\n"
+                + self._context(user_name)
+            )
         problems = differences(user, expected)
         if problems:
             raise AssertionError(
-                f"Miro user {user_name!r} is not as expected:\n  " + "\n  ".join(problems)
-                + "\nactual: " + compact(user) + "\n"
-                + self._context(user_name))
+                f"Miro user {user_name!r} is not as expected:\n  "
+                + "\n  ".join(problems)
+                + "\nactual: "
+                + compact(user)
+                + "\n"
+                + self._context(user_name)
+            )
         return user
 
     def expect_no_miro_user(self, user_name: str) -> None:
         user = self.miro_user(user_name)
         if user is not None:
-            raise AssertionError(f"Miro should have no user {user_name!r}, but has:\n"
-                                 + compact(user) + "\n"
-                                 + self._context(user_name))
+            raise AssertionError(
+                f"Miro should have no user {user_name!r}, but has:\n"
+                + compact(user)
+                + "\n"
+                + self._context(user_name)
+            )
 
     def expect_team_members(self, team: str, expected: set[str]) -> None:
         actual = self.team_members(team)
@@ -708,7 +786,8 @@ class Driver:
         if actual != want:
             raise AssertionError(
                 f"Miro team {team!r}: members differ\n  missing: {sorted(want - actual)}\n"
-                f"  unexpected: {sorted(actual - want)}\n" + self._context(team))
+                f"  unexpected: {sorted(actual - want)}\n" + self._context(team)
+            )
 
     def expect_log(self, obj: str, latest: bool = True, **expected: Any) -> dict[str, Any]:
         """The object's latest log entry (or, with ``latest=False``, any entry) has these
@@ -723,7 +802,10 @@ class Driver:
         detail = log_mismatches(entries[-1], expected) if entries else ["no entry at all"]
         raise AssertionError(
             f"no {'latest ' if latest else ''}provisioning-log entry for {obj!r} with {expected}:\n  "
-            + "\n  ".join(detail) + "\n" + self._context(obj))
+            + "\n  ".join(detail)
+            + "\n"
+            + self._context(obj)
+        )
 
     def expect_status(self, **expected: Any) -> dict[str, Any]:
         """Job status fields: ``code``, ``quarantine_reason``, ``last_state`` (of lastExecution),
@@ -741,8 +823,12 @@ class Driver:
             if got != want:
                 problems.append(f"{key}: expected {want!r}, got {got!r}")
         if problems:
-            raise AssertionError("job status is not as expected:\n  " + "\n  ".join(problems)
-                                 + "\nstatus: " + json.dumps(status, indent=1)[:2000])
+            raise AssertionError(
+                "job status is not as expected:\n  "
+                + "\n  ".join(problems)
+                + "\nstatus: "
+                + json.dumps(status, indent=1)[:2000]
+            )
         return status
 
     def _context(self, obj: str | None) -> str:
@@ -750,11 +836,15 @@ class Driver:
         out: list[str] = []
         try:
             entries = self.logs(obj) if obj and _known(self, obj) else self.logs()
-            title = f"provisioning log for {obj!r}" if obj and _known(self, obj) else "provisioning log"
+            title = (
+                f"provisioning log for {obj!r}" if obj and _known(self, obj) else "provisioning log"
+            )
             out.append(f"{title} ({len(entries)} entries, last 12):")
             out += ["  " + describe_entry(e) for e in entries[-12:]] or ["  (none)"]
             requests = [r for r in self.requests(since_mark=False) if not is_probe(r)]
-            out.append(f"requests Miro received from the engine, probes left out ({len(requests)}, last 12):")
+            out.append(
+                f"requests Miro received from the engine, probes left out ({len(requests)}, last 12):"
+            )
             out += [f"  {r.status} {r.line}" for r in requests[-12:]] or ["  (none)"]
         except Exception as exc:  # context is best effort; never hide the real failure
             out.append(f"(could not read context: {exc})")
@@ -808,7 +898,15 @@ def _source(expression: str) -> dict[str, Any]:
     """An ``attributeMappingSource`` for an expression (the engine parses ``expression``)."""
     simple = re.fullmatch(r"\[([^\]]+)\]", expression.strip())
     if simple:
-        return {"expression": expression, "name": simple.group(1), "parameters": [],
-                "type": "Attribute"}
-    return {"expression": expression, "name": expression.split("(")[0].strip(), "parameters": [],
-            "type": "Function"}
+        return {
+            "expression": expression,
+            "name": simple.group(1),
+            "parameters": [],
+            "type": "Attribute",
+        }
+    return {
+        "expression": expression,
+        "name": expression.split("(")[0].strip(),
+        "parameters": [],
+        "type": "Function",
+    }

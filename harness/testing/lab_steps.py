@@ -49,7 +49,11 @@ def restore_user(lab: Lab, user_id: str) -> None:
 
 def assign(lab: Lab, principal_id: str, role: str = "User") -> str:
     role_id = ZERO if role == "Default Access" else lab.app_roles[role]
-    body = {"principalId": principal_id, "resourceId": lab.service_principal_id, "appRoleId": role_id}
+    body = {
+        "principalId": principal_id,
+        "resourceId": lab.service_principal_id,
+        "appRoleId": role_id,
+    }
     response = lab.graph_client.post(
         f"/v1.0/servicePrincipals/{lab.service_principal_id}/appRoleAssignedTo", json=body
     )
@@ -131,7 +135,11 @@ def miro_user(lab: Lab, user_name: str) -> dict[str, Any] | None:
 
 
 def miro_create_user(lab: Lab, user_name: str, **extra: Any) -> dict[str, Any]:
-    body = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": user_name, **extra}
+    body = {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": user_name,
+        **extra,
+    }
     return dict(ok(lab.miro_client.post("/api/v1/scim/Users", json=body), 201).json())
 
 
@@ -149,9 +157,11 @@ def journal(lab: Lab) -> list[dict[str, Any]]:
     requests = ok(lab.miro_client.get("/_fake/journal")).json()["requests"]
     ok(lab.miro_client.delete("/_fake/journal"))
     return [
-        r for r in requests
+        r
+        for r in requests
         if r["path"].startswith("/api/v1/scim")
-        and {k.lower(): v for k, v in r.get("headers", {}).items()}.get("user-agent") != LAB_USER_AGENT
+        and {k.lower(): v for k, v in r.get("headers", {}).items()}.get("user-agent")
+        != LAB_USER_AGENT
     ]
 
 
@@ -162,7 +172,10 @@ def lines(requests: list[dict[str, Any]]) -> list[str]:
     out = []
     for r in requests:
         query = unquote_plus(r.get("query") or "")
-        out.append(f"{r['method']} {r['path'].removeprefix('/api/v1/scim')}" + (f"?{query}" if query else ""))
+        out.append(
+            f"{r['method']} {r['path'].removeprefix('/api/v1/scim')}"
+            + (f"?{query}" if query else "")
+        )
     return out
 
 

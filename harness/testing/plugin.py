@@ -137,7 +137,9 @@ def lab_summary(driver: Driver) -> str:
     lines.append(f"requests Miro received from the engine ({len(requests)}, probes left out):")
     lines += [f"  {r.status} {r.line}" for r in requests] or ["  (none)"]
     quarantine = (status.get("quarantine") or {}).get("reason")
-    lines.append(f"job status: {status.get('code')}" + (f", quarantine {quarantine}" if quarantine else ""))
+    lines.append(
+        f"job status: {status.get('code')}" + (f", quarantine {quarantine}" if quarantine else "")
+    )
     return "\n".join(lines)
 
 
@@ -148,8 +150,11 @@ def is_case_file(path: Path) -> bool:
     name = path.name
     if not name.endswith((".yaml", ".yml")):
         return False
-    return path.parent.name == "cases" or name.startswith("case_") or name.endswith(
-        (".case.yaml", ".case.yml"))
+    return (
+        path.parent.name == "cases"
+        or name.startswith("case_")
+        or name.endswith((".case.yaml", ".case.yml"))
+    )
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:

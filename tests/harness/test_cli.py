@@ -26,7 +26,10 @@ def test_help_lists_the_purpose() -> None:
 
 def test_console_script_runs() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "--version"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "harness.cli", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert __version__ in out.stdout
 

@@ -16,8 +16,12 @@ def _app(name: str) -> Flask:
 
     @app.route("/<path:rest>", methods=["GET", "POST"])
     def echo(rest: str):  # type: ignore[no-untyped-def]
-        return {"app": name, "path": "/" + rest, "query": request.query_string.decode(),
-                "auth": request.headers.get("Authorization")}
+        return {
+            "app": name,
+            "path": "/" + rest,
+            "query": request.query_string.decode(),
+            "auth": request.headers.get("Authorization"),
+        }
 
     return app
 
@@ -43,7 +47,9 @@ def test_unbound_hosts_go_to_the_fallback() -> None:
         seen.append(str(request.url))
         return httpx.Response(200, json={"fallback": True})
 
-    transport = RoutingTransport({"graph.local": _app("graph")}, fallback=httpx.MockTransport(handler))
+    transport = RoutingTransport(
+        {"graph.local": _app("graph")}, fallback=httpx.MockTransport(handler)
+    )
     with httpx.Client(transport=transport) as client:
         assert client.get("http://elsewhere.example/x").json() == {"fallback": True}
     assert seen == ["http://elsewhere.example/x"]
@@ -51,7 +57,10 @@ def test_unbound_hosts_go_to_the_fallback() -> None:
 
 def test_unbound_hosts_use_tcp_by_default() -> None:
     transport = RoutingTransport()
-    with ServerThread(_app("served")) as server, make_client(server.url, transport=transport) as client:
+    with (
+        ServerThread(_app("served")) as server,
+        make_client(server.url, transport=transport) as client,
+    ):
         assert client.get("/ping").json()["app"] == "served"
 
 
@@ -70,7 +79,9 @@ def test_closing_a_borrowing_client_keeps_the_shared_transport_open() -> None:
     transport = RoutingTransport({"graph.local": _app("graph")})
     make_client("http://graph.local", transport=BorrowedTransport(transport)).close()
     with make_client("http://graph.local", transport=BorrowedTransport(transport)) as client:
-        assert client.get("/again", headers={"Authorization": "Bearer t"}).json()["auth"] == "Bearer t"
+        assert (
+            client.get("/again", headers={"Authorization": "Bearer t"}).json()["auth"] == "Bearer t"
+        )
 
 
 def test_bind_and_unbind() -> None:
@@ -84,7 +95,9 @@ def test_bind_and_unbind() -> None:
     assert transport.bound_hosts() == []
 
 
-def test_the_clients_keep_cookies_a_server_sets_and_skip_the_jar_otherwise(monkeypatch: Any) -> None:
+def test_the_clients_keep_cookies_a_server_sets_and_skip_the_jar_otherwise(
+    monkeypatch: Any,
+) -> None:
     def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         headers = [("Content-Type", "text/plain")]
         if environ["PATH_INFO"] == "/set":
@@ -95,8 +108,11 @@ def test_the_clients_keep_cookies_a_server_sets_and_skip_the_jar_otherwise(monke
     client = make_client("http://app.local", app=app)
     jar_calls: list[str] = []
     original = httpx.Cookies.extract_cookies
-    monkeypatch.setattr(httpx.Cookies, "extract_cookies",
-                        lambda self, response: (jar_calls.append(str(response.url.path)), original(self, response)))
+    monkeypatch.setattr(
+        httpx.Cookies,
+        "extract_cookies",
+        lambda self, response: (jar_calls.append(str(response.url.path)), original(self, response)),
+    )
     client.get("/plain")
     assert jar_calls == [] and len(client.cookies) == 0
     client.get("/set")

@@ -144,7 +144,11 @@ def test_a_named_server_mounts_on_a_listener_inside_mounted_on() -> None:
             inner = ServerThread(hello_app(), name="graph").start()
             other = ServerThread(hello_app(), name="miro").start()  # not mounted: own port
         try:
-            assert (inner.host, inner.port, inner.url) == (listener.host, listener.port, listener.url)
+            assert (inner.host, inner.port, inner.url) == (
+                listener.host,
+                listener.port,
+                listener.url,
+            )
             assert other.port != listener.port
             assert httpx.get(listener.url + "/").json() == {"hello": "world"}
             successor = hello_app()

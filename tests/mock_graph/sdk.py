@@ -19,7 +19,9 @@ class StaticTokenProvider(AccessTokenProvider):
     def __init__(self, token: str = "fake-token") -> None:
         self._token = token
 
-    async def get_authorization_token(self, uri: str, additional_authentication_context: dict[str, Any] | None = None) -> str:
+    async def get_authorization_token(
+        self, uri: str, additional_authentication_context: dict[str, Any] | None = None
+    ) -> str:
         return self._token
 
     def get_allowed_hosts_validator(self) -> AllowedHostsValidator:

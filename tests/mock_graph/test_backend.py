@@ -49,7 +49,9 @@ def test_load_is_all_or_nothing() -> None:
 
 def test_concurrent_writers_keep_indexes_consistent() -> None:
     b = GraphBackend(clock=Clock().now)
-    group = b.create_group({"displayName": "G", "mailEnabled": False, "mailNickname": "g", "securityEnabled": True})
+    group = b.create_group(
+        {"displayName": "G", "mailEnabled": False, "mailNickname": "g", "securityEnabled": True}
+    )
     errors: list[BaseException] = []
 
     def worker(n: int) -> None:
@@ -80,7 +82,9 @@ def test_large_tenant_reads_are_indexed() -> None:
     seeded = b.seed(12, users=20_000, groups=1)
     start = time.perf_counter()
     for _ in range(20):
-        b.list_objects("user", top=999, cursor={"after": seeded["users"][100]["id"]}, render=lambda o: o.data)
+        b.list_objects(
+            "user", top=999, cursor={"after": seeded["users"][100]["id"]}, render=lambda o: o.data
+        )
     paging = (time.perf_counter() - start) / 20
     start = time.perf_counter()
     for u in seeded["users"][:200]:

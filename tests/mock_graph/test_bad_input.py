@@ -51,28 +51,117 @@ TEMPLATES = [
     "/_fake/state",
     "/_fake/settings",
 ]
-IDS = [UID, GID, SP["id"], ASSIGNMENT["id"], SEEDED["tricky"][0]["userPrincipalName"], "00000000-0000-0000-0000-000000000000"]
+IDS = [
+    UID,
+    GID,
+    SP["id"],
+    ASSIGNMENT["id"],
+    SEEDED["tricky"][0]["userPrincipalName"],
+    "00000000-0000-0000-0000-000000000000",
+]
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-10, 10**6) | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    st.none()
+    | st.booleans()
+    | st.integers(-10, 10**6)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
     max_leaves=12,
 )
-KEYS = ["displayName", "userPrincipalName", "accountEnabled", "mailNickname", "passwordProfile", "@odata.id", "principalId", "resourceId", "appRoleId", "members@odata.bind", "requests", "seed", "users", "path", "status", "groupTypes", "mailEnabled", "securityEnabled", "appId", "appRoles", "version", "objects", "strict_queries"]
+KEYS = [
+    "displayName",
+    "userPrincipalName",
+    "accountEnabled",
+    "mailNickname",
+    "passwordProfile",
+    "@odata.id",
+    "principalId",
+    "resourceId",
+    "appRoleId",
+    "members@odata.bind",
+    "requests",
+    "seed",
+    "users",
+    "path",
+    "status",
+    "groupTypes",
+    "mailEnabled",
+    "securityEnabled",
+    "appId",
+    "appRoles",
+    "version",
+    "objects",
+    "strict_queries",
+]
 bodies = st.one_of(
     st.none(),
     json_values,
     st.dictionaries(st.sampled_from(KEYS), json_values, max_size=6),
     st.binary(max_size=30),
 )
-FILTER_BITS = ["displayName", "eq", "'x'", "ne", "and", "or", "not", "(", ")", "startsWith(", ",", "null", "true", "id", "in", "('a','b')", "any(", "x:x", "/", "accountEnabled", "00000000-0000-0000-0000-000000000000", "2026-01-01T00:00:00Z", "'", "endsWith(mail,'x')", "$count"]
-filters = st.one_of(st.text(max_size=30), st.lists(st.sampled_from(FILTER_BITS), max_size=8).map(" ".join))
+FILTER_BITS = [
+    "displayName",
+    "eq",
+    "'x'",
+    "ne",
+    "and",
+    "or",
+    "not",
+    "(",
+    ")",
+    "startsWith(",
+    ",",
+    "null",
+    "true",
+    "id",
+    "in",
+    "('a','b')",
+    "any(",
+    "x:x",
+    "/",
+    "accountEnabled",
+    "00000000-0000-0000-0000-000000000000",
+    "2026-01-01T00:00:00Z",
+    "'",
+    "endsWith(mail,'x')",
+    "$count",
+]
+filters = st.one_of(
+    st.text(max_size=30), st.lists(st.sampled_from(FILTER_BITS), max_size=8).map(" ".join)
+)
 queries = st.dictionaries(
-    st.sampled_from(["$filter", "$select", "$top", "$orderby", "$search", "$count", "$expand", "$skiptoken", "$deltatoken", "$skip", "$bogus"]),
-    st.one_of(filters, st.sampled_from(["0", "1000", "abc", "id,nope", "true", "displayName desc", "manager", "latest"])),
+    st.sampled_from(
+        [
+            "$filter",
+            "$select",
+            "$top",
+            "$orderby",
+            "$search",
+            "$count",
+            "$expand",
+            "$skiptoken",
+            "$deltatoken",
+            "$skip",
+            "$bogus",
+        ]
+    ),
+    st.one_of(
+        filters,
+        st.sampled_from(
+            ["0", "1000", "abc", "id,nope", "true", "displayName desc", "manager", "latest"]
+        ),
+    ),
     max_size=3,
 )
-segments = st.one_of(st.sampled_from([*IDS, "graph.user", "microsoft.graph.group", "graph.nope", "$count", "$ref", "delta"]), st.text(min_size=1, max_size=15))
+segments = st.one_of(
+    st.sampled_from(
+        [*IDS, "graph.user", "microsoft.graph.group", "graph.nope", "$count", "$ref", "delta"]
+    ),
+    st.text(min_size=1, max_size=15),
+)
 
 
 def _state() -> str:
@@ -90,8 +179,19 @@ def _state() -> str:
     auth=st.booleans(),
     eventual=st.booleans(),
 )
-def test_bad_input_never_breaks_the_fake(method: str, template: str, ident: str, seg: str, query: dict[str, str], body: Any, auth: bool, eventual: bool) -> None:
-    path = template.replace("{id}", quote(ident, safe="@")).replace("{seg}", quote(seg, safe="@'()"))
+def test_bad_input_never_breaks_the_fake(
+    method: str,
+    template: str,
+    ident: str,
+    seg: str,
+    query: dict[str, str],
+    body: Any,
+    auth: bool,
+    eventual: bool,
+) -> None:
+    path = template.replace("{id}", quote(ident, safe="@")).replace(
+        "{seg}", quote(seg, safe="@'()")
+    )
     headers = {"Authorization": "Bearer t"} if auth else {}
     if eventual:
         headers["ConsistencyLevel"] = "eventual"
@@ -108,10 +208,14 @@ def test_bad_input_never_breaks_the_fake(method: str, template: str, ident: str,
     resp = CLIENT.open(path, method=method, query_string=query, headers=headers, data=data)
     assert resp.status_code < 500, (method, path, query, body, resp.get_data()[:300])
     if resp.status_code >= 400:
-        assert resp.headers["Content-Type"].startswith("application/json"), resp.headers["Content-Type"]
+        assert resp.headers["Content-Type"].startswith("application/json"), resp.headers[
+            "Content-Type"
+        ]
         envelope = resp.get_json()
         assert set(envelope) == {"error"}
-        assert isinstance(envelope["error"]["code"], str) and isinstance(envelope["error"]["message"], str)
+        assert isinstance(envelope["error"]["code"], str) and isinstance(
+            envelope["error"]["message"], str
+        )
         assert set(envelope["error"]["innerError"]) >= {"date", "request-id", "client-request-id"}
         assert _state() == before, (method, path, query, body)
         assert CLIENT.get("/_fake/faults").json == faults_before
@@ -133,12 +237,16 @@ def test_deeply_nested_input_is_a_400_not_a_recursion_error() -> None:
         assert resp.status_code == 400 and resp.get_json()["error"]["code"] == "BadRequest"
         assert len(resp.get_json()["error"]["message"]) < 400
     deep_json = b"[" * 100000 + b"]" * 100000
-    resp = CLIENT.post("/v1.0/users", data=deep_json, headers={**headers, "Content-Type": "application/json"})
+    resp = CLIENT.post(
+        "/v1.0/users", data=deep_json, headers={**headers, "Content-Type": "application/json"}
+    )
     assert resp.status_code == 400 and resp.get_json()["error"]["code"] == "BadRequest"
     nested = CLIENT.post("/v1.0/users", json={"employeeOrgData": {"a": {"b": 1}}}, headers=headers)
     assert nested.status_code == 400
     surrogate = b'{"accountEnabled": true, "displayName": "bad \\ud800", "mailNickname": "s", "userPrincipalName": "s@contoso.com", "passwordProfile": {"password": "p"}}'
-    resp = CLIENT.post("/v1.0/users", data=surrogate, headers={**headers, "Content-Type": "application/json"})
+    resp = CLIENT.post(
+        "/v1.0/users", data=surrogate, headers={**headers, "Content-Type": "application/json"}
+    )
     assert resp.status_code == 400 and "surrogate" in resp.get_json()["error"]["message"]
     assert _state() == before
 
@@ -163,7 +271,9 @@ def test_forged_paging_and_delta_tokens_are_400() -> None:
         resp = CLIENT.get("/v1.0/users", query_string={"$skiptoken": _token(data)}, headers=headers)
         assert resp.status_code == 400, data
     deep = _token({"q": {}, "c": {"after": "x"}, "deep": json.loads("[" * 500 + "]" * 500)})
-    assert CLIENT.get("/v1.0/users", query_string={"$skiptoken": deep}, headers=headers).status_code in (200, 400)
+    assert CLIENT.get(
+        "/v1.0/users", query_string={"$skiptoken": deep}, headers=headers
+    ).status_code in (200, 400)
     forged_delta = [
         {"k": "user", "res": None, "sel": None, "s": "x"},
         {"k": "user", "res": None, "sel": None, "s": -1},

@@ -16,7 +16,11 @@ from tests.mock_graph.conftest import AUTH, Clock, GraphClient, user_body
 def test_seed_reset_state_roundtrip(app: Flask, client: GraphClient) -> None:
     seeded = client.post("/_fake/seed", json={"seed": 1, "users": 25, "groups": 3, "tricky": False})
     assert seeded.status_code == 200
-    assert len(seeded.json["users"]) == 25 and len(seeded.json["groups"]) == 3 and seeded.json["tricky"] == []
+    assert (
+        len(seeded.json["users"]) == 25
+        and len(seeded.json["groups"]) == 3
+        and seeded.json["tricky"] == []
+    )
     assert {"id", "userPrincipalName", "displayName"} <= set(seeded.json["users"][0])
     dump = client.get("/_fake/state").json
     assert client.post("/_fake/reset").status_code == 200
@@ -40,7 +44,10 @@ def test_bad_control_requests_change_nothing(client: GraphClient) -> None:
     ]:
         resp = client.post(path, json=body)
         assert resp.status_code == 400 and "error" in resp.json, (path, body)
-    assert client.put("/_fake/state", json={"version": 1, "objects": [{"kind": "user"}]}).status_code == 400
+    assert (
+        client.put("/_fake/state", json={"version": 1, "objects": [{"kind": "user"}]}).status_code
+        == 400
+    )
     assert client.put("/_fake/state", json={"nope": True}).status_code == 400
     assert client.get("/_fake/state").json == before
     assert client.get("/_fake/faults").json["faults"] == []
@@ -50,7 +57,10 @@ def test_journal_records_requests_in_order(client: GraphClient) -> None:
     client.post("/v1.0/users", json=user_body("j@contoso.onmicrosoft.com"))
     client.get("/v1.0/users?$select=id&$top=5")
     entries = client.get("/_fake/journal").json["requests"]
-    assert [(e["method"], e["path"], e["status"]) for e in entries] == [("POST", "/v1.0/users", 201), ("GET", "/v1.0/users", 200)]
+    assert [(e["method"], e["path"], e["status"]) for e in entries] == [
+        ("POST", "/v1.0/users", 201),
+        ("GET", "/v1.0/users", 200),
+    ]
     assert entries[0]["body"]["userPrincipalName"] == "j@contoso.onmicrosoft.com"
     assert entries[1]["query"] == {"$select": "id", "$top": "5"}
     assert entries[1]["response"]["value"][0]["id"] == entries[0]["response"]["id"]
@@ -60,19 +70,37 @@ def test_journal_records_requests_in_order(client: GraphClient) -> None:
 
 
 def test_fault_429_with_integer_retry_after_for_n_times(client: GraphClient) -> None:
-    fault = client.post("/_fake/faults", json={"method": "GET", "path": "^/v1.0/users$", "status": 429, "retry_after": 2, "times": 2})
+    fault = client.post(
+        "/_fake/faults",
+        json={
+            "method": "GET",
+            "path": "^/v1.0/users$",
+            "status": 429,
+            "retry_after": 2,
+            "times": 2,
+        },
+    )
     assert fault.status_code == 201 and fault.json["id"]
     for _ in range(2):
         resp = client.get("/v1.0/users")
         assert resp.status_code == 429 and resp.headers["Retry-After"] == "2"
         assert resp.json["error"]["code"] == "TooManyRequests"
     assert client.get("/v1.0/users").status_code == 200
-    assert client.post("/v1.0/users", json=user_body("p@contoso.onmicrosoft.com")).status_code == 201
+    assert (
+        client.post("/v1.0/users", json=user_body("p@contoso.onmicrosoft.com")).status_code == 201
+    )
     assert client.get("/_fake/faults").json["faults"][0]["hits"] == 2
 
 
 def test_fault_body_latency_probability_and_delete(client: GraphClient) -> None:
-    client.post("/_fake/faults", json={"path": "^/v1.0/groups", "status": 503, "body": {"error": {"code": "serviceNotAvailable", "message": "down"}}})
+    client.post(
+        "/_fake/faults",
+        json={
+            "path": "^/v1.0/groups",
+            "status": 503,
+            "body": {"error": {"code": "serviceNotAvailable", "message": "down"}},
+        },
+    )
     resp = client.get("/v1.0/groups")
     assert resp.status_code == 503 and resp.json["error"]["message"] == "down"
     assert client.delete("/_fake/faults").status_code == 200
@@ -93,14 +121,20 @@ def test_fault_body_latency_probability_and_delete(client: GraphClient) -> None:
 def test_settings_get_put(client: GraphClient) -> None:
     settings = client.get("/_fake/settings").json
     assert settings["strict_queries"] is True and settings["retention_days"] == 30
-    assert client.put("/_fake/settings", json={"strict_queries": False}).json["strict_queries"] is False
+    assert (
+        client.put("/_fake/settings", json={"strict_queries": False}).json["strict_queries"]
+        is False
+    )
     assert client.put("/_fake/settings", json={"strict_queries": "no"}).status_code == 400
     assert client.put("/_fake/settings", json={"colour": 1}).status_code == 400
 
 
 def test_apps_shortcut_and_purge(client: GraphClient, clock: Clock) -> None:
     created = client.post("/_fake/apps", json={"displayName": "Miro"})
-    assert created.status_code == 201 and created.json["servicePrincipal"]["appRoleAssignmentRequired"] is True
+    assert (
+        created.status_code == 201
+        and created.json["servicePrincipal"]["appRoleAssignmentRequired"] is True
+    )
     user = client.post("/v1.0/users", json=user_body("gone@contoso.onmicrosoft.com")).json
     client.delete(f"/v1.0/users/{user['id']}")
     clock.advance(days=30)
@@ -125,28 +159,56 @@ def test_strict_auth_accepts_only_issued_unexpired_tokens() -> None:
     app = create_app(clock=clock.now, strict_auth=True, tenant_id="contoso-tenant")
     raw = app.test_client()
     assert raw.get("/v1.0/users", headers={"Authorization": "Bearer made-up"}).status_code == 401
-    form = {"client_id": "abc", "client_secret": "s3cret", "scope": "https://graph.microsoft.com/.default", "grant_type": "client_credentials"}
+    form = {
+        "client_id": "abc",
+        "client_secret": "s3cret",
+        "scope": "https://graph.microsoft.com/.default",
+        "grant_type": "client_credentials",
+    }
     issued = raw.post("/contoso-tenant/oauth2/v2.0/token", data=form)
-    assert issued.status_code == 200 and issued.json["token_type"] == "Bearer" and issued.json["expires_in"] == 3599
+    assert (
+        issued.status_code == 200
+        and issued.json["token_type"] == "Bearer"
+        and issued.json["expires_in"] == 3599
+    )
     bearer = {"Authorization": f"Bearer {issued.json['access_token']}"}
     assert raw.get("/v1.0/users", headers=bearer).status_code == 200
     raw.post("/_fake/reset")  # resetting the tenant does not sign clients out
     assert raw.get("/v1.0/users", headers=bearer).status_code == 200
     clock.advance(seconds=3600)
     expired = raw.get("/v1.0/users", headers=bearer)
-    assert expired.status_code == 401 and expired.json["error"]["message"] == "Access token has expired or is not yet valid."
+    assert (
+        expired.status_code == 401
+        and expired.json["error"]["message"] == "Access token has expired or is not yet valid."
+    )
     assert raw.post("/other-tenant/oauth2/v2.0/token", data=form).status_code == 400
-    assert raw.post("/contoso-tenant/oauth2/v2.0/token", data={**form, "grant_type": "password"}).json["error"] == "unsupported_grant_type"
-    assert raw.post("/contoso-tenant/oauth2/v2.0/token", data={k: v for k, v in form.items() if k != "scope"}).status_code == 400
+    assert (
+        raw.post("/contoso-tenant/oauth2/v2.0/token", data={**form, "grant_type": "password"}).json[
+            "error"
+        ]
+        == "unsupported_grant_type"
+    )
+    assert (
+        raw.post(
+            "/contoso-tenant/oauth2/v2.0/token",
+            data={k: v for k, v in form.items() if k != "scope"},
+        ).status_code
+        == 400
+    )
 
 
 def test_unknown_routes_and_methods_are_graph_envelopes(client: GraphClient) -> None:
     unknown = client.get("/v1.0/usres")
-    assert unknown.status_code == 400 and unknown.json["error"]["message"] == "Resource not found for the segment 'usres'."
+    assert (
+        unknown.status_code == 400
+        and unknown.json["error"]["message"] == "Resource not found for the segment 'usres'."
+    )
     method = client.put("/v1.0/users")
     assert method.status_code == 405 and method.json["error"]["code"] == "Request_BadRequest"
     outside = client.get("/nowhere")
-    assert outside.status_code == 404 and outside.headers["Content-Type"].startswith("application/json")
+    assert outside.status_code == 404 and outside.headers["Content-Type"].startswith(
+        "application/json"
+    )
 
 
 def test_hooks_apply_to_blueprints_registered_later() -> None:
@@ -183,7 +245,10 @@ def test_journal_limit_keeps_the_latest() -> None:
     raw = app.test_client()
     for path in ("/v1.0/users", "/v1.0/groups", "/v1.0/applications"):
         raw.get(path, headers=AUTH)
-    assert [e["path"] for e in raw.get("/_fake/journal").json["requests"]] == ["/v1.0/groups", "/v1.0/applications"]
+    assert [e["path"] for e in raw.get("/_fake/journal").json["requests"]] == [
+        "/v1.0/groups",
+        "/v1.0/applications",
+    ]
 
 
 def test_hand_edited_state_with_wrong_types_is_refused(client: GraphClient) -> None:
@@ -211,12 +276,18 @@ def test_journal_decodes_bodies_when_read() -> None:
     raw.post("/v1.0/users", headers={**AUTH, "Content-Type": "text/plain"}, data="not json")
     entries = raw.get("/_fake/journal").json["requests"]
     assert entries[0]["body"]["mailNickname"] == "jd"
-    assert entries[0]["response"]["id"] and entries[0]["response"]["userPrincipalName"] == "jd@contoso.com"
+    assert (
+        entries[0]["response"]["id"]
+        and entries[0]["response"]["userPrincipalName"] == "jd@contoso.com"
+    )
     assert entries[1]["body"] == "not json"
     for path in ("/v1.0/users", "/v1.0/groups", "/v1.0/applications"):
         raw.get(path, headers=AUTH)
     assert [e["path"] for e in raw.get("/_fake/journal").json["requests"]] == [
-        "/v1.0/users", "/v1.0/groups", "/v1.0/applications"]
+        "/v1.0/users",
+        "/v1.0/groups",
+        "/v1.0/applications",
+    ]
 
 
 def test_journal_keeps_large_bodies_compressed_and_answers_them_whole() -> None:

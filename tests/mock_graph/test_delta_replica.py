@@ -13,7 +13,21 @@ from tests.mock_graph.conftest import AUTH, Clock, user_body
 
 OPS = st.lists(
     st.tuples(
-        st.sampled_from(["create", "rename", "delete", "restore", "purge", "add", "remove", "assign", "unassign", "group", "ungroup"]),
+        st.sampled_from(
+            [
+                "create",
+                "rename",
+                "delete",
+                "restore",
+                "purge",
+                "add",
+                "remove",
+                "assign",
+                "unassign",
+                "group",
+                "ungroup",
+            ]
+        ),
         st.integers(0, 1000),
         st.integers(0, 1000),
     ),
@@ -60,7 +74,14 @@ def apply_op(backend: Any, op: str, a: int, b: int, counter: list[int], sp: str)
                 backend.remove_app_role_assignment(pick(held, a))
         elif op == "group":
             counter[0] += 1
-            backend.create_group({"displayName": f"G{counter[0]}", "mailEnabled": False, "mailNickname": f"g{counter[0]}", "securityEnabled": True})
+            backend.create_group(
+                {
+                    "displayName": f"G{counter[0]}",
+                    "mailEnabled": False,
+                    "mailNickname": f"g{counter[0]}",
+                    "securityEnabled": True,
+                }
+            )
         elif op == "ungroup" and groups:
             backend.delete_group(pick(groups, a))
     except GraphError:
@@ -109,11 +130,22 @@ def test_replica_converges(rounds: list[list[tuple[str, int, int]]]) -> None:
             else:
                 grants[item["id"]] = item["principalId"]
 
-        truth_users = {u["id"]: u["displayName"] for u in backend.list_objects("user", top=999, render=lambda o: o.data).items}
+        truth_users = {
+            u["id"]: u["displayName"]
+            for u in backend.list_objects("user", top=999, render=lambda o: o.data).items
+        }
         assert users == truth_users
-        truth_groups = {g: set(backend.member_ids(g)) for g in backend.list_objects("group", top=999, render=lambda o: o.data["id"]).items}
+        truth_groups = {
+            g: set(backend.member_ids(g))
+            for g in backend.list_objects("group", top=999, render=lambda o: o.data["id"]).items
+        }
         assert groups == truth_groups
-        visible = {x["id"]: x["principalId"] for x in backend.list_assignments(resource_id=sp["id"], top=999).items}
+        visible = {
+            x["id"]: x["principalId"]
+            for x in backend.list_assignments(resource_id=sp["id"], top=999).items
+        }
         assert set(visible.items()) <= set(grants.items())
         # what the replica holds beyond the listing belongs to soft-deleted principals (kept for a restore)
-        assert all(backend.get_deleted(grants[aid]) is not None for aid in set(grants) - set(visible))
+        assert all(
+            backend.get_deleted(grants[aid]) is not None for aid in set(grants) - set(visible)
+        )

@@ -21,7 +21,9 @@ def full_round(client: GraphClient, url: str) -> tuple[list[dict[str, Any]], str
         url = body["@odata.nextLink"]
 
 
-def test_users_delta_both_spellings_initial_then_changes(client: GraphClient, backend: GraphBackend, seeded: dict[str, Any]) -> None:
+def test_users_delta_both_spellings_initial_then_changes(
+    client: GraphClient, backend: GraphBackend, seeded: dict[str, Any]
+) -> None:
     backend.settings.delta_page_size = 10
     total = len(seeded["users"]) + len(seeded["tricky"])
     for path in ("/v1.0/users/delta", "/v1.0/users/delta()"):
@@ -38,7 +40,11 @@ def test_users_delta_both_spellings_initial_then_changes(client: GraphClient, ba
     created = backend.create_user(user_body("new@contoso.onmicrosoft.com"))
     changes, link = full_round(client, link)
     by_id = {c["id"]: c for c in changes}
-    assert by_id[u0] == {"id": u0, "displayName": seeded["users"][0]["displayName"], "accountEnabled": False}
+    assert by_id[u0] == {
+        "id": u0,
+        "displayName": seeded["users"][0]["displayName"],
+        "accountEnabled": False,
+    }
     assert by_id[u1] == {"id": u1, "@removed": {"reason": "changed"}}
     assert by_id[created["id"]]["displayName"] == "New"
     reports = {r for r, m in backend.dump()["managers"].items() if m == u1}
@@ -58,7 +64,9 @@ def test_delta_cost_is_changes_not_tenant(client: GraphClient, backend: GraphBac
     assert [c["id"] for c in changes] == [one["id"]]
 
 
-def test_restored_user_reappears(client: GraphClient, backend: GraphBackend, seeded: dict[str, Any]) -> None:
+def test_restored_user_reappears(
+    client: GraphClient, backend: GraphBackend, seeded: dict[str, Any]
+) -> None:
     _items, link = full_round(client, "/v1.0/users/delta")
     uid = seeded["users"][2]["id"]
     backend.delete_user(uid)
@@ -68,9 +76,15 @@ def test_restored_user_reappears(client: GraphClient, backend: GraphBackend, see
     assert [c["id"] for c in changes] == [uid] and "@removed" not in changes[0]
 
 
-def test_deltatoken_latest_and_bad_tokens(client: GraphClient, backend: GraphBackend, seeded: dict[str, Any]) -> None:
+def test_deltatoken_latest_and_bad_tokens(
+    client: GraphClient, backend: GraphBackend, seeded: dict[str, Any]
+) -> None:
     latest = client.get("/v1.0/users/delta?$deltatoken=latest")
-    assert latest.status_code == 200 and latest.json["value"] == [] and "@odata.deltaLink" in latest.json
+    assert (
+        latest.status_code == 200
+        and latest.json["value"] == []
+        and "@odata.deltaLink" in latest.json
+    )
     backend.update_user(seeded["users"][0]["id"], {"jobTitle": "x"})
     changes, _ = full_round(client, latest.json["@odata.deltaLink"])
     assert [c["id"] for c in changes] == [seeded["users"][0]["id"]]
@@ -83,7 +97,9 @@ def test_deltatoken_latest_and_bad_tokens(client: GraphClient, backend: GraphBac
     assert client.get("/v1.0/users/delta?$top=5").status_code == 400
 
 
-def test_expired_token_when_lifetime_enabled(client: GraphClient, backend: GraphBackend, clock: Any) -> None:
+def test_expired_token_when_lifetime_enabled(
+    client: GraphClient, backend: GraphBackend, clock: Any
+) -> None:
     backend.settings.delta_token_max_age_days = 7
     link = client.get("/v1.0/users/delta").json["@odata.deltaLink"]
     clock.advance(days=8)
@@ -91,13 +107,17 @@ def test_expired_token_when_lifetime_enabled(client: GraphClient, backend: Graph
     assert resp.status_code == 400 and resp.json["error"]["code"] == "syncStateNotFound"
 
 
-def test_groups_delta_members(client: GraphClient, backend: GraphBackend, seeded: dict[str, Any]) -> None:
+def test_groups_delta_members(
+    client: GraphClient, backend: GraphBackend, seeded: dict[str, Any]
+) -> None:
     items, link = full_round(client, "/v1.0/groups/delta")
     group = seeded["groups"][0]
     first = next(i for i in items if i["id"] == group["id"])
     assert len(first["members@delta"]) == group["members"]
     member = first["members@delta"][0]["id"]
-    outsider = next(u["id"] for u in seeded["users"] if u["id"] not in {m["id"] for m in first["members@delta"]})
+    outsider = next(
+        u["id"] for u in seeded["users"] if u["id"] not in {m["id"] for m in first["members@delta"]}
+    )
     backend.remove_member(group["id"], member)
     backend.add_member(group["id"], outsider)
     changes, link = full_round(client, link)
@@ -108,7 +128,9 @@ def test_groups_delta_members(client: GraphClient, backend: GraphBackend, seeded
     # soft-deleting a member shows as a member removal; restoring brings it back
     backend.delete_user(outsider)
     changes, link = full_round(client, link)
-    assert changes[0]["members@delta"] == [{"@odata.type": "#microsoft.graph.user", "id": outsider, "@removed": {"reason": "deleted"}}]
+    assert changes[0]["members@delta"] == [
+        {"@odata.type": "#microsoft.graph.user", "id": outsider, "@removed": {"reason": "deleted"}}
+    ]
     backend.restore(outsider)
     changes, link = full_round(client, link)
     assert changes[0]["members@delta"] == [{"@odata.type": "#microsoft.graph.user", "id": outsider}]
@@ -116,7 +138,9 @@ def test_groups_delta_members(client: GraphClient, backend: GraphBackend, seeded
     assert "members@delta" not in with_select
 
 
-def test_assignment_feed_extension(client: GraphClient, backend: GraphBackend, seeded: dict[str, Any]) -> None:
+def test_assignment_feed_extension(
+    client: GraphClient, backend: GraphBackend, seeded: dict[str, Any]
+) -> None:
     backend.settings.delta_page_size = 3
     _app, sp = backend.create_enterprise_app("Miro")
     uids = [u["id"] for u in seeded["users"][:5]]
@@ -129,7 +153,11 @@ def test_assignment_feed_extension(client: GraphClient, backend: GraphBackend, s
     changes, link = full_round(client, link)
     by_id = {c["id"]: c for c in changes}
     assert by_id[added["id"]]["principalId"] == seeded["users"][6]["id"]
-    assert by_id[assignments[0]["id"]] == {"id": assignments[0]["id"], "principalId": uids[0], "@removed": {"reason": "deleted"}}
+    assert by_id[assignments[0]["id"]] == {
+        "id": assignments[0]["id"],
+        "principalId": uids[0],
+        "@removed": {"reason": "deleted"},
+    }
     # soft delete: nothing in the feed (the engine learns it from users delta); restore re-adds
     backend.delete_user(uids[1])
     quiet, link = full_round(client, link)
@@ -141,8 +169,15 @@ def test_assignment_feed_extension(client: GraphClient, backend: GraphBackend, s
     backend.delete_user(uids[2])
     backend.permanently_delete(uids[2])
     gone, _ = full_round(client, link)
-    assert gone == [{"id": assignments[2]["id"], "principalId": uids[2], "@removed": {"reason": "deleted"}}]
-    assert client.get("/v1.0/servicePrincipals/88888888-8888-4888-8888-888888888888/appRoleAssignedTo/delta").status_code == 404
+    assert gone == [
+        {"id": assignments[2]["id"], "principalId": uids[2], "@removed": {"reason": "deleted"}}
+    ]
+    assert (
+        client.get(
+            "/v1.0/servicePrincipals/88888888-8888-4888-8888-888888888888/appRoleAssignedTo/delta"
+        ).status_code
+        == 404
+    )
 
 
 def test_users_delta_manager_select(client: GraphClient, backend: GraphBackend) -> None:
@@ -152,7 +187,9 @@ def test_users_delta_manager_select(client: GraphClient, backend: GraphBackend) 
     backend.set_manager(worker["id"], boss["id"])
     items, link = full_round(client, "/v1.0/users/delta?$select=displayName,manager")
     by_id = {i["id"]: i for i in items}
-    assert by_id[worker["id"]]["manager@delta"] == [{"@odata.type": "#microsoft.graph.user", "id": boss["id"]}]
+    assert by_id[worker["id"]]["manager@delta"] == [
+        {"@odata.type": "#microsoft.graph.user", "id": boss["id"]}
+    ]
     assert by_id[boss["id"]]["manager@delta"] == []
     backend.set_manager(worker["id"], other["id"])
     changes, _ = full_round(client, link)
@@ -162,13 +199,19 @@ def test_users_delta_manager_select(client: GraphClient, backend: GraphBackend) 
             "displayName": "Worker",
             "manager@delta": [
                 {"@odata.type": "#microsoft.graph.user", "id": other["id"]},
-                {"@odata.type": "#microsoft.graph.user", "id": boss["id"], "@removed": {"reason": "deleted"}},
+                {
+                    "@odata.type": "#microsoft.graph.user",
+                    "id": boss["id"],
+                    "@removed": {"reason": "deleted"},
+                },
             ],
         }
     ]
 
 
-def test_initial_assignment_round_survives_removals_between_pages(client: GraphClient, backend: GraphBackend, seeded: dict[str, Any]) -> None:
+def test_initial_assignment_round_survives_removals_between_pages(
+    client: GraphClient, backend: GraphBackend, seeded: dict[str, Any]
+) -> None:
     backend.settings.delta_page_size = 4
     _app, sp = backend.create_enterprise_app("Miro")
     assignments = [backend.assign_app_role(u["id"], sp["id"]) for u in seeded["users"][:12]]
@@ -180,13 +223,19 @@ def test_initial_assignment_round_survives_removals_between_pages(client: GraphC
     seen += [a["id"] for a in rest]
     assert sorted(seen) == sorted(a["id"] for a in assignments)
     changes, _ = full_round(client, link)
-    assert sorted(c["id"] for c in changes) == sorted(first_item["id"] for first_item in first["value"])
+    assert sorted(c["id"] for c in changes) == sorted(
+        first_item["id"] for first_item in first["value"]
+    )
     assert all(c["@removed"] == {"reason": "deleted"} for c in changes)
 
 
-def test_delta_filter_by_ids(client: GraphClient, backend: GraphBackend, seeded: dict[str, Any]) -> None:
+def test_delta_filter_by_ids(
+    client: GraphClient, backend: GraphBackend, seeded: dict[str, Any]
+) -> None:
     a, b, c = (u["id"] for u in seeded["users"][:3])
-    items, link = full_round(client, f"/v1.0/users/delta?$filter=id eq '{a}' or id eq '{b}'&$select=jobTitle")
+    items, link = full_round(
+        client, f"/v1.0/users/delta?$filter=id eq '{a}' or id eq '{b}'&$select=jobTitle"
+    )
     assert sorted(i["id"] for i in items) == sorted([a, b])
     for uid in (a, c):
         backend.update_user(uid, {"jobTitle": "Changed"})

@@ -7,7 +7,12 @@ from typing import Any
 from mock_graph import GraphBackend
 from tests.mock_graph.conftest import EVENTUAL, GraphClient
 
-SECURITY = {"displayName": "Design", "mailEnabled": False, "mailNickname": "design", "securityEnabled": True}
+SECURITY = {
+    "displayName": "Design",
+    "mailEnabled": False,
+    "mailNickname": "design",
+    "securityEnabled": True,
+}
 
 
 def new_group(client: GraphClient, **extra: Any) -> dict[str, Any]:
@@ -21,15 +26,25 @@ def test_create_get_patch_delete(client: GraphClient) -> None:
     assert group["securityEnabled"] is True and group["groupTypes"] == [] and group["mail"] is None
     got = client.get(f"/v1.0/groups/{group['id']}")
     assert got.status_code == 200 and got.json["displayName"] == "Design"
-    assert client.patch(f"/v1.0/groups/{group['id']}", json={"description": "Designers"}).status_code == 204
-    assert client.get(f"/v1.0/groups/{group['id']}?$select=description").json["description"] == "Designers"
+    assert (
+        client.patch(f"/v1.0/groups/{group['id']}", json={"description": "Designers"}).status_code
+        == 204
+    )
+    assert (
+        client.get(f"/v1.0/groups/{group['id']}?$select=description").json["description"]
+        == "Designers"
+    )
     assert client.delete(f"/v1.0/groups/{group['id']}").status_code == 204
     assert client.get(f"/v1.0/groups/{group['id']}").status_code == 404
 
 
-def test_security_group_delete_is_permanent_m365_is_soft(client: GraphClient, backend: GraphBackend) -> None:
+def test_security_group_delete_is_permanent_m365_is_soft(
+    client: GraphClient, backend: GraphBackend
+) -> None:
     sec = new_group(client)
-    m365 = new_group(client, displayName="Team", mailNickname="team", mailEnabled=True, groupTypes=["Unified"])
+    m365 = new_group(
+        client, displayName="Team", mailNickname="team", mailEnabled=True, groupTypes=["Unified"]
+    )
     assert m365["mail"] == "team@contoso.onmicrosoft.com"
     client.delete(f"/v1.0/groups/{sec['id']}")
     client.delete(f"/v1.0/groups/{m365['id']}")
@@ -53,11 +68,20 @@ def test_members_ref_add_list_remove(client: GraphClient, seeded: dict[str, Any]
     group = new_group(client)
     uids = [u["id"] for u in seeded["users"][:3]]
     for uid in uids:
-        resp = client.post(f"/v1.0/groups/{group['id']}/members/$ref", json={"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{uid}"})
+        resp = client.post(
+            f"/v1.0/groups/{group['id']}/members/$ref",
+            json={"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{uid}"},
+        )
         assert resp.status_code == 204
-    again = client.post(f"/v1.0/groups/{group['id']}/members/$ref", json={"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{uids[0]}"})
+    again = client.post(
+        f"/v1.0/groups/{group['id']}/members/$ref",
+        json={"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{uids[0]}"},
+    )
     assert again.status_code == 400
-    assert again.json["error"]["message"] == "One or more added object references already exist for the following modified properties: 'members'."
+    assert (
+        again.json["error"]["message"]
+        == "One or more added object references already exist for the following modified properties: 'members'."
+    )
     members = client.get(f"/v1.0/groups/{group['id']}/members")
     assert [m["id"] for m in members.json["value"]] == uids
     assert all(m["@odata.type"] == "#microsoft.graph.user" for m in members.json["value"])
@@ -69,24 +93,44 @@ def test_members_ref_add_list_remove(client: GraphClient, seeded: dict[str, Any]
 
 def test_member_ref_errors(client: GraphClient) -> None:
     group = new_group(client)
-    missing = client.post(f"/v1.0/groups/{group['id']}/members/$ref", json={"@odata.id": "https://graph.microsoft.com/v1.0/directoryObjects/22222222-2222-4222-8222-222222222222"})
-    assert missing.status_code == 404 and missing.json["error"]["code"] == "Request_ResourceNotFound"
+    missing = client.post(
+        f"/v1.0/groups/{group['id']}/members/$ref",
+        json={
+            "@odata.id": "https://graph.microsoft.com/v1.0/directoryObjects/22222222-2222-4222-8222-222222222222"
+        },
+    )
+    assert (
+        missing.status_code == 404 and missing.json["error"]["code"] == "Request_ResourceNotFound"
+    )
     bad = client.post(f"/v1.0/groups/{group['id']}/members/$ref", json={"@odata.id": "nonsense"})
     assert bad.status_code == 400
-    no_group = client.post("/v1.0/groups/33333333-3333-4333-8333-333333333333/members/$ref", json={"@odata.id": "x"})
+    no_group = client.post(
+        "/v1.0/groups/33333333-3333-4333-8333-333333333333/members/$ref", json={"@odata.id": "x"}
+    )
     assert no_group.status_code == 404
 
 
 def test_members_bind_on_create_and_patch(client: GraphClient, seeded: dict[str, Any]) -> None:
     uids = [u["id"] for u in seeded["users"][:3]]
-    group = new_group(client, **{"members@odata.bind": [f"https://graph.microsoft.com/v1.0/users/{uids[0]}"]})
-    resp = client.patch(f"/v1.0/groups/{group['id']}", json={"members@odata.bind": [f"https://graph.microsoft.com/v1.0/directoryObjects/{u}" for u in uids[1:]]})
+    group = new_group(
+        client, **{"members@odata.bind": [f"https://graph.microsoft.com/v1.0/users/{uids[0]}"]}
+    )
+    resp = client.patch(
+        f"/v1.0/groups/{group['id']}",
+        json={
+            "members@odata.bind": [
+                f"https://graph.microsoft.com/v1.0/directoryObjects/{u}" for u in uids[1:]
+            ]
+        },
+    )
     assert resp.status_code == 204
     members = client.get(f"/v1.0/groups/{group['id']}/members?$select=id").json["value"]
     assert [m["id"] for m in members] == uids
 
 
-def test_cast_segments_both_spellings_and_nested(client: GraphClient, seeded: dict[str, Any], backend: GraphBackend) -> None:
+def test_cast_segments_both_spellings_and_nested(
+    client: GraphClient, seeded: dict[str, Any], backend: GraphBackend
+) -> None:
     outer = new_group(client)
     inner = new_group(client, displayName="Inner", mailNickname="inner")
     backend.add_member(outer["id"], seeded["users"][0]["id"])
@@ -98,12 +142,21 @@ def test_cast_segments_both_spellings_and_nested(client: GraphClient, seeded: di
     groups = client.get(f"/v1.0/groups/{outer['id']}/members/graph.group")
     assert [g["id"] for g in groups.json["value"]] == [inner["id"]]
     transitive = client.get(f"/v1.0/groups/{outer['id']}/transitiveMembers")
-    assert {m["id"] for m in transitive.json["value"]} == {seeded["users"][0]["id"], inner["id"], seeded["users"][1]["id"]}
+    assert {m["id"] for m in transitive.json["value"]} == {
+        seeded["users"][0]["id"],
+        inner["id"],
+        seeded["users"][1]["id"],
+    }
     tr_users = client.get(f"/v1.0/groups/{outer['id']}/transitiveMembers/microsoft.graph.user")
-    assert {m["id"] for m in tr_users.json["value"]} == {seeded["users"][0]["id"], seeded["users"][1]["id"]}
+    assert {m["id"] for m in tr_users.json["value"]} == {
+        seeded["users"][0]["id"],
+        seeded["users"][1]["id"],
+    }
     bad_cast = client.get(f"/v1.0/groups/{outer['id']}/members/graph.banana")
     assert bad_cast.status_code == 400
-    cast_count = client.get(f"/v1.0/groups/{outer['id']}/members/graph.user/$count", headers=EVENTUAL)
+    cast_count = client.get(
+        f"/v1.0/groups/{outer['id']}/members/graph.user/$count", headers=EVENTUAL
+    )
     assert cast_count.data == b"1"
     member_of = client.get(f"/v1.0/groups/{inner['id']}/memberOf")
     assert [g["id"] for g in member_of.json["value"]] == [outer["id"]]
@@ -126,17 +179,32 @@ def test_group_list_filters_and_expand(client: GraphClient, seeded: dict[str, An
 def test_group_app_role_assignments(client: GraphClient, backend: GraphBackend) -> None:
     group = new_group(client)
     _app, sp = backend.create_enterprise_app("Miro")
-    resp = client.post(f"/v1.0/groups/{group['id']}/appRoleAssignments", json={"principalId": group["id"], "resourceId": sp["id"], "appRoleId": "00000000-0000-0000-0000-000000000000"})
+    resp = client.post(
+        f"/v1.0/groups/{group['id']}/appRoleAssignments",
+        json={
+            "principalId": group["id"],
+            "resourceId": sp["id"],
+            "appRoleId": "00000000-0000-0000-0000-000000000000",
+        },
+    )
     assert resp.status_code == 201 and resp.json["principalType"] == "Group"
     listed = client.get(f"/v1.0/groups/{group['id']}/appRoleAssignments")
     assert [a["id"] for a in listed.json["value"]] == [resp.json["id"]]
-    assert client.delete(f"/v1.0/groups/{group['id']}/appRoleAssignments/{resp.json['id']}").status_code == 204
+    assert (
+        client.delete(
+            f"/v1.0/groups/{group['id']}/appRoleAssignments/{resp.json['id']}"
+        ).status_code
+        == 204
+    )
     assert client.get(f"/v1.0/groups/{group['id']}/appRoleAssignments").json["value"] == []
 
 
 def test_malformed_object_id_is_400_unknown_guid_404(client: GraphClient) -> None:
     bad = client.get("/v1.0/groups/not-a-guid")
-    assert bad.status_code == 400 and bad.json["error"]["message"] == "Invalid object identifier 'not-a-guid'."
+    assert (
+        bad.status_code == 400
+        and bad.json["error"]["message"] == "Invalid object identifier 'not-a-guid'."
+    )
     assert client.get("/v1.0/groups/12345678-1234-4234-8234-123456789abc").status_code == 404
     assert client.get("/v1.0/directoryObjects/nope").status_code == 400
     assert client.post("/v1.0/directory/deletedItems/nope/restore").status_code == 400

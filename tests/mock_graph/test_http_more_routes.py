@@ -14,11 +14,20 @@ from tests.mock_graph.conftest import AUTH, EVENTUAL, GraphClient
 def test_alternate_keys_for_patch_and_delete(client: GraphClient) -> None:
     app = client.post("/v1.0/applications", json={"displayName": "One"}).json
     sp = client.post("/v1.0/servicePrincipals", json={"appId": app["appId"]}).json
-    assert client.patch(f"/v1.0/applications(appId='{app['appId']}')", json={"description": "d"}).status_code == 204
+    assert (
+        client.patch(
+            f"/v1.0/applications(appId='{app['appId']}')", json={"description": "d"}
+        ).status_code
+        == 204
+    )
     assert client.get(f"/v1.0/applications/{app['id']}").json["description"] == "d"
-    assert client.patch(f"/v1.0/servicePrincipals/{sp['id']}", json={"notes": "n"}).status_code == 204
+    assert (
+        client.patch(f"/v1.0/servicePrincipals/{sp['id']}", json={"notes": "n"}).status_code == 204
+    )
     assert client.get(f"/v1.0/servicePrincipals/{sp['id']}").json["notes"] == "n"
-    assert client.patch(f"/v1.0/servicePrincipals/{sp['id']}", json={"appId": "x"}).status_code == 400
+    assert (
+        client.patch(f"/v1.0/servicePrincipals/{sp['id']}", json={"appId": "x"}).status_code == 400
+    )
     assert client.delete(f"/v1.0/servicePrincipals(appId='{app['appId']}')").status_code == 204
     assert client.delete(f"/v1.0/applications/{app['id']}").status_code == 204
     assert client.get(f"/v1.0/applications/{app['id']}").status_code == 404
@@ -26,32 +35,70 @@ def test_alternate_keys_for_patch_and_delete(client: GraphClient) -> None:
     assert [x["id"] for x in listed] == [sp["id"]]
 
 
-def test_assignment_body_must_match_url(client: GraphClient, seeded: dict[str, Any], backend: Any) -> None:
+def test_assignment_body_must_match_url(
+    client: GraphClient, seeded: dict[str, Any], backend: Any
+) -> None:
     _a1, sp1 = backend.create_enterprise_app("A")
     _a2, sp2 = backend.create_enterprise_app("B")
     uid = seeded["users"][0]["id"]
-    wrong = client.post(f"/v1.0/servicePrincipals/{sp1['id']}/appRoleAssignedTo", json={"principalId": uid, "resourceId": sp2["id"], "appRoleId": "00000000-0000-0000-0000-000000000000"})
+    wrong = client.post(
+        f"/v1.0/servicePrincipals/{sp1['id']}/appRoleAssignedTo",
+        json={
+            "principalId": uid,
+            "resourceId": sp2["id"],
+            "appRoleId": "00000000-0000-0000-0000-000000000000",
+        },
+    )
     assert wrong.status_code == 400
     other_user = seeded["users"][1]["id"]
-    mismatch = client.post(f"/v1.0/users/{uid}/appRoleAssignments", json={"principalId": other_user, "resourceId": sp1["id"], "appRoleId": "00000000-0000-0000-0000-000000000000"})
+    mismatch = client.post(
+        f"/v1.0/users/{uid}/appRoleAssignments",
+        json={
+            "principalId": other_user,
+            "resourceId": sp1["id"],
+            "appRoleId": "00000000-0000-0000-0000-000000000000",
+        },
+    )
     assert mismatch.status_code == 400
     a = backend.assign_app_role(uid, sp1["id"])
-    assert client.get(f"/v1.0/servicePrincipals/{sp2['id']}/appRoleAssignedTo/{a['id']}").status_code == 404
-    assert client.delete(f"/v1.0/servicePrincipals/{sp2['id']}/appRoleAssignedTo/{a['id']}").status_code == 404
+    assert (
+        client.get(f"/v1.0/servicePrincipals/{sp2['id']}/appRoleAssignedTo/{a['id']}").status_code
+        == 404
+    )
+    assert (
+        client.delete(
+            f"/v1.0/servicePrincipals/{sp2['id']}/appRoleAssignedTo/{a['id']}"
+        ).status_code
+        == 404
+    )
     assert backend.get_assignment(a["id"]) is not None
 
 
-def test_member_of_casts_and_transitive_counts(client: GraphClient, seeded: dict[str, Any], backend: Any) -> None:
+def test_member_of_casts_and_transitive_counts(
+    client: GraphClient, seeded: dict[str, Any], backend: Any
+) -> None:
     uid = seeded["users"][0]["id"]
-    outer = backend.create_group({"displayName": "Outer", "mailEnabled": False, "mailNickname": "o", "securityEnabled": True})
-    inner = backend.create_group({"displayName": "Inner", "mailEnabled": False, "mailNickname": "i", "securityEnabled": True})
+    outer = backend.create_group(
+        {"displayName": "Outer", "mailEnabled": False, "mailNickname": "o", "securityEnabled": True}
+    )
+    inner = backend.create_group(
+        {"displayName": "Inner", "mailEnabled": False, "mailNickname": "i", "securityEnabled": True}
+    )
     backend.add_member(outer["id"], inner["id"])
     backend.add_member(inner["id"], uid)
     assert client.get(f"/v1.0/users/{uid}/memberOf/graph.banana").status_code == 400
     transitive = client.get(f"/v1.0/users/{uid}/transitiveMemberOf")
     assert {g["id"] for g in transitive.json["value"]} >= {outer["id"], inner["id"]}
-    assert client.get(f"/v1.0/groups/{outer['id']}/transitiveMembers/$count", headers=EVENTUAL).data == b"2"
-    assert client.get(f"/v1.0/groups/{outer['id']}/members/graph.banana/$count", headers=EVENTUAL).status_code == 400
+    assert (
+        client.get(f"/v1.0/groups/{outer['id']}/transitiveMembers/$count", headers=EVENTUAL).data
+        == b"2"
+    )
+    assert (
+        client.get(
+            f"/v1.0/groups/{outer['id']}/members/graph.banana/$count", headers=EVENTUAL
+        ).status_code
+        == 400
+    )
     missing = client.post(f"/v1.0/groups/{outer['id']}/members/$ref", json={"id": uid})
     assert missing.status_code == 400 and "@odata.id" in missing.json["error"]["message"]
 
@@ -69,10 +116,16 @@ def test_unexpected_errors_and_text_faults_keep_the_envelope_rules() -> None:
     resp = raw.get("/v1.0/boom", headers=AUTH)
     assert resp.status_code == 500 and resp.json["error"]["code"] == "generalException"
     assert "Traceback" not in resp.get_data(as_text=True)
-    raw.post("/_fake/faults", json={"path": "^/v1.0/users$", "status": 502, "body": "upstream died", "times": 1})
+    raw.post(
+        "/_fake/faults",
+        json={"path": "^/v1.0/users$", "status": 502, "body": "upstream died", "times": 1},
+    )
     text = raw.get("/v1.0/users", headers=AUTH)
     assert text.status_code == 502 and text.get_data(as_text=True) == "upstream died"
-    raw.post("/_fake/faults", json={"path": "^/v1.0/groups$", "status": 503, "retry_after": 7, "times": 1})
+    raw.post(
+        "/_fake/faults",
+        json={"path": "^/v1.0/groups$", "status": 503, "retry_after": 7, "times": 1},
+    )
     default = raw.get("/v1.0/groups", headers=AUTH)
     assert default.status_code == 503 and default.headers["Retry-After"] == "7"
     assert default.json["error"]["code"] == "serviceNotAvailable"

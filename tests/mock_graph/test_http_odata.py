@@ -24,23 +24,45 @@ def all_users(backend: GraphBackend) -> list[dict[str, Any]]:
     [
         ("accountEnabled eq false", lambda u: u["accountEnabled"] is False),
         ("startsWith(displayName,'A')", lambda u: u["displayName"].lower().startswith("a")),
-        ("startswith(userPrincipalName,'alex')", lambda u: u["userPrincipalName"].startswith("alex")),
-        ("department eq 'Sales' or department eq 'Legal'", lambda u: u.get("department") in ("Sales", "Legal")),
-        ("department in ('Sales','Legal') and accountEnabled eq true", lambda u: u.get("department") in ("Sales", "Legal") and u["accountEnabled"]),
+        (
+            "startswith(userPrincipalName,'alex')",
+            lambda u: u["userPrincipalName"].startswith("alex"),
+        ),
+        (
+            "department eq 'Sales' or department eq 'Legal'",
+            lambda u: u.get("department") in ("Sales", "Legal"),
+        ),
+        (
+            "department in ('Sales','Legal') and accountEnabled eq true",
+            lambda u: u.get("department") in ("Sales", "Legal") and u["accountEnabled"],
+        ),
         ("displayName eq 'Siobhán O''Connor'", lambda u: u["displayName"] == "Siobhán O'Connor"),
         ("createdDateTime ge 2026-01-01T00:00:00Z", lambda u: True),
         ("createdDateTime le 2025-01-01T00:00:00Z", lambda u: False),
         ("userType eq 'Guest'", lambda u: u.get("userType") == "Guest"),
-        ("businessPhones/any(p:startsWith(p,'%2B1'))", lambda u: any(p.startswith("+1") for p in u.get("businessPhones") or [])),
-        ("(department eq 'IT' or department eq 'Design') and startsWith(givenName,'J')", lambda u: u.get("department") in ("IT", "Design") and (u.get("givenName") or "").startswith("J")),
+        (
+            "businessPhones/any(p:startsWith(p,'%2B1'))",
+            lambda u: any(p.startswith("+1") for p in u.get("businessPhones") or []),
+        ),
+        (
+            "(department eq 'IT' or department eq 'Design') and startsWith(givenName,'J')",
+            lambda u: (
+                u.get("department") in ("IT", "Design")
+                and (u.get("givenName") or "").startswith("J")
+            ),
+        ),
     ],
 )
-def test_default_filters(client: GraphClient, backend: GraphBackend, seeded: dict[str, Any], query: str, pick: Any) -> None:
+def test_default_filters(
+    client: GraphClient, backend: GraphBackend, seeded: dict[str, Any], query: str, pick: Any
+) -> None:
     expected = {u["id"] for u in all_users(backend) if pick(u)}
     assert ids(client.get(f"/v1.0/users?$top=999&$filter={query}")) == expected
 
 
-def test_filter_by_upn_and_id_use_index_and_are_case_insensitive(client: GraphClient, seeded: dict[str, Any]) -> None:
+def test_filter_by_upn_and_id_use_index_and_are_case_insensitive(
+    client: GraphClient, seeded: dict[str, Any]
+) -> None:
     user = seeded["tricky"][0]
     upn = user["userPrincipalName"].upper().replace("'", "''")
     assert ids(client.get(f"/v1.0/users?$filter=userPrincipalName eq '{upn}'")) == {user["id"]}
@@ -58,23 +80,33 @@ def test_filter_by_upn_and_id_use_index_and_are_case_insensitive(client: GraphCl
         "jobTitle eq null",
     ],
 )
-def test_advanced_only_filters_fail_without_consistency_level(client: GraphClient, seeded: dict[str, Any], backend: GraphBackend, query: str) -> None:
+def test_advanced_only_filters_fail_without_consistency_level(
+    client: GraphClient, seeded: dict[str, Any], backend: GraphBackend, query: str
+) -> None:
     plain = client.get(f"/v1.0/users?$filter={query}")
     assert plain.status_code == 400 and plain.json["error"]["code"] == "Request_UnsupportedQuery"
     header_only = client.get(f"/v1.0/users?$filter={query}", headers=EVENTUAL)
     assert header_only.status_code == 400
     advanced = client.get(f"/v1.0/users?$filter={query}&$count=true&$top=999", headers=EVENTUAL)
-    assert advanced.status_code == 200 and advanced.json["@odata.count"] == len(advanced.json["value"])
+    assert advanced.status_code == 200 and advanced.json["@odata.count"] == len(
+        advanced.json["value"]
+    )
     backend.settings.strict_queries = False
     assert client.get(f"/v1.0/users?$filter={query}").status_code == 200
 
 
-def test_advanced_filter_results(client: GraphClient, backend: GraphBackend, seeded: dict[str, Any]) -> None:
-    ends = client.get("/v1.0/users?$filter=endsWith(mail,'@contoso.com')&$count=true", headers=EVENTUAL)
+def test_advanced_filter_results(
+    client: GraphClient, backend: GraphBackend, seeded: dict[str, Any]
+) -> None:
+    ends = client.get(
+        "/v1.0/users?$filter=endsWith(mail,'@contoso.com')&$count=true", headers=EVENTUAL
+    )
     assert {u["mail"] for u in ends.json["value"]} == {"jonathan.smith@contoso.com"}
     no_mail = client.get("/v1.0/users?$filter=mail eq null&$count=true", headers=EVENTUAL)
     assert [u["displayName"] for u in no_mail.json["value"]] == ["Nomail Person"]
-    not_enabled = client.get("/v1.0/users?$filter=not(accountEnabled eq true)&$count=true&$top=999", headers=EVENTUAL)
+    not_enabled = client.get(
+        "/v1.0/users?$filter=not(accountEnabled eq true)&$count=true&$top=999", headers=EVENTUAL
+    )
     assert ids(not_enabled) == {u["id"] for u in all_users(backend) if not u["accountEnabled"]}
 
 
@@ -92,15 +124,27 @@ def test_count_only_on_first_page(client: GraphClient, seeded: dict[str, Any]) -
 
 def test_filter_errors(client: GraphClient, seeded: dict[str, Any]) -> None:
     unknown = client.get("/v1.0/users?$filter=shoeSize eq 4")
-    assert unknown.status_code == 400 and unknown.json["error"]["message"] == "Could not find a property named 'shoeSize' on type 'microsoft.graph.user'."
+    assert (
+        unknown.status_code == 400
+        and unknown.json["error"]["message"]
+        == "Could not find a property named 'shoeSize' on type 'microsoft.graph.user'."
+    )
     syntax = client.get("/v1.0/users?$filter=displayName eq")
     assert syntax.status_code == 400 and syntax.json["error"]["code"] == "BadRequest"
-    quoted_guid = client.get("/v1.0/servicePrincipals?$filter=appOwnerOrganizationId eq '11111111-1111-4111-8111-111111111111'")
-    assert quoted_guid.status_code == 400 and "incompatible types" in quoted_guid.json["error"]["message"]
+    quoted_guid = client.get(
+        "/v1.0/servicePrincipals?$filter=appOwnerOrganizationId eq '11111111-1111-4111-8111-111111111111'"
+    )
+    assert (
+        quoted_guid.status_code == 400
+        and "incompatible types" in quoted_guid.json["error"]["message"]
+    )
     unsupported = client.get("/v1.0/users?$filter=passwordProfile eq 'x'")
     assert unsupported.status_code == 400
     all_lambda = client.get("/v1.0/users?$filter=businessPhones/all(p:p eq '1')")
-    assert all_lambda.status_code == 400 and all_lambda.json["error"]["code"] == "Request_UnsupportedQuery"
+    assert (
+        all_lambda.status_code == 400
+        and all_lambda.json["error"]["code"] == "Request_UnsupportedQuery"
+    )
 
 
 def test_select_unknown_property_is_400(client: GraphClient) -> None:
@@ -109,13 +153,19 @@ def test_select_unknown_property_is_400(client: GraphClient) -> None:
 
 
 def test_orderby_rules(client: GraphClient, seeded: dict[str, Any]) -> None:
-    names = [u["displayName"] for u in client.get("/v1.0/users?$orderby=displayName desc&$top=999").json["value"]]
+    names = [
+        u["displayName"]
+        for u in client.get("/v1.0/users?$orderby=displayName desc&$top=999").json["value"]
+    ]
     assert names == sorted(names, key=str.casefold, reverse=True)
     adv_prop = client.get("/v1.0/users?$orderby=createdDateTime")
     assert adv_prop.status_code == 400
     with_filter = client.get("/v1.0/users?$orderby=displayName&$filter=accountEnabled eq true")
     assert with_filter.status_code == 400
-    ok = client.get("/v1.0/users?$orderby=displayName&$filter=accountEnabled eq true&$count=true&$top=3", headers=EVENTUAL)
+    ok = client.get(
+        "/v1.0/users?$orderby=displayName&$filter=accountEnabled eq true&$count=true&$top=3",
+        headers=EVENTUAL,
+    )
     assert ok.status_code == 200 and len(ok.json["value"]) == 3
     rest = client.get(ok.json["@odata.nextLink"])
     page2 = [u["displayName"] for u in rest.json["value"]]
@@ -129,7 +179,9 @@ def test_search(client: GraphClient, seeded: dict[str, Any]) -> None:
     hits = client.get('/v1.0/users?$search="displayName:johnson"&$top=999', headers=EVENTUAL)
     assert {u["displayName"] for u in hits.json["value"]} >= {"Alex Johnson"}
     assert all("johnson" in u["displayName"].lower() for u in hits.json["value"])
-    either = client.get('/v1.0/users?$search="displayName:Nomail" OR "displayName:Reception"', headers=EVENTUAL)
+    either = client.get(
+        '/v1.0/users?$search="displayName:Nomail" OR "displayName:Reception"', headers=EVENTUAL
+    )
     assert {u["displayName"] for u in either.json["value"]} == {"Nomail Person", "Reception Desk"}
     bad = client.get("/v1.0/users?$search=displayName:x", headers=EVENTUAL)
     assert bad.status_code == 400
@@ -151,14 +203,30 @@ def test_count_segment_with_advanced_filter(client: GraphClient, seeded: dict[st
     assert client.get("/v1.0/users/$count?$filter=endsWith(mail,'@contoso.com')").status_code == 400
 
 
-def test_complex_sub_property_filters_are_advanced(client: GraphClient, backend: GraphBackend) -> None:
+def test_complex_sub_property_filters_are_advanced(
+    client: GraphClient, backend: GraphBackend
+) -> None:
     from tests.mock_graph.conftest import user_body
 
-    backend.create_user(user_body("cc@contoso.onmicrosoft.com", employeeOrgData={"costCenter": "CC-7", "division": "R&D"}))
-    backend.create_user(user_body("ext@contoso.onmicrosoft.com", onPremisesExtensionAttributes={"extensionAttribute1": "miro"}))
+    backend.create_user(
+        user_body(
+            "cc@contoso.onmicrosoft.com", employeeOrgData={"costCenter": "CC-7", "division": "R&D"}
+        )
+    )
+    backend.create_user(
+        user_body(
+            "ext@contoso.onmicrosoft.com",
+            onPremisesExtensionAttributes={"extensionAttribute1": "miro"},
+        )
+    )
     plain = client.get("/v1.0/users?$filter=employeeOrgData/costCenter eq 'CC-7'")
     assert plain.status_code == 400 and plain.json["error"]["code"] == "Request_UnsupportedQuery"
-    adv = client.get("/v1.0/users?$filter=employeeOrgData/costCenter eq 'cc-7'&$count=true", headers=EVENTUAL)
+    adv = client.get(
+        "/v1.0/users?$filter=employeeOrgData/costCenter eq 'cc-7'&$count=true", headers=EVENTUAL
+    )
     assert [u["userPrincipalName"] for u in adv.json["value"]] == ["cc@contoso.onmicrosoft.com"]
-    ext = client.get("/v1.0/users?$filter=onPremisesExtensionAttributes/extensionAttribute1 eq 'miro'&$count=true", headers=EVENTUAL)
+    ext = client.get(
+        "/v1.0/users?$filter=onPremisesExtensionAttributes/extensionAttribute1 eq 'miro'&$count=true",
+        headers=EVENTUAL,
+    )
     assert [u["userPrincipalName"] for u in ext.json["value"]] == ["ext@contoso.onmicrosoft.com"]

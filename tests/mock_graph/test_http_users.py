@@ -38,10 +38,18 @@ def test_get_by_id_and_by_upn_case_insensitive(client: GraphClient) -> None:
 
 def test_get_with_select_returns_only_selected_plus_id(client: GraphClient) -> None:
     user = make_user(client, "linus", department="Kernel", employeeId="42")
-    resp = client.get(f"/v1.0/users/{user['id']}?$select=department,employeeId,accountEnabled,createdDateTime")
+    resp = client.get(
+        f"/v1.0/users/{user['id']}?$select=department,employeeId,accountEnabled,createdDateTime"
+    )
     assert resp.status_code == 200
     body = {k: v for k, v in resp.json.items() if not k.startswith("@")}
-    assert body == {"id": user["id"], "department": "Kernel", "employeeId": "42", "accountEnabled": True, "createdDateTime": "2026-01-05T09:00:00Z"}
+    assert body == {
+        "id": user["id"],
+        "department": "Kernel",
+        "employeeId": "42",
+        "accountEnabled": True,
+        "createdDateTime": "2026-01-05T09:00:00Z",
+    }
 
 
 def test_unknown_user_is_404_resource_not_found(client: GraphClient) -> None:
@@ -53,7 +61,9 @@ def test_unknown_user_is_404_resource_not_found(client: GraphClient) -> None:
 
 def test_patch_is_204_and_changes(client: GraphClient) -> None:
     user = make_user(client, "alan")
-    resp = client.patch(f"/v1.0/users/{user['id']}", json={"jobTitle": "Cryptanalyst", "accountEnabled": False})
+    resp = client.patch(
+        f"/v1.0/users/{user['id']}", json={"jobTitle": "Cryptanalyst", "accountEnabled": False}
+    )
     assert resp.status_code == 204 and resp.data == b""
     got = client.get(f"/v1.0/users/{user['id']}?$select=jobTitle,accountEnabled").json
     assert got["jobTitle"] == "Cryptanalyst" and got["accountEnabled"] is False
@@ -63,7 +73,10 @@ def test_patch_by_upn_and_rename(client: GraphClient, backend: GraphBackend) -> 
     make_user(client, "old")
     resp = client.patch(f"/v1.0/users/old@{DOMAIN}", json={"userPrincipalName": f"new@{DOMAIN}"})
     assert resp.status_code == 204
-    assert backend.user_by_upn(f"new@{DOMAIN}") is not None and backend.user_by_upn(f"old@{DOMAIN}") is None
+    assert (
+        backend.user_by_upn(f"new@{DOMAIN}") is not None
+        and backend.user_by_upn(f"old@{DOMAIN}") is None
+    )
 
 
 def test_duplicate_upn_is_400_and_case_insensitive(client: GraphClient) -> None:
@@ -71,16 +84,28 @@ def test_duplicate_upn_is_400_and_case_insensitive(client: GraphClient) -> None:
     resp = client.post("/v1.0/users", json=user_body(f"DUP@{DOMAIN}"))
     assert resp.status_code == 400
     assert resp.json["error"]["code"] == "Request_BadRequest"
-    assert resp.json["error"]["message"] == "Another object with the same value for property userPrincipalName already exists."
+    assert (
+        resp.json["error"]["message"]
+        == "Another object with the same value for property userPrincipalName already exists."
+    )
 
 
 def test_missing_required_property_is_400(client: GraphClient) -> None:
-    for prop in ("accountEnabled", "displayName", "mailNickname", "passwordProfile", "userPrincipalName"):
+    for prop in (
+        "accountEnabled",
+        "displayName",
+        "mailNickname",
+        "passwordProfile",
+        "userPrincipalName",
+    ):
         body = user_body(f"x@{DOMAIN}")
         del body[prop]
         resp = client.post("/v1.0/users", json=body)
         assert resp.status_code == 400, prop
-        assert resp.json["error"]["message"] == f"Invalid value specified for property '{prop}' of resource 'User'."
+        assert (
+            resp.json["error"]["message"]
+            == f"Invalid value specified for property '{prop}' of resource 'User'."
+        )
 
 
 def test_unknown_property_and_wrong_type_are_400(client: GraphClient) -> None:
@@ -92,7 +117,9 @@ def test_unknown_property_and_wrong_type_are_400(client: GraphClient) -> None:
 
 
 def test_bad_json_is_400_envelope(client: GraphClient) -> None:
-    resp = client.post("/v1.0/users", data=b"{not json", headers={"Content-Type": "application/json"})
+    resp = client.post(
+        "/v1.0/users", data=b"{not json", headers={"Content-Type": "application/json"}
+    )
     assert resp.status_code == 400 and resp.json["error"]["code"] == "BadRequest"
 
 
@@ -106,10 +133,17 @@ def test_delete_is_204_then_404(client: GraphClient) -> None:
 def test_manager_put_get_ref_delete(client: GraphClient) -> None:
     boss = make_user(client, "boss")
     worker = make_user(client, "worker")
-    resp = client.put(f"/v1.0/users/{worker['id']}/manager/$ref", json={"@odata.id": f"https://graph.microsoft.com/v1.0/users/{boss['id']}"})
+    resp = client.put(
+        f"/v1.0/users/{worker['id']}/manager/$ref",
+        json={"@odata.id": f"https://graph.microsoft.com/v1.0/users/{boss['id']}"},
+    )
     assert resp.status_code == 204
     got = client.get(f"/v1.0/users/{worker['id']}/manager")
-    assert got.status_code == 200 and got.json["id"] == boss["id"] and got.json["@odata.type"] == "#microsoft.graph.user"
+    assert (
+        got.status_code == 200
+        and got.json["id"] == boss["id"]
+        and got.json["@odata.type"] == "#microsoft.graph.user"
+    )
     ref = client.get(f"/v1.0/users/{worker['id']}/manager/$ref")
     assert ref.json["@odata.id"].endswith(f"/directoryObjects/{boss['id']}")
     expanded = client.get(f"/v1.0/users/{worker['id']}?$expand=manager")
@@ -124,53 +158,109 @@ def test_manager_put_get_ref_delete(client: GraphClient) -> None:
 def test_manager_ref_errors(client: GraphClient) -> None:
     worker = make_user(client, "worker")
     assert client.put(f"/v1.0/users/{worker['id']}/manager/$ref", json={}).status_code == 400
-    bad = client.put(f"/v1.0/users/{worker['id']}/manager/$ref", json={"@odata.id": "https://graph.microsoft.com/v1.0/users/not-a-guid"})
+    bad = client.put(
+        f"/v1.0/users/{worker['id']}/manager/$ref",
+        json={"@odata.id": "https://graph.microsoft.com/v1.0/users/not-a-guid"},
+    )
     assert bad.status_code == 400 and "Invalid object identifier" in bad.json["error"]["message"]
-    missing = client.put(f"/v1.0/users/{worker['id']}/manager/$ref", json={"@odata.id": "https://graph.microsoft.com/v1.0/users/11111111-1111-4111-8111-111111111111"})
+    missing = client.put(
+        f"/v1.0/users/{worker['id']}/manager/$ref",
+        json={
+            "@odata.id": "https://graph.microsoft.com/v1.0/users/11111111-1111-4111-8111-111111111111"
+        },
+    )
     assert missing.status_code == 404
 
 
 def test_member_of_and_transitive_member_of(client: GraphClient, backend: GraphBackend) -> None:
     user = make_user(client, "member")
-    inner = backend.create_group({"displayName": "Inner", "mailEnabled": False, "mailNickname": "inner", "securityEnabled": True})
-    outer = backend.create_group({"displayName": "Outer", "mailEnabled": False, "mailNickname": "outer", "securityEnabled": True})
+    inner = backend.create_group(
+        {
+            "displayName": "Inner",
+            "mailEnabled": False,
+            "mailNickname": "inner",
+            "securityEnabled": True,
+        }
+    )
+    outer = backend.create_group(
+        {
+            "displayName": "Outer",
+            "mailEnabled": False,
+            "mailNickname": "outer",
+            "securityEnabled": True,
+        }
+    )
     backend.add_member(inner["id"], user["id"])
     backend.add_member(outer["id"], inner["id"])
     direct = client.get(f"/v1.0/users/{user['id']}/memberOf")
     assert direct.status_code == 200
-    assert [(g["@odata.type"], g["displayName"]) for g in direct.json["value"]] == [("#microsoft.graph.group", "Inner")]
+    assert [(g["@odata.type"], g["displayName"]) for g in direct.json["value"]] == [
+        ("#microsoft.graph.group", "Inner")
+    ]
     transitive = client.get(f"/v1.0/users/{user['id']}/transitiveMemberOf/microsoft.graph.group")
     assert {g["displayName"] for g in transitive.json["value"]} == {"Inner", "Outer"}
     count = client.get(f"/v1.0/users/{user['id']}/memberOf/$count", headers=EVENTUAL)
-    assert count.status_code == 200 and count.data == b"1" and count.headers["Content-Type"].startswith("text/plain")
+    assert (
+        count.status_code == 200
+        and count.data == b"1"
+        and count.headers["Content-Type"].startswith("text/plain")
+    )
 
 
-def test_user_app_role_assignments_include_group_grants(client: GraphClient, backend: GraphBackend) -> None:
+def test_user_app_role_assignments_include_group_grants(
+    client: GraphClient, backend: GraphBackend
+) -> None:
     user = make_user(client, "assignee")
     _app, sp = backend.create_enterprise_app("Miro")
-    group = backend.create_group({"displayName": "Miro Users", "mailEnabled": False, "mailNickname": "miro", "securityEnabled": True})
+    group = backend.create_group(
+        {
+            "displayName": "Miro Users",
+            "mailEnabled": False,
+            "mailNickname": "miro",
+            "securityEnabled": True,
+        }
+    )
     backend.add_member(group["id"], user["id"])
     via_group = backend.assign_app_role(group["id"], sp["id"])
     resp = client.post(
         f"/v1.0/users/{user['id']}/appRoleAssignments",
-        json={"principalId": user["id"], "resourceId": sp["id"], "appRoleId": sp["appRoles"][0]["id"]},
+        json={
+            "principalId": user["id"],
+            "resourceId": sp["id"],
+            "appRoleId": sp["appRoles"][0]["id"],
+        },
     )
     assert resp.status_code == 201 and resp.json["principalType"] == "User"
     listed = client.get(f"/v1.0/users/{user['id']}/appRoleAssignments")
     assert {a["id"] for a in listed.json["value"]} == {resp.json["id"], via_group["id"]}
-    filtered = client.get(f"/v1.0/users/{user['id']}/appRoleAssignments?$filter=resourceId eq {sp['id']}")
+    filtered = client.get(
+        f"/v1.0/users/{user['id']}/appRoleAssignments?$filter=resourceId eq {sp['id']}"
+    )
     assert len(filtered.json["value"]) == 2
     one = client.get(f"/v1.0/users/{user['id']}/appRoleAssignments/{resp.json['id']}")
     assert one.status_code == 200 and one.json["resourceDisplayName"] == "Miro"
-    assert client.delete(f"/v1.0/users/{user['id']}/appRoleAssignments/{resp.json['id']}").status_code == 204
-    assert client.get(f"/v1.0/users/{user['id']}/appRoleAssignments/{resp.json['id']}").status_code == 404
+    assert (
+        client.delete(f"/v1.0/users/{user['id']}/appRoleAssignments/{resp.json['id']}").status_code
+        == 204
+    )
+    assert (
+        client.get(f"/v1.0/users/{user['id']}/appRoleAssignments/{resp.json['id']}").status_code
+        == 404
+    )
 
 
-def test_users_count_segment_needs_consistency_level(client: GraphClient, seeded: dict[str, Any]) -> None:
+def test_users_count_segment_needs_consistency_level(
+    client: GraphClient, seeded: dict[str, Any]
+) -> None:
     without = client.get("/v1.0/users/$count")
-    assert without.status_code == 400 and without.json["error"]["message"] == "$count is not currently supported."
+    assert (
+        without.status_code == 400
+        and without.json["error"]["message"] == "$count is not currently supported."
+    )
     with_header = client.get("/v1.0/users/$count", headers=EVENTUAL)
-    assert with_header.status_code == 200 and with_header.data.decode() == str(len(seeded["users"]) + len(seeded["tricky"]))
+    assert with_header.status_code == 200 and with_header.data.decode() == str(
+        len(seeded["users"]) + len(seeded["tricky"])
+    )
 
 
 def test_paging_covers_everything_once(client: GraphClient, seeded: dict[str, Any]) -> None:
@@ -193,5 +283,8 @@ def test_paging_covers_everything_once(client: GraphClient, seeded: dict[str, An
 def test_top_out_of_range_and_skip(client: GraphClient) -> None:
     resp = client.get("/v1.0/users?$top=1000")
     assert resp.status_code == 400 and resp.json["error"]["code"] == "Request_UnsupportedQuery"
-    assert resp.json["error"]["message"] == "Invalid page size specified: '1000'. Must be between 1 and 999 inclusive."
+    assert (
+        resp.json["error"]["message"]
+        == "Invalid page size specified: '1000'. Must be between 1 and 999 inclusive."
+    )
     assert client.get("/v1.0/users?$skip=2").status_code == 400

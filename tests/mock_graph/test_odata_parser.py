@@ -14,22 +14,85 @@ from mock_graph.odata import check_usages, parse_filter, parse_search
 from mock_graph.schema import GROUP, USER
 
 WORDS = [
-    "displayName", "userPrincipalName", "accountEnabled", "businessPhones", "groupTypes", "mail",
-    "createdDateTime", "passwordProfile", "employeeOrgData/division", "onPremisesExtensionAttributes",
-    "eq", "ne", "gt", "ge", "lt", "le", "in", "and", "or", "not", "(", ")", ",", ":", "/",
-    "startsWith(", "endswith(", "contains(", "any(", "all(", "x:x", "x", "null", "true", "false",
-    "'a'", "'O''Brien'", "'", "42", "-1.5", "00000000-0000-0000-0000-000000000000",
-    "2026-01-01T00:00:00Z", "$count", "('a','b')", "(null,'x')",
+    "displayName",
+    "userPrincipalName",
+    "accountEnabled",
+    "businessPhones",
+    "groupTypes",
+    "mail",
+    "createdDateTime",
+    "passwordProfile",
+    "employeeOrgData/division",
+    "onPremisesExtensionAttributes",
+    "eq",
+    "ne",
+    "gt",
+    "ge",
+    "lt",
+    "le",
+    "in",
+    "and",
+    "or",
+    "not",
+    "(",
+    ")",
+    ",",
+    ":",
+    "/",
+    "startsWith(",
+    "endswith(",
+    "contains(",
+    "any(",
+    "all(",
+    "x:x",
+    "x",
+    "null",
+    "true",
+    "false",
+    "'a'",
+    "'O''Brien'",
+    "'",
+    "42",
+    "-1.5",
+    "00000000-0000-0000-0000-000000000000",
+    "2026-01-01T00:00:00Z",
+    "$count",
+    "('a','b')",
+    "(null,'x')",
 ]
 RECORDS: list[dict[str, Any]] = [
-    {"id": "1", "displayName": "Ada", "accountEnabled": True, "businessPhones": ["+1 555"], "createdDateTime": "2026-01-05T09:00:00Z", "mail": None},
-    {"id": "2", "displayName": None, "accountEnabled": None, "businessPhones": [], "groupTypes": ["Unified"], "employeeOrgData": {"division": "X"}},
-    {"id": "3", "displayName": 5, "passwordProfile": {"password": "x"}, "createdDateTime": "garbage"},
+    {
+        "id": "1",
+        "displayName": "Ada",
+        "accountEnabled": True,
+        "businessPhones": ["+1 555"],
+        "createdDateTime": "2026-01-05T09:00:00Z",
+        "mail": None,
+    },
+    {
+        "id": "2",
+        "displayName": None,
+        "accountEnabled": None,
+        "businessPhones": [],
+        "groupTypes": ["Unified"],
+        "employeeOrgData": {"division": "X"},
+    },
+    {
+        "id": "3",
+        "displayName": 5,
+        "passwordProfile": {"password": "x"},
+        "createdDateTime": "garbage",
+    },
 ]
 
 
 @settings(max_examples=200, deadline=None)
-@given(text=st.one_of(st.text(max_size=40), st.lists(st.sampled_from(WORDS), min_size=1, max_size=9).map(" ".join)), strict=st.booleans())
+@given(
+    text=st.one_of(
+        st.text(max_size=40), st.lists(st.sampled_from(WORDS), min_size=1, max_size=9).map(" ".join)
+    ),
+    strict=st.booleans(),
+)
 def test_filter_parser_total(text: str, strict: bool) -> None:
     for etype in (USER, GROUP):
         try:

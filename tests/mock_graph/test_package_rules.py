@@ -19,7 +19,9 @@ def test_mock_graph_never_imports_the_harness_or_miro() -> None:
                 names = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module]
-            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] in ("harness", "mock_miro")]
+            offenders += [
+                f"{path.name}: {n}" for n in names if n.split(".")[0] in ("harness", "mock_miro")
+            ]
     assert offenders == []
 
 

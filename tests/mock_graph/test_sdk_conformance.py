@@ -64,15 +64,27 @@ def served() -> Iterator[Served]:
 
 def test_list_filter_select_top_and_page_iterator(served: Served) -> None:
     served.backend.seed(3, users=57, groups=0)
-    expected = {u["id"] for u in served.backend.list_objects("user", top=999, render=lambda o: o.data).items if u["accountEnabled"]}
+    expected = {
+        u["id"]
+        for u in served.backend.list_objects("user", top=999, render=lambda o: o.data).items
+        if u["accountEnabled"]
+    }
 
     async def scenario() -> tuple[list[User], int]:
         client = served.client()
         query = UsersRequestBuilder.UsersRequestBuilderGetQueryParameters(
-            filter="accountEnabled eq true", select=["id", "displayName", "userPrincipalName"], top=10
+            filter="accountEnabled eq true",
+            select=["id", "displayName", "userPrincipalName"],
+            top=10,
         )
-        first = await client.users.get(request_configuration=RequestConfiguration(query_parameters=query))
-        assert first is not None and len(first.value) == 10 and first.odata_next_link.startswith("http://127.0.0.1")
+        first = await client.users.get(
+            request_configuration=RequestConfiguration(query_parameters=query)
+        )
+        assert (
+            first is not None
+            and len(first.value) == 10
+            and first.odata_next_link.startswith("http://127.0.0.1")
+        )
         seen: list[User] = []
 
         def collect(user: User) -> bool:
@@ -97,11 +109,15 @@ def test_create_update_delete_user(served: Served) -> None:
                 display_name="Ada Lovelace",
                 mail_nickname="ada",
                 user_principal_name="ada@contoso.onmicrosoft.com",
-                password_profile=PasswordProfile(password="Secr3t!pass", force_change_password_next_sign_in=True),
+                password_profile=PasswordProfile(
+                    password="Secr3t!pass", force_change_password_next_sign_in=True
+                ),
             )
         )
         assert created is not None and created.id
-        result = await client.users.by_user_id(created.id).patch(User(job_title="Analyst", department="Maths"))
+        result = await client.users.by_user_id(created.id).patch(
+            User(job_title="Analyst", department="Maths")
+        )
         assert result is None  # 204
         fetched = await client.users.by_user_id("ADA@contoso.onmicrosoft.com").get()
         await client.users.by_user_id(created.id).delete()
@@ -119,18 +135,33 @@ def test_group_members_by_ref(served: Served) -> None:
 
     async def scenario() -> tuple[list[str], list[str], str | None]:
         client = served.client()
-        group = await client.groups.post(Group(display_name="Miro Users", mail_enabled=False, mail_nickname="miro-users", security_enabled=True))
+        group = await client.groups.post(
+            Group(
+                display_name="Miro Users",
+                mail_enabled=False,
+                mail_nickname="miro-users",
+                security_enabled=True,
+            )
+        )
         assert group is not None and group.id
         for uid in uids:
-            await client.groups.by_group_id(group.id).members.ref.post(ReferenceCreate(odata_id=f"{served.base}/directoryObjects/{uid}"))
-        await client.groups.by_group_id(group.id).members.by_directory_object_id(uids[0]).ref.delete()
+            await client.groups.by_group_id(group.id).members.ref.post(
+                ReferenceCreate(odata_id=f"{served.base}/directoryObjects/{uid}")
+            )
+        await (
+            client.groups.by_group_id(group.id).members.by_directory_object_id(uids[0]).ref.delete()
+        )
         members = await client.groups.by_group_id(group.id).members.get()
         users_only = await client.groups.by_group_id(group.id).members.graph_user.get()
         member_of = await client.users.by_user_id(uids[1]).member_of.get()
         assert members is not None and users_only is not None and member_of is not None
         typed = [type(m).__name__ for m in members.value]
         assert typed == ["User", "User"]
-        return [m.id for m in members.value], [u.id for u in users_only.value], member_of.value[0].display_name
+        return (
+            [m.id for m in members.value],
+            [u.id for u in users_only.value],
+            member_of.value[0].display_name,
+        )
 
     members, users_only, group_name = run(scenario())
     assert set(members) == set(uids[1:]) == set(users_only)
@@ -149,17 +180,37 @@ def test_app_roles_and_assignments(served: Served) -> None:
         assert by_app_id is not None and by_app_id.id == sp["id"]
         roles = by_app_id.app_roles
         user_role = next(r for r in roles if r.display_name == "User")
-        created = await client.service_principals.by_service_principal_id(sp["id"]).app_role_assigned_to.post(
-            AppRoleAssignment(principal_id=uuid.UUID(uid), resource_id=uuid.UUID(sp["id"]), app_role_id=user_role.id)
+        created = await client.service_principals.by_service_principal_id(
+            sp["id"]
+        ).app_role_assigned_to.post(
+            AppRoleAssignment(
+                principal_id=uuid.UUID(uid),
+                resource_id=uuid.UUID(sp["id"]),
+                app_role_id=user_role.id,
+            )
         )
-        default = await client.service_principals.by_service_principal_id(sp["id"]).app_role_assigned_to.post(
-            AppRoleAssignment(principal_id=uuid.UUID(seeded["users"][1]["id"]), resource_id=uuid.UUID(sp["id"]), app_role_id=uuid.UUID(ZERO_GUID))
+        default = await client.service_principals.by_service_principal_id(
+            sp["id"]
+        ).app_role_assigned_to.post(
+            AppRoleAssignment(
+                principal_id=uuid.UUID(seeded["users"][1]["id"]),
+                resource_id=uuid.UUID(sp["id"]),
+                app_role_id=uuid.UUID(ZERO_GUID),
+            )
         )
         assert created is not None and default is not None
-        listed = await client.service_principals.by_service_principal_id(sp["id"]).app_role_assigned_to.get()
+        listed = await client.service_principals.by_service_principal_id(
+            sp["id"]
+        ).app_role_assigned_to.get()
         mine = await client.users.by_user_id(uid).app_role_assignments.get()
-        await client.service_principals.by_service_principal_id(sp["id"]).app_role_assigned_to.by_app_role_assignment_id(created.id).delete()
-        after = await client.service_principals.by_service_principal_id(sp["id"]).app_role_assigned_to.get()
+        await (
+            client.service_principals.by_service_principal_id(sp["id"])
+            .app_role_assigned_to.by_app_role_assignment_id(created.id)
+            .delete()
+        )
+        after = await client.service_principals.by_service_principal_id(
+            sp["id"]
+        ).app_role_assigned_to.get()
         assert [a.id for a in mine.value] == [created.id]
         return roles, listed.value, created.principal_type, after.value
 
@@ -184,7 +235,9 @@ def test_delta_round_trip(served: Served) -> None:
             page = await client.users.delta.with_url(page.odata_next_link).get()
             total += len(page.value)
         assert page.odata_delta_link and page.odata_delta_link.startswith("http://127.0.0.1")
-        await client.users.by_user_id(seeded["users"][0]["id"]).patch(User(job_title="Chief Tester"))
+        await client.users.by_user_id(seeded["users"][0]["id"]).patch(
+            User(job_title="Chief Tester")
+        )
         await client.users.by_user_id(seeded["users"][1]["id"]).delete()
         changes = await client.users.delta.with_url(page.odata_delta_link).get()
         assert changes.odata_delta_link and not changes.odata_next_link
@@ -200,13 +253,17 @@ def test_delta_round_trip(served: Served) -> None:
 def test_groups_delta_reports_member_changes(served: Served) -> None:
     b = served.backend
     seeded = b.seed(4, users=3, groups=0)
-    group = b.create_group({"displayName": "G", "mailEnabled": False, "mailNickname": "g", "securityEnabled": True})
+    group = b.create_group(
+        {"displayName": "G", "mailEnabled": False, "mailNickname": "g", "securityEnabled": True}
+    )
     b.add_member(group["id"], seeded["users"][0]["id"])
 
     async def scenario() -> list[Any]:
         client = served.client()
         page = await client.groups.delta.get()
-        assert str(page.value[0].additional_data["members@delta"][0]["id"]) == seeded["users"][0]["id"]
+        assert (
+            str(page.value[0].additional_data["members@delta"][0]["id"]) == seeded["users"][0]["id"]
+        )
         b.remove_member(group["id"], seeded["users"][0]["id"])
         b.add_member(group["id"], seeded["users"][1]["id"])
         changes = await client.groups.delta.with_url(page.odata_delta_link).get()
@@ -243,8 +300,14 @@ def test_batch_with_sdk(served: Served) -> None:
     async def scenario() -> Any:
         client = served.client()
         content = BatchRequestContent()
-        first = BatchRequestItem(client.users.by_user_id(seeded["users"][0]["id"]).to_get_request_information())
-        missing = BatchRequestItem(client.users.by_user_id("00000000-0000-0000-0000-00000000beef").to_get_request_information())
+        first = BatchRequestItem(
+            client.users.by_user_id(seeded["users"][0]["id"]).to_get_request_information()
+        )
+        missing = BatchRequestItem(
+            client.users.by_user_id(
+                "00000000-0000-0000-0000-00000000beef"
+            ).to_get_request_information()
+        )
         content.add_request(None, first)
         content.add_request(None, missing)
         response = await client.batch.post(batch_request_content=content)
@@ -256,7 +319,9 @@ def test_batch_with_sdk(served: Served) -> None:
     # msgraph-core 1.5 drops JSON-object item bodies (get_bytes_value), as it would with real
     # Graph; the journal shows what the fake answered for each item.
     items = {e["batch_item"]: e for e in served.journal.entries() if "batch_item" in e}
-    assert items[first_id]["response"]["userPrincipalName"] == seeded["users"][0]["userPrincipalName"]
+    assert (
+        items[first_id]["response"]["userPrincipalName"] == seeded["users"][0]["userPrincipalName"]
+    )
     assert items[missing_id]["response"]["error"]["code"] == "Request_ResourceNotFound"
 
 
@@ -265,10 +330,14 @@ def test_count_segment_and_advanced_query(served: Served) -> None:
 
     async def scenario() -> tuple[int, int]:
         client = served.client()
-        config = RequestConfiguration(query_parameters=CountRequestBuilder.CountRequestBuilderGetQueryParameters())
+        config = RequestConfiguration(
+            query_parameters=CountRequestBuilder.CountRequestBuilderGetQueryParameters()
+        )
         config.headers.add("ConsistencyLevel", "eventual")
         count = await client.users.count.get(request_configuration=config)
-        query = UsersRequestBuilder.UsersRequestBuilderGetQueryParameters(filter="endsWith(mail,'onmicrosoft.com')", count=True, top=5)
+        query = UsersRequestBuilder.UsersRequestBuilderGetQueryParameters(
+            filter="endsWith(mail,'onmicrosoft.com')", count=True, top=5
+        )
         adv = RequestConfiguration(query_parameters=query)
         adv.headers.add("ConsistencyLevel", "eventual")
         page = await client.users.get(request_configuration=adv)
@@ -284,21 +353,40 @@ def test_errors_surface_as_odata_error(served: Served) -> None:
         with pytest.raises(ODataError) as missing:
             await client.users.by_user_id("nobody@contoso.onmicrosoft.com").get()
         with pytest.raises(ODataError) as unsupported:
-            query = GroupsRequestBuilder.GroupsRequestBuilderGetQueryParameters(filter="endsWith(displayName,'x')")
-            await client.groups.get(request_configuration=RequestConfiguration(query_parameters=query))
+            query = GroupsRequestBuilder.GroupsRequestBuilderGetQueryParameters(
+                filter="endsWith(displayName,'x')"
+            )
+            await client.groups.get(
+                request_configuration=RequestConfiguration(query_parameters=query)
+            )
         await client.users.post(
-            User(account_enabled=True, display_name="Dup", mail_nickname="dup", user_principal_name="dup@contoso.com", password_profile=PasswordProfile(password="Xx12345678!"))
+            User(
+                account_enabled=True,
+                display_name="Dup",
+                mail_nickname="dup",
+                user_principal_name="dup@contoso.com",
+                password_profile=PasswordProfile(password="Xx12345678!"),
+            )
         )
         with pytest.raises(ODataError) as duplicate:
             await client.users.post(
-                User(account_enabled=True, display_name="Dup", mail_nickname="dup", user_principal_name="DUP@contoso.com", password_profile=PasswordProfile(password="Xx12345678!"))
+                User(
+                    account_enabled=True,
+                    display_name="Dup",
+                    mail_nickname="dup",
+                    user_principal_name="DUP@contoso.com",
+                    password_profile=PasswordProfile(password="Xx12345678!"),
+                )
             )
         return missing.value, unsupported.value, duplicate.value
 
     missing, unsupported, duplicate = run(scenario())
     assert missing.response_status_code == 404 and missing.error.code == "Request_ResourceNotFound"
     assert missing.error.inner_error.request_id
-    assert unsupported.response_status_code == 400 and unsupported.error.code == "Request_UnsupportedQuery"
+    assert (
+        unsupported.response_status_code == 400
+        and unsupported.error.code == "Request_UnsupportedQuery"
+    )
     assert duplicate.response_status_code == 400 and duplicate.error.code == "Request_BadRequest"
     assert "userPrincipalName" in duplicate.error.message
 
@@ -307,7 +395,16 @@ def test_retry_after_from_injected_429(served: Served) -> None:
     """A 429 fault with an integer Retry-After surfaces as ODataError when retries are off."""
     import httpx
 
-    httpx.post(served.base.replace("/v1.0", "") + "/_fake/faults", json={"method": "GET", "path": "^/v1.0/users$", "status": 429, "retry_after": 2, "times": 1})
+    httpx.post(
+        served.base.replace("/v1.0", "") + "/_fake/faults",
+        json={
+            "method": "GET",
+            "path": "^/v1.0/users$",
+            "status": 429,
+            "retry_after": 2,
+            "times": 1,
+        },
+    )
 
     async def scenario() -> ODataError:
         client = served.client()
@@ -328,12 +425,21 @@ def test_strict_auth_with_token_from_fake_endpoint() -> None:
 
     app = create_app(strict_auth=True, tenant_id="11111111-2222-4333-8444-555555555555")
     with ServerThread(app, name="mock-graph-strict") as server:
-        form = {"client_id": "app", "client_secret": "s", "scope": "https://graph.microsoft.com/.default", "grant_type": "client_credentials"}
-        token = httpx.post(f"{server.url}/11111111-2222-4333-8444-555555555555/oauth2/v2.0/token", data=form).json()["access_token"]
+        form = {
+            "client_id": "app",
+            "client_secret": "s",
+            "scope": "https://graph.microsoft.com/.default",
+            "grant_type": "client_credentials",
+        }
+        token = httpx.post(
+            f"{server.url}/11111111-2222-4333-8444-555555555555/oauth2/v2.0/token", data=form
+        ).json()["access_token"]
 
         async def scenario() -> tuple[int, ODataError]:
             good = fake_graph_client(server.url + "/v1.0")
-            good.request_adapter._authentication_provider.access_token_provider = StaticTokenProvider(token)  # type: ignore[attr-defined]
+            good.request_adapter._authentication_provider.access_token_provider = (
+                StaticTokenProvider(token)
+            )  # type: ignore[attr-defined]
             page = await good.users.get()
             bad = fake_graph_client(server.url + "/v1.0")
             with pytest.raises(ODataError) as denied:

@@ -42,7 +42,9 @@ def test_users_are_realistic() -> None:
     users = backend.list_objects("user", top=999, render=lambda o: o.data).items
     assert len(users) == 60
     for u in users:
-        assert u["userPrincipalName"].endswith("@fabrikam.com") and u["mail"] == u["userPrincipalName"]
+        assert (
+            u["userPrincipalName"].endswith("@fabrikam.com") and u["mail"] == u["userPrincipalName"]
+        )
         assert re.fullmatch(r"[a-z0-9.'_-]+@fabrikam\.com", u["userPrincipalName"])
         assert u["displayName"] == f"{u['givenName']} {u['surname']}"
         assert u["department"] and u["jobTitle"] and re.fullmatch(r"\d{6}", u["employeeId"])
@@ -50,7 +52,11 @@ def test_users_are_realistic() -> None:
     assert len({u["employeeId"] for u in users}) == 60
     managers = backend.dump()["managers"]
     assert len(managers) == 59  # everyone but the top of the tree has a manager
-    assert [g["displayName"] for g in result["groups"]] == ["Engineering Team", "Sales Team", "Marketing Team"]
+    assert [g["displayName"] for g in result["groups"]] == [
+        "Engineering Team",
+        "Sales Team",
+        "Marketing Team",
+    ]
     for g in result["groups"]:
         dept = g["displayName"].removesuffix(" Team")
         members = backend.member_ids(g["id"])
@@ -77,6 +83,8 @@ def test_tricky_users_when_asked() -> None:
 
 
 def test_seed_over_http_matches_python(client: Any) -> None:
-    over_http = client.post("/_fake/seed", json={"seed": 8, "users": 12, "groups": 2, "tricky": True}).json
+    over_http = client.post(
+        "/_fake/seed", json={"seed": 8, "users": 12, "groups": 2, "tricky": True}
+    ).json
     _backend, in_python = seeded_backend(8, users=12, groups=2, tricky=True)
     assert over_http == in_python

@@ -14,7 +14,9 @@ def test_links_use_the_request_host() -> None:
     backend = app.extensions["mock_graph"]
     backend.settings.delta_page_size = 4
     backend.seed(3, users=10, groups=1)
-    with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://graph.local", headers=AUTH) as http:
+    with httpx.Client(
+        transport=httpx.WSGITransport(app=app), base_url="http://graph.local", headers=AUTH
+    ) as http:
         page = http.get("/v1.0/users", params={"$top": "3"}).json()
         assert page["@odata.nextLink"].startswith("http://graph.local/v1.0/users?$skiptoken=")
         seen = len(page["value"])
@@ -28,7 +30,9 @@ def test_links_use_the_request_host() -> None:
             body = http.get(url).json()
             rounds += 1
             if "@odata.deltaLink" in body:
-                assert body["@odata.deltaLink"].startswith("http://graph.local/v1.0/users/delta()?$deltatoken=")
+                assert body["@odata.deltaLink"].startswith(
+                    "http://graph.local/v1.0/users/delta()?$deltatoken="
+                )
                 break
             url = body["@odata.nextLink"]
         assert rounds == 3

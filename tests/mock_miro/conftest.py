@@ -40,8 +40,16 @@ class Scim:
         self.client = app.test_client()
         self.token = token
 
-    def call(self, method: str, path: str, body: Any = None, *, raw: bytes | str | None = None,
-             headers: dict[str, str] | None = None, query: dict[str, Any] | None = None) -> TestResponse:
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        raw: bytes | str | None = None,
+        headers: dict[str, str] | None = None,
+        query: dict[str, Any] | None = None,
+    ) -> TestResponse:
         sent = {"Authorization": f"Bearer {self.token}"}
         data: bytes | str | None = raw
         if body is not None:
@@ -49,7 +57,9 @@ class Scim:
         if data is not None:
             sent["Content-Type"] = "application/scim+json"
         sent.update(headers or {})
-        return self.client.open(PREFIX + path, method=method, data=data, headers=sent, query_string=query)
+        return self.client.open(
+            PREFIX + path, method=method, data=data, headers=sent, query_string=query
+        )
 
     def get(self, path: str, **query: Any) -> TestResponse:
         return self.call("GET", path, query=query or None)
@@ -67,14 +77,22 @@ class Scim:
         return self.call("DELETE", path)
 
     def create_user(self, user_name: str, **attrs: Any) -> dict[str, Any]:
-        response = self.post("/Users", {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-                                        "userName": user_name, **attrs})
+        response = self.post(
+            "/Users",
+            {
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                "userName": user_name,
+                **attrs,
+            },
+        )
         assert response.status_code == 201, response.get_data(as_text=True)
         created: dict[str, Any] = response.get_json()
         return created
 
 
-def assert_scim_error(response: TestResponse, status: int, scim_type: str | None = None) -> dict[str, Any]:
+def assert_scim_error(
+    response: TestResponse, status: int, scim_type: str | None = None
+) -> dict[str, Any]:
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.mimetype == "application/scim+json"
     body: dict[str, Any] = response.get_json()

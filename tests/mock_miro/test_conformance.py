@@ -57,7 +57,9 @@ def _miro_value(original: Any) -> Any:
 
 @pytest.fixture
 def miro_values(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(filling, "get_random_example_value", _miro_value(filling.get_random_example_value))
+    monkeypatch.setattr(
+        filling, "get_random_example_value", _miro_value(filling.get_random_example_value)
+    )
 
 
 class HttpxSCIMClient(BaseSyncSCIMClient):
@@ -70,8 +72,11 @@ class HttpxSCIMClient(BaseSyncSCIMClient):
     def _stays_under_base_url(self, endpoint: str) -> bool:
         url = self.client.build_request("GET", endpoint).url
         base = self.client.base_url
-        return (url.scheme, url.host, url.port) == (base.scheme, base.host, base.port) and \
-            url.raw_path.startswith(base.raw_path.rstrip(b"/"))
+        return (url.scheme, url.host, url.port) == (
+            base.scheme,
+            base.host,
+            base.port,
+        ) and url.raw_path.startswith(base.raw_path.rstrip(b"/"))
 
     def _parse_json(self, response: Any) -> Any:
         return response.json()
@@ -80,10 +85,17 @@ class HttpxSCIMClient(BaseSyncSCIMClient):
         return self.client.request(method, url, **kwargs)
 
 
-def _split(results: list[CheckResult]) -> tuple[list[CheckResult], list[CheckResult], list[CheckResult]]:
+def _split(
+    results: list[CheckResult],
+) -> tuple[list[CheckResult], list[CheckResult], list[CheckResult]]:
     passed = [r for r in results if r.status == Status.SUCCESS]
-    expected_405 = [r for r in results if r.status == Status.ERROR and r.resource_type == "Group"
-                    and "teams cannot be created" in (r.reason or "")]
+    expected_405 = [
+        r
+        for r in results
+        if r.status == Status.ERROR
+        and r.resource_type == "Group"
+        and "teams cannot be created" in (r.reason or "")
+    ]
     other = [r for r in results if r not in passed and r not in expected_405]
     return passed, expected_405, other
 
@@ -91,7 +103,8 @@ def _split(results: list[CheckResult]) -> tuple[list[CheckResult], list[CheckRes
 def _only_search_skipped(other: list[CheckResult]) -> None:
     # Miro has no POST /.search; the fake answers 501 and the checker skips that check.
     assert all(r.status == Status.SKIPPED and "/.search" in (r.reason or "") for r in other), [
-        (r.resource_type, r.title, r.status, r.reason) for r in other]
+        (r.resource_type, r.title, r.status, r.reason) for r in other
+    ]
 
 
 @pytest.mark.usefixtures("miro_values")

@@ -25,7 +25,9 @@ def test_seed_creates_named_teams_and_users_deterministically() -> None:
     answers = []
     for _ in range(2):
         client = create_app().test_client()
-        response = client.post("/_fake/seed", json={"seed": 7, "users": 5, "teams": ["Design", "Sales"]})
+        response = client.post(
+            "/_fake/seed", json={"seed": 7, "users": 5, "teams": ["Design", "Sales"]}
+        )
         assert response.status_code == 200
         answers.append(response.get_json())
     assert answers[0] == answers[1]
@@ -38,7 +40,9 @@ def test_seed_creates_named_teams_and_users_deterministically() -> None:
 
 
 def test_seeded_teams_are_empty_and_users_are_in_the_default_team(scim: Scim) -> None:
-    seeded = fake(scim).post("/_fake/seed", json={"seed": 1, "users": 2, "teams": ["Design"]}).get_json()
+    seeded = (
+        fake(scim).post("/_fake/seed", json={"seed": 1, "users": 2, "teams": ["Design"]}).get_json()
+    )
     design = scim.get(f"/Groups/{seeded['teams'][0]['id']}").get_json()
     assert design["members"] == []
     default = scim.get(f"/Groups/{seeded['default_team']['id']}").get_json()
@@ -62,8 +66,10 @@ def test_reset_empties_and_restores_settings(scim: Scim, backend: MiroBackend) -
 
 def test_state_round_trip(scim: Scim, backend: MiroBackend) -> None:
     fake(scim).post("/_fake/seed", json={"seed": 3, "users": 4, "teams": ["Design"]})
-    uid = scim.create_user("x@y.com", roles=[{"value": "ORGANIZATION_INTERNAL_ADMIN",
-                                               "type": "organization_user_role"}])["id"]
+    uid = scim.create_user(
+        "x@y.com",
+        roles=[{"value": "ORGANIZATION_INTERNAL_ADMIN", "type": "organization_user_role"}],
+    )["id"]
     scim.delete(f"/Users/{backend.seed(9, users=1)['users'][0]['id']}")
     dump = fake(scim).get("/_fake/state").get_json()
     listing = scim.get("/Users").get_json()
@@ -73,7 +79,9 @@ def test_state_round_trip(scim: Scim, backend: MiroBackend) -> None:
     assert other.get("/Users").get_json() == listing
     assert other.client.get("/_fake/state").get_json() == dump
     # The org-admin index is rebuilt: the only admin still cannot be deactivated.
-    assert_scim_error(other.patch(f"/Users/{uid}", {"op": "replace", "path": "active", "value": False}), 409)
+    assert_scim_error(
+        other.patch(f"/Users/{uid}", {"op": "replace", "path": "active", "value": False}), 409
+    )
     # Ids continue after the loaded counter.
     assert int(other.create_user("new@y.com")["id"]) > max(int(u["id"]) for u in dump["users"])
 
@@ -81,9 +89,18 @@ def test_state_round_trip(scim: Scim, backend: MiroBackend) -> None:
 def test_bad_state_changes_nothing(scim: Scim, backend: MiroBackend) -> None:
     scim.create_user("keep@y.com")
     before = backend.dump_json()
-    for bad in ([1], {"users": [{"id": "1"}]}, {"users": [{"id": "1", "data": {"userName": "a@b.c"}},
-                                                           {"id": "2", "data": {"userName": "A@b.c"}}]},
-                {"groups": [{"id": "9", "displayName": "G", "members": ["404"]}]}, {"settings": {"model": "x"}}):
+    for bad in (
+        [1],
+        {"users": [{"id": "1"}]},
+        {
+            "users": [
+                {"id": "1", "data": {"userName": "a@b.c"}},
+                {"id": "2", "data": {"userName": "A@b.c"}},
+            ]
+        },
+        {"groups": [{"id": "9", "displayName": "G", "members": ["404"]}]},
+        {"settings": {"model": "x"}},
+    ):
         response = fake(scim).put("/_fake/state", json=bad)
         assert response.status_code == 400, bad
     assert fake(scim).put("/_fake/state", data="{").status_code == 400
@@ -96,7 +113,10 @@ def test_journal_records_requests_in_order_and_clears(scim: Scim) -> None:
     scim.client.get("/api/v1/scim/Users")  # unauthenticated: recorded too
     entries = fake(scim).get("/_fake/journal").get_json()["requests"]
     assert [(e["method"], e["path"], e["status"]) for e in entries] == [
-        ("POST", "/api/v1/scim/Users", 201), ("GET", "/api/v1/scim/Users", 200), ("GET", "/api/v1/scim/Users", 401)]
+        ("POST", "/api/v1/scim/Users", 201),
+        ("GET", "/api/v1/scim/Users", 200),
+        ("GET", "/api/v1/scim/Users", 401),
+    ]
     first = entries[0]
     assert set(first) >= {"method", "path", "query", "headers", "body", "status", "response"}
     assert first["body"]["userName"] == "j@y.com" and first["response"]["userName"] == "j@y.com"
@@ -106,7 +126,13 @@ def test_journal_records_requests_in_order_and_clears(scim: Scim) -> None:
 
 
 def test_fault_with_times_status_body_and_retry_after(scim: Scim, backend: MiroBackend) -> None:
-    spec = {"method": "POST", "path": "^/api/v1/scim/Users$", "status": 429, "retry_after": 2, "times": 2}
+    spec = {
+        "method": "POST",
+        "path": "^/api/v1/scim/Users$",
+        "status": 429,
+        "retry_after": 2,
+        "times": 2,
+    }
     added = fake(scim).post("/_fake/faults", json=spec)
     assert added.status_code == 200 and added.get_json()["id"]
     for _ in range(2):
@@ -119,7 +145,9 @@ def test_fault_with_times_status_body_and_retry_after(scim: Scim, backend: MiroB
 
 
 def test_fault_with_custom_body_and_clear(scim: Scim) -> None:
-    fake(scim).post("/_fake/faults", json={"path": "/Groups", "status": 500, "body": {"oops": True}})
+    fake(scim).post(
+        "/_fake/faults", json={"path": "/Groups", "status": 500, "body": {"oops": True}}
+    )
     response = scim.get("/Groups")
     assert response.status_code == 500 and response.get_json() == {"oops": True}
     assert len(fake(scim).get("/_fake/faults").get_json()["faults"]) == 1
@@ -142,21 +170,42 @@ def test_fault_probability_is_deterministic_and_latency_waits() -> None:
 
 
 def test_bad_faults_are_400(scim: Scim) -> None:
-    for bad in ({"path": "("}, {"status": 99}, {"status": 500, "times": 1, "probability": 0.1},
-                {"method": "FETCH", "status": 500}, {}, {"status": 500, "extra": 1}):
+    for bad in (
+        {"path": "("},
+        {"status": 99},
+        {"status": 500, "times": 1, "probability": 0.1},
+        {"method": "FETCH", "status": 500},
+        {},
+        {"status": 500, "extra": 1},
+    ):
         assert fake(scim).post("/_fake/faults", json=bad).status_code == 400, bad
     assert fake(scim).get("/_fake/faults").get_json() == {"faults": []}
 
 
 def test_settings_get_and_partial_put(scim: Scim, backend: MiroBackend) -> None:
     settings: dict[str, Any] = fake(scim).get("/_fake/settings").get_json()
-    assert {"model", "duplicate_user_error", "allowed_domains", "rate_limits", "scim_enabled", "token",
-            "patch_strict"} <= set(settings)
+    assert {
+        "model",
+        "duplicate_user_error",
+        "allowed_domains",
+        "rate_limits",
+        "scim_enabled",
+        "token",
+        "patch_strict",
+    } <= set(settings)
     assert settings["model"] == "teams" and settings["token"] == DEFAULT_TOKEN
-    changed = fake(scim).put("/_fake/settings", json={"allowed_domains": ["Contoso.com"], "rate_limits": True})
+    changed = fake(scim).put(
+        "/_fake/settings", json={"allowed_domains": ["Contoso.com"], "rate_limits": True}
+    )
     assert changed.status_code == 200 and changed.get_json()["allowed_domains"] == ["contoso.com"]
-    for bad in ({"model": "nope"}, {"duplicate_user_error": 401}, {"rate_limits": "yes"}, {"unknown": 1},
-                {"token": ""}, [1]):
+    for bad in (
+        {"model": "nope"},
+        {"duplicate_user_error": 401},
+        {"rate_limits": "yes"},
+        {"unknown": 1},
+        {"token": ""},
+        [1],
+    ):
         assert fake(scim).put("/_fake/settings", data=json.dumps(bad)).status_code == 400, bad
     assert backend.settings.model == "teams" and backend.settings.rate_limits is True
 
@@ -166,7 +215,9 @@ def test_create_app_settings_and_python_api() -> None:
     backend: MiroBackend = app.extensions["mock_miro"]
     assert backend.settings.model == "user_groups"
     team = backend.create_team("Python", kind="user_group")
-    assert team["schemas"] == ["urn:ietf:params:scim:schemas:core:2.0:Group"] and team["members"] == []
+    assert (
+        team["schemas"] == ["urn:ietf:params:scim:schemas:core:2.0:Group"] and team["members"] == []
+    )
     backend.seed(2, users=2)
     dump = backend.dump()
     dump["users"][0]["data"]["userName"] = "changed@example.com"  # a copy, not the live state

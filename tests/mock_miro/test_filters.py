@@ -29,9 +29,13 @@ ALICE: dict[str, Any] = {
     "userType": "Full",
     "active": True,
     "name": {"givenName": "Alice", "familyName": "Smith"},
-    "emails": [{"value": "alice@contoso.com", "type": "work", "primary": True},
-               {"value": "a@home.example", "type": "home"}],
-    "roles": [{"value": "ORGANIZATION_INTERNAL_USER", "type": "organization_user_role", "primary": True}],
+    "emails": [
+        {"value": "alice@contoso.com", "type": "work", "primary": True},
+        {"value": "a@home.example", "type": "home"},
+    ],
+    "roles": [
+        {"value": "ORGANIZATION_INTERNAL_USER", "type": "organization_user_role", "primary": True}
+    ],
     "groups": [{"value": "3458764577585056871", "display": "Design"}],
     ENT: {"department": "IT", "employeeNumber": "42"},
 }
@@ -41,60 +45,82 @@ def hit(text: str, resource: dict[str, Any] = ALICE) -> bool:
     return matches(parse_filter(text, (USER_SCHEMA,)), resource, USER_TABLE, EXTENSIONS)
 
 
-@pytest.mark.parametrize("text", [
-    'userName eq "alice@contoso.com"',  # userName is caseExact=false
-    'USERNAME EQ "ALICE@CONTOSO.COM"',  # attribute names and operators are case-insensitive
-    'displayName co "smith"',
-    'displayName sw "ali"',
-    'displayName ew "SMITH"',
-    'userType ne "Free"',
-    'active eq true',
-    'active eq "True"',  # Entra's string boolean
-    'title pr or displayName pr',
-    'displayName gt "Aaron"',
-    'displayName ge "Alice Smith"',
-    'displayName lt "Bob"',
-    'displayName le "Alice Smith"',
-    'name.familyName eq "smith"',
-    'emails.value eq "a@home.example"',
-    'emails eq "alice@contoso.com"',  # multi-valued complex compares on value
-    'emails[type eq "work"].value eq "alice@contoso.com"',
-    'emails[type eq "work" and primary eq true]',
-    'roles[primary eq "True"].value eq "ORGANIZATION_INTERNAL_USER"',
-    'groups.value eq "3458764577585056871"',
-    f'{ENT}:department eq "it"',
-    f'{USER_SCHEMA}:userName eq "alice@contoso.com"',
-    'not (userType eq "Free")',
-    '(active eq false or userType eq "Full") and not (displayName eq "Bob")',
-    'externalId eq "AbC"',
-    'id eq 3074457345600000001',  # an unquoted number compares as text
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        'userName eq "alice@contoso.com"',  # userName is caseExact=false
+        'USERNAME EQ "ALICE@CONTOSO.COM"',  # attribute names and operators are case-insensitive
+        'displayName co "smith"',
+        'displayName sw "ali"',
+        'displayName ew "SMITH"',
+        'userType ne "Free"',
+        "active eq true",
+        'active eq "True"',  # Entra's string boolean
+        "title pr or displayName pr",
+        'displayName gt "Aaron"',
+        'displayName ge "Alice Smith"',
+        'displayName lt "Bob"',
+        'displayName le "Alice Smith"',
+        'name.familyName eq "smith"',
+        'emails.value eq "a@home.example"',
+        'emails eq "alice@contoso.com"',  # multi-valued complex compares on value
+        'emails[type eq "work"].value eq "alice@contoso.com"',
+        'emails[type eq "work" and primary eq true]',
+        'roles[primary eq "True"].value eq "ORGANIZATION_INTERNAL_USER"',
+        'groups.value eq "3458764577585056871"',
+        f'{ENT}:department eq "it"',
+        f'{USER_SCHEMA}:userName eq "alice@contoso.com"',
+        'not (userType eq "Free")',
+        '(active eq false or userType eq "Full") and not (displayName eq "Bob")',
+        'externalId eq "AbC"',
+        "id eq 3074457345600000001",  # an unquoted number compares as text
+    ],
+)
 def test_matching_filters(text: str) -> None:
     assert hit(text)
 
 
-@pytest.mark.parametrize("text", [
-    'userName eq "bob@contoso.com"',
-    'externalId eq "abc"',  # externalId is caseExact
-    'emails[type eq "home"].value eq "alice@contoso.com"',
-    'active eq false',
-    'active gt true',  # booleans only compare for equality
-    'title pr',
-    'nickName eq "x"',  # unknown attributes match nothing
-    'not (active eq true)',
-    'userType ne "Full"',
-    f'{ENT}:manager.value pr',
-    'emails[type eq "other"]',
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        'userName eq "bob@contoso.com"',
+        'externalId eq "abc"',  # externalId is caseExact
+        'emails[type eq "home"].value eq "alice@contoso.com"',
+        "active eq false",
+        "active gt true",  # booleans only compare for equality
+        "title pr",
+        'nickName eq "x"',  # unknown attributes match nothing
+        "not (active eq true)",
+        'userType ne "Full"',
+        f"{ENT}:manager.value pr",
+        'emails[type eq "other"]',
+    ],
+)
 def test_non_matching_filters(text: str) -> None:
     assert not hit(text)
 
 
-@pytest.mark.parametrize("text", [
-    "", "   ", 'userName eq', 'userName "x"', 'userName xx "x"', '(userName eq "x"', 'userName eq "x")',
-    'userName eq "x" and', 'emails[type eq "work"', 'eq "x"', 'userName eq unquoted', '"x" eq userName',
-    'userName eq "x" extra', 'emails[type eq "w"].value', 'a..b eq "x"', 'userName eq "\\q"',
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "userName eq",
+        'userName "x"',
+        'userName xx "x"',
+        '(userName eq "x"',
+        'userName eq "x")',
+        'userName eq "x" and',
+        'emails[type eq "work"',
+        'eq "x"',
+        "userName eq unquoted",
+        '"x" eq userName',
+        'userName eq "x" extra',
+        'emails[type eq "w"].value',
+        'a..b eq "x"',
+        'userName eq "\\q"',
+    ],
+)
 def test_invalid_filters_are_400_invalid_filter(text: str) -> None:
     with pytest.raises(ScimError) as caught:
         parse_filter(text)
@@ -119,8 +145,14 @@ def test_null_literal() -> None:
 
 
 def test_index_lookup_finds_username_under_and_only() -> None:
-    assert index_lookup(parse_filter('userName eq "x@y.com" and active eq true'), "username") == "x@y.com"
-    assert index_lookup(parse_filter('active eq true and userName eq "x@y.com"'), "username") == "x@y.com"
+    assert (
+        index_lookup(parse_filter('userName eq "x@y.com" and active eq true'), "username")
+        == "x@y.com"
+    )
+    assert (
+        index_lookup(parse_filter('active eq true and userName eq "x@y.com"'), "username")
+        == "x@y.com"
+    )
     assert index_lookup(parse_filter('userName eq "x@y.com" or active eq true'), "username") is None
     assert index_lookup(parse_filter('userName co "x"'), "username") is None
 
@@ -130,11 +162,14 @@ def test_too_long_filter_is_refused() -> None:
         parse_filter('userName eq "' + "x" * 20_000 + '"')
 
 
-@pytest.mark.parametrize("text", [
-    "(" * 3000 + "a pr" + ")" * 3000,
-    "not " * 3000 + "a pr",
-    "a[" * 2000 + "b pr" + "]" * 2000,
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "(" * 3000 + "a pr" + ")" * 3000,
+        "not " * 3000 + "a pr",
+        "a[" * 2000 + "b pr" + "]" * 2000,
+    ],
+)
 def test_deep_nesting_is_a_400_not_a_recursion_error(text: str) -> None:
     with pytest.raises(ScimError) as caught:
         parse_filter(text)

@@ -14,17 +14,22 @@ from mock_miro.rules import is_org_admin
 from .conftest import Scim
 
 NAMES = st.sampled_from(["a@x.com", "B@x.com", "b@x.com", "c@y.com", "d@x.com"])
-ADMIN = [{"value": "ORGANIZATION_INTERNAL_ADMIN", "type": "organization_user_role", "primary": True}]
+ADMIN = [
+    {"value": "ORGANIZATION_INTERNAL_ADMIN", "type": "organization_user_role", "primary": True}
+]
 
 
 def check_indexes(backend: MiroBackend) -> None:
     with backend.lock:
         assert {k: v for k, v in backend.by_username.items() if v in backend.users} == {
-            u.username_key: uid for uid, u in backend.users.items()}
+            u.username_key: uid for uid, u in backend.users.items()
+        }
         assert set(backend.by_username.values()) <= set(backend.users) | set(backend.guests)
         for ext_id, ids in backend.by_external.items():
             assert all(backend.users[i].data.get("externalId") == ext_id for i in ids)
-        assert backend.org_admins == {uid for uid, u in backend.users.items() if u.active and is_org_admin(u.data)}
+        assert backend.org_admins == {
+            uid for uid, u in backend.users.items() if u.active and is_org_admin(u.data)
+        }
         for gid, group in backend.groups.items():
             assert gid in backend.group_names[(group.kind, group.display_name.lower())]
             for uid in group.members:
@@ -58,16 +63,19 @@ class Organisation(RuleBasedStateMachine):
     @rule(pick=st.integers(0, 20), value=st.sampled_from([True, False, "False", "True"]))
     def set_active(self, pick: int, value: Any) -> None:
         ids = self.ids()
-        status = self.scim.patch(f"/Users/{ids[pick % len(ids)]}",
-                                 {"op": "Replace", "path": "active", "value": value}).status_code
+        status = self.scim.patch(
+            f"/Users/{ids[pick % len(ids)]}", {"op": "Replace", "path": "active", "value": value}
+        ).status_code
         assert status in (200, 404, 409)
 
     @rule(pick=st.integers(0, 20), name=NAMES)
     def rename(self, pick: int, name: str) -> None:
         ids = self.ids()
-        status = self.scim.patch(f"/Users/{ids[pick % len(ids)]}",
-                                 {"op": "replace", "path": "userName", "value": name},
-                                 {"op": "replace", "path": "externalId", "value": name}).status_code
+        status = self.scim.patch(
+            f"/Users/{ids[pick % len(ids)]}",
+            {"op": "replace", "path": "userName", "value": name},
+            {"op": "replace", "path": "externalId", "value": name},
+        ).status_code
         assert status in (200, 400, 404, 409)
 
     @rule(pick=st.integers(0, 20))
@@ -75,11 +83,16 @@ class Organisation(RuleBasedStateMachine):
         ids = self.ids()
         assert self.scim.delete(f"/Users/{ids[pick % len(ids)]}").status_code in (204, 404, 409)
 
-    @rule(picks=st.lists(st.integers(0, 20), max_size=3), op=st.sampled_from(["add", "remove", "replace"]))
+    @rule(
+        picks=st.lists(st.integers(0, 20), max_size=3),
+        op=st.sampled_from(["add", "remove", "replace"]),
+    )
     def members(self, picks: list[int], op: str) -> None:
         ids = self.ids()
         value = [{"value": ids[p % len(ids)]} for p in picks]
-        status = self.scim.patch(f"/Groups/{self.team}", {"op": op, "path": "members", "value": value}).status_code
+        status = self.scim.patch(
+            f"/Groups/{self.team}", {"op": op, "path": "members", "value": value}
+        ).status_code
         assert status in (200, 400, 404, 409)
 
     @rule(pick=st.integers(0, 20))

@@ -14,7 +14,9 @@ def test_off_by_default(scim: Scim) -> None:
         assert scim.get("/Groups").status_code == 200
 
 
-def test_get_groups_allows_5_per_30_seconds(scim: Scim, backend: MiroBackend, clock: StepClock) -> None:
+def test_get_groups_allows_5_per_30_seconds(
+    scim: Scim, backend: MiroBackend, clock: StepClock
+) -> None:
     backend.update_settings({"rate_limits": True})
     for _ in range(5):
         assert scim.get("/Groups").status_code == 200
@@ -30,10 +32,13 @@ def test_get_groups_allows_5_per_30_seconds(scim: Scim, backend: MiroBackend, cl
     assert scim.get("/Groups").status_code == 200
 
 
-@pytest.mark.parametrize(("method", "path", "limit"), [
-    ("DELETE", "/Users/1", 20),
-    ("GET", "/Groups/1", 20),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "limit"),
+    [
+        ("DELETE", "/Users/1", 20),
+        ("GET", "/Groups/1", 20),
+    ],
+)
 def test_other_limits(scim: Scim, backend: MiroBackend, method: str, path: str, limit: int) -> None:
     backend.update_settings({"rate_limits": True})
     for _ in range(limit):
@@ -46,9 +51,22 @@ def test_group_patch_limit_depends_on_body_size(scim: Scim, backend: MiroBackend
     team = backend.create_team("T")["id"]
     big_name = "x" * 520
     for _ in range(5):
-        assert scim.patch(f"/Groups/{team}", {"op": "replace", "path": "displayName", "value": big_name}).status_code == 200
-    assert_scim_error(scim.patch(f"/Groups/{team}", {"op": "replace", "path": "displayName", "value": big_name}), 429)
-    assert scim.patch(f"/Groups/{team}", {"op": "replace", "path": "displayName", "value": "small"}).status_code == 200
+        assert (
+            scim.patch(
+                f"/Groups/{team}", {"op": "replace", "path": "displayName", "value": big_name}
+            ).status_code
+            == 200
+        )
+    assert_scim_error(
+        scim.patch(f"/Groups/{team}", {"op": "replace", "path": "displayName", "value": big_name}),
+        429,
+    )
+    assert (
+        scim.patch(
+            f"/Groups/{team}", {"op": "replace", "path": "displayName", "value": "small"}
+        ).status_code
+        == 200
+    )
 
 
 def test_a_limited_request_changes_nothing(scim: Scim, backend: MiroBackend) -> None:

@@ -10,7 +10,9 @@ from mock_miro import MiroBackend
 
 from .conftest import ENTERPRISE, Scim, assert_scim_error
 
-ADMIN_ROLE = [{"value": "ORGANIZATION_INTERNAL_ADMIN", "type": "organization_user_role", "primary": True}]
+ADMIN_ROLE = [
+    {"value": "ORGANIZATION_INTERNAL_ADMIN", "type": "organization_user_role", "primary": True}
+]
 
 
 # ---------------------------------------------------------------- protocol
@@ -18,8 +20,12 @@ ADMIN_ROLE = [{"value": "ORGANIZATION_INTERNAL_ADMIN", "type": "organization_use
 
 def test_missing_or_wrong_token_is_401(scim: Scim) -> None:
     assert_scim_error(scim.client.get("/api/v1/scim/Users"), 401)
-    assert_scim_error(scim.client.get("/api/v1/scim/Users", headers={"Authorization": "Bearer nope"}), 401)
-    assert_scim_error(scim.client.get("/api/v1/scim/Users", headers={"Authorization": "Basic x"}), 401)
+    assert_scim_error(
+        scim.client.get("/api/v1/scim/Users", headers={"Authorization": "Bearer nope"}), 401
+    )
+    assert_scim_error(
+        scim.client.get("/api/v1/scim/Users", headers={"Authorization": "Basic x"}), 401
+    )
 
 
 def test_token_is_a_setting(make_scim: Callable[..., Scim]) -> None:
@@ -40,10 +46,19 @@ def test_base_url_with_and_without_trailing_slash(scim: Scim) -> None:
 
 
 def test_json_media_types_accepted_others_415(scim: Scim, backend: MiroBackend) -> None:
-    ok = scim.call("POST", "/Users", {"userName": "a@x.com"}, headers={"Content-Type": "application/json"})
+    ok = scim.call(
+        "POST", "/Users", {"userName": "a@x.com"}, headers={"Content-Type": "application/json"}
+    )
     assert ok.status_code == 201 and ok.mimetype == "application/scim+json"
-    assert_scim_error(scim.call("POST", "/Users", raw="userName=b@x.com",
-                                headers={"Content-Type": "application/x-www-form-urlencoded"}), 415)
+    assert_scim_error(
+        scim.call(
+            "POST",
+            "/Users",
+            raw="userName=b@x.com",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        ),
+        415,
+    )
     assert backend.get_user_by_username("b@x.com") is None
 
 
@@ -67,7 +82,11 @@ def test_discovery_documents(scim: Scim) -> None:
     assert schemas["totalResults"] == 3
     user = scim.get("/Schemas/urn:ietf:params:scim:schemas:core:2.0:User").get_json()
     username = next(a for a in user["attributes"] if a["name"] == "userName")
-    assert (username["required"], username["caseExact"], username["uniqueness"]) == (True, False, "server")
+    assert (username["required"], username["caseExact"], username["uniqueness"]) == (
+        True,
+        False,
+        "server",
+    )
     assert scim.get(f"/Schemas/{ENTERPRISE}").get_json()["name"] == "EnterpriseUser"
     types = scim.get("/ResourceTypes").get_json()
     assert [t["id"] for t in types["Resources"]] == ["User", "Group"]
@@ -107,40 +126,62 @@ def test_domain_allow_list(make_scim: Callable[..., Scim]) -> None:
     assert body["detail"] == "eve@evil.com is not whitelisted"
     assert "scimType" not in body
     uid = scim.create_user("ok@Contoso.com")["id"]
-    assert_scim_error(scim.patch(f"/Users/{uid}", {"op": "replace", "path": "userName", "value": "ok@evil.com"}), 409)
+    assert_scim_error(
+        scim.patch(f"/Users/{uid}", {"op": "replace", "path": "userName", "value": "ok@evil.com"}),
+        409,
+    )
 
 
 def test_display_name_derivation_precedence(scim: Scim) -> None:
-    assert scim.create_user("a@x.com", displayName="Shown", name={"formatted": "F"})["displayName"] == "Shown"
-    assert scim.create_user("b@x.com", name={"formatted": "F", "givenName": "G"})["displayName"] == "F"
-    assert scim.create_user("c@x.com", name={"givenName": "G", "familyName": "H"})["displayName"] == "G H"
+    assert (
+        scim.create_user("a@x.com", displayName="Shown", name={"formatted": "F"})["displayName"]
+        == "Shown"
+    )
+    assert (
+        scim.create_user("b@x.com", name={"formatted": "F", "givenName": "G"})["displayName"] == "F"
+    )
+    assert (
+        scim.create_user("c@x.com", name={"givenName": "G", "familyName": "H"})["displayName"]
+        == "G H"
+    )
     assert scim.create_user("d@x.com")["displayName"] == "d@x.com"
 
 
-@pytest.mark.parametrize("attrs", [
-    {"displayName": "x" * 61},
-    {"name": {"formatted": "x" * 61}},
-    {"name": {"givenName": "x" * 30, "familyName": "y" * 30}},  # 61 with the space
-    {ENTERPRISE: {"employeeNumber": "1" * 21}},
-    {ENTERPRISE: {"department": "d" * 121}},
-    {ENTERPRISE: {"manager": {"value": "1", "displayName": "m" * 61}}},
-])
+@pytest.mark.parametrize(
+    "attrs",
+    [
+        {"displayName": "x" * 61},
+        {"name": {"formatted": "x" * 61}},
+        {"name": {"givenName": "x" * 30, "familyName": "y" * 30}},  # 61 with the space
+        {ENTERPRISE: {"employeeNumber": "1" * 21}},
+        {ENTERPRISE: {"department": "d" * 121}},
+        {ENTERPRISE: {"manager": {"value": "1", "displayName": "m" * 61}}},
+    ],
+)
 def test_length_limits(scim: Scim, backend: MiroBackend, attrs: dict[str, object]) -> None:
     assert_scim_error(scim.post("/Users", {"userName": "long@x.com", **attrs}), 400, "invalidValue")
     assert backend.users == {}
 
 
 def test_limits_allow_the_boundary(scim: Scim) -> None:
-    user = scim.create_user("edge@x.com", displayName="x" * 60, name={"givenName": "x" * 30, "familyName": "y" * 29},
-                            **{ENTERPRISE: {"employeeNumber": "1" * 20, "costCenter": "c" * 120}})
+    user = scim.create_user(
+        "edge@x.com",
+        displayName="x" * 60,
+        name={"givenName": "x" * 30, "familyName": "y" * 29},
+        **{ENTERPRISE: {"employeeNumber": "1" * 20, "costCenter": "c" * 120}},
+    )
     assert user["displayName"] == "x" * 60
     assert user[ENTERPRISE]["costCenter"] == "c" * 120
 
 
 def test_manager_value_must_be_numeric_or_is_ignored(scim: Scim) -> None:
-    kept = scim.create_user("m1@x.com", **{ENTERPRISE: {"manager": {"value": "3074457345618258730"}}})
+    kept = scim.create_user(
+        "m1@x.com", **{ENTERPRISE: {"manager": {"value": "3074457345618258730"}}}
+    )
     assert kept[ENTERPRISE]["manager"] == {"value": "3074457345618258730"}
-    dropped = scim.create_user("m2@x.com", **{ENTERPRISE: {"manager": {"value": "abc"}, "department": "IT"}})
+    dropped = scim.create_user(
+        "m2@x.com", **{ENTERPRISE: {"manager": {"value": "abc"}, "department": "IT"}}
+    )
     assert dropped[ENTERPRISE] == {"department": "IT"}
 
 
@@ -149,52 +190,110 @@ def test_licence_default_upgrade_and_no_downgrade(scim: Scim) -> None:
     assert scim.create_user("lic2@x.com")["userType"] == "Full"
     assert_scim_error(scim.post("/Users", {"userName": "lic3@x.com", "userType": "Platinum"}), 400)
     uid = free["id"]
-    assert scim.patch(f"/Users/{uid}", {"op": "replace", "path": "userType", "value": "Full"}).status_code == 200
-    assert_scim_error(scim.patch(f"/Users/{uid}", {"op": "replace", "path": "userType", "value": "Free"}), 400)
-    assert_scim_error(scim.put(f"/Users/{uid}", {"userName": "lic@x.com", "userType": "Basic"}), 400)
+    assert (
+        scim.patch(
+            f"/Users/{uid}", {"op": "replace", "path": "userType", "value": "Full"}
+        ).status_code
+        == 200
+    )
+    assert_scim_error(
+        scim.patch(f"/Users/{uid}", {"op": "replace", "path": "userType", "value": "Free"}), 400
+    )
+    assert_scim_error(
+        scim.put(f"/Users/{uid}", {"userName": "lic@x.com", "userType": "Basic"}), 400
+    )
     assert scim.get(f"/Users/{uid}").get_json()["userType"] == "Full"
 
 
 def test_roles_vocabulary(scim: Scim) -> None:
-    assert_scim_error(scim.post("/Users", {"userName": "r@x.com", "roles": [
-        {"value": "ORGANIZATION_TEAM_GUEST_USER", "type": "organization_user_role"}]}), 400)
-    assert_scim_error(scim.post("/Users", {"userName": "r@x.com", "roles": [*ADMIN_ROLE, {"value": "ORGANIZATION_INTERNAL_USER", "type": "organization_user_role"}]}), 400)
-    made = scim.create_user("r@x.com", roles=[{"value": "Content Admin", "type": "organization_admin_role",
-                                                "primary": False}])
+    assert_scim_error(
+        scim.post(
+            "/Users",
+            {
+                "userName": "r@x.com",
+                "roles": [
+                    {"value": "ORGANIZATION_TEAM_GUEST_USER", "type": "organization_user_role"}
+                ],
+            },
+        ),
+        400,
+    )
+    assert_scim_error(
+        scim.post(
+            "/Users",
+            {
+                "userName": "r@x.com",
+                "roles": [
+                    *ADMIN_ROLE,
+                    {"value": "ORGANIZATION_INTERNAL_USER", "type": "organization_user_role"},
+                ],
+            },
+        ),
+        400,
+    )
+    made = scim.create_user(
+        "r@x.com",
+        roles=[{"value": "Content Admin", "type": "organization_admin_role", "primary": False}],
+    )
     assert made["roles"][0]["value"] == "Content Admin"
 
 
 def test_deactivated_user_immutables(scim: Scim, backend: MiroBackend) -> None:
-    uid = scim.create_user("d@x.com", emails=[{"value": "d@x.com", "type": "work"}], userType="Free")["id"]
+    uid = scim.create_user(
+        "d@x.com", emails=[{"value": "d@x.com", "type": "work"}], userType="Free"
+    )["id"]
     scim.patch(f"/Users/{uid}", {"op": "Replace", "path": "active", "value": "False"})
     before = backend.get_user(uid)
-    assert_scim_error(scim.patch(f"/Users/{uid}", {"op": "replace", "path": "userName", "value": "e@x.com"}), 409)
-    assert_scim_error(scim.patch(f"/Users/{uid}", {"op": "replace", "path": "userType", "value": "Full"}), 409)
-    assert_scim_error(scim.patch(f"/Users/{uid}", {"op": "add", "path": "roles", "value": ADMIN_ROLE}), 409)
-    ignored = scim.patch(f"/Users/{uid}", {"op": "replace", "path": 'emails[type eq "work"].value', "value": "z@x.com"})
+    assert_scim_error(
+        scim.patch(f"/Users/{uid}", {"op": "replace", "path": "userName", "value": "e@x.com"}), 409
+    )
+    assert_scim_error(
+        scim.patch(f"/Users/{uid}", {"op": "replace", "path": "userType", "value": "Full"}), 409
+    )
+    assert_scim_error(
+        scim.patch(f"/Users/{uid}", {"op": "add", "path": "roles", "value": ADMIN_ROLE}), 409
+    )
+    ignored = scim.patch(
+        f"/Users/{uid}",
+        {"op": "replace", "path": 'emails[type eq "work"].value', "value": "z@x.com"},
+    )
     assert ignored.status_code == 200  # e-mail changes are ignored without error
     assert backend.get_user(uid) == before
     # Reactivating in the same request lifts the rule.
-    both = scim.patch(f"/Users/{uid}", {"op": "replace", "path": "active", "value": True},
-                      {"op": "replace", "path": "userName", "value": "e@x.com"})
+    both = scim.patch(
+        f"/Users/{uid}",
+        {"op": "replace", "path": "active", "value": True},
+        {"op": "replace", "path": "userName", "value": "e@x.com"},
+    )
     assert both.status_code == 200 and both.get_json()["userName"] == "e@x.com"
 
 
 def test_last_admin_cannot_be_deactivated_or_deleted(scim: Scim, backend: MiroBackend) -> None:
     admin = scim.create_user("admin@x.com", roles=ADMIN_ROLE)["id"]
-    body = assert_scim_error(scim.patch(f"/Users/{admin}", {"op": "replace", "path": "active", "value": False}), 409)
+    body = assert_scim_error(
+        scim.patch(f"/Users/{admin}", {"op": "replace", "path": "active", "value": False}), 409
+    )
     assert body["detail"] == "Any account in organization must have at least one admin"
     assert_scim_error(scim.delete(f"/Users/{admin}"), 409)
     scim.create_user("admin2@x.com", roles=ADMIN_ROLE)
-    assert scim.patch(f"/Users/{admin}", {"op": "replace", "path": "active", "value": False}).status_code == 200
+    assert (
+        scim.patch(
+            f"/Users/{admin}", {"op": "replace", "path": "active", "value": False}
+        ).status_code
+        == 200
+    )
 
 
 def test_last_team_admin_cannot_leave(scim: Scim, backend: MiroBackend) -> None:
     team = backend.create_team("Design")["id"]
     uid = scim.create_user("lead@x.com")["id"]
     backend.add_team_member(team, uid, admin=True)
-    assert_scim_error(scim.patch(f"/Groups/{team}", {"op": "remove", "path": f'members[value eq "{uid}"]'}), 409)
-    assert_scim_error(scim.patch(f"/Users/{uid}", {"op": "replace", "path": "active", "value": "False"}), 409)
+    assert_scim_error(
+        scim.patch(f"/Groups/{team}", {"op": "remove", "path": f'members[value eq "{uid}"]'}), 409
+    )
+    assert_scim_error(
+        scim.patch(f"/Users/{uid}", {"op": "replace", "path": "active", "value": "False"}), 409
+    )
     assert_scim_error(scim.delete(f"/Users/{uid}"), 409)
     assert [m["value"] for m in backend.get_group(team)["members"]] == [uid]
 
@@ -204,7 +303,11 @@ def test_put_replaces_and_keeps_licence(scim: Scim, backend: MiroBackend) -> Non
     replaced = scim.put(f"/Users/{uid}", {"userName": "p@x.com", "name": {"givenName": "Pat"}})
     assert replaced.status_code == 200
     user = replaced.get_json()
-    assert "preferredLanguage" not in user and user["displayName"] == "Pat" and user["userType"] == "Full"
+    assert (
+        "preferredLanguage" not in user
+        and user["displayName"] == "Pat"
+        and user["userType"] == "Full"
+    )
     assert_scim_error(scim.put("/Users/123", {"userName": "p@x.com"}), 404)
 
 
@@ -232,8 +335,12 @@ def test_default_count_is_100_and_max_1000(scim: Scim, backend: MiroBackend) -> 
 
 def test_attributes_and_excluded_attributes(scim: Scim) -> None:
     scim.create_user("at@x.com", name={"givenName": "A"}, **{ENTERPRISE: {"department": "IT"}})
-    only = scim.get("/Users", attributes="userName,active,name.givenName").get_json()["Resources"][0]
-    assert set(only) == {"schemas", "id", "userName", "active", "name"} and only["name"] == {"givenName": "A"}
+    only = scim.get("/Users", attributes="userName,active,name.givenName").get_json()["Resources"][
+        0
+    ]
+    assert set(only) == {"schemas", "id", "userName", "active", "name"} and only["name"] == {
+        "givenName": "A"
+    }
     ext = scim.get("/Users", attributes=f"{ENTERPRISE}:department").get_json()["Resources"][0]
     assert ext[ENTERPRISE] == {"department": "IT"} and "userName" not in ext
     without = scim.get("/Users", excludedAttributes="groups,meta,id").get_json()["Resources"][0]
@@ -253,19 +360,36 @@ def test_new_users_join_the_default_team(scim: Scim, backend: MiroBackend) -> No
 def test_unknown_member_ids_404_all_or_nothing(scim: Scim, backend: MiroBackend) -> None:
     team = backend.create_team("T")["id"]
     uid = scim.create_user("u@x.com")["id"]
-    body = assert_scim_error(scim.patch(f"/Groups/{team}", {"op": "Add", "path": "members",
-                                                            "value": [{"value": uid}, {"value": "111"}, {"value": "222"}]}), 404)
-    assert body["detail"] == "No valid resources: [{memberId=111, display=null}, {memberId=222, display=null}]"
+    body = assert_scim_error(
+        scim.patch(
+            f"/Groups/{team}",
+            {
+                "op": "Add",
+                "path": "members",
+                "value": [{"value": uid}, {"value": "111"}, {"value": "222"}],
+            },
+        ),
+        404,
+    )
+    assert (
+        body["detail"]
+        == "No valid resources: [{memberId=111, display=null}, {memberId=222, display=null}]"
+    )
     assert backend.get_group(team)["members"] == []
 
 
-def test_adding_a_deactivated_user_reactivates_and_a_deleted_one_is_recreated(scim: Scim, backend: MiroBackend) -> None:
+def test_adding_a_deactivated_user_reactivates_and_a_deleted_one_is_recreated(
+    scim: Scim, backend: MiroBackend
+) -> None:
     team = backend.create_team("T")["id"]
     sleeper = scim.create_user("s@x.com")["id"]
     gone = scim.create_user("g@x.com")["id"]
     scim.patch(f"/Users/{sleeper}", {"op": "replace", "path": "active", "value": "False"})
     assert scim.delete(f"/Users/{gone}").status_code == 204
-    response = scim.patch(f"/Groups/{team}", {"op": "add", "path": "members", "value": [{"value": sleeper}, {"value": gone}]})
+    response = scim.patch(
+        f"/Groups/{team}",
+        {"op": "add", "path": "members", "value": [{"value": sleeper}, {"value": gone}]},
+    )
     assert response.status_code == 200
     assert backend.get_user(sleeper)["active"] is True
     assert backend.get_user(gone)["userName"] == "g@x.com"
@@ -274,7 +398,9 @@ def test_adding_a_deactivated_user_reactivates_and_a_deleted_one_is_recreated(sc
 def test_more_than_8000_members_is_413(scim: Scim, backend: MiroBackend) -> None:
     team = backend.create_team("Huge")["id"]
     members = [{"value": str(n)} for n in range(8001)]
-    assert_scim_error(scim.patch(f"/Groups/{team}", {"op": "add", "path": "members", "value": members}), 413)
+    assert_scim_error(
+        scim.patch(f"/Groups/{team}", {"op": "add", "path": "members", "value": members}), 413
+    )
 
 
 def test_replace_members_and_filters_on_groups(scim: Scim, backend: MiroBackend) -> None:
@@ -290,7 +416,9 @@ def test_replace_members_and_filters_on_groups(scim: Scim, backend: MiroBackend)
 
 def test_group_get_unknown_is_404(scim: Scim) -> None:
     assert_scim_error(scim.get("/Groups/42"), 404)
-    assert_scim_error(scim.patch("/Groups/42", {"op": "replace", "path": "displayName", "value": "x"}), 404)
+    assert_scim_error(
+        scim.patch("/Groups/42", {"op": "replace", "path": "displayName", "value": "x"}), 404
+    )
 
 
 # ---------------------------------------------------------------- user groups
@@ -313,34 +441,62 @@ def test_user_group_model_create_duplicate_delete(make_scim: Callable[..., Scim]
     assert scim.get(f"/Users/{uid}").get_json()["active"] is True  # users survive
 
 
-def test_guests_are_invisible_and_a_team_add_converts_them(scim: Scim, backend: MiroBackend) -> None:
+def test_guests_are_invisible_and_a_team_add_converts_them(
+    scim: Scim, backend: MiroBackend
+) -> None:
     guest = backend.add_guest("partner@outside.example", role="ORGANIZATION_TEAM_GUEST_USER")
     assert scim.get("/Users").get_json()["totalResults"] == 0
-    assert scim.get("/Users", filter='userName eq "partner@outside.example"').get_json()["totalResults"] == 0
+    assert (
+        scim.get("/Users", filter='userName eq "partner@outside.example"').get_json()[
+            "totalResults"
+        ]
+        == 0
+    )
     assert backend.get_user_by_username("partner@outside.example") is None
     assert_scim_error(scim.get(f"/Users/{guest}"), 404)
-    assert_scim_error(scim.patch(f"/Users/{guest}", {"op": "replace", "path": "displayName", "value": "x"}), 404)
+    assert_scim_error(
+        scim.patch(f"/Users/{guest}", {"op": "replace", "path": "displayName", "value": "x"}), 404
+    )
     assert_scim_error(scim.delete(f"/Users/{guest}"), 404)
-    assert_scim_error(scim.post("/Users", {"userName": "partner@outside.example"}), 409, "uniqueness")
+    assert_scim_error(
+        scim.post("/Users", {"userName": "partner@outside.example"}), 409, "uniqueness"
+    )
     team = backend.create_team("Partners")["id"]
-    assert scim.patch(f"/Groups/{team}", {"op": "add", "path": "members", "value": [{"value": guest}]}).status_code == 200
+    assert (
+        scim.patch(
+            f"/Groups/{team}", {"op": "add", "path": "members", "value": [{"value": guest}]}
+        ).status_code
+        == 200
+    )
     converted = scim.get(f"/Users/{guest}").get_json()
     assert converted["userType"] == "Full"
-    assert converted["roles"] == [{"value": "ORGANIZATION_INTERNAL_USER", "type": "organization_user_role",
-                                   "primary": True}]
+    assert converted["roles"] == [
+        {"value": "ORGANIZATION_INTERNAL_USER", "type": "organization_user_role", "primary": True}
+    ]
     assert {g["display"] for g in converted["groups"]} == {"Partners", "Default team"}
 
 
-def test_email_of_a_user_in_several_organizations_cannot_change(scim: Scim, backend: MiroBackend) -> None:
+def test_email_of_a_user_in_several_organizations_cannot_change(
+    scim: Scim, backend: MiroBackend
+) -> None:
     uid = scim.create_user("multi@x.com")["id"]
     backend.set_organizations(uid, 2)
-    body = assert_scim_error(scim.patch(f"/Users/{uid}", {"op": "replace", "path": "userName", "value": "m2@x.com"}), 409)
+    body = assert_scim_error(
+        scim.patch(f"/Users/{uid}", {"op": "replace", "path": "userName", "value": "m2@x.com"}), 409
+    )
     assert "more than one organization" in body["detail"]
-    assert scim.patch(f"/Users/{uid}", {"op": "replace", "path": "displayName", "value": "M"}).status_code == 200
+    assert (
+        scim.patch(
+            f"/Users/{uid}", {"op": "replace", "path": "displayName", "value": "M"}
+        ).status_code
+        == 200
+    )
     assert backend.dump()["users"][0]["organizations"] == 2
 
 
-def test_an_oversized_body_is_journaled_without_its_content(scim: Scim, backend: MiroBackend) -> None:
+def test_an_oversized_body_is_journaled_without_its_content(
+    scim: Scim, backend: MiroBackend
+) -> None:
     assert_scim_error(scim.post("/Users", {"userName": "big@x.com", "pad": "x" * 900_000}), 413)
     entry = backend.journal[-1]
     assert entry["status"] == 413 and "not recorded" in entry["body"]

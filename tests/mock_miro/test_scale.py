@@ -42,7 +42,9 @@ def test_seed_of_100k_has_unique_usernames(big: tuple[Scim, dict[str, Any]]) -> 
     assert len(names) == len(set(names)) == 100_000
 
 
-def test_username_filter_uses_the_index(big: tuple[Scim, dict[str, Any]], counted: list[int]) -> None:
+def test_username_filter_uses_the_index(
+    big: tuple[Scim, dict[str, Any]], counted: list[int]
+) -> None:
     scim, seeded = big
     wanted = seeded["users"][77_777]
     body = scim.get("/Users", filter=f'userName eq "{wanted["userName"].upper()}"').get_json()
@@ -53,7 +55,9 @@ def test_username_filter_uses_the_index(big: tuple[Scim, dict[str, Any]], counte
     assert counted[0] <= 3
 
 
-def test_a_late_page_is_served_without_evaluating_filters(big: tuple[Scim, dict[str, Any]], counted: list[int]) -> None:
+def test_a_late_page_is_served_without_evaluating_filters(
+    big: tuple[Scim, dict[str, Any]], counted: list[int]
+) -> None:
     scim, seeded = big
     page = scim.get("/Users", startIndex="99901", count="1000").get_json()
     assert page["totalResults"] == 100_000 and page["itemsPerPage"] == 100
@@ -73,8 +77,10 @@ def test_concurrent_creates_over_a_socket(served: tuple[ServerThread, MiroBacken
     errors: list[str] = []
 
     def worker(n: int) -> None:
-        with httpx.Client(base_url=server.url + "/api/v1/scim",
-                          headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"}) as http:
+        with httpx.Client(
+            base_url=server.url + "/api/v1/scim",
+            headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"},
+        ) as http:
             for i in range(15):
                 response = http.post("/Users", json={"userName": f"t{n}-{i}@x.com"})
                 if response.status_code != 201:

@@ -98,10 +98,17 @@ class EntryBuilder:
             }
         )
 
-    def imported(self, change: str, details: dict[str, Any] | None = None, *, retry: bool = False) -> None:
+    def imported(
+        self, change: str, details: dict[str, Any] | None = None, *, retry: bool = False
+    ) -> None:
         if self.ctx.on_demand and not retry:
-            self.step("EntryImport", "import", "success",
-                      f"Retrieved {self.object_type} '{self.source_display}' from {SOURCE_SYSTEM}", details)
+            self.step(
+                "EntryImport",
+                "import",
+                "success",
+                f"Retrieved {self.object_type} '{self.source_display}' from {SOURCE_SYSTEM}",
+                details,
+            )
             return
         description = (
             "We are retrying an operation that previously failed."  # [O] real log text
@@ -159,7 +166,11 @@ class EntryBuilder:
             "durationInMilliseconds": duration_ms,
             "initiatedBy": dict(INITIATOR),
             "servicePrincipal": {"id": sp["id"], "displayName": sp["displayName"]},
-            "sourceSystem": {"id": ctx.source_system_id, "displayName": SOURCE_SYSTEM, "details": {}},
+            "sourceSystem": {
+                "id": ctx.source_system_id,
+                "displayName": SOURCE_SYSTEM,
+                "details": {},
+            },
             "targetSystem": {
                 "id": ctx.target_system_id,
                 "displayName": ctx.app_name,

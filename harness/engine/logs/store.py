@@ -47,7 +47,9 @@ class LogStore:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._entries: list[bytes] = []
-        self._index: dict[str, dict[str, list[int]]] = {name: defaultdict(list) for name in _INDEXED}
+        self._index: dict[str, dict[str, list[int]]] = {
+            name: defaultdict(list) for name in _INDEXED
+        }
 
     def append(self, entry: dict[str, Any]) -> None:
         packed = _pack(entry)
@@ -200,12 +202,15 @@ def parse_filter(text: str, properties: frozenset[str] | None = None) -> Predica
     parser = _Parser(tokens, text)
     result = parser.parse_or()
     if parser.pos != len(tokens):
-        raise LogQueryError(f"Invalid filter clause: unexpected '{tokens[parser.pos][1]}' in {text!r}")
+        raise LogQueryError(
+            f"Invalid filter clause: unexpected '{tokens[parser.pos][1]}' in {text!r}"
+        )
     if properties is not None:
         for path in _paths(result):
             if path.split("/")[0] not in properties:
                 raise LogQueryError(
-                    f"Invalid filter clause: could not find a property named '{path.split('/')[0]}'")
+                    f"Invalid filter clause: could not find a property named '{path.split('/')[0]}'"
+                )
     return result
 
 
@@ -234,7 +239,9 @@ def _tokenize(text: str) -> list[tuple[str, Any]]:
             try:
                 datetime.fromisoformat(raw.removesuffix("Z"))
             except ValueError as exc:
-                raise LogQueryError(f"Invalid filter clause: {raw!r} is not a date and time") from exc
+                raise LogQueryError(
+                    f"Invalid filter clause: {raw!r} is not a date and time"
+                ) from exc
             tokens.append(("value", raw if raw.endswith("Z") else raw + "Z"))
         elif kind == "word" and raw in ("true", "false", "null"):
             tokens.append(("value", {"true": True, "false": False, "null": None}[raw]))

@@ -48,7 +48,9 @@ class GroupPipeline:
         assignments = effective_assignments(mirror, group_id, "Group")
         sync_all = self._sync_all()
         assigned = sync_all or bool(assignments)
-        has_role = sync_all or entitled(assignments, self.settings.skip_default_access, self.default_roles)
+        has_role = sync_all or entitled(
+            assignments, self.settings.skip_default_access, self.default_roles
+        )
         source = self._group_source(group_id, attrs)
         result = rules.evaluate_scope(rules.scope_of(self.group_mapping), source)
         details = {
@@ -127,8 +129,9 @@ class GroupPipeline:
                 try:
                     body = target.create("Groups", rules.create_group_body(mapped))
                 except TargetError as exc:
-                    self._export_failed(entry, "create", exc.info, "create",
-                                        modified=group_modified(source))
+                    self._export_failed(
+                        entry, "create", exc.info, "create", modified=group_modified(source)
+                    )
                     return
                 self._exported()
                 created = True
@@ -153,7 +156,9 @@ class GroupPipeline:
                     self._skip_flow_off(entry, UPDATE, action="update")
                     return
                 try:
-                    target.patch("Groups", live.target_id, rules.patch_body(changes, self.dialect, current))
+                    target.patch(
+                        "Groups", live.target_id, rules.patch_body(changes, self.dialect, current)
+                    )
                 except TargetError as exc:
                     self._export_failed(entry, "update", exc.info, "update")
                     return
@@ -167,7 +172,9 @@ class GroupPipeline:
                 return
             links = self.rt.links
             bodies = rules.member_patches(
-                [links[u].target_id for u in add], [links[u].target_id for u in remove], self.dialect
+                [links[u].target_id for u in add],
+                [links[u].target_id for u in remove],
+                self.dialect,
             )
             try:
                 for body in bodies:
@@ -194,7 +201,9 @@ class GroupPipeline:
         else:
             self._skip(entry, "RedundantExport", self._redundant_text(entry))
 
-    def _member_changes(self, group_id: str, link: Link, touch: Touch) -> tuple[list[str], list[str]]:
+    def _member_changes(
+        self, group_id: str, link: Link, touch: Touch
+    ) -> tuple[list[str], list[str]]:
         mirror = self.rt.mirror
         members = mirror.members.get(group_id, set())
 
@@ -216,15 +225,18 @@ class GroupPipeline:
             candidates_remove = (touch.removed & link.members) - members
         add = sorted(u for u in candidates_add if exportable(u))
         remove = sorted(
-            u for u in candidates_remove
-            if u in self.rt.links and not self.rt.links[u].deleted
+            u for u in candidates_remove if u in self.rt.links and not self.rt.links[u].deleted
         )
         # Deleted users left the group in the target with their deletion.
         link.members -= {u for u in candidates_remove if u not in remove}
         return add, remove
 
     def _deprovision_group(
-        self, target: ScimTarget, entry: EntryBuilder, verdict: Verdict, link: Link | None,
+        self,
+        target: ScimTarget,
+        entry: EntryBuilder,
+        verdict: Verdict,
+        link: Link | None,
         flows: set[str],
     ) -> None:
         if link is None or not link.managed:
@@ -232,17 +244,26 @@ class GroupPipeline:
                 self._skip(entry, "NotEffectivelyEntitled", self._skip_text(entry, verdict))
             return
         if verdict.reason in LEAVING_SCOPE and self._skips_out_of_scope_deletions():
-            self._skip(entry, "SkipOutOfScopeDeletions",
-                       f"The Group '{entry.source_display}' went out of scope; it is not "
-                       "deleted because SkipOutOfScopeDeletions is set on the job.",
-                       step_type="scoping")
+            self._skip(
+                entry,
+                "SkipOutOfScopeDeletions",
+                f"The Group '{entry.source_display}' went out of scope; it is not "
+                "deleted because SkipOutOfScopeDeletions is set on the job.",
+                step_type="scoping",
+            )
             return
         if DELETE not in flows:
             self._skip_flow_off(entry, DELETE, action="delete")
             return
         entry.step(
-            "EntrySynchronizationDelete", "processing", "success",
+            "EntrySynchronizationDelete",
+            "processing",
+            "success",
             f"Group '{entry.source_display}' will be deleted in {self.app_name} ({why_out(verdict)})",
         )
-        self._deletion(entry, "delete", self._delete_export(target, entry, "Groups", link),
-                       hard=entry.source_id in self.deleted_groups)
+        self._deletion(
+            entry,
+            "delete",
+            self._delete_export(target, entry, "Groups", link),
+            hard=entry.source_id in self.deleted_groups,
+        )

@@ -43,7 +43,9 @@ class UserPipeline:
         active = attrs.get("accountEnabled") is not False
         soft_deleted = user_id in mirror.soft_deleted
         assigned = sync_all or bool(assignments)
-        has_role = sync_all or entitled(assignments, self.settings.skip_default_access, self.default_roles)
+        has_role = sync_all or entitled(
+            assignments, self.settings.skip_default_access, self.default_roles
+        )
         source = self._user_source(user_id, attrs, assignments, soft_deleted=True)
         result = rules.evaluate_scope(rules.scope_of(self.user_mapping), source)
         details = {
@@ -71,7 +73,12 @@ class UserPipeline:
         return Verdict(reason is None, reason, details, assignments, str(result.reason))
 
     def _user_source(
-        self, user_id: str, attrs: dict[str, Any], assignments: list[Assignment], *, soft_deleted: bool
+        self,
+        user_id: str,
+        attrs: dict[str, Any],
+        assignments: list[Assignment],
+        *,
+        soft_deleted: bool,
     ) -> dict[str, Any]:
         source = dict(attrs)
         source["manager"] = self._manager_target(source.pop(MANAGER_KEY, None))
@@ -139,7 +146,9 @@ class UserPipeline:
             f"{entry.object_type} '{entry.source_display}' will be deleted in {self.app_name} "
             f"({entry.object_type} was deleted in Azure Active Directory)",
         )
-        self._deletion(entry, "delete", self._delete_export(target, entry, "Users", link), hard=True)
+        self._deletion(
+            entry, "delete", self._delete_export(target, entry, "Users", link), hard=True
+        )
 
     def _deprovision_user(
         self,
@@ -168,7 +177,8 @@ class UserPipeline:
             )
             return
         mapped = rules.map_object(
-            self.user_mapping, self._user_source(user_id, attrs, verdict.assignments, soft_deleted=True),
+            self.user_mapping,
+            self._user_source(user_id, attrs, verdict.assignments, soft_deleted=True),
             is_create=False,
         )
         active_attr = rules.active_attribute(self.user_mapping)
@@ -206,9 +216,16 @@ class UserPipeline:
             self._exported()
             self._export_step(entry, "EntryExportUpdate", "disabled")
             self._emit(
-                entry, "disable", "success",
-                modified=[{"displayName": active_attr,
-                           "oldValue": dotnet(current.get(active_attr)), "newValue": "False"}],
+                entry,
+                "disable",
+                "success",
+                modified=[
+                    {
+                        "displayName": active_attr,
+                        "oldValue": dotnet(current.get(active_attr)),
+                        "newValue": "False",
+                    }
+                ],
             )
             self._release(link, verdict)
 
@@ -244,10 +261,15 @@ class UserPipeline:
                     "matching attribute and cannot be provisioned.",
                     step_type="matching",
                 )
-                self._emit(entry, "other", "skipped", error=ErrorInfo(
-                    "ImportSkipped",
-                    "The source object lacks a value for the matching attribute(s).",
-                ))
+                self._emit(
+                    entry,
+                    "other",
+                    "skipped",
+                    error=ErrorInfo(
+                        "ImportSkipped",
+                        "The source object lacks a value for the matching attribute(s).",
+                    ),
+                )
                 return
             matched, current = self._match(target, entry, "Users", pairs)
             if not matched:
@@ -314,12 +336,17 @@ class UserPipeline:
         if MANAGER_KEY not in attrs or attrs[MANAGER_KEY] is not None:
             return []
         return [
-            key for key in rules.manager_targets(self.user_mapping)
+            key
+            for key in rules.manager_targets(self.user_mapping)
             if key not in mapped and rules.reference_value(current, key) is not None
         ]
 
     def _create_user(
-        self, target: ScimTarget, entry: EntryBuilder, user_id: str, source: dict[str, Any],
+        self,
+        target: ScimTarget,
+        entry: EntryBuilder,
+        user_id: str,
+        source: dict[str, Any],
         flows: set[str],
     ) -> None:
         if ADD not in flows:

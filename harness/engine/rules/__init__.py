@@ -24,12 +24,14 @@ def load(schema_json: Mapping[str, Any]) -> Schema:
     schema = template.load_schema(schema_json)
     schema.validate()
     if schema.user_mapping is None:
-        raise SchemaError("the schema has no object mapping for sourceObjectName 'User'",
-                          "synchronizationRules")
+        raise SchemaError(
+            "the schema has no object mapping for sourceObjectName 'User'", "synchronizationRules"
+        )
     if not schema.user_mapping.enabled:
         # [D][CUST]: the group mapping can be disabled, the user mapping cannot.
-        raise SchemaError("the user object mapping cannot be disabled",
-                          f"{schema.user_mapping.location}.enabled")
+        raise SchemaError(
+            "the user object mapping cannot be disabled", f"{schema.user_mapping.location}.enabled"
+        )
     return schema
 
 
@@ -60,11 +62,15 @@ def target_object(mapping: ObjectMapping | None) -> str:
     return mapping.target_object if mapping is not None else ""
 
 
-def evaluate_scope(scope: Mapping[str, Any] | None, source: Mapping[str, Any]) -> scoping.ScopeResult:
+def evaluate_scope(
+    scope: Mapping[str, Any] | None, source: Mapping[str, Any]
+) -> scoping.ScopeResult:
     return scoping.evaluate_scope(scope, source)
 
 
-def map_object(mapping: ObjectMapping, source: Mapping[str, Any], *, is_create: bool) -> dict[str, Any]:
+def map_object(
+    mapping: ObjectMapping, source: Mapping[str, Any], *, is_create: bool
+) -> dict[str, Any]:
     return mappings.map_object(mapping, source, is_create=is_create)
 
 
@@ -102,7 +108,9 @@ def diff(
     return scim_payloads.diff(mapped, current, case_exact=exact)
 
 
-def patch_body(changes: Mapping[str, Any], dialect: str, current: Mapping[str, Any]) -> dict[str, Any]:
+def patch_body(
+    changes: Mapping[str, Any], dialect: str, current: Mapping[str, Any]
+) -> dict[str, Any]:
     return scim_payloads.user_patch_body(changes, dialect, current=current)
 
 

@@ -45,7 +45,9 @@ def _as_object_mapping(mapping: ObjectMapping | Mapping[str, Any]) -> ObjectMapp
     return ObjectMapping(dict(mapping))
 
 
-def _evaluate(attr: AttributeMapping, view: Mapping[str, Any], context: EvaluationContext | None) -> Any:
+def _evaluate(
+    attr: AttributeMapping, view: Mapping[str, Any], context: EvaluationContext | None
+) -> Any:
     try:
         return attr.expression.evaluate(view, context)
     except (ExpressionError, SchemaError) as exc:

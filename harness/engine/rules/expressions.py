@@ -215,9 +215,7 @@ def _to_bool(value: Any, position: int) -> bool:
     try:
         return float(text) != 0
     except ValueError:
-        raise ExpressionEvaluationError(
-            f"cannot convert {text!r} to a boolean", position
-        ) from None
+        raise ExpressionEvaluationError(f"cannot convert {text!r} to a boolean", position) from None
 
 
 def _to_int(value: Any, what: str, position: int) -> int:
@@ -293,12 +291,19 @@ def parse_date(value: Any, position: int = 0) -> datetime:
         fraction = int((match["f"] or "0").ljust(6, "0")[:6])
         try:
             parsed = datetime(
-                int(match["y"]), int(match["mo"]), int(match["d"]), hour,
-                int(match["mi"] or 0), int(match["s"] or 0), fraction,
+                int(match["y"]),
+                int(match["mo"]),
+                int(match["d"]),
+                hour,
+                int(match["mi"] or 0),
+                int(match["s"] or 0),
+                fraction,
                 tzinfo=_tz_from_text(match["tz"]),
             )
         except ValueError as exc:
-            raise ExpressionEvaluationError(f"not a valid date: {text!r} ({exc})", position) from None
+            raise ExpressionEvaluationError(
+                f"not a valid date: {text!r} ({exc})", position
+            ) from None
         return _to_utc(parsed)
     match = _US_DATE.fullmatch(text)
     if match:
@@ -307,18 +312,35 @@ def parse_date(value: Any, position: int = 0) -> datetime:
             hour = hour % 12 + (12 if match["tt"].upper() == "PM" else 0)
         try:
             parsed = datetime(
-                int(match["y"]), int(match["mo"]), int(match["d"]), hour,
-                int(match["mi"] or 0), int(match["s"] or 0), tzinfo=_tz_from_text(match["tz"]),
+                int(match["y"]),
+                int(match["mo"]),
+                int(match["d"]),
+                hour,
+                int(match["mi"] or 0),
+                int(match["s"] or 0),
+                tzinfo=_tz_from_text(match["tz"]),
             )
         except ValueError as exc:
-            raise ExpressionEvaluationError(f"not a valid date: {text!r} ({exc})", position) from None
+            raise ExpressionEvaluationError(
+                f"not a valid date: {text!r} ({exc})", position
+            ) from None
         return _to_utc(parsed)
     raise ExpressionEvaluationError(f"not a recognised date/time: {text!r}", position)
 
 
 _MONTHS = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ]
 _DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 _STANDARD_FORMATS = {
@@ -377,13 +399,23 @@ def format_datetime(value: datetime, fmt: str, position: int = 0) -> str:
                 out.append(f"{value.year:0{len(tok)}d}")
         elif c == "M":
             out.append(
-                str(value.month) if len(tok) == 1 else f"{value.month:02d}" if len(tok) == 2
-                else _MONTHS[value.month - 1][:3] if len(tok) == 3 else _MONTHS[value.month - 1]
+                str(value.month)
+                if len(tok) == 1
+                else f"{value.month:02d}"
+                if len(tok) == 2
+                else _MONTHS[value.month - 1][:3]
+                if len(tok) == 3
+                else _MONTHS[value.month - 1]
             )
         elif c == "d":
             out.append(
-                str(value.day) if len(tok) == 1 else f"{value.day:02d}" if len(tok) == 2
-                else _DAYS[value.weekday()][:3] if len(tok) == 3 else _DAYS[value.weekday()]
+                str(value.day)
+                if len(tok) == 1
+                else f"{value.day:02d}"
+                if len(tok) == 2
+                else _DAYS[value.weekday()][:3]
+                if len(tok) == 3
+                else _DAYS[value.weekday()]
             )
         elif c == "H":
             out.append(str(value.hour) if len(tok) == 1 else f"{value.hour:02d}")
@@ -412,7 +444,11 @@ def format_datetime(value: datetime, fmt: str, position: int = 0) -> str:
             minutes = abs(int(offset.total_seconds())) // 60
             hh, mm = divmod(minutes, 60)
             out.append(
-                f"{sign}{hh}" if tok == "z" else f"{sign}{hh:02d}" if tok == "zz" else f"{sign}{hh:02d}:{mm:02d}"
+                f"{sign}{hh}"
+                if tok == "z"
+                else f"{sign}{hh:02d}"
+                if tok == "zz"
+                else f"{sign}{hh:02d}:{mm:02d}"
             )
         else:
             out.append(tok)
@@ -447,7 +483,9 @@ def parse_datetime_exact(text: str, fmt: str, position: int = 0) -> datetime:
                 pattern.append(r"(?P<d>\d{1,2})" if len(tok) == 1 else r"(?P<d>\d{2})")
         elif c in "Hh":
             group = "H" if c == "H" else "h"
-            pattern.append(rf"(?P<{group}>\d{{1,2}})" if len(tok) == 1 else rf"(?P<{group}>\d{{2}})")
+            pattern.append(
+                rf"(?P<{group}>\d{{1,2}})" if len(tok) == 1 else rf"(?P<{group}>\d{{2}})"
+            )
         elif c == "m":
             pattern.append(r"(?P<m>\d{1,2})" if len(tok) == 1 else r"(?P<m>\d{2})")
         elif c == "s":
@@ -466,12 +504,18 @@ def parse_datetime_exact(text: str, fmt: str, position: int = 0) -> datetime:
     try:
         regex = re.compile(r"\s*" + "".join(pattern) + r"\s*")
     except re.error:
-        raise ExpressionEvaluationError(f"the date format {fmt!r} repeats a field", position) from None
+        raise ExpressionEvaluationError(
+            f"the date format {fmt!r} repeats a field", position
+        ) from None
     match = regex.fullmatch(text)
     if not match:
-        raise ExpressionEvaluationError(f"{text!r} does not match the date format {fmt!r}", position)
+        raise ExpressionEvaluationError(
+            f"{text!r} does not match the date format {fmt!r}", position
+        )
     parts = match.groupdict()
-    year = int(parts["y"]) if parts.get("y") else (2000 + int(parts["y2"]) if parts.get("y2") else 1)
+    year = (
+        int(parts["y"]) if parts.get("y") else (2000 + int(parts["y2"]) if parts.get("y2") else 1)
+    )
     if parts.get("mon"):
         month = next(i for i, name in enumerate(_MONTHS, 1) if name.startswith(parts["mon"]))
     else:
@@ -495,8 +539,14 @@ def parse_datetime_exact(text: str, fmt: str, position: int = 0) -> datetime:
             tz = timezone(sign * timedelta(hours=hours, minutes=minutes))
     try:
         return datetime(
-            year, month, int(parts.get("d") or 1), hour, int(parts.get("m") or 0),
-            int(parts.get("s") or 0), fraction, tzinfo=tz,
+            year,
+            month,
+            int(parts.get("d") or 1),
+            hour,
+            int(parts.get("m") or 0),
+            int(parts.get("s") or 0),
+            fraction,
+            tzinfo=tz,
         )
     except ValueError as exc:
         raise ExpressionEvaluationError(f"not a valid date: {text!r} ({exc})", position) from None
@@ -550,13 +600,17 @@ def _date_diff(interval: str, first: datetime, second: datetime) -> int:
     if interval == "yyyy":
         return second.year - first.year
     if interval == "q":
-        return (second.year * 4 + (second.month - 1) // 3) - (first.year * 4 + (first.month - 1) // 3)
+        return (second.year * 4 + (second.month - 1) // 3) - (
+            first.year * 4 + (first.month - 1) // 3
+        )
     if interval == "m":
         return (second.year * 12 + second.month) - (first.year * 12 + first.month)
     if interval == "ww":
+
         def week_start(d: datetime) -> datetime:
             day = d.replace(hour=0, minute=0, second=0, microsecond=0)
             return day - timedelta(days=(d.weekday() + 1) % 7)  # weeks start on Sunday
+
         return (week_start(second) - week_start(first)).days // 7
     seconds = (second - first).total_seconds()
     if interval in ("d", "y"):
@@ -577,9 +631,20 @@ def _date_diff(interval: str, first: datetime, second: datetime) -> int:
 # Letters the documented NormalizeDiacritics table maps to more than one letter, or which
 # Unicode decomposition does not reduce (l with stroke, o with stroke, dotless i, ...).
 _DIACRITIC_SPECIAL = {
-    "æ": "ae", "ǣ": "ae", "Æ": "AE", "Ǣ": "AE",
-    "ø": "oe", "Ø": "OE", "œ": "oe", "Œ": "OE",
-    "ß": "ss", "ł": "l", "Ł": "L", "\u0131": "i", "đ": "d", "Đ": "D",
+    "æ": "ae",
+    "ǣ": "ae",
+    "Æ": "AE",
+    "Ǣ": "AE",
+    "ø": "oe",
+    "Ø": "OE",
+    "œ": "oe",
+    "Œ": "OE",
+    "ß": "ss",
+    "ł": "l",
+    "Ł": "L",
+    "\u0131": "i",
+    "đ": "d",
+    "Đ": "D",
 }
 
 
@@ -597,7 +662,22 @@ def normalize_diacritics(text: str) -> str:
 
 
 _TITLE_SEPARATOR_CATEGORIES = {
-    "Zs", "Zl", "Zp", "Cc", "Cf", "Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "Sm", "Sc", "Sk", "So",
+    "Zs",
+    "Zl",
+    "Zp",
+    "Cc",
+    "Cf",
+    "Pc",
+    "Pd",
+    "Ps",
+    "Pe",
+    "Pi",
+    "Pf",
+    "Po",
+    "Sm",
+    "Sc",
+    "Sk",
+    "So",
 }
 
 
@@ -626,8 +706,14 @@ _RANDOM_SPECIALS = "~!@#$%^&*_-+=`|\\(){}[]:;\"'<>,.?/"
 
 
 def random_string(
-    rng: random.Random, length: int, numbers: int, specials: int, capitals: int, lowers: int,
-    avoid: str, position: int,
+    rng: random.Random,
+    length: int,
+    numbers: int,
+    specials: int,
+    capitals: int,
+    lowers: int,
+    avoid: str,
+    position: int,
 ) -> str:
     if length < 1 or length > 256:
         raise ExpressionEvaluationError("RandomString length must be between 1 and 256", position)
@@ -646,7 +732,9 @@ def random_string(
     chars: list[str] = []
     for pool, count in zip(pools, (numbers, specials, capitals, lowers), strict=True):
         if count and not pool:
-            raise ExpressionEvaluationError("RandomString: every character of a class is avoided", position)
+            raise ExpressionEvaluationError(
+                "RandomString: every character of a class is avoided", position
+            )
         chars.extend(rng.choice(pool) for _ in range(count))
     # The rest is drawn from the classes that have a minimum, or all classes if none has one.
     wanted = [p for p, n in zip(pools, (numbers, specials, capitals, lowers), strict=True) if n]
@@ -665,7 +753,9 @@ def dotnet_regex(pattern: str, position: int) -> re.Pattern[str]:
     try:
         return _compile_cached(translated)
     except re.error as exc:
-        raise ExpressionEvaluationError(f"invalid regular expression {pattern!r}: {exc}", position) from None
+        raise ExpressionEvaluationError(
+            f"invalid regular expression {pattern!r}: {exc}", position
+        ) from None
 
 
 @lru_cache(maxsize=512)
@@ -831,10 +921,12 @@ class _Parser:
                 return Constant(start, _COMPARE_CONSTANTS[name.casefold()])
             raise self.error(
                 f"{name!r} is not a function call, attribute or constant: attributes go in square "
-                f"brackets ([{name}]) and strings in double quotes (\"{name}\")",
+                f'brackets ([{name}]) and strings in double quotes ("{name}")',
                 start,
             )
-        raise self.error(f"unexpected {char!r}: expected a function, [attribute], \"string\" or number")
+        raise self.error(
+            f'unexpected {char!r}: expected a function, [attribute], "string" or number'
+        )
 
     def attribute(self) -> Node:
         start = self.pos
@@ -901,7 +993,9 @@ class _Parser:
                     break
                 if not char:
                     raise self.error(f"{spec.name}( is not closed with ')'", start)
-                raise self.error(f"expected ',' or ')' in the arguments of {spec.name}, found {char!r}")
+                raise self.error(
+                    f"expected ',' or ')' in the arguments of {spec.name}, found {char!r}"
+                )
         self.depth -= 1
         _check_arity(spec, len(args), start)
         return Call(start, spec.name, tuple(args))
@@ -914,13 +1008,17 @@ def _check_arity(spec: _FunctionSpec, count: int, position: int) -> None:
             f"{spec.name} needs at least {spec.min_args} argument(s), got {count}", position
         )
     if spec.max_args is not None and count > spec.max_args:
-        raise ExpressionError(f"{spec.name} takes at most {spec.max_args} argument(s), got {count}", position)
+        raise ExpressionError(
+            f"{spec.name} takes at most {spec.max_args} argument(s), got {count}", position
+        )
 
 
 def _check_tree(node: Node, top: bool) -> None:
     if isinstance(node, Call):
         if node.name == "SelectUniqueValue" and not top:
-            raise ExpressionError("SelectUniqueValue must be at the top level, not nested", node.position)
+            raise ExpressionError(
+                "SelectUniqueValue must be at the top level, not nested", node.position
+            )
         for arg in node.args:
             _check_tree(arg, False)
         if node.name == "Switch" and len(node.args) % 2 != 0:
@@ -1158,7 +1256,9 @@ def _fn_datefromnum(ev: _Evaluator, node: Call, value: Any) -> Any:
     try:
         return _FILETIME_EPOCH + timedelta(microseconds=ticks // 10)
     except OverflowError:
-        raise ExpressionEvaluationError(f"{ticks} is out of the date range", node.position) from None
+        raise ExpressionEvaluationError(
+            f"{ticks} is out of the date range", node.position
+        ) from None
 
 
 def _fn_numfromdate(ev: _Evaluator, node: Call, value: Any) -> Any:
@@ -1170,8 +1270,16 @@ def _fn_numfromdate(ev: _Evaluator, node: Call, value: Any) -> Any:
 
 
 _STYLE_NAMES = {
-    "none", "allowleadingwhite", "allowtrailingwhite", "allowinnerwhite", "allowwhitespaces",
-    "nocurrentdatedefault", "adjusttouniversal", "assumelocal", "assumeuniversal", "roundtripkind",
+    "none",
+    "allowleadingwhite",
+    "allowtrailingwhite",
+    "allowinnerwhite",
+    "allowwhitespaces",
+    "nocurrentdatedefault",
+    "adjusttouniversal",
+    "assumelocal",
+    "assumeuniversal",
+    "roundtripkind",
 }
 
 
@@ -1181,11 +1289,17 @@ def _fn_formatdatetime(ev: _Evaluator, node: Call, source: Any, *rest: Any) -> A
     if source is None or source == "":
         return None
     if input_format is None or output_format is None:
-        raise ExpressionEvaluationError("FormatDateTime needs inputFormat and outputFormat", node.position)
-    style_names = {s.strip().casefold() for s in re.split(r"[,|]", dotnet_str(styles) or "") if s.strip()}
+        raise ExpressionEvaluationError(
+            "FormatDateTime needs inputFormat and outputFormat", node.position
+        )
+    style_names = {
+        s.strip().casefold() for s in re.split(r"[,|]", dotnet_str(styles) or "") if s.strip()
+    }
     unknown = style_names - _STYLE_NAMES
     if unknown:
-        raise ExpressionEvaluationError(f"unknown DateTimeStyles value(s): {sorted(unknown)}", node.position)
+        raise ExpressionEvaluationError(
+            f"unknown DateTimeStyles value(s): {sorted(unknown)}", node.position
+        )
     if isinstance(source, datetime):
         moment = source
     else:
@@ -1223,7 +1337,9 @@ def _to_bool_lenient(value: Any) -> bool:
     return number is not None and number != 0
 
 
-def _fn_instr(ev: _Evaluator, node: Call, haystack: Any, needle: Any, start: Any = None, compare: Any = None) -> Any:
+def _fn_instr(
+    ev: _Evaluator, node: Call, haystack: Any, needle: Any, start: Any = None, compare: Any = None
+) -> Any:
     text, find = _str_arg(haystack), _str_arg(needle)
     if text is None or find is None:
         return None
@@ -1232,7 +1348,9 @@ def _fn_instr(ev: _Evaluator, node: Call, haystack: Any, needle: Any, start: Any
         raise ExpressionEvaluationError("InStr start must be 1 or more", node.position)
     mode = dotnet_str(compare) if compare is not None else "vbBinaryCompare"
     if mode not in ("vbBinaryCompare", "vbTextCompare", "0", "1"):
-        raise ExpressionEvaluationError("InStr compareType must be vbTextCompare or vbBinaryCompare", node.position)
+        raise ExpressionEvaluationError(
+            "InStr compareType must be vbTextCompare or vbBinaryCompare", node.position
+        )
     if mode in ("vbTextCompare", "1"):
         text, find = text.casefold(), find.casefold()
     return text.find(find, begin - 1) + 1
@@ -1329,8 +1447,14 @@ def _fn_pcase(ev: _Evaluator, node: Call, value: Any, separators: Any = None) ->
 
 
 def _fn_randomstring(
-    ev: _Evaluator, node: Call, length: Any, numbers: Any, specials: Any, capitals: Any,
-    lowers: Any, avoid: Any = None,
+    ev: _Evaluator,
+    node: Call,
+    length: Any,
+    numbers: Any,
+    specials: Any,
+    capitals: Any,
+    lowers: Any,
+    avoid: Any = None,
 ) -> Any:
     p = node.position
     return random_string(
@@ -1362,12 +1486,24 @@ def _fn_removeduplicates(ev: _Evaluator, node: Call, value: Any) -> Any:
 
 
 def _fn_replace(
-    ev: _Evaluator, node: Call, source: Any, old: Any = None, pattern: Any = None,
-    group: Any = None, replacement: Any = None, replacement_attr: Any = None, template: Any = None,
+    ev: _Evaluator,
+    node: Call,
+    source: Any,
+    old: Any = None,
+    pattern: Any = None,
+    group: Any = None,
+    replacement: Any = None,
+    replacement_attr: Any = None,
+    template: Any = None,
 ) -> Any:
     text = _str_arg(source)
     p = node.position
-    if pattern is not None and group is not None and replacement_attr is not None and replacement is None:
+    if (
+        pattern is not None
+        and group is not None
+        and replacement_attr is not None
+        and replacement is None
+    ):
         # Fallback form: keep the source when it has a value, else extract from the other attribute.
         if text:
             return text
@@ -1422,7 +1558,9 @@ def _fn_selectunique(ev: _Evaluator, node: Call) -> Any:
             continue
         if ev.context.is_unique(dotnet_str(value) or ""):
             return value
-    raise ExpressionEvaluationError("SelectUniqueValue: every candidate value is already taken", node.position)
+    raise ExpressionEvaluationError(
+        "SelectUniqueValue: every candidate value is already taken", node.position
+    )
 
 
 def _fn_split(ev: _Evaluator, node: Call, value: Any, delimiter: Any) -> Any:
@@ -1545,14 +1683,36 @@ _PARAMETERS: dict[str, list[tuple[str, str, bool, bool]]] = {
     "ConvertToUTF8Hex": [("source", "String", True, False)],
     "Count": [("attribute", "String", True, False)],
     "CStr": [("value", "String", True, False)],
-    "DateAdd": [("interval", "String", True, False), ("value", "Integer", True, False), ("dateTime", "String", True, False)],
-    "DateDiff": [("interval", "String", True, False), ("date1", "String", True, False), ("date2", "String", True, False)],
+    "DateAdd": [
+        ("interval", "String", True, False),
+        ("value", "Integer", True, False),
+        ("dateTime", "String", True, False),
+    ],
+    "DateDiff": [
+        ("interval", "String", True, False),
+        ("date1", "String", True, False),
+        ("date2", "String", True, False),
+    ],
     "DateFromNum": [("value", "Integer", True, False)],
-    "FormatDateTime": [("source", "String", True, False), ("dateTimeStyles", "String", False, False), ("inputFormat", "String", True, False), ("outputFormat", "String", True, False)],
+    "FormatDateTime": [
+        ("source", "String", True, False),
+        ("dateTimeStyles", "String", False, False),
+        ("inputFormat", "String", True, False),
+        ("outputFormat", "String", True, False),
+    ],
     "Guid": [],
     "IgnoreFlowIfNullOrEmpty": [("expression", "String", True, False)],
-    "IIF": [("condition", "Boolean", True, False), ("valueIfTrue", "String", True, False), ("valueIfFalse", "String", True, False)],
-    "InStr": [("value1", "String", True, False), ("value2", "String", True, False), ("start", "Integer", False, False), ("compareType", "String", False, False)],
+    "IIF": [
+        ("condition", "Boolean", True, False),
+        ("valueIfTrue", "String", True, False),
+        ("valueIfFalse", "String", True, False),
+    ],
+    "InStr": [
+        ("value1", "String", True, False),
+        ("value2", "String", True, False),
+        ("start", "Integer", False, False),
+        ("compareType", "String", False, False),
+    ],
     "IsNull": [("expression", "String", True, False)],
     "IsNullOrEmpty": [("expression", "String", True, False)],
     "IsPresent": [("expression", "String", True, False)],
@@ -1560,24 +1720,52 @@ _PARAMETERS: dict[str, list[tuple[str, str, bool, bool]]] = {
     "Item": [("attribute", "String", True, False), ("index", "Integer", True, False)],
     "Join": [("separator", "String", True, False), ("source", "String", True, True)],
     "Left": [("string", "String", True, False), ("numChars", "Integer", True, False)],
-    "Mid": [("source", "String", True, False), ("start", "Integer", True, False), ("length", "Integer", True, False)],
+    "Mid": [
+        ("source", "String", True, False),
+        ("start", "Integer", True, False),
+        ("length", "Integer", True, False),
+    ],
     "NormalizeDiacritics": [("source", "String", True, False)],
     "Not": [("source", "Boolean", True, False)],
     "Now": [],
     "NumFromDate": [("value", "String", True, False)],
     "PCase": [("source", "String", True, False), ("wordSeparators", "String", False, False)],
-    "RandomString": [("length", "Integer", True, False), ("minimumNumbers", "Integer", True, False), ("minimumSpecialCharacters", "Integer", True, False), ("minimumCapital", "Integer", True, False), ("minimumLowerCase", "Integer", True, False), ("charactersToAvoid", "String", False, False)],
+    "RandomString": [
+        ("length", "Integer", True, False),
+        ("minimumNumbers", "Integer", True, False),
+        ("minimumSpecialCharacters", "Integer", True, False),
+        ("minimumCapital", "Integer", True, False),
+        ("minimumLowerCase", "Integer", True, False),
+        ("charactersToAvoid", "String", False, False),
+    ],
     "Redact": [("source", "String", True, False)],
     "RemoveDuplicates": [("attribute", "String", True, False)],
-    "Replace": [("source", "String", True, False), ("oldValue", "String", False, False), ("regexPattern", "String", False, False), ("regexGroupName", "String", False, False), ("replacementValue", "String", False, False), ("replacementAttributeName", "String", False, False), ("template", "String", False, False)],
+    "Replace": [
+        ("source", "String", True, False),
+        ("oldValue", "String", False, False),
+        ("regexPattern", "String", False, False),
+        ("regexGroupName", "String", False, False),
+        ("replacementValue", "String", False, False),
+        ("replacementAttributeName", "String", False, False),
+        ("template", "String", False, False),
+    ],
     "SelectUniqueValue": [("uniqueValueRule", "String", True, True)],
     "SingleAppRoleAssignment": [("appRoleAssignments", "String", True, False)],
     "Split": [("source", "String", True, False), ("delimiter", "String", True, False)],
     "StripSpaces": [("source", "String", True, False)],
-    "Switch": [("source", "String", True, False), ("defaultValue", "String", False, False), ("key", "String", True, True), ("value", "String", True, True)],
+    "Switch": [
+        ("source", "String", True, False),
+        ("defaultValue", "String", False, False),
+        ("key", "String", True, True),
+        ("value", "String", True, True),
+    ],
     "ToLower": [("source", "String", True, False), ("culture", "String", False, False)],
     "ToUpper": [("source", "String", True, False), ("culture", "String", False, False)],
-    "Word": [("string", "String", True, False), ("wordNumber", "Integer", True, False), ("delimiters", "String", True, False)],
+    "Word": [
+        ("string", "String", True, False),
+        ("wordNumber", "Integer", True, False),
+        ("delimiters", "String", True, False),
+    ],
 }
 
 
@@ -1663,9 +1851,7 @@ class Expression:
         """The expression re-written in canonical form."""
         return render(self.root)
 
-    def evaluate(
-        self, source: Mapping[str, Any], context: EvaluationContext | None = None
-    ) -> Any:
+    def evaluate(self, source: Mapping[str, Any], context: EvaluationContext | None = None) -> Any:
         """The value this expression gives for ``source`` (attribute name → value).
 
         Returns ``None`` when the result is null (the caller skips the attribute) and
@@ -1713,7 +1899,8 @@ def parse_expression(text: str) -> Expression:
 def _parse_cached(text: str) -> Expression:
     if len(text) > MAX_EXPRESSION_LENGTH:
         raise ExpressionError(
-            f"the expression is longer than {MAX_EXPRESSION_LENGTH} characters", MAX_EXPRESSION_LENGTH
+            f"the expression is longer than {MAX_EXPRESSION_LENGTH} characters",
+            MAX_EXPRESSION_LENGTH,
         )
     try:
         root = _Parser(text).parse()
@@ -1769,9 +1956,19 @@ def _arrange_arguments(spec: _FunctionSpec, pairs: list[tuple[str, Node]]) -> tu
 
 def _to_source(node: Node) -> dict[str, Any]:
     if isinstance(node, Attribute):
-        return {"expression": render(node), "name": node.name, "parameters": [], "type": "Attribute"}
+        return {
+            "expression": render(node),
+            "name": node.name,
+            "parameters": [],
+            "type": "Attribute",
+        }
     if isinstance(node, Constant):
-        return {"expression": render(node), "name": dotnet_str(node.value) or "", "parameters": [], "type": "Constant"}
+        return {
+            "expression": render(node),
+            "name": dotnet_str(node.value) or "",
+            "parameters": [],
+            "type": "Constant",
+        }
     if isinstance(node, Comparison):
         # Graph has no tree form for a comparison; it travels as a constant expression.
         return {"expression": render(node), "name": node.op, "parameters": [], "type": "Constant"}
@@ -1791,7 +1988,12 @@ def _to_source(node: Node) -> dict[str, Any]:
         else:
             key = repeating[0] if repeating else f"arg{i + 1}"
         parameters.append({"key": _GRAPH_KEYS.get((node.name, key), key), "value": _to_source(arg)})
-    return {"expression": render(node), "name": node.name, "parameters": parameters, "type": "Function"}
+    return {
+        "expression": render(node),
+        "name": node.name,
+        "parameters": parameters,
+        "type": "Function",
+    }
 
 
 _BOOLEAN_SOURCE_ATTRIBUTES = frozenset({"issoftdeleted", "accountenabled"})
@@ -1816,7 +2018,13 @@ def _input_object(test_input: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _public_error(code: str, message: str) -> dict[str, Any]:
-    return {"code": code, "message": message, "details": [], "innerError": None, "target": "expression"}
+    return {
+        "code": code,
+        "message": message,
+        "details": [],
+        "innerError": None,
+        "target": "expression",
+    }
 
 
 def parse_expression_result(
@@ -1910,11 +2118,16 @@ def _node_from_tree(tree: Any, where: str) -> Node:
         pairs = [
             (
                 str(p.get("key") or "") if isinstance(p, Mapping) else "",
-                _node_from_tree(p.get("value") if isinstance(p, Mapping) else None, f"{where}.{spec.name}[{i}]"),
+                _node_from_tree(
+                    p.get("value") if isinstance(p, Mapping) else None, f"{where}.{spec.name}[{i}]"
+                ),
             )
             for i, p in enumerate(params)
         ]
         args = _arrange_arguments(spec, pairs)
         _check_arity(spec, len(args), 0)
         return Call(0, spec.name, args)
-    raise ExpressionError(f"{where}: unknown source type {tree.get('type')!r} (use Attribute, Constant or Function)", 0)
+    raise ExpressionError(
+        f"{where}: unknown source type {tree.get('type')!r} (use Attribute, Constant or Function)",
+        0,
+    )

@@ -41,7 +41,13 @@ __all__ = [
 ]
 
 FLOW_TYPES = ("Add", "Update", "Delete")
-ATTRIBUTE_FLOW_TYPES = ("Always", "ObjectAddOnly", "MultiValueAddOnly", "ValueAddOnly", "AttributeAddOnly")
+ATTRIBUTE_FLOW_TYPES = (
+    "Always",
+    "ObjectAddOnly",
+    "MultiValueAddOnly",
+    "ValueAddOnly",
+    "AttributeAddOnly",
+)
 
 
 class SchemaError(ValueError):
@@ -55,7 +61,11 @@ class SchemaError(ValueError):
 
 @cache
 def _template_text() -> str:
-    return resources.files("harness.engine.rules").joinpath("data/miro_template.json").read_text("utf-8")
+    return (
+        resources.files("harness.engine.rules")
+        .joinpath("data/miro_template.json")
+        .read_text("utf-8")
+    )
 
 
 @cache
@@ -138,7 +148,9 @@ class AttributeMapping:
     def is_mapped(self) -> bool:
         """False for a "None" mapping (no source): the target is left unmodified."""
         source = self.source
-        return bool(source) and bool(source.get("expression") or source.get("name") or source.get("type"))
+        return bool(source) and bool(
+            source.get("expression") or source.get("name") or source.get("type")
+        )
 
     @cached_property
     def expression_text(self) -> str:
@@ -307,7 +319,9 @@ class Schema:
         if definition is None:
             return {}
         return {
-            str(a["name"]): a for a in definition.get("attributes") or [] if isinstance(a, dict) and a.get("name")
+            str(a["name"]): a
+            for a in definition.get("attributes") or []
+            if isinstance(a, dict) and a.get("name")
         }
 
     def case_exact_attributes(self, mapping: ObjectMapping) -> set[str]:
@@ -317,7 +331,8 @@ class Schema:
     def boolean_attributes(self, mapping: ObjectMapping) -> set[str]:
         """Target attributes declared with ``type`` Boolean."""
         return {
-            name for name, a in self.target_attributes(mapping).items()
+            name
+            for name, a in self.target_attributes(mapping).items()
             if str(a.get("type", "")).casefold() == "boolean"
         }
 
@@ -385,10 +400,14 @@ def load_schema(data: Mapping[str, Any]) -> Schema:
         raise SchemaError("directories must be a list", "directories")
     for r, rule in enumerate(rules or []):
         if not isinstance(rule, Mapping):
-            raise SchemaError("a synchronizationRule must be an object", f"synchronizationRules[{r}]")
+            raise SchemaError(
+                "a synchronizationRule must be an object", f"synchronizationRules[{r}]"
+            )
         mappings = rule.get("objectMappings")
         if mappings is not None and not isinstance(mappings, list):
-            raise SchemaError("objectMappings must be a list", f"synchronizationRules[{r}].objectMappings")
+            raise SchemaError(
+                "objectMappings must be a list", f"synchronizationRules[{r}].objectMappings"
+            )
         for m, mapping in enumerate(mappings or []):
             where = f"synchronizationRules[{r}].objectMappings[{m}]"
             if not isinstance(mapping, Mapping):

@@ -162,7 +162,9 @@ def get_path(resource: Mapping[str, Any], path: str | AttributePath) -> Any:
     if parsed.sub:
         if isinstance(value, list):
             # "emails.value" style on a multi-valued attribute: the primary (or first) entry.
-            primary = next((i for i in value if isinstance(i, Mapping) and _as_bool(_get(i, "primary"))), None)
+            primary = next(
+                (i for i in value if isinstance(i, Mapping) and _as_bool(_get(i, "primary"))), None
+            )
             value = primary or (value[0] if value else None)
         return _get(value, parsed.sub)
     return value
@@ -198,8 +200,16 @@ def _role_entries(value: Any, primary: bool | None) -> list[dict[str, Any]]:
     if isinstance(value, RoleList):
         return [dict(r) for r in value]
     if isinstance(value, AppRoleValue):
-        return [{"primary": True if primary is None else primary, "type": ROLE_TYPE, "value": str(value)}]
-    raise PayloadError("roles need a role value (SingleAppRoleAssignment or AppRoleAssignmentsComplex)")
+        return [
+            {
+                "primary": True if primary is None else primary,
+                "type": ROLE_TYPE,
+                "value": str(value),
+            }
+        ]
+    raise PayloadError(
+        "roles need a role value (SingleAppRoleAssignment or AppRoleAssignmentsComplex)"
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -223,7 +233,9 @@ def _set_path(
         # all land in the one primary role.
         primary = path.filter_value if path.filter_attr == "primary" else True
         roles = container.setdefault("roles", [])
-        entry = next((r for r in roles if isinstance(r, dict) and r.get("primary") is primary), None)
+        entry = next(
+            (r for r in roles if isinstance(r, dict) and r.get("primary") is primary), None
+        )
         if entry is None:
             entry = {"primary": primary, "type": ROLE_TYPE}
             roles.append(entry)
@@ -287,7 +299,9 @@ def _fill_body(
             continue
         path = parse_path(key)
         if path.schema and path.schema.casefold() == ENTERPRISE_USER.casefold():
-            path = AttributePath(path.text, ENTERPRISE_USER, path.attr, path.filter_attr, path.filter_value, path.sub)
+            path = AttributePath(
+                path.text, ENTERPRISE_USER, path.attr, path.filter_attr, path.filter_value, path.sub
+            )
             if list_enterprise and ENTERPRISE_USER not in body["schemas"]:
                 body["schemas"].append(ENTERPRISE_USER)
         _set_path(body, path, value, booleans)
@@ -377,7 +391,11 @@ def diff(
         if path.attr == "roles" and isinstance(wanted, AppRoleValue | RoleList):
             actual: Any = _get(current, "roles")
             if isinstance(wanted, AppRoleValue):
-                entry = next((r for r in actual or [] if _filter_matches(r, path)), None) if path.filtered else None
+                entry = (
+                    next((r for r in actual or [] if _filter_matches(r, path)), None)
+                    if path.filtered
+                    else None
+                )
                 actual = _get(entry, "value") if entry is not None else None
         else:
             actual = get_path(current, path)
@@ -428,8 +446,12 @@ def _role_operation(path: AttributePath, value: Any, dialect: str) -> dict[str, 
     if isinstance(value, RoleList) and value.assertive:
         # AssertiveAppRoleAssignmentsComplex replaces the role list (reference §3.9).
         roles = [
-            {"primary": r.get("primary", False), "type": r.get("type", ROLE_TYPE),
-             "display": r.get("display", r.get("displayName")), "value": r.get("value")}
+            {
+                "primary": r.get("primary", False),
+                "type": r.get("type", ROLE_TYPE),
+                "display": r.get("display", r.get("displayName")),
+                "value": r.get("value"),
+            }
             for r in value
         ]
         return {"op": "replace", "path": "roles", "value": roles}
@@ -568,12 +590,20 @@ def group_member_patch(
         chunk_removes = [m for kind, m in chunk if kind == "remove"]
         if chunk_adds:
             operations.append(
-                {"op": _op("add", dialect), "path": "members", "value": [_member_value(m) for m in chunk_adds]}
+                {
+                    "op": _op("add", dialect),
+                    "path": "members",
+                    "value": [_member_value(m) for m in chunk_adds],
+                }
             )
         if chunk_removes:
             if dialect == DEFAULT:
                 operations.append(
-                    {"op": "Remove", "path": "members", "value": [_member_value(m) for m in chunk_removes]}
+                    {
+                        "op": "Remove",
+                        "path": "members",
+                        "value": [_member_value(m) for m in chunk_removes],
+                    }
                 )
             else:
                 operations.extend(

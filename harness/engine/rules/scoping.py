@@ -135,9 +135,7 @@ _register(_Operator("ENDS_WITH", False, lambda v, t: any(_text(v).endswith(x) fo
 _register(_Operator("&", False, lambda v, t: any(_text(v) in x for x in t)))
 _register(_Operator("!&", False, lambda v, t: not any(_text(v) in x for x in t)))
 # Not in Microsoft's operator list; kept for symmetry with Greater_Than (documented as such).
-_register(
-    _Operator("Less_Than", False, _compare_ints(lambda a, b: a < b), documented=False)
-)
+_register(_Operator("Less_Than", False, _compare_ints(lambda a, b: a < b), documented=False))
 _register(
     _Operator("Less_Than_OR_EQUALS", False, _compare_ints(lambda a, b: a <= b), documented=False)
 )
@@ -151,7 +149,9 @@ _register(
 )
 _register(
     _Operator(
-        "IS NOT MEMBER OF", False, lambda v, t: not any(x in _memberships(v) for x in t),
+        "IS NOT MEMBER OF",
+        False,
+        lambda v, t: not any(x in _memberships(v) for x in t),
         documented=False,
     ),
     "ISNOTMEMBEROF",

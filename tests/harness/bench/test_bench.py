@@ -25,9 +25,22 @@ def _quick_run(folder: Path) -> tuple[dict, str, Path]:
     out = folder / "report.json"
     result = CliRunner().invoke(
         bench,
-        ["--quick", "--users", "30", "--sequences", "6", "--suite", "--suite-path", str(suite),
-         "--loopback-server", "werkzeug",
-         "--out", str(out), "--markdown", str(folder / "figures.md")],
+        [
+            "--quick",
+            "--users",
+            "30",
+            "--sequences",
+            "6",
+            "--suite",
+            "--suite-path",
+            str(suite),
+            "--loopback-server",
+            "werkzeug",
+            "--out",
+            str(out),
+            "--markdown",
+            str(folder / "figures.md"),
+        ],
     )
     assert result.exit_code == 0, (result.output, result.stderr)
     return json.loads(result.stdout), result.stderr, out
@@ -71,8 +84,12 @@ def check_raw_graph_lab_and_suite(report: dict) -> None:
     assert set(raw["requests_per_s"]) == {"miro_fake", "scim2_server", "bare_flask", "bare_wsgi"}
     assert all(rate > 0 for rate in raw["requests_per_s"].values())
     rates = raw["requests_per_s"]
-    assert raw["miro_vs_scim2_server"] == pytest.approx(rates["miro_fake"] / rates["scim2_server"], rel=0.02)
-    assert raw["miro_vs_bare_flask"] == pytest.approx(rates["miro_fake"] / rates["bare_flask"], rel=0.02)
+    assert raw["miro_vs_scim2_server"] == pytest.approx(
+        rates["miro_fake"] / rates["scim2_server"], rel=0.02
+    )
+    assert raw["miro_vs_bare_flask"] == pytest.approx(
+        rates["miro_fake"] / rates["bare_flask"], rel=0.02
+    )
     graph = report["graph"]
     assert graph["list_pages_of_999"]["users"] == 30 and graph["list_pages_of_999"]["pages"] == 1
     assert graph["delta"]["follow_up_100_changes_items"] == 30

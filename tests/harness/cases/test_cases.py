@@ -72,8 +72,10 @@ def test_a_valid_case_loads_with_its_steps_and_lines(tmp_path: Path) -> None:
 
 def test_an_unknown_field_names_the_line_and_suggests_the_right_one(tmp_path: Path) -> None:
     found = problems(tmp_path, PASSING.replace("  logs:", "  logz:"))
-    assert found == ["16: expect.logz: unknown field 'logz' (did you mean 'logs'?); "
-                     "known: job, logs, miro, requests"]
+    assert found == [
+        "16: expect.logz: unknown field 'logz' (did you mean 'logs'?); "
+        "known: job, logs, miro, requests"
+    ]
 
 
 def test_a_wrong_type_names_the_line_and_field(tmp_path: Path) -> None:
@@ -82,9 +84,14 @@ def test_a_wrong_type_names_the_line_and_field(tmp_path: Path) -> None:
 
 
 def test_a_misspelt_miro_attribute_is_caught_before_running(tmp_path: Path) -> None:
-    found = problems(tmp_path, PASSING.replace("        department: Design\n  logs", "        departmnt: Design\n  logs"))
-    assert found == ["15: expect.miro.users[0].departmnt: 'departmnt' is not a SCIM user attribute "
-                     "(did you mean 'department'?); use a dotted path such as name.givenName"]
+    found = problems(
+        tmp_path,
+        PASSING.replace("        department: Design\n  logs", "        departmnt: Design\n  logs"),
+    )
+    assert found == [
+        "15: expect.miro.users[0].departmnt: 'departmnt' is not a SCIM user attribute "
+        "(did you mean 'department'?); use a dotted path such as name.givenName"
+    ]
 
 
 def test_a_missing_required_field_is_named(tmp_path: Path) -> None:
@@ -97,20 +104,29 @@ def test_every_problem_in_a_file_is_reported_at_once(tmp_path: Path) -> None:
     found = problems(tmp_path, text)
     assert found == [
         "2: seed: expected a whole number, got 'three'",
-        "9: steps[0]: unknown step 'synk' (did you mean 'sync'?); known: " + found[1].split("known: ")[1],
+        "9: steps[0]: unknown step 'synk' (did you mean 'sync'?); known: "
+        + found[1].split("known: ")[1],
         "10: steps[1]: step 'advance' needs arguments (advance: ...)",
     ]
 
 
-@pytest.mark.parametrize(("step", "message"), [
-    ("advance: soon", "10: steps[1].advance: "),
-    ("fault: {path: '([', status: 500}", "10: steps[1].fault.path: not a valid regular expression"),
-    ("scoping: {User: [{clauses: [{attribute: department, operator: LIKE}]}]}",
-     "10: steps[1].scoping.User[0].clauses[0].operator: unknown scoping filter operator 'LIKE'"),
-    ("start: now", "10: steps[1].start: takes no arguments"),
-    ("{sync: null, start: null}", "10: steps[1]: a step is a name"),
-    ("assign: [alice]", "10: steps[1].assign: expected a string or a mapping"),
-])
+@pytest.mark.parametrize(
+    ("step", "message"),
+    [
+        ("advance: soon", "10: steps[1].advance: "),
+        (
+            "fault: {path: '([', status: 500}",
+            "10: steps[1].fault.path: not a valid regular expression",
+        ),
+        (
+            "scoping: {User: [{clauses: [{attribute: department, operator: LIKE}]}]}",
+            "10: steps[1].scoping.User[0].clauses[0].operator: unknown scoping filter operator 'LIKE'",
+        ),
+        ("start: now", "10: steps[1].start: takes no arguments"),
+        ("{sync: null, start: null}", "10: steps[1]: a step is a name"),
+        ("assign: [alice]", "10: steps[1].assign: expected a string or a mapping"),
+    ],
+)
 def test_step_arguments_are_checked(tmp_path: Path, step: str, message: str) -> None:
     found = problems(tmp_path, PASSING.replace("  - sync", f"  - sync\n  - {step}"))
     assert len(found) == 1 and found[0].startswith(message), found
@@ -124,12 +140,16 @@ def test_invalid_yaml_and_duplicate_keys_give_the_line(tmp_path: Path) -> None:
 
 def test_an_empty_file_and_a_top_level_list_are_refused(tmp_path: Path) -> None:
     assert problems(tmp_path, "") == ["1: : the file is empty"]
-    assert problems(tmp_path, "- a\n- b\n") == ["1: : expected a mapping (key: value lines), got a list"]
+    assert problems(tmp_path, "- a\n- b\n") == [
+        "1: : expected a mapping (key: value lines), got a list"
+    ]
 
 
 def test_a_log_expectation_must_name_an_object_of_the_case(tmp_path: Path) -> None:
     found = problems(tmp_path, PASSING.replace("    - object: alice", "    - object: alicia"))
-    assert found == ["17: expect.logs[0].object: 'alicia' is not a user or group of this case; known: alice"]
+    assert found == [
+        "17: expect.logs[0].object: 'alicia' is not a user or group of this case; known: alice"
+    ]
 
 
 def test_a_missing_schema_file_is_reported_with_its_line(tmp_path: Path) -> None:
@@ -142,7 +162,10 @@ def test_the_error_text_starts_with_file_and_line(tmp_path: Path) -> None:
     path = write(tmp_path, PASSING.replace("active: true", "active: maybe"))
     with pytest.raises(CaseError) as info:
         load_case(path)
-    assert str(info.value) == f"{path}:14: expect.miro.users[0].active: expected true or false, got 'maybe'"
+    assert (
+        str(info.value)
+        == f"{path}:14: expect.miro.users[0].active: expected true or false, got 'maybe'"
+    )
 
 
 def test_every_shipped_case_is_valid() -> None:
@@ -271,7 +294,9 @@ def test_subset_matches_mappings_by_key_and_lists_item_by_item() -> None:
     assert subset({"a": 1}, {"a": 1, "b": 2})
     assert not subset({"a": 1}, {"a": 2})
     assert subset({"Operations": [{"op": "Add"}]}, {"Operations": [{"op": "Add", "path": "x"}]})
-    assert not subset({"Operations": [{"op": "Add"}]}, {"Operations": [{"op": "Add"}, {"op": "Add"}]})
+    assert not subset(
+        {"Operations": [{"op": "Add"}]}, {"Operations": [{"op": "Add"}, {"op": "Add"}]}
+    )
     assert not subset([1], "x")
 
 
@@ -283,8 +308,13 @@ def test_harness_run_prints_the_report_and_exits_0_on_success(tmp_path: Path) ->
     assert out.exit_code == 0, out.output
     text = out.output
     assert text.startswith("CASE Alice is provisioned  PASSED")
-    for section in ("Steps", "What happened, per object (provisioning log)",
-                    "Requests Miro received from the engine", "End state", "Expectations: 4 passed, 0 failed"):
+    for section in (
+        "Steps",
+        "What happened, per object (provisioning log)",
+        "Requests Miro received from the engine",
+        "End state",
+        "Expectations: 4 passed, 0 failed",
+    ):
         assert section in text
     assert "create/success" in text and "201 POST /Users" in text
     assert "alice@contoso.com                    active" in text
@@ -311,8 +341,9 @@ def test_harness_run_exits_2_on_a_missing_file(tmp_path: Path) -> None:
     assert "nope.yaml:0: (top level): cannot read the file" in out.output
 
 
-def test_harness_run_exits_2_when_the_backend_has_no_lab(tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_harness_run_exits_2_when_the_backend_has_no_lab(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
     monkeypatch.delenv("HARNESS_REQUIRE_DOCKER", raising=False)
     out = CliRunner().invoke(run, [str(write(tmp_path, PASSING)), "--backend", "container"])
@@ -327,7 +358,9 @@ def test_json_output_holds_logs_journal_and_both_states(tmp_path: Path) -> None:
     assert out.exit_code == 0, out.output
     data = json.loads(target.read_text())
     assert data["passed"] is True
-    assert {"logs", "journal", "requests", "miro", "directory", "job", "checks", "steps"} <= set(data)
+    assert {"logs", "journal", "requests", "miro", "directory", "job", "checks", "steps"} <= set(
+        data
+    )
     assert data["miro"]["state"]["users"]
     assert [u["userPrincipalName"] for u in data["directory"]["users"]] == ["alice@contoso.com"]
     assert data["job"]["status"]["code"] == "Active"
@@ -338,8 +371,10 @@ def test_json_output_holds_logs_journal_and_both_states(tmp_path: Path) -> None:
 
 def test_html_output_is_one_self_contained_page(tmp_path: Path) -> None:
     target = tmp_path / "report.html"
-    out = CliRunner().invoke(run, [str(write(tmp_path, PASSING.replace("Design", "<b>Design</b>"))),
-                                   "--html", str(target)])
+    out = CliRunner().invoke(
+        run,
+        [str(write(tmp_path, PASSING.replace("Design", "<b>Design</b>"))), "--html", str(target)],
+    )
     assert out.exit_code == 0, out.output
     page = target.read_text()
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
@@ -349,7 +384,9 @@ def test_html_output_is_one_self_contained_page(tmp_path: Path) -> None:
 
 
 def test_the_terminal_report_folds_idle_cycles(tmp_path: Path) -> None:
-    result = run_case(load_case(write(tmp_path, PASSING.replace("  - sync", "  - sync\n  - advance: 4h"))))
+    result = run_case(
+        load_case(write(tmp_path, PASSING.replace("  - sync", "  - sync\n  - advance: 4h")))
+    )
     text = terminal_report(result, color=False)
     assert "→ 6 incremental cycles with nothing to do (2026-01-05 09:40 … 2026-01-05 13:00)" in text
     assert "<html" in html_report(result)
@@ -359,8 +396,11 @@ def test_a_miro_state_file_sets_the_scene(tmp_path: Path) -> None:
     result = run_case(load_case(write(tmp_path, PASSING)))
     dump = result.miro["state"]  # Alice already in Miro: a customer's organisation
     (tmp_path / "org.json").write_text(json.dumps(dump))
-    text = (PASSING.replace("steps:", "miro:\n  state_file: org.json\nsteps:").replace("count: 1", "count: 0")
-            .replace("action: create\n      status: success", "skip_reason: RedundantExport"))
+    text = (
+        PASSING.replace("steps:", "miro:\n  state_file: org.json\nsteps:")
+        .replace("count: 1", "count: 0")
+        .replace("action: create\n      status: success", "skip_reason: RedundantExport")
+    )
     second = run_case(load_case(write(tmp_path, text, "second.yaml")))
     assert second.passed, terminal_report(second, color=False, failures_only=True)
     assert [u["userName"] for u in second.miro["users"]] == ["alice@contoso.com"]

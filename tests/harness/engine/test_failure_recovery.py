@@ -66,7 +66,9 @@ def all_miro_user_names(lab: Lab) -> list[str]:
 # --- a wrong token: nothing at all reaches Miro, then everything does ----------------------
 
 
-def test_a_wrong_token_holds_back_a_whole_directory_and_start_provisions_all_of_it(lab: Lab) -> None:
+def test_a_wrong_token_holds_back_a_whole_directory_and_start_provisions_all_of_it(
+    lab: Lab,
+) -> None:
     teams = miro_seed_teams(lab, "Crew")
     set_group_flows(lab, "Update")
     group = add_group(lab, "Crew")
@@ -110,9 +112,18 @@ def test_a_wrong_token_holds_back_a_whole_directory_and_start_provisions_all_of_
 def test_a_401_in_the_middle_of_a_cycle_quarantines_at_once(lab: Lab) -> None:
     for n in ("eve", "fay", "gus"):
         assign(lab, add_user(lab, n))
-    fault(lab, method="POST", path="^/api/v1/scim/Users$", status=401, times=1,
-          body={"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "401",
-                "detail": "token revoked"})
+    fault(
+        lab,
+        method="POST",
+        path="^/api/v1/scim/Users$",
+        status=401,
+        times=1,
+        body={
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+            "status": "401",
+            "detail": "token revoked",
+        },
+    )
     journal(lab)
     lab.start()
     (cycle,) = lab.advance("0")
@@ -122,13 +133,16 @@ def test_a_401_in_the_middle_of_a_cycle_quarantines_at_once(lab: Lab) -> None:
     failed = [e for e in lab.provisioning_logs() if status_of(e) == "failure"]
     assert len(failed) == 1
     assert failed[0]["provisioningStatusInfo"]["errorInformation"]["errorCode"] == (
-        "SystemForCrossDomainIdentityManagementCredentialValidationUnavailable")
+        "SystemForCrossDomainIdentityManagementCredentialValidationUnavailable"
+    )
     quarantine = lab.job()["status"]["quarantine"]
     assert quarantine["reason"] == "EncounteredQuarantineException"
     assert "401" in quarantine["error"]["message"]
     # The failed object is escrowed, not lost: the next attempt (6 hours on, documented
     # schedule) retries it, succeeds and lifts the quarantine.
-    assert [e["sourceAnchor"] for e in connections(lab)["escrows"]] == [failed[0]["sourceIdentity"]["id"]]
+    assert [e["sourceAnchor"] for e in connections(lab)["escrows"]] == [
+        failed[0]["sourceIdentity"]["id"]
+    ]
     assert lab.advance("5h") == []
     cycles = lab.advance("1h")
     assert [c["quarantine"] for c in cycles] == [None]
@@ -193,7 +207,9 @@ def test_restart_with_escrows_only_leaves_the_job_quarantined(lab: Lab) -> None:
 
 
 @pytest.mark.parametrize("scope", ["ConnectorDataStore", "Full"])
-def test_resetting_the_connector_data_store_breaks_links_and_re_matches(lab: Lab, scope: str) -> None:
+def test_resetting_the_connector_data_store_breaks_links_and_re_matches(
+    lab: Lab, scope: str
+) -> None:
     ivy = add_user(lab, "ivy")
     assign(lab, ivy)
     lab.start()
@@ -235,8 +251,17 @@ def test_a_group_deleted_in_entra_is_deleted_in_miro(lab: Lab) -> None:
 def test_the_deletion_threshold_counts_group_deletes_with_user_disables(lab: Lab) -> None:
     miro_set(lab, model="user_groups")
     put_secrets(lab, SyncNotificationSettings='{"Enabled":false,"DeleteThresholdEnabled":true}')
-    ok(lab.graph_client.patch(lab.job_path, json={"synchronizationJobSettings": [
-        {"name": "QuarantineTooManyDeletesThreshold", "value": "2"}]}), 204)
+    ok(
+        lab.graph_client.patch(
+            lab.job_path,
+            json={
+                "synchronizationJobSettings": [
+                    {"name": "QuarantineTooManyDeletesThreshold", "value": "2"}
+                ]
+            },
+        ),
+        204,
+    )
     group = add_group(lab, "Old team")
     group_assignment = assign(lab, group)
     users = [add_user(lab, n) for n in ("jo", "kit")]
@@ -257,7 +282,10 @@ def test_the_deletion_threshold_counts_group_deletes_with_user_disables(lab: Lab
     (released,) = lab.advance("0")
     requests = journal(lab)
     assert sorted(r["method"] for r in requests if r["method"] in ("PATCH", "DELETE")) == [
-        "DELETE", "PATCH", "PATCH"]
+        "DELETE",
+        "PATCH",
+        "PATCH",
+    ]
     assert released["counts"]["delete"] == 1 and released["counts"]["disable"] == 2
 
 
@@ -271,28 +299,47 @@ def test_an_unreachable_base_address_quarantines_with_a_protocol_error(lab: Lab)
     (cycle,) = lab.advance("0")
     assert cycle["quarantine"] == "EncounteredQuarantineException"
     assert cycle["error"]["errorCode"] == "WebExceptionProtocolError"
-    response = lab.graph_client.post(f"{lab.job_path}/validateCredentials",
-                                     json={"useSavedCredentials": True})
+    response = lab.graph_client.post(
+        f"{lab.job_path}/validateCredentials", json={"useSavedCredentials": True}
+    )
     assert response.status_code == 400
     assert response.json()["error"]["message"]
 
 
 def test_validate_credentials_reports_an_unreachable_given_base_address(lab: Lab) -> None:
-    body = {"useSavedCredentials": False, "credentials": [
-        {"key": "BaseAddress", "value": "http://127.0.0.1:9/scim"},
-        {"key": "SecretToken", "value": mock_miro.DEFAULT_TOKEN}]}
+    body = {
+        "useSavedCredentials": False,
+        "credentials": [
+            {"key": "BaseAddress", "value": "http://127.0.0.1:9/scim"},
+            {"key": "SecretToken", "value": mock_miro.DEFAULT_TOKEN},
+        ],
+    }
     response = lab.graph_client.post(f"{lab.job_path}/validateCredentials", json=body)
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] and error["message"]
     # The saved credentials are untouched and still valid.
-    ok(lab.graph_client.post(f"{lab.job_path}/validateCredentials", json={"useSavedCredentials": True}), 204)
+    ok(
+        lab.graph_client.post(
+            f"{lab.job_path}/validateCredentials", json={"useSavedCredentials": True}
+        ),
+        204,
+    )
 
 
-def test_an_unparseable_create_answer_is_a_service_incompatible_failure_and_escrowed(lab: Lab) -> None:
+def test_an_unparseable_create_answer_is_a_service_incompatible_failure_and_escrowed(
+    lab: Lab,
+) -> None:
     mo = add_user(lab, "mo")
     assign(lab, mo)
-    fault(lab, method="POST", path="^/api/v1/scim/Users$", status=201, body="<html>oops</html>", times=1)
+    fault(
+        lab,
+        method="POST",
+        path="^/api/v1/scim/Users$",
+        status=201,
+        body="<html>oops</html>",
+        times=1,
+    )
     lab.start()
     (cycle,) = lab.advance("0")
     assert cycle["counts"]["failed"] == 1 and cycle["quarantine"] is None
@@ -305,10 +352,22 @@ def test_an_unparseable_create_answer_is_a_service_incompatible_failure_and_escr
 
 
 def test_a_new_quarantine_reason_sends_a_new_notice(lab: Lab) -> None:
-    put_secrets(lab, SyncNotificationSettings='{"Enabled":true,"DeleteThresholdEnabled":true,'
-                                              '"Recipients":"a@contoso.com;b@contoso.com"}')
-    ok(lab.graph_client.patch(lab.job_path, json={"synchronizationJobSettings": [
-        {"name": "QuarantineTooManyDeletesThreshold", "value": "1"}]}), 204)
+    put_secrets(
+        lab,
+        SyncNotificationSettings='{"Enabled":true,"DeleteThresholdEnabled":true,'
+        '"Recipients":"a@contoso.com;b@contoso.com"}',
+    )
+    ok(
+        lab.graph_client.patch(
+            lab.job_path,
+            json={
+                "synchronizationJobSettings": [
+                    {"name": "QuarantineTooManyDeletesThreshold", "value": "1"}
+                ]
+            },
+        ),
+        204,
+    )
     assignments = [assign(lab, add_user(lab, n)) for n in ("ned", "oda")]
     lab.start()
     lab.advance("0")
@@ -369,8 +428,10 @@ def _end_state(lab: Lab) -> dict[str, Any]:
     teams = ok(lab.miro_client.get("/api/v1/scim/Groups")).json()["Resources"]
     crew = next(t for t in teams if t["displayName"] == "Crew")
     return {
-        "users": sorted((u["userName"], u["active"], u["displayName"], u["name"]["familyName"])
-                        for u in body["Resources"]),
+        "users": sorted(
+            (u["userName"], u["active"], u["displayName"], u["name"]["familyName"])
+            for u in body["Resources"]
+        ),
         "crew": sorted(member_names(lab, crew["id"])),
     }
 
@@ -397,13 +458,18 @@ def test_429_bursts_and_5xx_on_a_fifth_of_all_requests_end_like_a_fault_free_run
 
     with Lab(seed=29, quarantine_backoff="observed") as lab:
         users = _directory(lab)
-        fault(lab, method="*", path="^/api/v1/scim/(Users|Groups)", status=429, retry_after=3, times=5)
+        fault(
+            lab, method="*", path="^/api/v1/scim/(Users|Groups)", status=429, retry_after=3, times=5
+        )
         fault(lab, method="*", path="^/api/v1/scim/(Users|Groups)", status=503, probability=0.2)
         lab.start()
         cycles = _changes_over_several_cycles(lab, users)
         cycles += lab.advance("1d")
-        faulted = [r for r in ok(lab.miro_client.get("/_fake/journal")).json()["requests"]
-                   if r["status"] == 503 and r["method"] != "GET"]
+        faulted = [
+            r
+            for r in ok(lab.miro_client.get("/_fake/journal")).json()["requests"]
+            if r["status"] == 503 and r["method"] != "GET"
+        ]
         ok(lab.miro_client.delete("/_fake/faults"))
         cycles += lab.advance("1d")
 
@@ -417,18 +483,28 @@ def test_429_bursts_and_5xx_on_a_fifth_of_all_requests_end_like_a_fault_free_run
         failures = [e for e in logs if status_of(e) == "failure"]
         assert failures
         assert {e["provisioningStatusInfo"]["errorInformation"]["errorCode"] for e in failures} == {
-            "InternalServerError"}
-        assert all("This operation was retried" in e["provisioningStatusInfo"]["errorInformation"]["reason"]
-                   for e in failures)
-        retried = Counter(e["sourceIdentity"]["id"] for e in logs
-                          if e["provisioningSteps"][0]["description"] == RETRY_TEXT)
+            "InternalServerError"
+        }
+        assert all(
+            "This operation was retried"
+            in e["provisioningStatusInfo"]["errorInformation"]["reason"]
+            for e in failures
+        )
+        retried = Counter(
+            e["sourceIdentity"]["id"]
+            for e in logs
+            if e["provisioningSteps"][0]["description"] == RETRY_TEXT
+        )
         assert retried  # escrow retries are visible as such
         # Every failure is followed by a success for the same object: by an escrow retry, or
         # by the object's next change, which supersedes the escrowed operation.
         for position, entry in enumerate(logs):
             if status_of(entry) == "failure":
-                later = [e for e in logs[position + 1:]
-                         if e["sourceIdentity"]["id"] == entry["sourceIdentity"]["id"]]
+                later = [
+                    e
+                    for e in logs[position + 1 :]
+                    if e["sourceIdentity"]["id"] == entry["sourceIdentity"]["id"]
+                ]
                 assert any(status_of(e) in ("success", "skipped") for e in later), entry
 
 
@@ -475,8 +551,11 @@ def test_the_retry_sentence_follows_the_targets_detail_as_a_new_sentence(lab: La
     lab.start()
     lab.advance("0")
     reason = last_log(lab, group)["provisioningStatusInfo"]["errorInformation"]["reason"]
-    assert re.search(r"\S[.!?] This operation was retried 0 times\. It will be retried again after "
-                     r"this date: 2026-01-05T09:40:00\.0000000Z UTC$", reason), reason
+    assert re.search(
+        r"\S[.!?] This operation was retried 0 times\. It will be retried again after "
+        r"this date: 2026-01-05T09:40:00\.0000000Z UTC$",
+        reason,
+    ), reason
     assert ".. This" not in reason
 
 
@@ -505,15 +584,27 @@ def test_a_team_query_that_returns_members_anyway_is_multiple_entries_in_respons
     set_group_flows(lab, "Update")
     group = add_group(lab, "Crew")
     assign(lab, group)
-    fault(lab, method="GET", path="^/api/v1/scim/Groups$", status=200, times=1, body={
-        "schemas": [LIST], "totalResults": 1, "startIndex": 1, "itemsPerPage": 1,
-        "Resources": [{"id": "t1", "displayName": "Crew", "members": [{"value": "u1"}]}]})
+    fault(
+        lab,
+        method="GET",
+        path="^/api/v1/scim/Groups$",
+        status=200,
+        times=1,
+        body={
+            "schemas": [LIST],
+            "totalResults": 1,
+            "startIndex": 1,
+            "itemsPerPage": 1,
+            "Resources": [{"id": "t1", "displayName": "Crew", "members": [{"value": "u1"}]}],
+        },
+    )
     lab.start()
     (cycle,) = lab.advance("0")
     entry = last_log(lab, group)
     assert status_of(entry) == "failure"
     assert entry["provisioningStatusInfo"]["errorInformation"]["errorCode"] == (
-        "SystemForCrossDomainIdentityManagementMultipleEntriesInResponse")
+        "SystemForCrossDomainIdentityManagementMultipleEntriesInResponse"
+    )
     assert cycle["quarantine"] is None
     assert [e["sourceAnchor"] for e in connections(lab)["escrows"]] == [group]
     lab.advance("40m")  # the fault is spent: the retry matches the team
@@ -527,16 +618,29 @@ def test_a_get_by_id_answering_several_users_is_multiple_entries_in_response(lab
     lab.start()
     lab.advance("0")
     scim_id = miro_user(lab, "zed@contoso.com")["id"]
-    fault(lab, method="GET", path=f"^/api/v1/scim/Users/{scim_id}$", status=200, times=1, body={
-        "schemas": [LIST], "totalResults": 2,
-        "Resources": [{"id": scim_id, "userName": "zed@contoso.com"}, {"id": "x", "userName": "x"}]})
+    fault(
+        lab,
+        method="GET",
+        path=f"^/api/v1/scim/Users/{scim_id}$",
+        status=200,
+        times=1,
+        body={
+            "schemas": [LIST],
+            "totalResults": 2,
+            "Resources": [
+                {"id": scim_id, "userName": "zed@contoso.com"},
+                {"id": "x", "userName": "x"},
+            ],
+        },
+    )
     ok(lab.graph_client.patch(f"/v1.0/users/{zed}", json={"surname": "Two"}), 204)
     journal(lab)
     lab.advance("40m")
     assert [r for r in journal(lab) if r["method"] == "PATCH"] == []  # nothing written blind
     entry = last_log(lab, zed)
     assert entry["provisioningStatusInfo"]["errorInformation"]["errorCode"] == (
-        "SystemForCrossDomainIdentityManagementMultipleEntriesInResponse")
+        "SystemForCrossDomainIdentityManagementMultipleEntriesInResponse"
+    )
     lab.advance("40m")
     assert miro_user(lab, "zed@contoso.com")["name"]["familyName"] == "Two"
 
@@ -576,8 +680,17 @@ def test_a_429_without_retry_after_waits_the_default() -> None:
 
 def _over_the_deletion_threshold(lab: Lab) -> tuple[list[str], list[str]]:
     put_secrets(lab, SyncNotificationSettings='{"Enabled":false,"DeleteThresholdEnabled":true}')
-    ok(lab.graph_client.patch(lab.job_path, json={"synchronizationJobSettings": [
-        {"name": "QuarantineTooManyDeletesThreshold", "value": "2"}]}), 204)
+    ok(
+        lab.graph_client.patch(
+            lab.job_path,
+            json={
+                "synchronizationJobSettings": [
+                    {"name": "QuarantineTooManyDeletesThreshold", "value": "2"}
+                ]
+            },
+        ),
+        204,
+    )
     users = [add_user(lab, n) for n in ("cam", "dia", "eve")]
     assignments = [assign(lab, u) for u in users]
     lab.start()
@@ -635,7 +748,8 @@ def test_fixing_the_source_and_restarting_releases_nothing(lab: Lab) -> None:
     throttle=st.sampled_from(["honour", "escrow"]),
 )
 def test_transient_faults_of_any_kind_end_like_the_fault_free_run(
-        status: int, method: str, probability: float, backoff: str, throttle: str) -> None:
+    status: int, method: str, probability: float, backoff: str, throttle: str
+) -> None:
     with Lab(seed=53) as clean:
         users = _directory(clean)
         clean.start()
@@ -644,8 +758,14 @@ def test_transient_faults_of_any_kind_end_like_the_fault_free_run(
         expected = _end_state(clean)
     with Lab(seed=53, quarantine_backoff=backoff, throttle_policy=throttle) as lab:
         users = _directory(lab)
-        fault(lab, method=method, path="^/api/v1/scim/(Users|Groups)", status=status,
-              probability=probability, retry_after=1)
+        fault(
+            lab,
+            method=method,
+            path="^/api/v1/scim/(Users|Groups)",
+            status=status,
+            probability=probability,
+            retry_after=1,
+        )
         lab.start()
         _changes_over_several_cycles(lab, users)
         lab.advance("1d")

@@ -44,7 +44,10 @@ def test_a_wrong_token_quarantines_at_once_and_start_recovers(lab: Lab) -> None:
     (cycle,) = lab.advance("0")
     assert cycle["state"] == "Failed"
     assert cycle["quarantine"] == "EncounteredQuarantineException"
-    assert cycle["error"]["errorCode"] == "SystemForCrossDomainIdentityManagementCredentialValidationUnavailable"
+    assert (
+        cycle["error"]["errorCode"]
+        == "SystemForCrossDomainIdentityManagementCredentialValidationUnavailable"
+    )
     assert len(journal(lab)) == 1  # only the probe was sent
     status = lab.job()["status"]
     assert status["code"] == "Quarantine"
@@ -104,13 +107,24 @@ def test_four_weeks_in_quarantine_disables_the_job(lab: Lab) -> None:
 
 
 def test_a_404_to_the_filter_probe_quarantines(lab: Lab) -> None:
-    fault(lab, method="GET", path="^/api/v1/scim/Users$", status=404,
-          body={"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "404",
-                "detail": "Not found"}, times=1)
+    fault(
+        lab,
+        method="GET",
+        path="^/api/v1/scim/Users$",
+        status=404,
+        body={
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+            "status": "404",
+            "detail": "Not found",
+        },
+        times=1,
+    )
     lab.start()
     (cycle,) = lab.advance("0")
     assert cycle["quarantine"] == "EncounteredQuarantineException"
-    assert cycle["error"]["errorCode"] == "SystemForCrossDomainIdentityManagementServiceIncompatible"
+    assert (
+        cycle["error"]["errorCode"] == "SystemForCrossDomainIdentityManagementServiceIncompatible"
+    )
 
 
 def test_a_5xx_on_create_is_escrowed_and_retried_next_cycle(lab: Lab) -> None:
@@ -136,7 +150,10 @@ def test_a_5xx_on_create_is_escrowed_and_retried_next_cycle(lab: Lab) -> None:
     assert second["counts"]["create"] == 1
     assert miro_user(lab, "bea@contoso.com") is not None
     retry = last_log(lab, bea)
-    assert retry["provisioningSteps"][0]["description"] == "We are retrying an operation that previously failed."
+    assert (
+        retry["provisioningSteps"][0]["description"]
+        == "We are retrying an operation that previously failed."
+    )
     assert lab.job()["status"]["lastExecution"]["countEscrowed"] == 0
 
 
@@ -153,14 +170,22 @@ def test_escrow_retries_back_off_and_restart_with_escrows_clears_them(lab: Lab) 
     assert began == ["2026-01-05T09:00:00Z", "2026-01-05T09:40:00Z", "2026-01-05T11:00:00Z"]
     assert "EntryExportAdd" in step_names(attempts[-1])
 
-    ok(lab.graph_client.post(f"{lab.job_path}/restart", json={"criteria": {"resetScope": "Escrows"}}), 204)
+    ok(
+        lab.graph_client.post(
+            f"{lab.job_path}/restart", json={"criteria": {"resetScope": "Escrows"}}
+        ),
+        204,
+    )
     connections = ok(lab.graph_client.get(f"/_fake/engine/jobs/{lab.job_id}/connections")).json()
     assert connections["escrows"] == []
 
 
 def test_low_thresholds_trip_the_proportion_rule(lab: Lab) -> None:
-    ok(lab.graph_client.put("/_fake/engine/settings", json={
-        "escrow_min_failures": 2, "escrow_failure_ratio": 0.4}))
+    ok(
+        lab.graph_client.put(
+            "/_fake/engine/settings", json={"escrow_min_failures": 2, "escrow_failure_ratio": 0.4}
+        )
+    )
     assign(lab, add_user(lab, "cal"))
     lab.start()
     lab.advance("0")
@@ -190,19 +215,27 @@ def test_a_linked_user_deleted_in_miro_is_an_invalid_anchor(lab: Lab) -> None:
     lab.advance("40m")
     entry = last_log(lab, fay)
     assert entry["provisioningStatusInfo"]["errorInformation"]["errorCode"] == "InvalidAnchor"
-    ok(lab.graph_client.post(f"{lab.job_path}/restart", json={"criteria": {"resetScope": "Full"}}), 204)
+    ok(
+        lab.graph_client.post(f"{lab.job_path}/restart", json={"criteria": {"resetScope": "Full"}}),
+        204,
+    )
     lab.advance("0")
     assert miro_user(lab, "fay@contoso.com")["name"]["familyName"] == "Changed"
 
 
 def _deletion_threshold(lab: Lab, threshold: int) -> None:
     put_secrets(lab, SyncNotificationSettings='{"Enabled":false,"DeleteThresholdEnabled":true}')
-    body = {"synchronizationJobSettings": [
-        {"name": "QuarantineTooManyDeletesThreshold", "value": str(threshold)}]}
+    body = {
+        "synchronizationJobSettings": [
+            {"name": "QuarantineTooManyDeletesThreshold", "value": str(threshold)}
+        ]
+    }
     ok(lab.graph_client.patch(lab.job_path, json=body), 204)
 
 
-def test_a_mass_unassignment_over_the_threshold_is_staged_and_force_deletes_releases_it(lab: Lab) -> None:
+def test_a_mass_unassignment_over_the_threshold_is_staged_and_force_deletes_releases_it(
+    lab: Lab,
+) -> None:
     _deletion_threshold(lab, 2)
     names = ("gil", "hal", "ivy")
     users = {n: add_user(lab, n) for n in names}
@@ -211,8 +244,12 @@ def test_a_mass_unassignment_over_the_threshold_is_staged_and_force_deletes_rele
     lab.advance("0")
     journal(lab)
     for assignment in assignments.values():
-        ok(lab.graph_client.delete(
-            f"/v1.0/servicePrincipals/{lab.service_principal_id}/appRoleAssignedTo/{assignment}"), 204)
+        ok(
+            lab.graph_client.delete(
+                f"/v1.0/servicePrincipals/{lab.service_principal_id}/appRoleAssignedTo/{assignment}"
+            ),
+            204,
+        )
     (cycle,) = lab.advance("40m")
     assert cycle["counts"]["staged"] == 3
     assert cycle["quarantine"] == "TooManyDeletes"
@@ -225,8 +262,12 @@ def test_a_mass_unassignment_over_the_threshold_is_staged_and_force_deletes_rele
     status = lab.job()["status"]
     assert status["code"] == "Quarantine" and status["quarantine"]["reason"] == "TooManyDeletes"
 
-    ok(lab.graph_client.post(f"{lab.job_path}/restart",
-                             json={"criteria": {"resetScope": "ForceDeletes"}}), 204)
+    ok(
+        lab.graph_client.post(
+            f"{lab.job_path}/restart", json={"criteria": {"resetScope": "ForceDeletes"}}
+        ),
+        204,
+    )
     (released,) = lab.advance("0")
     assert released["counts"]["disable"] == 3
     assert not any(miro_user(lab, f"{n}@contoso.com")["active"] for n in names)
@@ -240,8 +281,12 @@ def test_deletions_within_the_threshold_go_through(lab: Lab) -> None:
     lab.start()
     lab.advance("0")
     for assignment in assignments:
-        ok(lab.graph_client.delete(
-            f"/v1.0/servicePrincipals/{lab.service_principal_id}/appRoleAssignedTo/{assignment}"), 204)
+        ok(
+            lab.graph_client.delete(
+                f"/v1.0/servicePrincipals/{lab.service_principal_id}/appRoleAssignedTo/{assignment}"
+            ),
+            204,
+        )
     (cycle,) = lab.advance("40m")
     assert cycle["counts"]["disable"] == 2 and cycle["quarantine"] is None
 
@@ -249,9 +294,19 @@ def test_deletions_within_the_threshold_go_through(lab: Lab) -> None:
 def test_429_with_retry_after_is_honoured_within_the_cycle(lab: Lab) -> None:
     lee = add_user(lab, "lee")
     assign(lab, lee)
-    fault(lab, method="POST", path="^/api/v1/scim/Users$", status=429, retry_after=2, times=3,
-          body={"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "429",
-                "detail": "Too many requests"})
+    fault(
+        lab,
+        method="POST",
+        path="^/api/v1/scim/Users$",
+        status=429,
+        retry_after=2,
+        times=3,
+        body={
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+            "status": "429",
+            "detail": "Too many requests",
+        },
+    )
     lab.start()
     (cycle,) = lab.advance("0")
     assert cycle["counts"]["throttled"] == 3 and cycle["counts"]["create"] == 1
@@ -268,7 +323,10 @@ def test_429_escrow_policy_retries_on_the_next_cycle(lab: Lab) -> None:
     lab.start()
     (cycle,) = lab.advance("0")
     assert cycle["counts"]["failed"] == 1
-    assert last_log(lab, mae)["provisioningStatusInfo"]["errorInformation"]["errorCode"] == "TooManyRequests"
+    assert (
+        last_log(lab, mae)["provisioningStatusInfo"]["errorInformation"]["errorCode"]
+        == "TooManyRequests"
+    )
     lab.advance("40m")
     assert miro_user(lab, "mae@contoso.com") is not None
 
@@ -306,12 +364,17 @@ def test_bursts_of_429_and_random_5xx_end_like_a_fault_free_run() -> None:
         clean.start()
         clean.advance("2h")
         expected = _miro_state(clean)
-    assert len(expected["users"]) == 6 and expected["crew"] == ["nan@contoso.com", "oz@contoso.com",
-                                                                "pam@contoso.com"]
+    assert len(expected["users"]) == 6 and expected["crew"] == [
+        "nan@contoso.com",
+        "oz@contoso.com",
+        "pam@contoso.com",
+    ]
 
     with Lab(seed=17) as lab:
         _directory(lab)
-        fault(lab, method="*", path="^/api/v1/scim/(Users|Groups)", status=429, retry_after=1, times=4)
+        fault(
+            lab, method="*", path="^/api/v1/scim/(Users|Groups)", status=429, retry_after=1, times=4
+        )
         fault(lab, method="POST", path="^/api/v1/scim/Users$", status=503, probability=0.2)
         fault(lab, method="PATCH", path="^/api/v1/scim/Groups/", status=500, probability=0.2)
         ok(lab.graph_client.put("/_fake/engine/settings", json={"quarantine_backoff": "observed"}))
@@ -325,16 +388,22 @@ def test_bursts_of_429_and_random_5xx_end_like_a_fault_free_run() -> None:
         logs = lab.provisioning_logs()
         failures = [e for e in logs if status_of(e) == "failure"]
         assert failures  # the 502 at least
-        retried = {e["sourceIdentity"]["id"] for e in logs
-                   if e["provisioningSteps"][0]["description"]
-                   == "We are retrying an operation that previously failed."}
+        retried = {
+            e["sourceIdentity"]["id"]
+            for e in logs
+            if e["provisioningSteps"][0]["description"]
+            == "We are retrying an operation that previously failed."
+        }
         assert {e["sourceIdentity"]["id"] for e in failures} <= retried
 
 
 def test_the_outbox_receives_the_quarantine_notice_once(lab: Lab) -> None:
-    put_secrets(lab, SecretToken="wrong",
-                SyncNotificationSettings='{"Enabled":true,"DeleteThresholdEnabled":false,'
-                                         '"Recipients":"admin@contoso.com"}')
+    put_secrets(
+        lab,
+        SecretToken="wrong",
+        SyncNotificationSettings='{"Enabled":true,"DeleteThresholdEnabled":false,'
+        '"Recipients":"admin@contoso.com"}',
+    )
     lab.start()
     lab.advance("1d")  # several quarantined attempts, one reason
     messages = ok(lab.graph_client.get("/_fake/outbox")).json()["messages"]
@@ -355,8 +424,11 @@ def test_no_notice_without_notifications_enabled(lab: Lab) -> None:
 
 
 def test_an_initial_cycle_over_the_thresholds_prunes_escrows_and_pauses(lab: Lab) -> None:
-    ok(lab.graph_client.put("/_fake/engine/settings", json={
-        "escrow_min_failures": 1, "escrow_failure_ratio": 0.4}))
+    ok(
+        lab.graph_client.put(
+            "/_fake/engine/settings", json={"escrow_min_failures": 1, "escrow_failure_ratio": 0.4}
+        )
+    )
     users = [add_user(lab, n) for n in ("uri", "val")]
     for u in users:
         assign(lab, u)
@@ -368,7 +440,10 @@ def test_an_initial_cycle_over_the_thresholds_prunes_escrows_and_pauses(lab: Lab
     assert job["status"]["escrowsPruned"] is True
     assert job["status"]["code"] == "Paused" and job["schedule"]["state"] == "Paused"
     assert job["status"]["quarantine"] is None
-    assert ok(lab.graph_client.get(f"/_fake/engine/jobs/{lab.job_id}/connections")).json()["escrows"] == []
+    assert (
+        ok(lab.graph_client.get(f"/_fake/engine/jobs/{lab.job_id}/connections")).json()["escrows"]
+        == []
+    )
     assert lab.advance("2h") == []
 
 

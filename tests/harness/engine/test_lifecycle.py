@@ -88,12 +88,21 @@ def test_new_assignment_without_match_creates_the_user(lab: Lab) -> None:
     assert status_of(entry) == "success"
     assert entry["targetIdentity"]["id"] == user["id"]
     assert step_names(entry) == [
-        "EntryImportAdd", "EntrySynchronizationScoping", "EntrySynchronizationAdd", "EntryExportAdd",
+        "EntryImportAdd",
+        "EntrySynchronizationScoping",
+        "EntrySynchronizationAdd",
+        "EntryExportAdd",
     ]
     assert [s["provisioningStepType"] for s in entry["provisioningSteps"]] == [
-        "import", "scoping", "matching", "export",
+        "import",
+        "scoping",
+        "matching",
+        "export",
     ]
-    assert entry["provisioningSteps"][3]["description"] == "User 'alice@contoso.com' was created in Miro"
+    assert (
+        entry["provisioningSteps"][3]["description"]
+        == "User 'alice@contoso.com' was created in Miro"
+    )
     modified = {m["displayName"]: m for m in entry["modifiedProperties"]}
     assert modified["active"] == {"displayName": "active", "oldValue": None, "newValue": "True"}
     assert modified["userName"]["newValue"] == "alice@contoso.com"
@@ -107,7 +116,9 @@ def test_new_assignment_without_match_creates_the_user(lab: Lab) -> None:
     assert status["code"] == "Active"
     assert status["lastExecution"]["state"] == "Succeeded"
     assert status["lastExecution"]["countExported"] == 1
-    assert status["lastSuccessfulExecutionWithExports"]["activityIdentifier"] == cycles[0]["cycleId"]
+    assert (
+        status["lastSuccessfulExecutionWithExports"]["activityIdentifier"] == cycles[0]["cycleId"]
+    )
     assert {"key": "User", "value": 1} in status["synchronizedEntryCountByType"]
     assert lab.job()["schedule"] == {"expiration": None, "interval": "PT40M", "state": "Active"}
 
@@ -116,10 +127,14 @@ def test_new_assignment_without_match_creates_the_user(lab: Lab) -> None:
 
 
 def test_new_assignment_matching_an_existing_user_patches_only_the_difference(lab: Lab) -> None:
-    existing = miro_create_user(lab, "bob@contoso.com", displayName="Old Name",
-                                name={"givenName": "Bob", "familyName": "Tester"},
-                                emails=[{"primary": True, "type": "work", "value": "bob@contoso.com"}],
-                                externalId="bob")
+    existing = miro_create_user(
+        lab,
+        "bob@contoso.com",
+        displayName="Old Name",
+        name={"givenName": "Bob", "familyName": "Tester"},
+        emails=[{"primary": True, "type": "work", "value": "bob@contoso.com"}],
+        externalId="bob",
+    )
     bob = add_user(lab, "bob")
     assign(lab, bob)
     journal(lab)
@@ -127,8 +142,10 @@ def test_new_assignment_matching_an_existing_user_patches_only_the_difference(la
     lab.advance("0")
 
     requests = journal(lab)
-    _probe_then(requests, ['GET /Users?filter=userName eq "bob@contoso.com"',
-                           f"PATCH /Users/{existing['id']}"])
+    _probe_then(
+        requests,
+        ['GET /Users?filter=userName eq "bob@contoso.com"', f"PATCH /Users/{existing['id']}"],
+    )
     assert body_of(requests[2])["Operations"] == [
         {"op": "Replace", "path": "displayName", "value": "Bob Tester"}
     ]
@@ -142,9 +159,14 @@ def test_new_assignment_matching_an_existing_user_patches_only_the_difference(la
 
 
 def test_new_assignment_matching_an_identical_user_sends_nothing(lab: Lab) -> None:
-    miro_create_user(lab, "carol@contoso.com", displayName="Carol Tester", externalId="carol",
-                     name={"givenName": "Carol", "familyName": "Tester"},
-                     emails=[{"primary": True, "type": "work", "value": "carol@contoso.com"}])
+    miro_create_user(
+        lab,
+        "carol@contoso.com",
+        displayName="Carol Tester",
+        externalId="carol",
+        name={"givenName": "Carol", "familyName": "Tester"},
+        emails=[{"primary": True, "type": "work", "value": "carol@contoso.com"}],
+    )
     carol = add_user(lab, "carol")
     assign(lab, carol)
     journal(lab)
@@ -174,9 +196,11 @@ def test_attribute_change_patches_only_what_changed(lab: Lab) -> None:
     _probe_then(requests, [f"GET /Users/{scim_id}", f"PATCH /Users/{scim_id}"])
     assert body_of(requests[2])["Operations"] == [
         {"op": "Replace", "path": "name.familyName", "value": "Newname"},
-        {"op": "Add",
-         "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
-         "value": "Sales"},
+        {
+            "op": "Add",
+            "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+            "value": "Sales",
+        },
     ]
     user = miro_user(lab, "dave@contoso.com")
     assert user["name"]["familyName"] == "Newname"
@@ -220,9 +244,20 @@ def test_leaving_scope_disables_the_user(lab: Lab, how: str) -> None:
         unassign(lab, assignment)
     else:
         schema = get_schema(lab)
-        mapping(schema, "User")["scope"] = {"groups": [{"name": "Design only", "clauses": [
-            {"operatorName": "EQUALS", "sourceOperandName": "department",
-             "targetOperand": {"values": ["Sales"]}}]}]}
+        mapping(schema, "User")["scope"] = {
+            "groups": [
+                {
+                    "name": "Design only",
+                    "clauses": [
+                        {
+                            "operatorName": "EQUALS",
+                            "sourceOperandName": "department",
+                            "targetOperand": {"values": ["Sales"]},
+                        }
+                    ],
+                }
+            ]
+        }
         ok(put_schema(lab, schema), 204)
     cycles = lab.advance("40m")
 
@@ -230,12 +265,16 @@ def test_leaving_scope_disables_the_user(lab: Lab, how: str) -> None:
     requests = journal(lab)
     patches = [r for r in requests if r["method"] == "PATCH"]
     assert len(patches) == 1 and patches[0]["path"].endswith(f"/Users/{scim_id}")
-    assert body_of(patches[0])["Operations"] == [{"op": "Replace", "path": "active", "value": "False"}]
+    assert body_of(patches[0])["Operations"] == [
+        {"op": "Replace", "path": "active", "value": "False"}
+    ]
     assert miro_user(lab, "frank@contoso.com")["active"] is False
     entry = last_log(lab, frank)
     assert entry["provisioningAction"] == "disable"
     assert status_of(entry) == "success"
-    assert entry["modifiedProperties"] == [{"displayName": "active", "oldValue": "True", "newValue": "False"}]
+    assert entry["modifiedProperties"] == [
+        {"displayName": "active", "oldValue": "True", "newValue": "False"}
+    ]
     expected_kind = "initial" if how == "scopingFilter" else "incremental"  # §1.5: schema change
     assert cycles[0]["type"] == expected_kind
 
@@ -253,9 +292,20 @@ def test_skip_out_of_scope_deletions_leaves_the_user_alone(lab: Lab, how: str) -
         unassign(lab, assignment)
     else:
         schema = get_schema(lab)
-        mapping(schema, "User")["scope"] = {"groups": [{"name": "Sales only", "clauses": [
-            {"operatorName": "EQUALS", "sourceOperandName": "department",
-             "targetOperand": {"values": ["Sales"]}}]}]}
+        mapping(schema, "User")["scope"] = {
+            "groups": [
+                {
+                    "name": "Sales only",
+                    "clauses": [
+                        {
+                            "operatorName": "EQUALS",
+                            "sourceOperandName": "department",
+                            "targetOperand": {"values": ["Sales"]},
+                        }
+                    ],
+                }
+            ]
+        }
         ok(put_schema(lab, schema), 204)
     lab.advance("40m")
     assert writes(journal(lab)) == []
@@ -293,11 +343,15 @@ def test_coming_back_re_enables_the_user(lab: Lab, how: str) -> None:
     scim_id = miro_user(lab, "hank@contoso.com")["id"]
     patches = [r for r in journal(lab) if r["method"] == "PATCH"]
     assert [p["path"] for p in patches] == [f"/api/v1/scim/Users/{scim_id}"]
-    assert body_of(patches[0])["Operations"] == [{"op": "Replace", "path": "active", "value": "True"}]
+    assert body_of(patches[0])["Operations"] == [
+        {"op": "Replace", "path": "active", "value": "True"}
+    ]
     assert miro_user(lab, "hank@contoso.com")["active"] is True
     entry = last_log(lab, hank)
     assert entry["provisioningAction"] == "update"
-    assert {"displayName": "active", "oldValue": "False", "newValue": "True"} in entry["modifiedProperties"]
+    assert {"displayName": "active", "oldValue": "False", "newValue": "True"} in entry[
+        "modifiedProperties"
+    ]
 
 
 # --- Row 8: hard delete (Delete on, still managed) -> DELETE -------------------------------
@@ -315,7 +369,9 @@ def test_hard_delete_thirty_days_after_soft_delete_deletes_the_user(lab: Lab) ->
 
     cycles = lab.advance("30d")
     requests = journal(lab)
-    assert [r["path"] for r in requests if r["method"] == "DELETE"] == [f"/api/v1/scim/Users/{scim_id}"]
+    assert [r["path"] for r in requests if r["method"] == "DELETE"] == [
+        f"/api/v1/scim/Users/{scim_id}"
+    ]
     assert miro_user(lab, "ivan@contoso.com") is None
     entry = last_log(lab, ivan)
     assert entry["provisioningAction"] == "delete"
@@ -374,15 +430,20 @@ def test_group_with_create_unchecked_matches_the_team_and_adds_members(lab: Lab)
 
     scim_user = miro_user(lab, "lena@contoso.com")["id"]
     requests = journal(lab)
-    _probe_then(requests, [
-        'GET /Users?filter=userName eq "lena@contoso.com"',
-        "POST /Users",
-        'GET /Groups?excludedAttributes=members&filter=displayName eq "Design"',
-        f"PATCH /Groups/{teams['Design']}",
-        f"PATCH /Groups/{teams['Design']}",
-    ])
+    _probe_then(
+        requests,
+        [
+            'GET /Users?filter=userName eq "lena@contoso.com"',
+            "POST /Users",
+            'GET /Groups?excludedAttributes=members&filter=displayName eq "Design"',
+            f"PATCH /Groups/{teams['Design']}",
+            f"PATCH /Groups/{teams['Design']}",
+        ],
+    )
     # The matched team takes the mapped externalId (objectId), then the members.
-    assert body_of(requests[4])["Operations"] == [{"op": "Add", "path": "externalId", "value": group}]
+    assert body_of(requests[4])["Operations"] == [
+        {"op": "Add", "path": "externalId", "value": group}
+    ]
     assert body_of(requests[5])["Operations"] == [
         {"op": "Add", "path": "members", "value": [{"$ref": None, "value": scim_user}]}
     ]
@@ -390,7 +451,9 @@ def test_group_with_create_unchecked_matches_the_team_and_adds_members(lab: Lab)
     entry = last_log(lab, group)
     assert entry["provisioningAction"] == "update"
     assert entry["targetIdentity"]["id"] == teams["Design"]
-    assert {"displayName": "members", "oldValue": None, "newValue": lena} in entry["modifiedProperties"]
+    assert {"displayName": "members", "oldValue": None, "newValue": lena} in entry[
+        "modifiedProperties"
+    ]
 
 
 def test_group_with_create_unchecked_and_no_team_is_skipped(lab: Lab) -> None:
@@ -401,7 +464,10 @@ def test_group_with_create_unchecked_and_no_team_is_skipped(lab: Lab) -> None:
     lab.start()
     lab.advance("0")
     requests = journal(lab)
-    assert lines(requests)[-1] == 'GET /Groups?excludedAttributes=members&filter=displayName eq "Marketing"'
+    assert (
+        lines(requests)[-1]
+        == 'GET /Groups?excludedAttributes=members&filter=displayName eq "Marketing"'
+    )
     assert not any(r["path"].endswith("/Groups") and r["method"] == "POST" for r in requests)
     entry = last_log(lab, group)
     assert status_of(entry) == "skipped"
@@ -429,7 +495,9 @@ def test_group_with_create_checked_fails_on_mirros_405_and_is_logged(lab: Lab) -
     assert error["errorCode"] == "MethodNotAllowed"
     assert "405" in error["reason"]
     assert entry["provisioningSteps"][-1] == {
-        "name": "EntryExportAdd", "provisioningStepType": "export", "status": "failure",
+        "name": "EntryExportAdd",
+        "provisioningStepType": "export",
+        "status": "failure",
         "description": "Failed to create Group 'Self-service Pilot' in Miro",
         "details": {"ReportableIdentifier": "Self-service Pilot"},
     }
@@ -440,10 +508,18 @@ def test_group_with_create_checked_fails_on_mirros_405_and_is_logged(lab: Lab) -
         {"displayName": "mailEnabled", "oldValue": None, "newValue": "False"},
         {"displayName": "securityEnabled", "oldValue": None, "newValue": "True"},
     ]
-    assert entry["targetIdentity"] == {"id": "", "displayName": "", "details": {},
-                                       "identityType": "urn:ietf:params:scim:schemas:core:2.0:Group"}
-    assert step_names(entry) == ["EntryImportAdd", "EntrySynchronizationScoping",
-                                 "EntrySynchronizationAdd", "EntryExportAdd"]
+    assert entry["targetIdentity"] == {
+        "id": "",
+        "displayName": "",
+        "details": {},
+        "identityType": "urn:ietf:params:scim:schemas:core:2.0:Group",
+    }
+    assert step_names(entry) == [
+        "EntryImportAdd",
+        "EntrySynchronizationScoping",
+        "EntrySynchronizationAdd",
+        "EntryExportAdd",
+    ]
     assert cycles[0]["counts"]["failed"] == 1
     status = lab.job()["status"]
     assert status["lastExecution"]["state"] == "EntryLevelErrors"
@@ -460,7 +536,10 @@ def test_group_with_create_checked_in_the_user_group_model_is_created_then_fille
     lab.start()
     lab.advance("0")
     requests = journal(lab)
-    assert lines(requests)[-3] == 'GET /Groups?excludedAttributes=members&filter=displayName eq "Research"'
+    assert (
+        lines(requests)[-3]
+        == 'GET /Groups?excludedAttributes=members&filter=displayName eq "Research"'
+    )
     assert lines(requests)[-2] == "POST /Groups"
     assert lines(requests)[-1].startswith("PATCH /Groups/")
     team_id = requests[-2]["response"]["id"]
@@ -500,7 +579,9 @@ def test_member_added_and_removed_patch_the_team(lab: Lab) -> None:
     assert miro_user(lab, "oli@contoso.com")["active"] is False
     entry = last_log(lab, group)
     assert entry["provisioningAction"] == "update"
-    assert {"displayName": "members", "oldValue": oli, "newValue": None} in entry["modifiedProperties"]
+    assert {"displayName": "members", "oldValue": oli, "newValue": None} in entry[
+        "modifiedProperties"
+    ]
 
 
 def test_group_rename_patches_the_display_name(lab: Lab) -> None:
@@ -511,7 +592,9 @@ def test_group_rename_patches_the_display_name(lab: Lab) -> None:
     ok(lab.graph_client.patch(f"/v1.0/groups/{group}", json={"displayName": "Beta"}), 204)
     lab.advance("40m")
     patches = [r for r in journal(lab) if r["method"] == "PATCH"]
-    assert body_of(patches[0])["Operations"] == [{"op": "Replace", "path": "displayName", "value": "Beta"}]
+    assert body_of(patches[0])["Operations"] == [
+        {"op": "Replace", "path": "displayName", "value": "Beta"}
+    ]
     target = last_log(lab, group)["targetIdentity"]["id"]
     assert miro_group(lab, target)["displayName"] == "Beta"
 
@@ -529,14 +612,18 @@ def test_group_unassigned_with_delete_on_is_deleted(lab: Lab, model: str) -> Non
     unassign(lab, assignment)
     lab.advance("40m")
     requests = journal(lab)
-    assert [r["path"] for r in requests if r["method"] == "DELETE"] == [f"/api/v1/scim/Groups/{target}"]
+    assert [r["path"] for r in requests if r["method"] == "DELETE"] == [
+        f"/api/v1/scim/Groups/{target}"
+    ]
     entry = last_log(lab, group)
     assert entry["provisioningAction"] == "delete"
     if model == "user_groups":
         assert status_of(entry) == "success"
     else:  # Miro's team model cannot delete teams: 405, logged as a failure
         assert status_of(entry) == "failure"
-        assert entry["provisioningStatusInfo"]["errorInformation"]["errorCode"] == "MethodNotAllowed"
+        assert (
+            entry["provisioningStatusInfo"]["errorInformation"]["errorCode"] == "MethodNotAllowed"
+        )
 
 
 def test_group_unassigned_with_delete_unchecked_sends_nothing(lab: Lab) -> None:
@@ -567,7 +654,9 @@ def test_logs_hold_one_entry_per_object_per_cycle(lab: Lab) -> None:
     assert logs_for(lab, group)[0]["sourceIdentity"]["identityType"] == "Group"
 
 
-def test_an_out_of_scope_user_kept_by_skip_deletions_is_not_disabled_by_a_later_block(lab: Lab) -> None:
+def test_an_out_of_scope_user_kept_by_skip_deletions_is_not_disabled_by_a_later_block(
+    lab: Lab,
+) -> None:
     # Reported by the scenario suite (notes/bugs.md): once out of scope, a later change is
     # evaluated and skipped (§1.3), SkipOutOfScopeDeletions still holding (§3.5).
     lou = add_user(lab, "lou")

@@ -30,7 +30,9 @@ def lab() -> Lab:
 
 
 def on_demand(lab: Lab, subject: dict[str, Any]) -> Any:
-    body = {"parameters": [{"ruleId": "a8f3b2c6-1d4e-4f5a-9b7c-2e6d8f0a1b3c", "subjects": [subject]}]}
+    body = {
+        "parameters": [{"ruleId": "a8f3b2c6-1d4e-4f5a-9b7c-2e6d8f0a1b3c", "subjects": [subject]}]
+    }
     return lab.graph_client.post(f"{lab.job_path}/provisionOnDemand", json=body)
 
 
@@ -46,14 +48,17 @@ def test_a_user_on_demand_is_created_at_once(lab: Lab) -> None:
     assert value["provisioningSteps"][0]["name"] == "EntryImport"
     assert value["provisioningSteps"][0]["provisioningStepType"] == "import"
     assert value["provisioningSteps"][0]["description"] == (
-        "Retrieved User 'amy@contoso.com' from Azure Active Directory")
+        "Retrieved User 'amy@contoso.com' from Azure Active Directory"
+    )
     assert miro_user(lab, "amy@contoso.com") is not None
     # The link is shared with the job: the first cycle finds nothing to do.
     lab.start()
     (cycle,) = lab.advance("0")
     assert cycle["counts"]["create"] == 0 and cycle["counts"]["skipped"] == 1
 
-    again = json.loads(ok(on_demand(lab, {"objectId": amy, "objectTypeName": "User"})).json()["key"])
+    again = json.loads(
+        ok(on_demand(lab, {"objectId": amy, "objectTypeName": "User"})).json()["key"]
+    )
     assert again["result"] == "Skipped" and again["details"]["errorCode"] == "RedundantExport"
 
 
@@ -71,8 +76,11 @@ def test_a_group_on_demand_with_its_members(lab: Lab) -> None:
     for m in members:
         add_member(lab, group, m)
     assign(lab, group)
-    subject = {"objectId": group, "objectTypeName": "Group",
-               "links": {"members": [{"objectId": m, "objectTypeName": "User"} for m in members]}}
+    subject = {
+        "objectId": group,
+        "objectTypeName": "Group",
+        "links": {"members": [{"objectId": m, "objectTypeName": "User"} for m in members]},
+    }
     key = json.loads(ok(on_demand(lab, subject)).json()["key"])
     assert key["result"] == "Success"
     assert member_names(lab, teams["Squad"]) == {"cid@contoso.com", "dan@contoso.com"}
@@ -84,8 +92,11 @@ def test_a_group_on_demand_with_its_members(lab: Lab) -> None:
         {"objectTypeName": "User"},
         {"objectId": "x", "objectTypeName": "Device"},
         {"objectId": "x", "objectTypeName": "Group"},
-        {"objectId": "x", "objectTypeName": "Group",
-         "links": {"members": [{"objectId": str(i)} for i in range(6)]}},
+        {
+            "objectId": "x",
+            "objectTypeName": "Group",
+            "links": {"members": [{"objectId": str(i)} for i in range(6)]},
+        },
     ],
 )
 def test_bad_subjects_are_400(lab: Lab, subject: dict[str, Any]) -> None:
@@ -94,7 +105,9 @@ def test_bad_subjects_are_400(lab: Lab, subject: dict[str, Any]) -> None:
 
 
 def test_an_unknown_user_is_404(lab: Lab) -> None:
-    response = on_demand(lab, {"objectId": "00000000-1111-2222-3333-444444444444", "objectTypeName": "User"})
+    response = on_demand(
+        lab, {"objectId": "00000000-1111-2222-3333-444444444444", "objectTypeName": "User"}
+    )
     assert response.status_code == 404
 
 

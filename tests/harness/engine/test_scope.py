@@ -97,7 +97,9 @@ def test_a_disabled_user_is_not_provisioned(lab: Lab) -> None:
     assert entry["provisioningSteps"][1]["details"]["Active in the source system"] == "False"
 
 
-def test_members_of_an_assigned_group_are_in_scope_but_nested_groups_are_not_expanded(lab: Lab) -> None:
+def test_members_of_an_assigned_group_are_in_scope_but_nested_groups_are_not_expanded(
+    lab: Lab,
+) -> None:
     outer, inner = add_group(lab, "Outer"), add_group(lab, "Inner")
     eve, fay = add_user(lab, "eve"), add_user(lab, "fay")
     add_member(lab, outer, eve)
@@ -130,15 +132,37 @@ def test_sync_all_provisions_unassigned_users_but_not_disabled_ones(lab: Lab) ->
 
 def test_scoping_filter_selects_users(lab: Lab) -> None:
     schema = get_schema(lab)
-    mapping(schema, "User")["scope"] = {"groups": [
-        {"name": "Design", "clauses": [{"operatorName": "EQUALS", "sourceOperandName": "department",
-                                        "targetOperand": {"values": ["Design"]}}]},
-        {"name": "Leads", "clauses": [{"operatorName": "ENDS_WITH", "sourceOperandName": "jobTitle",
-                                       "targetOperand": {"values": ["Lead"]}}]},
-    ]}
+    mapping(schema, "User")["scope"] = {
+        "groups": [
+            {
+                "name": "Design",
+                "clauses": [
+                    {
+                        "operatorName": "EQUALS",
+                        "sourceOperandName": "department",
+                        "targetOperand": {"values": ["Design"]},
+                    }
+                ],
+            },
+            {
+                "name": "Leads",
+                "clauses": [
+                    {
+                        "operatorName": "ENDS_WITH",
+                        "sourceOperandName": "jobTitle",
+                        "targetOperand": {"values": ["Lead"]},
+                    }
+                ],
+            },
+        ]
+    }
     ok(put_schema(lab, schema), 204)
-    for nick, extra in (("jo", {"department": "Design"}), ("kay", {"jobTitle": "Team Lead"}),
-                        ("lou", {"department": "Sales"}), ("max", {})):
+    for nick, extra in (
+        ("jo", {"department": "Design"}),
+        ("kay", {"jobTitle": "Team Lead"}),
+        ("lou", {"department": "Sales"}),
+        ("max", {}),
+    ):
         assign(lab, add_user(lab, nick, **extra))
     started(lab)
     assert set(miro_users(lab)) == {"jo@contoso.com", "kay@contoso.com"}
@@ -164,8 +188,10 @@ def test_matching_follows_matching_priority_and_stops_at_the_first_hit(lab: Lab)
     seen = lines(journal(lab))
     # The probe filters on the first matching attribute, then matching goes by priority.
     assert seen[0].startswith('GET /Users?filter=externalId eq "')
-    assert seen[1:3] == ['GET /Users?filter=externalId eq "ned"',
-                         'GET /Users?filter=userName eq "ned@contoso.com"']
+    assert seen[1:3] == [
+        'GET /Users?filter=externalId eq "ned"',
+        'GET /Users?filter=userName eq "ned@contoso.com"',
+    ]
     assert seen[3] == f"PATCH /Users/{existing['id']}"
     assert last_log(lab, ned)["targetIdentity"]["id"] == existing["id"]
 
@@ -187,7 +213,9 @@ def test_two_target_matches_are_duplicate_target_entries(lab: Lab) -> None:
     started(lab)
     entry = last_log(lab, pia)
     assert status_of(entry) == "failure"
-    assert entry["provisioningStatusInfo"]["errorInformation"]["errorCode"] == "DuplicateTargetEntries"
+    assert (
+        entry["provisioningStatusInfo"]["errorInformation"]["errorCode"] == "DuplicateTargetEntries"
+    )
     assert miro_user(lab, "pia@contoso.com") is None
 
 
@@ -195,7 +223,12 @@ def test_a_user_without_a_matching_value_is_import_skipped(lab: Lab) -> None:
     schema = get_schema(lab)
     for attr in mapping(schema, "User")["attributeMappings"]:
         if attr["targetAttributeName"] == "userName":
-            attr["source"] = {"expression": "[mail]", "name": "mail", "parameters": [], "type": "Attribute"}
+            attr["source"] = {
+                "expression": "[mail]",
+                "name": "mail",
+                "parameters": [],
+                "type": "Attribute",
+            }
     ok(put_schema(lab, schema), 204)
     quy = add_user(lab, "quy", mail=None)
     assign(lab, quy)
@@ -255,12 +288,14 @@ def test_incremental_cycles_read_only_changes(lab: Lab) -> None:
     quiet = lab.advance("40m")[0]
     assert quiet["counts"]["imported"] == 0
     graph_lines = graph_engine_requests(lab)
-    assert sorted(graph_lines) == sorted([
-        f"GET /v1.0/servicePrincipals/{lab.service_principal_id}",
-        "GET /v1.0/users/delta",
-        "GET /v1.0/groups/delta",
-        f"GET /v1.0/servicePrincipals/{lab.service_principal_id}/appRoleAssignedTo/delta",
-    ])
+    assert sorted(graph_lines) == sorted(
+        [
+            f"GET /v1.0/servicePrincipals/{lab.service_principal_id}",
+            "GET /v1.0/users/delta",
+            "GET /v1.0/groups/delta",
+            f"GET /v1.0/servicePrincipals/{lab.service_principal_id}/appRoleAssignedTo/delta",
+        ]
+    )
     assert len(journal(lab)) == 1  # the probe
 
     # One change: one user is read, one GET and one PATCH in Miro.
@@ -322,14 +357,27 @@ def test_updated_user_keeps_role_changes_out_of_scope_decision(lab: Lab) -> None
 
 def test_a_mapping_that_fails_for_one_user_fails_that_user_only(lab: Lab) -> None:
     schema = get_schema(lab)
-    mapping(schema, "User")["attributeMappings"].append({
-        "defaultValue": None, "exportMissingReferences": False, "flowBehavior": "FlowWhenChanged",
-        "flowType": "Always", "matchingPriority": 0, "targetAttributeName": "title",
-        "source": {"expression": 'FormatDateTime([jobTitle], , "yyyyMMddHHmmss.fZ", "yyyy-MM-dd")',
-                   "name": "FormatDateTime", "parameters": [], "type": "Function"},
-    })
+    mapping(schema, "User")["attributeMappings"].append(
+        {
+            "defaultValue": None,
+            "exportMissingReferences": False,
+            "flowBehavior": "FlowWhenChanged",
+            "flowType": "Always",
+            "matchingPriority": 0,
+            "targetAttributeName": "title",
+            "source": {
+                "expression": 'FormatDateTime([jobTitle], , "yyyyMMddHHmmss.fZ", "yyyy-MM-dd")',
+                "name": "FormatDateTime",
+                "parameters": [],
+                "type": "Function",
+            },
+        }
+    )
     ok(put_schema(lab, schema), 204)
-    good, bad = add_user(lab, "xena", jobTitle="20240102030405.0Z"), add_user(lab, "yuri", jobTitle="chief")
+    good, bad = (
+        add_user(lab, "xena", jobTitle="20240102030405.0Z"),
+        add_user(lab, "yuri", jobTitle="chief"),
+    )
     assign(lab, good)
     assign(lab, bad)
     lab.start()
@@ -348,10 +396,17 @@ def test_a_mapping_that_fails_for_one_user_fails_that_user_only(lab: Lab) -> Non
 def test_guest_upns_are_rewritten_as_entra_does(lab: Lab) -> None:
     from harness.engine.changes import guest_upn
 
-    assert guest_upn("jane.doe_fabrikam.com#EXT#@contoso.onmicrosoft.com") == "jane.doe@fabrikam.com"
+    assert (
+        guest_upn("jane.doe_fabrikam.com#EXT#@contoso.onmicrosoft.com") == "jane.doe@fabrikam.com"
+    )
     assert guest_upn("odd#EXT#@contoso.com") == "odd#EXT#@contoso.com"
-    guest = add_user(lab, "guest", userPrincipalName="jane.doe_fabrikam.com#EXT#@contoso.com",
-                     mail="jane.doe@fabrikam.com", userType="Guest")
+    guest = add_user(
+        lab,
+        "guest",
+        userPrincipalName="jane.doe_fabrikam.com#EXT#@contoso.com",
+        mail="jane.doe@fabrikam.com",
+        userType="Guest",
+    )
     assign(lab, guest)
     started(lab)
     assert miro_user(lab, "jane.doe@fabrikam.com") is not None
@@ -361,7 +416,12 @@ def test_two_source_users_matching_one_target_user_are_duplicate_source_entries(
     schema = get_schema(lab)
     for attr in mapping(schema, "User")["attributeMappings"]:
         if attr["targetAttributeName"] == "userName":
-            attr["source"] = {"expression": "[mail]", "name": "mail", "parameters": [], "type": "Attribute"}
+            attr["source"] = {
+                "expression": "[mail]",
+                "name": "mail",
+                "parameters": [],
+                "type": "Attribute",
+            }
     ok(put_schema(lab, schema), 204)
     first = add_user(lab, "yan", mail="shared@contoso.com")
     second = add_user(lab, "zoe", mail="shared@contoso.com")
@@ -371,7 +431,9 @@ def test_two_source_users_matching_one_target_user_are_duplicate_source_entries(
     lab.advance("40m")
     entry = last_log(lab, second)
     assert status_of(entry) == "failure"
-    assert entry["provisioningStatusInfo"]["errorInformation"]["errorCode"] == "DuplicateSourceEntries"
+    assert (
+        entry["provisioningStatusInfo"]["errorInformation"]["errorCode"] == "DuplicateSourceEntries"
+    )
     assert writes(journal(lab)) == []
 
 
@@ -394,11 +456,22 @@ ENTERPRISE_MANAGER = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User
 
 def _map_manager(lab: Lab) -> None:
     schema = get_schema(lab)
-    mapping(schema, "User")["attributeMappings"].append({
-        "defaultValue": None, "exportMissingReferences": False, "flowBehavior": "FlowWhenChanged",
-        "flowType": "Always", "matchingPriority": 0, "targetAttributeName": ENTERPRISE_MANAGER,
-        "source": {"expression": "[manager]", "name": "manager", "parameters": [], "type": "Attribute"},
-    })
+    mapping(schema, "User")["attributeMappings"].append(
+        {
+            "defaultValue": None,
+            "exportMissingReferences": False,
+            "flowBehavior": "FlowWhenChanged",
+            "flowType": "Always",
+            "matchingPriority": 0,
+            "targetAttributeName": ENTERPRISE_MANAGER,
+            "source": {
+                "expression": "[manager]",
+                "name": "manager",
+                "parameters": [],
+                "type": "Attribute",
+            },
+        }
+    )
     ok(put_schema(lab, schema), 204)
 
 
@@ -430,14 +503,18 @@ def test_the_manager_reference_flows_as_the_managers_target_id(lab: Lab) -> None
     _set_manager(lab, report, other)
     lab.advance("40m")
     (patch,) = [body_of(r) for r in journal(lab) if r["method"] == "PATCH"]
-    assert patch["Operations"] == [{"op": "Replace", "path": ENTERPRISE_MANAGER, "value": {"value": other_scim}}]
+    assert patch["Operations"] == [
+        {"op": "Replace", "path": ENTERPRISE_MANAGER, "value": {"value": other_scim}}
+    ]
 
     ok(lab.graph_client.delete(f"/v1.0/users/{report}/manager/$ref"), 204)
     lab.advance("40m")
     (patch,) = [body_of(r) for r in journal(lab) if r["method"] == "PATCH"]
     assert patch["Operations"] == [{"op": "Remove", "path": ENTERPRISE_MANAGER}]
     entry = last_log(lab, report)
-    assert {"displayName": ENTERPRISE_MANAGER, "oldValue": other_scim, "newValue": None} in entry["modifiedProperties"]
+    assert {"displayName": ENTERPRISE_MANAGER, "oldValue": other_scim, "newValue": None} in entry[
+        "modifiedProperties"
+    ]
 
 
 def test_a_manager_out_of_scope_is_not_referenced(lab: Lab) -> None:

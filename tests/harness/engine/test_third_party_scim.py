@@ -34,8 +34,11 @@ def lab(request: pytest.FixtureRequest) -> Any:
         lab.transport.bind("scim.local", app)
         flag = "?aadOptscim062020" if request.param != "default" else ""
         put_secrets(lab, BaseAddress=f"http://scim.local/v2{flag}", SecretToken=TOKEN)
-        with make_client("http://scim.local/v2", transport=BorrowedTransport(lab.transport),
-                         headers={"Authorization": f"Bearer {TOKEN}"}) as scim:
+        with make_client(
+            "http://scim.local/v2",
+            transport=BorrowedTransport(lab.transport),
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        ) as scim:
             lab.scim = scim  # type: ignore[attr-defined]
             yield lab
 
@@ -52,16 +55,33 @@ def _groups(lab: Any) -> dict[str, dict[str, Any]]:
 
 def test_a_small_directory_is_provisioned_into_scim2_server(lab: Any) -> None:
     # Groups match an existing group (Create unchecked, as for Miro): see the next test for why.
-    ok(lab.scim.post("/Groups", json={"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
-                                      "displayName": "Engineering"}), 201)
+    ok(
+        lab.scim.post(
+            "/Groups",
+            json={
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                "displayName": "Engineering",
+            },
+        ),
+        201,
+    )
     set_group_flows(lab, "Update")
-    ann, bob, cat = add_user(lab, "ann", department="R&D"), add_user(lab, "bob"), add_user(lab, "cat")
+    ann, bob, cat = (
+        add_user(lab, "ann", department="R&D"),
+        add_user(lab, "bob"),
+        add_user(lab, "cat"),
+    )
     group = add_group(lab, "Engineering")
     add_member(lab, group, ann)
     add_member(lab, group, bob)
     assign(lab, group)
     direct = assign(lab, cat)
-    ok(lab.graph_client.post(f"{lab.job_path}/validateCredentials", json={"useSavedCredentials": True}), 204)
+    ok(
+        lab.graph_client.post(
+            f"{lab.job_path}/validateCredentials", json={"useSavedCredentials": True}
+        ),
+        204,
+    )
     lab.start()
     (cycle,) = lab.advance("0")
     assert cycle["state"] == "Succeeded", cycle
@@ -77,7 +97,8 @@ def test_a_small_directory_is_provisioned_into_scim2_server(lab: Any) -> None:
     assert users["ann@contoso.com"][enterprise]["department"] == "R&D"
     groups = _groups(lab)
     assert {m["value"] for m in groups["Engineering"]["members"]} == {
-        users["ann@contoso.com"]["id"], users["bob@contoso.com"]["id"]
+        users["ann@contoso.com"]["id"],
+        users["bob@contoso.com"]["id"],
     }
 
     update_user(lab, bob, surname="Builder")
@@ -89,7 +110,9 @@ def test_a_small_directory_is_provisioned_into_scim2_server(lab: Any) -> None:
     assert users["bob@contoso.com"]["name"]["familyName"] == "Builder"
     assert users["cat@contoso.com"]["active"] is False
     assert set(_groups(lab)) == {"Platform"}
-    assert not [e for e in lab.provisioning_logs() if e["provisioningStatusInfo"]["status"] == "failure"]
+    assert not [
+        e for e in lab.provisioning_logs() if e["provisioningStatusInfo"]["status"] == "failure"
+    ]
 
 
 def test_group_create_sends_entras_adscim_schema_which_a_strict_server_refuses(lab: Any) -> None:

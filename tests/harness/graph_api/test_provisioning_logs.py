@@ -12,8 +12,15 @@ from harness.graph_api.provisioning_logs import create_blueprint
 from mock_graph.exceptions import GraphError
 
 
-def _entry(n: int, *, job: str = "job1", cycle: str = "c1", source: str = "u1",
-           action: str = "create", status: str = "success") -> dict[str, Any]:
+def _entry(
+    n: int,
+    *,
+    job: str = "job1",
+    cycle: str = "c1",
+    source: str = "u1",
+    action: str = "create",
+    status: str = "success",
+) -> dict[str, Any]:
     return {
         "id": f"id{n}",
         "activityDateTime": f"2026-01-05T09:{n:02d}:00Z",
@@ -30,13 +37,15 @@ def _entry(n: int, *, job: str = "job1", cycle: str = "c1", source: str = "u1",
 def app() -> Flask:
     app = Flask(__name__)
     store = LogStore()
-    store.extend([
-        _entry(1, source="u1"),
-        _entry(2, source="u2", action="update"),
-        _entry(3, source="u1", cycle="c2", action="disable"),
-        _entry(4, source="u3", cycle="c2", action="other", status="skipped"),
-        _entry(5, source="u1", cycle="c3", job="job2", status="failure"),
-    ])
+    store.extend(
+        [
+            _entry(1, source="u1"),
+            _entry(2, source="u2", action="update"),
+            _entry(3, source="u1", cycle="c2", action="disable"),
+            _entry(4, source="u3", cycle="c2", action="other", status="skipped"),
+            _entry(5, source="u1", cycle="c3", job="job2", status="failure"),
+        ]
+    )
     app.extensions["harness_logs"] = store
     app.register_blueprint(create_blueprint())
 
@@ -82,8 +91,9 @@ def test_filters(app: Flask, expr: str, expected: list[str]) -> None:
 
 def test_paging_follows_absolute_next_links(app: Flask) -> None:
     client = app.test_client()
-    response = client.get("/v1.0/auditLogs/provisioning",
-                          query_string={"$top": "2", "$filter": "jobId eq 'job1'"})
+    response = client.get(
+        "/v1.0/auditLogs/provisioning", query_string={"$top": "2", "$filter": "jobId eq 'job1'"}
+    )
     seen = [e["id"] for e in response.json["value"]]
     while "@odata.nextLink" in response.json:
         link = response.json["@odata.nextLink"]
@@ -137,8 +147,11 @@ def test_indexed_lookup_reads_only_matching_entries() -> None:
 
 def test_stored_entries_answer_exactly_what_was_appended() -> None:
     # Entries are kept as compact JSON and decoded on read: nothing may change on the way.
-    entry = {**_entry(1), "details": {"note": "é ✓ \u2028", "n": 1.5, "list": [1, None, True]},
-             "modifiedProperties": [{"displayName": "a", "oldValue": None, "newValue": "[\"x\"]"}]}
+    entry = {
+        **_entry(1),
+        "details": {"note": "é ✓ \u2028", "n": 1.5, "list": [1, None, True]},
+        "modifiedProperties": [{"displayName": "a", "oldValue": None, "newValue": '["x"]'}],
+    }
     store = LogStore()
     store.append(entry)
     page, _ = store.query(parse_filter("id eq 'id1'"))

@@ -61,8 +61,11 @@ def test_create_list_get_delete_jobs(lab: Lab) -> None:
     assert job["id"].startswith(f"miro.{tenant}.")
     assert job["templateId"] == "miro"
     # §7.2: a job never started shows TimeSpan.MaxValue, Disabled, and status Paused.
-    assert job["schedule"] == {"expiration": None, "interval": "P10675199DT2H48M5.4775807S",
-                               "state": "Disabled"}
+    assert job["schedule"] == {
+        "expiration": None,
+        "interval": "P10675199DT2H48M5.4775807S",
+        "state": "Disabled",
+    }
     assert job["status"]["code"] == "Paused"
     assert job["status"]["lastExecution"] is None
     assert job["status"]["steadyStateFirstAchievedTime"] == "0001-01-01T00:00:00Z"
@@ -110,8 +113,9 @@ def test_unknown_service_principal_is_a_404_envelope(lab: Lab) -> None:
 )
 def test_create_job_rejects_bad_bodies(lab: Lab, body: Any) -> None:
     if isinstance(body, str):
-        response = lab.graph_client.post(f"{lab.sync_path}/jobs", content=body,
-                                         headers={"Content-Type": "application/json"})
+        response = lab.graph_client.post(
+            f"{lab.sync_path}/jobs", content=body, headers={"Content-Type": "application/json"}
+        )
     else:
         response = lab.graph_client.post(f"{lab.sync_path}/jobs", json=body)
     expect_error(response, 400)
@@ -138,7 +142,12 @@ def test_start_pause_and_restart_drive_the_schedule(lab: Lab) -> None:
     assert [c["type"] for c in lab.advance("0")] == ["incremental"]
     assert [c["type"] for c in lab.advance("80m")] == ["incremental", "incremental"]
 
-    ok(lab.graph_client.post(f"{lab.job_path}/restart", json={"criteria": {"resetScope": "Watermark"}}), 204)
+    ok(
+        lab.graph_client.post(
+            f"{lab.job_path}/restart", json={"criteria": {"resetScope": "Watermark"}}
+        ),
+        204,
+    )
     journal(lab)
     assert [c["type"] for c in lab.advance("0")] == ["initial"]
     # Links survive a watermark reset: the known user is read by id, not matched again.
@@ -146,7 +155,10 @@ def test_start_pause_and_restart_drive_the_schedule(lab: Lab) -> None:
     paths = [r["path"] for r in journal(lab)]
     assert f"/api/v1/scim/Users/{scim_id}" in paths
 
-    ok(lab.graph_client.post(f"{lab.job_path}/restart", json={"criteria": {"resetScope": "Full"}}), 204)
+    ok(
+        lab.graph_client.post(f"{lab.job_path}/restart", json={"criteria": {"resetScope": "Full"}}),
+        204,
+    )
     lab.advance("0")
     queries = [r["query"] for r in journal(lab) if r["method"] == "GET"]
     assert any("alice%40contoso.com" in q for q in queries)  # re-matched after a Full reset
@@ -154,7 +166,11 @@ def test_start_pause_and_restart_drive_the_schedule(lab: Lab) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [{"criteria": {"resetScope": "Everything"}}, {"criteria": "Full"}, {"criteria": {"resetScope": 3}}],
+    [
+        {"criteria": {"resetScope": "Everything"}},
+        {"criteria": "Full"},
+        {"criteria": {"resetScope": 3}},
+    ],
 )
 def test_restart_rejects_bad_criteria(lab: Lab, body: Any) -> None:
     error = expect_error(lab.graph_client.post(f"{lab.job_path}/restart", json=body), 400)
@@ -165,12 +181,22 @@ def test_schema_put_get_and_reset(lab: Lab) -> None:
     schema = get_schema(lab)
     original = copy.deepcopy(schema)
     mapping(schema, "Group")["flowTypes"] = "Update"
-    mapping(schema, "User")["attributeMappings"].append({
-        "defaultValue": None, "exportMissingReferences": False, "flowBehavior": "FlowWhenChanged",
-        "flowType": "Always", "matchingPriority": 0, "targetAttributeName": "title",
-        "source": {"expression": "ToUpper([jobTitle])", "name": "ToUpper", "parameters": [],
-                   "type": "Function"},
-    })
+    mapping(schema, "User")["attributeMappings"].append(
+        {
+            "defaultValue": None,
+            "exportMissingReferences": False,
+            "flowBehavior": "FlowWhenChanged",
+            "flowType": "Always",
+            "matchingPriority": 0,
+            "targetAttributeName": "title",
+            "source": {
+                "expression": "ToUpper([jobTitle])",
+                "name": "ToUpper",
+                "parameters": [],
+                "type": "Function",
+            },
+        }
+    )
     ok(put_schema(lab, schema), 204)
     assert get_schema(lab) == schema  # round trip, unchanged
     ok(lab.graph_client.delete(f"{lab.job_path}/schema"), 204)
@@ -180,8 +206,12 @@ def test_schema_put_get_and_reset(lab: Lab) -> None:
 def test_a_schema_exported_from_a_tenant_loads_unchanged(lab: Lab) -> None:
     schema = get_schema(lab)
     # Real exports carry keys the engine does not use; they must survive a round trip.
-    schema["directories"].append({"id": "x", "name": "Extra", "objects": [], "discoverabilities": "None"})
-    schema["synchronizationRules"][0]["metadata"] = [{"key": "defaultSourceObjectMappings", "value": "x"}]
+    schema["directories"].append(
+        {"id": "x", "name": "Extra", "objects": [], "discoverabilities": "None"}
+    )
+    schema["synchronizationRules"][0]["metadata"] = [
+        {"key": "defaultSourceObjectMappings", "value": "x"}
+    ]
     mapping(schema, "User")["metadata"] = [{"key": "Disposition", "value": "Normal"}]
     ok(put_schema(lab, schema), 204)
     assert get_schema(lab) == schema
@@ -197,18 +227,35 @@ def test_a_schema_exported_from_a_tenant_loads_unchanged(lab: Lab) -> None:
         ("disabled", "cannot be disabled"),
     ],
 )
-def test_bad_schemas_are_rejected_with_the_problem_named(lab: Lab, change: str, fragment: str) -> None:
+def test_bad_schemas_are_rejected_with_the_problem_named(
+    lab: Lab, change: str, fragment: str
+) -> None:
     schema = get_schema(lab)
     user = mapping(schema, "User")
     if change == "expression":
         user["attributeMappings"][2]["source"] = {
-            "expression": 'Join(",", [givenName]', "name": "Join", "parameters": [], "type": "Function"}
+            "expression": 'Join(",", [givenName]',
+            "name": "Join",
+            "parameters": [],
+            "type": "Function",
+        }
     elif change == "flowTypes":
         user["flowTypes"] = "Add, Explode"
     elif change == "operator":
-        user["scope"] = {"groups": [{"name": "g", "clauses": [
-            {"operatorName": "SOUNDS_LIKE", "sourceOperandName": "department",
-             "targetOperand": {"values": ["x"]}}]}]}
+        user["scope"] = {
+            "groups": [
+                {
+                    "name": "g",
+                    "clauses": [
+                        {
+                            "operatorName": "SOUNDS_LIKE",
+                            "sourceOperandName": "department",
+                            "targetOperand": {"values": ["x"]},
+                        }
+                    ],
+                }
+            ]
+        }
     elif change == "disabled":
         user["enabled"] = False
     else:
@@ -219,15 +266,21 @@ def test_bad_schemas_are_rejected_with_the_problem_named(lab: Lab, change: str, 
 
 
 def test_schema_body_must_be_json_object(lab: Lab) -> None:
-    expect_error(lab.graph_client.put(f"{lab.job_path}/schema", content=b"{",
-                                headers={"Content-Type": "application/json"}), 400)
+    expect_error(
+        lab.graph_client.put(
+            f"{lab.job_path}/schema", content=b"{", headers={"Content-Type": "application/json"}
+        ),
+        400,
+    )
     expect_error(lab.graph_client.put(f"{lab.job_path}/schema", json=[1]), 400)
 
 
 def test_secrets_get_and_put_merge(lab: Lab) -> None:
     put_secrets(lab, SyncAll="False", SkipOutOfScopeDeletions="True")
-    secrets = {p["key"]: p["value"] for p in
-               ok(lab.graph_client.get(f"{lab.sync_path}/secrets")).json()["value"]}
+    secrets = {
+        p["key"]: p["value"]
+        for p in ok(lab.graph_client.get(f"{lab.sync_path}/secrets")).json()["value"]
+    }
     assert secrets["BaseAddress"] == lab.scim_url
     assert secrets["SecretToken"] == "********"  # never echoed
     assert secrets["SyncAll"] == "False"
@@ -252,29 +305,51 @@ def test_bad_secrets_are_rejected_and_change_nothing(lab: Lab, body: Any) -> Non
 
 
 def test_job_settings_patch(lab: Lab) -> None:
-    body = {"synchronizationJobSettings": [{"name": "QuarantineTooManyDeletesThreshold", "value": "25"}]}
+    body = {
+        "synchronizationJobSettings": [{"name": "QuarantineTooManyDeletesThreshold", "value": "25"}]
+    }
     ok(lab.graph_client.patch(lab.job_path, json=body), 204)
     assert lab.job()["synchronizationJobSettings"] == [
         {"name": "QuarantineTooManyDeletesThreshold", "value": "25"}
     ]
-    bad = {"synchronizationJobSettings": [{"name": "QuarantineTooManyDeletesThreshold", "value": "lots"}]}
+    bad = {
+        "synchronizationJobSettings": [
+            {"name": "QuarantineTooManyDeletesThreshold", "value": "lots"}
+        ]
+    }
     expect_error(lab.graph_client.patch(lab.job_path, json=bad), 400)
     expect_error(lab.graph_client.patch(lab.job_path, json={"templateId": "x"}), 400)
 
 
 def test_validate_credentials(lab: Lab) -> None:
-    ok(lab.graph_client.post(f"{lab.job_path}/validateCredentials", json={"useSavedCredentials": True}), 204)
-    wrong = {"useSavedCredentials": False, "credentials": [
-        {"key": "BaseAddress", "value": lab.scim_url}, {"key": "SecretToken", "value": "wrong"}]}
-    error = expect_error(lab.graph_client.post(f"{lab.job_path}/validateCredentials", json=wrong), 400)
+    ok(
+        lab.graph_client.post(
+            f"{lab.job_path}/validateCredentials", json={"useSavedCredentials": True}
+        ),
+        204,
+    )
+    wrong = {
+        "useSavedCredentials": False,
+        "credentials": [
+            {"key": "BaseAddress", "value": lab.scim_url},
+            {"key": "SecretToken", "value": "wrong"},
+        ],
+    }
+    error = expect_error(
+        lab.graph_client.post(f"{lab.job_path}/validateCredentials", json=wrong), 400
+    )
     assert "401" in error["message"]
     expect_error(lab.graph_client.post(f"{lab.job_path}/validateCredentials", json={}), 400)
 
 
 def test_filter_operators_and_functions(lab: Lab) -> None:
     ops = ok(lab.graph_client.get(f"{lab.job_path}/schema/filterOperators")).json()["value"]
-    assert {"name": "EQUALS", "arity": "Binary", "multivaluedComparisonType": "All",
-            "supportedAttributeTypes": ["String", "Integer"]} in ops
+    assert {
+        "name": "EQUALS",
+        "arity": "Binary",
+        "multivaluedComparisonType": "All",
+        "supportedAttributeTypes": ["String", "Integer"],
+    } in ops
     functions = ok(lab.graph_client.get(f"{lab.job_path}/schema/functions")).json()["value"]
     assert {"type": "Switch", "parameters": []} in functions
 
@@ -293,17 +368,29 @@ def test_clock_advances_and_reports_each_cycle(lab: Lab) -> None:
     cycles = body["cycles"]
     assert [c["type"] for c in cycles] == ["initial", "incremental", "incremental", "incremental"]
     assert [c["began"] for c in cycles] == [
-        "2026-01-05T09:00:00Z", "2026-01-05T09:40:00Z", "2026-01-05T10:20:00Z", "2026-01-05T11:00:00Z",
+        "2026-01-05T09:00:00Z",
+        "2026-01-05T09:40:00Z",
+        "2026-01-05T10:20:00Z",
+        "2026-01-05T11:00:00Z",
     ]
     assert all(c["jobId"] == lab.job_id and c["cycleId"] for c in cycles)
     assert len({c["cycleId"] for c in cycles}) == 4
-    assert set(cycles[0]["counts"]) >= {"create", "update", "disable", "delete", "skipped", "failed"}
+    assert set(cycles[0]["counts"]) >= {
+        "create",
+        "update",
+        "disable",
+        "delete",
+        "skipped",
+        "failed",
+    }
 
 
 def test_engine_settings_control(lab: Lab) -> None:
     got = ok(lab.graph_client.get("/_fake/engine/settings")).json()
     assert got["skip_default_access"] is True
-    put = ok(lab.graph_client.put("/_fake/engine/settings", json={"skip_default_access": False})).json()
+    put = ok(
+        lab.graph_client.put("/_fake/engine/settings", json={"skip_default_access": False})
+    ).json()
     assert put["skip_default_access"] is False
     expect_error(lab.graph_client.put("/_fake/engine/settings", json={"nope": 1}), 400)
     expect_error(lab.graph_client.put("/_fake/engine/settings", json={"patch_dialect": "x"}), 400)
@@ -319,22 +406,41 @@ def test_steady_state_after_a_cycle_with_nothing_to_do(lab: Lab) -> None:
     assert status["progress"][0]["units"] == "Pages"
 
 
-_SUFFIXES = ["", "/start", "/pause", "/restart", "/validateCredentials", "/schema",
-             "/provisionOnDemand", "/schema/filterOperators", "/nope"]
+_SUFFIXES = [
+    "",
+    "/start",
+    "/pause",
+    "/restart",
+    "/validateCredentials",
+    "/schema",
+    "/provisionOnDemand",
+    "/schema/filterOperators",
+    "/nope",
+]
 _JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
     max_leaves=8,
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     method=st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE"]),
     where=st.sampled_from(["job", "jobs", "secrets", "templates", "clock", "settings", "logs"]),
     suffix=st.sampled_from(_SUFFIXES),
-    body=_JSON | st.sampled_from([{"criteria": {"resetScope": "x"}}, {"advance": "x"},
-                                  {"value": [{"key": "SyncAll", "value": "x"}]}]),
+    body=_JSON
+    | st.sampled_from(
+        [
+            {"criteria": {"resetScope": "x"}},
+            {"advance": "x"},
+            {"value": [{"key": "SyncAll", "value": "x"}]},
+        ]
+    ),
 )
 def test_no_request_gets_a_500_or_html(method: str, where: str, suffix: str, body: Any) -> None:
     lab = Lab(seed=99)  # a lab per example: they are cheap
@@ -360,9 +466,15 @@ def test_configuration_activities_are_in_the_directory_audits(lab: Lab) -> None:
     ok(lab.graph_client.post(f"{lab.job_path}/start"), 204)
     ok(lab.graph_client.post(f"{lab.job_path}/pause"), 204)
     ok(put_schema(lab, get_schema(lab)), 204)
-    ok(lab.graph_client.post(f"{lab.job_path}/restart", json={"criteria": {"resetScope": "Full"}}), 204)
-    body = ok(lab.graph_client.get("/v1.0/auditLogs/directoryAudits",
-                                   params={"$orderby": "activityDateTime asc"})).json()
+    ok(
+        lab.graph_client.post(f"{lab.job_path}/restart", json={"criteria": {"resetScope": "Full"}}),
+        204,
+    )
+    body = ok(
+        lab.graph_client.get(
+            "/v1.0/auditLogs/directoryAudits", params={"$orderby": "activityDateTime asc"}
+        )
+    ).json()
     activities = [a["activityDisplayName"] for a in body["value"]]
     assert activities == [
         "Update provisioning setting or credentials",
@@ -376,9 +488,14 @@ def test_configuration_activities_are_in_the_directory_audits(lab: Lab) -> None:
     assert first["loggedByService"] == "Account Provisioning"
     assert first["targetResources"][0]["id"] == lab.service_principal_id
     assert {"displayName": "SecretToken", "oldValue": None, "newValue": "********"} in (
-        first["targetResources"][0]["modifiedProperties"])
-    filtered = ok(lab.graph_client.get("/v1.0/auditLogs/directoryAudits", params={
-        "$filter": "activityDisplayName eq 'Disable/pause provisioning configuration'"})).json()
+        first["targetResources"][0]["modifiedProperties"]
+    )
+    filtered = ok(
+        lab.graph_client.get(
+            "/v1.0/auditLogs/directoryAudits",
+            params={"$filter": "activityDisplayName eq 'Disable/pause provisioning configuration'"},
+        )
+    ).json()
     assert len(filtered["value"]) == 1
     one = ok(lab.graph_client.get(f"/v1.0/auditLogs/directoryAudits/{first['id']}")).json()
     assert one == first
@@ -388,8 +505,12 @@ def test_quarantine_is_audited(lab: Lab) -> None:
     put_secrets(lab, SecretToken="wrong")
     lab.start()
     lab.advance("0")
-    body = ok(lab.graph_client.get("/v1.0/auditLogs/directoryAudits", params={
-        "$filter": "activityDisplayName eq 'Quarantine'"})).json()
+    body = ok(
+        lab.graph_client.get(
+            "/v1.0/auditLogs/directoryAudits",
+            params={"$filter": "activityDisplayName eq 'Quarantine'"},
+        )
+    ).json()
     (entry,) = body["value"]
     assert entry["initiatedBy"]["app"]["displayName"] == "Azure AD Provisioning Service"
     assert {"key": "JobId", "value": lab.job_id} in entry["additionalDetails"]
@@ -402,8 +523,11 @@ def test_object_connections_beta(lab: Lab) -> None:
     lab.advance("0")
     path = lab.job_path.replace("/v1.0/", "/beta/") + f"/objectConnections('{ivy}')"
     connection = ok(lab.graph_client.get(path)).json()
-    assert connection == {"sourceAnchor": ivy, "objectTypeName": "User",
-                          "targetAnchor": miro_user(lab, "ivy@contoso.com")["id"]}
+    assert connection == {
+        "sourceAnchor": ivy,
+        "objectTypeName": "User",
+        "targetAnchor": miro_user(lab, "ivy@contoso.com")["id"],
+    }
     expect_error(lab.graph_client.delete(path), 409)  # the job is running
     ok(lab.graph_client.post(f"{lab.job_path}/pause"), 204)
     ok(lab.graph_client.delete(path), 204)

@@ -36,14 +36,24 @@ def lab() -> Lab:
 
 @pytest.mark.parametrize(
     "advance",
-    [1e300, "99999999999999999d", "P99999999999D", -1, "-5m", float("nan"), "40 minutes", {"m": 40}],
+    [
+        1e300,
+        "99999999999999999d",
+        "P99999999999D",
+        -1,
+        "-5m",
+        float("nan"),
+        "40 minutes",
+        {"m": 40},
+    ],
 )
 def test_absurd_advances_are_400_and_leave_the_clock(lab: Lab, advance: Any) -> None:
     before = ok(lab.graph_client.get("/_fake/clock")).json()
     raw = '{"advance": NaN}' if isinstance(advance, float) and advance != advance else None
     if raw:
-        response = lab.graph_client.post("/_fake/clock", content=raw,
-                                         headers={"content-type": "application/json"})
+        response = lab.graph_client.post(
+            "/_fake/clock", content=raw, headers={"content-type": "application/json"}
+        )
     else:
         response = lab.graph_client.post("/_fake/clock", json={"advance": advance})
     expect_envelope(response)
@@ -135,8 +145,9 @@ def test_bodies_that_are_not_json_objects_get_an_envelope(lab: Lab, raw: bytes) 
     before = ok(lab.graph_client.get("/_fake/engine/state")).json()
     for method, path in targets:
         for content_type in ("application/json", "text/plain"):
-            response = lab.graph_client.request(method, path, content=raw,
-                                                headers={"content-type": content_type})
+            response = lab.graph_client.request(
+                method, path, content=raw, headers={"content-type": content_type}
+            )
             expect_envelope(response)
     assert ok(lab.graph_client.get("/_fake/engine/state")).json() == before
 
@@ -144,11 +155,21 @@ def test_bodies_that_are_not_json_objects_get_an_envelope(lab: Lab, raw: bytes) 
 @pytest.mark.parametrize(
     "query",
     [
-        {"$top": "0"}, {"$top": "-1"}, {"$top": "abc"}, {"$top": "99999999999999999999999"},
-        {"$filter": ""}, {"$filter": "jobId"}, {"$filter": "jobId eq"}, {"$filter": "(jobId eq 'x'"},
-        {"$filter": "jobId eq 'x' and"}, {"$filter": "nope eq 'x'"},
-        {"$filter": "activityDateTime gt 2026-13-45T00:00:00Z"}, {"$filter": "contains(jobId,"},
-        {"$skiptoken": "not-a-token"}, {"$skiptoken": "-5"}, {"$orderby": "sideways"},
+        {"$top": "0"},
+        {"$top": "-1"},
+        {"$top": "abc"},
+        {"$top": "99999999999999999999999"},
+        {"$filter": ""},
+        {"$filter": "jobId"},
+        {"$filter": "jobId eq"},
+        {"$filter": "(jobId eq 'x'"},
+        {"$filter": "jobId eq 'x' and"},
+        {"$filter": "nope eq 'x'"},
+        {"$filter": "activityDateTime gt 2026-13-45T00:00:00Z"},
+        {"$filter": "contains(jobId,"},
+        {"$skiptoken": "not-a-token"},
+        {"$skiptoken": "-5"},
+        {"$orderby": "sideways"},
         {"$orderby": "activityDateTime sideways"},
     ],
 )
@@ -156,7 +177,9 @@ def test_bad_log_queries_get_an_envelope(lab: Lab, query: dict[str, str]) -> Non
     expect_envelope(lab.graph_client.get("/v1.0/auditLogs/provisioning", params=query))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     option=st.sampled_from(["$filter", "$top", "$skiptoken", "$orderby", "$select"]),
     value=st.text(max_size=40),
@@ -177,6 +200,8 @@ def test_weeks_of_retried_escrows_do_not_break_the_clock() -> None:
         lab.start()
         cycles = lab.advance("60d")
         assert len(cycles) > 1000
-        escrow = ok(lab.graph_client.get(f"/_fake/engine/jobs/{lab.job_id}/connections")).json()["escrows"][0]
+        escrow = ok(lab.graph_client.get(f"/_fake/engine/jobs/{lab.job_id}/connections")).json()[
+            "escrows"
+        ][0]
         assert escrow["attempts"] > 50
         assert escrow["nextRetry"] is not None

@@ -45,8 +45,9 @@ def test_backend_names_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         check_backend("docker")
 
 
-@pytest.mark.parametrize(("backend", "prefix"), [("inprocess", "http://graph.local"),
-                                                 ("thread", "http://127.0.0.1:")])
+@pytest.mark.parametrize(
+    ("backend", "prefix"), [("inprocess", "http://graph.local"), ("thread", "http://127.0.0.1:")]
+)
 def test_inprocess_and_thread_backends_run_the_same_cycle(backend: str, prefix: str) -> None:
     with open_lab(backend, 4) as lab:
         assert lab.graph_url.startswith(prefix)
@@ -84,8 +85,17 @@ def test_the_plan_exposes_the_ports_the_dockerfile_serves() -> None:
     text = DOCKERFILE.read_text()
     assert re.search(r"^EXPOSE 8000 8001$", text, re.MULTILINE)
     assert '"--graph-port", "8000", "--miro-port", "8001"' in text
-    assert plan.command == ["harness", "serve", "--host", "0.0.0.0", "--graph-port", "8000",
-                            "--miro-port", "8001", "--empty"]
+    assert plan.command == [
+        "harness",
+        "serve",
+        "--host",
+        "0.0.0.0",
+        "--graph-port",
+        "8000",
+        "--miro-port",
+        "8001",
+        "--empty",
+    ]
 
 
 def test_the_plan_waits_for_the_health_endpoint_over_http() -> None:
@@ -93,7 +103,11 @@ def test_the_plan_waits_for_the_health_endpoint_over_http() -> None:
 
     strategy = ContainerPlan(startup_timeout=90).wait_strategy()
     assert isinstance(strategy, HttpWaitStrategy)
-    assert (strategy._port, strategy._path, strategy._status_codes) == (8000, "/_fake/health", {200})
+    assert (strategy._port, strategy._path, strategy._status_codes) == (
+        8000,
+        "/_fake/health",
+        {200},
+    )
     assert strategy._startup_timeout == 90
     # The image's own HEALTHCHECK asks the same endpoint.
     assert "http://127.0.0.1:8000/_fake/health" in DOCKERFILE.read_text()
@@ -105,7 +119,11 @@ def test_one_container_name_per_xdist_worker(monkeypatch: pytest.MonkeyPatch) ->
     for worker in ("gw0", "gw1", "gw12"):
         monkeypatch.setenv("PYTEST_XDIST_WORKER", worker)
         names.add(ContainerPlan().container_name)
-    assert names == {"harness-lab-gw0-01234567", "harness-lab-gw1-01234567", "harness-lab-gw12-01234567"}
+    assert names == {
+        "harness-lab-gw0-01234567",
+        "harness-lab-gw1-01234567",
+        "harness-lab-gw12-01234567",
+    }
     monkeypatch.delenv("PYTEST_XDIST_WORKER")
     assert ContainerPlan().container_name == "harness-lab-master-01234567"
 
@@ -121,6 +139,7 @@ def test_the_plan_configures_the_container() -> None:
             def record(*args: Any) -> FakeContainer:
                 calls.append((name, args))
                 return self
+
             return record
 
     plan = ContainerPlan(worker="gw2", run_id="r1")
@@ -151,18 +170,31 @@ def test_no_daemon_gives_a_readable_reason(monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_without_a_daemon_the_container_backend_skips(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(REQUIRE_DOCKER_ENV, raising=False)
-    monkeypatch.setattr(backends, "docker_unavailable_reason", lambda: "no Docker daemon answers (x)")
-    with pytest.raises(pytest.skip.Exception, match=r"container backend skipped: no Docker daemon "
-                                                    r"answers \(x\) \(set HARNESS_REQUIRE_DOCKER=1"), \
-            open_lab("container", 1):
+    monkeypatch.setattr(
+        backends, "docker_unavailable_reason", lambda: "no Docker daemon answers (x)"
+    )
+    with (
+        pytest.raises(
+            pytest.skip.Exception,
+            match=r"container backend skipped: no Docker daemon "
+            r"answers \(x\) \(set HARNESS_REQUIRE_DOCKER=1",
+        ),
+        open_lab("container", 1),
+    ):
         pass
 
 
-def test_without_a_daemon_the_container_backend_fails_when_required(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_a_daemon_the_container_backend_fails_when_required(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv(REQUIRE_DOCKER_ENV, "1")
-    monkeypatch.setattr(backends, "docker_unavailable_reason", lambda: "no Docker daemon answers (x)")
-    with pytest.raises(BackendError, match="HARNESS_REQUIRE_DOCKER=1 makes this a failure"), \
-            open_lab("container", 1):
+    monkeypatch.setattr(
+        backends, "docker_unavailable_reason", lambda: "no Docker daemon answers (x)"
+    )
+    with (
+        pytest.raises(BackendError, match="HARNESS_REQUIRE_DOCKER=1 makes this a failure"),
+        open_lab("container", 1),
+    ):
         pass
 
 
@@ -222,7 +254,9 @@ def test_a_container_lab_uses_the_mapped_ports_and_is_reused(stand_in: None) -> 
         assert lab.graph_url == f"http://localhost:{harness.graph_listener.port}"
         assert lab.scim_url == f"http://localhost:{harness.miro_listener.port}/api/v1/scim"
         assert provision_one(lab, "kim") is not None
-    with open_lab("container", 6, skip_default_access=False, miro_settings={"token": "other"}) as lab:
+    with open_lab(
+        "container", 6, skip_default_access=False, miro_settings={"token": "other"}
+    ) as lab:
         # The same container, reset: nothing left of the previous lab, the new settings applied.
         assert len(ServedStandIn.instances) == 1
         assert lab.graph_client.get("/v1.0/users").json()["value"] == []
@@ -249,6 +283,6 @@ def test_the_dockerfile_runs_as_a_non_root_user_on_a_slim_base() -> None:
     assert re.search(r"^FROM python:\$\{PYTHON_VERSION\}-slim$", text, re.MULTILINE)
     assert re.search(r"^USER harness$", text, re.MULTILINE)
     assert re.search(r"^HEALTHCHECK ", text, re.MULTILINE)
-    assert "--host\", \"0.0.0.0\"" in text
+    assert '--host", "0.0.0.0"' in text
     ignored = (backends.REPO_ROOT / ".dockerignore").read_text()
     assert ignored.splitlines()[1] == "*"  # the context is the package sources only

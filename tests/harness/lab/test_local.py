@@ -36,10 +36,15 @@ def test_a_lab_is_wired_as_documented() -> None:
         assert "User" in roles
         job = lab.job()
         assert job["id"] == lab.job_id and job["schedule"]["state"] == "Disabled"
-        secrets = {p["key"]: p["value"] for p in
-                   ok(lab.graph_client.get(f"{lab.sync_path}/secrets")).json()["value"]}
+        secrets = {
+            p["key"]: p["value"]
+            for p in ok(lab.graph_client.get(f"{lab.sync_path}/secrets")).json()["value"]
+        }
         assert secrets["BaseAddress"] == "http://miro.local/api/v1/scim"
-        assert lab.store.get_secrets(lab.service_principal_id)["SecretToken"] == mock_miro.DEFAULT_TOKEN
+        assert (
+            lab.store.get_secrets(lab.service_principal_id)["SecretToken"]
+            == mock_miro.DEFAULT_TOKEN
+        )
         clock = ok(lab.graph_client.get("/_fake/clock")).json()
         assert clock["now"] == "2026-01-05T09:00:00Z"
         assert lab.advance("40m") == []  # not started: nothing runs
@@ -54,7 +59,10 @@ def test_labs_with_the_same_seed_get_the_same_ids() -> None:
 
 def test_engine_settings_given_to_the_lab() -> None:
     with Lab(seed=1, skip_default_access=False) as lab:
-        assert ok(lab.graph_client.get("/_fake/engine/settings")).json()["skip_default_access"] is False
+        assert (
+            ok(lab.graph_client.get("/_fake/engine/settings")).json()["skip_default_access"]
+            is False
+        )
 
 
 def test_a_served_lab_runs_the_same_engine_over_tcp() -> None:
@@ -140,7 +148,11 @@ def test_a_served_lab_runs_on_cheroot_unless_told_otherwise() -> None:
 def test_advance_waits_for_cycles_longer_than_the_clients_read_timeout() -> None:
     with Lab.served(seed=5) as lab:
         lab.graph_client.timeout = httpx.Timeout(0.2)
-        ok(lab.graph_client.post("/_fake/faults", json={"path": "/v1.0/users/delta", "latency_ms": 500, "times": 1}))
+        ok(
+            lab.graph_client.post(
+                "/_fake/faults", json={"path": "/v1.0/users/delta", "latency_ms": 500, "times": 1}
+            )
+        )
         lab.start()
         (cycle,) = lab.advance("0")
         assert cycle["state"] == "Succeeded"

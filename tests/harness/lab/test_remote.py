@@ -34,7 +34,9 @@ def test_a_remote_lab_is_built_from_the_ready_file(harness: ServedHarness, tmp_p
         assert remote.app_roles == local.app_roles
 
 
-def test_the_same_steps_give_the_same_results_remotely_and_in_process(harness: ServedHarness) -> None:
+def test_the_same_steps_give_the_same_results_remotely_and_in_process(
+    harness: ServedHarness,
+) -> None:
     with RemoteLab.from_url(harness.graph_listener.url) as remote, Lab(11) as local:
         results = []
         for lab in (remote, local):
@@ -46,8 +48,9 @@ def test_the_same_steps_give_the_same_results_remotely_and_in_process(harness: S
             user = miro_user(lab, "greta@contoso.com")
             assert user is not None
             logs = lab.provisioning_logs("action eq 'Create'")
-            results.append((cycles, lab.job()["status"]["code"], user["userName"],
-                            [e["id"] for e in logs]))
+            results.append(
+                (cycles, lab.job()["status"]["code"], user["userName"], [e["id"] for e in logs])
+            )
         assert results[0] == results[1]
 
 
@@ -69,14 +72,19 @@ def test_reset_gives_a_fresh_lab_behind_the_same_urls(harness: ServedHarness) ->
 def test_state_moves_between_served_harnesses(harness: ServedHarness, tmp_path: Path) -> None:
     other = ServedHarness(ServeConfig(empty=True)).start()
     try:
-        with (RemoteLab.from_url(harness.graph_listener.url) as source,
-              RemoteLab.from_url(other.graph_listener.url) as target):
+        with (
+            RemoteLab.from_url(harness.graph_listener.url) as source,
+            RemoteLab.from_url(other.graph_listener.url) as target,
+        ):
             assign(source, add_user(source, "ida"))
             source.start()
             source.advance("0")
             target.load_state(source.state())
             assert target.service_principal_id == source.service_principal_id
-            moved, original = miro_user(target, "ida@contoso.com"), miro_user(source, "ida@contoso.com")
+            moved, original = (
+                miro_user(target, "ida@contoso.com"),
+                miro_user(source, "ida@contoso.com"),
+            )
             assert moved is not None and original is not None
             assert (moved["id"], moved["externalId"]) == (original["id"], original["externalId"])
             # Resource URLs name the server that answers (its own port).
@@ -90,9 +98,18 @@ def test_state_moves_between_served_harnesses(harness: ServedHarness, tmp_path: 
     ("info", "message"),
     [
         ({}, "lacks graph_url, miro_url"),
-        ({"graph_url": "http://h/v2", "miro_url": "http://m/api/v1/scim", "miro_token": "t",
-          "tenant_id": "t", "service_principal_id": "s", "job_id": "j", "clock_url": "c"},
-         "graph_url must end with /v1.0"),
+        (
+            {
+                "graph_url": "http://h/v2",
+                "miro_url": "http://m/api/v1/scim",
+                "miro_token": "t",
+                "tenant_id": "t",
+                "service_principal_id": "s",
+                "job_id": "j",
+                "clock_url": "c",
+            },
+            "graph_url must end with /v1.0",
+        ),
     ],
 )
 def test_bad_ready_information_is_refused(info: dict[str, str], message: str) -> None:

@@ -46,7 +46,10 @@ def test_url_for_builds_arguments_and_appends_unknown_ones_as_a_query_string() -
 
 def test_an_adapter_without_unknown_arguments_drops_them() -> None:
     adapter = _app().url_map.bind("lab.local")
-    assert adapter.build("item", {"item_id": 3, "name": "z", "q": "1"}, append_unknown=False) == "/items/3/z"
+    assert (
+        adapter.build("item", {"item_id": 3, "name": "z", "q": "1"}, append_unknown=False)
+        == "/items/3/z"
+    )
     assert adapter.build("item", {"item_id": 3, "name": "z", "q": "1"}) == "/items/3/z?q=1"
 
 

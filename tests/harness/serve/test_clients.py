@@ -34,7 +34,9 @@ def test_msgraph_sdk_reads_the_directory_and_the_job(info: dict[str, Any]) -> No
     from msgraph import GraphRequestAdapter, GraphServiceClient
 
     class StaticTokenProvider(AccessTokenProvider):
-        async def get_authorization_token(self, uri: str, additional_authentication_context: Any = None) -> str:
+        async def get_authorization_token(
+            self, uri: str, additional_authentication_context: Any = None
+        ) -> str:
             return "fake-token"
 
         def get_allowed_hosts_validator(self) -> AllowedHostsValidator:

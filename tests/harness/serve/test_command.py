@@ -18,25 +18,38 @@ import pytest
 
 from harness.testing.lab_steps import add_user, assign, miro_user, ok
 
-READY_KEYS = {"graph_url", "miro_url", "miro_token", "tenant_id", "service_principal_id",
-              "job_id", "clock_url"}
+READY_KEYS = {
+    "graph_url",
+    "miro_url",
+    "miro_token",
+    "tenant_id",
+    "service_principal_id",
+    "job_id",
+    "clock_url",
+}
 START_TIMEOUT = 60.0
 
 
 @contextmanager
-def served(tmp_path: Path, *args: str, name: str = "ready.json") -> Iterator[tuple[subprocess.Popen[str], dict[str, Any]]]:
+def served(
+    tmp_path: Path, *args: str, name: str = "ready.json"
+) -> Iterator[tuple[subprocess.Popen[str], dict[str, Any]]]:
     """``python -m harness.serve --ready-file ... *args`` on free ports, killed at the end."""
     ready = tmp_path / name
     log = (tmp_path / f"{name}.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "harness.serve", "--ready-file", str(ready), *args],
-        stdout=log, stderr=subprocess.STDOUT, text=True,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         deadline = time.monotonic() + START_TIMEOUT
         while not ready.exists():
             if process.poll() is not None:
-                pytest.fail(f"harness serve exited with {process.returncode}:\n{_log(tmp_path, name)}")
+                pytest.fail(
+                    f"harness serve exited with {process.returncode}:\n{_log(tmp_path, name)}"
+                )
             if time.monotonic() > deadline:
                 pytest.fail(f"no ready file after {START_TIMEOUT}s:\n{_log(tmp_path, name)}")
             time.sleep(0.05)
@@ -64,12 +77,17 @@ class Remote:
         self.graph_root = info["graph_url"].removesuffix("/v1.0")
         self.service_principal_id = info["service_principal_id"]
         self.job_id = info["job_id"]
-        self.graph_client = httpx.Client(base_url=self.graph_root, timeout=30,
-                                         headers={"Authorization": "Bearer test"})
-        self.miro_client = httpx.Client(base_url=info["miro_url"].removesuffix("/api/v1/scim"),
-                                        timeout=30,
-                                        headers={"Authorization": f"Bearer {info['miro_token']}"})
-        sp = ok(self.graph_client.get(f"/v1.0/servicePrincipals/{self.service_principal_id}")).json()
+        self.graph_client = httpx.Client(
+            base_url=self.graph_root, timeout=30, headers={"Authorization": "Bearer test"}
+        )
+        self.miro_client = httpx.Client(
+            base_url=info["miro_url"].removesuffix("/api/v1/scim"),
+            timeout=30,
+            headers={"Authorization": f"Bearer {info['miro_token']}"},
+        )
+        sp = ok(
+            self.graph_client.get(f"/v1.0/servicePrincipals/{self.service_principal_id}")
+        ).json()
         self.app_roles = {r["displayName"]: r["id"] for r in sp["appRoles"]}
 
     def close(self) -> None:
@@ -88,8 +106,9 @@ def without_urls(state: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.slow
 def test_serve_answers_provisions_over_http_and_round_trips_its_state(tmp_path: Path) -> None:
     state_file = tmp_path / "case.json"
-    with served(tmp_path, "--empty", "--seed", "7", "--miro-token", "s3cret",
-                "--state", str(state_file)) as (process, info):
+    with served(
+        tmp_path, "--empty", "--seed", "7", "--miro-token", "s3cret", "--state", str(state_file)
+    ) as (process, info):
         assert set(info) >= READY_KEYS
         assert info["graph_url"].endswith("/v1.0") and info["miro_url"].endswith("/api/v1/scim")
         assert info["miro_token"] == "s3cret"
@@ -99,10 +118,24 @@ def test_serve_answers_provisions_over_http_and_round_trips_its_state(tmp_path: 
             # Both fakes answer; the Miro token is the one given, and no other.
             assert ok(remote.graph_client.get("/v1.0/users")).json()["value"] == []
             assert ok(remote.miro_client.get("/api/v1/scim/Users")).json()["totalResults"] == 0
-            assert httpx.get(info["miro_url"] + "/Users",
-                             headers={"Authorization": "Bearer wrong"}).status_code == 401
-            assert httpx.get(info["graph_url"].removesuffix("/v1.0") + "/_fake/health").json()["status"] == "ok"
-            assert httpx.get(info["miro_url"].removesuffix("/api/v1/scim") + "/_fake/health").status_code == 200
+            assert (
+                httpx.get(
+                    info["miro_url"] + "/Users", headers={"Authorization": "Bearer wrong"}
+                ).status_code
+                == 401
+            )
+            assert (
+                httpx.get(info["graph_url"].removesuffix("/v1.0") + "/_fake/health").json()[
+                    "status"
+                ]
+                == "ok"
+            )
+            assert (
+                httpx.get(
+                    info["miro_url"].removesuffix("/api/v1/scim") + "/_fake/health"
+                ).status_code
+                == 200
+            )
             org = ok(remote.graph_client.get("/v1.0/organization")).json()["value"]
             assert org[0]["id"] == info["tenant_id"]
 
@@ -142,12 +175,16 @@ def test_serve_answers_provisions_over_http_and_round_trips_its_state(tmp_path: 
 
 @pytest.mark.slow
 def test_serve_seeds_a_demo_tenant_and_starts_the_job(tmp_path: Path) -> None:
-    with served(tmp_path, "--seed", "3", "--users", "6", "--groups", "2", "--start") as (process, info):
+    with served(tmp_path, "--seed", "3", "--users", "6", "--groups", "2", "--start") as (
+        process,
+        info,
+    ):
         graph = info["graph_url"]
         users = httpx.get(graph + "/users", headers={"Authorization": "Bearer x"}).json()["value"]
         assert len(users) == 6
-        miro = httpx.get(info["miro_url"] + "/Groups",
-                         headers={"Authorization": f"Bearer {info['miro_token']}"}).json()
+        miro = httpx.get(
+            info["miro_url"] + "/Groups", headers={"Authorization": f"Bearer {info['miro_token']}"}
+        ).json()
         assert miro["totalResults"] == 2  # a team per group, before any cycle
         cycles = httpx.post(info["clock_url"], json={"advance": "0"}).json()["cycles"]
         counts = cycles[0]["counts"]
@@ -161,8 +198,12 @@ def test_serve_seeds_a_demo_tenant_and_starts_the_job(tmp_path: Path) -> None:
 
 def test_serve_refuses_bad_flags_clearly(tmp_path: Path) -> None:
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "harness.serve", *args],
-                              capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            [sys.executable, "-m", "harness.serve", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     result = run("--speed", "10")
     assert result.returncode == 2 and "--speed needs --realtime" in result.stderr
@@ -185,7 +226,9 @@ def test_a_busy_port_is_reported_not_a_traceback(tmp_path: Path) -> None:
         port = busy.getsockname()[1]
         result = subprocess.run(
             [sys.executable, "-m", "harness.serve", "--graph-port", str(port), "--empty"],
-            capture_output=True, text=True, timeout=60,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
     assert result.returncode == 1
     assert f"could not bind 127.0.0.1:{port}" in result.stderr
@@ -199,9 +242,21 @@ def test_the_command_offers_exactly_the_documented_flags() -> None:
 
     assert isinstance(serve, click.Command) and serve.name == "serve"
     flags = {opt for param in serve.params for opt in param.opts}
-    assert flags >= {"--graph-port", "--miro-port", "--host", "--start", "--empty", "--seed",
-                     "--users", "--groups", "--miro-token", "--ready-file", "--state",
-                     "--realtime", "--speed"}
+    assert flags >= {
+        "--graph-port",
+        "--miro-port",
+        "--host",
+        "--start",
+        "--empty",
+        "--seed",
+        "--users",
+        "--groups",
+        "--miro-token",
+        "--ready-file",
+        "--state",
+        "--realtime",
+        "--speed",
+    }
     defaults = {param.name: param.default for param in serve.params}
     assert defaults["host"] == "127.0.0.1"
     assert defaults["graph_port"] == 0 and defaults["miro_port"] == 0

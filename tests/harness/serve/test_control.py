@@ -74,10 +74,15 @@ def test_reset_builds_a_fresh_lab_behind_the_same_ports(harness: ServedHarness) 
         (b'{"settings": {"cycle_interval": "soon"}}', "cycle_interval"),
     ],
 )
-def test_bad_resets_are_refused_and_change_nothing(harness: ServedHarness, body: bytes, message: str) -> None:
+def test_bad_resets_are_refused_and_change_nothing(
+    harness: ServedHarness, body: bytes, message: str
+) -> None:
     before = harness.ready_info()
-    response = httpx.post(graph(harness) + "/_fake/lab/reset", content=body,
-                          headers={"Content-Type": "application/json"})
+    response = httpx.post(
+        graph(harness) + "/_fake/lab/reset",
+        content=body,
+        headers={"Content-Type": "application/json"},
+    )
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == "Request_BadRequest" and message in error["message"]
@@ -96,19 +101,26 @@ def test_state_over_http_round_trips_and_bad_state_changes_nothing(harness: Serv
     assert response.status_code == 400 and response.json()["error"]["code"] == "Request_BadRequest"
     assert len(users(harness)) == 6  # the previous lab is still mounted
     response = httpx.put(graph(harness) + "/_fake/lab/state", json={"format": "other"})
-    assert response.status_code == 400 and "not a harness state file" in response.json()["error"]["message"]
+    assert (
+        response.status_code == 400
+        and "not a harness state file" in response.json()["error"]["message"]
+    )
 
 
 def test_unknown_control_routes_answer_in_graph_format(harness: ServedHarness) -> None:
     response = httpx.get(graph(harness) + "/_fake/lab/nothing")
-    assert response.status_code == 404 and response.json()["error"]["code"] == "Request_ResourceNotFound"
+    assert (
+        response.status_code == 404
+        and response.json()["error"]["code"] == "Request_ResourceNotFound"
+    )
     response = httpx.get(graph(harness) + "/_fake/lab/reset")
     assert response.status_code == 405 and "error" in response.json()
 
 
 def test_real_time_runs_cycles_on_the_wall_clock() -> None:
-    served = ServedHarness(ServeConfig(seed=1, users=3, groups=1, start=True, realtime=True,
-                                       speed=3600)).start()
+    served = ServedHarness(
+        ServeConfig(seed=1, users=3, groups=1, start=True, realtime=True, speed=3600)
+    ).start()
     try:
         started = datetime.now(UTC)
         deadline = time.monotonic() + 15
@@ -121,7 +133,8 @@ def test_real_time_runs_cycles_on_the_wall_clock() -> None:
             time.sleep(0.1)
         assert job, "no cycle ran within 15 s of wall time"
         clock = datetime.fromisoformat(
-            httpx.get(graph(served) + "/_fake/clock").json()["now"].replace("Z", "+00:00"))
+            httpx.get(graph(served) + "/_fake/clock").json()["now"].replace("Z", "+00:00")
+        )
         # Virtual time starts at the wall clock and runs 3600 times faster.
         assert clock > started
         assert served.ready_info()["realtime"] is True

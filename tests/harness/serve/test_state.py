@@ -46,8 +46,10 @@ def test_a_lab_round_trips_through_its_state() -> None:
             assert json.loads(json.dumps(dump_lab_state(copy))) == saved
             assert copy.job() == source.job()
             assert copy.provisioning_logs() == source.provisioning_logs()
-            assert ok(copy.miro_client.get("/_fake/state")).json() == ok(
-                source.miro_client.get("/_fake/state")).json()
+            assert (
+                ok(copy.miro_client.get("/_fake/state")).json()
+                == ok(source.miro_client.get("/_fake/state")).json()
+            )
 
             # The copy goes on exactly as the original would: same incremental cycle, same ids.
             for lab in (source, copy):
@@ -111,5 +113,7 @@ def test_state_files_are_written_whole(tmp_path: Path) -> None:
 def test_a_bad_engine_part_is_named() -> None:
     with provisioned_lab() as source, Lab(3) as target:
         saved = dump_lab_state(source)
-        with pytest.raises(StateFileError, match="the engine state cannot be loaded: not an engine state"):
+        with pytest.raises(
+            StateFileError, match="the engine state cannot be loaded: not an engine state"
+        ):
             load_lab_state(target, {**saved, "engine": {"format": "nope"}})

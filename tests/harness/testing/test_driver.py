@@ -25,8 +25,14 @@ def request(method: str, path: str, query: str = "") -> MiroRequest:
 
 
 def test_a_journal_entry_becomes_a_request_with_decoded_query_and_parsed_body() -> None:
-    raw = {"method": "PATCH", "path": "/api/v1/scim/Users/1", "query": "filter=userName+eq+%22a%40b.c%22",
-           "status": 200, "body": '{"Operations": [{"op": "Replace"}]}', "response": {}}
+    raw = {
+        "method": "PATCH",
+        "path": "/api/v1/scim/Users/1",
+        "query": "filter=userName+eq+%22a%40b.c%22",
+        "status": 200,
+        "body": '{"Operations": [{"op": "Replace"}]}',
+        "response": {},
+    }
     r = MiroRequest.from_journal(raw)
     assert (r.method, r.path, r.query) == ("PATCH", "/Users/1", 'filter=userName eq "a@b.c"')
     assert r.operations == [{"op": "Replace"}]
@@ -50,15 +56,21 @@ def test_the_test_connection_probe_is_recognised_and_left_out_of_lines() -> None
 
 
 def test_lookup_follows_dotted_paths_aliases_and_the_enterprise_extension() -> None:
-    user = {"active": False, "name": {"givenName": "A"}, ENTERPRISE: {"department": "D"},
-            "emails": [{"type": "other", "value": "x"}, {"type": "work", "value": "w@c.com"}]}
+    user = {
+        "active": False,
+        "name": {"givenName": "A"},
+        ENTERPRISE: {"department": "D"},
+        "emails": [{"type": "other", "value": "x"}, {"type": "work", "value": "w@c.com"}],
+    }
     assert lookup(user, "givenName") == "A"
     assert lookup(user, "department") == "D"
     assert lookup(user, f"{ENTERPRISE}.department") == "D"
     assert lookup(user, "email") == "w@c.com"
     assert differences(user, {"active": False, "givenName": "A"}) == []
     assert differences(user, {"active": True, "title": "T", "nickName": None}) == [
-        "active: expected True, got False", "title: expected 'T', missing"]
+        "active: expected True, got False",
+        "title: expected 'T', missing",
+    ]
 
 
 # -- against a lab ---------------------------------------------------------------------------
@@ -135,12 +147,17 @@ def test_names_roles_and_assignments(driver: Driver) -> None:
 def test_schema_helpers_change_the_jobs_schema_over_http(driver: Driver) -> None:
     driver.set_flows("Group", "Update")
     driver.set_scoping("User", [("department", "EQUALS", "Design")])
-    driver.map_attribute("User", "displayName", "Join(\" \", [givenName], [surname])")
+    driver.map_attribute("User", "displayName", 'Join(" ", [givenName], [surname])')
     schema = driver.schema()
     users, groups = driver.object_mapping(schema, "User"), driver.object_mapping(schema, "Group")
     assert groups["flowTypes"] == "Update"
     assert users["scope"]["groups"][0]["clauses"] == [
-        {"operatorName": "EQUALS", "sourceOperandName": "department", "targetOperand": {"values": ["Design"]}}]
+        {
+            "operatorName": "EQUALS",
+            "sourceOperandName": "department",
+            "targetOperand": {"values": ["Design"]},
+        }
+    ]
     display = [a for a in users["attributeMappings"] if a["targetAttributeName"] == "displayName"]
     assert display[0]["source"]["expression"] == 'Join(" ", [givenName], [surname])'
     driver.set_scoping("User")

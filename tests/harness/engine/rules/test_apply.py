@@ -15,8 +15,14 @@ from harness.engine.rules.schema import load_schema, miro_template
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 
 
-def attr(target: str, expression: str | None, *, priority: int = 0, flow: str = "Always", default=None) -> dict:
-    source = None if expression is None else {"expression": expression, "name": "", "parameters": [], "type": "Function"}
+def attr(
+    target: str, expression: str | None, *, priority: int = 0, flow: str = "Always", default=None
+) -> dict:
+    source = (
+        None
+        if expression is None
+        else {"expression": expression, "name": "", "parameters": [], "type": "Function"}
+    )
     return {
         "targetAttributeName": target,
         "source": source,
@@ -29,7 +35,12 @@ def attr(target: str, expression: str | None, *, priority: int = 0, flow: str = 
 
 
 def mapping(*attrs: dict) -> dict:
-    return {"name": "users", "sourceObjectName": "User", "flowTypes": "Add, Update, Delete", "attributeMappings": list(attrs)}
+    return {
+        "name": "users",
+        "sourceObjectName": "User",
+        "flowTypes": "Add, Update, Delete",
+        "attributeMappings": list(attrs),
+    }
 
 
 ANN = {
@@ -69,7 +80,10 @@ def test_soft_deleted_user_maps_active_false():
 def test_null_results_are_skipped():
     users = load_schema(miro_template()).user_mapping
     sparse = {"userPrincipalName": "bob@contoso.com", "IsSoftDeleted": False}
-    assert map_object(users, sparse, is_create=True) == {"userName": "bob@contoso.com", "active": "True"}
+    assert map_object(users, sparse, is_create=True) == {
+        "userName": "bob@contoso.com",
+        "active": "True",
+    }
 
 
 def test_source_lookup_is_case_insensitive_and_accepts_a_view():
@@ -81,7 +95,10 @@ def test_source_lookup_is_case_insensitive_and_accepts_a_view():
 def test_ignore_flow_drops_the_attribute():
     m = mapping(attr("title", "IgnoreFlowIfNullOrEmpty([jobTitle])"), attr("userName", "[upn]"))
     assert map_object(m, {"upn": "a", "jobTitle": ""}, is_create=True) == {"userName": "a"}
-    assert map_object(m, {"upn": "a", "jobTitle": "Dev"}, is_create=True) == {"title": "Dev", "userName": "a"}
+    assert map_object(m, {"upn": "a", "jobTitle": "Dev"}, is_create=True) == {
+        "title": "Dev",
+        "userName": "a",
+    }
 
 
 def test_empty_string_flows_when_not_ignored():
@@ -98,8 +115,13 @@ def test_default_value_applies_on_create_only():
 
 
 def test_object_add_only_flows_on_create_only():
-    m = mapping(attr("userName", "[upn]"), attr("password", 'RandomString(12,2,2,2,2)', flow="ObjectAddOnly"))
-    created = map_object(m, {"upn": "a"}, is_create=True, context=EvaluationContext(rng=random.Random(3)))
+    m = mapping(
+        attr("userName", "[upn]"),
+        attr("password", "RandomString(12,2,2,2,2)", flow="ObjectAddOnly"),
+    )
+    created = map_object(
+        m, {"upn": "a"}, is_create=True, context=EvaluationContext(rng=random.Random(3))
+    )
     assert set(created) == {"userName", "password"} and len(created["password"]) == 12
     assert map_object(m, {"upn": "a"}, is_create=False) == {"userName": "a"}
 
@@ -116,8 +138,13 @@ def test_graph_tree_without_expression_string():
             "targetAttributeName": "active",
             "matchingPriority": 0,
             "flowType": "Always",
-            "source": {"name": "Not", "type": "Function", "parameters": [
-                {"key": "source", "value": {"name": "IsSoftDeleted", "type": "Attribute"}}]},
+            "source": {
+                "name": "Not",
+                "type": "Function",
+                "parameters": [
+                    {"key": "source", "value": {"name": "IsSoftDeleted", "type": "Attribute"}}
+                ],
+            },
         }
     )
     assert map_object(m, {"IsSoftDeleted": False}, is_create=True) == {"active": True}
@@ -163,12 +190,16 @@ def test_matching_values_in_priority_order_skipping_nulls():
 def test_matching_values_of_the_template():
     schema = load_schema(miro_template())
     assert matching_values(schema.user_mapping, ANN) == [("userName", "ann@contoso.com")]
-    assert matching_values(schema.group_mapping, {"displayName": "Design", "objectId": "g1"}) == [("displayName", "Design")]
+    assert matching_values(schema.group_mapping, {"displayName": "Design", "objectId": "g1"}) == [
+        ("displayName", "Design")
+    ]
 
 
 def test_group_mapping_of_the_template():
     groups = load_schema(miro_template()).group_mapping
-    assert map_object(groups, {"displayName": "Design", "objectId": "g1", "members": ["u1"]}, is_create=True) == {
+    assert map_object(
+        groups, {"displayName": "Design", "objectId": "g1", "members": ["u1"]}, is_create=True
+    ) == {
         "displayName": "Design",
         "externalId": "g1",
         "members": ["u1"],
@@ -183,7 +214,9 @@ def test_redacted_targets():
 def test_raw_dict_or_object_mapping_give_the_same_result():
     schema = load_schema(miro_template())
     raw = miro_template()["schema"]["synchronizationRules"][0]["objectMappings"][0]
-    assert map_object(raw, ANN, is_create=True) == map_object(schema.user_mapping, ANN, is_create=True)
+    assert map_object(raw, ANN, is_create=True) == map_object(
+        schema.user_mapping, ANN, is_create=True
+    )
 
 
 def test_bad_mapping_type():

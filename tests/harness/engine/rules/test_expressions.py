@@ -27,13 +27,49 @@ from harness.engine.rules.expressions import (
 )
 
 REFERENCE_FUNCTIONS = [
-    "Append", "AppRoleAssignmentsComplex", "BitAnd", "CBool", "CDate", "Coalesce",
-    "ConvertToBase64", "ConvertToUTF8Hex", "Count", "CStr", "DateAdd", "DateDiff", "DateFromNum",
-    "FormatDateTime", "Guid", "IgnoreFlowIfNullOrEmpty", "IIF", "InStr", "IsNull",
-    "IsNullOrEmpty", "IsPresent", "IsString", "Item", "Join", "Left", "Mid",
-    "NormalizeDiacritics", "Not", "Now", "NumFromDate", "PCase", "RandomString", "Redact",
-    "RemoveDuplicates", "Replace", "SelectUniqueValue", "SingleAppRoleAssignment", "Split",
-    "StripSpaces", "Switch", "ToLower", "ToUpper", "Word",
+    "Append",
+    "AppRoleAssignmentsComplex",
+    "BitAnd",
+    "CBool",
+    "CDate",
+    "Coalesce",
+    "ConvertToBase64",
+    "ConvertToUTF8Hex",
+    "Count",
+    "CStr",
+    "DateAdd",
+    "DateDiff",
+    "DateFromNum",
+    "FormatDateTime",
+    "Guid",
+    "IgnoreFlowIfNullOrEmpty",
+    "IIF",
+    "InStr",
+    "IsNull",
+    "IsNullOrEmpty",
+    "IsPresent",
+    "IsString",
+    "Item",
+    "Join",
+    "Left",
+    "Mid",
+    "NormalizeDiacritics",
+    "Not",
+    "Now",
+    "NumFromDate",
+    "PCase",
+    "RandomString",
+    "Redact",
+    "RemoveDuplicates",
+    "Replace",
+    "SelectUniqueValue",
+    "SingleAppRoleAssignment",
+    "Split",
+    "StripSpaces",
+    "Switch",
+    "ToLower",
+    "ToUpper",
+    "Word",
 ]
 
 
@@ -70,14 +106,17 @@ def test_other_backslashes_are_kept_for_regular_expressions():
 
 
 def test_numbers_and_hex_literals():
-    assert ev("Join(\"\", 1000, \"x\")") == "1000x"
+    assert ev('Join("", 1000, "x")') == "1000x"
     assert ev("BitAnd(&HF, &HF7)") == 7
     assert ev('DateAdd("d", -10, CDate("2012-03-16-07:00"))') == "3/6/2012 7:00:00 AM"
 
 
 def test_nested_calls():
     text = 'ToLower(Join("@", NormalizeDiacritics(StripSpaces(Join(".",  [PreferredFirstName], [PreferredLastName]))), "contoso.com"))'
-    assert ev(text, {"PreferredFirstName": "John", "PreferredLastName": "Smith"}) == "john.smith@contoso.com"
+    assert (
+        ev(text, {"PreferredFirstName": "John", "PreferredLastName": "Smith"})
+        == "john.smith@contoso.com"
+    )
 
 
 def test_function_names_are_matched_case_insensitively():
@@ -112,10 +151,10 @@ def test_expression_metadata():
         ("[mail", 0, "not closed with ']'"),
         ("[]", 0, "empty"),
         ('"abc', 0, "not closed"),
-        ("Append([a], \"x\"", 0, "not closed with ')'"),
+        ('Append([a], "x"', 0, "not closed with ')'"),
         ("Frobnicate([a])", 0, "unknown function 'Frobnicate'"),
         ("mail", 0, "square brackets"),
-        ("Append([a] \"x\")", 11, "expected ',' or ')'"),
+        ('Append([a] "x")', 11, "expected ',' or ')'"),
         ("[a] [b]", 4, "after the end"),
         ("Append([a])", 0, "at least 2"),
         ("Guid(1)", 0, "at most 0"),
@@ -158,7 +197,14 @@ def test_parser_raises_only_expression_error(text):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.sampled_from(['Append(', 'Join(",", ', '[a]', '"x"', ", ", ")", "Switch([a], ", "IIF([a]=\"1\", "]), max_size=12))
+@given(
+    st.lists(
+        st.sampled_from(
+            ["Append(", 'Join(",", ', "[a]", '"x"', ", ", ")", "Switch([a], ", 'IIF([a]="1", ']
+        ),
+        max_size=12,
+    )
+)
 def test_parser_on_expression_like_noise(parts):
     text = "".join(parts)
     with contextlib.suppress(ExpressionError):
@@ -169,7 +215,7 @@ def test_parser_on_expression_like_noise(parts):
 @given(st.text(max_size=40))
 def test_any_string_constant_round_trips(value):
     quoted = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    expr = parse_expression(f"Append({quoted}, \"\")")
+    expr = parse_expression(f'Append({quoted}, "")')
     # Backslashes before characters other than \ and " are kept literally, so only test
     # strings where the escaping is unambiguous.
     assert expr.evaluate({}) == value
@@ -179,7 +225,10 @@ def test_any_string_constant_round_trips(value):
 
 
 def test_append():
-    assert ev('Append([userPrincipalName], ".test")', {"userPrincipalName": "John.Doe@contoso.com"}) == "John.Doe@contoso.com.test"
+    assert (
+        ev('Append([userPrincipalName], ".test")', {"userPrincipalName": "John.Doe@contoso.com"})
+        == "John.Doe@contoso.com.test"
+    )
     assert ev('Append([missing], ".test")') is None
 
 
@@ -219,7 +268,10 @@ def test_cdate_bad_input():
 
 
 def test_coalesce():
-    assert ev("Coalesce([mail],[userPrincipalName])", {"userPrincipalName": "John.Doe@contoso.com"}) == "John.Doe@contoso.com"
+    assert (
+        ev("Coalesce([mail],[userPrincipalName])", {"userPrincipalName": "John.Doe@contoso.com"})
+        == "John.Doe@contoso.com"
+    )
     assert ev('Coalesce([a], [b], "default")') == "default"
     assert ev("Coalesce([a], [b])") is None
     assert ev('Coalesce([a], "")') == ""
@@ -300,15 +352,40 @@ def test_datefromnum_and_numfromdate():
 def test_numfromdate_workday_example():
     # Entra docs: ContractEndDate "2020-12-31-08:00" → end of that day, Pacific time.
     text = 'NumFromDate(Join("", FormatDateTime([ContractEndDate], ,"yyyy-MM-ddzzz", "yyyy-MM-dd"), " 23:59:59-08:00"))'
-    expected = int((datetime(2021, 1, 1, 7, 59, 59, tzinfo=UTC) - datetime(1601, 1, 1, tzinfo=UTC)).total_seconds()) * 10_000_000
+    expected = (
+        int(
+            (
+                datetime(2021, 1, 1, 7, 59, 59, tzinfo=UTC) - datetime(1601, 1, 1, tzinfo=UTC)
+            ).total_seconds()
+        )
+        * 10_000_000
+    )
     assert ev(text, {"ContractEndDate": "2020-12-31-08:00"}) == expected
 
 
 def test_formatdatetime():
-    assert ev('FormatDateTime([extensionAttribute1], , "yyyyMMddHHmmss.fZ", "yyyy-MM-dd")', {"extensionAttribute1": "20150123105347.1Z"}) == "2015-01-23"
-    assert ev('FormatDateTime([endDate], ,"M/d/yyyy hh:mm:ss tt","yyyy-MM-dd")', {"endDate": "1/5/2024 03:04:05 PM"}) == "2024-01-05"
-    assert ev('FormatDateTime([d], , "yyyy-MM-dd", "dd MMM yyyy")', {"d": "2024-02-09"}) == "09 Feb 2024"
-    assert ev('FormatDateTime([d], , "yyyy-MM-dd HH:mm", "h:mm tt")', {"d": "2024-02-09 13:05"}) == "1:05 PM"
+    assert (
+        ev(
+            'FormatDateTime([extensionAttribute1], , "yyyyMMddHHmmss.fZ", "yyyy-MM-dd")',
+            {"extensionAttribute1": "20150123105347.1Z"},
+        )
+        == "2015-01-23"
+    )
+    assert (
+        ev(
+            'FormatDateTime([endDate], ,"M/d/yyyy hh:mm:ss tt","yyyy-MM-dd")',
+            {"endDate": "1/5/2024 03:04:05 PM"},
+        )
+        == "2024-01-05"
+    )
+    assert (
+        ev('FormatDateTime([d], , "yyyy-MM-dd", "dd MMM yyyy")', {"d": "2024-02-09"})
+        == "09 Feb 2024"
+    )
+    assert (
+        ev('FormatDateTime([d], , "yyyy-MM-dd HH:mm", "h:mm tt")', {"d": "2024-02-09 13:05"})
+        == "1:05 PM"
+    )
     assert ev('FormatDateTime([d], , "yyyy-MM-dd", "yyyy-MM-dd")') is None
     with pytest.raises(ExpressionEvaluationError, match="does not match"):
         ev('FormatDateTime([d], , "yyyy-MM-dd", "yyyy")', {"d": "09/02/2024"})
@@ -317,7 +394,9 @@ def test_formatdatetime():
 
 
 def test_formatdatetime_adjust_to_universal():
-    text = 'FormatDateTime([d], "AdjustToUniversal", "yyyy-MM-ddTHH:mm:sszzz", "yyyy-MM-ddTHH:mm:ssZ")'
+    text = (
+        'FormatDateTime([d], "AdjustToUniversal", "yyyy-MM-ddTHH:mm:sszzz", "yyyy-MM-ddTHH:mm:ssZ")'
+    )
     # "Z" is not a .NET format specifier: it is written literally.
     assert ev(text, {"d": "2024-02-09T23:30:00-02:00"}) == "2024-02-10T01:30:00Z"
 
@@ -341,9 +420,21 @@ def test_ignore_flow_if_null_or_empty():
 
 
 def test_iif_and_comparisons():
-    assert ev('IIF([country]="USA",[country],[department])', {"country": "USA", "department": "IT"}) == "USA"
-    assert ev('IIF([country]="USA",[country],[department])', {"country": "FR", "department": "IT"}) == "IT"
-    assert ev('IIF([country]="USA",IIF([state]="CA","True","False"),"False")', {"country": "USA", "state": "CA"}) == "True"
+    assert (
+        ev('IIF([country]="USA",[country],[department])', {"country": "USA", "department": "IT"})
+        == "USA"
+    )
+    assert (
+        ev('IIF([country]="USA",[country],[department])', {"country": "FR", "department": "IT"})
+        == "IT"
+    )
+    assert (
+        ev(
+            'IIF([country]="USA",IIF([state]="CA","True","False"),"False")',
+            {"country": "USA", "state": "CA"},
+        )
+        == "True"
+    )
     assert ev('IIF([n] > 5, "big", "small")', {"n": "10"}) == "big"
     assert ev('IIF([n] >= 10, "big", "small")', {"n": "10"}) == "big"
     assert ev('IIF([n] < 10, "lt", "ge")', {"n": "9"}) == "lt"
@@ -388,7 +479,10 @@ def test_item():
 
 
 def test_join():
-    assert ev('Join(", ", "", [surname], [givenName])', {"givenName": "John", "surname": "Doe"}) == "Doe, John"
+    assert (
+        ev('Join(", ", "", [surname], [givenName])', {"givenName": "John", "surname": "Doe"})
+        == "Doe, John"
+    )
     assert ev('Join(";", [proxyAddresses], "x")', {"proxyAddresses": ["a", "b"]}) == "a;b;x"
     assert ev('Join(".", [a], [b])', {"a": "x"}) == "x"
     assert ev('Join(".", [a], [b])') is None
@@ -403,7 +497,13 @@ def test_left():
 
 
 def test_mid():
-    assert ev("Append(Mid([givenName], 1, 3), Mid([surname], 1, 5))", {"givenName": "John", "surname": "Doe"}) == "JohDoe"
+    assert (
+        ev(
+            "Append(Mid([givenName], 1, 3), Mid([surname], 1, 5))",
+            {"givenName": "John", "surname": "Doe"},
+        )
+        == "JohDoe"
+    )
     assert ev('Mid("abcdef", 3, 100)') == "cdef"
     with pytest.raises(ExpressionEvaluationError):
         ev('Mid("abc", 0, 1)')
@@ -473,7 +573,9 @@ def test_random_string_meets_the_minimums():
     assert sum(not c.isalnum() for c in value) >= 2
     assert "?" not in value and "," not in value
     six = ev("RandomString(6,3,0,0,3)", context=ctx)
-    assert len(six) == 6 and sum(c.isdigit() for c in six) == 3 and sum(c.islower() for c in six) == 3
+    assert (
+        len(six) == 6 and sum(c.isdigit() for c in six) == 3 and sum(c.islower() for c in six) == 3
+    )
     assert ev("RandomString(6,3,0,0,3)", context=EvaluationContext(rng=random.Random(5))) == ev(
         "RandomString(6,3,0,0,3)", context=EvaluationContext(rng=random.Random(5))
     )
@@ -494,8 +596,17 @@ def test_remove_duplicates():
 
 
 def test_replace_documented_examples():
-    assert ev('Replace([BusinessTitle],"Product Developer", , , "Software Engineer", , )', {"BusinessTitle": "Product Developer"}) == "Software Engineer"
-    assert ev('Replace([UserID],"<username>", , , , , "<username>@contoso.com")', {"UserID": "jsmith"}) == "jsmith@contoso.com"
+    assert (
+        ev(
+            'Replace([BusinessTitle],"Product Developer", , , "Software Engineer", , )',
+            {"BusinessTitle": "Product Developer"},
+        )
+        == "Software Engineer"
+    )
+    assert (
+        ev('Replace([UserID],"<username>", , , , , "<username>@contoso.com")', {"UserID": "jsmith"})
+        == "jsmith@contoso.com"
+    )
     phone = r'Replace([telephoneNumber], , "\\+(?<isdCode>\\d* )(?<phoneNumber>\\d{10})", , "${phoneNumber}", , )'
     assert ev(phone, {"telephoneNumber": "+91 9998887777"}) == "9998887777"
     street = r'Replace([AddressLineData], ,"(?<streetNumber>^\\d*)","streetNumber", "888", , )'
@@ -505,19 +616,28 @@ def test_replace_documented_examples():
     fallback = r'Replace([telephoneNumber], , "\\+(?<isdCode>\\d* )(?<phoneNumber>\\d{10})", "phoneNumber" , , [mobile], )'
     assert ev(fallback, {"telephoneNumber": "", "mobile": "+91 8887779999"}) == "8887779999"
     assert ev(fallback, {"telephoneNumber": "555", "mobile": "+91 8887779999"}) == "555"
-    assert ev(r'Replace([mailNickname], , "[a-zA-Z_]*", , "", , )', {"mailNickname": "john_doe72"}) == "72"
-    assert ev('Replace([mail], "@contoso.com", , ,"", ,)', {"mail": "john.doe@contoso.com"}) == "john.doe"
+    assert (
+        ev(r'Replace([mailNickname], , "[a-zA-Z_]*", , "", , )', {"mailNickname": "john_doe72"})
+        == "72"
+    )
+    assert (
+        ev('Replace([mail], "@contoso.com", , ,"", ,)', {"mail": "john.doe@contoso.com"})
+        == "john.doe"
+    )
 
 
 def test_replace_regex_removes_punctuation():
     # The docs' sample output (19998887777) drops the "+", which the pattern does not match;
     # the regex semantics keep it.
-    assert ev(r'Replace([mobile], , "[()\\s-]+", , "", , )', {"mobile": "+1 (999) 888-7777"}) == "+19998887777"
+    assert (
+        ev(r'Replace([mobile], , "[()\\s-]+", , "", , )', {"mobile": "+1 (999) 888-7777"})
+        == "+19998887777"
+    )
 
 
 def test_replace_errors():
     with pytest.raises(ExpressionEvaluationError, match="Replace needs"):
-        ev('Replace([a], , , , , , )', {"a": "x"})
+        ev("Replace([a], , , , , , )", {"a": "x"})
     with pytest.raises(ExpressionEvaluationError, match="regular expression"):
         ev('Replace([a], , "(", , "", , )', {"a": "x"})
     assert ev('Replace([a], "x", , , "y", , )') is None
@@ -526,11 +646,11 @@ def test_replace_errors():
 def test_select_unique_value():
     taken = {"John.Smith@contoso.com"}
     ctx = EvaluationContext(is_unique=lambda v: v not in taken)
-    text = '''SelectUniqueValue(
+    text = """SelectUniqueValue(
         Join("@", NormalizeDiacritics(StripSpaces(Join(".",  [PreferredFirstName], [PreferredLastName]))), "contoso.com"),
         Join("@", NormalizeDiacritics(StripSpaces(Join(".",  Mid([PreferredFirstName], 1, 1), [PreferredLastName]))), "contoso.com"),
         Join("@", NormalizeDiacritics(StripSpaces(Join(".",  Mid([PreferredFirstName], 1, 2), [PreferredLastName]))), "contoso.com")
-    )'''
+    )"""
     source = {"PreferredFirstName": "John", "PreferredLastName": "Smith"}
     assert ev(text, source) == "John.Smith@contoso.com"
     assert ev(text, source, ctx) == "J.Smith@contoso.com"
@@ -542,13 +662,23 @@ def test_select_unique_value():
 
 
 ASSIGNMENTS = [
-    {"appRoleId": "06b07648-ecfe-589f-9d2f-6325724a46ee", "appRoleValue": "25", "displayName": "Role1234"},
-    {"appRoleId": "11111111-2222-3333-4444-555555555555", "appRoleValue": "Admin", "displayName": "Admin"},
+    {
+        "appRoleId": "06b07648-ecfe-589f-9d2f-6325724a46ee",
+        "appRoleValue": "25",
+        "displayName": "Role1234",
+    },
+    {
+        "appRoleId": "11111111-2222-3333-4444-555555555555",
+        "appRoleValue": "Admin",
+        "displayName": "Admin",
+    },
 ]
 
 
 def test_single_app_role_assignment():
-    value = ev("SingleAppRoleAssignment([appRoleAssignments])", {"appRoleAssignments": ASSIGNMENTS[:1]})
+    value = ev(
+        "SingleAppRoleAssignment([appRoleAssignments])", {"appRoleAssignments": ASSIGNMENTS[:1]}
+    )
     assert isinstance(value, AppRoleValue)
     assert value == "25"
     assert value.role_id == "06b07648-ecfe-589f-9d2f-6325724a46ee"
@@ -557,19 +687,37 @@ def test_single_app_role_assignment():
 
 
 def test_app_role_assignments_complex():
-    value = ev("AppRoleAssignmentsComplex([appRoleAssignments])", {"appRoleAssignments": ASSIGNMENTS})
+    value = ev(
+        "AppRoleAssignmentsComplex([appRoleAssignments])", {"appRoleAssignments": ASSIGNMENTS}
+    )
     assert isinstance(value, RoleList) and not value.assertive
     assert list(value) == [
-        {"primary": False, "type": "WindowsAzureActiveDirectoryRole", "displayName": "Role1234", "value": "25"},
-        {"primary": False, "type": "WindowsAzureActiveDirectoryRole", "displayName": "Admin", "value": "Admin"},
+        {
+            "primary": False,
+            "type": "WindowsAzureActiveDirectoryRole",
+            "displayName": "Role1234",
+            "value": "25",
+        },
+        {
+            "primary": False,
+            "type": "WindowsAzureActiveDirectoryRole",
+            "displayName": "Admin",
+            "value": "Admin",
+        },
     ]
     assert value.role_ids == [a["appRoleId"] for a in ASSIGNMENTS]
-    assertive = ev("AssertiveAppRoleAssignmentsComplex([appRoleAssignments])", {"appRoleAssignments": ASSIGNMENTS})
+    assertive = ev(
+        "AssertiveAppRoleAssignmentsComplex([appRoleAssignments])",
+        {"appRoleAssignments": ASSIGNMENTS},
+    )
     assert assertive.assertive
 
 
 def test_split():
-    assert ev('Split([extensionAttribute5], ",")', {"extensionAttribute5": "PermissionSetOne, PermissionSetTwo"}) == ["PermissionSetOne", "PermissionSetTwo"]
+    assert ev(
+        'Split([extensionAttribute5], ",")',
+        {"extensionAttribute5": "PermissionSetOne, PermissionSetTwo"},
+    ) == ["PermissionSetOne", "PermissionSetTwo"]
 
 
 def test_strip_spaces():
@@ -584,7 +732,10 @@ def test_switch():
     assert ev(text, {"state": "qld"}) == "Australia/Sydney"
     # An empty source matches the "" key.
     assert ev('Switch([statusFlag], "Default Value", "true", "1", "", "0")') == "0"
-    assert ev('Switch(ToLower([statusFlag]), "0", "true", "1", "false", "0")', {"statusFlag": "TRUE"}) == "1"
+    assert (
+        ev('Switch(ToLower([statusFlag]), "0", "true", "1", "false", "0")', {"statusFlag": "TRUE"})
+        == "1"
+    )
 
 
 def test_switch_on_is_soft_deleted():
@@ -616,7 +767,17 @@ def test_build_expression_from_graph_tree():
     tree = {
         "expression": "Not([IsSoftDeleted])",
         "name": "Not",
-        "parameters": [{"key": "source", "value": {"expression": "[IsSoftDeleted]", "name": "IsSoftDeleted", "parameters": [], "type": "Attribute"}}],
+        "parameters": [
+            {
+                "key": "source",
+                "value": {
+                    "expression": "[IsSoftDeleted]",
+                    "name": "IsSoftDeleted",
+                    "parameters": [],
+                    "type": "Attribute",
+                },
+            }
+        ],
         "type": "Function",
     }
     expr = build_expression(tree)
@@ -631,7 +792,10 @@ def test_build_expression_with_empty_argument_and_constants():
         "type": "Function",
         "parameters": [
             {"key": "source", "value": {"name": "IsSoftDeleted", "type": "Attribute"}},
-            {"key": "defaultValue", "value": {"expression": "", "name": "", "parameters": [], "type": "Constant"}},
+            {
+                "key": "defaultValue",
+                "value": {"expression": "", "name": "", "parameters": [], "type": "Constant"},
+            },
             {"key": "key", "value": const("False")},
             {"key": "value", "value": const("True")},
             {"key": "key", "value": const("True")},
@@ -673,7 +837,12 @@ def test_function_definitions_cover_every_function():
 
     definitions = {d["name"]: d for d in function_definitions()}
     assert set(definitions) == set(supported_functions())
-    assert [p["name"] for p in definitions["Switch"]["parameters"]] == ["source", "defaultValue", "key", "value"]
+    assert [p["name"] for p in definitions["Switch"]["parameters"]] == [
+        "source",
+        "defaultValue",
+        "key",
+        "value",
+    ]
     assert definitions["Join"]["parameters"][1]["allowMultipleOccurrences"] is True
     assert definitions["Guid"]["parameters"] == []
 
@@ -741,7 +910,13 @@ def test_nesting_is_limited_with_a_clear_error():
 )
 def test_formatdatetime_output_specifiers(output_format, expected):
     text = f'FormatDateTime([d], , "yyyy-MM-dd HH:mm:ss.fff", "{output_format}")'
-    assert ev(text.replace('"HH"h"mm"', '"HH\\"h\\"mm"') if '"h"' in output_format else text, {"d": "2024-03-07 14:05:09.120"}) == expected
+    assert (
+        ev(
+            text.replace('"HH"h"mm"', '"HH\\"h\\"mm"') if '"h"' in output_format else text,
+            {"d": "2024-03-07 14:05:09.120"},
+        )
+        == expected
+    )
 
 
 @pytest.mark.parametrize(
@@ -773,7 +948,10 @@ def test_formatdatetime_errors():
 
 
 def test_formatdatetime_of_a_date_value():
-    assert ev('FormatDateTime(CDate([d]), , "ignored", "yyyy/MM/dd")', {"d": "2024-02-03T10:00:00Z"}) == "2024/02/03"
+    assert (
+        ev('FormatDateTime(CDate([d]), , "ignored", "yyyy/MM/dd")', {"d": "2024-02-03T10:00:00Z"})
+        == "2024/02/03"
+    )
 
 
 def test_more_date_intervals():
@@ -817,7 +995,10 @@ def test_date_source_values_and_naive_datetimes():
     naive = datetime(2024, 3, 7, 8, 0)
     assert ev("[d]", {"d": naive}) == "3/7/2024 8:00:00 AM"
     assert ev("CStr([d])", {"d": naive}) == "3/7/2024 8:00:00 AM"
-    assert ev('IIF(CDate([d]) > CDate("2024-01-01"), "later", "earlier")', {"d": "2024-03-07"}) == "later"
+    assert (
+        ev('IIF(CDate([d]) > CDate("2024-01-01"), "later", "earlier")', {"d": "2024-03-07"})
+        == "later"
+    )
 
 
 # --- more edges ------------------------------------------------------------------------------------
@@ -841,7 +1022,7 @@ def test_conversions_of_odd_values():
     assert ev("Coalesce([l])", {"l": [None, "z"]}) == "z"
     assert ev("ToLower([l])", {"l": ["A", 1]}) == ["a", 1]
     assert ev("ToUpper([l])", {"l": ["a"]}) == ["A"]
-    assert ev("Split([missing], \",\")") is None
+    assert ev('Split([missing], ",")') is None
     assert ev('Split("a,b", "")') == ["a,b"]
     assert ev('Word("a b", 1, "")') == "a b"
     assert ev("StripSpaces([missing])") is None
@@ -852,8 +1033,8 @@ def test_conversions_of_odd_values():
     assert ev("ConvertToUTF8Hex([missing])") is None
     assert ev("DateFromNum([missing])") is None
     assert ev("NumFromDate([missing])") is None
-    assert ev("InStr([missing], \"a\")") is None
-    assert ev('Not(1)') is False
+    assert ev('InStr([missing], "a")') is None
+    assert ev("Not(1)") is False
     with pytest.raises(ExpressionEvaluationError, match="must not be negative"):
         ev('Mid("abc", 1, -1)')
     with pytest.raises(ExpressionEvaluationError, match="1 or more"):
@@ -923,15 +1104,28 @@ def test_out_of_range_and_odd_shapes_are_evaluation_errors():
 
 
 _json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(10**20), 10**20) | st.floats() | st.text(max_size=8)
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**20), 10**20)
+    | st.floats()
+    | st.text(max_size=8)
     | st.sampled_from(["True", "12", "2024-01-01", "&HFF", "-3", "3/7/2024 1:00:00 PM"]),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["value", "id", "displayName", "appRoleValue"]), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["value", "id", "displayName", "appRoleValue"]), inner, max_size=3
+        )
+    ),
     max_leaves=6,
 )
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.sampled_from(REFERENCE_FUNCTIONS), st.integers(min_value=1, max_value=7), st.lists(_json_values, min_size=7, max_size=7))
+@given(
+    st.sampled_from(REFERENCE_FUNCTIONS),
+    st.integers(min_value=1, max_value=7),
+    st.lists(_json_values, min_size=7, max_size=7),
+)
 def test_functions_never_crash_on_odd_attribute_values(name, count, values):
     if name in ("Guid", "Now"):
         count = 0
@@ -957,7 +1151,11 @@ def test_parse_expression_result_matches_the_graph_example():
             {"key": "accountEnabled", "value": "true"},
             {"key": "displayName", "value": "John Smith"},
             {"key": "preferredLanguage", "value": "EN-US"},
-            {"key": "appRoleAssignments", "value@odata.type": "#Collection(String)", "value": ["Default Assignment"]},
+            {
+                "key": "appRoleAssignments",
+                "value@odata.type": "#Collection(String)",
+                "value": ["Default Assignment"],
+            },
         ],
     }
     result = parse_expression_result('Replace([preferredLanguage], "-", , , "_", ,  )', test_input)
@@ -965,11 +1163,9 @@ def test_parse_expression_result_matches_the_graph_example():
     assert result == {
         "error": None,
         "evaluationSucceeded": True,
-        "evaluationResult": [
-            "EN_US"
-        ],
+        "evaluationResult": ["EN_US"],
         "parsedExpression": {
-            "expression": "Replace([preferredLanguage], \"-\", , , \"_\", , )",
+            "expression": 'Replace([preferredLanguage], "-", , , "_", , )',
             "name": "Replace",
             "parameters": [
                 {
@@ -978,31 +1174,31 @@ def test_parse_expression_result_matches_the_graph_example():
                         "expression": "[preferredLanguage]",
                         "name": "preferredLanguage",
                         "parameters": [],
-                        "type": "Attribute"
-                    }
+                        "type": "Attribute",
+                    },
                 },
                 {
                     "key": "Find",
                     "value": {
-                        "expression": "\"-\"",
+                        "expression": '"-"',
                         "name": "-",
                         "parameters": [],
-                        "type": "Constant"
-                    }
+                        "type": "Constant",
+                    },
                 },
                 {
                     "key": "Replacement",
                     "value": {
-                        "expression": "\"_\"",
+                        "expression": '"_"',
                         "name": "_",
                         "parameters": [],
-                        "type": "Constant"
-                    }
-                }
+                        "type": "Constant",
+                    },
+                },
             ],
-            "type": "Function"
+            "type": "Function",
         },
-        "parsingSucceeded": True
+        "parsingSucceeded": True,
     }
 
 
@@ -1015,22 +1211,34 @@ def test_parse_expression_result_errors_and_booleans():
     no_input = parse_expression_result("[mail]")
     assert no_input["parsingSucceeded"] and no_input["evaluationResult"] is None
     switch = 'Switch([IsSoftDeleted], , "False", "True", "True", "False")'
-    assert parse_expression_result(switch, {"properties": [{"key": "IsSoftDeleted", "value": "false"}]})["evaluationResult"] == ["True"]
+    assert parse_expression_result(
+        switch, {"properties": [{"key": "IsSoftDeleted", "value": "false"}]}
+    )["evaluationResult"] == ["True"]
     failed = parse_expression_result("CDate([d])", {"properties": [{"key": "d", "value": "soon"}]})
     assert failed["parsingSucceeded"] and not failed["evaluationSucceeded"]
     assert failed["error"]["code"] == "ExpressionEvaluationFailed"
-    assert parse_expression_result("[x]", {"properties": "nope"})["error"]["code"] == "ExpressionEvaluationFailed"
+    assert (
+        parse_expression_result("[x]", {"properties": "nope"})["error"]["code"]
+        == "ExpressionEvaluationFailed"
+    )
     assert parse_expression_result("[x]", {"properties": []})["evaluationResult"] == []
-    assert parse_expression_result('Split([x], ",")', {"properties": [{"key": "x", "value": "a,b"}]})["evaluationResult"] == ["a", "b"]
+    assert parse_expression_result(
+        'Split([x], ",")', {"properties": [{"key": "x", "value": "a,b"}]}
+    )["evaluationResult"] == ["a", "b"]
 
 
 def test_graph_trees_without_empty_arguments_rebuild_by_key():
     tree = parse_expression('Replace([preferredLanguage], "-", , , "_", , )').to_source()
     rebuilt = build_expression(tree)
     assert rebuilt.evaluate({"preferredLanguage": "EN-US"}) == "EN_US"
-    switch = parse_expression('Switch([IsSoftDeleted], , "False", "True", "True", "False")').to_source()
+    switch = parse_expression(
+        'Switch([IsSoftDeleted], , "False", "True", "True", "False")'
+    ).to_source()
     assert [p["key"] for p in switch["parameters"]] == ["source", "key", "value", "key", "value"]
-    assert build_expression(switch).text == 'Switch([IsSoftDeleted], , "False", "True", "True", "False")'
+    assert (
+        build_expression(switch).text
+        == 'Switch([IsSoftDeleted], , "False", "True", "True", "False")'
+    )
 
 
 @settings(max_examples=200, deadline=None)
@@ -1043,8 +1251,12 @@ def test_tree_round_trip_keeps_the_meaning(text):
 
 
 def test_unknown_tree_keys_fall_back_to_tree_order():
-    tree = {"type": "Function", "name": "Append", "parameters": [
-        {"key": "first", "value": {"type": "Constant", "name": "a"}},
-        {"key": "second", "value": {"type": "Constant", "name": "b"}},
-    ]}
+    tree = {
+        "type": "Function",
+        "name": "Append",
+        "parameters": [
+            {"key": "first", "value": {"type": "Constant", "name": "a"}},
+            {"key": "second", "value": {"type": "Constant", "name": "b"}},
+        ],
+    }
     assert build_expression(tree).evaluate({}) == "ab"

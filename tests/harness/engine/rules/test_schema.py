@@ -132,7 +132,16 @@ EXPORTED = json.loads(
 
 def test_template_has_graph_template_fields():
     t = miro_template()
-    assert {"id", "applicationId", "default", "description", "discoverable", "factoryTag", "metadata", "schema"} <= set(t)
+    assert {
+        "id",
+        "applicationId",
+        "default",
+        "description",
+        "discoverable",
+        "factoryTag",
+        "metadata",
+        "schema",
+    } <= set(t)
     assert set(t["schema"]) >= {"synchronizationRules", "directories"}
 
 
@@ -189,7 +198,9 @@ def test_template_active_mapping_tree_matches_its_expression():
     tree = build_expression(source)
     assert tree.text == source["expression"]
     for deleted in (True, False):
-        assert tree.evaluate({"IsSoftDeleted": deleted}) == active.expression.evaluate({"IsSoftDeleted": deleted})
+        assert tree.evaluate({"IsSoftDeleted": deleted}) == active.expression.evaluate(
+            {"IsSoftDeleted": deleted}
+        )
 
 
 def test_template_group_mappings():
@@ -204,7 +215,10 @@ def test_template_group_mappings():
 
 def test_template_directories():
     schema = load_schema(miro_template())
-    assert [d["name"] for d in schema.raw["directories"]] == ["Azure Active Directory", "customappsso"]
+    assert [d["name"] for d in schema.raw["directories"]] == [
+        "Azure Active Directory",
+        "customappsso",
+    ]
     target = schema.target_attributes(schema.user_mapping)
     for m in schema.user_mapping.attribute_mappings:
         assert m.target in target, m.target
@@ -249,9 +263,15 @@ def test_exported_schema_lookups():
     assert schema.flow_types(users) == {"Add", "Update"}
     # Matching attributes first, by matchingPriority, then the rest in schema order.
     assert [m.target for m in schema.attribute_mappings(users)] == [
-        "userName", 'emails[type eq "work"].value', "active", "userType",
+        "userName",
+        'emails[type eq "work"].value',
+        "active",
+        "userType",
     ]
-    assert [m.target for m in users.matching_mappings()] == ["userName", 'emails[type eq "work"].value']
+    assert [m.target for m in users.matching_mappings()] == [
+        "userName",
+        'emails[type eq "work"].value',
+    ]
     assert users.scope["groups"][0]["name"] == "Sales only"
     assert schema.case_exact_attributes(users) == {"userName"}
     assert schema.rule_of(users)["id"] == "6c409270-f78a-4bc6-af23-7cf3ab6482fe"
@@ -319,9 +339,14 @@ def test_unknown_flow_type():
         ({"synchronizationRules": {}}, "synchronizationRules"),
         ({"directories": "x"}, "directories"),
         ({"synchronizationRules": ["x"]}, "synchronizationRules[0]"),
-        ({"synchronizationRules": [{"objectMappings": "x"}]}, "synchronizationRules[0].objectMappings"),
-        ({"synchronizationRules": [{"objectMappings": [{"attributeMappings": 3}]}]},
-         "synchronizationRules[0].objectMappings[0].attributeMappings"),
+        (
+            {"synchronizationRules": [{"objectMappings": "x"}]},
+            "synchronizationRules[0].objectMappings",
+        ),
+        (
+            {"synchronizationRules": [{"objectMappings": [{"attributeMappings": 3}]}]},
+            "synchronizationRules[0].objectMappings[0].attributeMappings",
+        ),
     ],
 )
 def test_load_rejects_non_schemas(data, location):
@@ -342,7 +367,10 @@ def test_validate_names_a_bad_expression():
 
     with pytest.raises(SchemaError) as info:
         _with_user_mapping_change(bad).validate()
-    assert info.value.location == "synchronizationRules[0].objectMappings[0].attributeMappings[0].source"
+    assert (
+        info.value.location
+        == "synchronizationRules[0].objectMappings[0].attributeMappings[0].source"
+    )
     assert "not closed" in info.value.message
 
 
@@ -381,14 +409,18 @@ def test_odd_mapping_values_fall_back_to_defaults():
     assert odd.flow_type == "Always"
     with pytest.raises(SchemaError, match="no source"):
         _ = odd.expression
-    mapping = ObjectMapping({"flowTypes": "Delete", "attributeMappings": [{"targetAttributeName": "x"}, "junk"]})
+    mapping = ObjectMapping(
+        {"flowTypes": "Delete", "attributeMappings": [{"targetAttributeName": "x"}, "junk"]}
+    )
     assert mapping.flow_types == {"Delete"}
     assert len(mapping.attribute_mappings) == 1
     assert mapping.enabled
 
 
 def test_schema_without_directories_or_mappings():
-    schema = load_schema({"synchronizationRules": [{"name": "r", "objectMappings": [{"sourceObjectName": "User"}]}]})
+    schema = load_schema(
+        {"synchronizationRules": [{"name": "r", "objectMappings": [{"sourceObjectName": "User"}]}]}
+    )
     users = schema.user_mapping
     assert schema.target_attributes(users) == {}
     assert schema.case_exact_attributes(users) == set()

@@ -49,30 +49,35 @@ def test_create_body_matches_the_documented_example():
     assert create_user_body(target, enterprise_schema=True) == {
         "schemas": [
             "urn:ietf:params:scim:schemas:core:2.0:User",
-            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+        ],
         "externalId": "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef",
         "userName": "Test_User_00aa00aa-bb11-cc22-dd33-44ee44ee44ee",
         "active": True,
-        "emails": [{
-            "primary": True,
-            "type": "work",
-            "value": "Test_User_11bb11bb-cc22-dd33-ee44-55ff55ff55ff@testuser.com"
-        }],
-        "meta": {
-            "resourceType": "User"
-        },
+        "emails": [
+            {
+                "primary": True,
+                "type": "work",
+                "value": "Test_User_11bb11bb-cc22-dd33-ee44-55ff55ff55ff@testuser.com",
+            }
+        ],
+        "meta": {"resourceType": "User"},
         "name": {
             "formatted": "givenName familyName",
             "familyName": "familyName",
-            "givenName": "givenName"
+            "givenName": "givenName",
         },
-        "roles": []
+        "roles": [],
     }
 
 
 def test_create_body_with_single_app_role_assignment():
     role = parse_expression("SingleAppRoleAssignment([appRoleAssignments])").evaluate(
-        {"appRoleAssignments": [{"appRoleId": "r1", "appRoleValue": "Admin", "displayName": "Admin"}]}
+        {
+            "appRoleAssignments": [
+                {"appRoleId": "r1", "appRoleValue": "Admin", "displayName": "Admin"}
+            ]
+        }
     )
     target = {
         "externalId": "alias",
@@ -82,8 +87,11 @@ def test_create_body_with_single_app_role_assignment():
         'roles[primary eq "True"].value': role,
     }
     assert create_user_body(target) == {
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "externalId": "alias",
-        "userName": "alias@contoso.OnMicrosoft.com", "active": True, "displayName": "First Name Last Name",
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "externalId": "alias",
+        "userName": "alias@contoso.OnMicrosoft.com",
+        "active": True,
+        "displayName": "First Name Last Name",
         "meta": {"resourceType": "User"},
         "roles": [{"primary": True, "type": "WindowsAzureActiveDirectoryRole", "value": "Admin"}],
     }
@@ -91,18 +99,35 @@ def test_create_body_with_single_app_role_assignment():
 
 def test_create_body_with_app_role_assignments_complex():
     roles = parse_expression("AppRoleAssignmentsComplex([appRoleAssignments])").evaluate(
-        {"appRoleAssignments": [{"appRoleId": "r1", "appRoleValue": "Admin", "displayName": "Admin"}]}
+        {
+            "appRoleAssignments": [
+                {"appRoleId": "r1", "appRoleValue": "Admin", "displayName": "Admin"}
+            ]
+        }
     )
     body = create_user_body({"userName": "a@b.c", "roles": roles})
-    assert body["roles"] == [{"primary": False, "type": "WindowsAzureActiveDirectoryRole", "displayName": "Admin", "value": "Admin"}]
+    assert body["roles"] == [
+        {
+            "primary": False,
+            "type": "WindowsAzureActiveDirectoryRole",
+            "displayName": "Admin",
+            "value": "Admin",
+        }
+    ]
 
 
 def test_create_body_of_the_miro_template():
     users = load_schema(miro_template()).user_mapping
     source = {
-        "userPrincipalName": "ann@contoso.com", "displayName": "Ann Lee", "mail": "ann.lee@contoso.com",
-        "givenName": "Ann", "surname": "Lee", "mailNickname": "ann", "department": "Sales",
-        "employeeId": "1001", "IsSoftDeleted": False,
+        "userPrincipalName": "ann@contoso.com",
+        "displayName": "Ann Lee",
+        "mail": "ann.lee@contoso.com",
+        "givenName": "Ann",
+        "surname": "Lee",
+        "mailNickname": "ann",
+        "department": "Sales",
+        "employeeId": "1001",
+        "IsSoftDeleted": False,
     }
     assert create_user_body(map_object(users, source, is_create=True)) == {
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENT],
@@ -118,10 +143,12 @@ def test_create_body_of_the_miro_template():
 
 
 def test_create_body_without_enterprise_attributes_lists_only_core():
-    assert create_user_body({"userName": "a@b.c"})["schemas"] == ["urn:ietf:params:scim:schemas:core:2.0:User"]
-    assert create_user_body({"userName": "a@b.c", f"{ENT}:department": "IT"}, enterprise_schema=False)["schemas"] == [
+    assert create_user_body({"userName": "a@b.c"})["schemas"] == [
         "urn:ietf:params:scim:schemas:core:2.0:User"
     ]
+    assert create_user_body(
+        {"userName": "a@b.c", f"{ENT}:department": "IT"}, enterprise_schema=False
+    )["schemas"] == ["urn:ietf:params:scim:schemas:core:2.0:User"]
 
 
 def test_create_body_custom_extension_is_not_listed_in_schemas():
@@ -132,14 +159,16 @@ def test_create_body_custom_extension_is_not_listed_in_schemas():
 
 
 def test_create_body_more_shapes():
-    body = create_user_body({
-        'phoneNumbers[type eq "mobile"].value': "+1 555",
-        'addresses[type eq "work"].locality': "Paris",
-        'addresses[type eq "work"].country': "FR",
-        f"{ENT}:manager": "42",
-        "active": "False",
-        "nickName": None,
-    })
+    body = create_user_body(
+        {
+            'phoneNumbers[type eq "mobile"].value': "+1 555",
+            'addresses[type eq "work"].locality': "Paris",
+            'addresses[type eq "work"].country': "FR",
+            f"{ENT}:manager": "42",
+            "active": "False",
+            "nickName": None,
+        }
+    )
     assert body["phoneNumbers"] == [{"type": "mobile", "value": "+1 555"}]
     assert body["addresses"] == [{"type": "work", "locality": "Paris", "country": "FR"}]
     assert body[ENT] == {"manager": {"value": "42"}}
@@ -152,7 +181,13 @@ def test_create_body_more_shapes():
 
 def test_parse_path():
     p = parse_path('emails[type eq "work"].value')
-    assert (p.schema, p.attr, p.filter_attr, p.filter_value, p.sub) == (None, "emails", "type", "work", "value")
+    assert (p.schema, p.attr, p.filter_attr, p.filter_value, p.sub) == (
+        None,
+        "emails",
+        "type",
+        "work",
+        "value",
+    )
     p = parse_path('roles[primary eq "True"].value')
     assert p.filter_value is True
     p = parse_path(f"{ENT}:employeeNumber")
@@ -168,7 +203,10 @@ def test_get_path():
     user = {
         "userName": "a@b.c",
         "name": {"givenName": "A"},
-        "emails": [{"value": "home@b.c", "type": "home"}, {"value": "w@b.c", "type": "Work", "primary": True}],
+        "emails": [
+            {"value": "home@b.c", "type": "home"},
+            {"value": "w@b.c", "type": "Work", "primary": True},
+        ],
         ENT: {"department": "IT", "manager": {"value": "9"}},
         "roles": [{"primary": True, "value": "ORGANIZATION_INTERNAL_USER"}],
     }
@@ -197,7 +235,12 @@ CURRENT = {
 
 
 def test_diff_nothing_changed():
-    target = {"userName": "ann@contoso.com", "active": "True", "displayName": "Ann Lee", "name.givenName": "Ann"}
+    target = {
+        "userName": "ann@contoso.com",
+        "active": "True",
+        "displayName": "Ann Lee",
+        "name.givenName": "Ann",
+    }
     assert diff(target, CURRENT) == {}
 
 
@@ -235,14 +278,23 @@ def test_diff_reference_and_roles():
     current = {ENT: {"manager": {"value": "42"}}, "roles": [{"value": "Admin", "primary": False}]}
     assert diff({f"{ENT}:manager": "42"}, current) == {}
     assert diff({f"{ENT}:manager": "43"}, current) == {f"{ENT}:manager": "43"}
-    assignments = {"appRoleAssignments": [{"appRoleId": "r1", "appRoleValue": "Admin", "displayName": "Admin"}]}
-    roles = parse_expression("AppRoleAssignmentsComplex([appRoleAssignments])").evaluate(assignments)
+    assignments = {
+        "appRoleAssignments": [{"appRoleId": "r1", "appRoleValue": "Admin", "displayName": "Admin"}]
+    }
+    roles = parse_expression("AppRoleAssignmentsComplex([appRoleAssignments])").evaluate(
+        assignments
+    )
     assert diff({"roles": roles}, current) == {}
-    more = {"appRoleAssignments": assignments["appRoleAssignments"] + [{"appRoleId": "r2", "appRoleValue": "User"}]}
+    more = {
+        "appRoleAssignments": assignments["appRoleAssignments"]
+        + [{"appRoleId": "r2", "appRoleValue": "User"}]
+    }
     roles2 = parse_expression("AppRoleAssignmentsComplex([appRoleAssignments])").evaluate(more)
     assert diff({"roles": roles2}, current) == {"roles": roles2}
     single = parse_expression("SingleAppRoleAssignment([appRoleAssignments])").evaluate(assignments)
-    assert diff({'roles[primary eq "True"].value': single}, current) == {'roles[primary eq "True"].value': single}
+    assert diff({'roles[primary eq "True"].value': single}, current) == {
+        'roles[primary eq "True"].value': single
+    }
 
 
 def test_diff_multivalued():
@@ -251,40 +303,47 @@ def test_diff_multivalued():
 
 
 def test_absent_attributes():
-    assert absent_attributes(["displayName", "nickName", "name.formatted"], CURRENT) == {"nickName", "name.formatted"}
+    assert absent_attributes(["displayName", "nickName", "name.formatted"], CURRENT) == {
+        "nickName",
+        "name.formatted",
+    }
 
 
 # --- user PATCH (§3.3, §3.10) -------------------------------------------------------------------
 
 
 def test_default_patch_matches_the_documented_update():
-    current = {"emails": [{"type": "work", "value": "old@microsoft.com"}], "name": {"familyName": "old"}}
-    changes = {'emails[type eq "work"].value': "updatedEmail@microsoft.com", "name.familyName": "updatedFamilyName"}
+    current = {
+        "emails": [{"type": "work", "value": "old@microsoft.com"}],
+        "name": {"familyName": "old"},
+    }
+    changes = {
+        'emails[type eq "work"].value': "updatedEmail@microsoft.com",
+        "name.familyName": "updatedFamilyName",
+    }
     assert user_patch_body(changes, "default", current=current) == {
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
         "Operations": [
-                {
+            {
                 "op": "Replace",
-                "path": "emails[type eq \"work\"].value",
-                "value": "updatedEmail@microsoft.com"
-                },
-                {
-                "op": "Replace",
-                "path": "name.familyName",
-                "value": "updatedFamilyName"
-                }
-        ]
+                "path": 'emails[type eq "work"].value',
+                "value": "updatedEmail@microsoft.com",
+            },
+            {"op": "Replace", "path": "name.familyName", "value": "updatedFamilyName"},
+        ],
     }
 
 
 def test_default_patch_matches_the_documented_username_change():
     assert user_patch_body({"userName": "5b50642d-79fc-4410-9e90-4c077cdd1a59@testuser.com"}) == {
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-        "Operations": [{
-            "op": "Replace",
-            "path": "userName",
-            "value": "5b50642d-79fc-4410-9e90-4c077cdd1a59@testuser.com"
-        }]
+        "Operations": [
+            {
+                "op": "Replace",
+                "path": "userName",
+                "value": "5b50642d-79fc-4410-9e90-4c077cdd1a59@testuser.com",
+            }
+        ],
     }
 
 
@@ -293,15 +352,17 @@ def test_adding_an_absent_attribute_uses_add():
     assert user_patch_body({"nickName": "Babs"}, "default", current=current)["Operations"] == [
         {"op": "Add", "path": "nickName", "value": "Babs"}
     ]
-    assert user_patch_body({"nickName": "Babs"}, "aadOptscim062020", current=current)["Operations"] == [
-        {"op": "add", "path": "nickName", "value": "Babs"}
-    ]
+    assert user_patch_body({"nickName": "Babs"}, "aadOptscim062020", current=current)[
+        "Operations"
+    ] == [{"op": "add", "path": "nickName", "value": "Babs"}]
 
 
 def test_flag_patch_matches_the_documented_multi_attribute_replace():
     current = {
-        "displayName": "old", "name": {"givenName": "old", "familyName": "old"},
-        "emails": [{"type": "work", "value": "old@test.microsoft.com"}], ENT: {"employeeNumber": "old"},
+        "displayName": "old",
+        "name": {"givenName": "old", "familyName": "old"},
+        "emails": [{"type": "work", "value": "old@test.microsoft.com"}],
+        ENT: {"employeeNumber": "old"},
     }
     changes = {
         'emails[type eq "work"].value': "TestMhvaes@test.microsoft.com",
@@ -311,14 +372,12 @@ def test_flag_patch_matches_the_documented_multi_attribute_replace():
         "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber": "Aklq",
     }
     assert user_patch_body(changes, "aadOptscim062020", current=current) == {
-        "schemas": [
-            "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-        ],
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
         "Operations": [
             {
                 "op": "replace",
-                "path": "emails[type eq \"work\"].value",
-                "value": "TestMhvaes@test.microsoft.com"
+                "path": 'emails[type eq "work"].value',
+                "value": "TestMhvaes@test.microsoft.com",
             },
             {
                 "op": "replace",
@@ -326,10 +385,10 @@ def test_flag_patch_matches_the_documented_multi_attribute_replace():
                     "displayName": "Bjfe",
                     "name.givenName": "Kkom",
                     "name.familyName": "Unua",
-                    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber": "Aklq"
-                }
-            }
-        ]
+                    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber": "Aklq",
+                },
+            },
+        ],
     }
 
 
@@ -346,7 +405,9 @@ def test_booleans_in_each_dialect():
         {"op": "Replace", "path": "active", "value": "False"},
         {"op": "Replace", "path": "displayName", "value": "X"},
     ]
-    assert user_patch_body({"active": "False", "displayName": "X"}, "aadOptscim062020")["Operations"] == [
+    assert user_patch_body({"active": "False", "displayName": "X"}, "aadOptscim062020")[
+        "Operations"
+    ] == [
         {"op": "replace", "value": {"active": False, "displayName": "X"}},
     ]
     assert user_patch_body({"active": True}, "default")["Operations"] == [
@@ -356,33 +417,85 @@ def test_booleans_in_each_dialect():
 
 def test_single_app_role_patch_in_the_default_dialect():
     role = parse_expression("SingleAppRoleAssignment([appRoleAssignments])").evaluate(
-        {"appRoleAssignments": [{"appRoleId": "06b07648-ecfe-589f-9d2f-6325724a46ee", "appRoleValue": "25", "displayName": "Role1234"}]}
+        {
+            "appRoleAssignments": [
+                {
+                    "appRoleId": "06b07648-ecfe-589f-9d2f-6325724a46ee",
+                    "appRoleValue": "25",
+                    "displayName": "Role1234",
+                }
+            ]
+        }
     )
     assert user_patch_body({'roles[primary eq "True"].value': role}, "default") == {
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-        "Operations": [{"op": "Add", "path": "roles",
-          "value": [{"value": "{\"id\":\"06b07648-ecfe-589f-9d2f-6325724a46ee\",\"value\":\"25\",\"displayName\":\"Role1234\"}"}]}]}
+        "Operations": [
+            {
+                "op": "Add",
+                "path": "roles",
+                "value": [
+                    {
+                        "value": '{"id":"06b07648-ecfe-589f-9d2f-6325724a46ee","value":"25","displayName":"Role1234"}'
+                    }
+                ],
+            }
+        ],
+    }
 
 
 def test_single_app_role_patch_with_the_flag_uses_the_post_format():
     role = parse_expression("SingleAppRoleAssignment([appRoleAssignments])").evaluate(
-        {"appRoleAssignments": [{"appRoleId": "r1", "appRoleValue": "Admin", "displayName": "Admin"}]}
+        {
+            "appRoleAssignments": [
+                {"appRoleId": "r1", "appRoleValue": "Admin", "displayName": "Admin"}
+            ]
+        }
     )
-    assert user_patch_body({'roles[primary eq "True"].value': role}, "aadOptscim062020")["Operations"] == [
-        {"op": "add", "path": "roles", "value": [{"primary": True, "type": "WindowsAzureActiveDirectoryRole", "value": "Admin"}]}
+    assert user_patch_body({'roles[primary eq "True"].value': role}, "aadOptscim062020")[
+        "Operations"
+    ] == [
+        {
+            "op": "add",
+            "path": "roles",
+            "value": [
+                {"primary": True, "type": "WindowsAzureActiveDirectoryRole", "value": "Admin"}
+            ],
+        }
     ]
 
 
 def test_complex_and_assertive_role_patches():
-    assignments = {"appRoleAssignments": [{"appRoleId": "id1", "appRoleValue": "Admin", "displayName": "Admin"}]}
-    roles = parse_expression("AppRoleAssignmentsComplex([appRoleAssignments])").evaluate(assignments)
+    assignments = {
+        "appRoleAssignments": [
+            {"appRoleId": "id1", "appRoleValue": "Admin", "displayName": "Admin"}
+        ]
+    }
+    roles = parse_expression("AppRoleAssignmentsComplex([appRoleAssignments])").evaluate(
+        assignments
+    )
     assert user_patch_body({"roles": roles}, "default")["Operations"] == [
-        {"op": "Add", "path": "roles", "value": [{"value": '{"id":"id1","value":"Admin","displayName":"Admin"}'}]}
+        {
+            "op": "Add",
+            "path": "roles",
+            "value": [{"value": '{"id":"id1","value":"Admin","displayName":"Admin"}'}],
+        }
     ]
-    assertive = parse_expression("AssertiveAppRoleAssignmentsComplex([appRoleAssignments])").evaluate(assignments)
+    assertive = parse_expression(
+        "AssertiveAppRoleAssignmentsComplex([appRoleAssignments])"
+    ).evaluate(assignments)
     assert user_patch_body({"roles": assertive}, "default")["Operations"] == [
-        {"op": "replace", "path": "roles", "value": [
-            {"primary": False, "type": "WindowsAzureActiveDirectoryRole", "display": "Admin", "value": "Admin"}]}
+        {
+            "op": "replace",
+            "path": "roles",
+            "value": [
+                {
+                    "primary": False,
+                    "type": "WindowsAzureActiveDirectoryRole",
+                    "display": "Admin",
+                    "value": "Admin",
+                }
+            ],
+        }
     ]
 
 
@@ -399,18 +512,28 @@ def test_patch_errors():
 
 
 def test_disable_without_flag():
-    assert disable_patch_body("default") == {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-     "Operations": [{"op": "Replace", "path": "active", "value": "False"}]}
+    assert disable_patch_body("default") == {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "Replace", "path": "active", "value": "False"}],
+    }
 
 
 def test_disable_with_flag():
-    assert disable_patch_body("aadOptscim062020") == {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-     "Operations": [{"op": "replace", "path": "active", "value": False}]}
+    assert disable_patch_body("aadOptscim062020") == {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "active", "value": False}],
+    }
 
 
 def test_enable_is_the_inverse():
-    assert enable_patch_body() == {"schemas": PATCH, "Operations": [{"op": "Replace", "path": "active", "value": "True"}]}
-    assert enable_patch_body("aadOptscim062020") == {"schemas": PATCH, "Operations": [{"op": "replace", "path": "active", "value": True}]}
+    assert enable_patch_body() == {
+        "schemas": PATCH,
+        "Operations": [{"op": "Replace", "path": "active", "value": "True"}],
+    }
+    assert enable_patch_body("aadOptscim062020") == {
+        "schemas": PATCH,
+        "Operations": [{"op": "replace", "path": "active", "value": True}],
+    }
 
 
 # --- groups (§3.7, §3.10) -------------------------------------------------------------------------
@@ -418,56 +541,89 @@ def test_enable_is_the_inverse():
 
 def test_group_create_body_matches_the_documented_example():
     assert group_create_body("displayName", "8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159") == {
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group", "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"],
+        "schemas": [
+            "urn:ietf:params:scim:schemas:core:2.0:Group",
+            "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group",
+        ],
         "externalId": "8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159",
         "displayName": "displayName",
-        "meta": {
-            "resourceType": "Group"
-        }
+        "meta": {"resourceType": "Group"},
     }
     assert "externalId" not in group_create_body("Design")
 
 
 def test_add_members_matches_the_documented_example():
     assert group_member_patch(["f648f8d5ea4e4cd38e9c"], [], "default") == [
-        {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-         "Operations": [{"op": "Add", "path": "members",
-                         "value": [{"$ref": None, "value": "f648f8d5ea4e4cd38e9c"}]}]}
+        {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [
+                {
+                    "op": "Add",
+                    "path": "members",
+                    "value": [{"$ref": None, "value": "f648f8d5ea4e4cd38e9c"}],
+                }
+            ],
+        }
     ]
 
 
 def test_remove_members_without_flag_matches_the_documented_example():
     assert group_member_patch([], ["f648f8d5ea4e4cd38e9c"], "default") == [
-        {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-         "Operations": [{"op": "Remove", "path": "members",
-                         "value": [{"$ref": None, "value": "f648f8d5ea4e4cd38e9c"}]}]}
+        {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [
+                {
+                    "op": "Remove",
+                    "path": "members",
+                    "value": [{"$ref": None, "value": "f648f8d5ea4e4cd38e9c"}],
+                }
+            ],
+        }
     ]
 
 
 def test_remove_members_with_flag_matches_the_documented_example():
     assert group_member_patch([], ["7f4bc1a3-285e-48ae-8202-5accb43efb0e"], "aadOptscim062020") == [
-        {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-         "Operations": [{"op": "remove",
-                         "path": "members[value eq \"7f4bc1a3-285e-48ae-8202-5accb43efb0e\"]"}]}
+        {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [
+                {"op": "remove", "path": 'members[value eq "7f4bc1a3-285e-48ae-8202-5accb43efb0e"]'}
+            ],
+        }
     ]
 
 
 def test_member_changes_share_one_patch_adds_first():
     assert group_member_patch(["u1", "u2", "u1"], ["u3", "u4"], "aadOptscim062020") == [
-        {"schemas": PATCH, "Operations": [
-            {"op": "add", "path": "members", "value": [{"$ref": None, "value": "u1"}, {"$ref": None, "value": "u2"}]},
-            {"op": "remove", "path": 'members[value eq "u3"]'},
-            {"op": "remove", "path": 'members[value eq "u4"]'},
-        ]}
+        {
+            "schemas": PATCH,
+            "Operations": [
+                {
+                    "op": "add",
+                    "path": "members",
+                    "value": [{"$ref": None, "value": "u1"}, {"$ref": None, "value": "u2"}],
+                },
+                {"op": "remove", "path": 'members[value eq "u3"]'},
+                {"op": "remove", "path": 'members[value eq "u4"]'},
+            ],
+        }
     ]
 
 
 def test_member_patches_can_be_capped():
     bodies = group_member_patch(["u1", "u2", "u3"], ["u4"], "default", max_members=2)
     assert [b["Operations"] for b in bodies] == [
-        [{"op": "Add", "path": "members", "value": [{"$ref": None, "value": "u1"}, {"$ref": None, "value": "u2"}]}],
-        [{"op": "Add", "path": "members", "value": [{"$ref": None, "value": "u3"}]},
-         {"op": "Remove", "path": "members", "value": [{"$ref": None, "value": "u4"}]}],
+        [
+            {
+                "op": "Add",
+                "path": "members",
+                "value": [{"$ref": None, "value": "u1"}, {"$ref": None, "value": "u2"}],
+            }
+        ],
+        [
+            {"op": "Add", "path": "members", "value": [{"$ref": None, "value": "u3"}]},
+            {"op": "Remove", "path": "members", "value": [{"$ref": None, "value": "u4"}]},
+        ],
     ]
     assert group_member_patch([], [], "default") == []
     with pytest.raises(PayloadError):
@@ -476,9 +632,12 @@ def test_member_patches_can_be_capped():
 
 def test_group_rename():
     assert group_rename_patch("design_unit2_product") == {
-        "schemas": PATCH, "Operations": [{"op": "Replace", "path": "displayName", "value": "design_unit2_product"}]
+        "schemas": PATCH,
+        "Operations": [{"op": "Replace", "path": "displayName", "value": "design_unit2_product"}],
     }
-    assert group_rename_patch("x", "aadOptscim062020")["Operations"] == [{"op": "replace", "path": "displayName", "value": "x"}]
+    assert group_rename_patch("x", "aadOptscim062020")["Operations"] == [
+        {"op": "replace", "path": "displayName", "value": "x"}
+    ]
 
 
 # --- dialect from the tenant URL (§3.10) --------------------------------------------------------
@@ -503,12 +662,17 @@ def test_dialect_from_base_address(url, dialect):
 
 
 def test_strip_dialect_flags():
-    assert strip_dialect_flags("https://api.contoso.com/scim?aadOptscim062020") == "https://api.contoso.com/scim"
+    assert (
+        strip_dialect_flags("https://api.contoso.com/scim?aadOptscim062020")
+        == "https://api.contoso.com/scim"
+    )
     assert strip_dialect_flags("https://h/scim?x=1&aadOptscim062020") == "https://h/scim?x=1"
     assert strip_dialect_flags("https://h/scim") == "https://h/scim"
 
 
-_text = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FF), min_size=1, max_size=12)
+_text = st.text(
+    alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FF), min_size=1, max_size=12
+)
 _targets = st.fixed_dictionaries(
     {"userName": _text},
     optional={
@@ -558,9 +722,18 @@ def test_manager_patch_and_role_errors():
 
 def test_diff_scalar_against_a_list_and_plain_role_strings():
     assert diff({"groups": ["a"]}, {"groups": "a"}) == {}
-    single = parse_expression("SingleAppRoleAssignment([r])").evaluate({"r": [{"appRoleId": "1", "appRoleValue": "A"}]})
-    assert diff({'roles[primary eq "True"].value': single}, {"roles": [{"primary": True, "value": "A"}]}) == {}
-    roles = parse_expression("AppRoleAssignmentsComplex([r])").evaluate({"r": [{"appRoleId": "1", "appRoleValue": "A"}]})
+    single = parse_expression("SingleAppRoleAssignment([r])").evaluate(
+        {"r": [{"appRoleId": "1", "appRoleValue": "A"}]}
+    )
+    assert (
+        diff(
+            {'roles[primary eq "True"].value': single}, {"roles": [{"primary": True, "value": "A"}]}
+        )
+        == {}
+    )
+    roles = parse_expression("AppRoleAssignmentsComplex([r])").evaluate(
+        {"r": [{"appRoleId": "1", "appRoleValue": "A"}]}
+    )
     assert diff({"roles": roles}, {"roles": ["A"]}) == {}
 
 
@@ -572,151 +745,168 @@ def test_conflicting_target_paths_are_a_payload_error():
 
 
 # Microsoft's role guide ("Provisioning a role to a SCIM app"), current revision.
-TWO_ROLES = {"appRoleAssignments": [
-    {"appRoleId": "06b07648-ecfe-589f-9d2f-6325724a46ee", "appRoleValue": "Admin", "displayName": "Admin"},
-    {"appRoleId": "06b07648-ecfe-599f-9d2f-6325724a46ee", "appRoleValue": "User", "displayName": "User"},
-]}
+TWO_ROLES = {
+    "appRoleAssignments": [
+        {
+            "appRoleId": "06b07648-ecfe-589f-9d2f-6325724a46ee",
+            "appRoleValue": "Admin",
+            "displayName": "Admin",
+        },
+        {
+            "appRoleId": "06b07648-ecfe-599f-9d2f-6325724a46ee",
+            "appRoleValue": "User",
+            "displayName": "User",
+        },
+    ]
+}
 
 
 def test_app_role_assignments_complex_matches_the_role_guide():
     roles = parse_expression("AppRoleAssignmentsComplex([appRoleAssignments])").evaluate(TWO_ROLES)
-    target = {"externalId": "alias", "userName": "alias@contoso.OnMicrosoft.com", "active": "True",
-              "displayName": "First Name Last Name", "roles": roles}
-    assert create_user_body(target) == {
-      "schemas": [
-        "urn:ietf:params:scim:schemas:core:2.0:User"
-      ],
-      "externalId": "alias",
-      "userName": "alias@contoso.OnMicrosoft.com",
-      "active": True,
-      "displayName": "First Name Last Name",
-      "meta": {
-        "resourceType": "User"
-      },
-      "roles": [
-        {
-          "primary": False,
-          "type": "WindowsAzureActiveDirectoryRole",
-          "displayName": "Admin",
-          "value": "Admin"
-        },
-        {
-          "primary": False,
-          "type": "WindowsAzureActiveDirectoryRole",
-          "displayName": "User",
-          "value": "User"
-        }
-      ]
+    target = {
+        "externalId": "alias",
+        "userName": "alias@contoso.OnMicrosoft.com",
+        "active": "True",
+        "displayName": "First Name Last Name",
+        "roles": roles,
     }
-    assert user_patch_body({"roles": roles}, "default") == {
-      "schemas": [
-        "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-      ],
-      "Operations": [
-        {
-          "op": "Add",
-          "path": "roles",
-          "value": [
+    assert create_user_body(target) == {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "externalId": "alias",
+        "userName": "alias@contoso.OnMicrosoft.com",
+        "active": True,
+        "displayName": "First Name Last Name",
+        "meta": {"resourceType": "User"},
+        "roles": [
             {
-              "value": "{\"id\":\"06b07648-ecfe-589f-9d2f-6325724a46ee\",\"value\":\"Admin\",\"displayName\":\"Admin\"}"
+                "primary": False,
+                "type": "WindowsAzureActiveDirectoryRole",
+                "displayName": "Admin",
+                "value": "Admin",
             },
             {
-              "value": "{\"id\":\"06b07648-ecfe-599f-9d2f-6325724a46ee\",\"value\":\"User\",\"displayName\":\"User\"}"
+                "primary": False,
+                "type": "WindowsAzureActiveDirectoryRole",
+                "displayName": "User",
+                "value": "User",
+            },
+        ],
+    }
+    assert user_patch_body({"roles": roles}, "default") == {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [
+            {
+                "op": "Add",
+                "path": "roles",
+                "value": [
+                    {
+                        "value": '{"id":"06b07648-ecfe-589f-9d2f-6325724a46ee","value":"Admin","displayName":"Admin"}'
+                    },
+                    {
+                        "value": '{"id":"06b07648-ecfe-599f-9d2f-6325724a46ee","value":"User","displayName":"User"}'
+                    },
+                ],
             }
-          ]
-        }
-      ]
+        ],
     }
 
 
 def test_assertive_app_role_assignments_complex_matches_the_role_guide():
-    source = {"appRoleAssignments": [
-        {"appRoleId": "a", "appRoleValue": "User", "displayName": "User"},
-        {"appRoleId": "b", "appRoleValue": "Test", "displayName": "Test"},
-    ]}
-    roles = parse_expression("AssertiveAppRoleAssignmentsComplex([appRoleAssignments])").evaluate(source)
-    body = create_user_body({"externalId": "contoso", "userName": "contoso@alias.onmicrosoft.com", "active": "True", "roles": roles})
-    assert body == {
-      "schemas": [
-        "urn:ietf:params:scim:schemas:core:2.0:User"
-      ],
-      "externalId": "contoso",
-      "userName": "contoso@alias.onmicrosoft.com",
-      "active": True,
-      "roles": [
-        {
-          "primary": False,
-          "type": "WindowsAzureActiveDirectoryRole",
-          "display": "User",
-          "value": "User"
-        },
-        {
-          "primary": False,
-          "type": "WindowsAzureActiveDirectoryRole",
-          "display": "Test",
-          "value": "Test"
-        }
-      ],
-      "meta": {"resourceType": "User"},
+    source = {
+        "appRoleAssignments": [
+            {"appRoleId": "a", "appRoleValue": "User", "displayName": "User"},
+            {"appRoleId": "b", "appRoleValue": "Test", "displayName": "Test"},
+        ]
     }
-    assert user_patch_body({"roles": roles}, "default") == {
-      "schemas": [
-        "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-      ],
-      "Operations": [
+    roles = parse_expression("AssertiveAppRoleAssignmentsComplex([appRoleAssignments])").evaluate(
+        source
+    )
+    body = create_user_body(
         {
-          "op": "replace",
-          "path": "roles",
-          "value": [
+            "externalId": "contoso",
+            "userName": "contoso@alias.onmicrosoft.com",
+            "active": "True",
+            "roles": roles,
+        }
+    )
+    assert body == {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "externalId": "contoso",
+        "userName": "contoso@alias.onmicrosoft.com",
+        "active": True,
+        "roles": [
             {
-              "primary": False,
-              "type": "WindowsAzureActiveDirectoryRole",
-              "display": "User",
-              "value": "User"
+                "primary": False,
+                "type": "WindowsAzureActiveDirectoryRole",
+                "display": "User",
+                "value": "User",
             },
             {
-              "primary": False,
-              "type": "WindowsAzureActiveDirectoryRole",
-              "display": "Test",
-              "value": "Test"
+                "primary": False,
+                "type": "WindowsAzureActiveDirectoryRole",
+                "display": "Test",
+                "value": "Test",
+            },
+        ],
+        "meta": {"resourceType": "User"},
+    }
+    assert user_patch_body({"roles": roles}, "default") == {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [
+            {
+                "op": "replace",
+                "path": "roles",
+                "value": [
+                    {
+                        "primary": False,
+                        "type": "WindowsAzureActiveDirectoryRole",
+                        "display": "User",
+                        "value": "User",
+                    },
+                    {
+                        "primary": False,
+                        "type": "WindowsAzureActiveDirectoryRole",
+                        "display": "Test",
+                        "value": "Test",
+                    },
+                ],
             }
-          ]
-        }
-      ]
+        ],
     }
     # Assertive roles replace: a role the target has but Entra does not is a difference.
-    assert diff({"roles": roles}, {"roles": [{"value": "User"}, {"value": "Test"}, {"value": "Old"}]}) == {"roles": roles}
+    assert diff(
+        {"roles": roles}, {"roles": [{"value": "User"}, {"value": "Test"}, {"value": "Old"}]}
+    ) == {"roles": roles}
 
 
 def test_single_role_value_and_display_share_one_role():
     role = parse_expression("SingleAppRoleAssignment([appRoleAssignments])").evaluate(
         {"appRoleAssignments": TWO_ROLES["appRoleAssignments"][:1]}
     )
-    target = {"userName": "a@b.c", 'roles[primary eq "True"].value': role, 'roles[primary eq "True"].display': role}
+    target = {
+        "userName": "a@b.c",
+        'roles[primary eq "True"].value': role,
+        'roles[primary eq "True"].display': role,
+    }
     assert create_user_body(target)["roles"] == [
-        {"primary": True, "type": "WindowsAzureActiveDirectoryRole", "value": "Admin", "display": "Admin"}
+        {
+            "primary": True,
+            "type": "WindowsAzureActiveDirectoryRole",
+            "value": "Admin",
+            "display": "Admin",
+        }
     ]
-    ops = user_patch_body({k: v for k, v in target.items() if k != "userName"}, "default")["Operations"]
+    ops = user_patch_body({k: v for k, v in target.items() if k != "userName"}, "default")[
+        "Operations"
+    ]
     assert len(ops) == 1 and ops[0]["path"] == "roles"
 
 
 def test_remove_member_without_ref_as_the_compatibility_page_shows():
     assert group_member_patch([], ["u1091"], "default", null_ref=False) == [
         {
-            "schemas": [
-                "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-            ],
-            "Operations": [
-                {
-                    "op": "Remove",
-                    "path": "members",
-                    "value": [
-                        {
-                            "value": "u1091"
-                        }
-                    ]
-                }
-            ]
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "Remove", "path": "members", "value": [{"value": "u1091"}]}],
         }
     ]
 
@@ -731,39 +921,21 @@ def test_default_multi_attribute_replace_matches_the_compatibility_page():
         "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber": "Eqpj",
     }
     assert user_patch_body(changes, "default") == {
-        "schemas": [
-            "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-        ],
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
         "Operations": [
+            {"op": "Replace", "path": "displayName", "value": "Pvlo"},
             {
                 "op": "Replace",
-                "path": "displayName",
-                "value": "Pvlo"
+                "path": 'emails[type eq "work"].value',
+                "value": "TestBcwqnm@test.microsoft.com",
             },
-            {
-                "op": "Replace",
-                "path": "emails[type eq \"work\"].value",
-                "value": "TestBcwqnm@test.microsoft.com"
-            },
-            {
-                "op": "Replace",
-                "path": "name.givenName",
-                "value": "Gtfd"
-            },
-            {
-                "op": "Replace",
-                "path": "name.familyName",
-                "value": "Pkqf"
-            },
-            {
-                "op": "Replace",
-                "path": "externalId",
-                "value": "Eqpj"
-            },
+            {"op": "Replace", "path": "name.givenName", "value": "Gtfd"},
+            {"op": "Replace", "path": "name.familyName", "value": "Pkqf"},
+            {"op": "Replace", "path": "externalId", "value": "Eqpj"},
             {
                 "op": "Replace",
                 "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber",
-                "value": "Eqpj"
-            }
-        ]
+                "value": "Eqpj",
+            },
+        ],
     }

@@ -94,9 +94,22 @@ def test_operator(op, values, attr_value, expected):
 
 @pytest.mark.parametrize(
     "op",
-    ["EQUALS", "NOT EQUALS", "IS TRUE", "IS FALSE", "REGEX MATCH", "NOT REGEX MATCH",
-     "Greater_Than", "Greater_Than_OR_EQUALS", "Less_Than", "Less_Than_OR_EQUALS", "Includes",
-     "ENDS_WITH", "&", "!&"],
+    [
+        "EQUALS",
+        "NOT EQUALS",
+        "IS TRUE",
+        "IS FALSE",
+        "REGEX MATCH",
+        "NOT REGEX MATCH",
+        "Greater_Than",
+        "Greater_Than_OR_EQUALS",
+        "Less_Than",
+        "Less_Than_OR_EQUALS",
+        "Includes",
+        "ENDS_WITH",
+        "&",
+        "!&",
+    ],
 )
 @pytest.mark.parametrize("missing", [None, "", "absent"])
 def test_null_or_empty_attribute_fails_every_clause_but_is_null(op, missing):
@@ -112,7 +125,9 @@ def test_not_regex_match_is_false_for_null():
 
 
 def test_multi_valued_attributes_cannot_be_filtered():
-    result = evaluate_scope(scope([clause("proxyAddresses", "Includes", "smtp")]), {"proxyAddresses": ["smtp:a"]})
+    result = evaluate_scope(
+        scope([clause("proxyAddresses", "Includes", "smtp")]), {"proxyAddresses": ["smtp:a"]}
+    )
     assert not result.in_scope
     assert "multi-valued" in result.reason
 
@@ -142,7 +157,12 @@ def test_clauses_in_one_filter_are_and_ed():
         clause("employeeId", "Less_Than_OR_EQUALS", "2000000"),
         clause("jobTitle", "IS NOT NULL"),
     ]
-    user = {"state": "New York", "department": "Engineering", "employeeId": "1500000", "jobTitle": "Dev"}
+    user = {
+        "state": "New York",
+        "department": "Engineering",
+        "employeeId": "1500000",
+        "jobTitle": "Dev",
+    }
     assert in_scope(clauses, user)
     assert not in_scope(clauses, {**user, "jobTitle": None})
     assert not in_scope(clauses, {**user, "employeeId": "2500000"})
@@ -155,12 +175,16 @@ def test_filters_are_or_ed_and_the_reason_names_them():
         [clause("department", "EQUALS", "Marketing"), clause("country", "EQUALS", "US")],
         names=["Sales", "US marketing"],
     )
-    assert evaluate_scope(s, {"department": "Sales"}) == ScopeResult(True, "passed scoping filter 'Sales'", "Sales")
+    assert evaluate_scope(s, {"department": "Sales"}) == ScopeResult(
+        True, "passed scoping filter 'Sales'", "Sales"
+    )
     result = evaluate_scope(s, {"department": "Marketing", "country": "US"})
     assert result.in_scope and result.matched_group == "US marketing"
     result = evaluate_scope(s, {"department": "Marketing", "country": "FR"})
     assert not result.in_scope
-    assert "'Sales': department EQUALS ['Sales'] is false (department = 'Marketing')" in result.reason
+    assert (
+        "'Sales': department EQUALS ['Sales'] is false (department = 'Marketing')" in result.reason
+    )
     assert "'US marketing': country EQUALS ['US'] is false (country = 'FR')" in result.reason
 
 
@@ -176,7 +200,10 @@ def test_empty_filter_group_passes():
 
 
 def test_input_filter_groups_are_not_evaluated():
-    s = {"groups": [], "inputFilterGroups": [{"name": "x", "clauses": [clause("a", "EQUALS", "b")]}]}
+    s = {
+        "groups": [],
+        "inputFilterGroups": [{"name": "x", "clauses": [clause("a", "EQUALS", "b")]}],
+    }
     assert evaluate_scope(s, {"a": "c"}).in_scope
 
 
@@ -208,8 +235,12 @@ def test_operator_aliases(spelling, canonical):
 def test_unknown_operator_is_a_clear_error():
     with pytest.raises(ScopeError, match="unknown scoping filter operator 'STARTS_WITH'"):
         canonical_operator("STARTS_WITH")
-    with pytest.raises(ScopeError, match="filter 'Sales', clause 2: unknown scoping filter operator 'LIKE'"):
-        validate_scope(scope([clause("a", "EQUALS", "x"), clause("b", "LIKE", "y")], names=["Sales"]))
+    with pytest.raises(
+        ScopeError, match="filter 'Sales', clause 2: unknown scoping filter operator 'LIKE'"
+    ):
+        validate_scope(
+            scope([clause("a", "EQUALS", "x"), clause("b", "LIKE", "y")], names=["Sales"])
+        )
     with pytest.raises(ScopeError, match="unknown scoping filter operator"):
         evaluate_scope(scope([clause("a", "LIKE", "x")]), {"a": "x"})
 
@@ -231,13 +262,31 @@ def test_validate_accepts_a_good_scope():
         ({"groups": "x"}, "must be a list"),
         ({"groups": ["x"]}, "must be an object"),
         ({"groups": [{"clauses": "x"}]}, "clauses must be a list"),
-        (scope([{"operatorName": "EQUALS", "targetOperand": {"values": ["x"]}}]), "sourceOperandName is missing"),
+        (
+            scope([{"operatorName": "EQUALS", "targetOperand": {"values": ["x"]}}]),
+            "sourceOperandName is missing",
+        ),
         (scope([{"sourceOperandName": "a"}]), "operatorName is missing"),
         (scope([clause("a", "EQUALS")]), "needs a value"),
         (scope([clause("a", "Greater_Than", "ten")]), "compares integers"),
         (scope([clause("a", "REGEX MATCH", "(")]), "invalid regular expression"),
         (scope([clause("a", "IS MEMBER OF", "g1")]), "not supported"),
-        ({"groups": [{"clauses": [{"sourceOperandName": "a", "operatorName": "EQUALS", "targetOperand": "x"}]}]}, "targetOperand"),
+        (
+            {
+                "groups": [
+                    {
+                        "clauses": [
+                            {
+                                "sourceOperandName": "a",
+                                "operatorName": "EQUALS",
+                                "targetOperand": "x",
+                            }
+                        ]
+                    }
+                ]
+            },
+            "targetOperand",
+        ),
     ],
 )
 def test_validate_rejects_bad_scopes(bad, message):
@@ -258,12 +307,26 @@ def test_operator_definitions_in_graph_shape():
 
     documented = {d["name"]: d for d in operator_definitions()}
     assert set(documented) == {
-        "&", "!&", "ENDS_WITH", "EQUALS", "Greater_Than", "Greater_Than_OR_EQUALS", "Includes",
-        "IS FALSE", "IS NOT NULL", "IS NULL", "IS TRUE", "NOT EQUALS", "NOT REGEX MATCH", "REGEX MATCH",
+        "&",
+        "!&",
+        "ENDS_WITH",
+        "EQUALS",
+        "Greater_Than",
+        "Greater_Than_OR_EQUALS",
+        "Includes",
+        "IS FALSE",
+        "IS NOT NULL",
+        "IS NULL",
+        "IS TRUE",
+        "NOT EQUALS",
+        "NOT REGEX MATCH",
+        "REGEX MATCH",
     }
     # The one documented filterOperators entry.
     assert documented["EQUALS"] == {
-        "name": "EQUALS", "arity": "Binary", "multivaluedComparisonType": "All",
+        "name": "EQUALS",
+        "arity": "Binary",
+        "multivaluedComparisonType": "All",
         "supportedAttributeTypes": ["String", "Integer"],
     }
     assert documented["IS NULL"]["arity"] == "Unary"
@@ -278,7 +341,19 @@ def test_evaluate_rejects_a_malformed_scope():
     with pytest.raises(ScopeError, match="a clause must be an object"):
         validate_scope({"groups": [{"clauses": ["x"]}]})
     # A single string operand is read as one value.
-    s = {"groups": [{"clauses": [{"sourceOperandName": "a", "operatorName": "EQUALS", "targetOperand": {"values": "x"}}]}]}
+    s = {
+        "groups": [
+            {
+                "clauses": [
+                    {
+                        "sourceOperandName": "a",
+                        "operatorName": "EQUALS",
+                        "targetOperand": {"values": "x"},
+                    }
+                ]
+            }
+        ]
+    }
     validate_scope(s)
     assert evaluate_scope(s, {"a": "x"}).in_scope
     # A null filter group list in inputFilterGroups is fine.
