@@ -1,5 +1,5 @@
 """Scenario suite: the ``lab``, ``served_lab`` and ``driver`` fixtures come from the harness's
-pytest plugin (``harness.testing.plugin``, registered through the ``pytest11`` entry point).
+pytest plugin (``harness.pytest_plugin``, registered through the ``pytest11`` entry point).
 
 Small story helpers shared by the scenario files live here.
 """

@@ -1,5 +1,5 @@
-"""What tests use: the pytest plugin (fixtures ``lab``, ``served_lab``, ``driver``), the scenario
-``Driver`` and the readers of logs, journals and steps."""
+"""What tests use: the scenario ``Driver`` and the readers of logs, journals and steps. The pytest
+plugin that hands them out as fixtures is :mod:`harness.pytest_plugin`."""
 
 from harness.testing.driver import ENTERPRISE, Driver, lines
 

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from harness.testing.plugin import is_case_file, stable_seed
+from harness.pytest_plugin import is_case_file, stable_seed
 
 pytest_plugins = ("pytester",)
 
@@ -32,7 +32,7 @@ def test_the_seed_comes_from_the_node_id_and_is_stable() -> None:
     assert a == stable_seed("scenarios/test_x.py::test_a")
     assert a != stable_seed("scenarios/test_x.py::test_b")
     # The same in another process with another string-hash salt (hash() would differ).
-    code = "from harness.testing.plugin import stable_seed; print(stable_seed('scenarios/test_x.py::test_a'))"
+    code = "from harness.pytest_plugin import stable_seed; print(stable_seed('scenarios/test_x.py::test_a'))"
     for salt in ("1", "2"):
         out = subprocess.run(
             [sys.executable, "-c", code],
@@ -62,7 +62,7 @@ def test_fixtures_give_a_fresh_seeded_lab_and_a_driver(pytester: pytest.Pytester
     pytester.makepyfile(
         test_labs="""
         def test_lab(lab, lab_seed, request):
-            from harness.testing.plugin import stable_seed
+            from harness.pytest_plugin import stable_seed
             assert lab_seed == stable_seed(request.node.nodeid)
             assert lab.graph_client.get("/_fake/clock").status_code == 200
 
