@@ -10,7 +10,8 @@ from typing import Any
 
 from harness.engine.directory import DirectoryError
 from harness.engine.errors import ErrorInfo
-from harness.engine.logs.entries import EntryBuilder, dotnet
+from harness.engine.logs.entries import EntryBuilder
+from harness.engine.rules.log_values import log_value
 from harness.engine.scope import (
     DISABLED,
     FILTERED,
@@ -76,7 +77,7 @@ def source_details(attrs: dict[str, Any]) -> dict[str, Any]:
 def group_modified(source: dict[str, Any]) -> list[dict[str, Any]]:
     names = ("objectId", "displayName", "mailEnabled", "securityEnabled")
     return [
-        {"displayName": n, "oldValue": None, "newValue": dotnet(source.get(n))}
+        {"displayName": n, "oldValue": None, "newValue": log_value(source.get(n))}
         for n in names
         if source.get(n) is not None
     ]

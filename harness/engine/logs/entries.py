@@ -6,7 +6,6 @@ where the reference marks a name unknown, the choice is listed in the engine's r
 
 from __future__ import annotations
 
-import json
 import random
 import uuid
 from dataclasses import dataclass, field
@@ -14,23 +13,11 @@ from datetime import datetime
 from typing import Any
 
 from harness.engine.errors import ErrorInfo
+from harness.engine.rules.log_values import log_value
 from harness.engine.status import iso
 
 SOURCE_SYSTEM = "Azure Active Directory"
 INITIATOR = {"id": "", "displayName": "Azure AD Provisioning Service", "initiatorType": "system"}
-
-
-def dotnet(value: Any) -> str | None:
-    """A value as the logs write it: strings as they are, booleans ``True``/``False``."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "True" if value else "False"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int | float):
-        return str(value)
-    return json.dumps(value, sort_keys=True, default=str)
 
 
 class IdSource:
@@ -94,7 +81,7 @@ class EntryBuilder:
                 "provisioningStepType": step_type,
                 "status": status,
                 "description": description,
-                "details": {k: dotnet(v) for k, v in (details or {}).items()},
+                "details": {k: log_value(v) for k, v in (details or {}).items()},
             }
         )
 
@@ -206,7 +193,7 @@ def modified_properties(
 ) -> list[dict[str, Any]]:
     old = old or {}
     return [
-        {"displayName": name, "oldValue": dotnet(old.get(name)), "newValue": dotnet(value)}
+        {"displayName": name, "oldValue": log_value(old.get(name)), "newValue": log_value(value)}
         for name, value in new.items()
     ]
 

@@ -16,7 +16,8 @@ from harness.engine.changes import (
     why_out,
 )
 from harness.engine.errors import ErrorInfo, TargetError
-from harness.engine.logs.entries import EntryBuilder, dotnet, modified_properties
+from harness.engine.logs.entries import EntryBuilder, modified_properties
+from harness.engine.rules.log_values import log_value
 from harness.engine.scope import (
     DISABLED,
     FILTERED,
@@ -222,7 +223,7 @@ class UserPipeline:
                 modified=[
                     {
                         "displayName": active_attr,
-                        "oldValue": dotnet(current.get(active_attr)),
+                        "oldValue": log_value(current.get(active_attr)),
                         "newValue": "False",
                     }
                 ],

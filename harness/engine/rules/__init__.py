@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from harness.engine.logs.entries import dotnet as dotnet_value
 from harness.engine.rules import apply as mappings
 from harness.engine.rules import schema as template
 from harness.engine.rules import scim_payloads, scoping
 from harness.engine.rules.apply import MappingError
+from harness.engine.rules.log_values import log_value
 from harness.engine.rules.schema import ObjectMapping, Schema, SchemaError
 
 __all__ = ["MappingError", "Schema", "SchemaError"]
@@ -138,8 +138,8 @@ def modified(changes: Mapping[str, Any], current: Mapping[str, Any]) -> list[dic
     return [
         {
             "displayName": key,
-            "oldValue": dotnet_value(scim_payloads.get_path(current, key)),
-            "newValue": dotnet_value(value),
+            "oldValue": log_value(scim_payloads.get_path(current, key)),
+            "newValue": log_value(value),
         }
         for key, value in changes.items()
     ]
