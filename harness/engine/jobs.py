@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from harness.clock import format_duration
 from harness.engine import rules
 from harness.engine.logs.entries import IdSource
 from harness.engine.state import JobRuntime
 from harness.engine.status import JobStatus
-from harness.graph_api.exceptions import bad_request, conflict, job_not_found
 
 # §7.2 [D]: a job that was never started shows .NET TimeSpan.MaxValue and state Disabled.
 NEVER_INTERVAL = "P10675199DT2H48M5.4775807S"
@@ -65,6 +65,37 @@ MASKED_SECRETS = frozenset(
 DEFAULT_JOB_SETTINGS = [{"name": "QuarantineTooManyDeletesThreshold", "value": "500"}]
 
 
+class JobStoreError(Exception):
+    """A request the job store refuses. The engine speaks no HTTP: the Graph-facing layer
+    (``harness.graph_api``) answers each kind with Graph's status, code and message."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidJobRequest(JobStoreError):
+    """The request is malformed or names something unknown; ``code`` is Graph's error code."""
+
+    def __init__(self, message: str, code: str = "BadRequest") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class JobNotFound(JobStoreError):
+    """No job with this id belongs to the service principal."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(
+            f"Synchronization job '{job_id}' does not exist for this service principal."
+        )
+        self.job_id = job_id
+
+
+class JobBusy(JobStoreError):
+    """The job is running a cycle and cannot change now."""
+
+
 @dataclass
 class Job:
     id: str
@@ -84,8 +115,6 @@ class Job:
     running: bool = False
 
     def schedule_json(self) -> dict[str, Any]:
-        from harness.clock import format_duration
-
         return {
             "expiration": None,
             "interval": format_duration(self.interval) if self.interval else NEVER_INTERVAL,
@@ -148,7 +177,7 @@ class SyncStore:
         if template is None:
             with self.lock:
                 known = ", ".join(t["id"] for t in self._templates.values())
-            raise bad_request(
+            raise InvalidJobRequest(
                 f"Template '{template_id}' does not exist for this service principal. "
                 f"Available templates: {known}.",
                 code="InvalidTemplateId",
@@ -170,7 +199,7 @@ class SyncStore:
         with self.lock:
             job = self.jobs.get(job_id)
             if job is None or job.service_principal_id != sp_id:
-                raise job_not_found(job_id)
+                raise JobNotFound(job_id)
             return job
 
     def delete_job(self, sp_id: str, job_id: str) -> None:
@@ -208,7 +237,7 @@ class SyncStore:
             if "Full" in scope:
                 scope = scope | {"QuarantineState", "Watermark", "Escrows", "ConnectorDataStore"}
             if job.running:
-                raise conflict("The job is running a cycle; restart it when the cycle ends.")
+                raise JobBusy("The job is running a cycle; restart it when the cycle ends.")
             job.runtime.reset(scope)
             if "QuarantineState" in scope or "ForceDeletes" in scope:
                 job.status.quarantine = None
@@ -278,13 +307,15 @@ def parse_reset_scope(raw: Any) -> set[str]:
     if raw is None or raw == "":
         return set()
     if not isinstance(raw, str):
-        raise bad_request("criteria.resetScope must be a string such as 'Watermark, Escrows'.")
+        raise InvalidJobRequest(
+            "criteria.resetScope must be a string such as 'Watermark, Escrows'."
+        )
     names = {part.strip() for part in raw.split(",") if part.strip()}
     folded = {n.casefold(): n for n in RESET_SCOPES}
     out: set[str] = set()
     for name in names:
         if name.casefold() not in folded:
-            raise bad_request(
+            raise InvalidJobRequest(
                 f"Unknown resetScope value '{name}'. Use one or more of: {', '.join(RESET_SCOPES)}."
             )
         out.add(folded[name.casefold()])

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, current_app, request
 
 from harness.engine.logs.store import DEFAULT_PAGE, LogQueryError, LogStore, Predicate, parse_filter
-from mock_graph.exceptions import GraphError
+from harness.graph_api.exceptions import GraphError
 
 MAX_PAGE = 1000
 

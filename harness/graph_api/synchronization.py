@@ -16,6 +16,7 @@ from harness.engine import rules
 from harness.engine.errors import TargetError
 from harness.engine.jobs import (
     MASKED_SECRETS,
+    JobStoreError,
     SyncStore,
     parse_reset_scope,
 )
@@ -25,7 +26,12 @@ from harness.engine.rules.expressions import supported_functions
 from harness.engine.rules.scoping import OPERATORS
 from harness.engine.service import AdvanceError, OnDemandThrottled, ProvisioningService
 from harness.engine.target import ScimTarget
-from harness.graph_api.exceptions import GraphError, bad_request, sp_not_found
+from harness.graph_api.exceptions import (
+    GraphError,
+    answer_job_store_error,
+    bad_request,
+    sp_not_found,
+)
 from harness.request_body import json_object
 
 PREFIX = "/v1.0/servicePrincipals/<sp_id>/synchronization"
@@ -78,6 +84,8 @@ def _pairs(raw: Any, what: str) -> list[dict[str, str]]:
 
 def create_blueprint() -> Blueprint:
     bp = Blueprint("harness_synchronization", __name__)
+    # The job store raises the engine's own errors; they are answered as Graph errors.
+    bp.register_error_handler(JobStoreError, answer_job_store_error)
 
     # -- the synchronization resource, templates --------------------------------------------
 
