@@ -172,6 +172,12 @@ class SyncStore:
 
     # -- jobs -----------------------------------------------------------------------------
 
+    def replace(self, jobs: list[Job], secrets: dict[str, dict[str, str]]) -> None:
+        """Put loaded jobs and secrets in place of the current ones (an engine state load)."""
+        with self.lock:
+            self.jobs = {job.id: job for job in jobs}
+            self.secrets = secrets
+
     def create_job(self, sp_id: str, template_id: str) -> Job:
         template = self.template(template_id)
         if template is None:

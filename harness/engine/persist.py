@@ -1,21 +1,25 @@
 """The engine's state as JSON: jobs (schedule, status, watermarks, links, mirror, escrows),
-secrets, settings, provisioning logs, the outbox and the id generator. ``dump`` and ``load``
-let a support case hand over the engine's side with the fakes' own ``/_fake/state``.
+secrets, settings, provisioning logs, the outbox and the id generator. ``dump`` writes it and
+``parse`` reads it back (the service puts it in place), so a support case can hand over the
+engine's side with the fakes' own ``/_fake/state``.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from harness.clock import parse_duration
 from harness.engine import rules
+from harness.engine.jobs import Job, SyncStore
+from harness.engine.logs.entries import IdSource
+from harness.engine.logs.store import LogStore
+from harness.engine.settings import EngineSettings
 from harness.engine.state import Assignment, Escrow, JobRuntime, Link, Mirror, Watermarks
 from harness.engine.status import JobStatus, Quarantine, TaskExecution, iso
-
-if TYPE_CHECKING:
-    from harness.engine.service import ProvisioningService
 
 FORMAT = "harness-engine-state/1"
 
@@ -191,8 +195,16 @@ def _runtime(data: dict[str, Any]) -> JobRuntime:
     return rt
 
 
-def dump(service: ProvisioningService) -> dict[str, Any]:
-    store = service.store
+def dump(
+    *,
+    store: SyncStore,
+    settings: EngineSettings,
+    logs: LogStore,
+    audits: LogStore,
+    outbox: list[dict[str, Any]],
+    ids: IdSource,
+) -> dict[str, Any]:
+    """The engine's state as one JSON object (the ``format`` names the layout)."""
     with store.lock:
         jobs = [
             {
@@ -213,15 +225,29 @@ def dump(service: ProvisioningService) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "tenantId": store.tenant_id,
-        "settings": service.settings.to_json(),
+        "settings": settings.to_json(),
         "secrets": secrets,
         "jobs": jobs,
-        "logs": service.logs.all(),
-        "audits": service.audits.all(),
-        "outbox": service.outbox(),
-        "ids": service.ids.state(),
+        "logs": logs.all(),
+        "audits": audits.all(),
+        "outbox": outbox,
+        "ids": ids.state(),
         "jobIds": store.ids.state(),
     }
+
+
+@dataclass
+class EngineState:
+    """A dump, read and checked: everything :meth:`ProvisioningService.load` puts in place."""
+
+    settings: EngineSettings
+    jobs: list[Job]
+    secrets: dict[str, dict[str, str]]
+    logs: list[dict[str, Any]]
+    audits: list[dict[str, Any]]
+    outbox: list[dict[str, Any]]
+    ids: list[Any] | None  # an IdSource state; None keeps the current one
+    job_ids: list[Any] | None
 
 
 _JOB_CODES = ("NotConfigured", "NotRun", "Active", "Paused", "Quarantine")
@@ -238,7 +264,7 @@ _BAD_DUMP = (
 )
 
 
-def _check_job(job: Any) -> None:
+def _check_job(job: Job) -> None:
     """Types the cycle relies on, so a hand-edited dump fails here and not in a later cycle."""
     if not isinstance(job.id, str) or not isinstance(job.service_principal_id, str):
         raise ValueError("a job's id and servicePrincipalId must be strings")
@@ -276,24 +302,27 @@ def _check_job(job: Any) -> None:
     iso(job.next_run)
 
 
-def load(service: ProvisioningService, data: dict[str, Any]) -> None:
-    """Replace the engine's state with a dump; ValueError (nothing changed) if it is not one."""
-    from harness.engine.jobs import Job
-    from harness.engine.logs.entries import IdSource
-
+def parse(
+    data: dict[str, Any],
+    *,
+    settings: EngineSettings,
+    template: Callable[[str], dict[str, Any] | None],
+) -> EngineState:
+    """Read a dump; ValueError if it is not one. ``settings`` are the current engine settings
+    (a dump's settings are changes to them) and ``template`` looks a job's template up."""
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ValueError(f"not an engine state dump (expected format {FORMAT!r})")
     try:
-        settings = service.settings.updated(data.get("settings", {}))
+        loaded_settings = settings.updated(data.get("settings", {}))
         jobs = []
         for raw in data.get("jobs", []):
             schema = rules.load(raw["schema"])
-            template = service.store.template(raw["templateId"])
+            job_template = template(raw["templateId"])
             job = Job(
                 raw["id"],
                 raw["servicePrincipalId"],
                 raw["templateId"],
-                template["schema"] if template else raw["schema"],
+                job_template["schema"] if job_template else raw["schema"],
                 raw["schema"],
                 schema,
             )
@@ -317,22 +346,16 @@ def load(service: ProvisioningService, data: dict[str, Any]) -> None:
         ids, job_ids = data.get("ids"), data.get("jobIds")
         for state in (ids, job_ids):
             if state:
-                IdSource(0).set_state(state)  # a trial: the real ones change only below
+                IdSource(0).set_state(state)  # a trial: the real ones change only on load
     except _BAD_DUMP as exc:
         raise ValueError(f"the engine state dump is not valid: {exc!r}") from exc
-    store = service.store
-    with store.lock:
-        store.jobs = {job.id: job for job in jobs}
-        store.secrets = secrets
-    service.settings = settings
-    service.logs.clear()
-    service.logs.extend(parts["logs"])
-    service.audits.clear()
-    service.audits.extend(parts["audits"])
-    service.clear_outbox()
-    for message in parts["outbox"]:
-        service._send(message)
-    if ids:
-        service.ids.set_state(ids)
-    if job_ids:
-        store.ids.set_state(job_ids)
+    return EngineState(
+        settings=loaded_settings,
+        jobs=jobs,
+        secrets=secrets,
+        logs=parts["logs"],
+        audits=parts["audits"],
+        outbox=parts["outbox"],
+        ids=ids or None,
+        job_ids=job_ids or None,
+    )

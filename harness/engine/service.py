@@ -23,6 +23,9 @@ from harness.engine.jobs import Job, SyncStore
 from harness.engine.logs.entries import IdSource
 from harness.engine.logs.store import LogStore
 from harness.engine.on_demand import OnDemand, OnDemandError, Subject
+from harness.engine.persist import EngineState
+from harness.engine.persist import dump as dump_state
+from harness.engine.persist import parse as parse_state
 from harness.engine.settings import EngineSettings
 from harness.engine.status import iso
 
@@ -86,19 +89,39 @@ class ProvisioningService:
     # -- state ----------------------------------------------------------------------------
 
     def dump(self) -> dict[str, Any]:
-        from harness.engine.persist import dump
+        return dump_state(
+            store=self.store,
+            settings=self.settings,
+            logs=self.logs,
+            audits=self.audits,
+            outbox=self.outbox(),
+            ids=self.ids,
+        )
 
-        return dump(self)
-
-    def load(self, state: dict[str, Any]) -> None:
-        from harness.engine.persist import load
-
+    def load(self, data: dict[str, Any]) -> None:
+        """Replace the engine's state with a dump; ValueError (nothing changed) if it is not one."""
         if not self._advance_lock.acquire(blocking=False):
             raise AdvanceError("a cycle is running; load the state when it ends")
         try:
-            load(self, state)
+            self._put_in_place(
+                parse_state(data, settings=self.settings, template=self.store.template)
+            )
         finally:
             self._advance_lock.release()
+
+    def _put_in_place(self, state: EngineState) -> None:
+        self.store.replace(state.jobs, state.secrets)
+        self.settings = state.settings
+        self.logs.clear()
+        self.logs.extend(state.logs)
+        self.audits.clear()
+        self.audits.extend(state.audits)
+        with self._outbox_lock:
+            self._outbox[:] = state.outbox
+        if state.ids:
+            self.ids.set_state(state.ids)
+        if state.job_ids:
+            self.store.ids.set_state(state.job_ids)
 
     # -- running cycles -------------------------------------------------------------------
 
