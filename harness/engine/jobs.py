@@ -103,7 +103,7 @@ class Job:
     template_id: str
     template_schema: dict[str, Any]
     schema_json: dict[str, Any]
-    schema: Any  # rules.Schema, parsed once per PUT
+    schema: rules.Schema  # parsed once per PUT
     settings: list[dict[str, str]] = field(
         default_factory=lambda: [dict(s) for s in DEFAULT_JOB_SETTINGS]
     )
@@ -145,11 +145,11 @@ class SyncStore:
         self.secrets: dict[str, dict[str, str]] = {}
         self.jobs: dict[str, Job] = {}
         self._templates: dict[str, dict[str, Any]] = {}
-        self._parsed: dict[str, Any] = {}
+        self._parsed: dict[str, rules.Schema] = {}
 
     # -- templates ------------------------------------------------------------------------
 
-    def add_template(self, template: dict[str, Any], schema: Any = None) -> None:
+    def add_template(self, template: dict[str, Any], schema: rules.Schema | None = None) -> None:
         """Register a ``synchronizationTemplate``; ``schema`` is its parsed schema if the caller
         has one (parsed schemas are read-only, so labs share one per process)."""
         parsed = schema if schema is not None else rules.load(template["schema"])

@@ -18,7 +18,8 @@ from typing import Any
 import httpx
 
 from harness.clock import parse_duration
-from harness.engine.cycle import Cycle, CycleInputs
+from harness.engine.context import CycleInputs
+from harness.engine.cycle import Cycle
 from harness.engine.jobs import Job, SyncStore
 from harness.engine.logs.entries import IdSource
 from harness.engine.logs.store import LogStore

@@ -171,7 +171,11 @@ class ScimTarget:
         while True:
             try:
                 response = self.client.request(
-                    method, url, params=params or None, content=content, headers=headers
+                    method,
+                    url,
+                    params=tuple(params) if params else None,
+                    content=content,
+                    headers=headers,
                 )
             except httpx.HTTPError as exc:
                 self.calls.append(TargetCall(method, path, 0))

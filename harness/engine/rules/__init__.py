@@ -16,7 +16,7 @@ from harness.engine.rules.apply import MappingError
 from harness.engine.rules.log_values import log_value
 from harness.engine.rules.schema import ObjectMapping, Schema, SchemaError
 
-__all__ = ["MappingError", "Schema", "SchemaError"]
+__all__ = ["MappingError", "ObjectMapping", "Schema", "SchemaError"]
 
 
 def load(schema_json: Mapping[str, Any]) -> Schema:
