@@ -196,7 +196,9 @@ def _json_role(role: Mapping[str, Any], role_id: str | None) -> str:
     return json.dumps(payload, separators=(",", ":"))
 
 
-def _role_entries(value: Any, primary: bool | None) -> list[dict[str, Any]]:
+def role_entries(value: Any, primary: bool | None) -> list[dict[str, Any]]:
+    """The SCIM ``roles`` entries of a role value (``SingleAppRoleAssignment`` or
+    ``AppRoleAssignmentsComplex``); PayloadError for anything else."""
     if isinstance(value, RoleList):
         return [dict(r) for r in value]
     if isinstance(value, AppRoleValue):
@@ -226,7 +228,7 @@ def _set_path(
     if _is_boolean(path, value, booleans):
         value = _as_bool(value)
     if path.attr == "roles" and isinstance(value, RoleList):
-        container.setdefault("roles", []).extend(_role_entries(value, None))
+        container.setdefault("roles", []).extend(role_entries(value, None))
         return
     if path.attr == "roles" and isinstance(value, AppRoleValue):
         # SingleAppRoleAssignment may feed roles[primary eq "True"].value, .display and .type:
@@ -456,7 +458,7 @@ def _role_operation(path: AttributePath, value: Any, dialect: str) -> dict[str, 
         ]
         return {"op": "replace", "path": "roles", "value": roles}
     primary = path.filter_value if path.filter_attr == "primary" else None
-    entries = _role_entries(value, primary)
+    entries = role_entries(value, primary)
     if dialect == FLAG:
         return {"op": "add", "path": "roles", "value": entries}
     ids = value.role_ids if isinstance(value, RoleList) else [value.role_id]
