@@ -5,6 +5,8 @@ only; faults injected on Miro's control plane."""
 
 from __future__ import annotations
 
+import re
+import time
 from collections import Counter
 from typing import Any
 
@@ -516,8 +518,6 @@ def update_user_surname(lab: Lab, user_id: str, surname: str) -> None:
 
 
 def test_a_create_that_times_out_is_escrowed_and_the_retry_matches_instead_of_duplicating() -> None:
-    import time
-
     with Lab.served(seed=41, target_timeout="500ms") as lab:
         xia = add_user(lab, "xia")
         assign(lab, xia)
@@ -544,8 +544,6 @@ def test_a_create_that_times_out_is_escrowed_and_the_retry_matches_instead_of_du
 
 
 def test_the_retry_sentence_follows_the_targets_detail_as_a_new_sentence(lab: Lab) -> None:
-    import re
-
     group = add_group(lab, "Pilot")  # Miro's 405 detail has no final full stop
     assign(lab, group)
     lab.start()

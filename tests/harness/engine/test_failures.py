@@ -13,14 +13,19 @@ import mock_miro
 from harness.lab.local import Lab
 from harness.testing.lab_steps import (
     add_group,
+    add_member,
     add_user,
     assign,
     journal,
     last_log,
     logs_for,
+    member_names,
+    miro_seed_teams,
     miro_user,
+    miro_users,
     ok,
     put_secrets,
+    set_group_flows,
     status_of,
     step_names,
 )
@@ -332,8 +337,6 @@ def test_429_escrow_policy_retries_on_the_next_cycle(lab: Lab) -> None:
 
 
 def _directory(lab: Lab) -> None:
-    from harness.testing.lab_steps import add_member, miro_seed_teams, set_group_flows
-
     miro_seed_teams(lab, "Crew")
     set_group_flows(lab, "Update")
     group = add_group(lab, "Crew")
@@ -347,8 +350,6 @@ def _directory(lab: Lab) -> None:
 
 
 def _miro_state(lab: Lab) -> dict[str, Any]:
-    from harness.testing.lab_steps import member_names, miro_users
-
     users = miro_users(lab)
     teams = ok(lab.miro_client.get("/api/v1/scim/Groups")).json()["Resources"]
     crew = next(t for t in teams if t["displayName"] == "Crew")
