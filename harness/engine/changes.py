@@ -47,9 +47,10 @@ class HeldDeletion:
 
 
 def guest_upn(upn: str) -> str:
-    """§3.0 [D][HPW]: for B2B users the source ``userPrincipalName`` is rewritten from
+    """For B2B users the source ``userPrincipalName`` is rewritten from
     ``alias_theirdomain#EXT#@yourdomain`` to ``alias@theirdomain``;
-    ``originalUserPrincipalName`` keeps the full value."""
+    ``originalUserPrincipalName`` keeps the full value
+    (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/how-provisioning-works)."""
     local = upn.split("#EXT#", 1)[0]
     alias, sep, domain = local.rpartition("_")
     return f"{alias}@{domain}" if sep and alias and domain else upn

@@ -185,8 +185,9 @@ class CycleContext:
         return self.inputs.settings
 
     def sync_all(self) -> bool:
-        """The scope mode. §1.5 [D][KI]: switching "Sync all" to "Sync assigned" takes effect
-        only after a restart, so the mode is fixed at each initial cycle (either direction [I])."""
+        """The scope mode. Switching "Sync all" to "Sync assigned" takes effect only after a
+        restart (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/known-issues),
+        so the mode is fixed at each initial cycle (either direction: our inference)."""
         runtime = self.runtime
         if self.initial or runtime.sync_all is None:
             secret = self.inputs.secrets.get("SyncAll", "false")

@@ -1,4 +1,5 @@
-"""One provisioning cycle (reference §1.2, §1.3, §3, §9.2-9.3).
+"""One provisioning cycle, as Microsoft describes it in "How application provisioning works"
+(https://learn.microsoft.com/en-us/entra/identity/app-provisioning/how-provisioning-works).
 
 import -> scoping -> matching -> processing -> export, per object, users first, then groups and
 their memberships (members are target ids, so users must be resolved first).
@@ -157,12 +158,17 @@ class Cycle:
             str(r.get("id")): r for r in sp.get("appRoles", []) or [] if isinstance(r, dict)
         }
         context.default_roles = default_access_roles(context.app_roles)
-        # §1.10: every activity starts by querying a user that cannot exist.
+        # Every activity starts by querying a user that cannot exist (the test connection,
+        # https://learn.microsoft.com/en-us/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups).
         probe_attribute = rules.probe_attribute(context.user_mapping)
         try:
             target.query("Users", probe_attribute, inputs.ids.guid())
         except TargetError as exc:
-            # §1.8 [D][O]: failing start-up test calls quarantine the job whatever the count.
+            # Failing start-up test calls quarantine the job whatever the count: Microsoft
+            # documents it
+            # (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-quarantine-status)
+            # and a Microsoft engineer confirms it
+            # (https://learn.microsoft.com/en-us/answers/questions/1319983/azure-ad-scim-provisioning-application-quarantine).
             context.probe_error = exc.info
             return self._fail(replace(exc.info, quarantine=True))
         return None
@@ -186,7 +192,8 @@ class Cycle:
 
     def _managers_first(self, user_ids: list[str]) -> list[str]:
         """A manager before the users who report to it (when both are in this cycle), so the
-        reference resolves to the manager's target id in the same cycle (§1.2 step 6)."""
+        reference resolves to the manager's target id in the same cycle (reference attributes are
+        updated after the objects they point to)."""
         users = self.context.runtime.mirror.users
         wanted = set(user_ids)
         ordered: list[str] = []

@@ -1,6 +1,7 @@
 """The import phase of a cycle: read the directory's changes through Graph delta queries,
 bring the job's mirror of the directory up to date, and work out which users and groups the
-cycle looks at (reference §1.2, §1.3, §9.2).
+cycle looks at
+(https://learn.microsoft.com/en-us/entra/identity/app-provisioning/how-provisioning-works).
 
 Initial cycles start new delta rounds (a full enumeration); incremental cycles follow the
 stored delta links, so they cost O(changes).
@@ -34,7 +35,8 @@ class DeltaImport:
                 directory.assignments_delta(sp_id, wm.assignments),
             )
         except ResyncRequired:
-            # An expired token means a new full round, as Graph asks (§7 of graph reference).
+            # An expired token means a new full round, as Graph asks
+            # (https://learn.microsoft.com/en-us/graph/delta-query-overview).
             wm.clear()
             context.initial = True
             context.summary.kind = "initial"
@@ -117,7 +119,8 @@ class DeltaImport:
                     mirror.remove_member(group_id, member_id)
                     touch.removed.add(member_id)
                     touch.added.discard(member_id)
-                elif odata_type.endswith(".user"):  # nested groups are not expanded (§2.2)
+                elif odata_type.endswith(".user"):
+                    # Nested groups are not expanded (Microsoft documents it).
                     mirror.add_member(group_id, member_id)
                     touch.added.add(member_id)
                     touch.removed.discard(member_id)
@@ -161,8 +164,8 @@ class DeltaImport:
                     touch_user(member_id, UPDATE)
 
         if context.initial:
-            # §1.2: every object is evaluated; in "sync assigned" only the assigned ones (and
-            # linked ones, which may have left scope while nobody looked) are logged.
+            # The initial cycle evaluates every object; in "sync assigned" only the assigned ones
+            # (and linked ones, which may have left scope while nobody looked) are logged.
             candidates: dict[str, str] = {}
             for user_id, change in touched_users.items():
                 if (

@@ -1,5 +1,12 @@
-"""What a cycle does when things fail (reference §1.7-§1.10, §4): escrows and retries,
-throttling, quarantine, accidental-deletion prevention and notification e-mails."""
+"""What a cycle does when things fail: escrows and retries, throttling, quarantine,
+accidental-deletion prevention and notification e-mails.
+
+Sources (Microsoft Learn):
+- "How application provisioning works": https://learn.microsoft.com/en-us/entra/identity/app-provisioning/how-provisioning-works
+- "Application provisioning in quarantine status": https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-quarantine-status
+- "Enable accidental deletions prevention": https://learn.microsoft.com/en-us/entra/identity/app-provisioning/accidental-deletions
+- the error codes of "Understand how provisioning logs work": https://learn.microsoft.com/en-us/entra/identity/monitoring-health/howto-analyze-provisioning-logs
+"""
 
 from __future__ import annotations
 
@@ -27,7 +34,8 @@ from harness.engine.status import Quarantine, iso
 def escrow_threshold_reason(
     failures: int, reference_failures: int, succeeded: int, settings: EngineSettings
 ) -> str | None:
-    """The quarantine reason the escrow thresholds give, or None (§1.8 [D][QUAR]).
+    """The quarantine reason the escrow thresholds give, or None (the thresholds the quarantine
+    page documents).
 
     ``failures`` are non-reference escrows; reference failures (manager, group members) count
     only toward the absolute rule. ``succeeded`` is the number of objects provisioned fine.
@@ -53,7 +61,7 @@ class FailureHandling:
     # -- throttling and per-object failures ----------------------------------------------
 
     def on_throttle(self, retry_after: float | None, retries: int) -> bool:
-        """§4.2: a 429 either waits ``Retry-After`` (on the lab's clock) and retries within the
+        """A 429 either waits ``Retry-After`` (on the lab's clock) and retries within the
         cycle, or is left to the escrow and a later cycle, per the ``throttle_policy`` setting."""
         settings = self.context.settings
         if settings.throttle_policy != "honour" or retries >= settings.throttle_max_retries:
@@ -108,7 +116,7 @@ class FailureHandling:
         self.recorder.emit(entry, action, "failure", error=info, modified=modified)
 
     def _escrow(self, entry: EntryBuilder, action: str, info: ErrorInfo) -> ErrorInfo:
-        """Keep a retryable failure for later cycles (§1.7) and say so in the reason, as real
+        """Keep a retryable failure for later cycles and say so in the reason, as real
         logs do ("This operation was retried N times. It will be retried again after...")."""
         context = self.context
         context.execution.count_escrowed_raw += 1
@@ -129,7 +137,7 @@ class FailureHandling:
         retried = escrow.attempts
         escrow.attempts += 1
         # From the cycle's start, not from now: Retry-After waits within this cycle must not
-        # push the retry past the next cycle (retried "in 40 minutes" = next cycle [D][ANALYZE]).
+        # push the retry past the next cycle (documented: retried "in 40 minutes", the next cycle).
         escrow.next_retry = context.began + context.settings.escrow_wait(escrow.attempts)
         when = escrow.next_retry.strftime("%Y-%m-%dT%H:%M:%S.0000000Z")
         said = info.reason.rstrip()
@@ -141,12 +149,12 @@ class FailureHandling:
         )
 
     def add_due_retries(self) -> None:
-        """Escrowed objects whose retry is due are processed again, changed or not (§1.7)."""
+        """Escrowed objects whose retry is due are processed again, changed or not."""
         context = self.context
         runtime = context.runtime
         now = context.inputs.now()
         # In quarantine, each attempt on the back-off schedule is the retry of every escrow
-        # (§1.8 [D][QUAR] "Retry duration"): an attempt that retried nothing must not pass
+        # (the quarantine page's "Retry duration"): an attempt that retried nothing must not pass
         # for a successful one and lift the quarantine.
         quarantined = context.inputs.status.quarantine is not None
         for (object_type, source_id), escrow in list(runtime.escrows.items()):
@@ -220,7 +228,7 @@ class FailureHandling:
                 staged.pop((item.entry.object_type, item.entry.source_id), None)
                 item.export()
             return
-        # §1.9 [D][ACCDEL]: over the threshold, nothing is deleted or disabled; the objects are
+        # Over the threshold, nothing is deleted or disabled; the objects are
         # logged as StagedDelete and the job is quarantined with TooManyDeletes.
         for item in deferred:
             entry = item.entry
@@ -251,7 +259,7 @@ class FailureHandling:
 
     def add_staged(self) -> None:
         """Held deletions are evaluated again in every cycle until they are let through
-        (``restart`` with ``ForceDeletes``) or the source is fixed (§1.9 [D][ACCDEL]): a
+        (``restart`` with ``ForceDeletes``) or the source is fixed (as documented): a
         quarantine attempt with nothing else to do must not drop them and lift the quarantine."""
         context = self.context
         for (object_type, source_id), held in list(context.runtime.staged.items()):
@@ -344,7 +352,7 @@ class FailureHandling:
     # -- quarantine -----------------------------------------------------------------------
 
     def judge_quarantine(self, cause: ErrorInfo | None, *, failed_cycle: bool) -> None:
-        """Enter, extend or lift quarantine at the end of a cycle (§1.8)."""
+        """Enter, extend or lift quarantine at the end of a cycle."""
         context = self.context
         inputs = context.inputs
         runtime = context.runtime
@@ -371,7 +379,8 @@ class FailureHandling:
                     last_escrow.error_code, f"{failures} object operations are failing."
                 )
                 if context.initial and not failed_cycle:
-                    # §1.7 [D][G-STATUS]: in an initial cycle the escrows are pruned instead,
+                    # In an initial cycle the escrows are pruned instead
+                    # (https://learn.microsoft.com/en-us/graph/api/resources/synchronization-synchronizationstatus),
                     # the cycle runs to its end, and the job pauses for the admin to clean up.
                     runtime.escrows.clear()
                     status.escrows_pruned = True
@@ -380,14 +389,14 @@ class FailureHandling:
                     return
         if reason is None or cause is None:
             if status.quarantine is not None and not failed_cycle:
-                status.quarantine = None  # §1.8: a successful retry lifts quarantine
+                status.quarantine = None  # a successful retry lifts quarantine
                 status.code = "Active"
             summary.quarantine = None
             return
         error = {"code": cause.code, "message": cause.reason, "tenantActionable": True}
         quarantine = status.quarantine
         if quarantine is None or quarantine.reason != reason:
-            # §1.8 [D][QUAR]: one e-mail when quarantined, a new one if the reason changes;
+            # One e-mail when quarantined, a new one if the reason changes;
             # the audit log records a "Quarantine" activity.
             self._notify_quarantine(reason, cause)
             inputs.audit("Quarantine", context.service_principal, inputs.job_id)
@@ -399,7 +408,7 @@ class FailureHandling:
             quarantine.current_began = now
             quarantine.reason = reason
             quarantine.error = error
-            # §1.8 [D][QUAR]: retries go on "for 28 days after the first failure": the last
+            # Retries go on "for 28 days after the first failure": the last
             # attempt falls on that day exactly, and a failure there disables the job.
             last_attempt = quarantine.series_began + parse_duration(
                 settings.quarantine_disable_after

@@ -17,7 +17,8 @@ from harness.engine.logs.entries import IdSource
 from harness.engine.state import JobRuntime
 from harness.engine.status import JobStatus
 
-# §7.2 [D]: a job that was never started shows .NET TimeSpan.MaxValue and state Disabled.
+# A job that was never started shows .NET TimeSpan.MaxValue and state Disabled
+# (https://learn.microsoft.com/en-us/graph/api/resources/synchronization-synchronizationschedule).
 NEVER_INTERVAL = "P10675199DT2H48M5.4775807S"
 RESET_SCOPES = (
     "None",
@@ -214,7 +215,8 @@ class SyncStore:
             del self.jobs[job_id]
 
     def start(self, sp_id: str, job_id: str, now: datetime, interval: timedelta) -> None:
-        """§1.6 [D][G-START]: resumes a paused job, clears quarantine, runs at once."""
+        """Resumes a paused job, clears quarantine, runs at once
+        (https://learn.microsoft.com/en-us/graph/api/synchronization-synchronizationjob-start)."""
         with self.lock:
             job = self.job(sp_id, job_id)
             job.schedule_state = "Active"
@@ -234,7 +236,8 @@ class SyncStore:
     def restart(
         self, sp_id: str, job_id: str, scope: set[str], now: datetime, interval: timedelta
     ) -> None:
-        """§1.5 [D][G-RESTARTCRIT]: empty scope = the portal's Restart."""
+        """An empty scope is the portal's Restart
+        (https://learn.microsoft.com/en-us/graph/api/resources/synchronization-synchronizationjobrestartcriteria)."""
         with self.lock:
             job = self.job(sp_id, job_id)
             if not scope:
@@ -262,7 +265,8 @@ class SyncStore:
             job = self.job(sp_id, job_id)
             job.schema_json = schema_json
             job.schema = schema
-            # §1.5 [D]: saving mappings or scoping filters starts a new initial cycle.
+            # Saving mappings or scoping filters starts a new initial cycle
+            # (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/how-provisioning-works).
             job.runtime.watermarks.clear()
 
     def reset_schema(self, sp_id: str, job_id: str) -> None:

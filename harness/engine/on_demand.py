@@ -1,5 +1,6 @@
-"""Provision on demand (reference §7.1, §8; [D][POD][G-POD]): one user, or one group with up
-to five of its members, through the same pipeline as a cycle, at once.
+"""Provision on demand: one user, or one group with up to five of its members, through the same
+pipeline as a cycle, at once (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/provision-on-demand,
+https://learn.microsoft.com/en-us/graph/api/synchronization-synchronizationjob-provisionondemand).
 
 The objects are read one by one from Graph (the user, its app role assignments, the groups it
 is a direct member of and theirs), so the run neither needs nor touches the job's delta
@@ -22,7 +23,7 @@ from harness.engine.state import Assignment, JobRuntime, Mirror
 from harness.engine.status import JobStatus
 from harness.engine.target import ScimTarget
 
-MAX_GROUP_MEMBERS = 5  # [D][POD]
+MAX_GROUP_MEMBERS = 5  # documented on the provision-on-demand page
 
 
 @dataclass
@@ -115,7 +116,7 @@ class OnDemand:
         sp_id = self.context.inputs.service_principal_id
         user = directory.user(user_id)
         if user is None:
-            # [D][POD]: deleted users do not appear in on-demand search.
+            # Deleted users do not appear in on-demand search (Microsoft documents it).
             raise OnDemandError(f"User '{user_id}' does not exist in the directory.")
         user[MANAGER_KEY] = directory.manager_of(user_id)
         mirror.users[user_id] = user

@@ -38,7 +38,9 @@ COLLECTIONS = (
     ("provisioning", "harness_logs", "Provisioning log entry"),
     ("directoryAudits", "harness_audits", "Directory audit entry"),
 )
-# Top-level properties a $filter may name (reference §6.1, with the beta names; directoryAudit).
+# Top-level properties a $filter may name
+# (https://learn.microsoft.com/en-us/graph/api/resources/provisioningobjectsummary, with the beta
+# names; directoryAudit).
 PROPERTIES = {
     "provisioning": frozenset(
         {

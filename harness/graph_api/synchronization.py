@@ -1,4 +1,6 @@
-"""The synchronization API (reference §7.1), mounted by the harness onto the Graph fake's app.
+"""The synchronization API
+(https://learn.microsoft.com/en-us/graph/api/resources/synchronization-synchronizationjob), mounted
+by the harness onto the Graph fake's app.
 
 Route functions parse, call the store or the service, and serialise; every user mistake is a
 Graph error envelope (the Graph app turns ``GraphError`` into one).
@@ -314,7 +316,8 @@ def create_blueprint() -> Blueprint:
 
     @bp.delete(beta)
     def delete_object_connection(sp_id: str, job_id: str, object_id: str) -> Any:
-        """[D][OBJCONN]: breaks one link; the job must be paused (409 otherwise)."""
+        """Breaks one link; the job must be paused (409 otherwise;
+        https://learn.microsoft.com/en-us/entra/identity/app-provisioning/manage-object-connections)."""
         _check_sp(sp_id)
         store = _store()
         job = store.job(sp_id, job_id)

@@ -1,7 +1,9 @@
-"""Builds ``provisioningObjectSummary`` entries (reference §6) while an object is processed.
+"""Builds ``provisioningObjectSummary`` entries while an object is processed
+(https://learn.microsoft.com/en-us/graph/api/resources/provisioningobjectsummary).
 
-One entry per object per cycle. Step names, types and description templates follow §6.2;
-where the reference marks a name unknown, the choice is listed in the engine's readme.
+One entry per object per cycle. Step names, types and description templates follow Microsoft's
+``provisioningStep`` (https://learn.microsoft.com/en-us/graph/api/resources/provisioningstep) and log
+samples; where no source names one, the choice is listed in docs/engine.md.
 """
 
 from __future__ import annotations
@@ -50,7 +52,8 @@ class LogContext:
     target_system_id: str
     now: datetime
     # Provision on demand reads the object itself instead of receiving a change: its import
-    # step is ``EntryImport`` "Retrieved User '<upn>' from Azure Active Directory" [D][G-POD].
+    # step is ``EntryImport`` "Retrieved User '<upn>' from Azure Active Directory"
+    # (https://learn.microsoft.com/en-us/graph/api/synchronization-synchronizationjob-provisionondemand).
     on_demand: bool = False
 
 
@@ -98,7 +101,7 @@ class EntryBuilder:
             )
             return
         description = (
-            "We are retrying an operation that previously failed."  # [O] real log text
+            "We are retrying an operation that previously failed."  # observed in real logs
             if retry
             else f"Received {self.object_type} '{self.source_display}' change of type ({change}) "
             f"from {SOURCE_SYSTEM}"

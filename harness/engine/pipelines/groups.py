@@ -1,5 +1,9 @@
 """The group pipeline: scope, matching by displayName, create, rename, members and delete of
-one group (reference §3.7, §3.8)."""
+one group.
+
+Sources: Microsoft's SCIM guide (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups)
+and, for Miro's teams, the Miro tutorial (https://learn.microsoft.com/en-us/entra/identity/saas-apps/miro-provisioning-tutorial).
+"""
 
 from __future__ import annotations
 

@@ -39,8 +39,9 @@ class SharedSteps:
         return link
 
     def claimed(self, entry: EntryBuilder, found: dict[str, Any], action: str) -> bool:
-        """§4.1 [D][ANALYZE]: a target object already linked to another source object means
-        several source objects match it: ``DuplicateSourceEntries``, nothing is changed."""
+        """A target object already linked to another source object means
+        several source objects match it: ``DuplicateSourceEntries``, nothing is changed
+        (https://learn.microsoft.com/en-us/entra/identity/monitoring-health/howto-analyze-provisioning-logs)."""
         owner = self.context.runtime.owner_of(entry.object_type, str(found.get("id")))
         if owner is None or owner == entry.source_id:
             return False

@@ -1,5 +1,8 @@
-"""The user pipeline: scope, matching, create, update, disable and delete of one user
-(reference §2, §3.1-§3.6, §5)."""
+"""The user pipeline: scope, matching, create, update, disable and delete of one user.
+
+Sources: "How application provisioning works" (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/how-provisioning-works) and
+Microsoft's SCIM guide (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups).
+"""
 
 from __future__ import annotations
 
@@ -75,7 +78,7 @@ class UserPipeline:
         # Soft delete first (Graph hides a deleted user's assignments, but this is a deletion,
         # not an unassignment); then leaving scope; a blocked sign-in matters only to a user
         # still in scope otherwise: an unassigned user who is also disabled stays "out of
-        # scope" (so SkipOutOfScopeDeletions still holds, reference §1.3, §3.5).
+        # scope" (so SkipOutOfScopeDeletions still holds).
         reason = None
         if soft_deleted:
             reason = SOFT_DELETED
@@ -208,7 +211,7 @@ class UserPipeline:
         )
         active_attr = rules.active_attribute(context.user_mapping)
         if active_attr is None:
-            # §3.5: without an IsSoftDeleted/active mapping nothing is done.
+            # Without an IsSoftDeleted/active mapping nothing is done (Microsoft documents it).
             steps.skip(entry, "RedundantExport", steps.redundant_text(entry))
             return
         current = steps.retrieve(target, entry, "Users", link, "disable")
@@ -257,7 +260,7 @@ class UserPipeline:
         self.failures.hold_or_run_deletion(entry, "disable", export, hard=False)
 
     def _release(self, link: Link, verdict: Verdict) -> None:
-        # §3.5 [D][HPW]: after an unassign-disable the user is no longer managed.
+        # After an unassign-disable the user is no longer managed (Microsoft documents it).
         if verdict.reason in LEAVING_SCOPE and self.context.settings.unassign_releases_management:
             link.managed = False
 
@@ -349,7 +352,8 @@ class UserPipeline:
         recorder.emit(entry, "update", "success", modified=modified)
 
     def _manager_target(self, manager_id: Any) -> str | None:
-        """§3.3 [D][KI]: the manager flows as its target id, only if it is provisioned."""
+        """The manager flows as its target id, only if it is provisioned
+        (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/known-issues)."""
         if not manager_id:
             return None
         link = self.context.runtime.links.get(str(manager_id))
@@ -361,7 +365,8 @@ class UserPipeline:
         self, attrs: dict[str, Any], mapped: dict[str, Any], current: dict[str, Any]
     ) -> list[str]:
         """A manager removed in the directory is removed in the target (the gallery validator
-        expects an empty new value [O][SCIMREF-VAL]); other nulls are never flowed (§3.0)."""
+        expects an empty new value, observed in Microsoft's validation template); other nulls are
+        never flowed (Microsoft Entra ID cannot provision null attributes)."""
         if MANAGER_KEY not in attrs or attrs[MANAGER_KEY] is not None:
             return []
         return [

@@ -28,7 +28,8 @@ def load(schema_json: Mapping[str, Any]) -> Schema:
             "the schema has no object mapping for sourceObjectName 'User'", "synchronizationRules"
         )
     if not schema.user_mapping.enabled:
-        # [D][CUST]: the group mapping can be disabled, the user mapping cannot.
+        # The group mapping can be disabled, the user mapping cannot
+        # (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/customize-application-attributes).
         raise SchemaError(
             "the user object mapping cannot be disabled", f"{schema.user_mapping.location}.enabled"
         )

@@ -1,4 +1,4 @@
-"""The engine under failure, second pass (issue 6, audit): recovery of a whole directory after a
+"""The engine under failure, second pass: recovery of a whole directory after a
 wrong token, a 401 in the middle of a cycle, every restart scope, transport failures, the
 quarantine notice on a new reason, and the exact four-week limit. End to end, in-process, HTTP
 only; faults injected on Miro's control plane."""
@@ -152,7 +152,8 @@ def test_a_401_in_the_middle_of_a_cycle_quarantines_at_once(lab: Lab) -> None:
     assert lab.job()["status"]["code"] == "Active"
 
 
-# --- restart scopes (§1.5, §7.1 [G-RESTARTCRIT]) -------------------------------------------
+# --- restart scopes ------------------------------------------------------------------------
+# https://learn.microsoft.com/en-us/graph/api/resources/synchronization-synchronizationjobrestartcriteria
 
 
 def _quarantined_with_an_escrow(lab: Lab) -> tuple[str, str]:
@@ -402,7 +403,8 @@ def test_the_job_is_disabled_exactly_four_weeks_after_the_series_began(lab: Lab)
     assert job["schedule"]["state"] == "Disabled"
     assert job["status"]["quarantine"]["seriesBegan"] == began
     assert lab.advance("30d") == []
-    # start clears quarantine and runs again (§1.6 [G-START]).
+    # start clears quarantine and runs again
+    # (https://learn.microsoft.com/en-us/graph/api/synchronization-synchronizationjob-start).
     put_secrets(lab, SecretToken=mock_miro.DEFAULT_TOKEN)
     lab.start()
     (cycle,) = lab.advance("0")
@@ -569,10 +571,11 @@ def test_after_four_weeks_the_escrows_are_removed_with_the_job_disabled(lab: Lab
     assert connections(lab)["escrows"] != []
     lab.advance("1d")
     assert lab.job()["schedule"]["state"] == "Disabled"
-    assert connections(lab)["escrows"] == []  # §1.8 [D][QUAR]: "the escrow entry is removed"
+    assert connections(lab)["escrows"] == []  # documented: "the escrow entry is removed"
 
 
-# --- several entries where one was expected (§4.1 [D][ANALYZE]) -----------------------------
+# --- several entries where one was expected ----------------------------------------------
+# https://learn.microsoft.com/en-us/entra/identity/monitoring-health/howto-analyze-provisioning-logs
 
 LIST = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 
@@ -673,7 +676,7 @@ def test_a_429_without_retry_after_waits_the_default() -> None:
         assert cycle["ended"] == "2026-01-05T09:00:07Z"
 
 
-# --- held deletions survive quarantine attempts until allowed or fixed (§1.9) ---------------
+# --- held deletions survive quarantine attempts until allowed or fixed ---------------------
 
 
 def _over_the_deletion_threshold(lab: Lab) -> tuple[list[str], list[str]]:

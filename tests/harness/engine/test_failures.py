@@ -1,4 +1,4 @@
-"""The engine under failure (issue 6, first items): error classification, escrows and their
+"""The engine under failure: error classification, escrows and their
 retries, quarantine on invalid credentials and SCIM-compliance failures, escrow thresholds, the
 back-off schedule and the four-week disable. End to end, faults injected on Miro's control
 plane."""
@@ -67,7 +67,7 @@ def test_a_wrong_token_quarantines_at_once_and_start_recovers(lab: Lab) -> None:
     assert lab.advance("5h") == []  # quarantined: no 40-minute cycles
 
     put_secrets(lab, SecretToken=mock_miro.DEFAULT_TOKEN)
-    lab.start()  # §1.6: start clears quarantine and runs now
+    lab.start()  # start clears quarantine and runs now
     (cycle,) = lab.advance("0")
     assert cycle["state"] == "Succeeded"
     assert miro_user(lab, "ann@contoso.com") is not None

@@ -258,7 +258,8 @@ def test_diff_and_modified_properties_for_the_miro_mapping() -> None:
 @pytest.mark.parametrize(
     ("failures", "reference", "succeeded", "reason"),
     [
-        # The documented examples (reference §1.8 [D][QUAR]).
+        # The documented examples
+        # (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-quarantine-status).
         (45_000, 0, 0, "EncounteredTotalEscrowThreshold"),
         (30_000, 0, 5_000, "EncounteredEscrowProportionThreshold"),
         (20_000, 0, 100_000, None),

@@ -15,7 +15,9 @@ from harness.engine.rules.expressions.syntax import (
 )
 from harness.engine.rules.expressions.values import ExpressionError
 
-MAX_EXPRESSION_LENGTH = 10_000  # documented limit for attribute-mapping expressions (KI)
+# The documented limit for attribute-mapping expressions
+# (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/known-issues).
+MAX_EXPRESSION_LENGTH = 10_000
 
 
 MAX_NESTING = 64  # not documented; keeps evaluation far from Python's recursion limit

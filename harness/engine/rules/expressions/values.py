@@ -52,8 +52,9 @@ class IgnoreSignal(Exception):
 class AppRoleValue(str):
     """The single role string ``SingleAppRoleAssignment`` returns, keeping the role's identity.
 
-    Entra sends the role differently in POST and PATCH (reference §3.9), so the payload
-    builders need the role's ``id`` and ``displayName`` beside its value.
+    Entra sends the role differently in POST and PATCH
+    (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/customize-application-attributes), so the payload builders need
+    the role's ``id`` and ``displayName`` beside its value.
     """
 
     role_id: str | None

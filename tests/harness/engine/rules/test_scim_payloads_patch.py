@@ -1,5 +1,9 @@
-"""User PATCH bodies in both dialects, disable/enable, the dialect from the tenant URL. SCIM request bodies. The expected bodies are copied by hand from the documented examples in
-Microsoft's SCIM provisioning pages, not produced by the code under test."""
+"""User PATCH bodies in both dialects, disable/enable, the dialect from the tenant URL. The expected bodies are copied by hand from the documented examples
+in Microsoft's SCIM guide
+(https://learn.microsoft.com/en-us/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups)
+and SCIM compatibility page
+(https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-config-problem-scim-compatibility),
+not produced by the code under test."""
 
 from __future__ import annotations
 

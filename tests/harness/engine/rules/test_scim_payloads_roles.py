@@ -1,5 +1,10 @@
-"""App roles in create and PATCH bodies. SCIM request bodies. The expected bodies are copied by hand from the documented examples in
-Microsoft's SCIM provisioning pages, not produced by the code under test."""
+"""App roles in create and PATCH bodies (Microsoft's role examples:
+https://learn.microsoft.com/en-us/entra/identity/app-provisioning/customize-application-attributes).
+The expected bodies are copied by hand from the documented examples in Microsoft's SCIM guide
+(https://learn.microsoft.com/en-us/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups)
+and SCIM compatibility page
+(https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-config-problem-scim-compatibility),
+not produced by the code under test."""
 
 from __future__ import annotations
 
