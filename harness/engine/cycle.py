@@ -143,19 +143,19 @@ class Cycle:
         context = self.context
         inputs = context.inputs
         try:
-            sp = directory.service_principal(inputs.service_principal_id)
+            principal = directory.service_principal(inputs.service_principal_id)
         except DirectoryError as exc:
             return self._fail(directory_error(exc))
         context.service_principal = {
-            "id": str(sp.get("id", inputs.service_principal_id)),
-            "displayName": str(sp.get("displayName") or "Miro"),
-            "appId": str(sp.get("appId") or ""),
+            "id": str(principal.get("id", inputs.service_principal_id)),
+            "displayName": str(principal.get("displayName") or "Miro"),
+            "appId": str(principal.get("appId") or ""),
         }
         if not context.settings.target_display_name:
             context.app_name = context.service_principal["displayName"]
             target.app_name = context.app_name
         context.app_roles = {
-            str(r.get("id")): r for r in sp.get("appRoles", []) or [] if isinstance(r, dict)
+            str(r.get("id")): r for r in principal.get("appRoles", []) or [] if isinstance(r, dict)
         }
         context.default_roles = default_access_roles(context.app_roles)
         # Every activity starts by querying a user that cannot exist (the test connection,

@@ -26,18 +26,18 @@ class DeltaImport:
         """The users, groups and assignments rounds: changes since the stored delta links,
         or everything (a new round) in an initial cycle or when a delta token expired."""
         context = self.context
-        wm = context.runtime.watermarks
+        watermarks = context.runtime.watermarks
         sp_id = context.inputs.service_principal_id
         try:
             return (
-                directory.users_delta(wm.users),
-                directory.groups_delta(wm.groups),
-                directory.assignments_delta(sp_id, wm.assignments),
+                directory.users_delta(watermarks.users),
+                directory.groups_delta(watermarks.groups),
+                directory.assignments_delta(sp_id, watermarks.assignments),
             )
         except ResyncRequired:
             # An expired token means a new full round, as Graph asks
             # (https://learn.microsoft.com/en-us/graph/delta-query-overview).
-            wm.clear()
+            watermarks.clear()
             context.initial = True
             context.summary.kind = "initial"
             return (

@@ -54,7 +54,7 @@ def _execution(data: dict[str, Any] | None) -> TaskExecution | None:
 
 
 def _status(data: dict[str, Any]) -> JobStatus:
-    q = data.get("quarantine")
+    quarantine = data.get("quarantine")
     never = "0001-01-01T00:00:00Z"
     return JobStatus(
         code=data.get("code", "Paused"),
@@ -73,14 +73,14 @@ def _status(data: dict[str, Any]) -> JobStatus:
         else _dt(data["steadyStateLastAchievedTime"]),
         progress=list(data.get("progress", [])),
         quarantine=None
-        if not q
+        if not quarantine
         else Quarantine(
-            q["reason"],
-            _dt(q["currentBegan"]),  # type: ignore[arg-type]
-            _dt(q["seriesBegan"]),  # type: ignore[arg-type]
-            _dt(q["nextAttempt"]),  # type: ignore[arg-type]
-            q.get("seriesCount", 1),
-            q.get("error") or {},
+            quarantine["reason"],
+            _dt(quarantine["currentBegan"]),  # type: ignore[arg-type]
+            _dt(quarantine["seriesBegan"]),  # type: ignore[arg-type]
+            _dt(quarantine["nextAttempt"]),  # type: ignore[arg-type]
+            quarantine.get("seriesCount", 1),
+            quarantine.get("error") or {},
         ),
         synchronized_entry_count_by_type={
             p["key"]: p["value"] for p in data.get("synchronizedEntryCountByType", [])
@@ -88,13 +88,13 @@ def _status(data: dict[str, Any]) -> JobStatus:
     )
 
 
-def _runtime_json(rt: JobRuntime) -> dict[str, Any]:
-    m = rt.mirror
+def _runtime_json(runtime: JobRuntime) -> dict[str, Any]:
+    mirror = runtime.mirror
     return {
         "watermarks": {
-            "users": rt.watermarks.users,
-            "groups": rt.watermarks.groups,
-            "assignments": rt.watermarks.assignments,
+            "users": runtime.watermarks.users,
+            "groups": runtime.watermarks.groups,
+            "assignments": runtime.watermarks.assignments,
         },
         "links": [
             {
@@ -105,13 +105,13 @@ def _runtime_json(rt: JobRuntime) -> dict[str, Any]:
                 "deleted": link.deleted,
                 "members": sorted(link.members),
             }
-            for link in rt.links.values()
+            for link in runtime.links.values()
         ],
         "mirror": {
-            "users": m.users,
-            "softDeleted": sorted(m.soft_deleted),
-            "groups": m.groups,
-            "members": {g: sorted(ms) for g, ms in m.members.items() if ms},
+            "users": mirror.users,
+            "softDeleted": sorted(mirror.soft_deleted),
+            "groups": mirror.groups,
+            "members": {g: sorted(ms) for g, ms in mirror.members.items() if ms},
             "assignments": [
                 {
                     "id": a.id,
@@ -119,7 +119,7 @@ def _runtime_json(rt: JobRuntime) -> dict[str, Any]:
                     "principalType": a.principal_type,
                     "appRoleId": a.app_role_id,
                 }
-                for a in m.assignments.values()
+                for a in mirror.assignments.values()
             ],
         },
         "escrows": [
@@ -133,22 +133,24 @@ def _runtime_json(rt: JobRuntime) -> dict[str, Any]:
                 "nextRetry": iso(e.next_retry),
                 "reference": e.reference,
             }
-            for e in rt.escrows.values()
+            for e in runtime.escrows.values()
         ],
-        "staged": [{"objectType": k[0], "sourceId": k[1], **v} for k, v in rt.staged.items()],
-        "forceDeletes": rt.force_deletes,
-        "syncAll": rt.sync_all,
-        "cyclesRun": rt.cycles_run,
-        "enteredScope": {k: sorted(v) for k, v in rt.entered_scope.items()},
+        "staged": [{"objectType": k[0], "sourceId": k[1], **v} for k, v in runtime.staged.items()],
+        "forceDeletes": runtime.force_deletes,
+        "syncAll": runtime.sync_all,
+        "cyclesRun": runtime.cycles_run,
+        "enteredScope": {k: sorted(v) for k, v in runtime.entered_scope.items()},
     }
 
 
 def _runtime(data: dict[str, Any]) -> JobRuntime:
-    rt = JobRuntime()
-    wm = data.get("watermarks", {})
-    rt.watermarks = Watermarks(wm.get("users"), wm.get("groups"), wm.get("assignments"))
+    runtime = JobRuntime()
+    watermarks = data.get("watermarks", {})
+    runtime.watermarks = Watermarks(
+        watermarks.get("users"), watermarks.get("groups"), watermarks.get("assignments")
+    )
     for item in data.get("links", []):
-        rt.links[item["sourceId"]] = Link(
+        runtime.links[item["sourceId"]] = Link(
             item["sourceId"],
             item["objectType"],
             item["targetId"],
@@ -170,9 +172,9 @@ def _runtime(data: dict[str, Any]) -> JobRuntime:
         mirror.add_assignment(
             Assignment(a["id"], a["principalId"], a["principalType"], a["appRoleId"])
         )
-    rt.mirror = mirror
+    runtime.mirror = mirror
     for e in data.get("escrows", []):
-        rt.escrows[(e["objectType"], e["sourceId"])] = Escrow(
+        runtime.escrows[(e["objectType"], e["sourceId"])] = Escrow(
             e["sourceId"],
             e["objectType"],
             e["operation"],
@@ -183,20 +185,20 @@ def _runtime(data: dict[str, Any]) -> JobRuntime:
             e.get("reference", False),
         )
     for s in data.get("staged", []):
-        rt.staged[(s["objectType"], s["sourceId"])] = {
+        runtime.staged[(s["objectType"], s["sourceId"])] = {
             "hard": s.get("hard", False),
             "attrs": s.get("attrs", {}),
             "action": s.get("action", "delete"),
         }
-    rt.force_deletes = bool(data.get("forceDeletes", False))
-    rt.sync_all = data.get("syncAll")
-    rt.cycles_run = int(data.get("cyclesRun", 0))
-    rt.entered_scope = {
+    runtime.force_deletes = bool(data.get("forceDeletes", False))
+    runtime.sync_all = data.get("syncAll")
+    runtime.cycles_run = int(data.get("cyclesRun", 0))
+    runtime.entered_scope = {
         k: set(v) for k, v in data.get("enteredScope", {"User": [], "Group": []}).items()
     }
-    rt.entered_scope.setdefault("User", set())
-    rt.entered_scope.setdefault("Group", set())
-    return rt
+    runtime.entered_scope.setdefault("User", set())
+    runtime.entered_scope.setdefault("Group", set())
+    return runtime
 
 
 def dump(
@@ -278,31 +280,31 @@ def _check_job(job: Job) -> None:
         raise ValueError(f"status.code must be one of {_JOB_CODES}")
     if not all(isinstance(s, dict) and isinstance(s.get("name"), str) for s in job.settings):
         raise ValueError("settings must be a list of {name, value} objects")
-    rt = job.runtime
+    runtime = job.runtime
     for name in ("users", "groups", "assignments"):
-        if getattr(rt.watermarks, name) is not None and not isinstance(
-            getattr(rt.watermarks, name), str
+        if getattr(runtime.watermarks, name) is not None and not isinstance(
+            getattr(runtime.watermarks, name), str
         ):
             raise ValueError("watermarks must be strings or null")
-    for link in rt.links.values():
+    for link in runtime.links.values():
         if not (
             isinstance(link.source_id, str)
             and isinstance(link.target_id, str)
             and link.object_type in ("User", "Group")
         ):
             raise ValueError("a link needs string sourceId/targetId and objectType User or Group")
-    if not all(isinstance(u, dict) for u in rt.mirror.users.values()) or not all(
-        isinstance(g, dict) for g in rt.mirror.groups.values()
+    if not all(isinstance(u, dict) for u in runtime.mirror.users.values()) or not all(
+        isinstance(g, dict) for g in runtime.mirror.groups.values()
     ):
         raise ValueError("mirror users and groups must be objects")
-    for escrow in rt.escrows.values():
+    for escrow in runtime.escrows.values():
         if not isinstance(escrow.attempts, int) or escrow.first_failed is None:
             raise ValueError("an escrow needs an integer attempts and a firstFailed time")
-    if rt.sync_all is not None and not isinstance(rt.sync_all, bool):
+    if runtime.sync_all is not None and not isinstance(runtime.sync_all, bool):
         raise ValueError("syncAll must be a boolean or null")
     # Everything the API will show must serialise.
     job.status.to_json()
-    _runtime_json(rt)
+    _runtime_json(runtime)
     iso(job.next_run)
 
 
