@@ -124,7 +124,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 def lab_summary(driver: Driver) -> str:
-    from harness.testing.driver import describe_entry, is_probe
+    from harness.testing.readers import describe_entry, is_probe
 
     try:
         entries = driver.logs()

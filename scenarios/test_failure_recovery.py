@@ -3,7 +3,7 @@ fault-free run gives, and the logs and the job status tell what happened."""
 
 from __future__ import annotations
 
-from harness.testing import Driver
+from harness.testing import Driver, entry_status
 
 
 def test_a_revoked_token_mid_cycle_quarantines_and_loses_no_one(d: Driver) -> None:
@@ -16,11 +16,7 @@ def test_a_revoked_token_mid_cycle_quarantines_and_loses_no_one(d: Driver) -> No
     d.sync()
 
     d.expect_status(code="Quarantine", quarantine_reason="EncounteredQuarantineException")
-    failed = [
-        n
-        for n in ("ana", "bo", "cy")
-        if d.last_log(n)["provisioningStatusInfo"]["status"] == "failure"
-    ]
+    failed = [n for n in ("ana", "bo", "cy") if entry_status(d.last_log(n)) == "failure"]
     assert len(failed) == 1
     d.expect_log(
         failed[0],

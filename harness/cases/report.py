@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from harness.cases.result import CaseResult, Check
-from harness.testing.driver import (
+from harness.testing.readers import (
     MiroRequest,
     entry_error,
     entry_skip_reason,

@@ -15,7 +15,8 @@ from harness.cases.loader import Case
 from harness.cases.result import CaseResult, Check, StepRecord
 from harness.cases.scene import StepFailed, at, play, set_up
 from harness.lab.backends import DEFAULT_BACKEND, open_lab
-from harness.testing.driver import ENTERPRISE, Driver
+from harness.testing.compare import ENTERPRISE
+from harness.testing.driver import Driver
 
 
 def run_case(case: Case, backend: str = DEFAULT_BACKEND) -> CaseResult:
