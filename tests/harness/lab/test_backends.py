@@ -19,7 +19,7 @@ from harness.lab.backends import (
     container_lab,
     open_lab,
 )
-from harness.serve.command import ServeConfig, ServedHarness
+from harness.serve.served import ServeConfig, ServedHarness
 from harness.testing.lab_steps import add_user, assign, miro_user
 
 DOCKERFILE = backends.REPO_ROOT / "Dockerfile"

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from harness.serve.command import ServeConfig, ServedHarness
+from harness.serve.served import ServeConfig, ServedHarness
 from tests.mock_miro.test_conformance import HttpxSCIMClient
 
 
