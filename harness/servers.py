@@ -83,9 +83,12 @@ class _Waitress:
         from waitress.server import create_server
 
         host, port = sock.getsockname()[:2]
+        # Every dispatcher of this server (listener and connections) registers in this map.
+        self._socket_map: dict[int, Any] = {}
         # waitress takes over the socket; its select loop wakes every 0.1 s to notice a stop.
         self._server = create_server(
             app,
+            map=self._socket_map,
             sockets=[socket.socket(sock.family, sock.type, fileno=sock.detach())],
             threads=threads,
             asyncore_loop_timeout=0.1,
@@ -109,7 +112,7 @@ class _Waitress:
         # Let running tasks finish first: they wake the loop through its trigger, which must
         # still be open. Then closing every dispatcher empties waitress's map: its loop ends.
         self._server.task_dispatcher.shutdown(timeout=2)
-        for dispatcher in list(self._server._map.values()):
+        for dispatcher in list(self._socket_map.values()):
             dispatcher.close()
 
 
