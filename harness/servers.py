@@ -66,6 +66,7 @@ class _Werkzeug:
         self._server = make_server(
             host, port, app, threaded=True, fd=sock.fileno(), request_handler=_QuietRequestHandler
         )
+        # make_server(threaded=True) gives a ThreadingMixIn server; its type says BaseWSGIServer.
         self._server.daemon_threads = True  # type: ignore[attr-defined]
         self.address = (str(host), int(port))
 
@@ -123,7 +124,7 @@ class _Cheroot:
         adopted = socket.socket(sock.family, sock.type, fileno=sock.detach())
         adopted.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-        class AdoptingServer(Server):  # type: ignore[misc]
+        class AdoptingServer(Server):
             """cheroot serving a socket bound beforehand (no close-and-rebind race)."""
 
             def bind(self, family: int, type: int, proto: int = 0) -> socket.socket:
@@ -354,7 +355,7 @@ class AppSlot:
                 ],
             )
             return [body]
-        return app(environ, start_response)  # type: ignore[no-any-return]
+        return app(environ, start_response)
 
 
 class AccessLog:

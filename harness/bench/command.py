@@ -22,7 +22,7 @@ SUITE_WORKERS = (0, 1, 2)
 
 
 def _plan(users: int, xl: bool, server: str | None) -> list[tuple[str, dict[str, Any]]]:
-    cycles = [
+    cycles: list[tuple[str, dict[str, Any]]] = [
         ("small", {"users": max(10, users // 10), "served": False}),
         ("base", {"users": users, "served": False}),
         ("large", {"users": users * 5, "served": False}),

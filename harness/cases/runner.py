@@ -106,7 +106,7 @@ def _collect(d: Driver, result: CaseResult) -> None:
     ).json()
     deleted = d.graph.get("/v1.0/directory/deletedItems/microsoft.graph.user").json()
     groups = d.graph.get("/v1.0/groups", params={"$select": "id,displayName", "$top": "999"}).json()
-    roles = {v: k for k, v in d.roles().items()}
+    roles: dict[str | None, str] = {v: k for k, v in d.roles().items()}
     result.directory = {
         "users": graph_users.get("value") or [],
         "deletedUsers": [

@@ -59,8 +59,8 @@ class ControlRouter:
     ) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if any(path == p or path.startswith(p + "/") for p in self.prefixes):
-            return self.control(environ, start_response)  # type: ignore[no-any-return]
-        return self.fallback(environ, start_response)  # type: ignore[no-any-return]
+            return self.control(environ, start_response)
+        return self.fallback(environ, start_response)
 
 
 def _json(data: Any, status: int = 200) -> Response:

@@ -317,7 +317,7 @@ class Driver:
         for rule in schema.get("synchronizationRules") or []:
             for mapping in rule.get("objectMappings") or []:
                 if str(mapping.get("sourceObjectName", "")).casefold() == source_object.casefold():
-                    return mapping  # type: ignore[no-any-return]
+                    return mapping
         raise KeyError(f"the schema has no object mapping for {source_object!r}")
 
     def set_flows(self, source_object: str, flows: str) -> None:
@@ -365,7 +365,9 @@ class Driver:
             attrs = mapping.setdefault("attributeMappings", [])
             kept = [a for a in attrs if a.get("targetAttributeName") != target]
             if expression is not None:
-                old = next((a for a in attrs if a.get("targetAttributeName") == target), {})
+                old: dict[str, Any] = next(
+                    (a for a in attrs if a.get("targetAttributeName") == target), {}
+                )
                 new = {
                     "defaultValue": None,
                     "exportMissingReferences": False,
@@ -411,7 +413,9 @@ class Driver:
         oid = self.id(subject)
         kind = self.kinds.get(oid) or self.kind_in_graph(oid)
         rule = self.rule_id()
-        subjects = [{"objectId": oid, "objectTypeName": "Group" if kind == "group" else "User"}]
+        subjects: list[dict[str, Any]] = [
+            {"objectId": oid, "objectTypeName": "Group" if kind == "group" else "User"}
+        ]
         if members:
             subjects[0]["links"] = {
                 "members": [{"objectId": self.id(m), "objectTypeName": "User"} for m in members]

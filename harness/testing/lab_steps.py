@@ -107,7 +107,7 @@ def mapping(schema: dict[str, Any], source_object: str) -> dict[str, Any]:
     for rule in schema["synchronizationRules"]:
         for object_mapping in rule["objectMappings"]:
             if object_mapping["sourceObjectName"] == source_object:
-                return object_mapping  # type: ignore[no-any-return]
+                return object_mapping
     raise AssertionError(f"no {source_object} mapping")
 
 
