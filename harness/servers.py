@@ -5,7 +5,7 @@ socket to answer: a fixed port plus an unbounded wait is how test servers deadlo
 
 Three multi-threaded WSGI servers can carry the app (``server=``): werkzeug's development server
 (the default for test labs: no extra dependency), waitress and cheroot. ``harness serve`` uses
-:data:`PRODUCTION_SERVER`, cheroot, chosen by measurement on the fakes (the serve notes give
+:data:`PRODUCTION_SERVER`, cheroot, chosen by measurement on the fakes (docs/serve.md gives
 the figures: the highest median requests/second of the three, on both fakes).
 
 ``AppSlot`` and ``mounted_on`` let a long-lived listener carry a lab that is rebuilt behind it:
@@ -34,7 +34,7 @@ WSGIApp = Callable[..., Any]
 
 SERVER_KINDS = ("werkzeug", "waitress", "cheroot")
 DEFAULT_SERVER = "werkzeug"
-# Chosen by measurement on the fakes (serve notes, "Which WSGI server").
+# Chosen by measurement on the fakes (docs/serve.md).
 PRODUCTION_SERVER = "cheroot"
 DEFAULT_THREADS = 8
 

@@ -1,5 +1,7 @@
-"""Recovery stories (reference §1.5-§1.9, §4.2): after the failure, the end state is the one a
-fault-free run gives, and the logs and the job status tell what happened."""
+"""Recovery stories: after the failure, the end state is the one a fault-free run gives, and
+the logs and the job status tell what happened. Escrows, quarantine and the deletion threshold
+as Microsoft documents them: https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-quarantine-status,
+https://learn.microsoft.com/en-us/entra/identity/app-provisioning/accidental-deletions (docs/engine.md)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
 """More failure behaviour: quarantine back-off and its end, escrow thresholds, throttling as
-escrow, notifications, clearing escrows (reference §1.7-§1.9, §4.2; engine settings)."""
+escrow, notifications, clearing escrows (Microsoft:
+https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-quarantine-status;
+the engine settings: docs/engine.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Group-creation errors: Miro cannot create teams over SCIM (reference §3.7, §3.8)."""
+"""Group-creation errors: Miro cannot create teams over SCIM
+(https://developers.miro.com/docs/groups; the Miro fake: docs/miro-fake.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Updates and matching (reference §3.2, §3.3, §5)."""
+"""Updates and matching: matching attributes, and the PATCH an attribute change sends.
+Microsoft documents both: https://learn.microsoft.com/en-us/entra/identity/app-provisioning/how-provisioning-works and
+https://learn.microsoft.com/en-us/entra/identity/app-provisioning/customize-application-attributes (docs/rules.md)."""
 
 from __future__ import annotations
 

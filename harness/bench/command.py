@@ -1,4 +1,4 @@
-"""``harness bench``: every measurement of issue 9 in one run, one JSON report."""
+"""``harness bench``: every measurement of docs/benchmarks.md in one run, one JSON report."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from harness.servers import SERVER_KINDS
 
 DEFAULT_USERS = 10_000
 QUICK_USERS = 200
-# 1 and 2 xdist workers as issue 9 asks, and 0 (no xdist) to show what worker start-up costs.
+# 1 and 2 xdist workers as the targets ask (docs/benchmarks.md), and 0 (no xdist) to show what worker start-up costs.
 SUITE_WORKERS = (0, 1, 2)
 
 

@@ -53,7 +53,8 @@ def _template() -> tuple[dict[str, Any], Any]:
 
 
 def miro_app_roles(seed: int | str) -> list[dict[str, Any]]:
-    """Miro's app roles: ``User`` and the Default Access role (reference §2.3)."""
+    """Miro's app roles: ``User`` and the Default Access role (``msiam_access``), as Miro's
+    gallery app declares them: https://learn.microsoft.com/en-us/entra/identity/saas-apps/miro-provisioning-tutorial"""
     user_role = str(uuid.uuid5(uuid.NAMESPACE_URL, f"harness:miro-user-role:{seed}"))
     return [
         {

@@ -165,7 +165,8 @@ _PROBE = re.compile(r'^userName eq "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 
 def is_probe(request: MiroRequest) -> bool:
     """The engine's test-connection probe: a userName filter on a random GUID, sent before
-    every cycle."""
+    every cycle. Microsoft documents the probe:
+    https://learn.microsoft.com/en-us/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups"""
     return (
         request.method == "GET"
         and request.path == "/Users"

@@ -1,5 +1,6 @@
-"""Real clients against a served harness, as the serve notes tell users to connect them:
-msgraph-sdk (reference graph-directory.md §5.3, Recipe A) and scim2-client."""
+"""Real clients against a served harness, connected as docs/serve.md tells users to: msgraph-sdk
+(a static access-token provider and the request adapter's base URL set to the Graph fake) and
+scim2-client."""
 
 from __future__ import annotations
 
