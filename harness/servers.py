@@ -79,6 +79,10 @@ class _Werkzeug:
         self._server.server_close()
 
 
+# waitress (a test extra) and cheroot are imported when a server of their kind starts: test labs
+# run on werkzeug and need neither.
+
+
 class _Waitress:
     def __init__(self, app: WSGIApp, sock: socket.socket, threads: int) -> None:
         from waitress.server import create_server

@@ -15,6 +15,7 @@ from harness.cases.loader import Case
 from harness.cases.result import CaseResult, Check, StepRecord
 from harness.cases.scene import StepFailed, at, play, set_up
 from harness.lab.backends import DEFAULT_BACKEND, open_lab
+from harness.lab.state_files import load_lab_state
 from harness.testing.compare import ENTERPRISE
 from harness.testing.driver import Driver
 
@@ -64,8 +65,6 @@ def _load_lab_state(case: Case, lab: Any) -> None:
         if hasattr(lab, "load_state"):  # a served or containerised harness: over HTTP
             lab.load_state(state)
         else:
-            from harness.lab.state_files import load_lab_state
-
             load_lab_state(lab, state)
 
 

@@ -141,8 +141,8 @@ class ContainerPlan:
             *self.extra_args,
         ]
 
-    # testcontainers and docker are test extras, not dependencies of the harness: they are
-    # imported only when a container is wanted.
+    # testcontainers, docker and pytest are test extras, not dependencies of the harness: they
+    # are imported only when a container is wanted.
 
     def wait_strategy(self) -> Any:
         from testcontainers.core.wait_strategies import HttpWaitStrategy
