@@ -20,6 +20,7 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     progress = Progress(bool(task.get("progress")), sys.stderr)
     kind = task["kind"]
+    # Each measurement imports only its own modules: the child's peak RSS is the measurement's.
     if kind == "cycles":
         from harness.bench import cycles
 

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 
-class LocatedDict(dict):  # type: ignore[type-arg]
+class LocatedDict(dict[Any, Any]):
     """A mapping read from YAML: ``line`` of the mapping, ``key_lines`` of each key."""
 
     line: int = 0
@@ -31,7 +31,7 @@ class LocatedDict(dict):  # type: ignore[type-arg]
         return getattr(self, "key_lines", {}).get(key, self.line)
 
 
-class LocatedList(list):  # type: ignore[type-arg]
+class LocatedList(list[Any]):
     line: int = 0
     item_lines: list[int]
 
