@@ -10,8 +10,8 @@ one the customer recorded and we did not make (or the other way round) is a disa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 from itertools import zip_longest
+from typing import Any
 
 from harness.replay.records import Record, iso
 

@@ -119,10 +119,19 @@ def truth(value: str | None) -> bool | None:
     return None
 
 
+EXPORTS = ("create", "update", "disable", "delete", "stageddelete")
+
+
+def exported(record: Record) -> bool:
+    """The job tried to change the object in the target: it was in scope then."""
+    return record.action in EXPORTS and record.status != "skipped"
+
+
 def scoping_facts(record: Record) -> dict[str, bool | None]:
     step = record.step_of("scoping")
     if step is None:
-        return {"assigned": None, "role": None, "active": None, "filters": None}
+        in_scope = True if exported(record) else None
+        return {"assigned": in_scope, "role": in_scope, "active": None, "filters": None}
 
     def first(*keys: str) -> bool | None:
         for key in keys:
@@ -303,6 +312,7 @@ class Builder:
         if facts["assigned"]:
             state.role = "User" if facts["role"] is not False else "Default Access"
             spec["role"] = state.role
+        self._note_no_scoping(obj, record)
         if obj.name != record.source.display.strip():
             self.draft.todos.append(
                 f"Group {record.source.display!r} shares its display name with another object; "
@@ -352,9 +362,22 @@ class Builder:
         if facts["assigned"] and not self._via_group(obj.name):
             state.direct_role = "User" if facts["role"] is not False else "Default Access"
             spec["role"] = state.direct_role
+        self._note_no_scoping(obj, record)
         if facts["filters"] is False:
             self.filtered_out.add(obj.name)
         self.draft.users.append(spec)
+
+    def _note_no_scoping(self, obj: Obj, record: Record) -> None:
+        if record.step_of("scoping") is None:
+            how = (
+                "assigned with the User role, since the job exported it"
+                if exported(record)
+                else "left unassigned"
+            )
+            self.draft.todos.append(
+                f"{obj.name}: its first record has no scoping step, so its assignment is not "
+                f"recorded; {how}."
+            )
 
     def _via_group(self, user: str) -> bool:
         return any(user in g.members and g.role and not g.deleted for g in self.groups.values())
