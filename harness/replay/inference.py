@@ -152,7 +152,11 @@ def scoping_facts(record: Record) -> dict[str, bool | None]:
     }
 
 
-def import_attributes(record: Record) -> dict[str, Any] | None:
+# The Graph fake refuses these in mailNickname (among them the '.', which Exchange aliases use).
+NICKNAME_REFUSED = re.compile(r"[^A-Za-z0-9!#$%&'*+/=?^_`{|}~-]")
+
+
+def import_attributes(record: Record, adjusted: list[str] | None = None) -> dict[str, Any] | None:
     step = record.step_of("import")
     if step is None or not step.details:
         return None
@@ -160,6 +164,13 @@ def import_attributes(record: Record) -> dict[str, Any] | None:
     for key, value in step.details:
         if not key or key.startswith("@") or key.casefold() in NOT_ATTRIBUTES:
             continue
+        if key.casefold() == "mailnickname" and NICKNAME_REFUSED.search(value):
+            clean = NICKNAME_REFUSED.sub("", value) or "user"
+            if adjusted is not None:
+                adjusted.append(
+                    f"mailNickname {value!r} is written {clean!r} (the Graph fake refuses the rest)"
+                )
+            value = clean
         out[key] = truth(value) if key.casefold() in BOOLEAN_ATTRIBUTES else value
     return out
 
@@ -216,7 +227,10 @@ class Builder:
         self.enabled_flows: dict[str, set[str]] = {}
         self.unknown_members: set[str] = set()
         self.filtered_out: set[str] = set()
-        self.early_members: dict[str, set[str]] = {}  # group -> member ids known from the start
+        self.early_members: dict[str, set[str]] = {}
+        self.adjusted: list[
+            str
+        ] = []  # values changed so the fakes accept them  # group -> member ids known from the start
 
     # -- the whole case --------------------------------------------------------------------
 
@@ -293,7 +307,7 @@ class Builder:
         _, record = obj.records[0]
         state = self.groups[obj.name]
         spec: dict[str, Any] = {"name": obj.name}
-        attrs = import_attributes(record) or {}
+        attrs = import_attributes(record, self.adjusted) or {}
         for key in GROUP_ATTRIBUTES:
             if key in attrs and attrs[key] is not None:
                 spec[key] = attrs[key]
@@ -342,7 +356,7 @@ class Builder:
         upn = upn_of(record)
         if upn and upn.casefold() != f"{obj.name}@{DEFAULT_DOMAIN}":
             spec["upn"] = upn
-        attrs = import_attributes(record)
+        attrs = import_attributes(record, self.adjusted)
         if attrs is None:
             self.draft.todos.append(
                 f"{obj.name}: the records show none of its attributes (no import details); the "
@@ -542,7 +556,7 @@ class Builder:
         upn = upn_of(record)
         if upn and upn.casefold() != f"{obj.name}@{DEFAULT_DOMAIN}":
             spec["upn"] = upn
-        attrs = import_attributes(record) or {}
+        attrs = import_attributes(record, self.adjusted) or {}
         for key in DRIVER_DEFAULTS:
             attrs.setdefault(key, None)
         attrs.pop("userPrincipalName", None)
@@ -609,7 +623,7 @@ class Builder:
         if not deleted and state.deleted:
             steps.append(StepLine("restore", obj.name))
             state.deleted = False
-        attrs = import_attributes(record)
+        attrs = import_attributes(record, self.adjusted)
         if attrs is not None:
             upn = upn_of(record)
             current_upn = state.attrs.get("userPrincipalName")
@@ -706,6 +720,9 @@ class Builder:
                     "records do not say which filters: pass the job's schema (--schema) or add "
                     "them under job.scoping."
                 )
+        if self.adjusted:
+            shown = "; ".join(self.adjusted[:3]) + (" ..." if len(self.adjusted) > 3 else "")
+            d.todos.append(f"{len(self.adjusted)} value(s) adjusted for the fakes: {shown}.")
         if self.unknown_members:
             some = ", ".join(sorted(self.unknown_members)[:3])
             d.todos.append(

@@ -505,11 +505,7 @@ def write_csv_set(records: Iterable[Record], directory: Path) -> list[Path]:
                 )
             )
             for i, s in enumerate(r.steps, start=1):
-                details = (
-                    json.dumps(dict(s.details), ensure_ascii=False, sort_keys=True)
-                    if s.details
-                    else ""
-                )
+                details = json.dumps(dict(s.details), ensure_ascii=False) if s.details else ""
                 steps.writerow((r.change_id, i, s.name, s.type, s.status, s.description, details))
             for name, old, new in r.modified:
                 modified.writerow(
