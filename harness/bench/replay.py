@@ -152,7 +152,11 @@ def _entry(n: int, cycle: int, miro_id: str) -> dict[str, Any]:
         "changeId": _guid("change", cycle * 10_000_000 + n),
         "provisioningAction": action,
         "durationInMilliseconds": 0,
-        "initiatedBy": {"id": "", "displayName": "Azure AD Provisioning Service", "initiatorType": "system"},
+        "initiatedBy": {
+            "id": "",
+            "displayName": "Azure AD Provisioning Service",
+            "initiatorType": "system",
+        },
         "servicePrincipal": {"id": _guid("sp", 0), "displayName": "Miro"},
         "sourceIdentity": {"id": oid, "displayName": upn, "identityType": "User"},
         "targetIdentity": {
@@ -176,7 +180,9 @@ def generate(path: Path, records: int, cycles: int = CYCLES) -> dict[str, Any]:
         for cycle in range(cycles, 0, -1):
             for n in range(users, 0, -1):
                 entry = _entry(n, cycle, str(3_074_457_345_600_000_000 + n))
-                handle.write(("" if first else ",") + json.dumps(entry, separators=(",", ":")) + "\n")
+                handle.write(
+                    ("" if first else ",") + json.dumps(entry, separators=(",", ":")) + "\n"
+                )
                 first = False
         handle.write("]\n")
     return {
