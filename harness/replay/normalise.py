@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -49,6 +50,10 @@ _ACTION_OF_STEP = {
     "entryexportupdatesoftdelete": "disable",
 }
 _ACTION_WORDS = {a: a for a in ACTIONS} | {"staged delete": "stageddelete", "none": "other"}
+
+
+# The details a replay keeps (the import keeps them all).
+_KEPT_DETAILS = frozenset({"SkipReason", "userPrincipalName", "originalUserPrincipalName"})
 
 
 class Fields:
@@ -259,15 +264,16 @@ class Normaliser:
             else ""
         )
         details: tuple[tuple[str, str], ...] = ()
-        if self.keep_details or step_type == "import" or step_type == "scoping":
+        if self.keep_details:
             details = _details(s.nested("details"))
-        else:
-            skip = Fields(_object(_safe_nested(s, "details"))).text("SkipReason")
-            details = (("SkipReason", skip),) if skip else ()
+        else:  # only what names objects and tells skips apart: a replay holds many records
+            details = tuple(
+                (k, v) for k, v in _details(_safe_nested(s, "details")) if k in _KEPT_DETAILS
+            )
         return Step(
-            name=s.text("name"),
-            type=step_type,
-            status=status,
+            name=sys.intern(s.text("name")),
+            type=sys.intern(step_type),
+            status=sys.intern(status),
             description=s.text("description"),
             details=details,
         )

@@ -41,15 +41,9 @@ def replay(
                 f"name the export to compare with (no {beside.name} beside the case)",
             )
         exports = [beside]
-    export, timeline = load_for_replay(exports, anonymise=anonymise, salt=salt)
-    theirs = [
-        Decision.of(record, timeline.object_of(record).name, cycle.index)
-        for cycle in timeline.cycles
-        for record in cycle.records
-    ]
-    del export.records[:]  # the decisions hold what the comparison needs
+    theirs, cycles, warnings = recorded_decisions(exports, anonymise=anonymise, salt=salt)
     ours = run_for_replay(case, backend)
-    comparison = compare(theirs, ours.decisions, len(timeline.cycles))
+    comparison = compare(theirs, ours.decisions, cycles)
     return ReplayResult(
         case=str(case_file),
         title=case.title,
@@ -58,5 +52,19 @@ def replay(
         comparison=comparison,
         error=ours.error,
         outside=ours.outside,
-        warnings=export.warnings,
+        warnings=warnings,
     )
+
+
+def recorded_decisions(
+    exports: list[Path], *, anonymise: bool, salt: str
+) -> tuple[list[Decision], int, list[str]]:
+    """The customer's decisions, named as the import named the objects; the records themselves
+    are dropped here (a replay of a quarter of a million records needs the room)."""
+    export, timeline = load_for_replay(exports, anonymise=anonymise, salt=salt)
+    decisions = [
+        Decision.of(record, timeline.object_of(record).name, cycle.index)
+        for cycle in timeline.cycles
+        for record in cycle.records
+    ]
+    return decisions, len(timeline.cycles), export.warnings
