@@ -155,6 +155,10 @@ class Pseudonymiser:
             return self.group(value) if group else self.person(value)
         if last in LOCAL_KEYS:
             return self.identifier(value) if GUID.fullmatch(value) else self.local(value)
+        if last == "reportableidentifier" and not GUID.fullmatch(value):
+            if group:
+                return self.group(value)
+            return self.email(value) if "@" in value else self.person(value)
         if last in ID_KEYS:
             return (
                 GUID.sub(lambda m: self.guid(m.group(0)), value)

@@ -114,6 +114,9 @@ def test_anonymised_case_replays_against_its_own_logs(tmp_path: Path) -> None:
     imported = import_export(pages, case_file, anonymise=True)
     logs = tmp_path / "shared.logs.json"
     assert logs in imported.written
+    shared = case_file.read_text() + logs.read_text()
+    originals = ("alice", "bob", "Design", "contoso", "Bob Example")
+    assert [o for o in originals if o.casefold() in shared.casefold()] == []
     result = replay(case_file, [])  # finds shared.logs.json beside the case
     assert result.comparison.disagreements == []
     assert result.comparison.total == imported.records
