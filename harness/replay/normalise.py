@@ -348,7 +348,12 @@ def _details(raw: Any) -> tuple[tuple[str, str], ...]:
             return (("", raw),)
     if not isinstance(raw, Mapping):
         return ()
-    return tuple((str(k), _text(v)) for k, v in raw.items())
+    # Keys and short values repeat across records ("accountEnabled", "True"): share them.
+    return tuple((sys.intern(str(k)), _shared(_text(v))) for k, v in raw.items())
+
+
+def _shared(text: str) -> str:
+    return sys.intern(text) if len(text) <= 16 else text
 
 
 def _safe_nested(f: Fields, name: str) -> Any:
