@@ -39,6 +39,10 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
         from harness.bench import graph_read
 
         return graph_read.run(int(task["users"]), progress)
+    if kind == "replay":
+        from harness.bench import replay
+
+        return replay.run_task(task)
     if kind == "labs":
         from harness.bench import labs
 

@@ -91,6 +91,13 @@ def _plan(users: int, xl: bool, server: str | None) -> list[tuple[str, dict[str,
     help="Also write the figures as Markdown tables (for BENCHMARKS.md).",
 )
 @click.option(
+    "--replay-records",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Also import and replay a synthetic export of this many records (issue 17: 250,000 "
+    "within 5 minutes and 2 GB); 0 skips it.",
+)
+@click.option(
     "--table/--no-table",
     "show_table",
     default=True,
@@ -107,6 +114,7 @@ def bench(
     sequences: int | None,
     out: str | None,
     markdown_out: str | None,
+    replay_records: int,
     show_table: bool,
 ) -> None:
     """Measure the harness: cycles, raw SCIM speed against scim2-server and bare Flask, the Graph
@@ -147,6 +155,10 @@ def bench(
         report["suite"] = {"path": suite_path, "runs": runs}
     else:
         report["suite"] = None
+    if replay_records:
+        from harness.bench import replay
+
+        report["replay"] = replay.measure(replay_records)
     report["load_average"]["end"] = load_average()
     report["wall_s"] = round(time.perf_counter() - began, 1)
     report["targets"] = check_all(report)
