@@ -1,8 +1,9 @@
-"""The request journal: every request and response the fake answered, in arrival order.
+"""The request journal: every request and response a fake answered, in arrival order.
 
-Bodies are kept as the bytes on the wire and decoded only when the journal is read: a delta
-page holds hundreds of users, and decoding every page as it is answered kept the directory a
-second time in memory (and cost ~15 % of a delta round's CPU)."""
+Bodies are kept as the bytes on the wire and decoded only when the journal is read: a Graph
+delta page holds hundreds of users, and decoding every page as it is answered kept the directory
+a second time in memory (and cost ~15 % of a delta round's CPU). Each fake decides what an
+entry holds; the journal only stores entries, bounds them and decodes their bodies."""
 
 from __future__ import annotations
 
@@ -51,6 +52,8 @@ def decode_body(raw: bytes, content_type: str | None) -> Any:
 
 
 class Journal:
+    """Entries (dicts) oldest first; ``limit`` keeps only the latest N (None keeps all)."""
+
     def __init__(self, limit: int | None = None) -> None:
         self._lock = threading.Lock()
         self._entries: deque[dict[str, Any]] = deque(maxlen=limit)
@@ -62,7 +65,8 @@ class Journal:
     @limit.setter
     def limit(self, value: int | None) -> None:
         with self._lock:
-            self._entries = deque(self._entries, maxlen=value)
+            if value != self._entries.maxlen:
+                self._entries = deque(self._entries, maxlen=value)
 
     def record(self, entry: dict[str, Any]) -> None:
         with self._lock:
@@ -74,9 +78,17 @@ class Journal:
             stored = list(self._entries)
         return [_decoded(entry) for entry in stored]
 
-    def clear(self) -> None:
+    def stored(self) -> list[dict[str, Any]]:
+        """The entries as kept, bodies still :class:`RawBody` (to check what memory holds)."""
         with self._lock:
+            return list(self._entries)
+
+    def clear(self) -> int:
+        """Forget every entry; how many there were."""
+        with self._lock:
+            count = len(self._entries)
             self._entries.clear()
+            return count
 
     def __len__(self) -> int:
         with self._lock:
