@@ -281,6 +281,12 @@ class GraphBackend:
         self._clear()
         self.settings = Settings()
 
+    def update_settings(self, changes: dict[str, Any]) -> dict[str, Any]:
+        """Apply a partial settings update (all or nothing); all settings after it."""
+        with self._lock:
+            self.settings.update(changes)
+            return asdict(self.settings)
+
     # ------------------------------------------------------------------ lookups
 
     def _live(self, object_id: str, kind: str | None = None) -> DirObject | None:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, current_app, g, request
 
 from mock_graph.exceptions import GraphError, bad_request, unsupported_query
 from mock_graph.models import GraphBackend, Page
@@ -74,6 +74,39 @@ def decode_token(text: str, what: str = "$skiptoken") -> dict[str, Any]:
     if not isinstance(data, dict):
         raise bad_request(f"The {what} value '{text[:80]}' is malformed.", code="BadRequest")
     return data
+
+
+# The body of an injected fault that names none: what Graph sends for that status.
+DEFAULT_FAULT_BODIES = {
+    429: ("TooManyRequests", "Please retry again later."),
+    500: ("generalException", "An unspecified error has occurred."),
+    502: ("badGateway", "Bad gateway."),
+    503: (
+        "serviceNotAvailable",
+        "The service is temporarily unavailable for maintenance or is overloaded. You may repeat the request after a delay.",
+    ),
+    504: (
+        "gatewayTimeout",
+        "The server, while acting as a proxy, did not receive a timely response from the upstream server.",
+    ),
+    401: ("InvalidAuthenticationToken", "Access token has expired or is not yet valid."),
+    403: ("Authorization_RequestDenied", "Insufficient privileges to complete the operation."),
+    404: (
+        "Request_ResourceNotFound",
+        "Resource does not exist or one of its queried reference-property objects are not present.",
+    ),
+    400: ("Request_BadRequest", "Bad request."),
+}
+
+
+def error_response(err: GraphError) -> Response:
+    """Graph's ``{"error": {code, message, innerError}}`` envelope for ``err``."""
+    inner = {
+        "date": backend().now().strftime("%Y-%m-%dT%H:%M:%S"),
+        "request-id": g.get("request_id", ""),
+        "client-request-id": g.get("client_request_id", ""),
+    }
+    return json_response(err.body(inner), err.status, err.headers)
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -10,9 +10,11 @@ from typing import Any
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
+from fakekit import RawBody
+
 from . import control, responses
 from .exceptions import ScimError, method_not_allowed
-from .models import SENT_BODY, JournalBody, MiroBackend
+from .models import SENT_BODY, MiroBackend
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,8 @@ def create_app(
     app = Flask(__name__)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["mock_miro"] = backend
+    app.extensions["mock_miro.journal"] = backend.journal_book
+    app.extensions["mock_miro.faults"] = backend.faults
     app.register_blueprint(responses.bp)
     app.register_blueprint(control.bp)
     app.wsgi_app = _TrailingSlash(app.wsgi_app)  # type: ignore[method-assign]
@@ -87,14 +91,14 @@ def create_app(
             f"<{size} bytes, over the payload limit: not recorded>" if size and not raw else None
         )
         if raw:
-            body = JournalBody(raw, request=True)  # decoded when the journal is read
+            body = RawBody.keep(raw, request.content_type)  # decoded when the journal is read
         sent = g.get("journal_response", ...)
         if sent is SENT_BODY:
-            sent = JournalBody(response.get_data())
+            sent = RawBody.keep(response.get_data(), response.content_type)
         elif sent is ...:
             sent = None
             if (response.mimetype or "").endswith("json") and not response.direct_passthrough:
-                sent = JournalBody(response.get_data())
+                sent = RawBody.keep(response.get_data(), response.content_type)
         state.record(
             {
                 "time": state.now().isoformat(),

@@ -10,12 +10,13 @@ from __future__ import annotations
 import copy
 import json
 import threading
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
+
+from fakekit import FaultBook, Journal
 
 from . import seeding
 from .exceptions import (
@@ -26,10 +27,10 @@ from .exceptions import (
     not_found,
     too_large,
 )
-from .faults import FaultBook, RateLimiter
 from .filters import AttrPath, Node, attributes_used, index_lookup, matches, parse_filter
 from .listing import Page, sort_value
 from .patch import GroupAction, UserPatcher, json_copy, parse_group_actions, parse_patch_body
+from .rate_limits import RateLimiter
 from .rules import (
     GUEST_ROLES,
     USER_VALUE,
@@ -108,32 +109,6 @@ def _user_key(name: Any) -> str:
 SENT_BODY = object()  # "journal the response's bytes": set in ``g`` by the SCIM responses
 
 
-@dataclass(frozen=True, slots=True)
-class JournalBody:
-    """A request or response body as bytes, decoded when the journal is read: parsed bodies of
-    every request kept for the whole journal cost ~4.7 KB per user in a big initial cycle."""
-
-    data: bytes
-    request: bool = False
-
-    def decode(self) -> Any:
-        try:
-            return json.loads(self.data)
-        except (ValueError, RecursionError):
-            # a request body that is not JSON is kept as (the start of) its text
-            return self.data[:10_000].decode("utf-8", "replace") if self.request else None
-
-
-def _decoded(entry: dict[str, Any]) -> dict[str, Any]:
-    body, sent = entry.get("body"), entry.get("response")
-    if not isinstance(body, JournalBody) and not isinstance(sent, JournalBody):
-        return entry
-    return {
-        key: value.decode() if isinstance(value, JournalBody) else value
-        for key, value in entry.items()
-    }
-
-
 class MiroBackend:
     def __init__(
         self,
@@ -147,7 +122,7 @@ class MiroBackend:
         self.base_url = base_url.rstrip("/")
         self.faults = FaultBook()
         self.rate_limiter = RateLimiter()
-        self._journal: deque[dict[str, Any]] = deque(maxlen=self.settings.journal_limit)
+        self.journal_book = Journal(self.settings.journal_limit)
         self._clear(0)
 
     # ------------------------------------------------------------------ lifecycle
@@ -172,9 +147,10 @@ class MiroBackend:
         with self.lock:
             self.settings = Settings()
             self._clear(0)
-            self.faults = FaultBook()
+            self.faults.reset()
             self.rate_limiter.reset()
-            self._journal = deque(maxlen=self.settings.journal_limit)
+            self.journal_book.clear()
+            self.journal_book.limit = self.settings.journal_limit
 
     def now(self) -> datetime:
         return self.clock()
@@ -190,25 +166,20 @@ class MiroBackend:
     def update_settings(self, changes: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
             self.settings.update(changes)
-            if self._journal.maxlen != self.settings.journal_limit:
-                self._journal = deque(self._journal, maxlen=self.settings.journal_limit)
+            self.journal_book.limit = self.settings.journal_limit
             return self.settings.to_dict()
 
     # ------------------------------------------------------------------ journal
     def record(self, entry: dict[str, Any]) -> None:
-        with self.lock:
-            self._journal.append(entry)
+        self.journal_book.record(entry)
 
     @property
     def journal(self) -> list[dict[str, Any]]:
         """The entries, oldest first, with their bodies decoded (they are stored as bytes)."""
-        with self.lock:
-            stored = list(self._journal)
-        return [_decoded(entry) for entry in stored]
+        return self.journal_book.entries()
 
     def clear_journal(self) -> None:
-        with self.lock:
-            self._journal.clear()
+        self.journal_book.clear()
 
     # ------------------------------------------------------------------ serialisation
     def _base(self, base: str | None) -> str:
@@ -936,7 +907,7 @@ class MiroBackend:
                 "next_id",
             ):
                 setattr(self, name, getattr(staged, name))
-            self._journal = deque(self._journal, maxlen=self.settings.journal_limit)
+            self.journal_book.limit = self.settings.journal_limit
 
     def _load_user(self, raw: dict[str, Any], deleted: bool, guest: bool = False) -> None:
         now = self.now()

@@ -94,27 +94,24 @@ _RATE_KEYS = {
 
 
 def _fault_response() -> Response | None:
-    state = backend()
-    with state.lock:
-        fault = state.faults.fire(request.method, request.path)
-        spec = fault.to_dict() if fault else None
-    if spec is None:
+    fault = backend().faults.match(request.method, request.path)
+    if fault is None:
         return None
-    if spec["latency_ms"]:
-        time.sleep(spec["latency_ms"] / 1000)
-    if spec["status"] is None:
+    if fault.latency_ms:
+        time.sleep(fault.latency_ms / 1000)
+    if fault.status is None:
         return None
-    headers = {"Retry-After": str(spec["retry_after"])} if spec["retry_after"] is not None else {}
-    body = spec["body"]
+    headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+    body = fault.body
     if body is None:
-        if spec["status"] == 429:
-            body = too_many_requests(spec["retry_after"] or 1).body()
+        if fault.status == 429:
+            body = too_many_requests(fault.retry_after or 1).body()
         else:
-            body = ScimError(spec["status"], f"Injected fault {spec['id']}").body()
-    if spec["status"] == 204:
+            body = ScimError(fault.status, f"Injected fault {fault.id}").body()
+    if fault.status == 204:
         g.journal_response = None
         return Response(status=204, headers=headers)
-    return scim_response(body, spec["status"], headers)
+    return scim_response(body, fault.status, headers)
 
 
 @bp.before_request
@@ -125,7 +122,7 @@ def guard() -> Response | None:
     # Bounds reads of bodies without a Content-Length: a read stops one byte past the limit,
     # which the size check below turns into 413.
     req.max_content_length = state.settings.max_payload_bytes + 1
-    if state.faults.faults:  # an empty fault book needs no lock
+    if state.faults:  # an empty fault book needs no lock
         fault = _fault_response()
         if fault is not None:
             return fault
