@@ -16,10 +16,12 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from fakekit import FaultBook, Journal, RawBody
-from mock_graph import applications, auth, batch, control, directory, groups, organization, users
+from mock_graph import control
 from mock_graph.exceptions import GraphError
 from mock_graph.models import GraphBackend
-from mock_graph.responses import DEFAULT_FAULT_BODIES, error_response, json_response
+from mock_graph.routes import BLUEPRINTS, TOKEN_BLUEPRINT
+from mock_graph.routes.auth import check_bearer
+from mock_graph.wire import DEFAULT_FAULT_BODIES, error_response, json_response
 
 log = logging.getLogger("mock_graph")
 
@@ -61,8 +63,8 @@ def create_app(
     ids = _RequestIds()
     app.url_map.strict_slashes = False
 
-    for module in (users, groups, applications, directory, organization, batch, control, auth):
-        app.register_blueprint(module.bp)
+    for blueprint in (*BLUEPRINTS, control.bp, TOKEN_BLUEPRINT):
+        app.register_blueprint(blueprint)
 
     @app.before_request
     def _before() -> Response | None:
@@ -77,7 +79,7 @@ def create_app(
             if fault.status is not None:
                 return _fault_response(fault.status, fault.body, fault.retry_after)
         if request.path.startswith("/v1.0"):
-            auth.check_bearer(b, bool(app.config["MOCK_GRAPH_STRICT_AUTH"]))
+            check_bearer(b, bool(app.config["MOCK_GRAPH_STRICT_AUTH"]))
         return None
 
     @app.after_request

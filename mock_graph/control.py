@@ -10,11 +10,11 @@ from typing import Any
 
 from flask import Response, current_app
 
-from fakekit import ControlError, FaultBook, Journal, control_blueprint
-from fakekit.control import request_object
+from fakekit import ControlError, FaultBook, Journal
+from fakekit.control import control_blueprint, request_object
 from mock_graph.exceptions import GraphError, bad_request
 from mock_graph.models import GraphBackend
-from mock_graph.responses import GRAPH_JSON, backend, error_response, json_response
+from mock_graph.wire import GRAPH_JSON, backend, error_response, json_response
 
 SEED_OPTIONS = frozenset({"seed", "users", "groups", "tricky", "domain", "locale"})
 # Graph's error code for each status the kit refuses input with.

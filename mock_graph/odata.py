@@ -7,6 +7,7 @@ Reference: graph-directory.md §3. String comparisons are case-insensitive, as t
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -541,9 +542,13 @@ def sort_records(records: list[Record], order: list[OrderBy]) -> list[Record]:
     for o in reversed(order):
         present = [r for r in records if r.get(o.prop) is not None]
         missing = [r for r in records if r.get(o.prop) is None]
-        present.sort(key=lambda r, p=o.prop: _norm(r.get(p)), reverse=o.desc)
+        present.sort(key=functools.partial(_sort_key, o.prop), reverse=o.desc)
         records = present + missing if not o.desc else missing + present
     return records
+
+
+def _sort_key(prop: str, record: Record) -> Any:
+    return _norm(record.get(prop))
 
 
 _SPLIT_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+|[^\W\d_]+", re.UNICODE)

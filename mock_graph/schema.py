@@ -11,6 +11,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"
+# The app roles a non-gallery enterprise application starts with.
+DEFAULT_APP_ROLES = [
+    {
+        "id": "18d14569-c3bd-439b-9a66-3a2aee01d14f",
+        "allowedMemberTypes": ["User"],
+        "displayName": "User",
+        "description": "User",
+        "value": None,
+        "isEnabled": True,
+        "origin": "Application",
+    },
+    {
+        "id": "b9632174-c057-4f7e-951b-be3adc52bfe6",
+        "allowedMemberTypes": ["User"],
+        "displayName": "msiam_access",
+        "description": "msiam_access",
+        "value": None,
+        "isEnabled": True,
+        "origin": "Application",
+    },
+]
 
 
 @dataclass(frozen=True)

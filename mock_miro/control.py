@@ -9,7 +9,8 @@ from typing import Any
 
 from flask import Response, current_app
 
-from fakekit import ControlError, FaultBook, Journal, control_blueprint
+from fakekit import ControlError, FaultBook, Journal
+from fakekit.control import control_blueprint
 
 from .models import MiroBackend
 

@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
-from fakekit import FaultBook, Journal
+from fakekit.faults import FaultBook
+from fakekit.journal import Journal
 
 from . import seeding
 from .exceptions import (

@@ -9,7 +9,8 @@ import pytest
 from flask import Flask, Response
 from flask.testing import FlaskClient
 
-from fakekit import ControlError, FaultBook, Journal, RawBody, control_blueprint
+from fakekit import ControlError, FaultBook, Journal, RawBody
+from fakekit.control import control_blueprint
 
 
 class Toy:

@@ -28,8 +28,10 @@ class StaticTokenProvider(AccessTokenProvider):
         return AllowedHostsValidator([])
 
 
-def fake_graph_client(base_url: str, retries: int | None = 0) -> GraphServiceClient:
-    auth = BaseBearerTokenAuthenticationProvider(StaticTokenProvider())
+def fake_graph_client(
+    base_url: str, retries: int | None = 0, token: str = "fake-token"
+) -> GraphServiceClient:
+    auth = BaseBearerTokenAuthenticationProvider(StaticTokenProvider(token))
     http = None
     if retries is not None:
         http = GraphClientFactory.create_with_default_middleware(

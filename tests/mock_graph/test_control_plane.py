@@ -297,7 +297,7 @@ def test_journal_keeps_large_bodies_compressed_and_answers_them_whole() -> None:
         raw.post("/v1.0/users", headers=AUTH, json=user_body(f"big{n}@contoso.com"))
     listed = raw.get("/v1.0/users", headers=AUTH)
     assert len(listed.data) > 4096
-    stored = app.extensions["mock_graph.journal"]._entries[-1]["response"]
+    stored = app.extensions["mock_graph.journal"].stored()[-1]["response"]
     assert stored.compressed and len(stored.data) < len(listed.data)
     assert raw.get("/_fake/journal").json["requests"][-1]["response"] == listed.json
 

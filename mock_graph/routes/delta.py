@@ -13,8 +13,8 @@ from flask import Response, request
 from mock_graph.exceptions import GraphError, bad_request, unsupported_query
 from mock_graph.models import iso, parse_iso
 from mock_graph.odata import parse_select
-from mock_graph.responses import backend, context_url, decode_token, encode_token, json_response
 from mock_graph.schema import EntityType
+from mock_graph.wire import backend, context_url, decode_token, encode_token, json_response
 
 _NOT_IN_DELTA = ("$expand", "$top", "$orderby", "$search", "$count", "$skip")
 _ID_CLAUSE = re.compile(r"\s*id\s+eq\s+'([^']+)'\s*", re.IGNORECASE)
@@ -72,9 +72,10 @@ def delta_response(
         token = _checked(decode_token(args["$skiptoken"]), channel, resource)
         select = token.get("sel")
         only = token.get("ids")
-        state = token.get("st")
-        if not isinstance(state, dict):
+        saved = token.get("st")
+        if not isinstance(saved, dict):
             raise bad_request("The $skiptoken value is malformed.", code="BadRequest")
+        state = saved
         state["res"] = resource
     else:
         for name in _NOT_IN_DELTA:

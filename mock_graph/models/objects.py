@@ -1,5 +1,6 @@
-"""Turning stored objects into Graph JSON: default property sets, ``$select`` projection and the
-``@odata.type`` discriminator msgraph-sdk needs on mixed directoryObject collections."""
+"""The stored objects (directory objects, app role assignments) and how they become Graph JSON:
+default property sets, ``$select`` projection and the ``@odata.type`` discriminator msgraph-sdk
+needs on mixed directoryObject collections."""
 
 from __future__ import annotations
 

@@ -1,34 +1,35 @@
-"""Renderers handed to the state's listing methods (they run under the state's lock)."""
+"""Renderers handed to the listings: an object as Graph returns it, with ``$select`` and an
+expanded ``manager`` or ``members``. They run under the backend's lock."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from mock_graph.models import GraphBackend
-from mock_graph.serialize import DirObject, project
+from mock_graph.models.directory import Directory
+from mock_graph.models.objects import DirObject, project
+from mock_graph.models.paging import Render
 
 MAX_EXPAND = 20
 
 
 def renderer(
-    b: GraphBackend,
+    d: Directory,
     select: list[str] | None,
     *,
     with_type: bool = False,
     expand: str | None = None,
     expand_select: list[str] | None = None,
-) -> Callable[[DirObject], dict[str, Any]]:
+) -> Render:
     def render(obj: DirObject) -> dict[str, Any]:
         item = project(obj.kind, obj.data, select, with_type=with_type)
         if expand == "manager" and obj.kind == "user":
-            mid = b._manager_id(obj.id)
+            mid = d.manager_id(obj.id)
             if mid is not None:
-                mgr = b._objects[mid]
+                mgr = d.objects[mid]
                 item["manager"] = project(mgr.kind, mgr.data, expand_select, with_type=True)
         elif expand == "members" and obj.kind == "group":
-            members = []
-            for member in b._visible_members(obj.id):
+            members: list[dict[str, Any]] = []
+            for member in d.visible_members(obj.id):
                 if len(members) == MAX_EXPAND:
                     break
                 members.append(project(member.kind, member.data, expand_select, with_type=True))

@@ -6,23 +6,19 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from mock_graph.exceptions import bad_request, not_found
-from mock_graph.models import check_object_id
-from mock_graph.render import renderer
-from mock_graph.responses import (
+from mock_graph.models import check_object_id, project
+from mock_graph.query import collection, parse_query
+from mock_graph.routes.shared import graph_error_for_segment, require_count_header
+from mock_graph.schema import TYPES, cast_kind, is_cast
+from mock_graph.wire import (
     backend,
-    collection,
     context_url,
     entity,
-    graph_error_for_segment,
     json_body,
     json_response,
     no_content,
-    parse_query,
-    require_count_header,
     text_response,
 )
-from mock_graph.schema import TYPES, cast_kind, is_cast
-from mock_graph.serialize import project
 
 bp = Blueprint("graph_directory", __name__, url_prefix="/v1.0")
 
@@ -58,7 +54,7 @@ def deleted_item_or_listing(segment: str) -> Response:
             top=q.top,
             cursor=q.cursor,
             count=q.count and q.first_page,
-            render=renderer(b, q.select, with_type=True),
+            render=b.renderer(q.select, with_type=True),
         )
         return collection(f"directory/deletedItems/microsoft.graph.{kind}", q, page)
     obj = b.get_deleted(segment.lower())

@@ -5,23 +5,18 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from mock_graph.delta import delta_response
 from mock_graph.exceptions import bad_request, not_found
-from mock_graph.render import renderer
-from mock_graph.responses import (
-    backend,
-    collection,
+from mock_graph.models import project
+from mock_graph.query import collection, parse_query
+from mock_graph.routes.delta import delta_response
+from mock_graph.routes.shared import (
     create_principal_assignment,
-    entity,
-    json_body,
-    no_content,
-    parse_query,
     principal_assignments,
     require_count_header,
-    text_response,
+    text_field,
 )
 from mock_graph.schema import APP_ROLE_ASSIGNMENT, TYPES
-from mock_graph.serialize import project
+from mock_graph.wire import backend, entity, json_body, no_content, text_response
 
 bp = Blueprint("graph_applications", __name__, url_prefix="/v1.0")
 
@@ -38,7 +33,7 @@ def _list(kind: str) -> Response:
         top=q.top,
         cursor=q.cursor,
         count=q.count and q.first_page,
-        render=renderer(b, q.select),
+        render=b.renderer(q.select),
     )
     return collection(_PLURAL[kind], q, page)
 
@@ -201,7 +196,11 @@ def create_assigned_to(oid: str) -> Response:
         raise bad_request(
             "The resourceId in the request body must match the service principal in the URL."
         )
-    item = b.assign_app_role(body.get("principalId"), resource, body.get("appRoleId"))  # type: ignore[arg-type]
+    item = b.assign_app_role(
+        text_field(body, "principalId"),
+        text_field(body, "resourceId"),
+        text_field(body, "appRoleId"),
+    )
     return entity(f"servicePrincipals('{oid}')/appRoleAssignedTo", item, 201)
 
 

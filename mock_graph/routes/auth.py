@@ -91,8 +91,7 @@ def token(tenant: str) -> Response:
         "jti": b.new_id(),
     }
     access = f"{_b64({'typ': 'JWT', 'alg': 'none'})}.{_b64(payload)}.fake"
-    with b._lock:
-        b.tokens[access] = expiry
+    b.issue_token(access, expiry)
     body = {
         "token_type": "Bearer",
         "expires_in": TOKEN_LIFETIME,
@@ -114,8 +113,7 @@ def check_bearer(b: GraphBackend, strict: bool) -> None:
         raise invalid_auth("Access token is empty.")
     if not strict:
         return
-    with b._lock:
-        expiry = b.tokens.get(match.group(1))
+    expiry = b.token_expiry(match.group(1))
     if expiry is None:
         raise invalid_auth("CompactToken parsing failed with error code: 80049217")
     if b.now() >= expiry:

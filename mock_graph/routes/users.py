@@ -5,29 +5,28 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from mock_graph.delta import delta_response
 from mock_graph.exceptions import not_found
-from mock_graph.models import ref_id
-from mock_graph.render import renderer
-from mock_graph.responses import (
-    backend,
-    base_url,
-    collection,
-    context_url,
+from mock_graph.models import project, ref_id
+from mock_graph.query import collection, parse_query
+from mock_graph.routes.delta import delta_response
+from mock_graph.routes.shared import (
     create_principal_assignment,
-    entity,
-    json_body,
-    json_response,
-    no_content,
-    parse_query,
     principal_assignments,
     reference_url,
     related_collection,
     require_count_header,
-    text_response,
 )
 from mock_graph.schema import GROUP, USER
-from mock_graph.serialize import project
+from mock_graph.wire import (
+    backend,
+    base_url,
+    context_url,
+    entity,
+    json_body,
+    json_response,
+    no_content,
+    text_response,
+)
 
 bp = Blueprint("graph_users", __name__, url_prefix="/v1.0")
 
@@ -44,7 +43,7 @@ def list_users() -> Response:
         cursor=q.cursor,
         count=q.count and q.first_page,
         index_key=q.plan.index_key if q.plan and not q.search else None,
-        render=renderer(b, q.select, expand=q.expand, expand_select=q.expand_select),
+        render=b.renderer(q.select, expand=q.expand, expand_select=q.expand_select),
     )
     return collection("users" + (f"({','.join(q.select)})" if q.select else ""), q, page)
 
@@ -80,7 +79,7 @@ def get_user(key: str) -> Response:
     item = b.list_objects(
         "user",
         index_key=("id", [uid]),
-        render=renderer(b, q.select, expand=q.expand, expand_select=q.expand_select),
+        render=b.renderer(q.select, expand=q.expand, expand_select=q.expand_select),
     ).items
     if not item:
         raise not_found(key)

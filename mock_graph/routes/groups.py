@@ -5,26 +5,19 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from mock_graph.delta import delta_response
-from mock_graph.models import ref_id
-from mock_graph.render import renderer
-from mock_graph.responses import (
-    backend,
+from mock_graph.models import project, ref_id
+from mock_graph.query import collection, parse_query
+from mock_graph.routes.delta import delta_response
+from mock_graph.routes.shared import (
     cast_segment_kind,
-    collection,
     create_principal_assignment,
-    entity,
-    json_body,
-    no_content,
-    parse_query,
     principal_assignments,
     reference_url,
     related_collection,
     require_count_header,
-    text_response,
 )
 from mock_graph.schema import GROUP, TYPES, USER
-from mock_graph.serialize import project
+from mock_graph.wire import backend, entity, json_body, no_content, text_response
 
 bp = Blueprint("graph_groups", __name__, url_prefix="/v1.0")
 
@@ -41,7 +34,7 @@ def list_groups() -> Response:
         cursor=q.cursor,
         count=q.count and q.first_page,
         index_key=q.plan.index_key if q.plan and not q.search else None,
-        render=renderer(b, q.select, expand=q.expand, expand_select=q.expand_select),
+        render=b.renderer(q.select, expand=q.expand, expand_select=q.expand_select),
     )
     return collection("groups", q, page)
 
@@ -76,7 +69,7 @@ def get_group(gid: str) -> Response:
     page = b.list_objects(
         "group",
         index_key=("id", [gid]),
-        render=renderer(b, q.select, expand=q.expand, expand_select=q.expand_select),
+        render=b.renderer(q.select, expand=q.expand, expand_select=q.expand_select),
     )
     return entity("groups", page.items[0])
 

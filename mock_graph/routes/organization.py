@@ -8,14 +8,14 @@ from typing import Any
 from flask import Blueprint, Response
 
 from mock_graph.exceptions import not_found
-from mock_graph.responses import backend, context_url, entity, json_response
+from mock_graph.wire import backend, context_url, entity, json_response
 
 bp = Blueprint("graph_organization", __name__, url_prefix="/v1.0")
 
 
 def _organization() -> dict[str, Any]:
     b = backend()
-    domains = b.settings.verified_domains or [b._domain()]
+    domains = b.settings.verified_domains or [b.default_domain()]
     return {
         "id": b.tenant_id,
         "displayName": b.settings.organization_name,

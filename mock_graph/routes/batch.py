@@ -14,7 +14,7 @@ from flask import Blueprint, Response, current_app, request
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from mock_graph.exceptions import bad_request
-from mock_graph.responses import backend, json_body, json_response
+from mock_graph.wire import backend, json_body, json_response
 
 bp = Blueprint("graph_batch", __name__, url_prefix="/v1.0")
 
