@@ -12,10 +12,12 @@ from werkzeug.exceptions import HTTPException
 
 from fakekit import RawBody
 
-from . import control, responses
+from . import control
 from .exceptions import ScimError, method_not_allowed
-from .models import SENT_BODY, MiroBackend
+from .models import MiroBackend
+from .routes import scim
 from .settings import Settings
+from .wire import SENT_BODY, error_response
 
 log = logging.getLogger(__name__)
 _REDACTED_HEADERS = frozenset({"Cookie"})
@@ -54,26 +56,26 @@ def create_app(
     app.extensions["mock_miro"] = backend
     app.extensions["mock_miro.journal"] = backend.journal_book
     app.extensions["mock_miro.faults"] = backend.faults
-    app.register_blueprint(responses.bp)
+    app.register_blueprint(scim)
     app.register_blueprint(control.bp)
     app.wsgi_app = _TrailingSlash(app.wsgi_app)  # type: ignore[method-assign]
 
     @app.errorhandler(ScimError)
     def _scim_error(exc: ScimError) -> Response:
-        return responses.error_response(exc)
+        return error_response(exc)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
         if exc.code == 405:
-            return responses.error_response(method_not_allowed())
+            return error_response(method_not_allowed())
         status = exc.code or 500
         detail = "Resource not found" if status == 404 else (exc.description or exc.name)
-        return responses.error_response(ScimError(status, detail))
+        return error_response(ScimError(status, detail))
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         log.exception("unexpected error in mock_miro")
-        return responses.error_response(ScimError(500, "Unexpected error"))
+        return error_response(ScimError(500, "Unexpected error"))
 
     @app.after_request
     def _journal(response: Response) -> Response:

@@ -6,7 +6,11 @@ import math
 from collections import deque
 from datetime import datetime
 
-# Miro's SCIM limits per organisation and 30-second window (DOC-RL).
+# A group PATCH with a body over this many bytes counts as "large" (5 per window, not 100).
+GROUP_PATCH_LARGE_BYTES = 500
+
+# Miro's SCIM limits per organisation and 30-second window
+# (https://developers.miro.com/docs/scim-rate-limits).
 WINDOW_SECONDS = 30
 RATE_LIMITS: dict[str, int] = {
     "GET /Users": 200,

@@ -1,8 +1,9 @@
-"""The state of one fake Miro organisation: users, teams/user groups, journal, faults, settings.
+"""The state of one fake Miro organisation, apart from HTTP: :class:`MiroBackend` checks what
+clients ask against Miro's rules and changes its :class:`Organisation`; it also owns the
+settings, the journal, the faults and the rate windows.
 
 No Flask here. One re-entrant lock guards everything; every public method takes it, so served
-fakes can take concurrent requests. Lookups go through dict indexes (id, userName, externalId,
-group name), never scans, because tenants of 100,000 users are in scope.
+fakes can take concurrent requests.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import copy
 import json
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
@@ -19,8 +19,8 @@ from typing import Any
 from fakekit.faults import FaultBook
 from fakekit.journal import Journal
 
-from . import seeding
-from .exceptions import (
+from .. import seeding
+from ..exceptions import (
     ScimError,
     bad_request,
     conflict,
@@ -28,11 +28,11 @@ from .exceptions import (
     not_found,
     too_large,
 )
-from .filters import AttrPath, Node, attributes_used, index_lookup, matches, parse_filter
-from .listing import Page, sort_value
-from .patch import GroupAction, UserPatcher, json_copy, parse_group_actions, parse_patch_body
-from .rate_limits import RateLimiter
-from .rules import (
+from ..filters import AttrPath, Node, attributes_used, index_lookup, matches, parse_filter
+from ..listing import Page, sort_value
+from ..patch import GroupAction, UserPatcher, json_copy, parse_group_actions, parse_patch_body
+from ..rate_limits import RateLimiter
+from ..rules import (
     GUEST_ROLES,
     USER_VALUE,
     check_lengths,
@@ -44,7 +44,7 @@ from .rules import (
     is_email,
     is_org_admin,
 )
-from .schemas import (
+from ..schemas import (
     ENTERPRISE_SCHEMA,
     EXTENSIONS,
     GROUP_SCHEMA,
@@ -54,10 +54,10 @@ from .schemas import (
     USER_SCHEMA,
     USER_TABLE,
 )
-from .settings import Settings
+from ..settings import Settings
+from .organisation import Group, Organisation, User, first_id, user_key
 
 DEFAULT_BASE_URL = "https://miro.com/api/v1/scim"
-ID_BASE = 3074457345600000000  # Miro ids are 19-digit numbers such as 3074457365265951581
 LAST_ADMIN = "Any account in organization must have at least one admin"
 _USER_ORDER = (
     "externalId",
@@ -73,44 +73,10 @@ _USER_ORDER = (
 )
 
 
-@dataclass
-class User:
-    id: str
-    data: dict[str, Any]  # SCIM attributes with canonical names (enterprise under its URN)
-    created: datetime
-    modified: datetime
-    organizations: int = 1  # Miro refuses e-mail changes for users in several organisations
-
-    @property
-    def active(self) -> bool:
-        return self.data.get("active") is not False
-
-    @property
-    def username_key(self) -> str:
-        return str(self.data.get("userName", "")).lower()
-
-
-@dataclass
-class Group:
-    id: str
-    display_name: str
-    kind: str  # "team" or "user_group"
-    created: datetime
-    modified: datetime
-    members: dict[str, None] = field(default_factory=dict)  # an ordered set of user ids
-    admins: set[str] = field(default_factory=set)  # team admins (the last one cannot leave)
-    external_id: str | None = None
-    default: bool = False
-
-
-def _user_key(name: Any) -> str:
-    return str(name).lower()
-
-
-SENT_BODY = object()  # "journal the response's bytes": set in ``g`` by the SCIM responses
-
-
 class MiroBackend:
+    """One Miro organisation behind the SCIM routes. Thread-safe: every public method holds
+    one re-entrant lock."""
+
     def __init__(
         self,
         settings: Settings | None = None,
@@ -124,30 +90,13 @@ class MiroBackend:
         self.faults = FaultBook()
         self.rate_limiter = RateLimiter()
         self.journal_book = Journal(self.settings.journal_limit)
-        self._clear(0)
-
-    # ------------------------------------------------------------------ lifecycle
-    def _clear(self, seed: int) -> None:
-        self.users: dict[str, User] = {}
-        self.by_username: dict[str, str] = {}
-        self.by_external: dict[str, dict[str, None]] = {}
-        self.groups: dict[str, Group] = {}
-        self.group_names: dict[tuple[str, str], dict[str, None]] = {}
-        self.memberships: dict[str, dict[str, None]] = {}  # user id -> group ids
-        self.deleted: dict[
-            str, User
-        ] = {}  # tombstones: a team add recreates them (SPEC patchGroup)
-        # Guests and external users: invisible to SCIM reads and writes; a team add converts them.
-        self.guests: dict[str, User] = {}
-        self.org_admins: set[str] = set()  # active organisation admins
-        self.default_team_id: str | None = None
-        self.next_id = ID_BASE + (seed % 10**10) * 10**8
+        self.org = Organisation()
 
     def reset(self) -> None:
         """Empty the organisation; settings, faults, journal and rate windows back to defaults."""
         with self.lock:
             self.settings = Settings()
-            self._clear(0)
+            self.org = Organisation()
             self.faults.reset()
             self.rate_limiter.reset()
             self.journal_book.clear()
@@ -156,9 +105,15 @@ class MiroBackend:
     def now(self) -> datetime:
         return self.clock()
 
-    def _new_id(self) -> str:
-        self.next_id += 1
-        return str(self.next_id)
+    @property
+    def users(self) -> dict[str, User]:
+        """The live users SCIM can see, by id (the organisation's index: do not change it)."""
+        return self.org.users
+
+    @property
+    def groups(self) -> dict[str, Group]:
+        """Teams and user groups, by id (the organisation's index: do not change it)."""
+        return self.org.groups
 
     @property
     def kind(self) -> str:
@@ -209,8 +164,8 @@ class MiroBackend:
         kind = self.kind
         groups = [
             {"value": gid, "display": g.display_name, "$ref": f"{base}/Groups/{gid}"}
-            for gid in self.memberships.get(user.id, ())
-            if (g := self.groups[gid]).kind == kind
+            for gid in self.org.memberships.get(user.id, ())
+            if (g := self.org.groups[gid]).kind == kind
         ]
         if groups:
             out["groups"] = groups
@@ -240,64 +195,6 @@ class MiroBackend:
         )
         return out
 
-    # ------------------------------------------------------------------ indexes
-    def _index_user(self, user: User) -> None:
-        self.users[user.id] = user
-        self.by_username[user.username_key] = user.id
-        ext_id = user.data.get("externalId")
-        if ext_id is not None:
-            self.by_external.setdefault(ext_id, {})[user.id] = None
-        if user.active and is_org_admin(user.data):
-            self.org_admins.add(user.id)
-        self.memberships.setdefault(user.id, {})
-
-    def _unindex_user(self, user: User) -> None:
-        self.users.pop(user.id, None)
-        if self.by_username.get(user.username_key) == user.id:
-            del self.by_username[user.username_key]
-        ext_id = user.data.get("externalId")
-        if ext_id is not None and ext_id in self.by_external:
-            self.by_external[ext_id].pop(user.id, None)
-            if not self.by_external[ext_id]:
-                del self.by_external[ext_id]
-        self.org_admins.discard(user.id)
-
-    def _index_group(self, group: Group) -> None:
-        self.groups[group.id] = group
-        self.group_names.setdefault((group.kind, group.display_name.lower()), {})[group.id] = None
-
-    def _unindex_group_name(self, group: Group) -> None:
-        key = (group.kind, group.display_name.lower())
-        ids = self.group_names.get(key)
-        if ids is not None:
-            ids.pop(group.id, None)
-            if not ids:
-                del self.group_names[key]
-
-    def _join(self, group: Group, uid: str, admin: bool = False) -> None:
-        group.members[uid] = None
-        if admin:
-            group.admins.add(uid)
-        self.memberships.setdefault(uid, {})[group.id] = None
-
-    def _leave(self, group: Group, uid: str) -> None:
-        group.members.pop(uid, None)
-        group.admins.discard(uid)
-        self.memberships.get(uid, {}).pop(group.id, None)
-
-    def _default_team(self) -> Group:
-        if self.default_team_id is None or self.default_team_id not in self.groups:
-            team = self._new_group(self.settings.default_team_name, "team")
-            team.default = True
-            self.default_team_id = team.id
-        return self.groups[self.default_team_id]
-
-    def _new_group(self, name: str, kind: str, external_id: str | None = None) -> Group:
-        now = self.now()
-        group = Group(self._new_id(), name, kind, now, now, external_id=external_id)
-        self._index_group(group)
-        return group
-
     # ------------------------------------------------------------------ users: rules
     def _check_user(self, data: dict[str, Any], old: User | None) -> None:
         """Miro's documented rules; raises before anything is stored."""
@@ -306,7 +203,7 @@ class MiroBackend:
             raise bad_request("Attribute 'userName' is required")
         if not is_email(username):
             raise bad_request(f"User name '{username}' is invalid: must be an email address")
-        changed_name = old is None or _user_key(username) != old.username_key
+        changed_name = old is None or user_key(username) != old.username_key
         still_inactive = old is not None and not old.active and data.get("active") is False
         if old is not None and still_inactive and username != old.data.get("userName"):
             raise conflict(
@@ -321,7 +218,7 @@ class MiroBackend:
             domains = self.settings.allowed_domains
             if domains and username.rsplit("@", 1)[1].lower() not in domains:
                 raise conflict(f"{username} is not whitelisted")
-            holder = self.by_username.get(_user_key(username))
+            holder = self.org.by_username.get(user_key(username))
             if holder is not None and (old is None or holder != old.id):
                 if self.settings.duplicate_user_error == 400:
                     raise bad_request(f"User name '{username}' is invalid: 'not unique'")
@@ -341,20 +238,20 @@ class MiroBackend:
     def _check_last_admin(self, old: User, new: dict[str, Any] | None) -> None:
         """Deactivating, demoting or deleting the last admin fails (SE-DEACT, SPEC DELETE)."""
         stays_admin = new is not None and new.get("active") is not False and is_org_admin(new)
-        if old.id in self.org_admins and not stays_admin and len(self.org_admins) == 1:
+        if old.id in self.org.org_admins and not stays_admin and len(self.org.org_admins) == 1:
             raise conflict(LAST_ADMIN)
         leaves = new is None or (old.active and new.get("active") is False)
         if leaves:
-            for gid in self.memberships.get(old.id, ()):
-                group = self.groups[gid]
+            for gid in self.org.memberships.get(old.id, ()):
+                group = self.org.groups[gid]
                 if group.admins == {old.id}:
                     raise conflict(LAST_ADMIN)
 
     def _commit_user(self, user: User, data: dict[str, Any]) -> None:
-        self._unindex_user(user)
+        self.org.unindex_user(user)
         user.data = data
         user.modified = self.now()
-        self._index_user(user)
+        self.org.index_user(user)
 
     # ------------------------------------------------------------------ users: operations
     def create_user(self, body: Any, base: str | None = None) -> dict[str, Any]:
@@ -365,13 +262,15 @@ class MiroBackend:
             derive_display_name(data)
             self._check_user(data, None)
             now = self.now()
-            user = User(self._new_id(), data, now, now)
-            self._index_user(user)
-            self._join(self._default_team(), user.id)  # SPEC: new users join the default team
+            user = User(self.org.new_id(), data, now, now)
+            self.org.index_user(user)
+            self.org.join(
+                self.org.default_team(self.settings.default_team_name, self.now), user.id
+            )  # SPEC: new users join the default team
             return self.user_resource(user, base)
 
     def _user(self, uid: str) -> User:
-        user = self.users.get(uid)
+        user = self.org.users.get(uid)
         if user is None:
             raise not_found(f"User {uid} not found")
         return user
@@ -382,8 +281,8 @@ class MiroBackend:
 
     def get_user_by_username(self, name: str, base: str | None = None) -> dict[str, Any] | None:
         with self.lock:
-            uid = self.by_username.get(_user_key(name))
-            return self.user_resource(self.users[uid], base) if uid in self.users else None
+            uid = self.org.by_username.get(user_key(name))
+            return self.user_resource(self.org.users[uid], base) if uid in self.org.users else None
 
     def replace_user(self, uid: str, body: Any, base: str | None = None) -> dict[str, Any]:
         data = input_user(body)
@@ -411,27 +310,27 @@ class MiroBackend:
         with self.lock:
             user = self._user(uid)
             self._check_last_admin(user, None)
-            for gid in list(self.memberships.get(uid, ())):
-                self._leave(self.groups[gid], uid)
-            self.memberships.pop(uid, None)
-            self._unindex_user(user)
-            self.deleted[uid] = user
+            for gid in list(self.org.memberships.get(uid, ())):
+                self.org.leave(self.org.groups[gid], uid)
+            self.org.memberships.pop(uid, None)
+            self.org.unindex_user(user)
+            self.org.deleted[uid] = user
 
     def _user_candidates(self, node: Node | None) -> Iterable[User]:
         if node is None:
-            return self.users.values()
+            return self.org.users.values()
         name = index_lookup(node, "username")
         if name is not None:
-            uid = self.by_username.get(_user_key(name))
-            return [self.users[uid]] if uid in self.users else []
+            uid = self.org.by_username.get(user_key(name))
+            return [self.org.users[uid]] if uid in self.org.users else []
         ident = index_lookup(node, "id")
         if ident is not None:
-            user = self.users.get(str(ident))
+            user = self.org.users.get(str(ident))
             return [user] if user else []
         ext = index_lookup(node, "externalid")
         if ext is not None:
-            return [self.users[u] for u in self.by_external.get(str(ext), {})]
-        return self.users.values()
+            return [self.org.users[u] for u in self.org.by_external.get(str(ext), {})]
+        return self.org.users.values()
 
     def list_users(
         self,
@@ -449,7 +348,7 @@ class MiroBackend:
                 chosen: Iterable[User] = islice(
                     candidates, page.start_index - 1, page.start_index - 1 + page.count
                 )
-                return len(self.users), [self.user_resource(u, base) for u in chosen]
+                return len(self.org.users), [self.user_resource(u, base) for u in chosen]
             views = [(u, self.user_resource(u, base)) for u in candidates]
             if node is not None:
                 views = [(u, v) for u, v in views if matches(node, v, USER_TABLE, EXTENSIONS)]
@@ -460,7 +359,7 @@ class MiroBackend:
 
     # ------------------------------------------------------------------ groups
     def _group(self, gid: str) -> Group:
-        group = self.groups.get(gid)
+        group = self.org.groups.get(gid)
         if group is None or group.kind != self.kind:
             raise not_found(f"Group {gid} not found")
         return group
@@ -481,28 +380,28 @@ class MiroBackend:
             raise ValueError("kind must be 'team' or 'user_group'")
         with self.lock:
             kind = kind or self.kind
-            group = self._new_group(display_name, kind, external_id)
+            group = self.org.new_group(display_name, kind, self.now(), external_id)
             if default:
-                if self.default_team_id in self.groups:
-                    self.groups[self.default_team_id].default = False
+                if self.org.default_team_id in self.org.groups:
+                    self.org.groups[self.org.default_team_id].default = False
                 group.default = True
-                self.default_team_id = group.id
+                self.org.default_team_id = group.id
             return self.group_resource(group)
 
     def add_team_member(self, gid: str, uid: str, *, admin: bool = False) -> None:
         with self.lock:
-            if gid not in self.groups or uid not in self.users:
+            if gid not in self.org.groups or uid not in self.org.users:
                 raise KeyError(f"no group {gid} or user {uid}")
-            self._join(self.groups[gid], uid, admin)
+            self.org.join(self.org.groups[gid], uid, admin)
 
     def set_organizations(self, uid: str, count: int) -> None:
         """How many Miro organisations the user belongs to (2+ blocks e-mail changes: DOC-E)."""
         if not isinstance(count, int) or isinstance(count, bool) or count < 1:
             raise ValueError("count must be a positive integer")
         with self.lock:
-            if uid not in self.users:
+            if uid not in self.org.users:
                 raise KeyError(f"no user {uid}")
-            self.users[uid].organizations = count
+            self.org.users[uid].organizations = count
 
     def add_guest(
         self,
@@ -517,7 +416,7 @@ class MiroBackend:
         with self.lock:
             if not is_email(user_name):
                 raise ValueError(f"{user_name!r} is not an e-mail address")
-            if _user_key(user_name) in self.by_username:
+            if user_key(user_name) in self.org.by_username:
                 raise ValueError(f"{user_name!r} already exists")
             now = self.now()
             data: dict[str, Any] = {
@@ -527,9 +426,8 @@ class MiroBackend:
                 "active": True,
                 "roles": [{"value": role, "type": ORG_USER_ROLE, "primary": True}],
             }
-            guest = User(self._new_id(), data, now, now)
-            self.guests[guest.id] = guest
-            self.by_username[guest.username_key] = guest.id
+            guest = User(self.org.new_id(), data, now, now)
+            self.org.add_guest(guest)
             return guest.id
 
     def get_group(self, gid: str, base: str | None = None, members: bool = True) -> dict[str, Any]:
@@ -554,13 +452,14 @@ class MiroBackend:
             groups: Iterable[Group]
             if name is not None:
                 groups = [
-                    self.groups[g] for g in self.group_names.get((kind, str(name).lower()), {})
+                    self.org.groups[g]
+                    for g in self.org.group_names.get((kind, str(name).lower()), {})
                 ]
             elif ident is not None:
-                found = self.groups.get(str(ident))
+                found = self.org.groups.get(str(ident))
                 groups = [found] if found and found.kind == kind else []
             else:
-                groups = (g for g in self.groups.values() if g.kind == kind)
+                groups = (g for g in self.org.groups.values() if g.kind == kind)
             sort_path, descending = sort
             views = [(g, self.group_resource(g, base, members=False)) for g in groups]
             if node is not None:
@@ -575,7 +474,7 @@ class MiroBackend:
         missing = [
             i
             for i in dict.fromkeys(ids)
-            if i not in self.users and i not in self.deleted and i not in self.guests
+            if i not in self.org.users and i not in self.org.deleted and i not in self.org.guests
         ]
         if missing:
             listed = ", ".join(f"{{memberId={i}, display=null}}" for i in missing)
@@ -621,7 +520,7 @@ class MiroBackend:
     def _check_group_name(self, name: str, group: Group | None) -> None:
         if self.kind != "user_group":
             return  # team names: Miro documents no uniqueness rule
-        holders = self.group_names.get(("user_group", name.lower()), {})
+        holders = self.org.group_names.get(("user_group", name.lower()), {})
         if any(gid != (group.id if group else None) for gid in holders):
             raise conflict(f"Group with displayName '{name}' already exists", "uniqueness")
 
@@ -632,20 +531,20 @@ class MiroBackend:
         if group.admins and group.admins <= set(removed):
             raise conflict(LAST_ADMIN)
         for uid in removed:
-            self._leave(group, uid)
+            self.org.leave(group, uid)
         for uid in members:
-            if uid in self.deleted:  # "reactivated or recreated if ... deleted earlier"
-                user = self.deleted.pop(uid)
-                if self.by_username.get(user.username_key) not in (None, uid):
+            if uid in self.org.deleted:  # "reactivated or recreated if ... deleted earlier"
+                user = self.org.deleted.pop(uid)
+                if self.org.by_username.get(user.username_key) not in (None, uid):
                     raise conflict(
                         f"User with userName '{user.data.get('userName')}' already exists",
                         "uniqueness",
                     )
                 user.data["active"] = True
-                self._index_user(user)
-                self._join(self._default_team(), uid)
-            elif uid in self.guests:  # SPEC: guests added to a team become FULL internal users
-                user = self.guests.pop(uid)
+                self.org.index_user(user)
+                self.org.join(self.org.default_team(self.settings.default_team_name, self.now), uid)
+            elif uid in self.org.guests:  # SPEC: guests added to a team become FULL internal users
+                user = self.org.guests.pop(uid)
                 roles = [r for r in user.data.get("roles") or [] if r.get("type") == ORG_ADMIN_ROLE]
                 user.data = {
                     **user.data,
@@ -656,21 +555,21 @@ class MiroBackend:
                         *roles,
                     ],
                 }
-                self._index_user(user)
-                self._join(self._default_team(), uid)
-            user = self.users[uid]
+                self.org.index_user(user)
+                self.org.join(self.org.default_team(self.settings.default_team_name, self.now), uid)
+            user = self.org.users[uid]
             if not user.active:
                 data = dict(user.data)
                 data["active"] = True
                 self._commit_user(user, data)
             if uid not in group.members:
-                self._join(group, uid)
+                self.org.join(group, uid)
         # Keep the requested order for a replace.
         group.members = {uid: None for uid in members}
         if name != group.display_name:
-            self._unindex_group_name(group)
+            self.org.unindex_group_name(group)
             group.display_name = name
-            self._index_group(group)
+            self.org.index_group(group)
         group.external_id = external_id
         group.modified = self.now()
 
@@ -692,9 +591,9 @@ class MiroBackend:
 
     def _check_recreations(self, members: Iterable[str]) -> None:
         for uid in members:
-            if uid in self.deleted:
-                user = self.deleted[uid]
-                if self.by_username.get(user.username_key) not in (None, uid):
+            if uid in self.org.deleted:
+                user = self.org.deleted[uid]
+                if self.org.by_username.get(user.username_key) not in (None, uid):
                     raise conflict(
                         f"User with userName '{user.data.get('userName')}' already exists",
                         "uniqueness",
@@ -708,7 +607,7 @@ class MiroBackend:
             self._check_group_name(name, None)
             self._resolve_members(ids)
             self._check_recreations(ids)
-            group = self._new_group(name, self.kind, external_id)
+            group = self.org.new_group(name, self.kind, self.now(), external_id)
             self._commit_group(group, dict.fromkeys(ids), name, external_id)
             return self.group_resource(group, base)
 
@@ -729,11 +628,11 @@ class MiroBackend:
         with self.lock:
             group = self._group(gid)
             for uid in list(group.members):
-                self._leave(group, uid)
-            self._unindex_group_name(group)
-            del self.groups[gid]
-            if self.default_team_id == gid:
-                self.default_team_id = None
+                self.org.leave(group, uid)
+            self.org.unindex_group_name(group)
+            del self.org.groups[gid]
+            if self.org.default_team_id == gid:
+                self.org.default_team_id = None
 
     # ------------------------------------------------------------------ seeding
     def seed(
@@ -759,8 +658,8 @@ class MiroBackend:
         if not isinstance(guests, int) or isinstance(guests, bool) or not 0 <= guests <= 100_000:
             raise ValueError("guests must be an integer between 0 and 100000")
         with self.lock:
-            if not self.users and not self.groups and not self.deleted and not self.guests:
-                self.next_id = ID_BASE + (seed % 10**10) * 10**8
+            if self.org.is_empty():
+                self.org.next_id = first_id(seed)
             domain = (
                 domain
                 or (
@@ -772,27 +671,27 @@ class MiroBackend:
             created_teams = []
             for name in names:
                 is_default = (
-                    name == self.settings.default_team_name and self.default_team_id is None
+                    name == self.settings.default_team_name and self.org.default_team_id is None
                 )
                 resource = self.create_team(name, default=is_default, kind=self.kind)
                 created_teams.append({"id": resource["id"], "displayName": name})
             created_users = []
             if users:
-                default = self._default_team()
+                default = self.org.default_team(self.settings.default_team_name, self.now)
                 now = self.now()
                 for data in seeding.members(
-                    seed, users, domain, admins, self.by_username.__contains__
+                    seed, users, domain, admins, self.org.by_username.__contains__
                 ):
-                    user = User(self._new_id(), data, now, now)
-                    self._index_user(user)
-                    self._join(default, user.id, admin=is_org_admin(data))
+                    user = User(self.org.new_id(), data, now, now)
+                    self.org.index_user(user)
+                    self.org.join(default, user.id, admin=is_org_admin(data))
                     created_users.append({"id": user.id, "userName": data["userName"]})
             created_guests = []
-            for name in seeding.guest_names(seed, guests, self.by_username.__contains__):
+            for name in seeding.guest_names(seed, guests, self.org.by_username.__contains__):
                 created_guests.append({"id": self.add_guest(name), "userName": name})
             default_team = None
-            if self.default_team_id is not None:
-                team = self.groups[self.default_team_id]
+            if self.org.default_team_id is not None:
+                team = self.org.groups[self.org.default_team_id]
                 default_team = {"id": team.id, "displayName": team.display_name}
             return {
                 "seed": seed,
@@ -802,45 +701,8 @@ class MiroBackend:
                 "guests": created_guests,
             }
 
-    # ------------------------------------------------------------------ dump / load
     def _dump(self) -> dict[str, Any]:
-        def stamp(when: datetime) -> str:
-            return when.isoformat()
-
-        def user(u: User) -> dict[str, Any]:
-            out: dict[str, Any] = {
-                "id": u.id,
-                "data": u.data,
-                "created": stamp(u.created),
-                "modified": stamp(u.modified),
-            }
-            if u.organizations != 1:
-                out["organizations"] = u.organizations
-            return out
-
-        return {
-            "version": 1,
-            "settings": self.settings.to_dict(),
-            "next_id": self.next_id,
-            "default_team_id": self.default_team_id,
-            "users": [user(u) for u in self.users.values()],
-            "deleted_users": [user(u) for u in self.deleted.values()],
-            "guests": [user(u) for u in self.guests.values()],
-            "groups": [
-                {
-                    "id": g.id,
-                    "displayName": g.display_name,
-                    "kind": g.kind,
-                    "externalId": g.external_id,
-                    "members": list(g.members),
-                    "admins": sorted(g.admins),
-                    "default": g.default,
-                    "created": stamp(g.created),
-                    "modified": stamp(g.modified),
-                }
-                for g in self.groups.values()
-            ],
-        }
+        return {"version": 1, "settings": self.settings.to_dict(), **self.org.dump()}
 
     def dump_json(self) -> str:
         with self.lock:
@@ -858,84 +720,12 @@ class MiroBackend:
         try:
             settings = Settings()
             settings.update(dump.get("settings") or {})
-            staged = MiroBackend(settings, self.clock, self.base_url)
-            staged.next_id = int(dump.get("next_id", ID_BASE))
-            for raw in dump.get("users", []):
-                staged._load_user(raw, deleted=False)
-            for raw in dump.get("deleted_users", []):
-                staged._load_user(raw, deleted=True)
-            for raw in dump.get("guests", []):
-                staged._load_user(raw, deleted=False, guest=True)
-            for raw in dump.get("groups", []):
-                now = self.now()
-                group = Group(
-                    str(raw["id"]),
-                    str(raw["displayName"]),
-                    str(raw.get("kind", "team")),
-                    _when(raw.get("created"), now),
-                    _when(raw.get("modified"), now),
-                    external_id=raw.get("externalId"),
-                    default=bool(raw.get("default")),
-                )
-                if group.kind not in ("team", "user_group"):
-                    raise ValueError(f"bad group kind {group.kind!r}")
-                staged._index_group(group)
-                for uid in raw.get("members", []):
-                    if uid not in staged.users:
-                        raise ValueError(f"group {group.id} lists unknown member {uid}")
-                    staged._join(group, str(uid), admin=uid in set(raw.get("admins", [])))
-            default_id = dump.get("default_team_id")
-            if default_id is not None and default_id not in staged.groups:
-                raise ValueError(f"default_team_id {default_id} is not a group")
-            staged.default_team_id = default_id
+            org = Organisation.from_dump(dump, self.now)
         except ScimError as exc:
             raise ValueError(exc.detail) from exc
         except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"malformed state dump: {exc!r}") from exc
         with self.lock:
-            self.settings = staged.settings
-            for name in (
-                "users",
-                "by_username",
-                "by_external",
-                "groups",
-                "group_names",
-                "memberships",
-                "deleted",
-                "guests",
-                "org_admins",
-                "default_team_id",
-                "next_id",
-            ):
-                setattr(self, name, getattr(staged, name))
+            self.settings = settings
+            self.org = org
             self.journal_book.limit = self.settings.journal_limit
-
-    def _load_user(self, raw: dict[str, Any], deleted: bool, guest: bool = False) -> None:
-        now = self.now()
-        data = raw["data"]
-        if not isinstance(data, dict) or not isinstance(data.get("userName"), str):
-            raise ValueError(f"user {raw.get('id')} has no userName")
-        user = User(
-            str(raw["id"]),
-            copy.deepcopy(data),
-            _when(raw.get("created"), now),
-            _when(raw.get("modified"), now),
-            int(raw.get("organizations", 1)),
-        )
-        if deleted:
-            self.deleted[user.id] = user
-            return
-        if user.username_key in self.by_username:
-            raise ValueError(f"duplicate userName {data['userName']!r}")
-        if guest:
-            self.guests[user.id] = user
-            self.by_username[user.username_key] = user.id
-            return
-        self._index_user(user)
-
-
-def _when(text: Any, default: datetime) -> datetime:
-    if not text:
-        return default
-    when = datetime.fromisoformat(str(text))
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
