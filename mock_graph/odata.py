@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from mock_graph.exceptions import GraphError, bad_request, unsupported_query
-from mock_graph.schema import EntityType
+from mock_graph.schemas import EntityType
 
 Record = dict[str, Any]
 Predicate = Callable[[Record], bool]

@@ -25,7 +25,7 @@ from mock_graph.odata import (
     parse_top,
     sort_records,
 )
-from mock_graph.schema import TYPES, EntityType
+from mock_graph.schemas import TYPES, EntityType
 from mock_graph.wire import (
     backend,
     context_url,

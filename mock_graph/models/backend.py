@@ -45,7 +45,7 @@ from mock_graph.models.values import (
     rng_from,
     rng_state,
 )
-from mock_graph.schema import DEFAULT_APP_ROLES, ZERO_GUID
+from mock_graph.schemas import DEFAULT_APP_ROLES, ZERO_GUID
 from mock_graph.settings import Settings
 
 P = ParamSpec("P")

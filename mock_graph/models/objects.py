@@ -8,7 +8,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from mock_graph.schema import TYPES
+from mock_graph.schemas import TYPES
 
 
 @dataclass

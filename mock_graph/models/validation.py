@@ -9,7 +9,7 @@ from typing import Any
 
 from mock_graph.exceptions import bad_request, invalid_value, unknown_property
 from mock_graph.models.values import is_datetime, is_guid
-from mock_graph.schema import REQUIRED_ON_CREATE, TYPES
+from mock_graph.schemas import REQUIRED_ON_CREATE, TYPES
 
 _NICKNAME_BAD = re.compile(r"[@()\\\[\]\";:.<>, \x00-\x1f\x7f-\U0010ffff]")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -15,7 +15,7 @@ from mock_graph.routes.shared import (
     require_count_header,
     text_field,
 )
-from mock_graph.schema import APP_ROLE_ASSIGNMENT, TYPES
+from mock_graph.schemas import APP_ROLE_ASSIGNMENT, TYPES
 from mock_graph.wire import backend, entity, json_body, no_content, text_response
 
 bp = Blueprint("graph_applications", __name__, url_prefix="/v1.0")

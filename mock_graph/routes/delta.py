@@ -13,7 +13,7 @@ from flask import Response, request
 from mock_graph.exceptions import GraphError, bad_request, unsupported_query
 from mock_graph.models import iso, parse_iso
 from mock_graph.odata import parse_select
-from mock_graph.schema import EntityType
+from mock_graph.schemas import EntityType
 from mock_graph.wire import backend, context_url, decode_token, encode_token, json_response
 
 _NOT_IN_DELTA = ("$expand", "$top", "$orderby", "$search", "$count", "$skip")

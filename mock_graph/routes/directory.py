@@ -9,7 +9,7 @@ from mock_graph.exceptions import bad_request, not_found
 from mock_graph.models import check_object_id, project
 from mock_graph.query import collection, parse_query
 from mock_graph.routes.shared import graph_error_for_segment, require_count_header
-from mock_graph.schema import TYPES, cast_kind, is_cast
+from mock_graph.schemas import TYPES, cast_kind, is_cast
 from mock_graph.wire import (
     backend,
     context_url,

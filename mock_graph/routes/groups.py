@@ -16,7 +16,7 @@ from mock_graph.routes.shared import (
     related_collection,
     require_count_header,
 )
-from mock_graph.schema import GROUP, TYPES, USER
+from mock_graph.schemas import GROUP, TYPES, USER
 from mock_graph.wire import backend, entity, json_body, no_content, text_response
 
 bp = Blueprint("graph_groups", __name__, url_prefix="/v1.0")

@@ -9,7 +9,7 @@ from flask import Response
 
 from mock_graph.exceptions import GraphError, bad_request
 from mock_graph.query import collection, parse_query
-from mock_graph.schema import APP_ROLE_ASSIGNMENT, TYPES, EntityType, cast_kind
+from mock_graph.schemas import APP_ROLE_ASSIGNMENT, TYPES, EntityType, cast_kind
 from mock_graph.wire import backend, entity, is_eventual, json_body
 
 

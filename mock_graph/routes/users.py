@@ -16,7 +16,7 @@ from mock_graph.routes.shared import (
     related_collection,
     require_count_header,
 )
-from mock_graph.schema import GROUP, USER
+from mock_graph.schemas import GROUP, USER
 from mock_graph.wire import (
     backend,
     base_url,

@@ -29,7 +29,7 @@ with warnings.catch_warnings():
 
 from harness.servers import ServerThread
 from mock_graph import GraphBackend, create_app
-from mock_graph.schema import ZERO_GUID
+from mock_graph.schemas import ZERO_GUID
 from tests.mock_graph.conftest import Clock
 from tests.mock_graph.sdk import fake_graph_client
 
