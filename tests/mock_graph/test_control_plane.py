@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, Flask, jsonify
 
 from mock_graph import GraphError, create_app
-from tests.mock_graph.conftest import AUTH, Clock, GraphClient, user_body
+from tests.support.graph import AUTH, Clock, GraphClient, user_body
 
 
 def test_seed_reset_state_roundtrip(app: Flask, client: GraphClient) -> None:

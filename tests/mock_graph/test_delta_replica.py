@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mock_graph import GraphError, create_app
-from tests.mock_graph.conftest import AUTH, Clock, user_body
+from tests.support.graph import AUTH, Clock, user_body
 
 OPS = st.lists(
     st.tuples(

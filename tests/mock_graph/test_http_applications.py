@@ -6,7 +6,7 @@ from typing import Any
 
 from mock_graph import GraphBackend
 from mock_graph.schemas import ZERO_GUID
-from tests.mock_graph.conftest import EVENTUAL, GraphClient
+from tests.support.graph import EVENTUAL, GraphClient
 
 ROLE_ID = "6a5d2f5e-3b1c-4f37-9a53-2f1b8f0e7c11"
 ROLES = [

@@ -30,8 +30,8 @@ with warnings.catch_warnings():
 from harness.servers import ServerThread
 from mock_graph import GraphBackend, create_app
 from mock_graph.schemas import ZERO_GUID
-from tests.mock_graph.conftest import Clock
-from tests.mock_graph.sdk import fake_graph_client
+from tests.support.graph import Clock
+from tests.support.graph_sdk import fake_graph_client
 
 T = TypeVar("T")
 # msgraph-sdk's own request builders warn about their deprecated configuration classes.

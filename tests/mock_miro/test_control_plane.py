@@ -9,8 +9,7 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from mock_miro import DEFAULT_TOKEN, MiroBackend, create_app
-
-from .conftest import Scim, assert_scim_error
+from tests.support.miro import Scim, assert_scim_error
 
 
 def fake(scim: Scim) -> FlaskClient:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import uuid
 
 from mock_miro import MiroBackend
-
-from .conftest import ENTERPRISE, PATCH_SCHEMA, Scim, assert_scim_error
+from tests.support.miro import ENTERPRISE, PATCH_SCHEMA, Scim, assert_scim_error
 
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
 

@@ -10,8 +10,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from mock_miro import MiroBackend, create_app
 from mock_miro.rules import is_org_admin
-
-from .conftest import Scim
+from tests.support.miro import Scim
 
 NAMES = st.sampled_from(["a@x.com", "B@x.com", "b@x.com", "c@y.com", "d@x.com"])
 ADMIN = [

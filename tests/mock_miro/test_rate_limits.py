@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mock_miro import MiroBackend
-
-from .conftest import Scim, StepClock, assert_scim_error
+from tests.support.miro import Scim, StepClock, assert_scim_error
 
 
 def test_off_by_default(scim: Scim) -> None:

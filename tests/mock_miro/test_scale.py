@@ -12,8 +12,7 @@ import pytest
 import mock_miro.models.backend as models
 from harness.servers import ServerThread
 from mock_miro import DEFAULT_TOKEN, MiroBackend, create_app
-
-from .conftest import Scim
+from tests.support.miro import Scim
 
 
 @pytest.fixture(scope="module")

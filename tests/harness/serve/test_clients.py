@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from harness.serve.command import ServeConfig, ServedHarness
-from tests.mock_miro.test_conformance import HttpxSCIMClient
+from tests.support.scim_client import HttpxSCIMClient
 
 
 @pytest.fixture(scope="module")

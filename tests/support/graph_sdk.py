@@ -1,5 +1,5 @@
-"""msgraph-sdk pointed at a local server, exactly as reference graph-directory.md §5.3 Recipe A
-says: a static token provider, the SDK's default middleware, and base_url without a slash."""
+"""msgraph-sdk pointed at a local server: a static token provider, the SDK's default middleware,
+and base_url without a trailing slash (see docs/serve.md for connecting real clients)."""
 
 from __future__ import annotations
 
