@@ -2,7 +2,9 @@
 request into a Python predicate), ``$select``, ``$orderby``, ``$search``, ``$top``, and the
 advanced-query rules (``ConsistencyLevel: eventual`` + ``$count=true``).
 
-Reference: graph-directory.md §3. String comparisons are case-insensitive, as the directory's are.
+Microsoft documents them in https://learn.microsoft.com/en-us/graph/query-parameters and
+https://learn.microsoft.com/en-us/graph/aad-advanced-queries. String comparisons are
+case-insensitive, as the directory's are.
 """
 
 from __future__ import annotations
@@ -446,7 +448,8 @@ def _index_key(toks: list[Tok]) -> tuple[str, list[str]] | None:
 
 
 def check_usages(plan: FilterPlan, etype: EntityType, advanced: bool, strict: bool) -> None:
-    """Fail the way Graph fails a filter it cannot run (reference §3.2)."""
+    """Fail the way Graph fails a filter it cannot run without an advanced query
+    (https://learn.microsoft.com/en-us/graph/aad-advanced-queries)."""
     for use in plan.usages:
         prop = etype.props.get(use.prop)
         if prop is None or use.op == "complex":
@@ -560,7 +563,8 @@ def _tokens(value: str) -> list[str]:
 
 def parse_search(text: str, etype: EntityType) -> Predicate:
     """``"displayName:jo" OR "mail:jo"``: tokenised prefix match on displayName/description,
-    startswith on other string properties (reference §3.3)."""
+    startswith on other string properties
+    (https://learn.microsoft.com/en-us/graph/search-query-parameter)."""
     raw = text.strip()
     pieces = re.findall(r'"[^"]*"|\(|\)|AND|OR|\S+', raw)
     if not pieces:

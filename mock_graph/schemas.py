@@ -1,6 +1,7 @@
 """What each Graph type has: properties, which are returned by default, which are writable,
 and which ``$filter`` operators work with and without an advanced query
-(reference graph-directory.md §1, tables from filter-directory-objects.md).
+(Microsoft documents them per type, e.g. https://learn.microsoft.com/en-us/graph/api/resources/user,
+and the filter operators in https://learn.microsoft.com/en-us/graph/aad-advanced-queries).
 
 Operator vocabulary: eq, ne, not, in, startsWith, endsWith, ge, le (gt/lt count as ge/le),
 eqnull (``eq null``/``ne null``) and any (lambda on a collection).

@@ -1,6 +1,7 @@
 """``POST /v1.0/$batch``: up to 20 requests run through the app itself, so auth, faults and the
 journal apply to each item. Accepts both the documented form (relative URLs, ``dependsOn``) and
-the one msgraph-sdk sends (absolute URLs, ``depends_on``; reference §6)."""
+the one msgraph-sdk sends (absolute URLs, ``depends_on``; observed in its requests). Microsoft
+documents batching in https://learn.microsoft.com/en-us/graph/json-batching."""
 
 from __future__ import annotations
 

@@ -14,7 +14,8 @@ from mock_graph.wire import backend, entity, is_eventual, json_body
 
 
 def require_count_header() -> None:
-    """The ``/$count`` segment needs ConsistencyLevel: eventual (reference §3.2)."""
+    """The ``/$count`` segment needs ConsistencyLevel: eventual
+    (https://learn.microsoft.com/en-us/graph/aad-advanced-queries)."""
     if backend().settings.strict_queries and not is_eventual():
         raise bad_request("$count is not currently supported.")
 

@@ -227,7 +227,8 @@ class MiroBackend:
         check_license(data, old.data if old else None, old.active if old else True)
         check_roles(data, old.data if old else None, old.active if old else True)
         if old is not None and not old.active and data.get("active") is False:
-            # Deactivated: e-mail changes are ignored without error (SPEC PUT).
+            # Deactivated: e-mail changes are ignored without error, as Miro's API reference
+            # documents for PUT (https://developers.miro.com/reference/scim-introduction).
             if "emails" in old.data:
                 data["emails"] = copy.deepcopy(old.data["emails"])
             else:
@@ -236,7 +237,8 @@ class MiroBackend:
             self._check_last_admin(old, data)
 
     def _check_last_admin(self, old: User, new: dict[str, Any] | None) -> None:
-        """Deactivating, demoting or deleting the last admin fails (SE-DEACT, SPEC DELETE)."""
+        """Deactivating, demoting or deleting the last admin fails: Miro's API reference documents
+        it for DELETE, and Miro's own deactivation sample shows the 409 for deactivating."""
         stays_admin = new is not None and new.get("active") is not False and is_org_admin(new)
         if old.id in self.org.org_admins and not stays_admin and len(self.org.org_admins) == 1:
             raise conflict(LAST_ADMIN)
@@ -266,7 +268,7 @@ class MiroBackend:
             self.org.index_user(user)
             self.org.join(
                 self.org.default_team(self.settings.default_team_name, self.now), user.id
-            )  # SPEC: new users join the default team
+            )  # new users join the default team (https://developers.miro.com/reference/createuser)
             return self.user_resource(user, base)
 
     def _user(self, uid: str) -> User:
@@ -395,7 +397,8 @@ class MiroBackend:
             self.org.join(self.org.groups[gid], uid, admin)
 
     def set_organizations(self, uid: str, count: int) -> None:
-        """How many Miro organisations the user belongs to (2+ blocks e-mail changes: DOC-E)."""
+        """How many Miro organisations the user belongs to: two or more block e-mail changes
+        (https://developers.miro.com/docs/errors)."""
         if not isinstance(count, int) or isinstance(count, bool) or count < 1:
             raise ValueError("count must be a positive integer")
         with self.lock:
@@ -410,7 +413,8 @@ class MiroBackend:
         role: str = "ORGANIZATION_EXTERNAL_USER",
         display_name: str | None = None,
     ) -> str:
-        """An external or team-guest user: SCIM cannot see, update or delete them (SPEC)."""
+        """An external or team-guest user: SCIM cannot see, update or delete them
+        (https://developers.miro.com/reference/scim-introduction)."""
         if role not in GUEST_ROLES:
             raise ValueError(f"role must be one of {', '.join(GUEST_ROLES)}")
         with self.lock:
@@ -543,7 +547,9 @@ class MiroBackend:
                 user.data["active"] = True
                 self.org.index_user(user)
                 self.org.join(self.org.default_team(self.settings.default_team_name, self.now), uid)
-            elif uid in self.org.guests:  # SPEC: guests added to a team become FULL internal users
+            elif uid in self.org.guests:
+                # Guests added to a team become Full internal users
+                # (https://developers.miro.com/reference/patchgroup).
                 user = self.org.guests.pop(uid)
                 roles = [r for r in user.data.get("roles") or [] if r.get("type") == ORG_ADMIN_ROLE]
                 user.data = {
@@ -624,7 +630,8 @@ class MiroBackend:
             return self.group_resource(group, base)
 
     def delete_group(self, gid: str) -> None:
-        """User-group model: the group and its memberships go; the users stay (NEW)."""
+        """User-group model: the group and its memberships go; the users stay
+        (https://developers.miro.com/reference/deletescimgroup)."""
         with self.lock:
             group = self._group(gid)
             for uid in list(group.members):

@@ -1,4 +1,4 @@
-"""The /_fake/ control plane (DESIGN.md contract), auth, faults, the journal, and the app-level
+"""The /_fake/ control plane (docs/control-plane.md), auth, faults, the journal, and the app-level
 hooks applying to blueprints registered after create_app (as the harness does)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The real, unmodified msgraph-sdk against the fake served on a socket (reference §5.3)."""
+"""The real, unmodified msgraph-sdk against the fake served on a socket (see docs/serve.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The /_fake/ control plane, exactly as DESIGN.md's contract names it."""
+"""The /_fake/ control plane, exactly as docs/control-plane.md's contract names it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Miro's per-endpoint 30-second windows (DOC-RL), off by default, on the fake's clock."""
+"""Miro's per-endpoint 30-second windows (https://developers.miro.com/docs/scim-rate-limits),
+off by default, on the fake's clock."""
 
 from __future__ import annotations
 
