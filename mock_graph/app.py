@@ -47,8 +47,9 @@ def create_app(
     journal_limit: int | None = None,
 ) -> Flask:
     """A Flask app serving Graph v1.0's directory under ``/v1.0`` and the control plane under
-    ``/_fake``. The state is ``app.extensions["mock_graph"]``. ``journal_limit`` keeps only the
-    last N journal entries (long served runs); None keeps all."""
+    ``/_fake``. ``app.extensions`` holds the state (``"mock_graph"``), the request journal
+    (``"mock_graph.journal"``) and the fault book (``"mock_graph.faults"``). ``journal_limit``
+    keeps only the last N journal entries (long served runs); None keeps all."""
     b = backend if backend is not None else GraphBackend(clock=clock, tenant_id=tenant_id)
     if clock is not None:
         b.clock = clock

@@ -44,6 +44,11 @@ def create_app(
     clock: Callable[[], datetime] | None = None,
     settings: dict[str, Any] | None = None,
 ) -> Flask:
+    """A Flask app serving Miro's SCIM API under ``/api/v1/scim`` and the control plane under
+    ``/_fake``. ``app.extensions`` holds the state (``"mock_miro"``), the request journal
+    (``"mock_miro.journal"``) and the fault book (``"mock_miro.faults"``); the last two belong
+    to the backend, whose ``journal_limit`` setting bounds the journal. ``settings`` is a
+    partial settings object applied to the backend."""
     if backend is None:
         backend = MiroBackend(Settings(), clock)
     elif clock is not None:
