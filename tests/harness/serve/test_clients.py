@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from harness.serve.served import ServeConfig, ServedHarness
-from tests.mock_miro.test_conformance import HttpxSCIMClient
+from tests.support.scim_client import HttpxSCIMClient
 
 
 @pytest.fixture(scope="module")
