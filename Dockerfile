@@ -15,6 +15,7 @@ COPY pyproject.toml README.md ./
 COPY harness ./harness
 COPY mock_graph ./mock_graph
 COPY mock_miro ./mock_miro
+COPY fakekit ./fakekit
 RUN pip install . \
     && useradd --create-home --uid 10001 harness \
     && install -d -o harness -g harness /data

@@ -1,3 +1,10 @@
-"""What both fakes share: fault rules, the request journal and the control-plane kit.
+"""What both fakes share: fault rules (:mod:`fakekit.faults`), the request journal
+(:mod:`fakekit.journal`) and the ``/_fake/`` control plane (:mod:`fakekit.control`, the only
+module that needs Flask). Imports neither fake (an import contract checks it); each fake passes
+in what is its own."""
 
-Imports neither fake: each fake passes in its own error type, so errors keep its wire format."""
+from fakekit.errors import ControlError
+from fakekit.faults import ANY_METHOD, Fault, FaultBook
+from fakekit.journal import Journal, RawBody
+
+__all__ = ["ANY_METHOD", "ControlError", "Fault", "FaultBook", "Journal", "RawBody"]

@@ -1,4 +1,4 @@
-"""The ``harness`` command line: ``serve``, ``run`` and ``bench``."""
+"""The ``harness`` command line: ``serve``, ``run``, ``bench``, ``import`` and ``replay``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import click
 from harness import __version__
 from harness.bench.command import bench
 from harness.cases.command import run
+from harness.replay.command import import_command, replay_command
 from harness.serve.command import serve
 
 
@@ -19,6 +20,8 @@ def main() -> None:
 main.add_command(serve)
 main.add_command(run)
 main.add_command(bench)
+main.add_command(import_command)
+main.add_command(replay_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

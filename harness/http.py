@@ -87,9 +87,9 @@ class HarnessClient(httpx.Client):
 
     def __init__(self, *, cookies: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.cookies = cookies  # type: ignore[assignment]
+        self.cookies = cookies
 
-    @property  # type: ignore[override]
+    @property
     def cookies(self) -> httpx.Cookies:
         return self._harness_cookies
 

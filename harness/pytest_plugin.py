@@ -23,9 +23,9 @@ import pytest
 if TYPE_CHECKING:
     from harness.testing.driver import Driver
 
-# harness.lab.backends (and with it both fakes and Flask) and harness.testing.driver (httpx) are imported
-# only when a lab is wanted:
-# the plugin loads in every pytest run of a project that installs the package.
+# The plugin loads in every pytest run of a project that installs the package, so `pytest --help`
+# must stay fast: harness.lab.backends (and with it both fakes and Flask), harness.testing
+# (httpx) and harness.cases are imported inside the hooks and fixtures that need them.
 BACKEND_ENV = "HARNESS_BACKEND"
 DEFAULT_BACKEND = "inprocess"
 
@@ -124,7 +124,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 def lab_summary(driver: Driver) -> str:
-    from harness.testing.driver import describe_entry, is_probe
+    from harness.testing.readers import describe_entry, is_probe
 
     try:
         entries = driver.logs()

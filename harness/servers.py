@@ -5,7 +5,7 @@ socket to answer: a fixed port plus an unbounded wait is how test servers deadlo
 
 Three multi-threaded WSGI servers can carry the app (``server=``): werkzeug's development server
 (the default for test labs: no extra dependency), waitress and cheroot. ``harness serve`` uses
-:data:`PRODUCTION_SERVER`, cheroot, chosen by measurement on the fakes (the serve notes give
+:data:`PRODUCTION_SERVER`, cheroot, chosen by measurement on the fakes (docs/serve.md gives
 the figures: the highest median requests/second of the three, on both fakes).
 
 ``AppSlot`` and ``mounted_on`` let a long-lived listener carry a lab that is rebuilt behind it:
@@ -34,7 +34,7 @@ WSGIApp = Callable[..., Any]
 
 SERVER_KINDS = ("werkzeug", "waitress", "cheroot")
 DEFAULT_SERVER = "werkzeug"
-# Chosen by measurement on the fakes (serve notes, "Which WSGI server").
+# Chosen by measurement on the fakes (docs/serve.md).
 PRODUCTION_SERVER = "cheroot"
 DEFAULT_THREADS = 8
 
@@ -66,6 +66,7 @@ class _Werkzeug:
         self._server = make_server(
             host, port, app, threaded=True, fd=sock.fileno(), request_handler=_QuietRequestHandler
         )
+        # make_server(threaded=True) gives a ThreadingMixIn server; its type says BaseWSGIServer.
         self._server.daemon_threads = True  # type: ignore[attr-defined]
         self.address = (str(host), int(port))
 
@@ -78,14 +79,21 @@ class _Werkzeug:
         self._server.server_close()
 
 
+# waitress (a test extra) and cheroot are imported when a server of their kind starts: test labs
+# run on werkzeug and need neither.
+
+
 class _Waitress:
     def __init__(self, app: WSGIApp, sock: socket.socket, threads: int) -> None:
         from waitress.server import create_server
 
         host, port = sock.getsockname()[:2]
+        # Every dispatcher of this server (listener and connections) registers in this map.
+        self._socket_map: dict[int, Any] = {}
         # waitress takes over the socket; its select loop wakes every 0.1 s to notice a stop.
         self._server = create_server(
             app,
+            map=self._socket_map,
             sockets=[socket.socket(sock.family, sock.type, fileno=sock.detach())],
             threads=threads,
             asyncore_loop_timeout=0.1,
@@ -109,7 +117,7 @@ class _Waitress:
         # Let running tasks finish first: they wake the loop through its trigger, which must
         # still be open. Then closing every dispatcher empties waitress's map: its loop ends.
         self._server.task_dispatcher.shutdown(timeout=2)
-        for dispatcher in list(self._server._map.values()):
+        for dispatcher in list(self._socket_map.values()):
             dispatcher.close()
 
 
@@ -120,7 +128,7 @@ class _Cheroot:
         adopted = socket.socket(sock.family, sock.type, fileno=sock.detach())
         adopted.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-        class AdoptingServer(Server):  # type: ignore[misc]
+        class AdoptingServer(Server):
             """cheroot serving a socket bound beforehand (no close-and-rebind race)."""
 
             def bind(self, family: int, type: int, proto: int = 0) -> socket.socket:
@@ -351,7 +359,7 @@ class AppSlot:
                 ],
             )
             return [body]
-        return app(environ, start_response)  # type: ignore[no-any-return]
+        return app(environ, start_response)
 
 
 class AccessLog:

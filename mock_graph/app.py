@@ -15,12 +15,13 @@ from typing import Any
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from mock_graph import applications, auth, batch, control, directory, groups, organization, users
+from fakekit import FaultBook, Journal, RawBody
+from mock_graph import control
 from mock_graph.exceptions import GraphError
-from mock_graph.faults import DEFAULT_BODIES, FaultBook
-from mock_graph.journal import Journal, RawBody
 from mock_graph.models import GraphBackend
-from mock_graph.responses import json_response
+from mock_graph.routes import BLUEPRINTS, TOKEN_BLUEPRINT
+from mock_graph.routes.auth import check_bearer
+from mock_graph.wire import DEFAULT_FAULT_BODIES, error_response, json_response
 
 log = logging.getLogger("mock_graph")
 
@@ -46,8 +47,9 @@ def create_app(
     journal_limit: int | None = None,
 ) -> Flask:
     """A Flask app serving Graph v1.0's directory under ``/v1.0`` and the control plane under
-    ``/_fake``. The state is ``app.extensions["mock_graph"]``. ``journal_limit`` keeps only the
-    last N journal entries (long served runs); None keeps all."""
+    ``/_fake``. ``app.extensions`` holds the state (``"mock_graph"``), the request journal
+    (``"mock_graph.journal"``) and the fault book (``"mock_graph.faults"``). ``journal_limit``
+    keeps only the last N journal entries (long served runs); None keeps all."""
     b = backend if backend is not None else GraphBackend(clock=clock, tenant_id=tenant_id)
     if clock is not None:
         b.clock = clock
@@ -58,12 +60,12 @@ def create_app(
     app.config["MOCK_GRAPH_TENANT_ID"] = tenant_id
     app.extensions["mock_graph"] = b
     app.extensions["mock_graph.journal"] = Journal(journal_limit)
-    app.extensions["mock_graph.faults"] = FaultBook()
+    app.extensions["mock_graph.faults"] = FaultBook(retry_after_for_429=1)
     ids = _RequestIds()
     app.url_map.strict_slashes = False
 
-    for module in (users, groups, applications, directory, organization, batch, control, auth):
-        app.register_blueprint(module.bp)
+    for blueprint in (*BLUEPRINTS, control.bp, TOKEN_BLUEPRINT):
+        app.register_blueprint(blueprint)
 
     @app.before_request
     def _before() -> Response | None:
@@ -78,7 +80,7 @@ def create_app(
             if fault.status is not None:
                 return _fault_response(fault.status, fault.body, fault.retry_after)
         if request.path.startswith("/v1.0"):
-            auth.check_bearer(b, bool(app.config["MOCK_GRAPH_STRICT_AUTH"]))
+            check_bearer(b, bool(app.config["MOCK_GRAPH_STRICT_AUTH"]))
         return None
 
     @app.after_request
@@ -98,7 +100,7 @@ def create_app(
 
     @app.errorhandler(GraphError)
     def _graph_error(err: GraphError) -> Response:
-        return _envelope(err, b)
+        return error_response(err)
 
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException) -> Response:
@@ -106,68 +108,48 @@ def create_app(
         if status == 404 and request.url_rule is None:
             if request.path.startswith("/v1.0"):
                 segment = request.path.rstrip("/").rsplit("/", 1)[-1] or "v1.0"
-                return _envelope(
+                return error_response(
                     GraphError(
                         400, "BadRequest", f"Resource not found for the segment '{segment}'."
-                    ),
-                    b,
+                    )
                 )
-            return _envelope(GraphError(404, "NotFound", f"No route for '{request.path}'."), b)
+            return error_response(GraphError(404, "NotFound", f"No route for '{request.path}'."))
         if status == 405:
-            return _envelope(
+            return error_response(
                 GraphError(
                     405,
                     "Request_BadRequest",
                     "Specified HTTP method is not allowed for the request target.",
-                ),
-                b,
+                )
             )
         if status == 400:
-            return _envelope(
+            return error_response(
                 GraphError(
                     400,
                     "BadRequest",
                     "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
-                ),
-                b,
+                )
             )
-        return _envelope(GraphError(status, type(err).__name__, err.description or err.name), b)
+        return error_response(GraphError(status, type(err).__name__, err.description or err.name))
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception) -> Response:
         log.exception("mock_graph: unhandled error on %s %s", request.method, request.path)
-        return _envelope(
-            GraphError(500, "generalException", "An unexpected error occurred in the fake."), b
+        return error_response(
+            GraphError(500, "generalException", "An unexpected error occurred in the fake.")
         )
 
     return app
 
 
-def _inner(b: GraphBackend) -> dict[str, Any]:
-    return {
-        "date": b.now().strftime("%Y-%m-%dT%H:%M:%S"),
-        "request-id": g.get("request_id", ""),
-        "client-request-id": g.get("client_request_id", ""),
-    }
-
-
-def _envelope(err: GraphError, b: GraphBackend) -> Response:
-    return json_response(err.body(_inner(b)), err.status, err.headers)
-
-
 def _fault_response(status: int, body: Any, retry_after: int | None) -> Response:
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
     if body is None:
-        code, message = DEFAULT_BODIES.get(
+        code, message = DEFAULT_FAULT_BODIES.get(
             status,
             ("Request_BadRequest" if status < 500 else "generalException", "Injected fault."),
         )
-        from flask import current_app
-
-        err = GraphError(status, code, message)
-        return json_response(
-            err.body(_inner(current_app.extensions["mock_graph"])), status, headers
-        )
+        return error_response(GraphError(status, code, message, headers=headers))
     if isinstance(body, str):
         resp = Response(body, status=status, content_type="text/plain;charset=utf-8")
         for k, v in headers.items():

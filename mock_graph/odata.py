@@ -2,11 +2,14 @@
 request into a Python predicate), ``$select``, ``$orderby``, ``$search``, ``$top``, and the
 advanced-query rules (``ConsistencyLevel: eventual`` + ``$count=true``).
 
-Reference: graph-directory.md §3. String comparisons are case-insensitive, as the directory's are.
+Microsoft documents them in https://learn.microsoft.com/en-us/graph/query-parameters and
+https://learn.microsoft.com/en-us/graph/aad-advanced-queries. String comparisons are
+case-insensitive, as the directory's are.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -14,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from mock_graph.exceptions import GraphError, bad_request, unsupported_query
-from mock_graph.schema import EntityType
+from mock_graph.schemas import EntityType
 
 Record = dict[str, Any]
 Predicate = Callable[[Record], bool]
@@ -445,7 +448,8 @@ def _index_key(toks: list[Tok]) -> tuple[str, list[str]] | None:
 
 
 def check_usages(plan: FilterPlan, etype: EntityType, advanced: bool, strict: bool) -> None:
-    """Fail the way Graph fails a filter it cannot run (reference §3.2)."""
+    """Fail the way Graph fails a filter it cannot run without an advanced query
+    (https://learn.microsoft.com/en-us/graph/aad-advanced-queries)."""
     for use in plan.usages:
         prop = etype.props.get(use.prop)
         if prop is None or use.op == "complex":
@@ -541,9 +545,13 @@ def sort_records(records: list[Record], order: list[OrderBy]) -> list[Record]:
     for o in reversed(order):
         present = [r for r in records if r.get(o.prop) is not None]
         missing = [r for r in records if r.get(o.prop) is None]
-        present.sort(key=lambda r, p=o.prop: _norm(r.get(p)), reverse=o.desc)
+        present.sort(key=functools.partial(_sort_key, o.prop), reverse=o.desc)
         records = present + missing if not o.desc else missing + present
     return records
+
+
+def _sort_key(prop: str, record: Record) -> Any:
+    return _norm(record.get(prop))
 
 
 _SPLIT_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+|[^\W\d_]+", re.UNICODE)
@@ -555,7 +563,8 @@ def _tokens(value: str) -> list[str]:
 
 def parse_search(text: str, etype: EntityType) -> Predicate:
     """``"displayName:jo" OR "mail:jo"``: tokenised prefix match on displayName/description,
-    startswith on other string properties (reference §3.3)."""
+    startswith on other string properties
+    (https://learn.microsoft.com/en-us/graph/search-query-parameter)."""
     raw = text.strip()
     pieces = re.findall(r'"[^"]*"|\(|\)|AND|OR|\S+', raw)
     if not pieces:

@@ -1,6 +1,7 @@
 """Faker-generated tenants: realistic users (names, UPNs, mail, departments, titles, employee
 ids, managers), security groups with members, and optional "tricky" users of the kind support
-cases come from. The same seed gives the same directory and the same ids.
+cases come from. This module only plans them; ``GraphBackend.seed`` creates them, so the same
+seed gives the same directory and the same ids.
 """
 
 from __future__ import annotations
@@ -8,14 +9,13 @@ from __future__ import annotations
 import random
 import re
 import unicodedata
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 from faker import Faker
 
 from mock_graph.exceptions import bad_request
-
-if TYPE_CHECKING:
-    from mock_graph.models import GraphBackend
 
 DEFAULT_DOMAIN = "contoso.onmicrosoft.com"
 MAX_SEED_USERS = 200_000
@@ -155,17 +155,41 @@ def _nickname(local: str) -> str:
     return re.sub(r"[^A-Za-z0-9_'-]", "", local.replace(".", "_"))[:64] or "user"
 
 
-def seed_tenant(
-    backend: GraphBackend,
+@dataclass
+class SeedGroup:
+    """A security group to create (its POST body) and its members, as indexes into the plan's
+    users followed by its tricky users."""
+
+    body: dict[str, Any]
+    members: list[int]
+
+
+@dataclass
+class SeedPlan:
+    """What a seed creates, before it has ids: the generated users' properties, who manages
+    whom (``(report, manager)`` indexes into ``users``), the tricky users (why each is tricky,
+    and its properties) and the groups."""
+
+    seed: int
+    domain: str
+    users: list[dict[str, Any]] = field(default_factory=list)
+    managers: list[tuple[int, int]] = field(default_factory=list)
+    tricky: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    groups: list[SeedGroup] = field(default_factory=list)
+
+
+def plan_tenant(
     *,
     seed: int,
     users: int,
     groups: int,
     tricky: bool,
+    taken: Callable[[str], bool],
     domain: str = DEFAULT_DOMAIN,
     locale: str = "en_US",
-) -> dict[str, Any]:
-    """Create the users and groups (call with the backend's lock held)."""
+) -> SeedPlan:
+    """The users and groups a seed creates; ``taken`` says whether a (casefolded)
+    userPrincipalName is already in the tenant. Bad options raise Graph's 400."""
     for name, value in (("users", users), ("groups", groups)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise bad_request(f"'{name}' must be a non-negative integer.")
@@ -185,42 +209,20 @@ def seed_tenant(
         raise bad_request(f"Unknown Faker locale '{locale}'.") from exc
     fake.seed_instance(seed)
     rng = random.Random(seed)
-    # Ids come from the backend's RNG, re-seeded so the same seed on the same tenant gives the
-    # same ids (and a second seeding of a non-empty tenant does not collide).
-    backend._rng = random.Random(f"{seed}:{len(backend._objects)}:{len(backend._deleted)}")
-    if backend.settings.verified_domains and domain.casefold() not in [
-        d.casefold() for d in backend.settings.verified_domains
-    ]:
-        backend.settings.verified_domains.append(domain)
+    plan = SeedPlan(seed, domain)
     company = fake.company()
     used_upns: set[str] = set()
-    created: list[dict[str, Any]] = []
     employee_base = rng.randint(100000, 400000)
-    now = backend._now_iso()
 
     def unique_local(local: str) -> str:
         candidate, n = local, 1
-        while (
-            f"{candidate}@{domain}".casefold() in used_upns
-            or f"{candidate}@{domain}".casefold() in backend._upn
+        while f"{candidate}@{domain}".casefold() in used_upns or taken(
+            f"{candidate}@{domain}".casefold()
         ):
             n += 1
             candidate = f"{local}{n}"
         used_upns.add(f"{candidate}@{domain}".casefold())
         return candidate
-
-    def make_user(props: dict[str, Any]) -> dict[str, Any]:
-        data = {
-            "id": backend.new_id(),
-            "businessPhones": [],
-            "userType": "Member",
-            "createdDateTime": now,
-            "deletedDateTime": None,
-        }
-        data.update(props)
-        obj = backend._insert("user", data, keep_sorted=False)
-        backend._log("user", obj.id)
-        return data
 
     # Faker is slow per call; draw pools once and sample them (100,000 users in seconds).
     pool = max(1, min(users, 1500))
@@ -243,44 +245,37 @@ def seed_tenant(
         local = unique_local(ascii_local(f"{given}.{surname}"))
         upn = f"{local}@{domain}"
         department = rng.choice(DEPARTMENTS)
-        created.append(
-            make_user(
-                {
-                    "accountEnabled": rng.random() >= 0.02,
-                    "displayName": f"{given} {surname}",
-                    "givenName": given,
-                    "surname": surname,
-                    "userPrincipalName": upn,
-                    "mail": upn,
-                    "mailNickname": _nickname(local),
-                    "department": department,
-                    "jobTitle": rng.choice(jobs),
-                    "companyName": company,
-                    "employeeId": str(employee_base + i),
-                    "usageLocation": "US",
-                    "city": rng.choice(cities),
-                    "country": "United States",
-                    "officeLocation": f"{rng.randint(1, 12)}/{rng.randint(100, 999)}",
-                    "businessPhones": [phone()],
-                    "mobilePhone": phone(),
-                    "preferredLanguage": "en-US",
-                    "passwordProfile": {
-                        "password": password(),
-                        "forceChangePasswordNextSignIn": False,
-                    },
-                }
-            )
+        plan.users.append(
+            {
+                "accountEnabled": rng.random() >= 0.02,
+                "displayName": f"{given} {surname}",
+                "givenName": given,
+                "surname": surname,
+                "userPrincipalName": upn,
+                "mail": upn,
+                "mailNickname": _nickname(local),
+                "department": department,
+                "jobTitle": rng.choice(jobs),
+                "companyName": company,
+                "employeeId": str(employee_base + i),
+                "usageLocation": "US",
+                "city": rng.choice(cities),
+                "country": "United States",
+                "officeLocation": f"{rng.randint(1, 12)}/{rng.randint(100, 999)}",
+                "businessPhones": [phone()],
+                "mobilePhone": phone(),
+                "preferredLanguage": "en-US",
+                "passwordProfile": {
+                    "password": password(),
+                    "forceChangePasswordNextSignIn": False,
+                },
+            }
         )
     # Managers: the first user leads; about one in eight users manages the rest.
-    managers = [u["id"] for u in created[: max(1, len(created) // 8)]]
-    for index, user in enumerate(created):
-        if index == 0:
-            continue
-        boss = managers[0] if index < len(managers) else rng.choice(managers)
-        backend._managers[user["id"]] = boss
-        backend._reports.setdefault(boss, {})[user["id"]] = None
+    leads = list(range(max(1, users // 8))) if users else []
+    for index in range(1, users):
+        plan.managers.append((index, leads[0] if index < len(leads) else rng.choice(leads)))
 
-    tricky_out: list[dict[str, Any]] = []
     if tricky:
         for why, spec in TRICKY:
             local = unique_local(spec["local"])
@@ -308,56 +303,26 @@ def seed_tenant(
                         "department": rng.choice(DEPARTMENTS),
                         "jobTitle": fake.job(),
                         "companyName": company,
-                        "employeeId": str(employee_base + users + len(tricky_out)),
+                        "employeeId": str(employee_base + users + len(plan.tricky)),
                     }
                 )
-            user = make_user(props)
-            tricky_out.append(
-                {
-                    "id": user["id"],
-                    "userPrincipalName": upn,
-                    "displayName": spec["displayName"],
-                    "why": why,
-                }
-            )
+            plan.tricky.append((why, props))
 
-    backend._sorted["user"].sort()
-    everyone = created + [backend._objects[t["id"]].data for t in tricky_out]
+    everyone = plan.users + [props for _why, props in plan.tricky]
     names = [f"{d} Team" for d in DEPARTMENTS] + EXTRA_GROUPS
-    groups_out: list[dict[str, Any]] = []
     for g in range(groups):
         name = names[g] if g < len(names) else f"{fake.color_name()} {fake.word().title()} Team {g}"
-        group = backend.create_group(
-            {
-                "displayName": name,
-                "mailEnabled": False,
-                "securityEnabled": True,
-                "mailNickname": _nickname(name.replace(" ", "")),
-                "description": f"{name} (seeded)",
-            }
-        )
-        members = backend._members[group["id"]]
+        body = {
+            "displayName": name,
+            "mailEnabled": False,
+            "securityEnabled": True,
+            "mailNickname": _nickname(name.replace(" ", "")),
+            "description": f"{name} (seeded)",
+        }
         if name.endswith(" Team") and name[: -len(" Team")] in DEPARTMENTS:
-            chosen = [u["id"] for u in everyone if u.get("department") == name[: -len(" Team")]]
+            department = name[: -len(" Team")]
+            chosen = [i for i, u in enumerate(everyone) if u.get("department") == department]
         else:
-            chosen = [u["id"] for u in everyone if rng.random() < 0.3]
-        for uid in chosen:
-            members[uid] = None
-            backend._member_of.setdefault(uid, {})[group["id"]] = None
-            backend._log("group", group["id"], uid)
-        groups_out.append({"id": group["id"], "displayName": name, "members": len(chosen)})
-
-    return {
-        "seed": seed,
-        "domain": domain,
-        "users": [
-            {
-                "id": u["id"],
-                "userPrincipalName": u["userPrincipalName"],
-                "displayName": u["displayName"],
-            }
-            for u in created
-        ],
-        "groups": groups_out,
-        "tricky": tricky_out,
-    }
+            chosen = [i for i, _u in enumerate(everyone) if rng.random() < 0.3]
+        plan.groups.append(SeedGroup(body, chosen))
+    return plan

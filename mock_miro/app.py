@@ -10,10 +10,14 @@ from typing import Any
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from . import control, responses
+from fakekit import RawBody
+
+from . import control
 from .exceptions import ScimError, method_not_allowed
-from .models import SENT_BODY, JournalBody, MiroBackend
+from .models import MiroBackend
+from .routes import scim
 from .settings import Settings
+from .wire import SENT_BODY, error_response
 
 log = logging.getLogger(__name__)
 _REDACTED_HEADERS = frozenset({"Cookie"})
@@ -40,6 +44,11 @@ def create_app(
     clock: Callable[[], datetime] | None = None,
     settings: dict[str, Any] | None = None,
 ) -> Flask:
+    """A Flask app serving Miro's SCIM API under ``/api/v1/scim`` and the control plane under
+    ``/_fake``. ``app.extensions`` holds the state (``"mock_miro"``), the request journal
+    (``"mock_miro.journal"``) and the fault book (``"mock_miro.faults"``); the last two belong
+    to the backend, whose ``journal_limit`` setting bounds the journal. ``settings`` is a
+    partial settings object applied to the backend."""
     if backend is None:
         backend = MiroBackend(Settings(), clock)
     elif clock is not None:
@@ -50,26 +59,28 @@ def create_app(
     app = Flask(__name__)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["mock_miro"] = backend
-    app.register_blueprint(responses.bp)
+    app.extensions["mock_miro.journal"] = backend.journal_book
+    app.extensions["mock_miro.faults"] = backend.faults
+    app.register_blueprint(scim)
     app.register_blueprint(control.bp)
     app.wsgi_app = _TrailingSlash(app.wsgi_app)  # type: ignore[method-assign]
 
     @app.errorhandler(ScimError)
     def _scim_error(exc: ScimError) -> Response:
-        return responses.error_response(exc)
+        return error_response(exc)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
         if exc.code == 405:
-            return responses.error_response(method_not_allowed())
+            return error_response(method_not_allowed())
         status = exc.code or 500
         detail = "Resource not found" if status == 404 else (exc.description or exc.name)
-        return responses.error_response(ScimError(status, detail))
+        return error_response(ScimError(status, detail))
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         log.exception("unexpected error in mock_miro")
-        return responses.error_response(ScimError(500, "Unexpected error"))
+        return error_response(ScimError(500, "Unexpected error"))
 
     @app.after_request
     def _journal(response: Response) -> Response:
@@ -87,14 +98,14 @@ def create_app(
             f"<{size} bytes, over the payload limit: not recorded>" if size and not raw else None
         )
         if raw:
-            body = JournalBody(raw, request=True)  # decoded when the journal is read
+            body = RawBody.keep(raw, request.content_type)  # decoded when the journal is read
         sent = g.get("journal_response", ...)
         if sent is SENT_BODY:
-            sent = JournalBody(response.get_data())
+            sent = RawBody.keep(response.get_data(), response.content_type)
         elif sent is ...:
             sent = None
             if (response.mimetype or "").endswith("json") and not response.direct_passthrough:
-                sent = JournalBody(response.get_data())
+                sent = RawBody.keep(response.get_data(), response.content_type)
         state.record(
             {
                 "time": state.now().isoformat(),

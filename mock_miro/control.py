@@ -1,120 +1,100 @@
-"""The control plane under /_fake/ (contract in DESIGN.md): reset, seed, state, journal,
-faults, settings. Not part of Miro's API, so no auth; errors are ``{"error": "..."}``."""
+"""The control plane under ``/_fake/`` (see docs/control-plane.md), built with the shared kit:
+reset, seed, state, journal, faults, settings. Not part of Miro's API, so no auth; refused
+input answers ``{"error": "..."}``."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Response, current_app
+
+from fakekit import ControlError, FaultBook, Journal
+from fakekit.control import control_blueprint
 
 from .models import MiroBackend
 
-bp = Blueprint("fake", __name__, url_prefix="/_fake")
+SEED_OPTIONS = frozenset({"seed", "users", "teams", "admins", "domain", "guests"})
 
 
-def _state() -> MiroBackend:
+class MiroControl:
+    """The organisation as the control plane drives it. The backend's ValueErrors are bad
+    input: they become :class:`ControlError`."""
+
+    def __init__(self, org: MiroBackend) -> None:
+        self.org = org
+
+    def reset(self) -> None:
+        self.org.reset()
+
+    def seed(self, options: dict[str, Any]) -> dict[str, Any]:
+        unknown = set(options) - SEED_OPTIONS
+        if unknown:
+            raise ControlError(400, f"unknown seed field(s): {', '.join(sorted(unknown))}")
+        teams = options.get("teams", [])
+        if not isinstance(teams, list):
+            raise ControlError(400, "teams must be a list of names")
+        domain = options.get("domain")
+        if domain is not None and not isinstance(domain, str):
+            raise ControlError(400, "domain must be a string")
+        try:
+            return self.org.seed(
+                options.get("seed", 0),
+                options.get("users", 0),
+                teams,
+                admins=options.get("admins", 0),
+                domain=domain,
+                guests=options.get("guests", 0),
+            )
+        except ValueError as exc:
+            raise ControlError(400, str(exc)) from exc
+
+    def state_json(self) -> str:
+        return self.org.dump_json()
+
+    def load_state(self, state: Any) -> dict[str, Any]:
+        try:
+            self.org.load(state)
+        except ValueError as exc:
+            raise ControlError(400, str(exc)) from exc
+        users, groups = len(self.org.users), len(self.org.groups)
+        return {"counts": {"users": users, "groups": groups}, "users": users, "groups": groups}
+
+    def read_settings(self) -> dict[str, Any]:
+        return self.org.settings.to_dict()
+
+    def update_settings(self, changes: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return self.org.update_settings(changes)
+        except ValueError as exc:
+            raise ControlError(400, str(exc)) from exc
+
+
+def _org() -> MiroBackend:
     found: MiroBackend = current_app.extensions["mock_miro"]
     return found
 
 
-def _json(obj: Any, status: int = 200) -> Response:
-    return Response(json.dumps(obj), status=status, mimetype="application/json")
+def _journal() -> Journal:
+    found: Journal = current_app.extensions["mock_miro.journal"]
+    return found
 
 
-def _text(text: str) -> Response:
-    return Response(text, status=200, mimetype="application/json")
+def _faults() -> FaultBook:
+    found: FaultBook = current_app.extensions["mock_miro.faults"]
+    return found
 
 
-def _error(message: str, status: int = 400) -> Response:
-    return _json({"error": message}, status)
-
-
-def _body(default: Any = None) -> Any:
-    raw = request.get_data()
-    if not raw:
-        if default is not None:
-            return default
-        raise ValueError("a JSON body is required")
-    try:
-        return json.loads(raw)
-    except ValueError as exc:
-        raise ValueError(f"the body is not valid JSON: {exc}") from exc
-
-
-@bp.errorhandler(ValueError)
-def _bad_input(exc: ValueError) -> Response:
-    return _error(str(exc))
-
-
-@bp.route("/reset", methods=["POST"])
-def reset() -> Response:
-    _state().reset()
-    return _json({"status": "reset"})
-
-
-@bp.route("/seed", methods=["POST"])
-def seed() -> Response:
-    body = _body({})
-    if not isinstance(body, dict):
-        raise ValueError("the seed body must be a JSON object")
-    unknown = set(body) - {"seed", "users", "teams", "admins", "domain", "guests"}
-    if unknown:
-        raise ValueError(f"unknown seed field(s): {', '.join(sorted(unknown))}")
-    teams = body.get("teams", [])
-    if not isinstance(teams, list):
-        raise ValueError("teams must be a list of names")
-    domain = body.get("domain")
-    if domain is not None and not isinstance(domain, str):
-        raise ValueError("domain must be a string")
-    result = _state().seed(
-        body.get("seed", 0),
-        body.get("users", 0),
-        teams,
-        admins=body.get("admins", 0),
-        domain=domain,
-        guests=body.get("guests", 0),
+def _refused(err: ControlError) -> Response:
+    return Response(
+        json.dumps({"error": err.message}), status=err.status, mimetype="application/json"
     )
-    return _json(result)
 
 
-@bp.route("/state", methods=["GET", "PUT"])
-def state() -> Response:
-    if request.method == "GET":
-        return _text(_state().dump_json())
-    dump = _body()
-    _state().load(dump)
-    loaded = _state()
-    return _json({"status": "loaded", "users": len(loaded.users), "groups": len(loaded.groups)})
-
-
-@bp.route("/journal", methods=["GET", "DELETE"])
-def journal() -> Response:
-    if request.method == "DELETE":
-        count = len(_state().journal)
-        _state().clear_journal()
-        return _json({"cleared": count})
-    return _json({"requests": _state().journal})
-
-
-@bp.route("/faults", methods=["GET", "POST", "DELETE"])
-def faults() -> Response:
-    book = _state()
-    if request.method == "GET":
-        with book.lock:
-            return _json({"faults": [f.to_dict() for f in book.faults.faults]})
-    if request.method == "DELETE":
-        with book.lock:
-            book.faults.clear()
-        return _json({"status": "cleared"})
-    spec = _body()
-    with book.lock:
-        fault = book.faults.add(spec)
-        return _json({"id": fault.id, "fault": fault.to_dict()})
-
-
-@bp.route("/settings", methods=["GET", "PUT"])
-def settings() -> Response:
-    if request.method == "GET":
-        return _json(_state().settings.to_dict())
-    return _json(_state().update_settings(_body()))
+bp = control_blueprint(
+    "fake",
+    fake=lambda: MiroControl(_org()),
+    journal=_journal,
+    faults=_faults,
+    render_error=_refused,
+)

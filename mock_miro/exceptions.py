@@ -1,6 +1,7 @@
 """Typed errors that serialise to Miro's SCIM error body.
 
-Miro sends ``status`` as a string and often omits ``scimType`` (DOC-E), so ``scim_type`` is
+Miro sends ``status`` as a string and often omits ``scimType``
+(https://developers.miro.com/docs/errors), so ``scim_type`` is
 optional here too.
 """
 

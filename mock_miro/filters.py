@@ -1,4 +1,5 @@
-"""SCIM filter expressions (RFC 7644 §3.4.2.2) as Miro documents them.
+"""SCIM filter expressions (RFC 7644 section 3.4.2.2,
+https://www.rfc-editor.org/rfc/rfc7644#section-3.4.2.2) as Miro documents them.
 
 Operators eq ne co sw ew pr gt ge lt le, and/or/not, parentheses, value paths such as
 ``emails[type eq "work"]`` (and Entra's ``emails[type eq "work"].value eq "x"``). Attribute
@@ -277,7 +278,7 @@ def resolve(resource: dict[str, Any], path: AttrPath) -> list[Any]:
                 elif got is not None:
                     out.append(got)
         elif isinstance(item, dict):
-            # A complex multi-valued attribute compares on its "value" (RFC 7644 §3.4.2.2).
+            # A complex multi-valued attribute compares on its "value" (RFC 7644 section 3.4.2.2).
             got = get_ci(item, "value")
             if got is not None:
                 out.append(got)

@@ -159,7 +159,8 @@ class Page:
 
 
 def parse_page(args: Any) -> Page:
-    # RFC 7644 §3.4.2.4: startIndex < 1 means 1, a negative count means 0; Miro caps at 1000.
+    # RFC 7644 section 3.4.2.4 (https://www.rfc-editor.org/rfc/rfc7644#section-3.4.2.4):
+    # startIndex < 1 means 1, a negative count means 0; Miro caps at 1000.
     start = max(1, parse_int(args, "startIndex", 1))
     count = min(MAX_COUNT, max(0, parse_int(args, "count", DEFAULT_COUNT)))
     return Page(start, count)

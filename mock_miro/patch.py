@@ -1,4 +1,5 @@
-"""The PATCH engine (RFC 7644 §3.5.2) with both dialects Entra speaks.
+"""The PATCH engine (RFC 7644 section 3.5.2, https://www.rfc-editor.org/rfc/rfc7644#section-3.5.2)
+with both dialects Entra speaks.
 
 Entra's default dialect: capitalised ops, ``"True"``/``"False"`` strings, ``Remove`` with a
 ``value`` list. With ``aadOptscim062020``: lower-case ops, booleans, a path-less ``replace``

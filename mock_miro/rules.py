@@ -86,7 +86,8 @@ def input_user(body: Any) -> dict[str, Any]:
 
 
 def derive_display_name(data: dict[str, Any]) -> None:
-    """displayName precedence (DOC-U): displayName > name.formatted > given + family > userName."""
+    """displayName precedence, as https://developers.miro.com/docs/users documents it:
+    displayName > name.formatted > given + family > userName."""
     if str(data.get("displayName", "")).strip():
         return
     name = data.get("name") or {}

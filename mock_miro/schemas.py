@@ -1,8 +1,10 @@
 """Discovery documents (ServiceProviderConfig, ResourceTypes, Schemas) and attribute tables.
 
-Miro publishes no full attribute lists (reference §7 [U]); these follow the attributes Miro
-documents in §4/§6 with RFC 7643 §8.7 characteristics. The same definitions drive the PATCH and
-filter engines (canonical names, types), so what /Schemas says is what the fake does.
+Miro publishes no full attribute lists; these follow the attributes Miro documents
+(https://developers.miro.com/docs/users, https://developers.miro.com/docs/groups) with the
+characteristics of RFC 7643 section 8.7 (https://www.rfc-editor.org/rfc/rfc7643#section-8.7).
+The same definitions drive the PATCH and filter engines (canonical names, types), so what
+/Schemas says is what the fake does.
 """
 
 from __future__ import annotations

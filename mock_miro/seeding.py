@@ -13,7 +13,7 @@ from .rules import ADMIN_VALUE, USER_VALUE
 from .schemas import ORG_USER_ROLE
 
 # Faker's en_US name lists, drawn with a seeded random.Random: Faker's own weighted draw costs
-# ~70 µs per name, which made a 100,000-user seed take 14 s.
+# ~70 microseconds per name, which made a 100,000-user seed take 14 s.
 FIRST_NAMES = tuple(PersonNames.first_names)
 LAST_NAMES = tuple(PersonNames.last_names)
 

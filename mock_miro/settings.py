@@ -14,12 +14,14 @@ MAX_MEMBERS_PER_PATCH = 8_000  # DOC-RL
 @dataclass
 class Settings:
     model: str = "teams"  # "teams" (legacy: SCIM Group = team) or "user_groups"
-    duplicate_user_error: int = 409  # 409 uniqueness, or 400 invalidValue "not unique" (DOC-E)
+    # 409 uniqueness, or 400 invalidValue "not unique" (https://developers.miro.com/docs/errors)
+    duplicate_user_error: int = 409
     allowed_domains: list[str] = field(default_factory=list)  # empty = any domain
     rate_limits: bool = False
     scim_enabled: bool = True
     token: str = DEFAULT_TOKEN
-    # Strict PATCH follows SPEC (op, path and value required; only documented paths).
+    # Strict PATCH follows Miro's API reference (op, path and value required; only documented
+    # paths: https://developers.miro.com/reference/patchgroup).
     # Lenient (default) accepts Entra's path-less replace and ignores unknown attributes.
     patch_strict: bool = False
     default_team_name: str = "Default team"

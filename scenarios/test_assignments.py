@@ -1,4 +1,5 @@
-"""Assignments: who gets into Miro, and who leaves it (reference §2.1, §2.2, §1.3, §3.5)."""
+"""Assignments: who gets into Miro, and who leaves it. Microsoft documents the rules:
+https://learn.microsoft.com/en-us/entra/identity/app-provisioning/how-provisioning-works (docs/engine.md tells how the engine follows them)."""
 
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ def test_only_direct_members_of_an_assigned_group_are_provisioned(miro_tutorial:
     d.sync()
 
     d.expect_miro_user("carol@contoso.com", active=True)
-    d.expect_no_miro_user("dan@contoso.com")  # nested members are not flattened (§2.2)
+    d.expect_no_miro_user("dan@contoso.com")  # nested members are not flattened (documented)
     assert not any(e["provisioningAction"] == "create" for e in d.logs("dan"))
     assert [r.body["userName"] for r in d.writes() if r.line == "POST /Users"] == [
         "carol@contoso.com"
@@ -134,7 +135,7 @@ def test_sync_all_provisions_users_without_any_assignment(d: Driver) -> None:
 
     d.expect_miro_user("ian@contoso.com", active=True)
     d.expect_log("ian", action="create", status="success")
-    d.expect_no_miro_user("jo@contoso.com")  # disabled accounts are not provisioned (§2.2)
+    d.expect_no_miro_user("jo@contoso.com")  # disabled accounts are not provisioned (documented)
     assert [r.body["userName"] for r in d.writes() if r.line == "POST /Users"] == [
         "ian@contoso.com"
     ]

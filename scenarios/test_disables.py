@@ -1,4 +1,6 @@
-"""Disables and deletes (reference §1.3 steps 7-9, §3.4-§3.6, §3.10, §3.11)."""
+"""Disables and deletes: unassignment, soft and hard deletion, blocked sign-in, and what Miro
+receives for each. Microsoft documents them: https://learn.microsoft.com/en-us/entra/identity/app-provisioning/how-provisioning-works and
+https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-config-problem-scim-compatibility (docs/engine.md)."""
 
 from __future__ import annotations
 
@@ -148,6 +150,6 @@ def test_after_an_unassign_disable_a_later_delete_leaves_miro_alone(d: Driver) -
     d.set_engine(cycle_interval="1d")  # a month in 31 daily cycles instead of 1116
     d.advance("31d")
 
-    d.expect_miro_user("jo@contoso.com", active=False)  # no longer managed (§3.5 [HPW])
+    d.expect_miro_user("jo@contoso.com", active=False)  # no longer managed (documented)
     assert d.writes() == []
     d.expect_log("jo", status="skipped", skip_reason="UnmanagedObject")

@@ -1,9 +1,11 @@
-"""Recovery stories (reference §1.5-§1.9, §4.2): after the failure, the end state is the one a
-fault-free run gives, and the logs and the job status tell what happened."""
+"""Recovery stories: after the failure, the end state is the one a fault-free run gives, and
+the logs and the job status tell what happened. Escrows, quarantine and the deletion threshold
+as Microsoft documents them: https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-quarantine-status,
+https://learn.microsoft.com/en-us/entra/identity/app-provisioning/accidental-deletions (docs/engine.md)."""
 
 from __future__ import annotations
 
-from harness.testing import Driver
+from harness.testing import Driver, entry_status
 
 
 def test_a_revoked_token_mid_cycle_quarantines_and_loses_no_one(d: Driver) -> None:
@@ -16,11 +18,7 @@ def test_a_revoked_token_mid_cycle_quarantines_and_loses_no_one(d: Driver) -> No
     d.sync()
 
     d.expect_status(code="Quarantine", quarantine_reason="EncounteredQuarantineException")
-    failed = [
-        n
-        for n in ("ana", "bo", "cy")
-        if d.last_log(n)["provisioningStatusInfo"]["status"] == "failure"
-    ]
+    failed = [n for n in ("ana", "bo", "cy") if entry_status(d.last_log(n)) == "failure"]
     assert len(failed) == 1
     d.expect_log(
         failed[0],

@@ -1,5 +1,6 @@
 """Failures: bad token, throttling, 5xx, quarantine, deletion threshold, provision on demand
-(reference §1.7-§1.10, §4). Faults are injected on the Miro fake; they hit the lab's own reads
+(Microsoft: https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-quarantine-status;
+docs/engine.md). Faults are injected on the Miro fake; they hit the lab's own reads
 too, so each scenario clears them before reading Miro back."""
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def test_fixing_the_token_and_starting_again_recovers(d: Driver) -> None:
     d.sync()
 
     d.set_secrets(SecretToken="miro-scim-token")
-    d.start()  # start clears quarantine (§1.6 [G-START])
+    d.start()  # start clears quarantine, as Graph documents
     d.advance("0")
 
     d.expect_status(code="Active", quarantine=None)

@@ -1,12 +1,14 @@
 """More failure behaviour: quarantine back-off and its end, escrow thresholds, throttling as
-escrow, notifications, clearing escrows (reference §1.7-§1.9, §4.2; engine settings)."""
+escrow, notifications, clearing escrows (Microsoft:
+https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-quarantine-status;
+the engine settings: docs/engine.md)."""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
 
-from harness.testing import Driver
+from harness.testing import Driver, entry_status
 
 
 def _when(text: str) -> datetime:
@@ -164,5 +166,5 @@ def test_miros_rate_limits_slow_the_cycle_but_lose_nothing(d: Driver) -> None:
     assert len([r for r in requests if r.line == "POST /Users" and r.status == 201]) == len(enabled)
     creates = d.logs(filter="provisioningAction eq 'create'")
     assert len(creates) == len(enabled)
-    assert all(e["provisioningStatusInfo"]["status"] == "success" for e in creates)
+    assert all(entry_status(e) == "success" for e in creates)
     d.expect_status(last_state="Succeeded")

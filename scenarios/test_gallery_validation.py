@@ -1,5 +1,5 @@
-"""Microsoft's gallery validation list (reference peers.md §3.4, entra-provisioning.md §8): the
-tests of the SCIM Validation Logic App that apply to Miro, run against the lab.
+"""Microsoft's gallery validation list: the tests of the SCIM Validation Logic App
+(https://github.com/AzureAD/SCIMReferenceCode) that apply to Miro, run against the lab.
 
 Not applicable as such: manager set/change/remove (Miro's gallery template maps no manager),
 OAuth client-credentials and federated identity (Miro uses a long-lived bearer token).

@@ -1,8 +1,9 @@
-"""Group-creation errors: Miro cannot create teams over SCIM (reference §3.7, §3.8)."""
+"""Group-creation errors: Miro cannot create teams over SCIM
+(https://developers.miro.com/docs/groups; the Miro fake: docs/miro-fake.md)."""
 
 from __future__ import annotations
 
-from harness.testing import Driver
+from harness.testing import Driver, entry_error, entry_status
 
 
 def test_the_default_group_flow_fails_with_miros_405_but_users_are_provisioned(d: Driver) -> None:
@@ -16,7 +17,7 @@ def test_the_default_group_flow_fails_with_miros_405_but_users_are_provisioned(d
     assert (
         entry["provisioningSteps"][-1]["description"] == "Failed to create Group 'Design' in Miro"
     )
-    assert "405" in entry["provisioningStatusInfo"]["errorInformation"]["reason"]
+    assert "405" in entry_error(entry)["reason"]
     assert [r.status for r in d.writes() if r.line == "POST /Groups"] == [405]
     assert d.miro_team("Design") is None
     d.expect_miro_user("alice@contoso.com", active=True)
@@ -33,7 +34,7 @@ def test_the_failed_group_creation_is_retried_next_cycle(d: Driver) -> None:
     d.next_cycle()
 
     assert [(r.line, r.status) for r in d.writes()] == [("POST /Groups", 405)]
-    failures = [e for e in d.logs("Design") if e["provisioningStatusInfo"]["status"] == "failure"]
+    failures = [e for e in d.logs("Design") if entry_status(e) == "failure"]
     assert len(failures) == 2
     assert d.miro_team("Design") is None
 

@@ -1,4 +1,8 @@
-"""Role exclusion: the Default Access role (reference §2.3, setting ``skip_default_access``)."""
+"""Role exclusion: the Default Access role, skipped or not (engine setting
+``skip_default_access``: docs/engine.md). Sources disagree: Miro's tutorial excludes the role,
+https://learn.microsoft.com/en-us/entra/identity/saas-apps/miro-provisioning-tutorial, while
+Microsoft documents that newer jobs provision it like any role:
+https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-config-problem-no-users-provisioned"""
 
 from __future__ import annotations
 

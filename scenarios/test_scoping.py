@@ -1,4 +1,5 @@
-"""Scoping filters (reference §2.5, §2.6)."""
+"""Scoping filters, as Microsoft documents them:
+https://learn.microsoft.com/en-us/entra/identity/app-provisioning/define-conditional-rules-for-provisioning-user-accounts"""
 
 from __future__ import annotations
 

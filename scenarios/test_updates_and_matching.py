@@ -1,8 +1,10 @@
-"""Updates and matching (reference §3.2, §3.3, §5)."""
+"""Updates and matching: matching attributes, and the PATCH an attribute change sends.
+Microsoft documents both: https://learn.microsoft.com/en-us/entra/identity/app-provisioning/how-provisioning-works and
+https://learn.microsoft.com/en-us/entra/identity/app-provisioning/customize-application-attributes (docs/rules.md)."""
 
 from __future__ import annotations
 
-from harness.testing import Driver, lines
+from harness.testing import Driver, entry_status, lines
 
 
 def test_an_attribute_change_patches_only_that_attribute(d: Driver) -> None:
@@ -165,7 +167,7 @@ def test_two_entra_users_matching_one_miro_user_fail_with_duplicate_source_entri
         n
         for n in ("ivy", "jay")
         if d.logs(n)[-1]["provisioningAction"] == "create"
-        and d.logs(n)[-1]["provisioningStatusInfo"]["status"] == "success"
+        and entry_status(d.logs(n)[-1]) == "success"
     ]
     other = ({"ivy", "jay"} - set(created)).pop()
     assert len(created) == 1

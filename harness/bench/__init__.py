@@ -1,4 +1,5 @@
-"""``harness bench``: performance measurements of the fakes, the engine and the lab (issue 9).
+"""``harness bench``: performance measurements of the fakes, the engine and the lab
+(docs/benchmarks.md).
 
 Each big measurement runs in a fresh child process (``harness.bench.child``) so its peak RSS is
 its own; the command gathers them into one JSON report and a readable table.

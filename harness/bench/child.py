@@ -20,6 +20,7 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     progress = Progress(bool(task.get("progress")), sys.stderr)
     kind = task["kind"]
+    # Each measurement imports only its own modules: the child's peak RSS is the measurement's.
     if kind == "cycles":
         from harness.bench import cycles
 
@@ -38,6 +39,10 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
         from harness.bench import graph_read
 
         return graph_read.run(int(task["users"]), progress)
+    if kind == "replay":
+        from harness.bench import replay
+
+        return replay.run_task(task)
     if kind == "labs":
         from harness.bench import labs
 

@@ -18,6 +18,7 @@ class RequestCounter:
         self.count = 0
         self.progress = progress
         self._inner: Callable[..., Iterable[bytes]] = app.wsgi_app
+        # Flask's documented way to wrap an app in middleware; mypy sees a method assigned.
         app.wsgi_app = self  # type: ignore[method-assign]
 
     def __call__(

@@ -73,7 +73,8 @@ def run(
 ) -> dict[str, Any]:
     mode = "loopback" if served else "in-process"
     began = time.perf_counter()
-    lab = Lab(BENCH_SEED, served=served, **({"server": server} if server and served else {}))
+    server_choice: dict[str, Any] = {"server": server} if server and served else {}
+    lab = Lab(BENCH_SEED, served=served, **server_choice)
     try:
         tenant = seed(lab, users, progress)
         seeded = time.perf_counter() - began

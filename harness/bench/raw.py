@@ -58,6 +58,8 @@ def _miro(users: int) -> Target:
 
 
 def _scim2_server(users: int, progress: Progress) -> Target:
+    # scim2-server is a test extra, not a dependency of the harness: imported when measured.
+    from scim2_models import Resource
     from scim2_server.applications.wsgi import WSGIApplication
     from scim2_server.memory import InMemoryStorage
     from scim2_server.utils import load_default_provider
@@ -66,6 +68,8 @@ def _scim2_server(users: int, progress: Progress) -> Target:
     storage = InMemoryStorage()
     resource_type = next(rt for rt in provider.resource_types if rt.endpoint == "/Users")
     model = provider.model_for_endpoint("/Users")
+    if model is None or not issubclass(model, Resource):
+        raise RuntimeError(f"scim2-server has no resource model for /Users: {model!r}")
     progress.begin(f"seeding scim2-server with {users:,} users", total=users)
     for i in range(users):
         body = _user("seed", i)

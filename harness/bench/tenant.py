@@ -1,7 +1,7 @@
 """Big tenants for the benchmark, seeded through the fakes' Python APIs (fast), and the changes
 an incremental cycle is measured on. The engine under measurement still speaks HTTP.
 
-The shape follows issue 9: ``users`` directly assigned users plus one group of 50 members per 100
+The shape is the one docs/benchmarks.md describes: ``users`` directly assigned users plus one group of 50 members per 100
 users (100 groups at 10,000 users), each group assigned to the app and its Miro team already
 existing, so the engine matches teams and only adds members.
 """

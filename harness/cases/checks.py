@@ -9,14 +9,9 @@ import httpx
 
 from harness.cases.loader import Case
 from harness.cases.result import CaseResult, Check
-from harness.testing.driver import (
-    Driver,
-    compact,
-    describe_entry,
-    differences,
-    is_probe,
-    log_mismatches,
-)
+from harness.testing.compare import compact, differences, log_mismatches
+from harness.testing.driver import Driver
+from harness.testing.readers import describe_entry, is_probe, status_fields
 
 # -- expectations --------------------------------------------------------------------------
 
@@ -130,13 +125,7 @@ def _check_log(d: Driver, spec: dict[str, Any]) -> tuple[str, bool, Any, Any]:
 
 
 def _check_job(d: Driver, spec: dict[str, Any]) -> tuple[str, bool, Any, Any]:
-    status = d.status()
-    actual = {
-        "code": status.get("code"),
-        "quarantine_reason": (status.get("quarantine") or {}).get("reason"),
-        "last_state": (status.get("lastExecution") or {}).get("state"),
-        "escrowed": (status.get("lastExecution") or {}).get("countEscrowed"),
-    }
+    actual = status_fields(d.status())
     got = {k: actual[k] for k in spec}
     return f"job status {_fmt(dict(spec))}", got == dict(spec), dict(spec), got
 

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import click
 
+from harness.cases.loader import CaseError, load_case
+from harness.cases.report import html_report, json_report, terminal_report
+from harness.cases.runner import run_case
 from harness.lab.backends import BACKENDS, BackendError, backend_from_env
 
 
@@ -53,10 +56,6 @@ def run(
     Exit code 0 when every expectation holds, 1 when one fails, 2 when the file is invalid or
     the backend cannot give a lab (e.g. no Docker daemon for the container backend).
     """
-    from harness.cases.loader import CaseError, load_case
-    from harness.cases.report import html_report, json_report, terminal_report
-    from harness.cases.runner import run_case
-
     try:
         case = load_case(case_file)
     except CaseError as exc:

@@ -1,6 +1,6 @@
 """The support-case format: the declarative schema every case file is validated against.
 
-The field-by-field documentation is in the README (section "Support cases"); the ``doc``
+The field-by-field documentation is docs/support-cases.md; the ``doc``
 strings here are the short form. Keys that name Graph user attributes or engine settings are
 passed through (the service behind them rejects unknown ones, and the runner reports that
 with the line of the entry).
@@ -8,6 +8,8 @@ with the line of the entry).
 
 from __future__ import annotations
 
+import difflib
+import re
 from typing import Any
 
 from harness.cases.schema import ANY, OPTIONAL, SCALAR, B, I, L, M, S, Spec, U
@@ -32,8 +34,6 @@ def _operator(value: Any) -> str | None:
 
 
 def _regex(value: Any) -> str | None:
-    import re
-
     try:
         re.compile(value)
     except re.error as exc:
@@ -192,8 +192,6 @@ def _scim_path(key: str) -> str | None:
     """Extra keys of a Miro user expectation are SCIM attribute paths."""
     if "." in key or key.startswith("urn:") or key in SCIM_USER_ATTRIBUTES:
         return None
-    import difflib
-
     close = difflib.get_close_matches(key, SCIM_USER_ATTRIBUTES, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     return f"{key!r} is not a SCIM user attribute{hint}; use a dotted path such as name.givenName"

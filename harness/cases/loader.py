@@ -33,9 +33,9 @@ class Case:
     title: str
     description: str
     seed: int
-    directory: dict[str, Any]
-    miro: dict[str, Any]
-    job: dict[str, Any]
+    directory: LocatedDict
+    miro: LocatedDict
+    job: LocatedDict
     steps: list[Step]
     expect: dict[str, Any]
     xfail: str | None = None

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from harness.cases.result import CaseResult, Check
-from harness.testing.driver import (
+from harness.testing.readers import (
     MiroRequest,
     entry_error,
     entry_skip_reason,
@@ -268,11 +268,11 @@ def terminal_report(result: CaseResult, color: bool = True, failures_only: bool 
         for group in result.directory.get("groups") or []:
             roles = ", ".join(assigned.get(str(group.get("id")), [])) or "-"
             out.append(f"    group {group.get('displayName'):<30} assigned directly: {roles}")
-        status = result.job.get("status") or {}
-        last = status.get("lastExecution") or {}
-        quarantine = status.get("quarantine")
+        job_status = result.job.get("status") or {}
+        last = job_status.get("lastExecution") or {}
+        quarantine = job_status.get("quarantine")
         out.append(
-            f"  Job: {status.get('code')}; last execution {last.get('state', '-')}"
+            f"  Job: {job_status.get('code')}; last execution {last.get('state', '-')}"
             f" (escrowed {last.get('countEscrowed', 0)}); quarantine "
             + (
                 f"{quarantine.get('reason')} since {quarantine.get('currentBegan')}, next attempt "
@@ -423,8 +423,8 @@ def html_report(result: CaseResult) -> str:
             f"<td>{e(', '.join(assigned.get(str(group.get('id')), [])))}</td></tr>"
         )
     parts.append("</table>")
-    status = result.job.get("status") or {}
-    parts.append(f"<h3>Job</h3><pre>{e(json.dumps(status, indent=2, sort_keys=True))}</pre>")
+    job_status = result.job.get("status") or {}
+    parts.append(f"<h3>Job</h3><pre>{e(json.dumps(job_status, indent=2, sort_keys=True))}</pre>")
 
     for title, data in (
         ("Provisioning logs (raw)", result.logs),

@@ -15,7 +15,9 @@ from harness.cases.loader import Case
 from harness.cases.result import CaseResult, Check, StepRecord
 from harness.cases.scene import StepFailed, at, play, set_up
 from harness.lab.backends import DEFAULT_BACKEND, open_lab
-from harness.testing.driver import ENTERPRISE, Driver
+from harness.lab.state_files import load_lab_state
+from harness.testing.compare import ENTERPRISE
+from harness.testing.driver import Driver
 
 
 def run_case(case: Case, backend: str = DEFAULT_BACKEND) -> CaseResult:
@@ -63,8 +65,6 @@ def _load_lab_state(case: Case, lab: Any) -> None:
         if hasattr(lab, "load_state"):  # a served or containerised harness: over HTTP
             lab.load_state(state)
         else:
-            from harness.lab.state_files import load_lab_state
-
             load_lab_state(lab, state)
 
 
@@ -105,7 +105,7 @@ def _collect(d: Driver, result: CaseResult) -> None:
     ).json()
     deleted = d.graph.get("/v1.0/directory/deletedItems/microsoft.graph.user").json()
     groups = d.graph.get("/v1.0/groups", params={"$select": "id,displayName", "$top": "999"}).json()
-    roles = {v: k for k, v in d.roles().items()}
+    roles: dict[str | None, str] = {v: k for k, v in d.roles().items()}
     result.directory = {
         "users": graph_users.get("value") or [],
         "deletedUsers": [

@@ -15,7 +15,8 @@ import httpx
 
 from harness.cases.loader import Case, Step
 from harness.cases.result import StepRecord
-from harness.testing.driver import ENTERPRISE, Driver
+from harness.testing.compare import ENTERPRISE
+from harness.testing.driver import Driver
 
 
 class StepFailed(Exception):

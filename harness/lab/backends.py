@@ -141,20 +141,27 @@ class ContainerPlan:
             *self.extra_args,
         ]
 
+    # testcontainers, docker and pytest are test extras, not dependencies of the harness: they
+    # are imported only when a container is wanted.
+
     def wait_strategy(self) -> Any:
         from testcontainers.core.wait_strategies import HttpWaitStrategy
 
         return (
             HttpWaitStrategy(self.graph_port, self.health_path)
             .for_status_code(200)
-            .with_startup_timeout(self.startup_timeout)
+            # Annotated int | timedelta, but any number works (float(timeout)); a timedelta
+            # would drop the fraction of a second.
+            .with_startup_timeout(self.startup_timeout)  # type: ignore[arg-type]
             .with_poll_interval(0.5)
         )
 
     def image(self, image_class: Callable[..., Any] | None = None) -> Any:
         """The ``DockerImage`` that builds the Dockerfile (kept: other workers share the tag)."""
         if image_class is None:
-            from testcontainers.core.image import DockerImage as image_class
+            from testcontainers.core.image import DockerImage
+
+            image_class = DockerImage
         return image_class(
             path=str(self.context),
             dockerfile_path=self.dockerfile,
@@ -166,7 +173,9 @@ class ContainerPlan:
     def container(self, image: str, container_class: Callable[..., Any] | None = None) -> Any:
         """The ``DockerContainer`` for this worker (not started)."""
         if container_class is None:
-            from testcontainers.core.container import DockerContainer as container_class
+            from testcontainers.core.container import DockerContainer
+
+            container_class = DockerContainer
         return (
             container_class(image)
             .with_name(self.container_name)

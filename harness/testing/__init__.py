@@ -1,6 +1,72 @@
 """What tests use: the scenario ``Driver`` and the readers of logs, journals and steps. The pytest
 plugin that hands them out as fixtures is :mod:`harness.pytest_plugin`."""
 
-from harness.testing.driver import ENTERPRISE, Driver, lines
+from harness.testing.compare import (
+    ALIASES,
+    ENTERPRISE,
+    MISSING,
+    compact,
+    differences,
+    log_mismatches,
+    lookup,
+)
+from harness.testing.driver import (
+    DEFAULT_ACCESS,
+    DEFAULT_DOMAIN,
+    Driver,
+    HarnessHTTPError,
+    LabLike,
+    ok,
+)
+from harness.testing.readers import (
+    SCIM_PREFIX,
+    MiroRequest,
+    describe_entry,
+    entry_error,
+    entry_modified,
+    entry_skip_reason,
+    entry_skip_step_reason,
+    entry_status,
+    entry_steps,
+    from_engine,
+    is_probe,
+    journal_body,
+    journal_lines,
+    journal_writes,
+    lines,
+    source_filter,
+    status_fields,
+)
 
-__all__ = ["ENTERPRISE", "Driver", "lines"]
+__all__ = [
+    "ALIASES",
+    "DEFAULT_ACCESS",
+    "DEFAULT_DOMAIN",
+    "ENTERPRISE",
+    "MISSING",
+    "SCIM_PREFIX",
+    "Driver",
+    "HarnessHTTPError",
+    "LabLike",
+    "MiroRequest",
+    "compact",
+    "describe_entry",
+    "differences",
+    "entry_error",
+    "entry_modified",
+    "entry_skip_reason",
+    "entry_skip_step_reason",
+    "entry_status",
+    "entry_steps",
+    "from_engine",
+    "is_probe",
+    "journal_body",
+    "journal_lines",
+    "journal_writes",
+    "lines",
+    "log_mismatches",
+    "lookup",
+    "ok",
+    "source_filter",
+    "status_fields",
+]

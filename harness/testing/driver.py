@@ -22,21 +22,26 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-from urllib.parse import unquote_plus
 
 import httpx
 
-from harness.lab.surface import LAB_USER_AGENT
+from harness.testing.compare import MISSING, compact, differences, log_mismatches
+from harness.testing.readers import (
+    SCIM_PREFIX,
+    MiroRequest,
+    describe_entry,
+    from_engine,
+    is_probe,
+    source_filter,
+    status_fields,
+)
 
-SCIM_PREFIX = "/api/v1/scim"
 DEFAULT_DOMAIN = "contoso.com"
 DEFAULT_ACCESS = "Default Access"
-ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_MISSING = object()
 
 
 class LabLike(Protocol):
@@ -60,182 +65,6 @@ def ok(response: httpx.Response, *expected: int) -> httpx.Response:
             f"{response.text[:800]}"
         )
     return response
-
-
-@dataclass(frozen=True)
-class MiroRequest:
-    """One request the engine sent to Miro, as the Miro fake's journal recorded it."""
-
-    method: str
-    path: str  # without the /api/v1/scim prefix, e.g. "/Users/3074457345600000001"
-    query: str  # decoded, e.g. 'filter=userName eq "alice@contoso.com"'
-    status: int
-    body: Any
-    response: Any
-
-    @property
-    def line(self) -> str:
-        return f"{self.method} {self.path}" + (f"?{self.query}" if self.query else "")
-
-    @property
-    def operations(self) -> list[dict[str, Any]]:
-        """A PATCH's ``Operations`` (empty for anything else)."""
-        if isinstance(self.body, dict):
-            return list(self.body.get("Operations") or [])
-        return []
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "method": self.method,
-            "path": self.path,
-            "query": self.query,
-            "status": self.status,
-            "body": self.body,
-            "response": self.response,
-        }
-
-    @classmethod
-    def from_journal(cls, raw: dict[str, Any]) -> MiroRequest:
-        body = raw.get("body")
-        if isinstance(body, str) and body.strip():
-            with suppress(ValueError):
-                body = json.loads(body)
-        return cls(
-            method=str(raw.get("method", "")),
-            path=str(raw.get("path", "")).removeprefix(SCIM_PREFIX),
-            query=unquote_plus(str(raw.get("query") or "")),
-            status=int(raw.get("status") or 0),
-            body=body,
-            response=raw.get("response"),
-        )
-
-
-_PROBE = re.compile(r'^userName eq "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"$')
-
-
-def is_probe(request: MiroRequest) -> bool:
-    """The engine's test-connection probe: a userName filter on a random GUID (§1.10)."""
-    return (
-        request.method == "GET"
-        and request.path == "/Users"
-        and bool(_PROBE.match(request.query.removeprefix("filter=")))
-    )
-
-
-def lines(requests: list[MiroRequest], probes: bool = False) -> list[str]:
-    """``METHOD path?query`` per request; the per-cycle probes left out unless asked for."""
-    return [r.line for r in requests if probes or not is_probe(r)]
-
-
-def from_engine(raw: dict[str, Any]) -> bool:
-    """A journal entry sent by the engine (not the lab's own set-up or read-back calls)."""
-    if not str(raw.get("path", "")).startswith(SCIM_PREFIX):
-        return False
-    headers = {str(k).lower(): v for k, v in (raw.get("headers") or {}).items()}
-    return headers.get("user-agent") != LAB_USER_AGENT
-
-
-# -- reading provisioning-log entries ---------------------------------------------------------
-
-
-def entry_status(entry: dict[str, Any]) -> str:
-    return str((entry.get("provisioningStatusInfo") or {}).get("status", ""))
-
-
-def entry_error(entry: dict[str, Any]) -> dict[str, Any]:
-    return dict((entry.get("provisioningStatusInfo") or {}).get("errorInformation") or {})
-
-
-def entry_skip_reason(entry: dict[str, Any]) -> str | None:
-    for step in entry.get("provisioningSteps") or []:
-        reason = (step.get("details") or {}).get("SkipReason")
-        if reason:
-            return str(reason)
-    return None
-
-
-def entry_steps(entry: dict[str, Any]) -> list[str]:
-    return [str(s.get("name")) for s in entry.get("provisioningSteps") or []]
-
-
-def entry_modified(entry: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
-    return {
-        m["displayName"]: (m.get("oldValue"), m.get("newValue"))
-        for m in entry.get("modifiedProperties") or []
-    }
-
-
-def describe_entry(entry: dict[str, Any]) -> str:
-    """One line in the provisioning-log vocabulary: when, action, status, why."""
-    when = str(entry.get("activityDateTime", ""))[:19].replace("T", " ")
-    source = entry.get("sourceIdentity") or {}
-    action = entry.get("provisioningAction", "?")
-    status = entry_status(entry)
-    why = ""
-    error = entry_error(entry)
-    reason = entry_skip_reason(entry)
-    if reason:
-        why = f"SkipReason {reason}"
-    elif error.get("errorCode"):
-        why = f"{error['errorCode']}: {str(error.get('reason', ''))[:160]}"
-    steps = entry.get("provisioningSteps") or []
-    last = steps[-1] if steps else {}
-    text = f"{when} {source.get('identityType', '')} '{source.get('displayName', '')}' {action}/{status}"
-    if last:
-        text += f" [{last.get('name')}] {str(last.get('description', ''))[:160]}"
-    if why:
-        text += f" ({why})"
-    return text
-
-
-# -- comparing expected with actual state -----------------------------------------------------
-
-# Short names for the attributes scenarios check most (a dotted path works for anything).
-ALIASES = {
-    "department": f"{ENTERPRISE}.department",
-    "employeeNumber": f"{ENTERPRISE}.employeeNumber",
-    "givenName": "name.givenName",
-    "familyName": "name.familyName",
-    "email": "emails",
-}
-
-
-def lookup(resource: Any, path: str) -> Any:
-    """A dotted path into a SCIM resource (the enterprise URN counts as one segment)."""
-    path = ALIASES.get(path, path)
-    current = resource
-    if path.startswith(ENTERPRISE + "."):
-        current = (
-            (current or {}).get(ENTERPRISE, _MISSING) if isinstance(current, dict) else _MISSING
-        )
-        path = path[len(ENTERPRISE) + 1 :]
-    for part in path.split("."):
-        if not isinstance(current, dict) or part not in current:
-            return _MISSING
-        current = current[part]
-    if path == "emails" and isinstance(current, list):
-        # "email" compares the work address, the one Entra maps.
-        work = [e.get("value") for e in current if isinstance(e, dict) and e.get("type") == "work"]
-        return work[0] if work else _MISSING
-    return current
-
-
-def compact(resource: dict[str, Any]) -> str:
-    """A resource on one line, without the noise (schemas, meta, group back-references)."""
-    kept = {k: v for k, v in resource.items() if k not in ("schemas", "meta", "groups")}
-    return json.dumps(kept, sort_keys=True)[:1500]
-
-
-def differences(actual: Any, expected: dict[str, Any]) -> list[str]:
-    out = []
-    for key, want in expected.items():
-        got = lookup(actual, key)
-        if got is _MISSING:
-            if want is not None:
-                out.append(f"{key}: expected {want!r}, missing")
-        elif got != want:
-            out.append(f"{key}: expected {want!r}, got {got!r}")
-    return out
 
 
 @dataclass
@@ -488,7 +317,7 @@ class Driver:
         for rule in schema.get("synchronizationRules") or []:
             for mapping in rule.get("objectMappings") or []:
                 if str(mapping.get("sourceObjectName", "")).casefold() == source_object.casefold():
-                    return mapping  # type: ignore[no-any-return]
+                    return mapping
         raise KeyError(f"the schema has no object mapping for {source_object!r}")
 
     def set_flows(self, source_object: str, flows: str) -> None:
@@ -536,7 +365,9 @@ class Driver:
             attrs = mapping.setdefault("attributeMappings", [])
             kept = [a for a in attrs if a.get("targetAttributeName") != target]
             if expression is not None:
-                old = next((a for a in attrs if a.get("targetAttributeName") == target), {})
+                old: dict[str, Any] = next(
+                    (a for a in attrs if a.get("targetAttributeName") == target), {}
+                )
                 new = {
                     "defaultValue": None,
                     "exportMissingReferences": False,
@@ -580,9 +411,11 @@ class Driver:
     def provision_on_demand(self, subject: str, *members: str) -> httpx.Response:
         """``POST .../provisionOnDemand`` for a user, or a group with up to five members."""
         oid = self.id(subject)
-        kind = self.kinds.get(oid) or self._kind_in_graph(oid)
+        kind = self.kinds.get(oid) or self.kind_in_graph(oid)
         rule = self.rule_id()
-        subjects = [{"objectId": oid, "objectTypeName": "Group" if kind == "group" else "User"}]
+        subjects: list[dict[str, Any]] = [
+            {"objectId": oid, "objectTypeName": "Group" if kind == "group" else "User"}
+        ]
         if members:
             subjects[0]["links"] = {
                 "members": [{"objectId": self.id(m), "objectTypeName": "User"} for m in members]
@@ -590,7 +423,8 @@ class Driver:
         body = {"parameters": [{"ruleId": rule, "subjects": subjects}]}
         return self.graph.post(f"{self.job_path}/provisionOnDemand", json=body)
 
-    def _kind_in_graph(self, oid: str) -> str:
+    def kind_in_graph(self, oid: str) -> str:
+        """The object's kind as Graph answers it, ``"user"`` or ``"group"`` (not remembered)."""
         found = ok(self.graph.get(f"/v1.0/directoryObjects/{oid}")).json()
         return "group" if str(found.get("@odata.type", "")).endswith(".group") else "user"
 
@@ -624,7 +458,7 @@ class Driver:
 
     def logs(self, obj: str | None = None, filter: str | None = None) -> list[dict[str, Any]]:
         """Provisioning-log entries, oldest first: all, or those of one user or group."""
-        clauses = [f"sourceIdentity/id eq '{self.id(obj)}'"] if obj else []
+        clauses = [source_filter(self.id(obj))] if obj else []
         if filter:
             clauses.append(filter)
         params = {"$orderby": "activityDateTime asc", "$top": "1000"}
@@ -811,15 +645,10 @@ class Driver:
         """Job status fields: ``code``, ``quarantine_reason``, ``last_state`` (of lastExecution),
         ``escrowed`` (countEscrowed), or any top-level status key."""
         status = self.status()
-        actual = {
-            "code": status.get("code"),
-            "quarantine_reason": (status.get("quarantine") or {}).get("reason"),
-            "last_state": (status.get("lastExecution") or {}).get("state"),
-            "escrowed": (status.get("lastExecution") or {}).get("countEscrowed"),
-        }
+        actual = status_fields(status)
         problems = []
         for key, want in expected.items():
-            got = actual[key] if key in actual else status.get(key, _MISSING)
+            got = actual[key] if key in actual else status.get(key, MISSING)
             if got != want:
                 problems.append(f"{key}: expected {want!r}, got {got!r}")
         if problems:
@@ -849,36 +678,6 @@ class Driver:
         except Exception as exc:  # context is best effort; never hide the real failure
             out.append(f"(could not read context: {exc})")
         return "\n".join(out)
-
-
-def log_mismatches(entry: dict[str, Any], expected: dict[str, Any]) -> list[str]:
-    actual: dict[str, Any] = {
-        "action": entry.get("provisioningAction"),
-        "status": entry_status(entry),
-        "skip_reason": entry_skip_reason(entry),
-        "error_code": entry_error(entry).get("errorCode"),
-    }
-    out = []
-    for key, want in expected.items():
-        if key == "step":
-            if want not in entry_steps(entry):
-                out.append(f"step: {want!r} not in {entry_steps(entry)}")
-        elif key == "modified":
-            got = entry_modified(entry)
-            for name, pair in want.items():
-                if got.get(name) != tuple(pair):
-                    out.append(f"modified {name}: expected {tuple(pair)!r}, got {got.get(name)!r}")
-        elif key == "description":
-            steps = entry.get("provisioningSteps") or [{}]
-            text = " | ".join(str(s.get("description", "")) for s in steps)
-            if want not in text:
-                out.append(f"description: {want!r} not in {text!r}")
-        elif key in actual:
-            if actual[key] != want:
-                out.append(f"{key}: expected {want!r}, got {actual[key]!r}")
-        else:
-            raise KeyError(f"unknown log expectation {key!r}")
-    return out
 
 
 def _known(driver: Driver, obj: str) -> bool:

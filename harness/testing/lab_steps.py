@@ -1,5 +1,6 @@
-"""Small steps the engine's end-to-end tests take, all over HTTP (Graph calls, the
-synchronization API, Miro's SCIM API and control plane). Shared by ``test_engine_*.py``."""
+"""Small steps the engine's end-to-end tests take on a :class:`~harness.lab.Lab`, all over HTTP
+(Graph calls, the synchronization API, Miro's SCIM API and control plane). What they read back
+is read with :mod:`harness.testing.readers`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Any
 
 import httpx
 
-from harness.lab.local import LAB_USER_AGENT, Lab
+from harness.lab.local import Lab
+from harness.testing.readers import from_engine, source_filter
 
 ZERO = "00000000-0000-0000-0000-000000000000"
 
@@ -105,7 +107,7 @@ def mapping(schema: dict[str, Any], source_object: str) -> dict[str, Any]:
     for rule in schema["synchronizationRules"]:
         for object_mapping in rule["objectMappings"]:
             if object_mapping["sourceObjectName"] == source_object:
-                return object_mapping  # type: ignore[no-any-return]
+                return object_mapping
     raise AssertionError(f"no {source_object} mapping")
 
 
@@ -152,48 +154,16 @@ def member_names(lab: Lab, group_id: str) -> set[str]:
     return {by_id.get(m["value"], m["value"]) for m in miro_group(lab, group_id).get("members", [])}
 
 
-def journal(lab: Lab) -> list[dict[str, Any]]:
-    """What Miro received (control-plane calls excluded), then clear it."""
+def drain_journal(lab: Lab) -> list[dict[str, Any]]:
+    """What Miro received from the engine since the last drain, as raw journal entries (the
+    lab's own calls and control-plane calls left out); empties Miro's journal."""
     requests = ok(lab.miro_client.get("/_fake/journal")).json()["requests"]
     ok(lab.miro_client.delete("/_fake/journal"))
-    return [
-        r
-        for r in requests
-        if r["path"].startswith("/api/v1/scim")
-        and {k.lower(): v for k, v in r.get("headers", {}).items()}.get("user-agent")
-        != LAB_USER_AGENT
-    ]
-
-
-def lines(requests: list[dict[str, Any]]) -> list[str]:
-    """``METHOD path?query`` per request, the query decoded."""
-    from urllib.parse import unquote_plus
-
-    out = []
-    for r in requests:
-        query = unquote_plus(r.get("query") or "")
-        out.append(
-            f"{r['method']} {r['path'].removeprefix('/api/v1/scim')}"
-            + (f"?{query}" if query else "")
-        )
-    return out
-
-
-def writes(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [r for r in requests if r["method"] != "GET"]
-
-
-def body_of(request: dict[str, Any]) -> Any:
-    body = request.get("body")
-    if isinstance(body, str):
-        import json
-
-        return json.loads(body)
-    return body
+    return [r for r in requests if from_engine(r)]
 
 
 def logs_for(lab: Lab, source_id: str) -> list[dict[str, Any]]:
-    return lab.provisioning_logs(f"sourceIdentity/id eq '{source_id}'")
+    return lab.provisioning_logs(source_filter(source_id))
 
 
 def last_log(lab: Lab, source_id: str) -> dict[str, Any]:
@@ -202,25 +172,10 @@ def last_log(lab: Lab, source_id: str) -> dict[str, Any]:
     return entries[-1]
 
 
-def step_names(entry: dict[str, Any]) -> list[str]:
-    return [s["name"] for s in entry["provisioningSteps"]]
-
-
-def status_of(entry: dict[str, Any]) -> str:
-    return str(entry["provisioningStatusInfo"]["status"])
-
-
-def skip_reason(entry: dict[str, Any]) -> str | None:
-    for step in entry["provisioningSteps"]:
-        if step["name"] == "EntrySynchronizationSkip":
-            return step["details"].get("SkipReason")
-    return None
-
-
 def started(lab: Lab) -> Lab:
     """Start the job and run the initial cycle; clear Miro's journal."""
     lab.start()
     cycles = lab.advance("0")
     assert len(cycles) == 1 and cycles[0]["type"] == "initial", cycles
-    journal(lab)
+    drain_journal(lab)
     return lab

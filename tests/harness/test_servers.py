@@ -78,7 +78,7 @@ def test_start_timeout_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(server, "_answers", lambda timeout: False)
     with pytest.raises(ServerStartError, match=r"within 0\.2s"):
         server.start()
-    assert server._server is None
+    assert not server.running
 
 
 # -- server kinds, mounts, access log ---------------------------------------------------------

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from mock_graph import GraphBackend, GraphError
-from tests.mock_graph.conftest import Clock, user_body
+from tests.support.graph import Clock, user_body
 
 
 def test_lookup_by_id_and_upn_index() -> None:

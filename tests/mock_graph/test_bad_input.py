@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mock_graph import create_app
-from tests.mock_graph.conftest import Clock
+from tests.support.graph import Clock
 
 CLOCK = Clock()
 APP = create_app(clock=CLOCK.now)

@@ -1,4 +1,4 @@
-"""The /_fake/ control plane (DESIGN.md contract), auth, faults, the journal, and the app-level
+"""The /_fake/ control plane (docs/control-plane.md), auth, faults, the journal, and the app-level
 hooks applying to blueprints registered after create_app (as the harness does)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, Flask, jsonify
 
 from mock_graph import GraphError, create_app
-from tests.mock_graph.conftest import AUTH, Clock, GraphClient, user_body
+from tests.support.graph import AUTH, Clock, GraphClient, user_body
 
 
 def test_seed_reset_state_roundtrip(app: Flask, client: GraphClient) -> None:
@@ -297,6 +297,26 @@ def test_journal_keeps_large_bodies_compressed_and_answers_them_whole() -> None:
         raw.post("/v1.0/users", headers=AUTH, json=user_body(f"big{n}@contoso.com"))
     listed = raw.get("/v1.0/users", headers=AUTH)
     assert len(listed.data) > 4096
-    stored = app.extensions["mock_graph.journal"]._entries[-1]["response"]
+    stored = app.extensions["mock_graph.journal"].stored()[-1]["response"]
     assert stored.compressed and len(stored.data) < len(listed.data)
     assert raw.get("/_fake/journal").json["requests"][-1]["response"] == listed.json
+
+
+def test_the_control_plane_answers_in_the_shape_both_fakes_share(client: GraphClient) -> None:
+    assert client.post("/_fake/reset").json == {"reset": True, "status": "reset"}
+    added = client.post(
+        "/_fake/faults", json={"method": "*", "path": "^/v1.0/groups$", "status": 500}
+    )
+    assert added.status_code == 201
+    assert added.json["id"] == added.json["fault"]["id"] == "fault-1"
+    assert added.json["method"] == added.json["fault"]["method"] == "*"
+    assert client.post("/_fake/faults", json={"method": None, "status": 500}).status_code == 201
+    assert client.delete("/_fake/faults").json == {"cleared": True, "status": "cleared"}
+    client.get("/v1.0/users")
+    assert client.delete("/_fake/journal").json == {"cleared": True, "count": 1}
+    dump = client.get("/_fake/state").json
+    loaded = client.put("/_fake/state", json=dump).json
+    assert loaded["loaded"] is True and loaded["status"] == "loaded"
+    assert loaded["users"] == loaded["counts"]["user"] == 0
+    assert client.post("/_fake/reset").status_code == 200
+    assert client.post("/_fake/faults", json={"status": 500}).json["id"] == "fault-1"

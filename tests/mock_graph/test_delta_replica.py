@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mock_graph import GraphError, create_app
-from tests.mock_graph.conftest import AUTH, Clock, user_body
+from tests.support.graph import AUTH, Clock, user_body
 
 OPS = st.lists(
     st.tuples(
@@ -48,7 +48,7 @@ def drain(client: Any, url: str) -> tuple[list[dict[str, Any]], str]:
 def apply_op(backend: Any, op: str, a: int, b: int, counter: list[int], sp: str) -> None:
     live = sorted(backend.list_objects("user", top=999, render=lambda o: o.data["id"]).items)
     groups = sorted(backend.list_objects("group", top=999, render=lambda o: o.data["id"]).items)
-    deleted = sorted(o.data["id"] for o in backend._deleted.values() if o.kind == "user")
+    deleted = sorted(o.data["id"] for o in backend.directory.deleted.values() if o.kind == "user")
     pick = lambda seq, n: seq[n % len(seq)] if seq else None  # noqa: E731
     try:
         if op == "create":
@@ -69,7 +69,7 @@ def apply_op(backend: Any, op: str, a: int, b: int, counter: list[int], sp: str)
         elif op == "assign" and live:
             backend.assign_app_role(pick(live, a), sp)
         elif op == "unassign":
-            held = sorted(backend._by_resource.get(sp, {}))
+            held = sorted(backend.directory.by_resource.get(sp, {}))
             if held:
                 backend.remove_app_role_assignment(pick(held, a))
         elif op == "group":

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from mock_graph import GraphBackend
-from mock_graph.schema import ZERO_GUID
-from tests.mock_graph.conftest import EVENTUAL, GraphClient
+from mock_graph.schemas import ZERO_GUID
+from tests.support.graph import EVENTUAL, GraphClient
 
 ROLE_ID = "6a5d2f5e-3b1c-4f37-9a53-2f1b8f0e7c11"
 ROLES = [

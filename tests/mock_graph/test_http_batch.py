@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 
 from mock_graph import GraphBackend
-from tests.mock_graph.conftest import GraphClient, user_body
+from tests.support.graph import GraphClient, user_body
 
 
 def by_id(resp: Any) -> dict[str, dict[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mock_graph import GraphBackend
-from tests.mock_graph.conftest import GraphClient, user_body
+from tests.support.graph import GraphClient, user_body
 
 
 def full_round(client: GraphClient, url: str) -> tuple[list[dict[str, Any]], str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from mock_graph import GraphBackend
-from tests.mock_graph.conftest import EVENTUAL, Clock, GraphClient, user_body
+from tests.support.graph import EVENTUAL, Clock, GraphClient, user_body
 
 
 def setup_user_with_relations(backend: GraphBackend) -> tuple[str, str, str, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mock_graph import GraphBackend
-from tests.mock_graph.conftest import EVENTUAL, GraphClient
+from tests.support.graph import EVENTUAL, GraphClient
 
 SECURITY = {
     "displayName": "Design",

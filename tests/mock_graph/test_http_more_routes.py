@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint
 
 from mock_graph import create_app
-from tests.mock_graph.conftest import AUTH, EVENTUAL, GraphClient
+from tests.support.graph import AUTH, EVENTUAL, GraphClient
 
 
 def test_alternate_keys_for_patch_and_delete(client: GraphClient) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from mock_graph import GraphBackend
-from tests.mock_graph.conftest import EVENTUAL, GraphClient
+from tests.support.graph import EVENTUAL, GraphClient
 
 
 def ids(resp: Any) -> set[str]:
@@ -206,7 +206,7 @@ def test_count_segment_with_advanced_filter(client: GraphClient, seeded: dict[st
 def test_complex_sub_property_filters_are_advanced(
     client: GraphClient, backend: GraphBackend
 ) -> None:
-    from tests.mock_graph.conftest import user_body
+    from tests.support.graph import user_body
 
     backend.create_user(
         user_body(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mock_graph import GraphBackend
-from tests.mock_graph.conftest import EVENTUAL, GraphClient, user_body
+from tests.support.graph import EVENTUAL, GraphClient, user_body
 
 DOMAIN = "contoso.onmicrosoft.com"
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from mock_graph.exceptions import GraphError
 from mock_graph.odata import check_usages, parse_filter, parse_search
-from mock_graph.schema import GROUP, USER
+from mock_graph.schemas import GROUP, USER
 
 WORDS = [
     "displayName",

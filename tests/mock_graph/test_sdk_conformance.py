@@ -1,4 +1,4 @@
-"""The real, unmodified msgraph-sdk against the fake served on a socket (reference §5.3)."""
+"""The real, unmodified msgraph-sdk against the fake served on a socket (see docs/serve.md)."""
 
 from __future__ import annotations
 
@@ -29,9 +29,9 @@ with warnings.catch_warnings():
 
 from harness.servers import ServerThread
 from mock_graph import GraphBackend, create_app
-from mock_graph.schema import ZERO_GUID
-from tests.mock_graph.conftest import Clock
-from tests.mock_graph.sdk import fake_graph_client
+from mock_graph.schemas import ZERO_GUID
+from tests.support.graph import Clock
+from tests.support.graph_sdk import fake_graph_client
 
 T = TypeVar("T")
 # msgraph-sdk's own request builders warn about their deprecated configuration classes.
@@ -421,8 +421,6 @@ def test_strict_auth_with_token_from_fake_endpoint() -> None:
     that token: accepted; the SDK with a made-up token: ODataError 401."""
     import httpx
 
-    from tests.mock_graph.sdk import StaticTokenProvider
-
     app = create_app(strict_auth=True, tenant_id="11111111-2222-4333-8444-555555555555")
     with ServerThread(app, name="mock-graph-strict") as server:
         form = {
@@ -436,10 +434,7 @@ def test_strict_auth_with_token_from_fake_endpoint() -> None:
         ).json()["access_token"]
 
         async def scenario() -> tuple[int, ODataError]:
-            good = fake_graph_client(server.url + "/v1.0")
-            good.request_adapter._authentication_provider.access_token_provider = (
-                StaticTokenProvider(token)
-            )  # type: ignore[attr-defined]
+            good = fake_graph_client(server.url + "/v1.0", token=token)
             page = await good.users.get()
             bad = fake_graph_client(server.url + "/v1.0")
             with pytest.raises(ODataError) as denied:

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from mock_graph import GraphBackend
-from tests.mock_graph.conftest import Clock
+from tests.support.graph import Clock
 
 
 def seeded_backend(seed: int, **kw: Any) -> tuple[GraphBackend, dict[str, Any]]:

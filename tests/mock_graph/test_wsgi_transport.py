@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 
 from mock_graph import create_app
-from tests.mock_graph.conftest import AUTH, Clock
+from tests.support.graph import AUTH, Clock
 
 
 def test_links_use_the_request_host() -> None:

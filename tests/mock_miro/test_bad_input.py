@@ -10,8 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mock_miro import MiroBackend, create_app
-
-from .conftest import ENTERPRISE, ERROR_SCHEMA, PATCH_SCHEMA, Scim
+from tests.support.miro import ENTERPRISE, ERROR_SCHEMA, PATCH_SCHEMA, Scim
 
 SETTINGS = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

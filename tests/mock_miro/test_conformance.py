@@ -19,12 +19,12 @@ from typing import Any
 import httpx
 import pytest
 import scim2_tester.filling as filling
-from scim2_client import BaseSyncSCIMClient
 from scim2_client.engines.wsgi import WSGISCIMClient
 from scim2_tester import CheckResult, Status, check_server
 
 from harness.servers import ServerThread
 from mock_miro import DEFAULT_TOKEN, create_app
+from tests.support.scim_client import HttpxSCIMClient
 
 AUTH = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
 
@@ -60,29 +60,6 @@ def miro_values(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         filling, "get_random_example_value", _miro_value(filling.get_random_example_value)
     )
-
-
-class HttpxSCIMClient(BaseSyncSCIMClient):
-    """scim2-client over a real socket with httpx (scim2-client's own engine needs httpx2)."""
-
-    def __init__(self, client: httpx.Client, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.client = client
-
-    def _stays_under_base_url(self, endpoint: str) -> bool:
-        url = self.client.build_request("GET", endpoint).url
-        base = self.client.base_url
-        return (url.scheme, url.host, url.port) == (
-            base.scheme,
-            base.host,
-            base.port,
-        ) and url.raw_path.startswith(base.raw_path.rstrip(b"/"))
-
-    def _parse_json(self, response: Any) -> Any:
-        return response.json()
-
-    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        return self.client.request(method, url, **kwargs)
 
 
 def _split(

@@ -1,4 +1,4 @@
-"""The /_fake/ control plane, exactly as DESIGN.md's contract names it."""
+"""The /_fake/ control plane, exactly as docs/control-plane.md's contract names it."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from mock_miro import DEFAULT_TOKEN, MiroBackend, create_app
-
-from .conftest import Scim, assert_scim_error
+from tests.support.miro import Scim, assert_scim_error
 
 
 def fake(scim: Scim) -> FlaskClient:
@@ -134,7 +133,7 @@ def test_fault_with_times_status_body_and_retry_after(scim: Scim, backend: MiroB
         "times": 2,
     }
     added = fake(scim).post("/_fake/faults", json=spec)
-    assert added.status_code == 200 and added.get_json()["id"]
+    assert added.status_code == 201 and added.get_json()["id"]
     for _ in range(2):
         hit = scim.post("/Users", {"userName": "f@y.com"})
         assert_scim_error(hit, 429, "tooManyRequests")
@@ -244,3 +243,21 @@ def test_journal_keeps_bodies_as_sent(scim: Scim) -> None:
     assert entries[0]["body"]["userName"] == "k@y.com" and entries[0]["response"]["id"]
     assert entries[1]["body"] == "{not json"
     assert entries[1]["response"]["status"] == "400"
+
+
+def test_the_control_plane_answers_in_the_shape_both_fakes_share(scim: Scim) -> None:
+    client = fake(scim)
+    assert client.post("/_fake/reset").get_json() == {"reset": True, "status": "reset"}
+    added = client.post("/_fake/faults", json={"path": "^/api/v1/scim/Groups$", "status": 500})
+    assert added.status_code == 201
+    body = added.get_json()
+    assert body["id"] == body["fault"]["id"] == "fault-1" and body["method"] == "*"
+    assert client.post("/_fake/faults", json={"method": None, "status": 500}).status_code == 201
+    assert client.delete("/_fake/faults/fault-2").get_json() == {"removed": "fault-2"}
+    assert client.delete("/_fake/faults").get_json() == {"cleared": True, "status": "cleared"}
+    scim.get("/Users")
+    assert client.delete("/_fake/journal").get_json() == {"cleared": True, "count": 1}
+    dump = client.get("/_fake/state").get_json()
+    loaded = client.put("/_fake/state", json=dump).get_json()
+    assert loaded["loaded"] is True and loaded["status"] == "loaded"
+    assert loaded["users"] == loaded["counts"]["users"] == 0

@@ -1,18 +1,18 @@
-"""Every request shape Entra sends (entra-provisioning.md §3), replayed against the fake."""
+"""Every request shape Entra sends, replayed against the fake. Microsoft documents them in
+https://learn.microsoft.com/en-us/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups."""
 
 from __future__ import annotations
 
 import uuid
 
 from mock_miro import MiroBackend
-
-from .conftest import ENTERPRISE, PATCH_SCHEMA, Scim, assert_scim_error
+from tests.support.miro import ENTERPRISE, PATCH_SCHEMA, Scim, assert_scim_error
 
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
 
 
 def _entra_create_body(user_name: str) -> dict[str, object]:
-    # §3.1's documented body, with a Miro-valid userName (an e-mail).
+    # Microsoft's documented create body, with a Miro-valid userName (an e-mail).
     return {
         "schemas": [CORE, ENTERPRISE],
         "externalId": "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef",
@@ -300,7 +300,7 @@ def test_group_remove_member_both_dialects(scim: Scim, backend: MiroBackend) -> 
     assert rfc.status_code == 200
     miro = scim.patch(
         f"/Groups/{team}", {"op": "Remove", "path": f"members[value eq {c}]"}
-    )  # SPEC: unquoted
+    )  # unquoted, as in Miro's API reference
     assert miro.status_code == 200
     assert backend.get_group(team)["members"] == []
     assert backend.get_user(a)["active"] is True  # users stay in the organisation

@@ -10,8 +10,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from mock_miro import MiroBackend, create_app
 from mock_miro.rules import is_org_admin
-
-from .conftest import Scim
+from tests.support.miro import Scim
 
 NAMES = st.sampled_from(["a@x.com", "B@x.com", "b@x.com", "c@y.com", "d@x.com"])
 ADMIN = [
@@ -21,24 +20,24 @@ ADMIN = [
 
 def check_indexes(backend: MiroBackend) -> None:
     with backend.lock:
-        assert {k: v for k, v in backend.by_username.items() if v in backend.users} == {
+        assert {k: v for k, v in backend.org.by_username.items() if v in backend.users} == {
             u.username_key: uid for uid, u in backend.users.items()
         }
-        assert set(backend.by_username.values()) <= set(backend.users) | set(backend.guests)
-        for ext_id, ids in backend.by_external.items():
+        assert set(backend.org.by_username.values()) <= set(backend.users) | set(backend.org.guests)
+        for ext_id, ids in backend.org.by_external.items():
             assert all(backend.users[i].data.get("externalId") == ext_id for i in ids)
-        assert backend.org_admins == {
+        assert backend.org.org_admins == {
             uid for uid, u in backend.users.items() if u.active and is_org_admin(u.data)
         }
         for gid, group in backend.groups.items():
-            assert gid in backend.group_names[(group.kind, group.display_name.lower())]
+            assert gid in backend.org.group_names[(group.kind, group.display_name.lower())]
             for uid in group.members:
-                assert uid in backend.users and gid in backend.memberships[uid]
+                assert uid in backend.users and gid in backend.org.memberships[uid]
             assert group.admins <= set(group.members)
-        for uid, gids in backend.memberships.items():
+        for uid, gids in backend.org.memberships.items():
             for gid in gids:
                 assert uid in backend.groups[gid].members
-        assert not set(backend.users) & set(backend.deleted)
+        assert not set(backend.users) & set(backend.org.deleted)
 
 
 class Organisation(RuleBasedStateMachine):
@@ -49,7 +48,7 @@ class Organisation(RuleBasedStateMachine):
         self.team = self.backend.create_team("T")["id"]
 
     def ids(self) -> list[str]:
-        return sorted(self.backend.users) + sorted(self.backend.deleted) + ["404"]
+        return sorted(self.backend.users) + sorted(self.backend.org.deleted) + ["404"]
 
     @rule(name=NAMES, admin=st.booleans(), ext=st.sampled_from([None, "e1", "e2"]))
     def create(self, name: str, admin: bool, ext: str | None) -> None:

@@ -1,12 +1,12 @@
-"""Miro's per-endpoint 30-second windows (DOC-RL), off by default, on the fake's clock."""
+"""Miro's per-endpoint 30-second windows (https://developers.miro.com/docs/scim-rate-limits),
+off by default, on the fake's clock."""
 
 from __future__ import annotations
 
 import pytest
 
 from mock_miro import MiroBackend
-
-from .conftest import Scim, StepClock, assert_scim_error
+from tests.support.miro import Scim, StepClock, assert_scim_error
 
 
 def test_off_by_default(scim: Scim) -> None:

@@ -7,8 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from mock_miro import MiroBackend
-
-from .conftest import ENTERPRISE, Scim, assert_scim_error
+from tests.support.miro import ENTERPRISE, Scim, assert_scim_error
 
 ADMIN_ROLE = [
     {"value": "ORGANIZATION_INTERNAL_ADMIN", "type": "organization_user_role", "primary": True}

@@ -9,11 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
-import mock_miro.models as models
+import mock_miro.models.backend as models
 from harness.servers import ServerThread
 from mock_miro import DEFAULT_TOKEN, MiroBackend, create_app
-
-from .conftest import Scim
+from tests.support.miro import Scim
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +94,7 @@ def test_concurrent_creates_over_a_socket(served: tuple[ServerThread, MiroBacken
         thread.join()
     assert errors == []
     assert len(backend.users) == 6 * 15 + 1
-    default = backend.get_group(backend.default_team_id or "")
+    default = backend.get_group(backend.org.default_team_id or "")
     assert len(default["members"]) == 91
 
 

@@ -1,5 +1,5 @@
-"""``harness bench`` at a tiny size: it runs, and the report carries every figure of issue 9.
-No timing assertions: this is a benchmark, not a timed test."""
+"""``harness bench`` at a tiny size: it runs, and the report carries every figure that
+docs/benchmarks.md reports. No timing assertions: this is a benchmark, not a timed test."""
 
 from __future__ import annotations
 

@@ -21,9 +21,8 @@ from harness.testing.lab_steps import (
     add_member,
     add_user,
     assign,
-    journal,
+    drain_journal,
     last_log,
-    lines,
     logs_for,
     member_names,
     miro_seed_teams,
@@ -32,8 +31,11 @@ from harness.testing.lab_steps import (
     ok,
     put_secrets,
     set_group_flows,
-    status_of,
     unassign,
+)
+from harness.testing.readers import (
+    entry_status,
+    journal_lines,
 )
 
 RETRY_TEXT = "We are retrying an operation that previously failed."
@@ -82,13 +84,15 @@ def test_a_wrong_token_holds_back_a_whole_directory_and_start_provisions_all_of_
         assign(lab, users[n])
     assign(lab, group)
     put_secrets(lab, SecretToken="wrong")
-    journal(lab)
+    drain_journal(lab)
     lab.start()
     lab.advance("1d")
 
-    requests = journal(lab)
+    requests = drain_journal(lab)
     assert requests and {r["status"] for r in requests} == {401}
-    assert all(line.startswith('GET /Users?filter=userName eq "') for line in lines(requests))
+    assert all(
+        line.startswith('GET /Users?filter=userName eq "') for line in journal_lines(requests)
+    )
     assert lab.provisioning_logs() == []  # no object was processed
     assert all_miro_user_names(lab) == []
     status = lab.job()["status"]
@@ -126,13 +130,13 @@ def test_a_401_in_the_middle_of_a_cycle_quarantines_at_once(lab: Lab) -> None:
             "detail": "token revoked",
         },
     )
-    journal(lab)
+    drain_journal(lab)
     lab.start()
     (cycle,) = lab.advance("0")
     assert cycle["quarantine"] == "EncounteredQuarantineException"
-    posts = [r for r in journal(lab) if r["method"] == "POST"]
+    posts = [r for r in drain_journal(lab) if r["method"] == "POST"]
     assert [r["status"] for r in posts] == [401, 201, 201]
-    failed = [e for e in lab.provisioning_logs() if status_of(e) == "failure"]
+    failed = [e for e in lab.provisioning_logs() if entry_status(e) == "failure"]
     assert len(failed) == 1
     assert failed[0]["provisioningStatusInfo"]["errorInformation"]["errorCode"] == (
         "SystemForCrossDomainIdentityManagementCredentialValidationUnavailable"
@@ -169,7 +173,7 @@ def _quarantined_with_an_escrow(lab: Lab) -> tuple[str, str]:
     lab.advance("40m")
     assert lab.job()["status"]["code"] == "Quarantine"
     put_secrets(lab, SecretToken=mock_miro.DEFAULT_TOKEN)
-    journal(lab)
+    drain_journal(lab)
     return user, group
 
 
@@ -183,7 +187,7 @@ def test_the_portal_restart_lifts_quarantine_clears_escrows_and_keeps_links(lab:
     assert connections(lab)["watermarks"] == {"users": None, "groups": None, "assignments": None}
     (cycle,) = lab.advance("0")
     assert cycle["type"] == "initial"
-    seen = lines(journal(lab))
+    seen = journal_lines(drain_journal(lab))
     assert f"GET /Users/{scim_id}" in seen  # the link survived: read by id
     assert 'GET /Users?filter=userName eq "hal@contoso.com"' not in seen
     # The group is not retried from an escrow: the new initial cycle evaluates it afresh.
@@ -222,9 +226,9 @@ def test_resetting_the_connector_data_store_breaks_links_and_re_matches(
     restart(lab, scope)
     assert connections(lab)["value"] == []
     ok(lab.graph_client.patch(f"/v1.0/users/{ivy}", json={"surname": "Moved"}), 204)
-    journal(lab)
+    drain_journal(lab)
     lab.advance("0")
-    seen = lines(journal(lab))
+    seen = journal_lines(drain_journal(lab))
     assert 'GET /Users?filter=userName eq "ivy@contoso.com"' in seen  # matched again
     assert "POST /Users" not in seen  # ... and found: no duplicate
     assert all_miro_user_names(lab) == ["ivy@contoso.com"]
@@ -243,12 +247,12 @@ def test_a_group_deleted_in_entra_is_deleted_in_miro(lab: Lab) -> None:
     lab.advance("0")
     target = last_log(lab, group)["targetIdentity"]["id"]
     ok(lab.graph_client.delete(f"/v1.0/groups/{group}"), 204)
-    journal(lab)
+    drain_journal(lab)
     lab.advance("40m")
-    deletes = [r for r in journal(lab) if r["method"] == "DELETE"]
+    deletes = [r for r in drain_journal(lab) if r["method"] == "DELETE"]
     assert [(r["path"], r["status"]) for r in deletes] == [(f"/api/v1/scim/Groups/{target}", 204)]
     entry = last_log(lab, group)
-    assert (entry["provisioningAction"], status_of(entry)) == ("delete", "success")
+    assert (entry["provisioningAction"], entry_status(entry)) == ("delete", "success")
 
 
 def test_the_deletion_threshold_counts_group_deletes_with_user_disables(lab: Lab) -> None:
@@ -274,16 +278,16 @@ def test_the_deletion_threshold_counts_group_deletes_with_user_disables(lab: Lab
     unassign(lab, group_assignment)
     for a in user_assignments:
         unassign(lab, a)
-    journal(lab)
+    drain_journal(lab)
     (cycle,) = lab.advance("40m")
     assert cycle["counts"]["staged"] == 3  # 2 disables + 1 group delete > 2
     assert cycle["quarantine"] == "TooManyDeletes"
-    assert [r for r in journal(lab) if r["method"] in ("PATCH", "DELETE")] == []
+    assert [r for r in drain_journal(lab) if r["method"] in ("PATCH", "DELETE")] == []
     assert last_log(lab, group)["provisioningAction"] == "stageddelete"
 
     restart(lab, "ForceDeletes")
     (released,) = lab.advance("0")
-    requests = journal(lab)
+    requests = drain_journal(lab)
     assert sorted(r["method"] for r in requests if r["method"] in ("PATCH", "DELETE")) == [
         "DELETE",
         "PATCH",
@@ -484,7 +488,7 @@ def test_429_bursts_and_5xx_on_a_fifth_of_all_requests_end_like_a_fault_free_run
         assert len(names) == len(set(names)) == 8  # every in-scope user exactly once
         assert sum(c["counts"]["throttled"] for c in cycles) == 5  # Retry-After honoured in-cycle
         logs = lab.provisioning_logs()
-        failures = [e for e in logs if status_of(e) == "failure"]
+        failures = [e for e in logs if entry_status(e) == "failure"]
         assert failures
         assert {e["provisioningStatusInfo"]["errorInformation"]["errorCode"] for e in failures} == {
             "InternalServerError"
@@ -503,13 +507,13 @@ def test_429_bursts_and_5xx_on_a_fifth_of_all_requests_end_like_a_fault_free_run
         # Every failure is followed by a success for the same object: by an escrow retry, or
         # by the object's next change, which supersedes the escrowed operation.
         for position, entry in enumerate(logs):
-            if status_of(entry) == "failure":
+            if entry_status(entry) == "failure":
                 later = [
                     e
                     for e in logs[position + 1 :]
                     if e["sourceIdentity"]["id"] == entry["sourceIdentity"]["id"]
                 ]
-                assert any(status_of(e) in ("success", "skipped") for e in later), entry
+                assert any(entry_status(e) in ("success", "skipped") for e in later), entry
 
 
 def update_user_surname(lab: Lab, user_id: str, surname: str) -> None:
@@ -533,10 +537,10 @@ def test_a_create_that_times_out_is_escrowed_and_the_retry_matches_instead_of_du
         assert [e["errorCode"] for e in connections(lab)["escrows"]] == ["Timeout"]
         time.sleep(2.5)  # let Miro finish the slow request
         assert all_miro_user_names(lab) == ["xia@contoso.com"]
-        journal(lab)
+        drain_journal(lab)
 
         (retry,) = lab.advance("40m")
-        seen = lines(journal(lab))
+        seen = journal_lines(drain_journal(lab))
         assert 'GET /Users?filter=userName eq "xia@contoso.com"' in seen  # matched again
         assert "POST /Users" not in seen
         assert all_miro_user_names(lab) == ["xia@contoso.com"]  # no duplicate
@@ -602,14 +606,14 @@ def test_a_team_query_that_returns_members_anyway_is_multiple_entries_in_respons
     lab.start()
     (cycle,) = lab.advance("0")
     entry = last_log(lab, group)
-    assert status_of(entry) == "failure"
+    assert entry_status(entry) == "failure"
     assert entry["provisioningStatusInfo"]["errorInformation"]["errorCode"] == (
         "SystemForCrossDomainIdentityManagementMultipleEntriesInResponse"
     )
     assert cycle["quarantine"] is None
     assert [e["sourceAnchor"] for e in connections(lab)["escrows"]] == [group]
     lab.advance("40m")  # the fault is spent: the retry matches the team
-    assert status_of(last_log(lab, group)) == "success"
+    assert entry_status(last_log(lab, group)) == "success"
     assert connections(lab)["escrows"] == []
 
 
@@ -635,9 +639,9 @@ def test_a_get_by_id_answering_several_users_is_multiple_entries_in_response(lab
         },
     )
     ok(lab.graph_client.patch(f"/v1.0/users/{zed}", json={"surname": "Two"}), 204)
-    journal(lab)
+    drain_journal(lab)
     lab.advance("40m")
-    assert [r for r in journal(lab) if r["method"] == "PATCH"] == []  # nothing written blind
+    assert [r for r in drain_journal(lab) if r["method"] == "PATCH"] == []  # nothing written blind
     entry = last_log(lab, zed)
     assert entry["provisioningStatusInfo"]["errorInformation"]["errorCode"] == (
         "SystemForCrossDomainIdentityManagementMultipleEntriesInResponse"
@@ -700,7 +704,7 @@ def _over_the_deletion_threshold(lab: Lab) -> tuple[list[str], list[str]]:
         unassign(lab, a)
     (cycle,) = lab.advance("40m")
     assert cycle["quarantine"] == "TooManyDeletes"
-    journal(lab)
+    drain_journal(lab)
     return users, assignments
 
 
@@ -709,7 +713,7 @@ def test_held_deletions_are_not_dropped_by_later_quarantine_attempts(lab: Lab) -
     cycles = lab.advance("2d")
     assert cycles and all(c["quarantine"] == "TooManyDeletes" for c in cycles)
     assert all(c["counts"]["staged"] == 3 for c in cycles)
-    assert [r for r in journal(lab) if r["method"] in ("PATCH", "DELETE")] == []
+    assert [r for r in drain_journal(lab) if r["method"] in ("PATCH", "DELETE")] == []
     status = lab.job()["status"]
     assert status["code"] == "Quarantine" and status["quarantine"]["reason"] == "TooManyDeletes"
     assert status["quarantine"]["seriesCount"] == 1 + len(cycles)
@@ -730,7 +734,7 @@ def test_fixing_the_source_and_restarting_releases_nothing(lab: Lab) -> None:
     restart(lab, None)
     (cycle,) = lab.advance("0")
     assert cycle["quarantine"] is None and cycle["counts"]["staged"] == 0
-    assert [r for r in journal(lab) if r["method"] in ("PATCH", "DELETE")] == []
+    assert [r for r in drain_journal(lab) if r["method"] in ("PATCH", "DELETE")] == []
     assert all(miro_user(lab, f"{n}@contoso.com")["active"] for n in ("cam", "dia", "eve"))
     assert lab.job()["status"]["code"] == "Active"
     lab.advance("2h")

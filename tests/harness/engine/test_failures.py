@@ -16,7 +16,7 @@ from harness.testing.lab_steps import (
     add_member,
     add_user,
     assign,
-    journal,
+    drain_journal,
     last_log,
     logs_for,
     member_names,
@@ -26,8 +26,10 @@ from harness.testing.lab_steps import (
     ok,
     put_secrets,
     set_group_flows,
-    status_of,
-    step_names,
+)
+from harness.testing.readers import (
+    entry_status,
+    entry_steps,
 )
 
 
@@ -53,7 +55,7 @@ def test_a_wrong_token_quarantines_at_once_and_start_recovers(lab: Lab) -> None:
         cycle["error"]["errorCode"]
         == "SystemForCrossDomainIdentityManagementCredentialValidationUnavailable"
     )
-    assert len(journal(lab)) == 1  # only the probe was sent
+    assert len(drain_journal(lab)) == 1  # only the probe was sent
     status = lab.job()["status"]
     assert status["code"] == "Quarantine"
     quarantine = status["quarantine"]
@@ -140,7 +142,7 @@ def test_a_5xx_on_create_is_escrowed_and_retried_next_cycle(lab: Lab) -> None:
     (first,) = lab.advance("0")
     assert first["counts"]["failed"] == 1
     entry = last_log(lab, bea)
-    assert status_of(entry) == "failure"
+    assert entry_status(entry) == "failure"
     error = entry["provisioningStatusInfo"]["errorInformation"]
     assert error["errorCode"] == "InternalServerError"
     assert error["reason"].endswith(
@@ -168,12 +170,12 @@ def test_escrow_retries_back_off_and_restart_with_escrows_clears_them(lab: Lab) 
     lab.start()
     lab.advance("0")
     lab.advance("3h")
-    attempts = [e for e in logs_for(lab, group) if status_of(e) == "failure"]
+    attempts = [e for e in logs_for(lab, group) if entry_status(e) == "failure"]
     reasons = [e["provisioningStatusInfo"]["errorInformation"]["reason"] for e in attempts]
     assert [r.split("retried ")[1].split(" times")[0] for r in reasons] == ["0", "1", "2"]
     began = [e["activityDateTime"] for e in attempts]
     assert began == ["2026-01-05T09:00:00Z", "2026-01-05T09:40:00Z", "2026-01-05T11:00:00Z"]
-    assert "EntryExportAdd" in step_names(attempts[-1])
+    assert "EntryExportAdd" in entry_steps(attempts[-1])
 
     ok(
         lab.graph_client.post(
@@ -247,7 +249,7 @@ def test_a_mass_unassignment_over_the_threshold_is_staged_and_force_deletes_rele
     assignments = {n: assign(lab, u) for n, u in users.items()}
     lab.start()
     lab.advance("0")
-    journal(lab)
+    drain_journal(lab)
     for assignment in assignments.values():
         ok(
             lab.graph_client.delete(
@@ -258,12 +260,12 @@ def test_a_mass_unassignment_over_the_threshold_is_staged_and_force_deletes_rele
     (cycle,) = lab.advance("40m")
     assert cycle["counts"]["staged"] == 3
     assert cycle["quarantine"] == "TooManyDeletes"
-    assert [r for r in journal(lab) if r["method"] == "PATCH"] == []
+    assert [r for r in drain_journal(lab) if r["method"] == "PATCH"] == []
     assert all(miro_user(lab, f"{n}@contoso.com")["active"] for n in names)
     for user in users.values():
         entry = last_log(lab, user)
         assert entry["provisioningAction"] == "stageddelete"
-        assert status_of(entry) == "skipped"
+        assert entry_status(entry) == "skipped"
     status = lab.job()["status"]
     assert status["code"] == "Quarantine" and status["quarantine"]["reason"] == "TooManyDeletes"
 
@@ -316,7 +318,12 @@ def test_429_with_retry_after_is_honoured_within_the_cycle(lab: Lab) -> None:
     (cycle,) = lab.advance("0")
     assert cycle["counts"]["throttled"] == 3 and cycle["counts"]["create"] == 1
     assert cycle["ended"] == "2026-01-05T09:00:06Z"  # three waits of Retry-After on the clock
-    assert [r["status"] for r in journal(lab) if r["method"] == "POST"] == [429, 429, 429, 201]
+    assert [r["status"] for r in drain_journal(lab) if r["method"] == "POST"] == [
+        429,
+        429,
+        429,
+        201,
+    ]
     assert miro_user(lab, "lee@contoso.com") is not None
 
 
@@ -387,7 +394,7 @@ def test_bursts_of_429_and_random_5xx_end_like_a_fault_free_run() -> None:
         assert _miro_state(lab) == expected  # every in-scope user exactly once, same teams
         assert sum(c["counts"]["throttled"] for c in cycles) >= 4
         logs = lab.provisioning_logs()
-        failures = [e for e in logs if status_of(e) == "failure"]
+        failures = [e for e in logs if entry_status(e) == "failure"]
         assert failures  # the 502 at least
         retried = {
             e["sourceIdentity"]["id"]

@@ -15,11 +15,9 @@ from harness.testing.lab_steps import (
     add_member,
     add_user,
     assign,
-    body_of,
+    drain_journal,
     get_schema,
-    journal,
     last_log,
-    lines,
     mapping,
     miro_create_user,
     miro_seed_teams,
@@ -30,12 +28,16 @@ from harness.testing.lab_steps import (
     put_secrets,
     remove_member,
     set_group_flows,
-    skip_reason,
     started,
-    status_of,
     unassign,
     update_user,
-    writes,
+)
+from harness.testing.readers import (
+    entry_skip_step_reason,
+    entry_status,
+    journal_body,
+    journal_lines,
+    journal_writes,
 )
 
 
@@ -63,8 +65,8 @@ def test_default_access_only_is_skipped_as_not_effectively_entitled(lab: Lab) ->
     started(lab)
     assert miro_user(lab, "ann@contoso.com") is None
     entry = last_log(lab, ann)
-    assert status_of(entry) == "skipped"
-    assert skip_reason(entry) == "NotEffectivelyEntitled"
+    assert entry_status(entry) == "skipped"
+    assert entry_skip_step_reason(entry) == "NotEffectivelyEntitled"
     scoping = entry["provisioningSteps"][1]
     assert scoping["details"]["User has the required role"] == "False"
     assert "does not have required entitlement" in entry["provisioningSteps"][-1]["description"]
@@ -94,7 +96,7 @@ def test_a_disabled_user_is_not_provisioned(lab: Lab) -> None:
     started(lab)
     assert miro_user(lab, "dee@contoso.com") is None
     entry = last_log(lab, dee)
-    assert status_of(entry) == "skipped"
+    assert entry_status(entry) == "skipped"
     assert entry["provisioningSteps"][1]["details"]["Active in the source system"] == "False"
 
 
@@ -186,7 +188,7 @@ def test_matching_follows_matching_priority_and_stops_at_the_first_hit(lab: Lab)
     assign(lab, ned)
     lab.start()
     lab.advance("0")
-    seen = lines(journal(lab))
+    seen = journal_lines(drain_journal(lab))
     # The probe filters on the first matching attribute, then matching goes by priority.
     assert seen[0].startswith('GET /Users?filter=externalId eq "')
     assert seen[1:3] == [
@@ -200,7 +202,7 @@ def test_matching_follows_matching_priority_and_stops_at_the_first_hit(lab: Lab)
     miro_create_user(lab, "other@contoso.com", externalId="ola")
     assign(lab, ola)
     lab.advance("40m")
-    seen = lines(journal(lab))
+    seen = journal_lines(drain_journal(lab))
     assert 'GET /Users?filter=externalId eq "ola"' in seen
     assert 'GET /Users?filter=userName eq "ola@contoso.com"' not in seen  # stopped at the first hit
 
@@ -213,7 +215,7 @@ def test_two_target_matches_are_duplicate_target_entries(lab: Lab) -> None:
     assign(lab, pia)
     started(lab)
     entry = last_log(lab, pia)
-    assert status_of(entry) == "failure"
+    assert entry_status(entry) == "failure"
     assert (
         entry["provisioningStatusInfo"]["errorInformation"]["errorCode"] == "DuplicateTargetEntries"
     )
@@ -235,8 +237,8 @@ def test_a_user_without_a_matching_value_is_import_skipped(lab: Lab) -> None:
     assign(lab, quy)
     started(lab)
     entry = last_log(lab, quy)
-    assert skip_reason(entry) == "ImportSkipped"
-    assert writes(journal(lab)) == []
+    assert entry_skip_step_reason(entry) == "ImportSkipped"
+    assert journal_writes(drain_journal(lab)) == []
 
 
 def test_the_flag_in_the_tenant_url_selects_the_rfc_dialect(lab: Lab) -> None:
@@ -253,7 +255,7 @@ def test_the_flag_in_the_tenant_url_selects_the_rfc_dialect(lab: Lab) -> None:
     remove_member(lab, group, sam)
     lab.advance("40m")
     sam_scim = miro_user(lab, "sam@contoso.com")["id"]
-    patches = {r["path"]: body_of(r) for r in journal(lab) if r["method"] == "PATCH"}
+    patches = {r["path"]: journal_body(r) for r in drain_journal(lab) if r["method"] == "PATCH"}
     assert patches[f"/api/v1/scim/Users/{sam_scim}"]["Operations"] == [
         {"op": "replace", "path": "active", "value": False}
     ]
@@ -269,8 +271,10 @@ def test_dialect_setting_overrides_the_tenant_url(lab: Lab) -> None:
     started(lab)
     unassign(lab, assignment)
     lab.advance("40m")
-    (patch,) = [r for r in journal(lab) if r["method"] == "PATCH"]
-    assert body_of(patch)["Operations"] == [{"op": "replace", "path": "active", "value": False}]
+    (patch,) = [r for r in drain_journal(lab) if r["method"] == "PATCH"]
+    assert journal_body(patch)["Operations"] == [
+        {"op": "replace", "path": "active", "value": False}
+    ]
 
 
 def test_incremental_cycles_read_only_changes(lab: Lab) -> None:
@@ -283,7 +287,7 @@ def test_incremental_cycles_read_only_changes(lab: Lab) -> None:
     assert first["type"] == "initial"
     initial_graph = graph_engine_requests(lab)
     assert any("/users/delta" in line for line in initial_graph)
-    journal(lab)
+    drain_journal(lab)
 
     # Nothing changed: the cycle reads the three delta links and the probe, nothing else.
     quiet = lab.advance("40m")[0]
@@ -297,13 +301,13 @@ def test_incremental_cycles_read_only_changes(lab: Lab) -> None:
             f"GET /v1.0/servicePrincipals/{lab.service_principal_id}/appRoleAssignedTo/delta",
         ]
     )
-    assert len(journal(lab)) == 1  # the probe
+    assert len(drain_journal(lab)) == 1  # the probe
 
     # One change: one user is read, one GET and one PATCH in Miro.
     update_user(lab, users[0]["id"], displayName="Changed Name")
     cycle = lab.advance("40m")[0]
     assert cycle["counts"]["imported"] == 1 and cycle["counts"]["update"] == 1
-    assert [r["method"] for r in journal(lab)] == ["GET", "GET", "PATCH"]
+    assert [r["method"] for r in drain_journal(lab)] == ["GET", "GET", "PATCH"]
     assert len(graph_engine_requests(lab)) == 4
 
 
@@ -321,7 +325,7 @@ def test_delta_token_expiry_falls_back_to_a_full_round(lab: Lab) -> None:
     cycles = lab.advance("40m")
     assert (cycles[0]["state"], cycles[0]["type"]) == ("Succeeded", "initial")
     assert miro_user(lab, "uma@contoso.com") is not None
-    assert skip_reason(last_log(lab, uma)) == "RedundantExport"
+    assert entry_skip_step_reason(last_log(lab, uma)) == "RedundantExport"
 
 
 def test_same_seed_same_run_same_logs() -> None:
@@ -384,11 +388,11 @@ def test_a_mapping_that_fails_for_one_user_fails_that_user_only(lab: Lab) -> Non
     lab.start()
     (cycle,) = lab.advance("0")
     assert cycle["state"] == "EntryLevelErrors"
-    posts = [body_of(r) for r in journal(lab) if r["method"] == "POST"]
+    posts = [journal_body(r) for r in drain_journal(lab) if r["method"] == "POST"]
     assert [(p["userName"], p["title"]) for p in posts] == [("xena@contoso.com", "2024-01-02")]
     assert miro_user(lab, "yuri@contoso.com") is None
     entry = last_log(lab, bad)
-    assert status_of(entry) == "failure"
+    assert entry_status(entry) == "failure"
     error = entry["provisioningStatusInfo"]["errorInformation"]
     assert error["errorCode"] == "AttributeMappingEvaluationFailed"
     assert "title" in error["reason"]
@@ -429,11 +433,11 @@ def test_two_source_users_matching_one_target_user_are_duplicate_source_entries(
     assign(lab, second)
     lab.advance("40m")
     entry = last_log(lab, second)
-    assert status_of(entry) == "failure"
+    assert entry_status(entry) == "failure"
     assert (
         entry["provisioningStatusInfo"]["errorInformation"]["errorCode"] == "DuplicateSourceEntries"
     )
-    assert writes(journal(lab)) == []
+    assert journal_writes(drain_journal(lab)) == []
 
 
 def test_switching_sync_all_off_takes_effect_only_after_a_restart(lab: Lab) -> None:
@@ -490,7 +494,11 @@ def test_the_manager_reference_flows_as_the_managers_target_id(lab: Lab) -> None
         assign(lab, user)
     lab.start()
     lab.advance("0")
-    posts = {body_of(r)["userName"]: body_of(r) for r in journal(lab) if r["method"] == "POST"}
+    posts = {
+        journal_body(r)["userName"]: journal_body(r)
+        for r in drain_journal(lab)
+        if r["method"] == "POST"
+    }
     boss_scim = miro_user(lab, "bea@contoso.com")["id"]
     other_scim = miro_user(lab, "oda@contoso.com")["id"]
     enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
@@ -501,14 +509,14 @@ def test_the_manager_reference_flows_as_the_managers_target_id(lab: Lab) -> None
 
     _set_manager(lab, report, other)
     lab.advance("40m")
-    (patch,) = [body_of(r) for r in journal(lab) if r["method"] == "PATCH"]
+    (patch,) = [journal_body(r) for r in drain_journal(lab) if r["method"] == "PATCH"]
     assert patch["Operations"] == [
         {"op": "Replace", "path": ENTERPRISE_MANAGER, "value": {"value": other_scim}}
     ]
 
     ok(lab.graph_client.delete(f"/v1.0/users/{report}/manager/$ref"), 204)
     lab.advance("40m")
-    (patch,) = [body_of(r) for r in journal(lab) if r["method"] == "PATCH"]
+    (patch,) = [journal_body(r) for r in drain_journal(lab) if r["method"] == "PATCH"]
     assert patch["Operations"] == [{"op": "Remove", "path": ENTERPRISE_MANAGER}]
     entry = last_log(lab, report)
     assert {"displayName": ENTERPRISE_MANAGER, "oldValue": other_scim, "newValue": None} in entry[
@@ -523,6 +531,6 @@ def test_a_manager_out_of_scope_is_not_referenced(lab: Lab) -> None:
     assign(lab, report)  # the manager is not assigned
     lab.start()
     lab.advance("0")
-    (post,) = [body_of(r) for r in journal(lab) if r["method"] == "POST"]
+    (post,) = [journal_body(r) for r in drain_journal(lab) if r["method"] == "POST"]
     enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
     assert "manager" not in post.get(enterprise, {})

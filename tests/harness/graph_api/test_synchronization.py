@@ -15,8 +15,8 @@ from harness.lab.local import Lab
 from harness.testing.lab_steps import (
     add_user,
     assign,
+    drain_journal,
     get_schema,
-    journal,
     mapping,
     miro_user,
     ok,
@@ -149,11 +149,11 @@ def test_start_pause_and_restart_drive_the_schedule(lab: Lab) -> None:
         ),
         204,
     )
-    journal(lab)
+    drain_journal(lab)
     assert [c["type"] for c in lab.advance("0")] == ["initial"]
     # Links survive a watermark reset: the known user is read by id, not matched again.
     scim_id = miro_user(lab, "alice@contoso.com")["id"]
-    paths = [r["path"] for r in journal(lab)]
+    paths = [r["path"] for r in drain_journal(lab)]
     assert f"/api/v1/scim/Users/{scim_id}" in paths
 
     ok(
@@ -161,7 +161,7 @@ def test_start_pause_and_restart_drive_the_schedule(lab: Lab) -> None:
         204,
     )
     lab.advance("0")
-    queries = [r["query"] for r in journal(lab) if r["method"] == "GET"]
+    queries = [r["query"] for r in drain_journal(lab) if r["method"] == "GET"]
     assert any("alice%40contoso.com" in q for q in queries)  # re-matched after a Full reset
 
 
@@ -534,9 +534,9 @@ def test_object_connections_beta(lab: Lab) -> None:
     ok(lab.graph_client.delete(path), 204)
     expect_error(lab.graph_client.get(path), 404)
     ok(lab.graph_client.post(f"{lab.job_path}/start"), 204)
-    journal(lab)
+    drain_journal(lab)
     update_user(lab, ivy, surname="Relinked")
     lab.advance("0")
     # No link: the user is matched again by userName, then updated.
-    assert any("ivy%40contoso.com" in r["query"] for r in journal(lab))
+    assert any("ivy%40contoso.com" in r["query"] for r in drain_journal(lab))
     assert ok(lab.graph_client.get(path)).json()["sourceAnchor"] == ivy

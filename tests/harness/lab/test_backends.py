@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,7 +20,8 @@ from harness.lab.backends import (
     container_lab,
     open_lab,
 )
-from harness.serve.command import ServeConfig, ServedHarness
+from harness.serve.served import ServeConfig, ServedHarness
+from harness.servers import ServerThread
 from harness.testing.lab_steps import add_user, assign, miro_user
 
 DOCKERFILE = backends.REPO_ROOT / "Dockerfile"
@@ -98,17 +100,54 @@ def test_the_plan_exposes_the_ports_the_dockerfile_serves() -> None:
     ]
 
 
+class StandInContainer:
+    """What a wait strategy asks of a started container: its host and mapped ports."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.asked: list[int] = []
+
+    def get_container_host_ip(self) -> str:
+        return "127.0.0.1"
+
+    def get_exposed_port(self, port: int) -> int:
+        self.asked.append(port)
+        return self.port
+
+
+def health_app(healthy_after: int, paths: list[str]) -> Any:
+    """Answers 503 to the first ``healthy_after`` requests, then 200 on /_fake/health only."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        paths.append(environ["PATH_INFO"])
+        healthy = environ["PATH_INFO"] == "/_fake/health" and len(paths) > healthy_after
+        start_response("200 OK" if healthy else "503 Service Unavailable", [])
+        return [b""]
+
+    return app
+
+
 def test_the_plan_waits_for_the_health_endpoint_over_http() -> None:
     from testcontainers.core.wait_strategies import HttpWaitStrategy
 
     strategy = ContainerPlan(startup_timeout=90).wait_strategy()
     assert isinstance(strategy, HttpWaitStrategy)
-    assert (strategy._port, strategy._path, strategy._status_codes) == (
-        8000,
-        "/_fake/health",
-        {200},
-    )
-    assert strategy._startup_timeout == 90
+    paths: list[str] = []
+    with ServerThread(health_app(1, paths)) as server:
+        container = StandInContainer(server.port)
+        strategy.wait_until_ready(container)  # a 503 first: it polls again until a 200
+    assert container.asked == [8000]  # the Graph listener's port
+    assert paths == ["/_fake/health", "/_fake/health"]
+    # The plan's start-up timeout bounds the wait.
+    never: list[str] = []
+    with ServerThread(health_app(10**6, never)) as server:
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            ContainerPlan(startup_timeout=0.3).wait_strategy().wait_until_ready(
+                StandInContainer(server.port)
+            )
+        assert time.monotonic() - started < 5
+    assert never and set(never) == {"/_fake/health"}
     # The image's own HEALTHCHECK asks the same endpoint.
     assert "http://127.0.0.1:8000/_fake/health" in DOCKERFILE.read_text()
 

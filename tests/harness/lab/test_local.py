@@ -135,9 +135,9 @@ def test_the_fakes_journals_are_bounded_and_the_bound_is_a_lab_setting() -> None
 
 def test_a_served_lab_runs_on_cheroot_unless_told_otherwise() -> None:
     with Lab.served(seed=5) as lab:
-        assert [s.server for s in lab._servers] == ["cheroot", "cheroot"]
+        assert [s.server for s in lab.servers] == ["cheroot", "cheroot"]
     with Lab.served(seed=5, server="werkzeug") as lab:
-        assert [s.server for s in lab._servers] == ["werkzeug", "werkzeug"]
+        assert [s.server for s in lab.servers] == ["werkzeug", "werkzeug"]
         yan = add_user(lab, "yan")
         assign(lab, yan)
         lab.start()

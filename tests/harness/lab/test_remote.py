@@ -10,7 +10,7 @@ import pytest
 
 from harness.lab.local import Lab
 from harness.lab.remote import ReadyInfoError, RemoteLab
-from harness.serve.command import ServeConfig, ServedHarness
+from harness.serve.served import ServeConfig, ServedHarness
 from harness.testing.lab_steps import add_user, assign, miro_user
 
 

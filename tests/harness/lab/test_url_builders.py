@@ -1,15 +1,18 @@
-"""The lab defers werkzeug's URL-builder compilation (harness/lab.py ``_lazy_url_builders``).
-URL building must behave exactly as without the patch, and the patch must step aside when
-werkzeug's private API is not the one it was written for."""
+"""The lab defers werkzeug's URL-builder compilation (harness.lab.url_builders). URL building
+must behave exactly as without the patch, and the patch must step aside when werkzeug's private
+API is not the one it was written for."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from flask import Flask, url_for
 from werkzeug.routing.rules import Rule
 
-import harness.lab.local as lab_module
+import harness.lab.local  # noqa: F401  (importing the lab applies the patch these tests check)
+from harness.lab import url_builders
+from harness.lab.url_builders import COMPILE_METHOD, DEFERRED_MARK, defer_url_builders, is_deferred
 
 
 def _app() -> Flask:
@@ -27,8 +30,8 @@ def _app() -> Flask:
 
 
 def test_the_patch_is_active_with_the_installed_werkzeug() -> None:
-    assert getattr(Rule, "_harness_lazy_builders", False) is True
-    assert lab_module._lazy_url_builders() is True  # idempotent
+    assert is_deferred(Rule) is True
+    assert defer_url_builders() is True  # idempotent
 
 
 def test_url_for_builds_arguments_and_appends_unknown_ones_as_a_query_string() -> None:
@@ -57,6 +60,8 @@ def test_a_builder_is_compiled_once_on_first_use() -> None:
     calls: list[bool] = []
 
     class FakeRule:
+        """Compiles and builds the way werkzeug's Rule does."""
+
         def _compile_builder(self, append_unknown: bool = True) -> Any:
             calls.append(append_unknown)
 
@@ -65,13 +70,19 @@ def test_a_builder_is_compiled_once_on_first_use() -> None:
 
             return build
 
-    assert lab_module._lazy_url_builders(FakeRule) is True
+        def compile(self) -> None:
+            self._build_unknown = self._compile_builder(True).__get__(self, None)
+
+        def build(self, **values: Any) -> Any:
+            return self._build_unknown(**values)
+
+    assert defer_url_builders(FakeRule) is True
     rule = FakeRule()
     assert calls == []  # nothing compiled when the rule is set up
-    rule._build_unknown = FakeRule._compile_builder(rule, True).__get__(rule, None)  # type: ignore[attr-defined]
+    rule.compile()
     assert calls == []
-    assert rule._build_unknown(a=1) == "built ['a']"  # type: ignore[attr-defined]
-    assert rule._build_unknown(b=2) == "built ['b']"  # type: ignore[attr-defined]
+    assert rule.build(a=1) == "built ['a']"
+    assert rule.build(b=2) == "built ['b']"
     assert calls == [True]
 
 
@@ -79,9 +90,9 @@ def test_the_patch_does_nothing_when_the_private_api_is_missing() -> None:
     class NoBuilder:
         pass
 
-    assert lab_module._lazy_url_builders(NoBuilder) is False
-    assert not hasattr(NoBuilder, "_compile_builder")
-    assert not hasattr(NoBuilder, "_harness_lazy_builders")
+    assert defer_url_builders(NoBuilder) is False
+    assert not hasattr(NoBuilder, COMPILE_METHOD)
+    assert not is_deferred(NoBuilder)
 
 
 def test_the_patch_does_nothing_when_the_signature_changed() -> None:
@@ -91,19 +102,19 @@ def test_the_patch_does_nothing_when_the_signature_changed() -> None:
     class Changed:
         _compile_builder = changed
 
-    assert lab_module._lazy_url_builders(Changed) is False
-    assert Changed._compile_builder is changed
-    assert not hasattr(Changed, "_harness_lazy_builders")
+    assert defer_url_builders(Changed) is False
+    assert vars(Changed)[COMPILE_METHOD] is changed
+    assert not is_deferred(Changed)
 
 
-def test_the_patch_is_undone_when_url_building_breaks(monkeypatch: Any) -> None:
-    original = Rule._compile_builder
-    monkeypatch.delattr(Rule, "_harness_lazy_builders")
-    monkeypatch.setattr(lab_module, "_url_building_works", lambda: False)
+def test_the_patch_is_undone_when_url_building_breaks(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = vars(Rule)[COMPILE_METHOD]
+    monkeypatch.delattr(Rule, DEFERRED_MARK)
+    monkeypatch.setattr(url_builders, "url_building_works", lambda: False)
     try:
-        assert lab_module._lazy_url_builders() is False
-        assert Rule._compile_builder is original
-        assert not getattr(Rule, "_harness_lazy_builders", False)
+        assert defer_url_builders() is False
+        assert vars(Rule)[COMPILE_METHOD] is original
+        assert not is_deferred(Rule)
     finally:
         monkeypatch.undo()
-    assert Rule._harness_lazy_builders is True
+    assert is_deferred(Rule) is True

@@ -1,5 +1,6 @@
-"""Real clients against a served harness, as the serve notes tell users to connect them:
-msgraph-sdk (reference graph-directory.md §5.3, Recipe A) and scim2-client."""
+"""Real clients against a served harness, connected as docs/serve.md tells users to: msgraph-sdk
+(a static access-token provider and the request adapter's base URL set to the Graph fake) and
+scim2-client."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from harness.serve.command import ServeConfig, ServedHarness
-from tests.mock_miro.test_conformance import HttpxSCIMClient
+from harness.serve.served import ServeConfig, ServedHarness
+from tests.support.scim_client import HttpxSCIMClient
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from harness.serve.command import ServeConfig, ServedHarness
+from harness.serve.served import ServeConfig, ServedHarness
 
 
 @pytest.fixture

@@ -1,77 +1,12 @@
-"""The scenario driver (harness.testing.driver): parsing the journal, comparing state, readable
-failures, and the helpers' HTTP effects."""
+"""The scenario driver (harness.testing.driver): readable failures and the helpers' HTTP
+effects. Its readers and comparisons are tested in test_readers.py and test_compare.py."""
 
 from __future__ import annotations
 
 import pytest
 
-from harness.testing.driver import (
-    ENTERPRISE,
-    Driver,
-    MiroRequest,
-    differences,
-    from_engine,
-    is_probe,
-    lines,
-    lookup,
-)
-
-
-def request(method: str, path: str, query: str = "") -> MiroRequest:
-    return MiroRequest(method, path, query, 200, None, None)
-
-
-# -- pure helpers ------------------------------------------------------------------------------
-
-
-def test_a_journal_entry_becomes_a_request_with_decoded_query_and_parsed_body() -> None:
-    raw = {
-        "method": "PATCH",
-        "path": "/api/v1/scim/Users/1",
-        "query": "filter=userName+eq+%22a%40b.c%22",
-        "status": 200,
-        "body": '{"Operations": [{"op": "Replace"}]}',
-        "response": {},
-    }
-    r = MiroRequest.from_journal(raw)
-    assert (r.method, r.path, r.query) == ("PATCH", "/Users/1", 'filter=userName eq "a@b.c"')
-    assert r.operations == [{"op": "Replace"}]
-    assert r.line == 'PATCH /Users/1?filter=userName eq "a@b.c"'
-    assert MiroRequest.from_journal({**raw, "body": "not json"}).body == "not json"
-
-
-def test_the_labs_own_requests_and_control_plane_calls_are_not_the_engines() -> None:
-    assert from_engine({"path": "/api/v1/scim/Users", "headers": {"User-Agent": "python-httpx"}})
-    assert not from_engine({"path": "/api/v1/scim/Users", "headers": {"user-agent": "harness-lab"}})
-    assert not from_engine({"path": "/_fake/state", "headers": {}})
-
-
-def test_the_test_connection_probe_is_recognised_and_left_out_of_lines() -> None:
-    probe = request("GET", "/Users", 'filter=userName eq "0f8fad5b-d9cb-469f-a165-70867728950e"')
-    real = request("GET", "/Users", 'filter=userName eq "alice@contoso.com"')
-    assert is_probe(probe) and not is_probe(real)
-    assert not is_probe(request("GET", "/Groups", probe.query))
-    assert lines([probe, real, request("POST", "/Users")]) == [real.line, "POST /Users"]
-    assert lines([probe], probes=True) == [probe.line]
-
-
-def test_lookup_follows_dotted_paths_aliases_and_the_enterprise_extension() -> None:
-    user = {
-        "active": False,
-        "name": {"givenName": "A"},
-        ENTERPRISE: {"department": "D"},
-        "emails": [{"type": "other", "value": "x"}, {"type": "work", "value": "w@c.com"}],
-    }
-    assert lookup(user, "givenName") == "A"
-    assert lookup(user, "department") == "D"
-    assert lookup(user, f"{ENTERPRISE}.department") == "D"
-    assert lookup(user, "email") == "w@c.com"
-    assert differences(user, {"active": False, "givenName": "A"}) == []
-    assert differences(user, {"active": True, "title": "T", "nickName": None}) == [
-        "active: expected True, got False",
-        "title: expected 'T', missing",
-    ]
-
+from harness.testing.driver import Driver
+from harness.testing.readers import lines
 
 # -- against a lab ---------------------------------------------------------------------------
 
@@ -201,8 +136,8 @@ def test_on_demand_finds_out_whether_an_unnamed_object_is_a_group(driver: Driver
     group = driver.add_group("Pilot", "una")
     driver.assign("Pilot")
     driver.kinds.clear()  # as for objects of a loaded lab state
-    assert driver._kind_in_graph(group) == "group"
-    assert driver._kind_in_graph(una) == "user"
+    assert driver.kind_in_graph(group) == "group"
+    assert driver.kind_in_graph(una) == "user"
     response = driver.provision_on_demand(group, "una")
     assert response.status_code == 200, response.text
     driver.expect_log("Pilot", action="create", status="success")
