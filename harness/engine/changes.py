@@ -10,7 +10,8 @@ from typing import Any
 
 from harness.engine.directory import DirectoryError
 from harness.engine.errors import ErrorInfo
-from harness.engine.logs.entries import EntryBuilder, dotnet
+from harness.engine.logs.entries import EntryBuilder
+from harness.engine.rules.log_values import log_value
 from harness.engine.scope import (
     DISABLED,
     FILTERED,
@@ -46,9 +47,10 @@ class HeldDeletion:
 
 
 def guest_upn(upn: str) -> str:
-    """§3.0 [D][HPW]: for B2B users the source ``userPrincipalName`` is rewritten from
+    """For B2B users the source ``userPrincipalName`` is rewritten from
     ``alias_theirdomain#EXT#@yourdomain`` to ``alias@theirdomain``;
-    ``originalUserPrincipalName`` keeps the full value."""
+    ``originalUserPrincipalName`` keeps the full value
+    (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/how-provisioning-works)."""
     local = upn.split("#EXT#", 1)[0]
     alias, sep, domain = local.rpartition("_")
     return f"{alias}@{domain}" if sep and alias and domain else upn
@@ -76,7 +78,7 @@ def source_details(attrs: dict[str, Any]) -> dict[str, Any]:
 def group_modified(source: dict[str, Any]) -> list[dict[str, Any]]:
     names = ("objectId", "displayName", "mailEnabled", "securityEnabled")
     return [
-        {"displayName": n, "oldValue": None, "newValue": dotnet(source.get(n))}
+        {"displayName": n, "oldValue": None, "newValue": log_value(source.get(n))}
         for n in names
         if source.get(n) is not None
     ]

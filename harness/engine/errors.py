@@ -1,7 +1,9 @@
 """Error classification: a target's answer (or a transport failure) -> the provisioning log's
-``errorInformation`` and what the engine does next (reference §4.1, §4.2).
+``errorInformation`` and what the engine does next. Error codes as Microsoft lists them in
+"Understand how provisioning logs work"
+(https://learn.microsoft.com/en-us/entra/identity/monitoring-health/howto-analyze-provisioning-logs).
 
-One function decides, so escrow, quarantine and throttling policies (issue 6) read the same
+One function decides, so escrow, quarantine and throttling policies read the same
 verdict the log shows.
 """
 
@@ -18,10 +20,12 @@ SERVICE_INCOMPATIBLE = "SystemForCrossDomainIdentityManagementServiceIncompatibl
 class ErrorInfo:
     code: str
     reason: str
-    category: str = "nonServiceFailure"  # failure | nonServiceFailure (§4.1 [D][G-ERRINFO])
+    # failure | nonServiceFailure
+    # (https://learn.microsoft.com/en-us/graph/api/resources/provisioningerrorinfo)
+    category: str = "nonServiceFailure"
     status: int | None = None
-    retryable: bool = False  # escrow and retry on a later cycle (§1.7)
-    quarantine: bool = False  # quarantine at once (§1.8: credentials, SCIM compliance)
+    retryable: bool = False  # escrow and retry on a later cycle
+    quarantine: bool = False  # quarantine at once (credentials, SCIM compliance)
     retry_after: float | None = None
     additional_details: str | None = None
     recommended_action: str | None = None
@@ -189,7 +193,7 @@ MULTIPLE_ENTRIES = "SystemForCrossDomainIdentityManagementMultipleEntriesInRespo
 
 
 def multiple_entries(app_name: str, what: str) -> ErrorInfo:
-    """§4.1 [D][ANALYZE]: a GET answered several resources where one was expected (e.g. a group
+    """A GET answered several resources where one was expected (e.g. a group
     GET that returned its members)."""
     return ErrorInfo(
         MULTIPLE_ENTRIES,

@@ -1,6 +1,12 @@
-"""What a cycle does when things fail (reference §1.7-§1.10, §4): escrows and retries,
-throttling, quarantine, accidental-deletion prevention and notification e-mails. A mixin of
-:class:`harness.engine.cycle.Cycle`."""
+"""What a cycle does when things fail: escrows and retries, throttling, quarantine,
+accidental-deletion prevention and notification e-mails.
+
+Sources (Microsoft Learn):
+- "How application provisioning works": https://learn.microsoft.com/en-us/entra/identity/app-provisioning/how-provisioning-works
+- "Application provisioning in quarantine status": https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-quarantine-status
+- "Enable accidental deletions prevention": https://learn.microsoft.com/en-us/entra/identity/app-provisioning/accidental-deletions
+- the error codes of "Understand how provisioning logs work": https://learn.microsoft.com/en-us/entra/identity/monitoring-health/howto-analyze-provisioning-logs
+"""
 
 from __future__ import annotations
 
@@ -16,8 +22,10 @@ from harness.engine.changes import (
     HeldDeletion,
     Touch,
 )
+from harness.engine.context import CycleContext
 from harness.engine.errors import ErrorInfo
 from harness.engine.logs.entries import EntryBuilder
+from harness.engine.recorder import EntryRecorder
 from harness.engine.settings import EngineSettings
 from harness.engine.state import Escrow
 from harness.engine.status import Quarantine, iso
@@ -26,7 +34,8 @@ from harness.engine.status import Quarantine, iso
 def escrow_threshold_reason(
     failures: int, reference_failures: int, succeeded: int, settings: EngineSettings
 ) -> str | None:
-    """The quarantine reason the escrow thresholds give, or None (§1.8 [D][QUAR]).
+    """The quarantine reason the escrow thresholds give, or None (the thresholds the quarantine
+    page documents).
 
     ``failures`` are non-reference escrows; reference failures (manager, group members) count
     only toward the absolute rule. ``succeeded`` is the number of objects provisioned fine.
@@ -42,153 +51,40 @@ def escrow_threshold_reason(
 
 
 class FailureHandling:
-    """Methods of :class:`Cycle`; they use its state (``self.rt``, ``self.i``, ...)."""
+    """Escrows and retries, throttling, held deletions, quarantine and notifications of one
+    cycle. Outcomes are logged through ``recorder``."""
 
-    def _on_throttle(self, retry_after: float | None, retries: int) -> bool:
-        """§4.2: a 429 either waits ``Retry-After`` (on the lab's clock) and retries within the
+    def __init__(self, context: CycleContext, recorder: EntryRecorder) -> None:
+        self.context = context
+        self.recorder = recorder
+
+    # -- throttling and per-object failures ----------------------------------------------
+
+    def on_throttle(self, retry_after: float | None, retries: int) -> bool:
+        """A 429 either waits ``Retry-After`` (on the lab's clock) and retries within the
         cycle, or is left to the escrow and a later cycle, per the ``throttle_policy`` setting."""
-        if (
-            self.settings.throttle_policy != "honour"
-            or retries >= self.settings.throttle_max_retries
-        ):
+        settings = self.context.settings
+        if settings.throttle_policy != "honour" or retries >= settings.throttle_max_retries:
             return False
         wait = (
             retry_after
             if retry_after is not None
-            else parse_duration(self.settings.throttle_default_wait).total_seconds()
+            else parse_duration(settings.throttle_default_wait).total_seconds()
         )
-        self.i.sleep(wait)
-        self.summary.counts["throttled"] += 1
+        self.context.inputs.sleep(wait)
+        self.context.summary.counts["throttled"] += 1
         return True
 
-    def _object_failed(self, info: ErrorInfo) -> None:
-        entry = self._current
+    def object_failed(self, info: ErrorInfo) -> None:
+        """A fault ended the current object's pipeline: log it as failed (and escrow it)."""
+        entry = self.recorder.take_current()
         if entry is None:
             return
-        self._current = None
         entry.step("EntrySynchronizationError", "processing", "failure", info.reason)
         info = self._escrow(entry, "update", info)
-        self._emit(entry, "other", "failure", error=info)
+        self.recorder.emit(entry, "other", "failure", error=info)
 
-    def _add_due_retries(self) -> None:
-        """Escrowed objects whose retry is due are processed again, changed or not (§1.7)."""
-        now = self.i.now()
-        # In quarantine, each attempt on the back-off schedule is the retry of every escrow
-        # (§1.8 [D][QUAR] "Retry duration"): an attempt that retried nothing must not pass
-        # for a successful one and lift the quarantine.
-        quarantined = self.i.status.quarantine is not None
-        for (object_type, source_id), escrow in list(self.rt.escrows.items()):
-            if not quarantined and escrow.next_retry is not None and escrow.next_retry > now:
-                continue
-            if object_type == "User":
-                if source_id in self.rt.mirror.users and source_id not in self.user_changes:
-                    self.user_changes[source_id] = UPDATE
-                    self.retrying.add(source_id)
-                elif source_id not in self.rt.mirror.users:
-                    del self.rt.escrows[(object_type, source_id)]  # gone from the directory
-            elif source_id in self.rt.mirror.groups:
-                if source_id not in self.group_touches:
-                    self.group_touches[source_id] = Touch(UPDATE, full_member_sync=True)
-                    self.retrying.add(source_id)
-            else:
-                del self.rt.escrows[(object_type, source_id)]
-
-    def _delete_threshold(self) -> int | None:
-        """The threshold when "Prevent accidental deletions" is on, else None."""
-        raw = self.i.secrets.get("SyncNotificationSettings") or ""
-        try:
-            parsed = json.loads(raw) if raw else {}
-        except ValueError:
-            parsed = {}
-        if (
-            not isinstance(parsed, dict)
-            or str(parsed.get("DeleteThresholdEnabled", "")).lower() != "true"
-        ):
-            return None
-        try:
-            return int(self.i.job_settings.get("QuarantineTooManyDeletesThreshold", "500"))
-        except ValueError:
-            return 500
-
-    def _deletion(
-        self, entry: EntryBuilder, action: str, export: Callable[[], None], *, hard: bool
-    ) -> None:
-        """Run a disable or delete now, or hold it until the cycle's count is known."""
-        if self._delete_threshold() is None or self.rt.force_deletes:
-            export()
-            return
-        self._current = None  # settled at the end of the cycle
-        attrs = (
-            (
-                self.hard_deleted_users.get(entry.source_id)
-                or self.deleted_groups.get(entry.source_id)
-                or {}
-            )
-            if hard
-            else {}
-        )
-        self.deferred.append(HeldDeletion(entry, action, export, hard, attrs))
-
-    def _settle_deletions(self) -> None:
-        threshold = self._delete_threshold()
-        deferred, self.deferred = self.deferred, []
-        # Every held object was evaluated again this cycle (``_add_staged``): what is still to
-        # be deleted is in ``deferred``; the rest came back into scope.
-        self.rt.staged.clear()
-        if threshold is None or len(deferred) <= threshold:
-            for item in deferred:
-                self._current = item.entry
-                self.rt.staged.pop((item.entry.object_type, item.entry.source_id), None)
-                item.export()
-            return
-        # §1.9 [D][ACCDEL]: over the threshold, nothing is deleted or disabled; the objects are
-        # logged as StagedDelete and the job is quarantined with TooManyDeletes.
-        for item in deferred:
-            entry = item.entry
-            self.rt.staged[(entry.object_type, entry.source_id)] = {
-                "hard": item.hard,
-                "attrs": item.attrs,
-                "action": item.action,
-            }
-            entry.step(
-                "EntrySynchronizationStagedDelete",
-                "processing",
-                "skipped",
-                f"The {entry.object_type} '{entry.source_display}' was not "
-                f"{'disabled' if item.action == 'disable' else 'deleted'} in {self.app_name}: this "
-                f"cycle would delete or disable {len(deferred)} objects, more than the accidental "
-                f"deletions threshold of {threshold}.",
-                {"SkipReason": "StagedDelete"},
-            )
-            self._emit(entry, "stageddelete", "skipped")
-        self.summary.counts["staged"] = len(deferred)
-        self.quarantine_error = ErrorInfo(
-            "TooManyDeletes",
-            f"Provisioning has been quarantined: {len(deferred)} deletions in one cycle exceed the "
-            f"accidental deletions threshold of {threshold}. Allow the deletes (restart with "
-            "ForceDeletes) or fix the source and restart.",
-        )
-        self.quarantine_reason = "TooManyDeletes"
-
-    def _add_staged(self) -> None:
-        """Held deletions are evaluated again in every cycle until they are let through
-        (``restart`` with ``ForceDeletes``) or the source is fixed (§1.9 [D][ACCDEL]): a
-        quarantine attempt with nothing else to do must not drop them and lift the quarantine."""
-        for (object_type, source_id), held in list(self.rt.staged.items()):
-            if object_type == "User":
-                if held["hard"]:
-                    self.hard_deleted_users.setdefault(
-                        source_id, held["attrs"] or {"id": source_id}
-                    )
-                    self.user_changes[source_id] = DELETE
-                elif source_id in self.rt.mirror.users:
-                    self.user_changes.setdefault(source_id, UPDATE)
-            else:
-                if held["hard"]:
-                    self.deleted_groups.setdefault(source_id, held["attrs"] or {"id": source_id})
-                self.group_touches.setdefault(source_id, Touch(DELETE if held["hard"] else UPDATE))
-
-    def _export_failed(
+    def export_failed(
         self,
         entry: EntryBuilder,
         action: str,
@@ -197,6 +93,8 @@ class FailureHandling:
         *,
         modified: list[dict[str, Any]] | None = None,
     ) -> None:
+        """A target request failed: log the failed step and the entry (and escrow it)."""
+        app_name = self.context.app_name
         verb = {"create": "create", "update": "update", "disable": "disable", "delete": "delete"}
         step_name = {
             "create": "EntryExportAdd",
@@ -209,37 +107,38 @@ class FailureHandling:
             step_name if step_type == "export" else "EntryImport",
             step_type,
             "failure",
-            f"Failed to {verb[action]} {entry.object_type} '{entry.source_display}' in "
-            f"{self.app_name}"
+            f"Failed to {verb[action]} {entry.object_type} '{entry.source_display}' in {app_name}"
             if step_type == "export"
-            else f"Failed to retrieve '{entry.source_display}' from {self.app_name}",
+            else f"Failed to retrieve '{entry.source_display}' from {app_name}",
             {"ReportableIdentifier": entry.source_display},
         )
         info = self._escrow(entry, action, info)
-        self._emit(entry, action, "failure", error=info, modified=modified)
+        self.recorder.emit(entry, action, "failure", error=info, modified=modified)
 
     def _escrow(self, entry: EntryBuilder, action: str, info: ErrorInfo) -> ErrorInfo:
-        """Keep a retryable failure for later cycles (§1.7) and say so in the reason, as real
+        """Keep a retryable failure for later cycles and say so in the reason, as real
         logs do ("This operation was retried N times. It will be retried again after...")."""
-        self.execution.count_escrowed_raw += 1
+        context = self.context
+        context.execution.count_escrowed_raw += 1
         if info.quarantine:
-            self.quarantine_error = info
+            context.quarantine_error = info
         if not info.retryable:
             return info
-        now = self.i.now()
+        now = context.inputs.now()
         key = (entry.object_type, entry.source_id)
-        escrow = self.rt.escrows.get(key)
+        escrows = context.runtime.escrows
+        escrow = escrows.get(key)
         if escrow is None:
             escrow = Escrow(entry.source_id, entry.object_type, action, info.code, now, attempts=0)
-            self.rt.escrows[key] = escrow
+            escrows[key] = escrow
         escrow.operation = action
         escrow.error_code = info.code
         escrow.reference = action == "update" and entry.object_type == "Group"
         retried = escrow.attempts
         escrow.attempts += 1
         # From the cycle's start, not from now: Retry-After waits within this cycle must not
-        # push the retry past the next cycle (retried "in 40 minutes" = next cycle [D][ANALYZE]).
-        escrow.next_retry = self.began + self.settings.escrow_wait(escrow.attempts)
+        # push the retry past the next cycle (documented: retried "in 40 minutes", the next cycle).
+        escrow.next_retry = context.began + context.settings.escrow_wait(escrow.attempts)
         when = escrow.next_retry.strftime("%Y-%m-%dT%H:%M:%S.0000000Z")
         said = info.reason.rstrip()
         said += "" if said.endswith((".", "!", "?")) else "."  # the target's detail may lack one
@@ -249,30 +148,164 @@ class FailureHandling:
             f"again after this date: {when} UTC",
         )
 
+    def add_due_retries(self) -> None:
+        """Escrowed objects whose retry is due are processed again, changed or not."""
+        context = self.context
+        runtime = context.runtime
+        now = context.inputs.now()
+        # In quarantine, each attempt on the back-off schedule is the retry of every escrow
+        # (the quarantine page's "Retry duration"): an attempt that retried nothing must not pass
+        # for a successful one and lift the quarantine.
+        quarantined = context.inputs.status.quarantine is not None
+        for (object_type, source_id), escrow in list(runtime.escrows.items()):
+            if not quarantined and escrow.next_retry is not None and escrow.next_retry > now:
+                continue
+            if object_type == "User":
+                if source_id in runtime.mirror.users and source_id not in context.user_changes:
+                    context.user_changes[source_id] = UPDATE
+                    context.retrying.add(source_id)
+                elif source_id not in runtime.mirror.users:
+                    del runtime.escrows[(object_type, source_id)]  # gone from the directory
+            elif source_id in runtime.mirror.groups:
+                if source_id not in context.group_touches:
+                    context.group_touches[source_id] = Touch(UPDATE, full_member_sync=True)
+                    context.retrying.add(source_id)
+            else:
+                del runtime.escrows[(object_type, source_id)]
+
+    # -- accidental-deletion prevention ---------------------------------------------------
+
+    def _delete_threshold(self) -> int | None:
+        """The threshold when "Prevent accidental deletions" is on, else None."""
+        inputs = self.context.inputs
+        raw = inputs.secrets.get("SyncNotificationSettings") or ""
+        try:
+            parsed = json.loads(raw) if raw else {}
+        except ValueError:
+            parsed = {}
+        if (
+            not isinstance(parsed, dict)
+            or str(parsed.get("DeleteThresholdEnabled", "")).lower() != "true"
+        ):
+            return None
+        try:
+            return int(inputs.job_settings.get("QuarantineTooManyDeletesThreshold", "500"))
+        except ValueError:
+            return 500
+
+    def hold_or_run_deletion(
+        self, entry: EntryBuilder, action: str, export: Callable[[], None], *, hard: bool
+    ) -> None:
+        """Run a disable or delete now, or hold it until the cycle's count is known."""
+        context = self.context
+        if self._delete_threshold() is None or context.runtime.force_deletes:
+            export()
+            return
+        self.recorder.set_aside()  # settled at the end of the cycle
+        attrs = (
+            (
+                context.hard_deleted_users.get(entry.source_id)
+                or context.deleted_groups.get(entry.source_id)
+                or {}
+            )
+            if hard
+            else {}
+        )
+        context.deferred.append(HeldDeletion(entry, action, export, hard, attrs))
+
+    def settle_deletions(self) -> None:
+        """Run the held deletions, or, over the threshold, stage them all and quarantine."""
+        context = self.context
+        staged = context.runtime.staged
+        threshold = self._delete_threshold()
+        deferred, context.deferred = context.deferred, []
+        # Every held object was evaluated again this cycle (``add_staged``): what is still to
+        # be deleted is in ``deferred``; the rest came back into scope.
+        staged.clear()
+        if threshold is None or len(deferred) <= threshold:
+            for item in deferred:
+                self.recorder.resume(item.entry)
+                staged.pop((item.entry.object_type, item.entry.source_id), None)
+                item.export()
+            return
+        # Over the threshold, nothing is deleted or disabled; the objects are
+        # logged as StagedDelete and the job is quarantined with TooManyDeletes.
+        for item in deferred:
+            entry = item.entry
+            staged[(entry.object_type, entry.source_id)] = {
+                "hard": item.hard,
+                "attrs": item.attrs,
+                "action": item.action,
+            }
+            entry.step(
+                "EntrySynchronizationStagedDelete",
+                "processing",
+                "skipped",
+                f"The {entry.object_type} '{entry.source_display}' was not "
+                f"{'disabled' if item.action == 'disable' else 'deleted'} in {context.app_name}: "
+                f"this cycle would delete or disable {len(deferred)} objects, more than the "
+                f"accidental deletions threshold of {threshold}.",
+                {"SkipReason": "StagedDelete"},
+            )
+            self.recorder.emit(entry, "stageddelete", "skipped")
+        context.summary.counts["staged"] = len(deferred)
+        context.quarantine_error = ErrorInfo(
+            "TooManyDeletes",
+            f"Provisioning has been quarantined: {len(deferred)} deletions in one cycle exceed the "
+            f"accidental deletions threshold of {threshold}. Allow the deletes (restart with "
+            "ForceDeletes) or fix the source and restart.",
+        )
+        context.quarantine_reason = "TooManyDeletes"
+
+    def add_staged(self) -> None:
+        """Held deletions are evaluated again in every cycle until they are let through
+        (``restart`` with ``ForceDeletes``) or the source is fixed (as documented): a
+        quarantine attempt with nothing else to do must not drop them and lift the quarantine."""
+        context = self.context
+        for (object_type, source_id), held in list(context.runtime.staged.items()):
+            if object_type == "User":
+                if held["hard"]:
+                    context.hard_deleted_users.setdefault(
+                        source_id, held["attrs"] or {"id": source_id}
+                    )
+                    context.user_changes[source_id] = DELETE
+                elif source_id in context.runtime.mirror.users:
+                    context.user_changes.setdefault(source_id, UPDATE)
+            else:
+                if held["hard"]:
+                    context.deleted_groups.setdefault(source_id, held["attrs"] or {"id": source_id})
+                context.group_touches.setdefault(
+                    source_id, Touch(DELETE if held["hard"] else UPDATE)
+                )
+
+    # -- notifications --------------------------------------------------------------------
+
     def _notification_recipients(self) -> list[str]:
         """Recipients when "Send an email notification when a failure occurs" is on."""
-        raw = self.i.secrets.get("SyncNotificationSettings") or ""
+        secrets = self.context.inputs.secrets
+        raw = secrets.get("SyncNotificationSettings") or ""
         try:
             parsed = json.loads(raw) if raw else {}
         except ValueError:
             return []
         if not isinstance(parsed, dict) or str(parsed.get("Enabled", "")).lower() != "true":
             return []
-        listed = str(parsed.get("Recipients") or self.i.secrets.get("NotificationEmail") or "")
+        listed = str(parsed.get("Recipients") or secrets.get("NotificationEmail") or "")
         return [r.strip() for r in listed.replace(",", ";").split(";") if r.strip()]
 
-    def _notify_failures(self) -> None:
+    def notify_failures(self) -> None:
         """ "Send an email notification when a failure occurs": one message when objects start
         failing (escrows appear where there were none), not one per cycle."""
-        if self.escrows_before or not self.rt.escrows or self.i.status.quarantine is not None:
+        context = self.context
+        escrows = context.runtime.escrows
+        if context.escrows_before or not escrows or context.inputs.status.quarantine is not None:
             return
-        failed = sorted({e.error_code for e in self.rt.escrows.values()})
+        failed = sorted({e.error_code for e in escrows.values()})
         self._notify_quarantine(
             "ObjectFailures",
             ErrorInfo(
                 ", ".join(failed),
-                f"{len(self.rt.escrows)} object operations failed in the last cycle and will be "
-                "retried.",
+                f"{len(escrows)} object operations failed in the last cycle and will be retried.",
             ),
         )
 
@@ -280,7 +313,9 @@ class FailureHandling:
         recipients = self._notification_recipients()
         if not recipients:
             return
-        app = self.app_name
+        context = self.context
+        inputs = context.inputs
+        app = context.app_name
         if reason == "ObjectFailures":
             subject = f"Provisioning errors for {app}"
             what = "The provisioning service could not provision some objects."
@@ -293,68 +328,78 @@ class FailureHandling:
         else:
             subject = f"[Action required] Provisioning for {app} has been quarantined"
             what = "The provisioning service has put the job in quarantine."
+        sp_id = context.service_principal["id"]
         body = (
-            f"{what}\n\nApplication: {app}\nService principal: {self.sp['id']}\n"
-            f"Job: {self.i.job_id}\nReason: {reason}\nError: {cause.code}\n{cause.reason}\n\n"
+            f"{what}\n\nApplication: {app}\nService principal: {sp_id}\n"
+            f"Job: {inputs.job_id}\nReason: {reason}\nError: {cause.code}\n{cause.reason}\n\n"
             "See the provisioning logs and the quarantine details in the Microsoft Entra admin "
             "center for more information."
         )
-        self.i.notify(
+        inputs.notify(
             {
-                "id": self.i.ids.guid(),
-                "sentDateTime": iso(self.i.now()),
+                "id": inputs.ids.guid(),
+                "sentDateTime": iso(inputs.now()),
                 "from": "azure-noreply@microsoft.com",
                 "to": recipients,
                 "subject": subject,
                 "body": body,
-                "jobId": self.i.job_id,
-                "servicePrincipalId": self.sp["id"],
+                "jobId": inputs.job_id,
+                "servicePrincipalId": sp_id,
                 "reason": reason,
             }
         )
 
-    def _judge_quarantine(self, cause: ErrorInfo | None, *, failed_cycle: bool) -> None:
-        """Enter, extend or lift quarantine at the end of a cycle (§1.8)."""
-        now = self.i.now()
-        status = self.i.status
-        settings = self.settings
+    # -- quarantine -----------------------------------------------------------------------
+
+    def judge_quarantine(self, cause: ErrorInfo | None, *, failed_cycle: bool) -> None:
+        """Enter, extend or lift quarantine at the end of a cycle."""
+        context = self.context
+        inputs = context.inputs
+        runtime = context.runtime
+        now = inputs.now()
+        status = inputs.status
+        settings = context.settings
+        summary = context.summary
         reason = None
         if cause is not None:
-            reason = self.quarantine_reason or "EncounteredQuarantineException"
+            reason = context.quarantine_reason or "EncounteredQuarantineException"
         else:
-            escrows = list(self.rt.escrows.values())
+            escrows = list(runtime.escrows.values())
             failures = sum(1 for e in escrows if not e.reference)
             succeeded = 0
             if failures and failures >= settings.escrow_min_failures:
                 # Counted only when it can matter: a quiet cycle stays O(changes).
                 succeeded = sum(
-                    1 for link in self.rt.links.values() if link.managed and not link.deleted
+                    1 for link in runtime.links.values() if link.managed and not link.deleted
                 )
             reason = escrow_threshold_reason(failures, len(escrows) - failures, succeeded, settings)
             if reason:
-                last = next(iter(reversed(escrows)))
-                cause = ErrorInfo(last.error_code, f"{failures} object operations are failing.")
-                if self.initial and not failed_cycle:
-                    # §1.7 [D][G-STATUS]: in an initial cycle the escrows are pruned instead,
+                last_escrow = next(iter(reversed(escrows)))
+                cause = ErrorInfo(
+                    last_escrow.error_code, f"{failures} object operations are failing."
+                )
+                if context.initial and not failed_cycle:
+                    # In an initial cycle the escrows are pruned instead
+                    # (https://learn.microsoft.com/en-us/graph/api/resources/synchronization-synchronizationstatus),
                     # the cycle runs to its end, and the job pauses for the admin to clean up.
-                    self.rt.escrows.clear()
+                    runtime.escrows.clear()
                     status.escrows_pruned = True
-                    self.summary.pause = True
-                    self.summary.quarantine = None
+                    summary.pause = True
+                    summary.quarantine = None
                     return
         if reason is None or cause is None:
             if status.quarantine is not None and not failed_cycle:
-                status.quarantine = None  # §1.8: a successful retry lifts quarantine
+                status.quarantine = None  # a successful retry lifts quarantine
                 status.code = "Active"
-            self.summary.quarantine = None
+            summary.quarantine = None
             return
         error = {"code": cause.code, "message": cause.reason, "tenantActionable": True}
         quarantine = status.quarantine
         if quarantine is None or quarantine.reason != reason:
-            # §1.8 [D][QUAR]: one e-mail when quarantined, a new one if the reason changes;
+            # One e-mail when quarantined, a new one if the reason changes;
             # the audit log records a "Quarantine" activity.
             self._notify_quarantine(reason, cause)
-            self.i.audit("Quarantine", self.sp, self.i.job_id)
+            inputs.audit("Quarantine", context.service_principal, inputs.job_id)
         if quarantine is None:
             quarantine = Quarantine(reason, now, now, now + settings.quarantine_wait(1), 1, error)
             status.quarantine = quarantine
@@ -363,11 +408,13 @@ class FailureHandling:
             quarantine.current_began = now
             quarantine.reason = reason
             quarantine.error = error
-            # §1.8 [D][QUAR]: retries go on "for 28 days after the first failure": the last
+            # Retries go on "for 28 days after the first failure": the last
             # attempt falls on that day exactly, and a failure there disables the job.
-            last = quarantine.series_began + parse_duration(settings.quarantine_disable_after)
+            last_attempt = quarantine.series_began + parse_duration(
+                settings.quarantine_disable_after
+            )
             quarantine.next_attempt = min(
-                now + settings.quarantine_wait(quarantine.series_count), max(last, now)
+                now + settings.quarantine_wait(quarantine.series_count), max(last_attempt, now)
             )
         status.code = "Quarantine"
-        self.summary.quarantine = reason
+        summary.quarantine = reason

@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from harness.clock import format_duration
 from harness.engine import rules
 from harness.engine.logs.entries import IdSource
 from harness.engine.state import JobRuntime
 from harness.engine.status import JobStatus
-from harness.graph_api.exceptions import bad_request, conflict, job_not_found
 
-# §7.2 [D]: a job that was never started shows .NET TimeSpan.MaxValue and state Disabled.
+# A job that was never started shows .NET TimeSpan.MaxValue and state Disabled
+# (https://learn.microsoft.com/en-us/graph/api/resources/synchronization-synchronizationschedule).
 NEVER_INTERVAL = "P10675199DT2H48M5.4775807S"
 RESET_SCOPES = (
     "None",
@@ -65,6 +66,37 @@ MASKED_SECRETS = frozenset(
 DEFAULT_JOB_SETTINGS = [{"name": "QuarantineTooManyDeletesThreshold", "value": "500"}]
 
 
+class JobStoreError(Exception):
+    """A request the job store refuses. The engine speaks no HTTP: the Graph-facing layer
+    (``harness.graph_api``) answers each kind with Graph's status, code and message."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidJobRequest(JobStoreError):
+    """The request is malformed or names something unknown; ``code`` is Graph's error code."""
+
+    def __init__(self, message: str, code: str = "BadRequest") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class JobNotFound(JobStoreError):
+    """No job with this id belongs to the service principal."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(
+            f"Synchronization job '{job_id}' does not exist for this service principal."
+        )
+        self.job_id = job_id
+
+
+class JobBusy(JobStoreError):
+    """The job is running a cycle and cannot change now."""
+
+
 @dataclass
 class Job:
     id: str
@@ -72,7 +104,7 @@ class Job:
     template_id: str
     template_schema: dict[str, Any]
     schema_json: dict[str, Any]
-    schema: Any  # rules.Schema, parsed once per PUT
+    schema: rules.Schema  # parsed once per PUT
     settings: list[dict[str, str]] = field(
         default_factory=lambda: [dict(s) for s in DEFAULT_JOB_SETTINGS]
     )
@@ -84,8 +116,6 @@ class Job:
     running: bool = False
 
     def schedule_json(self) -> dict[str, Any]:
-        from harness.clock import format_duration
-
         return {
             "expiration": None,
             "interval": format_duration(self.interval) if self.interval else NEVER_INTERVAL,
@@ -116,11 +146,11 @@ class SyncStore:
         self.secrets: dict[str, dict[str, str]] = {}
         self.jobs: dict[str, Job] = {}
         self._templates: dict[str, dict[str, Any]] = {}
-        self._parsed: dict[str, Any] = {}
+        self._parsed: dict[str, rules.Schema] = {}
 
     # -- templates ------------------------------------------------------------------------
 
-    def add_template(self, template: dict[str, Any], schema: Any = None) -> None:
+    def add_template(self, template: dict[str, Any], schema: rules.Schema | None = None) -> None:
         """Register a ``synchronizationTemplate``; ``schema`` is its parsed schema if the caller
         has one (parsed schemas are read-only, so labs share one per process)."""
         parsed = schema if schema is not None else rules.load(template["schema"])
@@ -143,12 +173,18 @@ class SyncStore:
 
     # -- jobs -----------------------------------------------------------------------------
 
+    def replace(self, jobs: list[Job], secrets: dict[str, dict[str, str]]) -> None:
+        """Put loaded jobs and secrets in place of the current ones (an engine state load)."""
+        with self.lock:
+            self.jobs = {job.id: job for job in jobs}
+            self.secrets = secrets
+
     def create_job(self, sp_id: str, template_id: str) -> Job:
         template = self.template(template_id)
         if template is None:
             with self.lock:
                 known = ", ".join(t["id"] for t in self._templates.values())
-            raise bad_request(
+            raise InvalidJobRequest(
                 f"Template '{template_id}' does not exist for this service principal. "
                 f"Available templates: {known}.",
                 code="InvalidTemplateId",
@@ -170,7 +206,7 @@ class SyncStore:
         with self.lock:
             job = self.jobs.get(job_id)
             if job is None or job.service_principal_id != sp_id:
-                raise job_not_found(job_id)
+                raise JobNotFound(job_id)
             return job
 
     def delete_job(self, sp_id: str, job_id: str) -> None:
@@ -179,7 +215,8 @@ class SyncStore:
             del self.jobs[job_id]
 
     def start(self, sp_id: str, job_id: str, now: datetime, interval: timedelta) -> None:
-        """§1.6 [D][G-START]: resumes a paused job, clears quarantine, runs at once."""
+        """Resumes a paused job, clears quarantine, runs at once
+        (https://learn.microsoft.com/en-us/graph/api/synchronization-synchronizationjob-start)."""
         with self.lock:
             job = self.job(sp_id, job_id)
             job.schedule_state = "Active"
@@ -199,7 +236,8 @@ class SyncStore:
     def restart(
         self, sp_id: str, job_id: str, scope: set[str], now: datetime, interval: timedelta
     ) -> None:
-        """§1.5 [D][G-RESTARTCRIT]: empty scope = the portal's Restart."""
+        """An empty scope is the portal's Restart
+        (https://learn.microsoft.com/en-us/graph/api/resources/synchronization-synchronizationjobrestartcriteria)."""
         with self.lock:
             job = self.job(sp_id, job_id)
             if not scope:
@@ -208,7 +246,7 @@ class SyncStore:
             if "Full" in scope:
                 scope = scope | {"QuarantineState", "Watermark", "Escrows", "ConnectorDataStore"}
             if job.running:
-                raise conflict("The job is running a cycle; restart it when the cycle ends.")
+                raise JobBusy("The job is running a cycle; restart it when the cycle ends.")
             job.runtime.reset(scope)
             if "QuarantineState" in scope or "ForceDeletes" in scope:
                 job.status.quarantine = None
@@ -227,7 +265,8 @@ class SyncStore:
             job = self.job(sp_id, job_id)
             job.schema_json = schema_json
             job.schema = schema
-            # §1.5 [D]: saving mappings or scoping filters starts a new initial cycle.
+            # Saving mappings or scoping filters starts a new initial cycle
+            # (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/how-provisioning-works).
             job.runtime.watermarks.clear()
 
     def reset_schema(self, sp_id: str, job_id: str) -> None:
@@ -278,13 +317,15 @@ def parse_reset_scope(raw: Any) -> set[str]:
     if raw is None or raw == "":
         return set()
     if not isinstance(raw, str):
-        raise bad_request("criteria.resetScope must be a string such as 'Watermark, Escrows'.")
+        raise InvalidJobRequest(
+            "criteria.resetScope must be a string such as 'Watermark, Escrows'."
+        )
     names = {part.strip() for part in raw.split(",") if part.strip()}
     folded = {n.casefold(): n for n in RESET_SCOPES}
     out: set[str] = set()
     for name in names:
         if name.casefold() not in folded:
-            raise bad_request(
+            raise InvalidJobRequest(
                 f"Unknown resetScope value '{name}'. Use one or more of: {', '.join(RESET_SCOPES)}."
             )
         out.add(folded[name.casefold()])

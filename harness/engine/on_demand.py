@@ -1,5 +1,6 @@
-"""Provision on demand (reference §7.1, §8; [D][POD][G-POD]): one user, or one group with up
-to five of its members, through the same pipeline as a cycle, at once.
+"""Provision on demand: one user, or one group with up to five of its members, through the same
+pipeline as a cycle, at once (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/provision-on-demand,
+https://learn.microsoft.com/en-us/graph/api/synchronization-synchronizationjob-provisionondemand).
 
 The objects are read one by one from Graph (the user, its app role assignments, the groups it
 is a direct member of and theirs), so the run neither needs nor touches the job's delta
@@ -14,14 +15,15 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from harness.engine.changes import ADD, MANAGER_KEY, UPDATE, Touch
-from harness.engine.cycle import Cycle, CycleInputs, CycleSummary
+from harness.engine.context import CycleInputs, CycleSummary
+from harness.engine.cycle import Cycle
 from harness.engine.directory import DirectoryError, GraphDirectory
 from harness.engine.scope import DEFAULT_ACCESS_ROLE
 from harness.engine.state import Assignment, JobRuntime, Mirror
 from harness.engine.status import JobStatus
 from harness.engine.target import ScimTarget
 
-MAX_GROUP_MEMBERS = 5  # [D][POD]
+MAX_GROUP_MEMBERS = 5  # documented on the provision-on-demand page
 
 
 @dataclass
@@ -35,10 +37,15 @@ class OnDemandError(ValueError):
     """The subject cannot be provisioned on demand (unknown object, bad request)."""
 
 
-class OnDemand(Cycle):
+class OnDemand:
+    """One on-demand run: a :class:`Cycle` that provisions the subject it is given instead of
+    importing the directory's changes. Its entries are kept for the answer."""
+
     def __init__(self, inputs: CycleInputs, subject: Subject) -> None:
         self.entries: list[dict[str, Any]] = []
         real = inputs.runtime
+        # The job's links and escrows, but a mirror of only the objects read for this run, and
+        # a copy of the watermarks (the job's delta rounds are not touched).
         view = JobRuntime(
             watermarks=replace(real.watermarks),
             links=real.links,
@@ -52,36 +59,42 @@ class OnDemand(Cycle):
             self.entries.append(entry)
             emit(entry)
 
-        super().__init__(replace(inputs, runtime=view, status=JobStatus(), emit=capture))
+        self.cycle = Cycle(
+            replace(inputs, runtime=view, status=JobStatus(), emit=capture), on_demand=True
+        )
+        self.context = self.cycle.context
         self.subject = subject
         self.not_found: str | None = None
-        self.initial = False
-        self.summary.kind = "onDemand"
 
-    def _run(self, directory: GraphDirectory, target: ScimTarget) -> CycleSummary:
-        failed = self._start(directory, target)
+    def run(self) -> CycleSummary:
+        return self.cycle.connected(self._provision)
+
+    def _provision(self, directory: GraphDirectory, target: ScimTarget) -> CycleSummary:
+        summary = self.context.summary
+        failed = self.cycle.start(directory, target)
         if failed is not None:
             return failed
         try:
             self._load(directory)
         except DirectoryError as exc:
             self.not_found = f"{exc.code}: {exc.message}"
-            return self.summary
+            return summary
         except OnDemandError as exc:
             self.not_found = str(exc)
-            return self.summary
-        self._process_all(target)
-        return self.summary
+            return summary
+        self.cycle.process_all(target)
+        return summary
 
     # The objects, read one by one.
 
     def _load(self, directory: GraphDirectory) -> None:
-        mirror = self.rt.mirror
-        sp_id = self.i.service_principal_id
+        context = self.context
+        mirror = context.runtime.mirror
+        sp_id = context.inputs.service_principal_id
         subject = self.subject
         if subject.object_type == "User":
             self._load_user(directory, subject.object_id, with_groups=True)
-            self.user_changes[subject.object_id] = self._change(subject.object_id)
+            context.user_changes[subject.object_id] = self._change(subject.object_id)
             return
         group = directory.group(subject.object_id)
         if group is None:
@@ -93,17 +106,17 @@ class OnDemand(Cycle):
         for member in subject.members:
             self._load_user(directory, member, with_groups=False)
             mirror.add_member(subject.object_id, member)
-            self.user_changes[member] = self._change(member)
-        self.group_touches[subject.object_id] = Touch(
+            context.user_changes[member] = self._change(member)
+        context.group_touches[subject.object_id] = Touch(
             self._change(subject.object_id), added=set(subject.members)
         )
 
     def _load_user(self, directory: GraphDirectory, user_id: str, *, with_groups: bool) -> None:
-        mirror = self.rt.mirror
-        sp_id = self.i.service_principal_id
+        mirror = self.context.runtime.mirror
+        sp_id = self.context.inputs.service_principal_id
         user = directory.user(user_id)
         if user is None:
-            # [D][POD]: deleted users do not appear in on-demand search.
+            # Deleted users do not appear in on-demand search (Microsoft documents it).
             raise OnDemandError(f"User '{user_id}' does not exist in the directory.")
         user[MANAGER_KEY] = directory.manager_of(user_id)
         mirror.users[user_id] = user
@@ -128,23 +141,24 @@ class OnDemand(Cycle):
                     mirror.add_assignment(_assignment(item))
 
     def _change(self, object_id: str) -> str:
-        return UPDATE if object_id in self.rt.links else ADD
+        return UPDATE if object_id in self.context.runtime.links else ADD
 
     # The answer, as Graph gives it.
 
     def result(self) -> dict[str, Any]:
         """A ``stringKeyStringValuePair``: key = the result, value = the log entry (JSON)."""
         subject_id = self.subject.object_id
+        probe_error = self.context.probe_error
         entry = next((e for e in self.entries if e["sourceIdentity"]["id"] == subject_id), None)
-        if entry is None and self.probe_error is not None:
+        if entry is None and probe_error is not None:
             key = {
                 "result": "Failure",
                 "details": {
-                    "errorCode": self.probe_error.code,
-                    "errorMessage": self.probe_error.reason,
+                    "errorCode": probe_error.code,
+                    "errorMessage": probe_error.reason,
                 },
             }
-            value = {
+            test_connection = {
                 "provisioningSteps": [
                     {
                         "name": "TestConnection",
@@ -152,11 +166,11 @@ class OnDemand(Cycle):
                         "status": "failure",
                         "description": "Failed to connect to the target: the test connection request "
                         "for a test user failed.",
-                        "details": {"ErrorCode": self.probe_error.code},
+                        "details": {"ErrorCode": probe_error.code},
                     }
                 ]
             }
-            return {"key": json.dumps(key), "value": json.dumps(value)}
+            return {"key": json.dumps(key), "value": json.dumps(test_connection)}
         if entry is None:
             key = {
                 "result": "Skipped",
@@ -185,7 +199,7 @@ class OnDemand(Cycle):
                 "errorMessage": entry["provisioningSteps"][-1]["description"],
             }
         key = {"result": status.capitalize(), "details": details}
-        value = dict(entry)
+        value: dict[str, Any] = dict(entry)
         value["action"] = entry["provisioningAction"].capitalize()
         value["statusInfo"] = {"status": status.capitalize()}
         if len(self.entries) > 1:

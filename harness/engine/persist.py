@@ -1,27 +1,35 @@
 """The engine's state as JSON: jobs (schedule, status, watermarks, links, mirror, escrows),
-secrets, settings, provisioning logs, the outbox and the id generator. ``dump`` and ``load``
-let a support case hand over the engine's side with the fakes' own ``/_fake/state``.
+secrets, settings, provisioning logs, the outbox and the id generator. ``dump`` writes it and
+``parse`` reads it back (the service puts it in place), so a support case can hand over the
+engine's side with the fakes' own ``/_fake/state``.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from harness.clock import parse_duration
 from harness.engine import rules
+from harness.engine.jobs import Job, SyncStore
+from harness.engine.logs.entries import IdSource
+from harness.engine.logs.store import LogStore
+from harness.engine.settings import EngineSettings
 from harness.engine.state import Assignment, Escrow, JobRuntime, Link, Mirror, Watermarks
 from harness.engine.status import JobStatus, Quarantine, TaskExecution, iso
-
-if TYPE_CHECKING:
-    from harness.engine.service import ProvisioningService
 
 FORMAT = "harness-engine-state/1"
 
 
 def _dt(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+
+
+# The ``type: ignore[arg-type]`` below: a time the model requires may be null in a hand-edited
+# dump. An escrow's is refused by ``_check_job``; the others load as null, as they always have.
 
 
 def _execution(data: dict[str, Any] | None) -> TaskExecution | None:
@@ -46,7 +54,7 @@ def _execution(data: dict[str, Any] | None) -> TaskExecution | None:
 
 
 def _status(data: dict[str, Any]) -> JobStatus:
-    q = data.get("quarantine")
+    quarantine = data.get("quarantine")
     never = "0001-01-01T00:00:00Z"
     return JobStatus(
         code=data.get("code", "Paused"),
@@ -65,14 +73,14 @@ def _status(data: dict[str, Any]) -> JobStatus:
         else _dt(data["steadyStateLastAchievedTime"]),
         progress=list(data.get("progress", [])),
         quarantine=None
-        if not q
+        if not quarantine
         else Quarantine(
-            q["reason"],
-            _dt(q["currentBegan"]),
-            _dt(q["seriesBegan"]),
-            _dt(q["nextAttempt"]),  # type: ignore[arg-type]
-            q.get("seriesCount", 1),
-            q.get("error") or {},
+            quarantine["reason"],
+            _dt(quarantine["currentBegan"]),  # type: ignore[arg-type]
+            _dt(quarantine["seriesBegan"]),  # type: ignore[arg-type]
+            _dt(quarantine["nextAttempt"]),  # type: ignore[arg-type]
+            quarantine.get("seriesCount", 1),
+            quarantine.get("error") or {},
         ),
         synchronized_entry_count_by_type={
             p["key"]: p["value"] for p in data.get("synchronizedEntryCountByType", [])
@@ -80,13 +88,13 @@ def _status(data: dict[str, Any]) -> JobStatus:
     )
 
 
-def _runtime_json(rt: JobRuntime) -> dict[str, Any]:
-    m = rt.mirror
+def _runtime_json(runtime: JobRuntime) -> dict[str, Any]:
+    mirror = runtime.mirror
     return {
         "watermarks": {
-            "users": rt.watermarks.users,
-            "groups": rt.watermarks.groups,
-            "assignments": rt.watermarks.assignments,
+            "users": runtime.watermarks.users,
+            "groups": runtime.watermarks.groups,
+            "assignments": runtime.watermarks.assignments,
         },
         "links": [
             {
@@ -97,13 +105,13 @@ def _runtime_json(rt: JobRuntime) -> dict[str, Any]:
                 "deleted": link.deleted,
                 "members": sorted(link.members),
             }
-            for link in rt.links.values()
+            for link in runtime.links.values()
         ],
         "mirror": {
-            "users": m.users,
-            "softDeleted": sorted(m.soft_deleted),
-            "groups": m.groups,
-            "members": {g: sorted(ms) for g, ms in m.members.items() if ms},
+            "users": mirror.users,
+            "softDeleted": sorted(mirror.soft_deleted),
+            "groups": mirror.groups,
+            "members": {g: sorted(ms) for g, ms in mirror.members.items() if ms},
             "assignments": [
                 {
                     "id": a.id,
@@ -111,7 +119,7 @@ def _runtime_json(rt: JobRuntime) -> dict[str, Any]:
                     "principalType": a.principal_type,
                     "appRoleId": a.app_role_id,
                 }
-                for a in m.assignments.values()
+                for a in mirror.assignments.values()
             ],
         },
         "escrows": [
@@ -125,22 +133,24 @@ def _runtime_json(rt: JobRuntime) -> dict[str, Any]:
                 "nextRetry": iso(e.next_retry),
                 "reference": e.reference,
             }
-            for e in rt.escrows.values()
+            for e in runtime.escrows.values()
         ],
-        "staged": [{"objectType": k[0], "sourceId": k[1], **v} for k, v in rt.staged.items()],
-        "forceDeletes": rt.force_deletes,
-        "syncAll": rt.sync_all,
-        "cyclesRun": rt.cycles_run,
-        "enteredScope": {k: sorted(v) for k, v in rt.entered_scope.items()},
+        "staged": [{"objectType": k[0], "sourceId": k[1], **v} for k, v in runtime.staged.items()],
+        "forceDeletes": runtime.force_deletes,
+        "syncAll": runtime.sync_all,
+        "cyclesRun": runtime.cycles_run,
+        "enteredScope": {k: sorted(v) for k, v in runtime.entered_scope.items()},
     }
 
 
 def _runtime(data: dict[str, Any]) -> JobRuntime:
-    rt = JobRuntime()
-    wm = data.get("watermarks", {})
-    rt.watermarks = Watermarks(wm.get("users"), wm.get("groups"), wm.get("assignments"))
+    runtime = JobRuntime()
+    watermarks = data.get("watermarks", {})
+    runtime.watermarks = Watermarks(
+        watermarks.get("users"), watermarks.get("groups"), watermarks.get("assignments")
+    )
     for item in data.get("links", []):
-        rt.links[item["sourceId"]] = Link(
+        runtime.links[item["sourceId"]] = Link(
             item["sourceId"],
             item["objectType"],
             item["targetId"],
@@ -162,37 +172,45 @@ def _runtime(data: dict[str, Any]) -> JobRuntime:
         mirror.add_assignment(
             Assignment(a["id"], a["principalId"], a["principalType"], a["appRoleId"])
         )
-    rt.mirror = mirror
+    runtime.mirror = mirror
     for e in data.get("escrows", []):
-        rt.escrows[(e["objectType"], e["sourceId"])] = Escrow(
+        runtime.escrows[(e["objectType"], e["sourceId"])] = Escrow(
             e["sourceId"],
             e["objectType"],
             e["operation"],
             e["errorCode"],
-            _dt(e["firstFailed"]),
+            _dt(e["firstFailed"]),  # type: ignore[arg-type]
             e.get("attempts", 1),
-            _dt(e.get("nextRetry")),  # type: ignore[arg-type]
+            _dt(e.get("nextRetry")),
             e.get("reference", False),
         )
     for s in data.get("staged", []):
-        rt.staged[(s["objectType"], s["sourceId"])] = {
+        runtime.staged[(s["objectType"], s["sourceId"])] = {
             "hard": s.get("hard", False),
             "attrs": s.get("attrs", {}),
             "action": s.get("action", "delete"),
         }
-    rt.force_deletes = bool(data.get("forceDeletes", False))
-    rt.sync_all = data.get("syncAll")
-    rt.cycles_run = int(data.get("cyclesRun", 0))
-    rt.entered_scope = {
+    runtime.force_deletes = bool(data.get("forceDeletes", False))
+    runtime.sync_all = data.get("syncAll")
+    runtime.cycles_run = int(data.get("cyclesRun", 0))
+    runtime.entered_scope = {
         k: set(v) for k, v in data.get("enteredScope", {"User": [], "Group": []}).items()
     }
-    rt.entered_scope.setdefault("User", set())
-    rt.entered_scope.setdefault("Group", set())
-    return rt
+    runtime.entered_scope.setdefault("User", set())
+    runtime.entered_scope.setdefault("Group", set())
+    return runtime
 
 
-def dump(service: ProvisioningService) -> dict[str, Any]:
-    store = service.store
+def dump(
+    *,
+    store: SyncStore,
+    settings: EngineSettings,
+    logs: LogStore,
+    audits: LogStore,
+    outbox: list[dict[str, Any]],
+    ids: IdSource,
+) -> dict[str, Any]:
+    """The engine's state as one JSON object (the ``format`` names the layout)."""
     with store.lock:
         jobs = [
             {
@@ -213,15 +231,29 @@ def dump(service: ProvisioningService) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "tenantId": store.tenant_id,
-        "settings": service.settings.to_json(),
+        "settings": settings.to_json(),
         "secrets": secrets,
         "jobs": jobs,
-        "logs": service.logs.all(),
-        "audits": service.audits.all(),
-        "outbox": service.outbox(),
-        "ids": service.ids.state(),
+        "logs": logs.all(),
+        "audits": audits.all(),
+        "outbox": outbox,
+        "ids": ids.state(),
         "jobIds": store.ids.state(),
     }
+
+
+@dataclass
+class EngineState:
+    """A dump, read and checked: everything :meth:`ProvisioningService.load` puts in place."""
+
+    settings: EngineSettings
+    jobs: list[Job]
+    secrets: dict[str, dict[str, str]]
+    logs: list[dict[str, Any]]
+    audits: list[dict[str, Any]]
+    outbox: list[dict[str, Any]]
+    ids: list[Any] | None  # an IdSource state; None keeps the current one
+    job_ids: list[Any] | None
 
 
 _JOB_CODES = ("NotConfigured", "NotRun", "Active", "Paused", "Quarantine")
@@ -238,7 +270,7 @@ _BAD_DUMP = (
 )
 
 
-def _check_job(job: Any) -> None:
+def _check_job(job: Job) -> None:
     """Types the cycle relies on, so a hand-edited dump fails here and not in a later cycle."""
     if not isinstance(job.id, str) or not isinstance(job.service_principal_id, str):
         raise ValueError("a job's id and servicePrincipalId must be strings")
@@ -248,52 +280,55 @@ def _check_job(job: Any) -> None:
         raise ValueError(f"status.code must be one of {_JOB_CODES}")
     if not all(isinstance(s, dict) and isinstance(s.get("name"), str) for s in job.settings):
         raise ValueError("settings must be a list of {name, value} objects")
-    rt = job.runtime
+    runtime = job.runtime
     for name in ("users", "groups", "assignments"):
-        if getattr(rt.watermarks, name) is not None and not isinstance(
-            getattr(rt.watermarks, name), str
+        if getattr(runtime.watermarks, name) is not None and not isinstance(
+            getattr(runtime.watermarks, name), str
         ):
             raise ValueError("watermarks must be strings or null")
-    for link in rt.links.values():
+    for link in runtime.links.values():
         if not (
             isinstance(link.source_id, str)
             and isinstance(link.target_id, str)
             and link.object_type in ("User", "Group")
         ):
             raise ValueError("a link needs string sourceId/targetId and objectType User or Group")
-    if not all(isinstance(u, dict) for u in rt.mirror.users.values()) or not all(
-        isinstance(g, dict) for g in rt.mirror.groups.values()
+    if not all(isinstance(u, dict) for u in runtime.mirror.users.values()) or not all(
+        isinstance(g, dict) for g in runtime.mirror.groups.values()
     ):
         raise ValueError("mirror users and groups must be objects")
-    for escrow in rt.escrows.values():
+    for escrow in runtime.escrows.values():
         if not isinstance(escrow.attempts, int) or escrow.first_failed is None:
             raise ValueError("an escrow needs an integer attempts and a firstFailed time")
-    if rt.sync_all is not None and not isinstance(rt.sync_all, bool):
+    if runtime.sync_all is not None and not isinstance(runtime.sync_all, bool):
         raise ValueError("syncAll must be a boolean or null")
     # Everything the API will show must serialise.
     job.status.to_json()
-    _runtime_json(rt)
+    _runtime_json(runtime)
     iso(job.next_run)
 
 
-def load(service: ProvisioningService, data: dict[str, Any]) -> None:
-    """Replace the engine's state with a dump; ValueError (nothing changed) if it is not one."""
-    from harness.engine.jobs import Job
-    from harness.engine.logs.entries import IdSource
-
+def parse(
+    data: dict[str, Any],
+    *,
+    settings: EngineSettings,
+    template: Callable[[str], dict[str, Any] | None],
+) -> EngineState:
+    """Read a dump; ValueError if it is not one. ``settings`` are the current engine settings
+    (a dump's settings are changes to them) and ``template`` looks a job's template up."""
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ValueError(f"not an engine state dump (expected format {FORMAT!r})")
     try:
-        settings = service.settings.updated(data.get("settings", {}))
+        loaded_settings = settings.updated(data.get("settings", {}))
         jobs = []
         for raw in data.get("jobs", []):
             schema = rules.load(raw["schema"])
-            template = service.store.template(raw["templateId"])
+            job_template = template(raw["templateId"])
             job = Job(
                 raw["id"],
                 raw["servicePrincipalId"],
                 raw["templateId"],
-                template["schema"] if template else raw["schema"],
+                job_template["schema"] if job_template else raw["schema"],
                 raw["schema"],
                 schema,
             )
@@ -317,22 +352,16 @@ def load(service: ProvisioningService, data: dict[str, Any]) -> None:
         ids, job_ids = data.get("ids"), data.get("jobIds")
         for state in (ids, job_ids):
             if state:
-                IdSource(0).set_state(state)  # a trial: the real ones change only below
+                IdSource(0).set_state(state)  # a trial: the real ones change only on load
     except _BAD_DUMP as exc:
         raise ValueError(f"the engine state dump is not valid: {exc!r}") from exc
-    store = service.store
-    with store.lock:
-        store.jobs = {job.id: job for job in jobs}
-        store.secrets = secrets
-    service.settings = settings
-    service.logs.clear()
-    service.logs.extend(parts["logs"])
-    service.audits.clear()
-    service.audits.extend(parts["audits"])
-    service.clear_outbox()
-    for message in parts["outbox"]:
-        service._send(message)
-    if ids:
-        service.ids.set_state(ids)
-    if job_ids:
-        store.ids.set_state(job_ids)
+    return EngineState(
+        settings=loaded_settings,
+        jobs=jobs,
+        secrets=secrets,
+        logs=parts["logs"],
+        audits=parts["audits"],
+        outbox=parts["outbox"],
+        ids=ids or None,
+        job_ids=job_ids or None,
+    )

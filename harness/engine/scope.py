@@ -1,5 +1,5 @@
-"""Who is in scope (reference §2): assignments, roles, the Default Access rule, account state,
-scoping filters. Reads only the engine's mirror of the directory, so it costs O(1) per object.
+"""Who is in scope: assignments, roles, the Default Access rule, account state, scoping filters
+(https://learn.microsoft.com/en-us/entra/identity/app-provisioning/how-provisioning-works). Reads only the engine's mirror of the directory, so it costs O(1) per object.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ from harness.engine.state import Assignment, Mirror
 DEFAULT_ACCESS_ROLE = "00000000-0000-0000-0000-000000000000"
 
 # Why an object is out of scope. The first three are "leaving scope" in the sense of
-# SkipOutOfScopeDeletions (§3.5); disabled and soft-deleted accounts are disabled regardless.
+# SkipOutOfScopeDeletions
+# (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/skip-out-of-scope-deletions);
+# disabled and soft-deleted accounts are disabled regardless.
 UNASSIGNED = "unassigned"
 NOT_ENTITLED = "notEntitled"
 FILTERED = "filtered"

@@ -18,18 +18,26 @@ from typing import Any
 import httpx
 
 from harness.clock import parse_duration
-from harness.engine.cycle import Cycle, CycleInputs
+from harness.engine.context import CycleInputs
+from harness.engine.cycle import Cycle
 from harness.engine.jobs import Job, SyncStore
 from harness.engine.logs.entries import IdSource
 from harness.engine.logs.store import LogStore
 from harness.engine.on_demand import OnDemand, OnDemandError, Subject
+from harness.engine.persist import EngineState
+from harness.engine.persist import dump as dump_state
+from harness.engine.persist import parse as parse_state
 from harness.engine.settings import EngineSettings
 from harness.engine.status import iso
 
 # The Microsoft Entra provisioning service's application id: the audience Entra's own tokens
-# name for custom SCIM apps (reference §3.0), used here as the engine's client id.
+# name for custom SCIM apps
+# (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups),
+# used here as the engine's client id.
 PROVISIONING_APP_ID = "8adf8e6e-67b2-4cf2-a259-e3dc5476c621"
-ON_DEMAND_LIMIT = 5  # [D][G-POD]: 5 requests per 10 seconds
+# 5 requests per 10 seconds
+# (https://learn.microsoft.com/en-us/graph/api/synchronization-synchronizationjob-provisionondemand)
+ON_DEMAND_LIMIT = 5
 ON_DEMAND_WINDOW = timedelta(seconds=10)
 
 
@@ -86,19 +94,39 @@ class ProvisioningService:
     # -- state ----------------------------------------------------------------------------
 
     def dump(self) -> dict[str, Any]:
-        from harness.engine.persist import dump
+        return dump_state(
+            store=self.store,
+            settings=self.settings,
+            logs=self.logs,
+            audits=self.audits,
+            outbox=self.outbox(),
+            ids=self.ids,
+        )
 
-        return dump(self)
-
-    def load(self, state: dict[str, Any]) -> None:
-        from harness.engine.persist import load
-
+    def load(self, data: dict[str, Any]) -> None:
+        """Replace the engine's state with a dump; ValueError (nothing changed) if it is not one."""
         if not self._advance_lock.acquire(blocking=False):
             raise AdvanceError("a cycle is running; load the state when it ends")
         try:
-            load(self, state)
+            self._put_in_place(
+                parse_state(data, settings=self.settings, template=self.store.template)
+            )
         finally:
             self._advance_lock.release()
+
+    def _put_in_place(self, state: EngineState) -> None:
+        self.store.replace(state.jobs, state.secrets)
+        self.settings = state.settings
+        self.logs.clear()
+        self.logs.extend(state.logs)
+        self.audits.clear()
+        self.audits.extend(state.audits)
+        with self._outbox_lock:
+            self._outbox[:] = state.outbox
+        if state.ids:
+            self.ids.set_state(state.ids)
+        if state.job_ids:
+            self.store.ids.set_state(state.job_ids)
 
     # -- running cycles -------------------------------------------------------------------
 
@@ -127,7 +155,7 @@ class ProvisioningService:
             self._advance_lock.release()
 
     def provision_on_demand(self, job: Job, subject: Subject) -> dict[str, Any]:
-        """Run one subject through the pipeline now ([D][POD]); 5 requests per 10 s per job."""
+        """Run one subject through the pipeline now; 5 requests per 10 s per job."""
         now = self.now()
         window = self._on_demand_calls.setdefault(job.id, deque())
         while window and now - window[0] >= ON_DEMAND_WINDOW:
@@ -179,7 +207,8 @@ class ProvisioningService:
         initiator: str = "Microsoft Graph",
         modified: list[dict[str, Any]] | None = None,
     ) -> None:
-        """A provisioning configuration activity in ``auditLogs/directoryAudits`` (§6.5)."""
+        """A provisioning configuration activity in ``auditLogs/directoryAudits``, as Microsoft
+        lists them in https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-when-will-provisioning-finish-specific-user."""
         details = [{"key": "JobId", "value": job_id}] if job_id else []
         self.audits.append(
             {
@@ -239,11 +268,12 @@ class ProvisioningService:
         quarantine = job.status.quarantine
         if quarantine is None:
             return began + self.interval
-        # §1.8 [D][QUAR]: still in quarantine after four weeks, the job is disabled.
+        # Still in quarantine after four weeks, the job is disabled
+        # (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-quarantine-status).
         if self.now() - quarantine.series_began >= parse_duration(
             self.settings.quarantine_disable_after
         ):
-            # "... after which the escrow entry is removed and the job disabled" [D][QUAR].
+            # "... after which the escrow entry is removed and the job disabled" (same page).
             job.schedule_state = "Disabled"
             job.runtime.escrows.clear()
             return None

@@ -1,7 +1,8 @@
 """Engine settings: the behaviours the sources disagree on, each with a documented default.
 
-The reference (``entra-provisioning.md``) is cited per field; ``[D]`` documented, ``[O]``
-observed, ``[I]`` inferred.
+Each field says where its default comes from: what Microsoft documents (with the page), what
+was observed (a Microsoft engineer's answer, real logs), or our inference. docs/engine.md
+describes every setting.
 """
 
 from __future__ import annotations
@@ -44,44 +45,57 @@ QUARANTINE_BACKOFFS = {
 
 @dataclass
 class EngineSettings:
-    # §2.3: the Miro tutorial excludes users whose only role is Default Access ("not effectively
-    # entitled"); provisioning configurations created after 2020-04-16 evaluate them like any
-    # other role. Default follows the Miro tutorial.
+    # The Miro tutorial excludes users whose only role is Default Access ("not effectively
+    # entitled", https://learn.microsoft.com/en-us/entra/identity/saas-apps/miro-provisioning-tutorial);
+    # provisioning configurations created after 2020-04-16 evaluate them like any other role
+    # (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-config-problem-no-users-provisioned).
+    # Default follows the Miro tutorial.
     skip_default_access: bool = True
-    # §3.10: None = from BaseAddress (``?aadOptscim062020`` selects the RFC-compliant dialect).
+    # None = from BaseAddress (``?aadOptscim062020`` selects the RFC-compliant dialect,
+    # https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-config-problem-scim-compatibility).
     patch_dialect: str | None = None
-    # §1.4: "approximately every 40 minutes"; not configurable in the product.
+    # "approximately every 40 minutes"
+    # (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups);
+    # not configurable in the product
+    # (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/known-issues).
     cycle_interval: str = "40m"
-    # §3.5 [D][HPW]: after an unassign-disable the user is no longer managed.
+    # After an unassign-disable the user is no longer managed
+    # (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/how-provisioning-works).
     unassign_releases_management: bool = True
-    # §1.3 [D][TIME][ANALYZE]: skipped entries for out-of-scope changes are expected. Initial
-    # cycles in "sync assigned" only evaluate assigned users (§1.2 [I]), incremental ones log
-    # every changed user.
+    # Skipped entries for out-of-scope changes are expected
+    # (https://learn.microsoft.com/en-us/entra/identity/monitoring-health/howto-analyze-provisioning-logs).
+    # Initial cycles in "sync assigned" only evaluate assigned users (our inference),
+    # incremental ones log every changed user.
     log_out_of_scope_changes: bool = True
     # Display name of the target system in log texts; None = the service principal's name.
     target_display_name: str | None = None
     # Per-cycle safety net (not a product rule): a cycle never follows more Graph pages than this.
     max_graph_pages: int = 100_000
-    # §4.2 [O]: conflicting sources on 429. "honour" = wait Retry-After within the cycle and
-    # retry only the throttled request (Q&A 2025) [O][Q-429]; "escrow" = log TooManyRequests and
-    # retry on a later cycle (older UserVoice) [O][UV-429].
+    # Observed sources conflict on 429. "honour" = wait Retry-After within the cycle and retry
+    # only the throttled request (a 2025 Microsoft Q&A answer,
+    # https://learn.microsoft.com/en-us/answers/questions/2284725/understanding-scim-client-request-behavior-and-exp);
+    # "escrow" = log TooManyRequests and retry on a later cycle (an older Azure feedback thread).
     throttle_policy: str = "honour"
     # How long the engine waits for the SCIM target to answer one request before it gives up
-    # with a Timeout (§4.2, retried on a later cycle). The product's value is undocumented [?].
+    # with a Timeout (retried on a later cycle). The product's value is undocumented.
     target_timeout: str = "30s"
     # In-cycle retries of one throttled request before it is escrowed; the wait when a 429
     # carries no Retry-After.
     throttle_max_retries: int = 5
     throttle_default_wait: str = "1s"
-    # §1.7 [D]: failed object operations are retried on later cycles, "gradually scaling back";
-    # the schedule is undocumented [?]. Retry n waits cycle_interval * 2**(n-1), capped here.
+    # Failed object operations are retried on later cycles, "gradually scaling back"
+    # (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/how-provisioning-works);
+    # the schedule is undocumented. Retry n waits cycle_interval * 2**(n-1), capped here.
     escrow_retry_cap: str = "24h"
-    # §1.8: quarantine retry schedule. "documented" = 6h, 12h, 24h, then every 24h [D][QUAR];
-    # "observed" = 30m, 1h, 2h, 4h, 8h, ... capped at 24h [O][Q-ZOLLNER-QUAR].
+    # Quarantine retry schedule. "documented" = 6h, 12h, 24h, then every 24h
+    # (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-quarantine-status);
+    # "observed" = 30m, 1h, 2h, 4h, 8h, ... capped at 24h (a Microsoft engineer,
+    # https://learn.microsoft.com/en-us/answers/questions/1319983/azure-ad-scim-provisioning-application-quarantine).
     quarantine_backoff: str = "documented"
-    # §1.8 [D][QUAR]: quarantined for longer than this, the job is disabled.
+    # Quarantined for longer than this, the job is disabled (documented on the quarantine page).
     quarantine_disable_after: str = "28d"
-    # §1.8 [D][QUAR] escrow thresholds (settings so scenarios can trip them with small tenants).
+    # The escrow thresholds the quarantine page documents (settings so scenarios can trip them
+    # with small tenants).
     escrow_min_failures: int = 5_000
     escrow_failure_ratio: float = 0.4
     escrow_total_failures: int = 40_000

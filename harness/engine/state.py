@@ -1,11 +1,11 @@
-"""What a provisioning job remembers between cycles (reference §9.1).
+"""What a provisioning job remembers between cycles.
 
 - watermarks: the Graph delta links of the users, groups and assignments rounds;
 - the connector data store: links ``entra object id -> target id`` with a managed flag and, for
   groups, the members the engine exported;
 - a mirror of the directory as the engine last read it (users, groups, direct memberships,
   assignments), so an incremental cycle evaluates scope from changes only;
-- escrows: failed object operations kept for retry (issue 6 builds on this list).
+- escrows: failed object operations kept for retry.
 
 Plain data, no HTTP and no Flask. A job's runtime is touched only by the cycle running it.
 """
@@ -20,7 +20,8 @@ from typing import Any
 
 @dataclass
 class Link:
-    """An object connection: source anchor to target anchor (§5 [D][OBJCONN])."""
+    """An object connection: source anchor to target anchor
+    (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/manage-object-connections)."""
 
     source_id: str
     object_type: str  # "User" | "Group"
@@ -112,7 +113,7 @@ class Mirror:
 
 @dataclass
 class Escrow:
-    """A failed object operation, retried on later cycles (issue 6)."""
+    """A failed object operation, retried on later cycles."""
 
     source_id: str
     object_type: str
@@ -131,13 +132,14 @@ class JobRuntime:
     mirror: Mirror = field(default_factory=Mirror)
     escrows: dict[tuple[str, str], Escrow] = field(default_factory=dict)
     cycles_run: int = 0
-    # §1.9: disables and deletes held back by the accidental-deletions threshold.
+    # Disables and deletes held back by the accidental-deletions threshold
+    # (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/accidental-deletions).
     staged: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     force_deletes: bool = False
     # The scope mode (SyncAll) in force since the last initial cycle.
     sync_all: bool | None = None
     _by_target: dict[tuple[str, str], str] | None = field(default=None, repr=False)
-    # Objects that entered scope over the job's life (portal counters do not go down, §7.2).
+    # Objects that entered scope over the job's life (portal counters do not go down).
     entered_scope: dict[str, set[str]] = field(
         default_factory=lambda: {"User": set(), "Group": set()}
     )

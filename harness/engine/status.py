@@ -1,4 +1,6 @@
-"""The job's ``status`` as Graph shows it (reference §7.2 [D][G-STATUS][G-EXEC])."""
+"""The job's ``status`` as Graph shows it
+(https://learn.microsoft.com/en-us/graph/api/resources/synchronization-synchronizationstatus,
+https://learn.microsoft.com/en-us/graph/api/resources/synchronization-synchronizationtaskexecution)."""
 
 from __future__ import annotations
 

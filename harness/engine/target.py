@@ -1,6 +1,8 @@
 """The SCIM target as the engine sees it: a handful of requests over the client layer.
 
-Requests are shaped like Entra's (reference §3.0): ``Authorization: Bearer <SecretToken>``,
+Requests are shaped like Entra's
+(https://learn.microsoft.com/en-us/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups):
+``Authorization: Bearer <SecretToken>``,
 ``application/scim+json``, filters with ``eq`` only (spaces sent as ``+``, quotes as ``%22``).
 Every failure raises :class:`TargetError` carrying its classification.
 """
@@ -97,7 +99,8 @@ class ScimTarget:
         if not all(isinstance(r, dict) for r in resources):
             raise TargetError(incompatible(self.app_name, "ListResponse Resources are not objects"))
         if exclude_members and any(r.get("members") for r in resources):
-            # §3.7 [D][ANALYZE]: members despite excludedAttributes=members.
+            # Members despite excludedAttributes=members is an error
+            # (https://learn.microsoft.com/en-us/entra/identity/monitoring-health/howto-analyze-provisioning-logs).
             raise TargetError(
                 multiple_entries(
                     self.app_name,
@@ -171,7 +174,11 @@ class ScimTarget:
         while True:
             try:
                 response = self.client.request(
-                    method, url, params=params or None, content=content, headers=headers
+                    method,
+                    url,
+                    params=tuple(params) if params else None,
+                    content=content,
+                    headers=headers,
                 )
             except httpx.HTTPError as exc:
                 self.calls.append(TargetCall(method, path, 0))

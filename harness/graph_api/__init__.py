@@ -3,12 +3,12 @@ the Graph fake's app by :func:`mount`."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from flask import Flask
 
-if TYPE_CHECKING:
-    from harness.engine.service import ProvisioningService
+from harness.engine.service import ProvisioningService
+from harness.graph_api.control import create_blueprint as control_blueprint
+from harness.graph_api.provisioning_logs import create_blueprint as logs_blueprint
+from harness.graph_api.synchronization import create_blueprint as sync_blueprint
 
 __all__ = ["mount"]
 
@@ -16,11 +16,6 @@ __all__ = ["mount"]
 def mount(graph_app: Flask, service: ProvisioningService) -> Flask:
     """Add the synchronization API, ``/v1.0/auditLogs/provisioning`` and ``/_fake/clock`` to
     ``graph_app``; the routes find ``service`` in ``app.extensions``."""
-    # Imported here: the engine imports this package's models, and the routes import the engine.
-    from harness.graph_api.control import create_blueprint as control_blueprint
-    from harness.graph_api.provisioning_logs import create_blueprint as logs_blueprint
-    from harness.graph_api.synchronization import create_blueprint as sync_blueprint
-
     graph_app.extensions["harness_engine"] = service
     graph_app.extensions["harness_logs"] = service.logs
     graph_app.extensions["harness_audits"] = service.audits

@@ -1,4 +1,4 @@
-"""The harness's additions to the Graph fake's control plane (DESIGN.md, "Time"):
+"""The harness's additions to the Graph fake's control plane (docs/control-plane.md):
 
 - ``GET /_fake/clock`` → the virtual time and each job's next cycle;
 - ``POST /_fake/clock {"advance": "40m"}`` (also ``"0"``, ``"1d"``, ``"30d"``, ``"PT40M"``) →

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, current_app, request
 
 from harness.engine.logs.store import DEFAULT_PAGE, LogQueryError, LogStore, Predicate, parse_filter
-from mock_graph.exceptions import GraphError
+from harness.graph_api.exceptions import GraphError
 
 MAX_PAGE = 1000
 
@@ -38,7 +38,9 @@ COLLECTIONS = (
     ("provisioning", "harness_logs", "Provisioning log entry"),
     ("directoryAudits", "harness_audits", "Directory audit entry"),
 )
-# Top-level properties a $filter may name (reference §6.1, with the beta names; directoryAudit).
+# Top-level properties a $filter may name
+# (https://learn.microsoft.com/en-us/graph/api/resources/provisioningobjectsummary, with the beta
+# names; directoryAudit).
 PROPERTIES = {
     "provisioning": frozenset(
         {

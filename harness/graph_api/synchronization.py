@@ -1,4 +1,6 @@
-"""The synchronization API (reference §7.1), mounted by the harness onto the Graph fake's app.
+"""The synchronization API
+(https://learn.microsoft.com/en-us/graph/api/resources/synchronization-synchronizationjob), mounted
+by the harness onto the Graph fake's app.
 
 Route functions parse, call the store or the service, and serialise; every user mistake is a
 Graph error envelope (the Graph app turns ``GraphError`` into one).
@@ -16,6 +18,7 @@ from harness.engine import rules
 from harness.engine.errors import TargetError
 from harness.engine.jobs import (
     MASKED_SECRETS,
+    JobStoreError,
     SyncStore,
     parse_reset_scope,
 )
@@ -25,7 +28,12 @@ from harness.engine.rules.expressions import supported_functions
 from harness.engine.rules.scoping import OPERATORS
 from harness.engine.service import AdvanceError, OnDemandThrottled, ProvisioningService
 from harness.engine.target import ScimTarget
-from harness.graph_api.exceptions import GraphError, bad_request, sp_not_found
+from harness.graph_api.exceptions import (
+    GraphError,
+    answer_job_store_error,
+    bad_request,
+    sp_not_found,
+)
 from harness.request_body import json_object
 
 PREFIX = "/v1.0/servicePrincipals/<sp_id>/synchronization"
@@ -78,6 +86,8 @@ def _pairs(raw: Any, what: str) -> list[dict[str, str]]:
 
 def create_blueprint() -> Blueprint:
     bp = Blueprint("harness_synchronization", __name__)
+    # The job store raises the engine's own errors; they are answered as Graph errors.
+    bp.register_error_handler(JobStoreError, answer_job_store_error)
 
     # -- the synchronization resource, templates --------------------------------------------
 
@@ -306,7 +316,8 @@ def create_blueprint() -> Blueprint:
 
     @bp.delete(beta)
     def delete_object_connection(sp_id: str, job_id: str, object_id: str) -> Any:
-        """[D][OBJCONN]: breaks one link; the job must be paused (409 otherwise)."""
+        """Breaks one link; the job must be paused (409 otherwise;
+        https://learn.microsoft.com/en-us/entra/identity/app-provisioning/manage-object-connections)."""
         _check_sp(sp_id)
         store = _store()
         job = store.job(sp_id, job_id)

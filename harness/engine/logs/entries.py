@@ -1,12 +1,13 @@
-"""Builds ``provisioningObjectSummary`` entries (reference §6) while an object is processed.
+"""Builds ``provisioningObjectSummary`` entries while an object is processed
+(https://learn.microsoft.com/en-us/graph/api/resources/provisioningobjectsummary).
 
-One entry per object per cycle. Step names, types and description templates follow §6.2;
-where the reference marks a name unknown, the choice is listed in the engine's readme.
+One entry per object per cycle. Step names, types and description templates follow Microsoft's
+``provisioningStep`` (https://learn.microsoft.com/en-us/graph/api/resources/provisioningstep) and log
+samples; where no source names one, the choice is listed in docs/engine.md.
 """
 
 from __future__ import annotations
 
-import json
 import random
 import uuid
 from dataclasses import dataclass, field
@@ -14,23 +15,11 @@ from datetime import datetime
 from typing import Any
 
 from harness.engine.errors import ErrorInfo
+from harness.engine.rules.log_values import log_value
 from harness.engine.status import iso
 
 SOURCE_SYSTEM = "Azure Active Directory"
 INITIATOR = {"id": "", "displayName": "Azure AD Provisioning Service", "initiatorType": "system"}
-
-
-def dotnet(value: Any) -> str | None:
-    """A value as the logs write it: strings as they are, booleans ``True``/``False``."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "True" if value else "False"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int | float):
-        return str(value)
-    return json.dumps(value, sort_keys=True, default=str)
 
 
 class IdSource:
@@ -63,7 +52,8 @@ class LogContext:
     target_system_id: str
     now: datetime
     # Provision on demand reads the object itself instead of receiving a change: its import
-    # step is ``EntryImport`` "Retrieved User '<upn>' from Azure Active Directory" [D][G-POD].
+    # step is ``EntryImport`` "Retrieved User '<upn>' from Azure Active Directory"
+    # (https://learn.microsoft.com/en-us/graph/api/synchronization-synchronizationjob-provisionondemand).
     on_demand: bool = False
 
 
@@ -94,7 +84,7 @@ class EntryBuilder:
                 "provisioningStepType": step_type,
                 "status": status,
                 "description": description,
-                "details": {k: dotnet(v) for k, v in (details or {}).items()},
+                "details": {k: log_value(v) for k, v in (details or {}).items()},
             }
         )
 
@@ -111,7 +101,7 @@ class EntryBuilder:
             )
             return
         description = (
-            "We are retrying an operation that previously failed."  # [O] real log text
+            "We are retrying an operation that previously failed."  # observed in real logs
             if retry
             else f"Received {self.object_type} '{self.source_display}' change of type ({change}) "
             f"from {SOURCE_SYSTEM}"
@@ -206,7 +196,7 @@ def modified_properties(
 ) -> list[dict[str, Any]]:
     old = old or {}
     return [
-        {"displayName": name, "oldValue": dotnet(old.get(name)), "newValue": dotnet(value)}
+        {"displayName": name, "oldValue": log_value(old.get(name)), "newValue": log_value(value)}
         for name, value in new.items()
     ]
 

@@ -1,5 +1,9 @@
-"""The group half of a cycle: scope, matching by displayName, create, rename, members and
-delete of one group (reference §3.7, §3.8). A mixin of :class:`harness.engine.cycle.Cycle`."""
+"""The group pipeline: scope, matching by displayName, create, rename, members and delete of
+one group.
+
+Sources: Microsoft's SCIM guide (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups)
+and, for Miro's teams, the Miro tutorial (https://learn.microsoft.com/en-us/entra/identity/saas-apps/miro-provisioning-tutorial).
+"""
 
 from __future__ import annotations
 
@@ -15,8 +19,13 @@ from harness.engine.changes import (
     source_details,
     why_out,
 )
+from harness.engine.context import CycleContext
 from harness.engine.errors import TargetError
+from harness.engine.failures import FailureHandling
 from harness.engine.logs.entries import EntryBuilder, modified_properties
+from harness.engine.pipelines.steps import SharedSteps
+from harness.engine.pipelines.users import UserPipeline
+from harness.engine.recorder import EntryRecorder
 from harness.engine.scope import (
     FILTERED,
     HARD_DELETED,
@@ -32,27 +41,45 @@ from harness.engine.target import ScimTarget
 
 
 class GroupPipeline:
-    """Methods of :class:`Cycle`; they use its state (``self.rt``, ``self.i``, ...)."""
+    """Groups and their members. ``users`` judges whether a member is in scope (members are
+    exported only if they are), so users are processed first."""
 
-    def _touch_groups_of_new_links(self) -> None:
-        for user_id in sorted(self.newly_linked):
-            for group_id in sorted(self.rt.mirror.member_of.get(user_id, ())):
-                link = self.rt.links.get(group_id)
-                if link is None and group_id not in self.group_touches:
+    def __init__(
+        self,
+        context: CycleContext,
+        steps: SharedSteps,
+        failures: FailureHandling,
+        recorder: EntryRecorder,
+        users: UserPipeline,
+    ) -> None:
+        self.context = context
+        self.steps = steps
+        self.failures = failures
+        self.recorder = recorder
+        self.users = users
+
+    def touch_groups_of_new_links(self) -> None:
+        """Users linked in this cycle may now be added to the groups they belong to."""
+        context = self.context
+        runtime = context.runtime
+        for user_id in sorted(context.newly_linked):
+            for group_id in sorted(runtime.mirror.member_of.get(user_id, ())):
+                link = runtime.links.get(group_id)
+                if link is None and group_id not in context.group_touches:
                     continue
-                touch = self.group_touches.setdefault(group_id, Touch(UPDATE))
+                touch = context.group_touches.setdefault(group_id, Touch(UPDATE))
                 touch.added.add(user_id)
 
-    def _group_verdict(self, group_id: str, attrs: dict[str, Any]) -> Verdict:
-        mirror = self.rt.mirror
-        assignments = effective_assignments(mirror, group_id, "Group")
-        sync_all = self._sync_all()
+    def _verdict(self, group_id: str, attrs: dict[str, Any]) -> Verdict:
+        context = self.context
+        assignments = effective_assignments(context.runtime.mirror, group_id, "Group")
+        sync_all = context.sync_all()
         assigned = sync_all or bool(assignments)
         has_role = sync_all or entitled(
-            assignments, self.settings.skip_default_access, self.default_roles
+            assignments, context.settings.skip_default_access, context.default_roles
         )
-        source = self._group_source(group_id, attrs)
-        result = rules.evaluate_scope(rules.scope_of(self.group_mapping), source)
+        source = self._source(group_id, attrs)
+        result = rules.evaluate_scope(rules.scope_of(context.group_mapping), source)
         details = {
             "Assigned to the application": assigned,
             "Group has the required role": has_role,
@@ -60,7 +87,7 @@ class GroupPipeline:
             "ScopeEvaluationResult": "{}" if result.in_scope else str(result.reason),
         }
         reason = None
-        if group_id in self.deleted_groups:
+        if group_id in context.deleted_groups:
             reason = HARD_DELETED
         elif not assigned:
             reason = UNASSIGNED
@@ -70,43 +97,53 @@ class GroupPipeline:
             reason = FILTERED
         return Verdict(reason is None, reason, details, assignments, str(result.reason))
 
-    def _group_source(self, group_id: str, attrs: dict[str, Any]) -> dict[str, Any]:
+    def _source(self, group_id: str, attrs: dict[str, Any]) -> dict[str, Any]:
         source = dict(attrs)
         source["objectId"] = group_id
-        source["IsSoftDeleted"] = group_id in self.deleted_groups
+        source["IsSoftDeleted"] = group_id in self.context.deleted_groups
         return source
 
-    def _process_group(self, target: ScimTarget, group_id: str, touch: Touch) -> None:
-        mirror = self.rt.mirror
-        attrs = self.deleted_groups.get(group_id) or mirror.groups.get(group_id) or {"id": group_id}
-        link = self.rt.links.get(group_id)
+    def process(self, target: ScimTarget, group_id: str, touch: Touch) -> None:
+        """One group, from its import step to its entry in the logs."""
+        context = self.context
+        steps = self.steps
+        recorder = self.recorder
+        group_mapping = context.group_mapping
+        runtime = context.runtime
+        attrs = (
+            context.deleted_groups.get(group_id)
+            or runtime.mirror.groups.get(group_id)
+            or {"id": group_id}
+        )
+        link = runtime.links.get(group_id)
         live = link if link is not None and not link.deleted else None
         display = str(attrs.get("displayName") or group_id)
-        entry = self._entry("Group", group_id, display, self.group_mapping)
+        entry = recorder.open("Group", group_id, display, group_mapping)
         if live is not None:
             entry.target_id = live.target_id
-        entry.imported(touch.change, source_details(attrs), retry=group_id in self.retrying)
-        flows = rules.flow_types(self.group_mapping)
-        verdict = self._group_verdict(group_id, attrs)
+        entry.imported(touch.change, source_details(attrs), retry=group_id in context.retrying)
+        assert group_mapping is not None  # the cycle processes groups only when it is mapped
+        flows = rules.flow_types(group_mapping)
+        verdict = self._verdict(group_id, attrs)
         entry.scoped(verdict.in_scope, verdict.details)
         if not verdict.in_scope:
-            self._deprovision_group(target, entry, verdict, live, flows)
+            self._deprovision(target, entry, verdict, live, flows)
             return
-        self.execution.count_entitled += 1
-        self.execution.count_entitled_for_provisioning += 1
-        self.rt.entered_scope["Group"].add(group_id)
-        source = self._group_source(group_id, attrs)
+        context.execution.count_entitled += 1
+        context.execution.count_entitled_for_provisioning += 1
+        runtime.entered_scope["Group"].add(group_id)
+        source = self._source(group_id, attrs)
         created = False
         current: dict[str, Any] | None = None
         modified: list[dict[str, Any]] = []
         if live is not None:
-            current = self._retrieve(target, entry, "Groups", live, "update", exclude_members=True)
+            current = steps.retrieve(target, entry, "Groups", live, "update", exclude_members=True)
             if current is None:
                 return
         else:
-            pairs = rules.matching_values(self.group_mapping, source)
+            pairs = rules.matching_values(group_mapping, source)
             if not pairs:
-                self._skip(
+                steps.skip(
                     entry,
                     "ImportSkipped",
                     f"The Group '{display}' has no value for its matching attribute and is not "
@@ -114,31 +151,31 @@ class GroupPipeline:
                     step_type="matching",
                 )
                 return
-            matched, current = self._match(target, entry, "Groups", pairs, exclude_members=True)
+            matched, current = steps.match(target, entry, "Groups", pairs, exclude_members=True)
             if not matched:
                 return
-            if current is not None and self._claimed(entry, current, "create"):
+            if current is not None and steps.claimed(entry, current, "create"):
                 return
             if current is None:
                 if ADD not in flows:
-                    self._skip_flow_off(entry, ADD, step_type="matching")
+                    steps.skip_flow_off(entry, ADD, step_type="matching")
                     return
-                mapped = rules.map_object(self.group_mapping, source, is_create=True)
+                mapped = rules.map_object(group_mapping, source, is_create=True)
                 mapped.pop("members", None)
-                self._will_create_step(entry)
+                steps.will_create_step(entry)
                 try:
                     body = target.create("Groups", rules.create_group_body(mapped))
                 except TargetError as exc:
-                    self._export_failed(
+                    self.failures.export_failed(
                         entry, "create", exc.info, "create", modified=group_modified(source)
                     )
                     return
-                self._exported()
+                recorder.exported()
                 created = True
                 current = body
-                self._export_step(entry, "EntryExportAdd", "created")
+                steps.export_step(entry, "EntryExportAdd", "created")
                 modified.extend(modified_properties(mapped))
-            live = self._link(group_id, "Group", str(current["id"]))
+            live = steps.link(group_id, "Group", str(current["id"]))
             live.members = set() if created or link is None else live.members
             touch.full_member_sync = True
             entry.target_id = live.target_id
@@ -148,42 +185,44 @@ class GroupPipeline:
         entry.target_display = str(current.get("displayName") or "")
         patched = False
         if not created:
-            mapped = rules.map_object(self.group_mapping, source, is_create=False)
+            mapped = rules.map_object(group_mapping, source, is_create=False)
             mapped.pop("members", None)
-            changes = rules.diff(mapped, current, self.exact_groups)
+            changes = rules.diff(mapped, current, context.exact_groups)
             if changes:
                 if UPDATE not in flows:
-                    self._skip_flow_off(entry, UPDATE, action="update")
+                    steps.skip_flow_off(entry, UPDATE, action="update")
                     return
                 try:
                     target.patch(
-                        "Groups", live.target_id, rules.patch_body(changes, self.dialect, current)
+                        "Groups",
+                        live.target_id,
+                        rules.patch_body(changes, context.dialect, current),
                     )
                 except TargetError as exc:
-                    self._export_failed(entry, "update", exc.info, "update")
+                    self.failures.export_failed(entry, "update", exc.info, "update")
                     return
-                self._exported()
+                recorder.exported()
                 patched = True
                 modified.extend(rules.modified(changes, current))
         add, remove = self._member_changes(group_id, live, touch)
         if add or remove:
             if UPDATE not in flows:
-                self._skip_flow_off(entry, UPDATE, action="create" if created else "update")
+                steps.skip_flow_off(entry, UPDATE, action="create" if created else "update")
                 return
-            links = self.rt.links
+            links = runtime.links
             bodies = rules.member_patches(
                 [links[u].target_id for u in add],
                 [links[u].target_id for u in remove],
-                self.dialect,
+                context.dialect,
             )
             try:
                 for body in bodies:
                     target.patch("Groups", live.target_id, body)
             except TargetError as exc:
-                self._export_failed(entry, "update", exc.info, "update", modified=modified)
+                self.failures.export_failed(entry, "update", exc.info, "update", modified=modified)
                 return
             if not patched:
-                self._exported()
+                recorder.exported()
             patched = True
             live.members |= set(add)
             live.members -= set(remove)
@@ -194,27 +233,29 @@ class GroupPipeline:
                 {"displayName": "members", "oldValue": u, "newValue": None} for u in remove
             )
         if created:
-            self._emit(entry, "create", "success", modified=modified)
+            recorder.emit(entry, "create", "success", modified=modified)
         elif patched:
-            self._export_step(entry, "EntryExportUpdate", "updated")
-            self._emit(entry, "update", "success", modified=modified)
+            steps.export_step(entry, "EntryExportUpdate", "updated")
+            recorder.emit(entry, "update", "success", modified=modified)
         else:
-            self._skip(entry, "RedundantExport", self._redundant_text(entry))
+            steps.skip(entry, "RedundantExport", steps.redundant_text(entry))
 
     def _member_changes(
         self, group_id: str, link: Link, touch: Touch
     ) -> tuple[list[str], list[str]]:
-        mirror = self.rt.mirror
+        context = self.context
+        runtime = context.runtime
+        mirror = runtime.mirror
         members = mirror.members.get(group_id, set())
 
         def exportable(user_id: str) -> bool:
-            user_link = self.rt.links.get(user_id)
+            user_link = runtime.links.get(user_id)
             if user_link is None or user_link.deleted or not user_link.managed:
                 return False
-            in_scope = self.in_scope_users.get(user_id)
+            in_scope = context.in_scope_users.get(user_id)
             if in_scope is None:
                 attrs = mirror.users.get(user_id)
-                in_scope = attrs is not None and self._user_verdict(user_id, attrs).in_scope
+                in_scope = attrs is not None and self.users.verdict(user_id, attrs).in_scope
             return in_scope
 
         if touch.full_member_sync:
@@ -225,13 +266,13 @@ class GroupPipeline:
             candidates_remove = (touch.removed & link.members) - members
         add = sorted(u for u in candidates_add if exportable(u))
         remove = sorted(
-            u for u in candidates_remove if u in self.rt.links and not self.rt.links[u].deleted
+            u for u in candidates_remove if u in runtime.links and not runtime.links[u].deleted
         )
         # Deleted users left the group in the target with their deletion.
         link.members -= {u for u in candidates_remove if u not in remove}
         return add, remove
 
-    def _deprovision_group(
+    def _deprovision(
         self,
         target: ScimTarget,
         entry: EntryBuilder,
@@ -239,12 +280,14 @@ class GroupPipeline:
         link: Link | None,
         flows: set[str],
     ) -> None:
+        context = self.context
+        steps = self.steps
         if link is None or not link.managed:
-            if self.initial or self.settings.log_out_of_scope_changes:
-                self._skip(entry, "NotEffectivelyEntitled", self._skip_text(entry, verdict))
+            if context.initial or context.settings.log_out_of_scope_changes:
+                steps.skip(entry, "NotEffectivelyEntitled", steps.skip_text(entry, verdict))
             return
-        if verdict.reason in LEAVING_SCOPE and self._skips_out_of_scope_deletions():
-            self._skip(
+        if verdict.reason in LEAVING_SCOPE and context.skips_out_of_scope_deletions():
+            steps.skip(
                 entry,
                 "SkipOutOfScopeDeletions",
                 f"The Group '{entry.source_display}' went out of scope; it is not "
@@ -253,17 +296,18 @@ class GroupPipeline:
             )
             return
         if DELETE not in flows:
-            self._skip_flow_off(entry, DELETE, action="delete")
+            steps.skip_flow_off(entry, DELETE, action="delete")
             return
         entry.step(
             "EntrySynchronizationDelete",
             "processing",
             "success",
-            f"Group '{entry.source_display}' will be deleted in {self.app_name} ({why_out(verdict)})",
+            f"Group '{entry.source_display}' will be deleted in {context.app_name} "
+            f"({why_out(verdict)})",
         )
-        self._deletion(
+        self.failures.hold_or_run_deletion(
             entry,
             "delete",
-            self._delete_export(target, entry, "Groups", link),
-            hard=entry.source_id in self.deleted_groups,
+            steps.delete_export(target, entry, "Groups", link),
+            hard=entry.source_id in context.deleted_groups,
         )

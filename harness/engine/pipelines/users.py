@@ -1,5 +1,8 @@
-"""The user half of a cycle: scope, matching, create, update, disable and delete of one
-user (reference §2, §3.1-§3.6, §5). A mixin of :class:`harness.engine.cycle.Cycle`."""
+"""The user pipeline: scope, matching, create, update, disable and delete of one user.
+
+Sources: "How application provisioning works" (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/how-provisioning-works) and
+Microsoft's SCIM guide (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups).
+"""
 
 from __future__ import annotations
 
@@ -15,8 +18,13 @@ from harness.engine.changes import (
     source_details,
     why_out,
 )
+from harness.engine.context import CycleContext
 from harness.engine.errors import ErrorInfo, TargetError
-from harness.engine.logs.entries import EntryBuilder, dotnet, modified_properties
+from harness.engine.failures import FailureHandling
+from harness.engine.logs.entries import EntryBuilder, modified_properties
+from harness.engine.pipelines.steps import SharedSteps
+from harness.engine.recorder import EntryRecorder
+from harness.engine.rules.log_values import log_value
 from harness.engine.scope import (
     DISABLED,
     FILTERED,
@@ -34,20 +42,32 @@ from harness.engine.target import ScimTarget
 
 
 class UserPipeline:
-    """Methods of :class:`Cycle`; they use its state (``self.rt``, ``self.i``, ...)."""
+    def __init__(
+        self,
+        context: CycleContext,
+        steps: SharedSteps,
+        failures: FailureHandling,
+        recorder: EntryRecorder,
+    ) -> None:
+        self.context = context
+        self.steps = steps
+        self.failures = failures
+        self.recorder = recorder
 
-    def _user_verdict(self, user_id: str, attrs: dict[str, Any]) -> Verdict:
-        mirror = self.rt.mirror
+    def verdict(self, user_id: str, attrs: dict[str, Any]) -> Verdict:
+        """Whether the user is in scope, and why not."""
+        context = self.context
+        mirror = context.runtime.mirror
         assignments = effective_assignments(mirror, user_id, "User")
-        sync_all = self._sync_all()
+        sync_all = context.sync_all()
         active = attrs.get("accountEnabled") is not False
         soft_deleted = user_id in mirror.soft_deleted
         assigned = sync_all or bool(assignments)
         has_role = sync_all or entitled(
-            assignments, self.settings.skip_default_access, self.default_roles
+            assignments, context.settings.skip_default_access, context.default_roles
         )
-        source = self._user_source(user_id, attrs, assignments, soft_deleted=True)
-        result = rules.evaluate_scope(rules.scope_of(self.user_mapping), source)
+        source = self._source(user_id, attrs, assignments, soft_deleted=True)
+        result = rules.evaluate_scope(rules.scope_of(context.user_mapping), source)
         details = {
             "Active in the source system": active and not soft_deleted,
             "Assigned to the application": assigned,
@@ -58,7 +78,7 @@ class UserPipeline:
         # Soft delete first (Graph hides a deleted user's assignments, but this is a deletion,
         # not an unassignment); then leaving scope; a blocked sign-in matters only to a user
         # still in scope otherwise: an unassigned user who is also disabled stays "out of
-        # scope" (so SkipOutOfScopeDeletions still holds, reference §1.3, §3.5).
+        # scope" (so SkipOutOfScopeDeletions still holds).
         reason = None
         if soft_deleted:
             reason = SOFT_DELETED
@@ -72,7 +92,7 @@ class UserPipeline:
             reason = DISABLED
         return Verdict(reason is None, reason, details, assignments, str(result.reason))
 
-    def _user_source(
+    def _source(
         self,
         user_id: str,
         attrs: dict[str, Any],
@@ -80,62 +100,67 @@ class UserPipeline:
         *,
         soft_deleted: bool,
     ) -> dict[str, Any]:
+        """The user as the mappings read it (the source attributes Entra adds included)."""
         source = dict(attrs)
         source["manager"] = self._manager_target(source.pop(MANAGER_KEY, None))
         source["objectId"] = user_id
         source["IsSoftDeleted"] = soft_deleted
-        source["appRoleAssignments"] = role_values(assignments, self.app_roles)
+        source["appRoleAssignments"] = role_values(assignments, self.context.app_roles)
         upn = source.get("userPrincipalName")
         source["originalUserPrincipalName"] = upn
         if isinstance(upn, str) and "#EXT#" in upn:
             source["userPrincipalName"] = guest_upn(upn)
         return source
 
-    def _process_user(self, target: ScimTarget, user_id: str, change: str) -> None:
-        mirror = self.rt.mirror
-        hard = user_id in self.hard_deleted_users
-        attrs = self.hard_deleted_users[user_id] if hard else mirror.users.get(user_id)
+    def process(self, target: ScimTarget, user_id: str, change: str) -> None:
+        """One user, from its import step to its entry in the logs."""
+        context = self.context
+        runtime = context.runtime
+        hard = user_id in context.hard_deleted_users
+        attrs = context.hard_deleted_users[user_id] if hard else runtime.mirror.users.get(user_id)
         if attrs is None:
             attrs = {"id": user_id}
-        link = self.rt.links.get(user_id)
+        link = runtime.links.get(user_id)
         live_link = link if link is not None and not link.deleted else None
         display = str(attrs.get("userPrincipalName") or attrs.get("displayName") or user_id)
-        entry = self._entry("User", user_id, display, self.user_mapping)
+        entry = self.recorder.open("User", user_id, display, context.user_mapping)
         if live_link is not None:
             entry.target_id = live_link.target_id
-        entry.imported(change, source_details(attrs), retry=user_id in self.retrying)
-        flows = rules.flow_types(self.user_mapping)
+        entry.imported(change, source_details(attrs), retry=user_id in context.retrying)
+        flows = rules.flow_types(context.user_mapping)
 
         if hard:
-            self._hard_delete_user(target, entry, live_link, flows)
+            self._hard_delete(target, entry, live_link, flows)
             return
-        verdict = self._user_verdict(user_id, attrs)
+        verdict = self.verdict(user_id, attrs)
         entry.scoped(verdict.in_scope, verdict.details)
-        self.in_scope_users[user_id] = verdict.in_scope
+        context.in_scope_users[user_id] = verdict.in_scope
         if verdict.in_scope:
-            self.execution.count_entitled += 1
-            self.execution.count_entitled_for_provisioning += 1
-            self.rt.entered_scope["User"].add(user_id)
-            self._provision_user(target, entry, user_id, attrs, verdict, live_link, flows)
+            context.execution.count_entitled += 1
+            context.execution.count_entitled_for_provisioning += 1
+            runtime.entered_scope["User"].add(user_id)
+            self._provision(target, entry, user_id, attrs, verdict, live_link, flows)
         else:
-            self._deprovision_user(target, entry, user_id, attrs, verdict, live_link, flows)
+            self._deprovision(target, entry, user_id, attrs, verdict, live_link, flows)
 
-    def _hard_delete_user(
+    def _hard_delete(
         self, target: ScimTarget, entry: EntryBuilder, link: Link | None, flows: set[str]
     ) -> None:
+        context = self.context
+        steps = self.steps
         if link is None:
-            if self.settings.log_out_of_scope_changes and not self.initial:
-                self._skip(entry, "NotEffectivelyEntitled", self._not_managed_text(entry))
+            if context.settings.log_out_of_scope_changes and not context.initial:
+                steps.skip(entry, "NotEffectivelyEntitled", steps.not_managed_text(entry))
             return
         if not link.managed:
-            self._skip(entry, "UnmanagedObject", self._not_managed_text(entry))
+            steps.skip(entry, "UnmanagedObject", steps.not_managed_text(entry))
             return
         if DELETE not in flows:
-            self._skip(
+            steps.skip(
                 entry,
                 "TargetObjectActionDisabled",
                 f"The {entry.object_type} '{entry.source_display}' will not be deleted in "
-                f"{self.app_name} because the Delete target object action is not enabled.",
+                f"{context.app_name} because the Delete target object action is not enabled.",
                 action="delete",
             )
             return
@@ -143,14 +168,14 @@ class UserPipeline:
             "EntrySynchronizationDelete",
             "processing",
             "success",
-            f"{entry.object_type} '{entry.source_display}' will be deleted in {self.app_name} "
+            f"{entry.object_type} '{entry.source_display}' will be deleted in {context.app_name} "
             f"({entry.object_type} was deleted in Azure Active Directory)",
         )
-        self._deletion(
-            entry, "delete", self._delete_export(target, entry, "Users", link), hard=True
+        self.failures.hold_or_run_deletion(
+            entry, "delete", steps.delete_export(target, entry, "Users", link), hard=True
         )
 
-    def _deprovision_user(
+    def _deprovision(
         self,
         target: ScimTarget,
         entry: EntryBuilder,
@@ -160,15 +185,18 @@ class UserPipeline:
         link: Link | None,
         flows: set[str],
     ) -> None:
+        context = self.context
+        steps = self.steps
+        recorder = self.recorder
         if link is None:
-            if self.initial or self.settings.log_out_of_scope_changes:
-                self._skip(entry, "NotEffectivelyEntitled", self._skip_text(entry, verdict))
+            if context.initial or context.settings.log_out_of_scope_changes:
+                steps.skip(entry, "NotEffectivelyEntitled", steps.skip_text(entry, verdict))
             return
         if not link.managed:
-            self._skip(entry, "UnmanagedObject", self._not_managed_text(entry))
+            steps.skip(entry, "UnmanagedObject", steps.not_managed_text(entry))
             return
-        if verdict.reason in LEAVING_SCOPE and self._skips_out_of_scope_deletions():
-            self._skip(
+        if verdict.reason in LEAVING_SCOPE and context.skips_out_of_scope_deletions():
+            steps.skip(
                 entry,
                 "SkipOutOfScopeDeletions",
                 f"The {entry.object_type} '{entry.source_display}' went out of scope; it is not "
@@ -177,66 +205,66 @@ class UserPipeline:
             )
             return
         mapped = rules.map_object(
-            self.user_mapping,
-            self._user_source(user_id, attrs, verdict.assignments, soft_deleted=True),
+            context.user_mapping,
+            self._source(user_id, attrs, verdict.assignments, soft_deleted=True),
             is_create=False,
         )
-        active_attr = rules.active_attribute(self.user_mapping)
+        active_attr = rules.active_attribute(context.user_mapping)
         if active_attr is None:
-            # §3.5: without an IsSoftDeleted/active mapping nothing is done.
-            self._skip(entry, "RedundantExport", self._redundant_text(entry))
+            # Without an IsSoftDeleted/active mapping nothing is done (Microsoft documents it).
+            steps.skip(entry, "RedundantExport", steps.redundant_text(entry))
             return
-        current = self._retrieve(target, entry, "Users", link, "disable")
+        current = steps.retrieve(target, entry, "Users", link, "disable")
         if current is None:
             return
         entry.target_display = str(current.get("userName") or "")
         desired = {active_attr: mapped.get(active_attr, "False")}
-        changes = rules.diff(desired, current, self.exact_users)
+        changes = rules.diff(desired, current, context.exact_users)
         if not changes:
-            self._skip(entry, "RedundantExport", self._redundant_text(entry))
+            steps.skip(entry, "RedundantExport", steps.redundant_text(entry))
             self._release(link, verdict)
             return
         if UPDATE not in flows:
-            self._skip_flow_off(entry, UPDATE, action="disable")
+            steps.skip_flow_off(entry, UPDATE, action="disable")
             return
         entry.step(
             "EntrySynchronizationUpdate",
             "processing",
             "success",
-            f"{entry.object_type} '{entry.source_display}' will be disabled in {self.app_name} "
-            f"({why_out(verdict)})",
+            f"{entry.object_type} '{entry.source_display}' will be disabled in "
+            f"{context.app_name} ({why_out(verdict)})",
         )
 
         def export() -> None:
             try:
-                target.patch("Users", link.target_id, rules.disable_body(self.dialect))
+                target.patch("Users", link.target_id, rules.disable_body(context.dialect))
             except TargetError as exc:
-                self._export_failed(entry, "disable", exc.info, "update")
+                self.failures.export_failed(entry, "disable", exc.info, "update")
                 return
-            self._exported()
-            self._export_step(entry, "EntryExportUpdate", "disabled")
-            self._emit(
+            recorder.exported()
+            steps.export_step(entry, "EntryExportUpdate", "disabled")
+            recorder.emit(
                 entry,
                 "disable",
                 "success",
                 modified=[
                     {
                         "displayName": active_attr,
-                        "oldValue": dotnet(current.get(active_attr)),
+                        "oldValue": log_value(current.get(active_attr)),
                         "newValue": "False",
                     }
                 ],
             )
             self._release(link, verdict)
 
-        self._deletion(entry, "disable", export, hard=False)
+        self.failures.hold_or_run_deletion(entry, "disable", export, hard=False)
 
     def _release(self, link: Link, verdict: Verdict) -> None:
-        # §3.5 [D][HPW]: after an unassign-disable the user is no longer managed.
-        if verdict.reason in LEAVING_SCOPE and self.settings.unassign_releases_management:
+        # After an unassign-disable the user is no longer managed (Microsoft documents it).
+        if verdict.reason in LEAVING_SCOPE and self.context.settings.unassign_releases_management:
             link.managed = False
 
-    def _provision_user(
+    def _provision(
         self,
         target: ScimTarget,
         entry: EntryBuilder,
@@ -246,14 +274,17 @@ class UserPipeline:
         link: Link | None,
         flows: set[str],
     ) -> None:
-        source = self._user_source(user_id, attrs, verdict.assignments, soft_deleted=False)
+        context = self.context
+        steps = self.steps
+        recorder = self.recorder
+        source = self._source(user_id, attrs, verdict.assignments, soft_deleted=False)
         current: dict[str, Any] | None = None
         if link is not None:
-            current = self._retrieve(target, entry, "Users", link, "update")
+            current = steps.retrieve(target, entry, "Users", link, "update")
             if current is None:
                 return
         else:
-            pairs = rules.matching_values(self.user_mapping, source)
+            pairs = rules.matching_values(context.user_mapping, source)
             if not pairs:
                 entry.skipped(
                     "ImportSkipped",
@@ -261,7 +292,7 @@ class UserPipeline:
                     "matching attribute and cannot be provisioned.",
                     step_type="matching",
                 )
-                self._emit(
+                recorder.emit(
                     entry,
                     "other",
                     "skipped",
@@ -271,59 +302,61 @@ class UserPipeline:
                     ),
                 )
                 return
-            matched, current = self._match(target, entry, "Users", pairs)
+            matched, current = steps.match(target, entry, "Users", pairs)
             if not matched:
                 return
-            if current is not None and self._claimed(entry, current, "create"):
+            if current is not None and steps.claimed(entry, current, "create"):
                 return
             if current is not None:
-                link = self._link(user_id, "User", str(current["id"]))
-                self.newly_linked.add(user_id)  # its groups may now add it as a member
+                link = steps.link(user_id, "User", str(current["id"]))
+                context.newly_linked.add(user_id)  # its groups may now add it as a member
                 entry.target_id = link.target_id
                 entry.retrieved(current)
         if current is None:
-            self._create_user(target, entry, user_id, source, flows)
+            self._create(target, entry, user_id, source, flows)
             return
-        link = self.rt.links[user_id]
+        link = context.runtime.links[user_id]
         link.managed = True
         entry.target_display = str(current.get("userName") or "")
-        mapped = rules.map_object(self.user_mapping, source, is_create=False)
-        changes = rules.diff(mapped, current, self.exact_users)
+        mapped = rules.map_object(context.user_mapping, source, is_create=False)
+        changes = rules.diff(mapped, current, context.exact_users)
         removals = self._reference_removals(attrs, mapped, current)
         if not changes and not removals:
-            self._skip(entry, "RedundantExport", self._redundant_text(entry))
+            steps.skip(entry, "RedundantExport", steps.redundant_text(entry))
             return
         if UPDATE not in flows:
-            self._skip_flow_off(entry, UPDATE, action="update")
+            steps.skip_flow_off(entry, UPDATE, action="update")
             return
         entry.step(
             "EntrySynchronizationUpdate",
             "processing",
             "success",
-            f"{entry.object_type} '{entry.source_display}' will be updated in {self.app_name} "
+            f"{entry.object_type} '{entry.source_display}' will be updated in {context.app_name} "
             f"({entry.object_type} is active and assigned in Azure Active Directory, and a "
-            f"matching {entry.object_type} was found in {self.app_name})",
+            f"matching {entry.object_type} was found in {context.app_name})",
         )
-        body = rules.patch_body(changes, self.dialect, current) if changes else rules.empty_patch()
-        body["Operations"].extend(rules.remove_operation(key, self.dialect) for key in removals)
+        dialect = context.dialect
+        body = rules.patch_body(changes, dialect, current) if changes else rules.empty_patch()
+        body["Operations"].extend(rules.remove_operation(key, dialect) for key in removals)
         try:
             target.patch("Users", link.target_id, body)
         except TargetError as exc:
-            self._export_failed(entry, "update", exc.info, "update")
+            self.failures.export_failed(entry, "update", exc.info, "update")
             return
-        self._exported()
-        self._export_step(entry, "EntryExportUpdate", "updated")
+        recorder.exported()
+        steps.export_step(entry, "EntryExportUpdate", "updated")
         modified = rules.modified(changes, current) + [
             {"displayName": key, "oldValue": rules.reference_value(current, key), "newValue": None}
             for key in removals
         ]
-        self._emit(entry, "update", "success", modified=modified)
+        recorder.emit(entry, "update", "success", modified=modified)
 
     def _manager_target(self, manager_id: Any) -> str | None:
-        """§3.3 [D][KI]: the manager flows as its target id, only if it is provisioned."""
+        """The manager flows as its target id, only if it is provisioned
+        (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/known-issues)."""
         if not manager_id:
             return None
-        link = self.rt.links.get(str(manager_id))
+        link = self.context.runtime.links.get(str(manager_id))
         if link is None or link.deleted or not link.managed:
             return None
         return link.target_id
@@ -332,16 +365,17 @@ class UserPipeline:
         self, attrs: dict[str, Any], mapped: dict[str, Any], current: dict[str, Any]
     ) -> list[str]:
         """A manager removed in the directory is removed in the target (the gallery validator
-        expects an empty new value [O][SCIMREF-VAL]); other nulls are never flowed (§3.0)."""
+        expects an empty new value, observed in Microsoft's validation template); other nulls are
+        never flowed (Microsoft Entra ID cannot provision null attributes)."""
         if MANAGER_KEY not in attrs or attrs[MANAGER_KEY] is not None:
             return []
         return [
             key
-            for key in rules.manager_targets(self.user_mapping)
+            for key in rules.manager_targets(self.context.user_mapping)
             if key not in mapped and rules.reference_value(current, key) is not None
         ]
 
-    def _create_user(
+    def _create(
         self,
         target: ScimTarget,
         entry: EntryBuilder,
@@ -349,20 +383,22 @@ class UserPipeline:
         source: dict[str, Any],
         flows: set[str],
     ) -> None:
+        context = self.context
+        steps = self.steps
         if ADD not in flows:
-            self._skip_flow_off(entry, ADD, step_type="matching", action="create")
+            steps.skip_flow_off(entry, ADD, step_type="matching", action="create")
             return
-        mapped = rules.map_object(self.user_mapping, source, is_create=True)
-        self._will_create_step(entry)
+        mapped = rules.map_object(context.user_mapping, source, is_create=True)
+        steps.will_create_step(entry)
         try:
             created = target.create("Users", rules.create_user_body(mapped))
         except TargetError as exc:
-            self._export_failed(entry, "create", exc.info, "create")
+            self.failures.export_failed(entry, "create", exc.info, "create")
             return
-        link = self._link(user_id, "User", str(created["id"]))
-        self.newly_linked.add(user_id)
+        link = steps.link(user_id, "User", str(created["id"]))
+        context.newly_linked.add(user_id)
         entry.target_id = link.target_id
         entry.target_display = str(created.get("userName") or mapped.get("userName") or "")
-        self._exported()
-        self._export_step(entry, "EntryExportAdd", "created")
-        self._emit(entry, "create", "success", modified=modified_properties(mapped))
+        self.recorder.exported()
+        steps.export_step(entry, "EntryExportAdd", "created")
+        self.recorder.emit(entry, "create", "success", modified=modified_properties(mapped))

@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from harness.engine.logs.entries import dotnet as dotnet_value
 from harness.engine.rules import apply as mappings
 from harness.engine.rules import schema as template
 from harness.engine.rules import scim_payloads, scoping
 from harness.engine.rules.apply import MappingError
+from harness.engine.rules.log_values import log_value
 from harness.engine.rules.schema import ObjectMapping, Schema, SchemaError
 
-__all__ = ["MappingError", "Schema", "SchemaError"]
+__all__ = ["MappingError", "ObjectMapping", "Schema", "SchemaError"]
 
 
 def load(schema_json: Mapping[str, Any]) -> Schema:
@@ -28,7 +28,8 @@ def load(schema_json: Mapping[str, Any]) -> Schema:
             "the schema has no object mapping for sourceObjectName 'User'", "synchronizationRules"
         )
     if not schema.user_mapping.enabled:
-        # [D][CUST]: the group mapping can be disabled, the user mapping cannot.
+        # The group mapping can be disabled, the user mapping cannot
+        # (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/customize-application-attributes).
         raise SchemaError(
             "the user object mapping cannot be disabled", f"{schema.user_mapping.location}.enabled"
         )
@@ -138,8 +139,8 @@ def modified(changes: Mapping[str, Any], current: Mapping[str, Any]) -> list[dic
     return [
         {
             "displayName": key,
-            "oldValue": dotnet_value(scim_payloads.get_path(current, key)),
-            "newValue": dotnet_value(value),
+            "oldValue": log_value(scim_payloads.get_path(current, key)),
+            "newValue": log_value(value),
         }
         for key, value in changes.items()
     ]

@@ -1,6 +1,7 @@
 """Applying an object mapping to a source object: the target attribute values Entra would flow.
 
-Rules (reference §3.0, §7.4; Microsoft Learn "Customize attribute mappings"):
+Rules (Microsoft Learn, "Customize attribute mappings",
+https://learn.microsoft.com/en-us/entra/identity/app-provisioning/customize-application-attributes):
 - A null result is skipped: "Microsoft Entra ID currently can't provision null attributes".
 - ``IgnoreFlowIfNullOrEmpty`` drops the attribute from the flow.
 - ``defaultValue`` ("Default value if null") applies on create only.

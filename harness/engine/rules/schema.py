@@ -148,9 +148,9 @@ class AttributeMapping:
     def is_mapped(self) -> bool:
         """False for a "None" mapping (no source): the target is left unmodified."""
         source = self.source
-        return bool(source) and bool(
-            source.get("expression") or source.get("name") or source.get("type")
-        )
+        if not source:
+            return False
+        return bool(source.get("expression") or source.get("name") or source.get("type"))
 
     @cached_property
     def expression_text(self) -> str:

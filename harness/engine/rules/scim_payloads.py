@@ -1,11 +1,14 @@
-"""SCIM request bodies as the Entra provisioning service builds them (reference §3).
+"""SCIM request bodies as the Entra provisioning service builds them: Microsoft's SCIM guide
+(https://learn.microsoft.com/en-us/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups)
+shows each request.
 
 Target values come from :func:`harness.engine.rules.apply.map_object`, keyed by Entra's target attribute
 paths: ``userName``, ``name.givenName``, ``emails[type eq "work"].value``,
 ``roles[primary eq "True"].value``,
 ``urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department``.
 
-Two PATCH dialects (reference §3.10):
+Two PATCH dialects
+(https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-config-problem-scim-compatibility):
 - ``"default"`` (no flag): ``op`` capitalised (``Add``/``Replace``/``Remove``), booleans as the
   strings ``"True"``/``"False"``, one operation per attribute, each with a ``path``; member
   removal as ``Remove`` with a ``value`` list; roles as JSON-encoded strings.
@@ -191,12 +194,16 @@ def _is_boolean(path: AttributePath, value: Any, booleans: Collection[str]) -> b
 
 
 def _json_role(role: Mapping[str, Any], role_id: str | None) -> str:
-    # Entra's PATCH form of a role (reference §3.9): the role as a compact JSON string.
+    # Entra's PATCH form of a role
+    # (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/customize-application-attributes):
+    # the role as a compact JSON string.
     payload = {"id": role_id, "value": role.get("value"), "displayName": role.get("displayName")}
     return json.dumps(payload, separators=(",", ":"))
 
 
-def _role_entries(value: Any, primary: bool | None) -> list[dict[str, Any]]:
+def role_entries(value: Any, primary: bool | None) -> list[dict[str, Any]]:
+    """The SCIM ``roles`` entries of a role value (``SingleAppRoleAssignment`` or
+    ``AppRoleAssignmentsComplex``); PayloadError for anything else."""
     if isinstance(value, RoleList):
         return [dict(r) for r in value]
     if isinstance(value, AppRoleValue):
@@ -226,7 +233,7 @@ def _set_path(
     if _is_boolean(path, value, booleans):
         value = _as_bool(value)
     if path.attr == "roles" and isinstance(value, RoleList):
-        container.setdefault("roles", []).extend(_role_entries(value, None))
+        container.setdefault("roles", []).extend(role_entries(value, None))
         return
     if path.attr == "roles" and isinstance(value, AppRoleValue):
         # SingleAppRoleAssignment may feed roles[primary eq "True"].value, .display and .type:
@@ -273,13 +280,14 @@ def create_user_body(
     boolean_attributes: Collection[str] = BOOLEAN_ATTRIBUTES,
     enterprise_schema: bool | None = None,
 ) -> dict[str, Any]:
-    """The ``POST /Users`` body for mapped target values (reference §3.1): ``schemas`` with
+    """The ``POST /Users`` body for mapped target values: ``schemas`` with
     the enterprise URN, nested ``name``, ``emails`` as ``[{"primary": true, "type": "work",
     "value": ...}]``, ``active`` as a JSON boolean, ``meta.resourceType`` ``User``.
 
-    Microsoft's two documented bodies disagree on when the enterprise URN is listed (§3.1 lists
-    it with no enterprise attribute; §3.9 leaves it out): by default (``enterprise_schema``
-    None) it is listed when an enterprise attribute is sent; True/False force it. Custom
+    Microsoft's two documented bodies disagree on when the enterprise URN is listed (the SCIM
+    guide lists it with no enterprise attribute; the roles example leaves it out): by default
+    (``enterprise_schema`` None) it is listed when an enterprise attribute is sent; True/False
+    force it. Custom
     extension schemas are never listed."""
     body: dict[str, Any] = {"schemas": [CORE_USER]}
     if enterprise_schema:
@@ -310,7 +318,7 @@ def _fill_body(
 
 
 def group_create_body(display_name: str, external_id: str | None = None) -> dict[str, Any]:
-    """The ``POST /Groups`` body (reference §3.7): both schema URNs, ``externalId`` (the
+    """The ``POST /Groups`` body: both schema URNs, ``externalId`` (the
     Entra object id) when given, ``displayName``, ``meta.resourceType`` ``Group``; members are
     added afterwards by PATCH."""
     body: dict[str, Any] = {"schemas": [CORE_GROUP, ADSCIM_GROUP]}
@@ -343,7 +351,7 @@ def _same(wanted: Any, actual: Any, case_exact: bool) -> bool:
     if isinstance(wanted, RoleList):
         have = _role_values(actual)
         want = _role_values(list(wanted))
-        # Non-assertive roles are only ever added (reference §2.4).
+        # Non-assertive roles are only ever added (Microsoft documents it).
         return want <= have if not wanted.assertive else want == have
     if isinstance(wanted, bool) or isinstance(actual, bool):
         a, b = _as_bool(wanted), _as_bool(actual)
@@ -444,7 +452,7 @@ def _patch_value(path: AttributePath, value: Any, dialect: str, booleans: Collec
 
 def _role_operation(path: AttributePath, value: Any, dialect: str) -> dict[str, Any]:
     if isinstance(value, RoleList) and value.assertive:
-        # AssertiveAppRoleAssignmentsComplex replaces the role list (reference §3.9).
+        # AssertiveAppRoleAssignmentsComplex replaces the role list (Microsoft documents it).
         roles = [
             {
                 "primary": r.get("primary", False),
@@ -456,7 +464,7 @@ def _role_operation(path: AttributePath, value: Any, dialect: str) -> dict[str, 
         ]
         return {"op": "replace", "path": "roles", "value": roles}
     primary = path.filter_value if path.filter_attr == "primary" else None
-    entries = _role_entries(value, primary)
+    entries = role_entries(value, primary)
     if dialect == FLAG:
         return {"op": "add", "path": "roles", "value": entries}
     ids = value.role_ids if isinstance(value, RoleList) else [value.role_id]
@@ -480,7 +488,7 @@ def user_patch_body(
     """The ``PATCH /Users/{id}`` body for the changed attributes (from :func:`diff`).
 
     With ``current`` (the resource as read from the target), an attribute it lacks is sent
-    with ``Add`` and the others with ``Replace`` (reference §3.3, inferred from the
+    with ``Add`` and the others with ``Replace`` (our inference from the SCIM guide's
     ``nickName`` example); without it every change is a ``Replace``.
 
     ``default``: one operation per attribute, ``Add``/``Replace``, booleans as ``"True"``/
@@ -533,7 +541,7 @@ def user_patch_body(
 
 
 def disable_patch_body(dialect: str = DEFAULT) -> dict[str, Any]:
-    """PATCH that disables a user (reference §3.4): ``"False"`` in the default dialect,
+    """PATCH that disables a user: ``"False"`` in the default dialect,
     ``false`` with ``aadOptscim062020``."""
     _check_dialect(dialect)
     value: Any = "False" if dialect == DEFAULT else False
@@ -548,7 +556,7 @@ def enable_patch_body(dialect: str = DEFAULT) -> dict[str, Any]:
 
 
 def group_rename_patch(name: str, dialect: str = DEFAULT) -> dict[str, Any]:
-    """PATCH that renames a group (reference §3.7)."""
+    """PATCH that renames a group."""
     _check_dialect(dialect)
     return _patch([{"op": _op("replace", dialect), "path": "displayName", "value": name}])
 
@@ -561,7 +569,7 @@ def group_member_patch(
     max_members: int | None = None,
     null_ref: bool = True,
 ) -> list[dict[str, Any]]:
-    """PATCH bodies that add and remove group members (target user ids), reference §3.7.
+    """PATCH bodies that add and remove group members (target user ids).
 
     Default dialect: ``Add`` and ``Remove`` operations on path ``members`` with a value list of
     ``{"$ref": null, "value": id}``. ``aadOptscim062020``: ``add`` with the same value list,

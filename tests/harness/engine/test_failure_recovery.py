@@ -1,10 +1,12 @@
-"""The engine under failure, second pass (issue 6, audit): recovery of a whole directory after a
+"""The engine under failure, second pass: recovery of a whole directory after a
 wrong token, a 401 in the middle of a cycle, every restart scope, transport failures, the
 quarantine notice on a new reason, and the exact four-week limit. End to end, in-process, HTTP
 only; faults injected on Miro's control plane."""
 
 from __future__ import annotations
 
+import re
+import time
 from collections import Counter
 from typing import Any
 
@@ -154,7 +156,8 @@ def test_a_401_in_the_middle_of_a_cycle_quarantines_at_once(lab: Lab) -> None:
     assert lab.job()["status"]["code"] == "Active"
 
 
-# --- restart scopes (§1.5, §7.1 [G-RESTARTCRIT]) -------------------------------------------
+# --- restart scopes ------------------------------------------------------------------------
+# https://learn.microsoft.com/en-us/graph/api/resources/synchronization-synchronizationjobrestartcriteria
 
 
 def _quarantined_with_an_escrow(lab: Lab) -> tuple[str, str]:
@@ -404,7 +407,8 @@ def test_the_job_is_disabled_exactly_four_weeks_after_the_series_began(lab: Lab)
     assert job["schedule"]["state"] == "Disabled"
     assert job["status"]["quarantine"]["seriesBegan"] == began
     assert lab.advance("30d") == []
-    # start clears quarantine and runs again (§1.6 [G-START]).
+    # start clears quarantine and runs again
+    # (https://learn.microsoft.com/en-us/graph/api/synchronization-synchronizationjob-start).
     put_secrets(lab, SecretToken=mock_miro.DEFAULT_TOKEN)
     lab.start()
     (cycle,) = lab.advance("0")
@@ -520,8 +524,6 @@ def update_user_surname(lab: Lab, user_id: str, surname: str) -> None:
 
 
 def test_a_create_that_times_out_is_escrowed_and_the_retry_matches_instead_of_duplicating() -> None:
-    import time
-
     with Lab.served(seed=41, target_timeout="500ms") as lab:
         xia = add_user(lab, "xia")
         assign(lab, xia)
@@ -548,8 +550,6 @@ def test_a_create_that_times_out_is_escrowed_and_the_retry_matches_instead_of_du
 
 
 def test_the_retry_sentence_follows_the_targets_detail_as_a_new_sentence(lab: Lab) -> None:
-    import re
-
     group = add_group(lab, "Pilot")  # Miro's 405 detail has no final full stop
     assign(lab, group)
     lab.start()
@@ -575,10 +575,11 @@ def test_after_four_weeks_the_escrows_are_removed_with_the_job_disabled(lab: Lab
     assert connections(lab)["escrows"] != []
     lab.advance("1d")
     assert lab.job()["schedule"]["state"] == "Disabled"
-    assert connections(lab)["escrows"] == []  # §1.8 [D][QUAR]: "the escrow entry is removed"
+    assert connections(lab)["escrows"] == []  # documented: "the escrow entry is removed"
 
 
-# --- several entries where one was expected (§4.1 [D][ANALYZE]) -----------------------------
+# --- several entries where one was expected ----------------------------------------------
+# https://learn.microsoft.com/en-us/entra/identity/monitoring-health/howto-analyze-provisioning-logs
 
 LIST = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 
@@ -679,7 +680,7 @@ def test_a_429_without_retry_after_waits_the_default() -> None:
         assert cycle["ended"] == "2026-01-05T09:00:07Z"
 
 
-# --- held deletions survive quarantine attempts until allowed or fixed (§1.9) ---------------
+# --- held deletions survive quarantine attempts until allowed or fixed ---------------------
 
 
 def _over_the_deletion_threshold(lab: Lab) -> tuple[list[str], list[str]]:

@@ -1,4 +1,4 @@
-"""The engine under failure (issue 6, first items): error classification, escrows and their
+"""The engine under failure: error classification, escrows and their
 retries, quarantine on invalid credentials and SCIM-compliance failures, escrow thresholds, the
 back-off schedule and the four-week disable. End to end, faults injected on Miro's control
 plane."""
@@ -13,14 +13,19 @@ import mock_miro
 from harness.lab.local import Lab
 from harness.testing.lab_steps import (
     add_group,
+    add_member,
     add_user,
     assign,
     drain_journal,
     last_log,
     logs_for,
+    member_names,
+    miro_seed_teams,
     miro_user,
+    miro_users,
     ok,
     put_secrets,
+    set_group_flows,
 )
 from harness.testing.readers import (
     entry_status,
@@ -64,7 +69,7 @@ def test_a_wrong_token_quarantines_at_once_and_start_recovers(lab: Lab) -> None:
     assert lab.advance("5h") == []  # quarantined: no 40-minute cycles
 
     put_secrets(lab, SecretToken=mock_miro.DEFAULT_TOKEN)
-    lab.start()  # §1.6: start clears quarantine and runs now
+    lab.start()  # start clears quarantine and runs now
     (cycle,) = lab.advance("0")
     assert cycle["state"] == "Succeeded"
     assert miro_user(lab, "ann@contoso.com") is not None
@@ -339,8 +344,6 @@ def test_429_escrow_policy_retries_on_the_next_cycle(lab: Lab) -> None:
 
 
 def _directory(lab: Lab) -> None:
-    from harness.testing.lab_steps import add_member, miro_seed_teams, set_group_flows
-
     miro_seed_teams(lab, "Crew")
     set_group_flows(lab, "Update")
     group = add_group(lab, "Crew")
@@ -354,8 +357,6 @@ def _directory(lab: Lab) -> None:
 
 
 def _miro_state(lab: Lab) -> dict[str, Any]:
-    from harness.testing.lab_steps import member_names, miro_users
-
     users = miro_users(lab)
     teams = ok(lab.miro_client.get("/api/v1/scim/Groups")).json()["Resources"]
     crew = next(t for t in teams if t["displayName"] == "Crew")

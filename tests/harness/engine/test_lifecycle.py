@@ -1,7 +1,8 @@
-"""End to end, in-process, HTTP only: one test per row of the reference's lifecycle table
-(entra-provisioning.md §3.11). Each sets up the directory with Graph calls, configures and starts
-the job through the synchronization API, advances the clock, then checks Miro's state, the
-requests Miro received, the provisioning logs and the job status."""
+"""End to end, in-process, HTTP only: one test per step of a user's and a group's life as
+Microsoft describes it (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/how-provisioning-works,
+https://learn.microsoft.com/en-us/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups).
+Each sets up the directory with Graph calls, configures and starts the job through the
+synchronization API, advances the clock, then checks Miro's state, the requests Miro received, the provisioning logs and the job status."""
 
 from __future__ import annotations
 
@@ -277,7 +278,7 @@ def test_leaving_scope_disables_the_user(lab: Lab, how: str) -> None:
     assert entry["modifiedProperties"] == [
         {"displayName": "active", "oldValue": "True", "newValue": "False"}
     ]
-    expected_kind = "initial" if how == "scopingFilter" else "incremental"  # §1.5: schema change
+    expected_kind = "initial" if how == "scopingFilter" else "incremental"  # a schema change
     assert cycles[0]["type"] == expected_kind
 
 
@@ -411,7 +412,7 @@ def test_after_an_unassign_disable_the_user_is_no_longer_managed(lab: Lab) -> No
     lab.advance("40m")
     ok(lab.graph_client.delete(f"/v1.0/directory/deletedItems/{kim}"), 204)  # purge now
     lab.advance("40m")
-    assert journal_writes(drain_journal(lab)) == []  # §3.5 [HPW]: no DELETE for an unmanaged user
+    assert journal_writes(drain_journal(lab)) == []  # no DELETE for an unmanaged user (documented)
     assert miro_user(lab, "kim@contoso.com") is not None
     assert entry_skip_step_reason(last_log(lab, kim)) == "UnmanagedObject"
 
@@ -503,7 +504,8 @@ def test_group_with_create_checked_fails_on_mirros_405_and_is_logged(lab: Lab) -
         "description": "Failed to create Group 'Self-service Pilot' in Miro",
         "details": {"ReportableIdentifier": "Self-service Pilot"},
     }
-    # As in Microsoft's sample of a failed group create (reference §6.3).
+    # As in Microsoft's sample of a failed group create
+    # (https://learn.microsoft.com/en-us/graph/api/provisioningobjectsummary-list).
     assert entry["modifiedProperties"] == [
         {"displayName": "objectId", "oldValue": None, "newValue": group},
         {"displayName": "displayName", "oldValue": None, "newValue": "Self-service Pilot"},
@@ -659,8 +661,8 @@ def test_logs_hold_one_entry_per_object_per_cycle(lab: Lab) -> None:
 def test_an_out_of_scope_user_kept_by_skip_deletions_is_not_disabled_by_a_later_block(
     lab: Lab,
 ) -> None:
-    # Reported by the scenario suite (notes/bugs.md): once out of scope, a later change is
-    # evaluated and skipped (§1.3), SkipOutOfScopeDeletions still holding (§3.5).
+    # Reported by the scenario suite: once out of scope, a later change is evaluated and
+    # skipped, SkipOutOfScopeDeletions still holding.
     lou = add_user(lab, "lou")
     assignment = assign(lab, lou)
     started(lab)

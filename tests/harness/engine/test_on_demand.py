@@ -44,7 +44,8 @@ def test_a_user_on_demand_is_created_at_once(lab: Lab) -> None:
     key, value = json.loads(body["key"]), json.loads(body["value"])
     assert key == {"result": "Success", "details": {}}
     assert value["action"] == "Create"
-    # [D][G-POD]: on demand, the object is retrieved, not received as a change.
+    # On demand, the object is retrieved, not received as a change
+    # (https://learn.microsoft.com/en-us/graph/api/synchronization-synchronizationjob-provisionondemand).
     assert value["provisioningSteps"][0]["name"] == "EntryImport"
     assert value["provisioningSteps"][0]["provisioningStepType"] == "import"
     assert value["provisioningSteps"][0]["description"] == (

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from harness.engine.changes import guest_upn
 from harness.lab.local import LAB_USER_AGENT, Lab
 from harness.testing.lab_steps import (
     add_group,
@@ -398,8 +399,6 @@ def test_a_mapping_that_fails_for_one_user_fails_that_user_only(lab: Lab) -> Non
 
 
 def test_guest_upns_are_rewritten_as_entra_does(lab: Lab) -> None:
-    from harness.engine.changes import guest_upn
-
     assert (
         guest_upn("jane.doe_fabrikam.com#EXT#@contoso.onmicrosoft.com") == "jane.doe@fabrikam.com"
     )

@@ -116,7 +116,8 @@ def test_a_small_directory_is_provisioned_into_scim2_server(lab: Any) -> None:
 
 
 def test_group_create_sends_entras_adscim_schema_which_a_strict_server_refuses(lab: Any) -> None:
-    # Entra's documented POST /Groups body lists the ADSCIM group schema URN (reference §3.7);
+    # Entra's documented POST /Groups body lists the ADSCIM group schema URN
+    # (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups);
     # scim2-server validates schemas and answers 400: a real compatibility finding, logged as
     # Entra would log it.
     group = add_group(lab, "Strict")

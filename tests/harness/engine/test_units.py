@@ -10,6 +10,7 @@ import pytest
 
 from harness.engine import rules
 from harness.engine.errors import TargetError, classify_response, classify_transport
+from harness.engine.failures import escrow_threshold_reason
 from harness.engine.rules.schema import load_schema, miro_template
 from harness.engine.scope import DEFAULT_ACCESS_ROLE, default_access_roles, entitled
 from harness.engine.settings import EngineSettings
@@ -257,7 +258,8 @@ def test_diff_and_modified_properties_for_the_miro_mapping() -> None:
 @pytest.mark.parametrize(
     ("failures", "reference", "succeeded", "reason"),
     [
-        # The documented examples (reference §1.8 [D][QUAR]).
+        # The documented examples
+        # (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-quarantine-status).
         (45_000, 0, 0, "EncounteredTotalEscrowThreshold"),
         (30_000, 0, 5_000, "EncounteredEscrowProportionThreshold"),
         (20_000, 0, 100_000, None),
@@ -274,14 +276,10 @@ def test_diff_and_modified_properties_for_the_miro_mapping() -> None:
 def test_escrow_thresholds_follow_the_documented_examples(
     failures: int, reference: int, succeeded: int, reason: str | None
 ) -> None:
-    from harness.engine.failures import escrow_threshold_reason
-
     assert escrow_threshold_reason(failures, reference, succeeded, EngineSettings()) == reason
 
 
 def test_escrow_thresholds_are_settings() -> None:
-    from harness.engine.failures import escrow_threshold_reason
-
     small = EngineSettings(
         escrow_min_failures=2, escrow_total_failures=10, escrow_absolute_failures=12
     )

@@ -60,7 +60,8 @@ def test_create_list_get_delete_jobs(lab: Lab) -> None:
     tenant = lab.graph.tenant_id.replace("-", "")
     assert job["id"].startswith(f"miro.{tenant}.")
     assert job["templateId"] == "miro"
-    # §7.2: a job never started shows TimeSpan.MaxValue, Disabled, and status Paused.
+    # A job never started shows TimeSpan.MaxValue, Disabled, and status Paused
+    # (https://learn.microsoft.com/en-us/graph/api/resources/synchronization-synchronizationschedule).
     assert job["schedule"] == {
         "expiration": None,
         "interval": "P10675199DT2H48M5.4775807S",

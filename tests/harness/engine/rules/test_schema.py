@@ -7,7 +7,10 @@ import json
 
 import pytest
 
+from harness.engine.rules.expressions import build_expression
 from harness.engine.rules.schema import (
+    AttributeMapping,
+    ObjectMapping,
     Schema,
     SchemaError,
     expression_text,
@@ -193,8 +196,6 @@ def test_template_active_mapping_tree_matches_its_expression():
     assert source["type"] == "Function" and source["name"] == "Switch"
     # As Graph's parseExpression writes trees: the empty default is left out.
     assert [p["key"] for p in source["parameters"]] == ["source", "key", "value", "key", "value"]
-    from harness.engine.rules.expressions import build_expression
-
     tree = build_expression(source)
     assert tree.text == source["expression"]
     for deleted in (True, False):
@@ -401,8 +402,6 @@ def test_validate_names_a_bad_scope_and_flow_type():
 
 
 def test_odd_mapping_values_fall_back_to_defaults():
-    from harness.engine.rules.schema import AttributeMapping, ObjectMapping
-
     odd = AttributeMapping({"targetAttributeName": "x", "matchingPriority": "high", "source": None})
     assert odd.matching_priority == 0
     assert odd.flow_behavior == "FlowWhenChanged"

@@ -10,6 +10,7 @@ from harness.engine.rules.scoping import (
     ScopeResult,
     canonical_operator,
     evaluate_scope,
+    operator_definitions,
     validate_scope,
 )
 
@@ -303,8 +304,6 @@ def test_member_of_when_allowed():
 
 
 def test_operator_definitions_in_graph_shape():
-    from harness.engine.rules.scoping import operator_definitions
-
     documented = {d["name"]: d for d in operator_definitions()}
     assert set(documented) == {
         "&",

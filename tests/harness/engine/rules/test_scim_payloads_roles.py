@@ -1,0 +1,258 @@
+"""App roles in create and PATCH bodies (Microsoft's role examples:
+https://learn.microsoft.com/en-us/entra/identity/app-provisioning/customize-application-attributes).
+The expected bodies are copied by hand from the documented examples in Microsoft's SCIM guide
+(https://learn.microsoft.com/en-us/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups)
+and SCIM compatibility page
+(https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-config-problem-scim-compatibility),
+not produced by the code under test."""
+
+from __future__ import annotations
+
+from harness.engine.rules.expressions import parse_expression
+from harness.engine.rules.scim_payloads import (
+    create_user_body,
+    diff,
+    user_patch_body,
+)
+
+
+def test_single_app_role_patch_in_the_default_dialect():
+    role = parse_expression("SingleAppRoleAssignment([appRoleAssignments])").evaluate(
+        {
+            "appRoleAssignments": [
+                {
+                    "appRoleId": "06b07648-ecfe-589f-9d2f-6325724a46ee",
+                    "appRoleValue": "25",
+                    "displayName": "Role1234",
+                }
+            ]
+        }
+    )
+    assert user_patch_body({'roles[primary eq "True"].value': role}, "default") == {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [
+            {
+                "op": "Add",
+                "path": "roles",
+                "value": [
+                    {
+                        "value": '{"id":"06b07648-ecfe-589f-9d2f-6325724a46ee","value":"25","displayName":"Role1234"}'
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def test_single_app_role_patch_with_the_flag_uses_the_post_format():
+    role = parse_expression("SingleAppRoleAssignment([appRoleAssignments])").evaluate(
+        {
+            "appRoleAssignments": [
+                {"appRoleId": "r1", "appRoleValue": "Admin", "displayName": "Admin"}
+            ]
+        }
+    )
+    assert user_patch_body({'roles[primary eq "True"].value': role}, "aadOptscim062020")[
+        "Operations"
+    ] == [
+        {
+            "op": "add",
+            "path": "roles",
+            "value": [
+                {"primary": True, "type": "WindowsAzureActiveDirectoryRole", "value": "Admin"}
+            ],
+        }
+    ]
+
+
+def test_complex_and_assertive_role_patches():
+    assignments = {
+        "appRoleAssignments": [
+            {"appRoleId": "id1", "appRoleValue": "Admin", "displayName": "Admin"}
+        ]
+    }
+    roles = parse_expression("AppRoleAssignmentsComplex([appRoleAssignments])").evaluate(
+        assignments
+    )
+    assert user_patch_body({"roles": roles}, "default")["Operations"] == [
+        {
+            "op": "Add",
+            "path": "roles",
+            "value": [{"value": '{"id":"id1","value":"Admin","displayName":"Admin"}'}],
+        }
+    ]
+    assertive = parse_expression(
+        "AssertiveAppRoleAssignmentsComplex([appRoleAssignments])"
+    ).evaluate(assignments)
+    assert user_patch_body({"roles": assertive}, "default")["Operations"] == [
+        {
+            "op": "replace",
+            "path": "roles",
+            "value": [
+                {
+                    "primary": False,
+                    "type": "WindowsAzureActiveDirectoryRole",
+                    "display": "Admin",
+                    "value": "Admin",
+                }
+            ],
+        }
+    ]
+
+
+# Microsoft's role guide ("Provisioning a role to a SCIM app"), current revision.
+TWO_ROLES = {
+    "appRoleAssignments": [
+        {
+            "appRoleId": "06b07648-ecfe-589f-9d2f-6325724a46ee",
+            "appRoleValue": "Admin",
+            "displayName": "Admin",
+        },
+        {
+            "appRoleId": "06b07648-ecfe-599f-9d2f-6325724a46ee",
+            "appRoleValue": "User",
+            "displayName": "User",
+        },
+    ]
+}
+
+
+def test_app_role_assignments_complex_matches_the_role_guide():
+    roles = parse_expression("AppRoleAssignmentsComplex([appRoleAssignments])").evaluate(TWO_ROLES)
+    target = {
+        "externalId": "alias",
+        "userName": "alias@contoso.OnMicrosoft.com",
+        "active": "True",
+        "displayName": "First Name Last Name",
+        "roles": roles,
+    }
+    assert create_user_body(target) == {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "externalId": "alias",
+        "userName": "alias@contoso.OnMicrosoft.com",
+        "active": True,
+        "displayName": "First Name Last Name",
+        "meta": {"resourceType": "User"},
+        "roles": [
+            {
+                "primary": False,
+                "type": "WindowsAzureActiveDirectoryRole",
+                "displayName": "Admin",
+                "value": "Admin",
+            },
+            {
+                "primary": False,
+                "type": "WindowsAzureActiveDirectoryRole",
+                "displayName": "User",
+                "value": "User",
+            },
+        ],
+    }
+    assert user_patch_body({"roles": roles}, "default") == {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [
+            {
+                "op": "Add",
+                "path": "roles",
+                "value": [
+                    {
+                        "value": '{"id":"06b07648-ecfe-589f-9d2f-6325724a46ee","value":"Admin","displayName":"Admin"}'
+                    },
+                    {
+                        "value": '{"id":"06b07648-ecfe-599f-9d2f-6325724a46ee","value":"User","displayName":"User"}'
+                    },
+                ],
+            }
+        ],
+    }
+
+
+def test_assertive_app_role_assignments_complex_matches_the_role_guide():
+    source = {
+        "appRoleAssignments": [
+            {"appRoleId": "a", "appRoleValue": "User", "displayName": "User"},
+            {"appRoleId": "b", "appRoleValue": "Test", "displayName": "Test"},
+        ]
+    }
+    roles = parse_expression("AssertiveAppRoleAssignmentsComplex([appRoleAssignments])").evaluate(
+        source
+    )
+    body = create_user_body(
+        {
+            "externalId": "contoso",
+            "userName": "contoso@alias.onmicrosoft.com",
+            "active": "True",
+            "roles": roles,
+        }
+    )
+    assert body == {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "externalId": "contoso",
+        "userName": "contoso@alias.onmicrosoft.com",
+        "active": True,
+        "roles": [
+            {
+                "primary": False,
+                "type": "WindowsAzureActiveDirectoryRole",
+                "display": "User",
+                "value": "User",
+            },
+            {
+                "primary": False,
+                "type": "WindowsAzureActiveDirectoryRole",
+                "display": "Test",
+                "value": "Test",
+            },
+        ],
+        "meta": {"resourceType": "User"},
+    }
+    assert user_patch_body({"roles": roles}, "default") == {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [
+            {
+                "op": "replace",
+                "path": "roles",
+                "value": [
+                    {
+                        "primary": False,
+                        "type": "WindowsAzureActiveDirectoryRole",
+                        "display": "User",
+                        "value": "User",
+                    },
+                    {
+                        "primary": False,
+                        "type": "WindowsAzureActiveDirectoryRole",
+                        "display": "Test",
+                        "value": "Test",
+                    },
+                ],
+            }
+        ],
+    }
+    # Assertive roles replace: a role the target has but Entra does not is a difference.
+    assert diff(
+        {"roles": roles}, {"roles": [{"value": "User"}, {"value": "Test"}, {"value": "Old"}]}
+    ) == {"roles": roles}
+
+
+def test_single_role_value_and_display_share_one_role():
+    role = parse_expression("SingleAppRoleAssignment([appRoleAssignments])").evaluate(
+        {"appRoleAssignments": TWO_ROLES["appRoleAssignments"][:1]}
+    )
+    target = {
+        "userName": "a@b.c",
+        'roles[primary eq "True"].value': role,
+        'roles[primary eq "True"].display': role,
+    }
+    assert create_user_body(target)["roles"] == [
+        {
+            "primary": True,
+            "type": "WindowsAzureActiveDirectoryRole",
+            "value": "Admin",
+            "display": "Admin",
+        }
+    ]
+    ops = user_patch_body({k: v for k, v in target.items() if k != "userName"}, "default")[
+        "Operations"
+    ]
+    assert len(ops) == 1 and ops[0]["path"] == "roles"
