@@ -7,8 +7,8 @@ from typing import Any
 
 DEFAULT_TOKEN = "miro-scim-token"
 
-MAX_PAYLOAD_BYTES = 800_000  # DOC-E, DOC-RL
-MAX_MEMBERS_PER_PATCH = 8_000  # DOC-RL
+MAX_PAYLOAD_BYTES = 800_000  # https://developers.miro.com/docs/scim-rate-limits
+MAX_MEMBERS_PER_PATCH = 8_000  # https://developers.miro.com/docs/scim-rate-limits
 
 
 @dataclass
