@@ -11,7 +11,11 @@ from mock_graph.exceptions import bad_request, invalid_value, unknown_property
 from mock_graph.models.values import is_datetime, is_guid
 from mock_graph.schemas import REQUIRED_ON_CREATE, TYPES
 
-_NICKNAME_BAD = re.compile(r"[@()\\\[\]\";:.<>, \x00-\x1f\x7f-\U0010ffff]")
+# The characters the group resource refuses in mailNickname: ASCII 0-127 except
+# @ () \ [] " ; : <> , SPACE (https://learn.microsoft.com/en-us/graph/api/resources/group).
+# The page no longer lists the dot, and first.last aliases are everywhere; the user resource
+# documents only the 64-character limit, so users get the same (inferred) rule.
+_NICKNAME_BAD = re.compile(r"[@()\\\[\]\";:<>, \x00-\x1f\x7f-\U0010ffff]")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _UPN = re.compile(r"^[^@\s]+@[A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,}$")
 
