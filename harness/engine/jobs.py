@@ -289,6 +289,15 @@ class SyncStore:
     # -- secrets --------------------------------------------------------------------------
 
     def put_secrets(self, sp_id: str, pairs: list[dict[str, str]]) -> None:
+        """Replace the whole set, as Graph's ``PUT .../synchronization/secrets`` does: a key
+        left out is gone (Microsoft's procedure for adding one key is GET, add, PUT all back:
+        https://learn.microsoft.com/en-us/entra/identity/app-provisioning/skip-out-of-scope-deletions)."""
+        with self.lock:
+            self.secrets[sp_id] = {pair["key"]: pair["value"] for pair in pairs}
+
+    def update_secrets(self, sp_id: str, pairs: list[dict[str, str]]) -> None:
+        """Change only the given keys (an admin editing some credentials in the portal; the
+        harness's own control plane and state files)."""
         with self.lock:
             current = self.secrets.setdefault(sp_id, {})
             for pair in pairs:

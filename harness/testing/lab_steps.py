@@ -91,7 +91,11 @@ def remove_member(lab: Lab, group_id: str, member_id: str) -> None:
 
 
 def put_secrets(lab: Lab, **pairs: str) -> None:
-    body = {"value": [{"key": k, "value": v} for k, v in pairs.items()]}
+    """Set some secrets, keeping the others: Graph's PUT replaces the whole set, so the current
+    set (unmasked, from the harness's control plane) is sent back with ``pairs`` applied."""
+    path = f"/_fake/engine/secrets/{lab.service_principal_id}"
+    current = {p["key"]: p["value"] for p in ok(lab.graph_client.get(path)).json()["value"]}
+    body = {"value": [{"key": k, "value": v} for k, v in {**current, **pairs}.items()]}
     ok(lab.graph_client.put(f"{lab.sync_path}/secrets", json=body), 204)
 
 

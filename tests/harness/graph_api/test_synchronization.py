@@ -11,19 +11,23 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import mock_miro
 from harness.lab.local import Lab
 from harness.testing.lab_steps import (
     add_user,
     assign,
     drain_journal,
+    last_log,
     get_schema,
     mapping,
     miro_user,
     ok,
     put_schema,
     put_secrets,
+    unassign,
     update_user,
 )
+from harness.testing.readers import entry_skip_step_reason
 
 
 @pytest.fixture
@@ -106,6 +110,233 @@ def test_unknown_job_is_a_404_envelope(lab: Lab, method: str, suffix: str, body:
 def test_unknown_service_principal_is_a_404_envelope(lab: Lab) -> None:
     sp = "11111111-2222-3333-4444-555555555555"
     expect_error(lab.graph_client.get(f"/v1.0/servicePrincipals/{sp}/synchronization/jobs"), 404)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"templateId": "nope"}, {}, {"templateId": 5}, "not json", [1, 2]],
+)
+def test_create_job_rejects_bad_bodies(lab: Lab, body: Any) -> None:
+    if isinstance(body, str):
+        response = lab.graph_client.post(
+            f"{lab.sync_path}/jobs", content=body, headers={"Content-Type": "application/json"}
+        )
+    else:
+        response = lab.graph_client.post(f"{lab.sync_path}/jobs", json=body)
+    expect_error(response, 400)
+    assert len(ok(lab.graph_client.get(f"{lab.sync_path}/jobs")).json()["value"]) == 1
+
+
+def test_start_pause_and_restart_drive_the_schedule(lab: Lab) -> None:
+    alice = add_user(lab, "alice")
+    assign(lab, alice)
+    ok(lab.graph_client.post(f"{lab.job_path}/start"), 204)
+    job = lab.job()
+    assert job["schedule"]["state"] == "Active" and job["status"]["code"] == "NotRun"
+    clock = ok(lab.graph_client.get("/_fake/clock")).json()
+    assert clock["jobs"][0]["nextRun"] == clock["now"]
+    assert [c["type"] for c in lab.advance("0")] == ["initial"]
+    assert lab.job()["status"]["code"] == "Active"
+
+    ok(lab.graph_client.post(f"{lab.job_path}/pause"), 204)
+    assert lab.job()["status"]["code"] == "Paused"
+    assert lab.job()["schedule"]["state"] == "Paused"
+    assert lab.advance("2h") == []
+
+    ok(lab.graph_client.post(f"{lab.job_path}/start"), 204)
+    assert [c["type"] for c in lab.advance("0")] == ["incremental"]
+    assert [c["type"] for c in lab.advance("80m")] == ["incremental", "incremental"]
+
+    ok(
+        lab.graph_client.post(
+            f"{lab.job_path}/restart", json={"criteria": {"resetScope": "Watermark"}}
+        ),
+        204,
+    )
+    drain_journal(lab)
+    assert [c["type"] for c in lab.advance("0")] == ["initial"]
+    # Links survive a watermark reset: the known user is read by id, not matched again.
+    scim_id = miro_user(lab, "alice@contoso.com")["id"]
+    paths = [r["path"] for r in drain_journal(lab)]
+    assert f"/api/v1/scim/Users/{scim_id}" in paths
+
+    ok(
+        lab.graph_client.post(f"{lab.job_path}/restart", json={"criteria": {"resetScope": "Full"}}),
+        204,
+    )
+    lab.advance("0")
+    queries = [r["query"] for r in drain_journal(lab) if r["method"] == "GET"]
+    assert any("alice%40contoso.com" in q for q in queries)  # re-matched after a Full reset
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"criteria": {"resetScope": "Everything"}},
+        {"criteria": "Full"},
+        {"criteria": {"resetScope": 3}},
+    ],
+)
+def test_restart_rejects_bad_criteria(lab: Lab, body: Any) -> None:
+    error = expect_error(lab.graph_client.post(f"{lab.job_path}/restart", json=body), 400)
+    assert "resetScope" in error["message"] or "criteria" in error["message"]
+
+
+def test_schema_put_get_and_reset(lab: Lab) -> None:
+    schema = get_schema(lab)
+    original = copy.deepcopy(schema)
+    mapping(schema, "Group")["flowTypes"] = "Update"
+    mapping(schema, "User")["attributeMappings"].append(
+        {
+            "defaultValue": None,
+            "exportMissingReferences": False,
+            "flowBehavior": "FlowWhenChanged",
+            "flowType": "Always",
+            "matchingPriority": 0,
+            "targetAttributeName": "title",
+            "source": {
+                "expression": "ToUpper([jobTitle])",
+                "name": "ToUpper",
+                "parameters": [],
+                "type": "Function",
+            },
+        }
+    )
+    ok(put_schema(lab, schema), 204)
+    assert get_schema(lab) == schema  # round trip, unchanged
+    ok(lab.graph_client.delete(f"{lab.job_path}/schema"), 204)
+    assert get_schema(lab) == original
+
+
+def test_a_schema_exported_from_a_tenant_loads_unchanged(lab: Lab) -> None:
+    schema = get_schema(lab)
+    # Real exports carry keys the engine does not use; they must survive a round trip.
+    schema["directories"].append(
+        {"id": "x", "name": "Extra", "objects": [], "discoverabilities": "None"}
+    )
+    schema["synchronizationRules"][0]["metadata"] = [
+        {"key": "defaultSourceObjectMappings", "value": "x"}
+    ]
+    mapping(schema, "User")["metadata"] = [{"key": "Disposition", "value": "Normal"}]
+    ok(put_schema(lab, schema), 204)
+    assert get_schema(lab) == schema
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        ("expression", "position"),
+        ("flowTypes", "flowTypes"),
+        ("operator", "scope"),
+        ("rules", "synchronizationRules"),
+        ("disabled", "cannot be disabled"),
+    ],
+)
+def test_bad_schemas_are_rejected_with_the_problem_named(
+    lab: Lab, change: str, fragment: str
+) -> None:
+    schema = get_schema(lab)
+    user = mapping(schema, "User")
+    if change == "expression":
+        user["attributeMappings"][2]["source"] = {
+            "expression": 'Join(",", [givenName]',
+            "name": "Join",
+            "parameters": [],
+            "type": "Function",
+        }
+    elif change == "flowTypes":
+        user["flowTypes"] = "Add, Explode"
+    elif change == "operator":
+        user["scope"] = {
+            "groups": [
+                {
+                    "name": "g",
+                    "clauses": [
+                        {
+                            "operatorName": "SOUNDS_LIKE",
+                            "sourceOperandName": "department",
+                            "targetOperand": {"values": ["x"]},
+                        }
+                    ],
+                }
+            ]
+        }
+    elif change == "disabled":
+        user["enabled"] = False
+    else:
+        schema["synchronizationRules"] = "nope"
+    error = expect_error(put_schema(lab, schema), 400)
+    assert fragment in error["message"]
+    assert get_schema(lab) != schema  # nothing changed
+
+
+def test_schema_body_must_be_json_object(lab: Lab) -> None:
+    expect_error(
+        lab.graph_client.put(
+            f"{lab.job_path}/schema", content=b"{", headers={"Content-Type": "application/json"}
+        ),
+        400,
+    )
+    expect_error(lab.graph_client.put(f"{lab.job_path}/schema", json=[1]), 400)
+
+
+def test_secrets_put_replaces_the_whole_set(lab: Lab) -> None:
+    secrets_path = f"{lab.sync_path}/secrets"
+
+    def stored() -> dict[str, str]:
+        got = ok(lab.graph_client.get(secrets_path)).json()["value"]
+        return {p["key"]: p["value"] for p in got}
+
+    assert stored() == {"BaseAddress": lab.scim_url, "SecretToken": "********"}  # never echoed
+    ok(lab.graph_client.put(secrets_path, json={"value": [{"key": "SyncAll", "value": "False"}]}))
+    # Graph stores the given set: BaseAddress and SecretToken are gone.
+    assert stored() == {"SyncAll": "False"}
+
+
+def test_the_skip_out_of_scope_deletions_procedure_get_add_put_all_back(lab: Lab) -> None:
+    """Microsoft's procedure, step by step
+    (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/skip-out-of-scope-deletions):
+    GET the secrets, add the key, re-enter the masked token, PUT the whole set back (204); then
+    an out-of-scope user is not disabled."""
+    ivy = add_user(lab, "ivy")
+    assignment = assign(lab, ivy)
+    lab.start()
+    lab.advance("0")
+    secrets_path = f"{lab.sync_path}/secrets"
+    got = ok(lab.graph_client.get(secrets_path)).json()["value"]  # step 3
+    for pair in got:
+        if pair["key"] == "SecretToken":
+            assert pair["value"] == "********"
+            pair["value"] = mock_miro.DEFAULT_TOKEN  # "update the connection password"
+    got.append({"key": "SkipOutOfScopeDeletions", "value": "True"})
+    ok(lab.graph_client.put(secrets_path, json={"value": got}), 204)  # step 4
+    stored = ok(lab.graph_client.get(secrets_path)).json()["value"]
+    assert {p["key"]: p["value"] for p in stored} == {
+        "BaseAddress": lab.scim_url,
+        "SecretToken": "********",
+        "SkipOutOfScopeDeletions": "True",
+    }
+    unassign(lab, assignment)
+    (cycle,) = lab.advance("40m")  # step 5: the user goes out of scope
+    assert cycle["state"] == "Succeeded"
+    assert miro_user(lab, "ivy@contoso.com")["active"] is True
+    assert entry_skip_step_reason(last_log(lab, ivy)) == "SkipOutOfScopeDeletions"
+
+
+def test_putting_the_masked_token_back_stores_the_mask(lab: Lab) -> None:
+    """Skipping the procedure's "update the password": the mask GET showed becomes the token,
+    and the next cycle's probe is refused (invalid credentials quarantine at once)."""
+    ivy = add_user(lab, "ivy")
+    assign(lab, ivy)
+    secrets_path = f"{lab.sync_path}/secrets"
+    got = ok(lab.graph_client.get(secrets_path)).json()["value"]
+    got.append({"key": "SkipOutOfScopeDeletions", "value": "True"})
+    ok(lab.graph_client.put(secrets_path, json={"value": got}), 204)
+    lab.start()
+    (cycle,) = lab.advance("0")
+    assert cycle["quarantine"] == "EncounteredQuarantineException"
+    (probe,) = drain_journal(lab)
+    assert probe["headers"]["Authorization"] == "Bearer ********"
 
 
 @pytest.mark.parametrize(
@@ -540,3 +771,16 @@ def test_object_connections_beta(lab: Lab) -> None:
     # No link: the user is matched again by userName, then updated.
     assert any("ivy%40contoso.com" in r["query"] for r in drain_journal(lab))
     assert ok(lab.graph_client.get(path)).json()["sourceAnchor"] == ivy
+
+
+def test_the_control_plane_shows_the_secrets_unmasked_and_helpers_keep_the_rest(lab: Lab) -> None:
+    path = f"/_fake/engine/secrets/{lab.service_principal_id}"
+    unmasked = ok(lab.graph_client.get(path)).json()["value"]
+    assert {"key": "SecretToken", "value": mock_miro.DEFAULT_TOKEN} in unmasked
+    put_secrets(lab, SyncAll="True")  # a helper that changes one key, through Graph's PUT
+    after = {p["key"]: p["value"] for p in ok(lab.graph_client.get(path)).json()["value"]}
+    assert after == {
+        "BaseAddress": lab.scim_url,
+        "SecretToken": mock_miro.DEFAULT_TOKEN,
+        "SyncAll": "True",
+    }
