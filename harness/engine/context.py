@@ -66,6 +66,9 @@ class CycleSummary:
     state: str = "Succeeded"
     error: dict[str, Any] | None = None
     quarantine: str | None = None
+    # When the quarantine series began (Graph's seriesBegan), not this attempt: what a report
+    # gives as "quarantined since".
+    quarantine_since: datetime | None = None
     pause: bool = False
     counts: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(
@@ -98,6 +101,7 @@ class CycleSummary:
             "state": self.state,
             "error": self.error,
             "quarantine": self.quarantine,
+            "quarantineSince": iso(self.quarantine_since),
             "counts": dict(self.counts),
         }
 

@@ -5,7 +5,7 @@ https://learn.microsoft.com/en-us/graph/api/resources/synchronization-synchroniz
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 NEVER = "0001-01-01T00:00:00Z"
@@ -90,6 +90,13 @@ class JobStatus:
     progress: list[dict[str, Any]] = field(default_factory=list)
     quarantine: Quarantine | None = None
     synchronized_entry_count_by_type: dict[str, int] = field(default_factory=dict)
+
+    def next_cycle(self, began: datetime, interval: timedelta) -> datetime:
+        """When the job runs again after a cycle that began at ``began``: the next quarantine
+        attempt, else one interval later."""
+        if self.quarantine is not None:
+            return self.quarantine.next_attempt
+        return began + interval
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -645,7 +645,8 @@ class Driver:
         )
 
     def expect_status(self, **expected: Any) -> dict[str, Any]:
-        """Job status fields: ``code``, ``quarantine_reason``, ``last_state`` (of lastExecution),
+        """Job status fields: ``code``, ``quarantine_reason``, ``quarantine_since`` (the series
+        start), ``last_state`` (of lastExecution),
         ``escrowed`` (countEscrowed), or any top-level status key."""
         status = self.status()
         actual = status_fields(status)

@@ -77,29 +77,46 @@ def test_a_wrong_token_quarantines_at_once_and_start_recovers(lab: Lab) -> None:
     assert status["code"] == "Active" and status["quarantine"] is None
 
 
-@pytest.mark.parametrize(
-    ("backoff", "waits"),
-    [("documented", ["6h", "12h", "24h", "24h"]), ("observed", ["30m", "1h", "2h", "4h"])],
-)
-def test_quarantine_back_off_follows_the_schedule(lab: Lab, backoff: str, waits: list[str]) -> None:
-    ok(lab.graph_client.put("/_fake/engine/settings", json={"quarantine_backoff": backoff}))
+def attempt_times(lab: Lab, until: str) -> list[str]:
+    """The start times of the cycles run while the clock moves on by ``until``."""
+    return [str(cycle["began"]) for cycle in lab.advance(until)]
+
+
+def test_quarantine_retries_6_12_and_24_hours_after_the_first_failure_then_daily(
+    lab: Lab,
+) -> None:
+    """The quarantine page's "Retry duration": the first retry 6 h after the failure, the second
+    12 h and the third 24 h after the *first* failure, then every 24 h."""
     put_secrets(lab, SecretToken="wrong")
     lab.start()
-    assert len(lab.advance("0")) == 1
-    for count, wait in enumerate(waits, start=2):
-        assert len(lab.advance(wait)) == 1, wait
-        quarantine = lab.job()["status"]["quarantine"]
-        assert quarantine["seriesCount"] == count, (wait, quarantine)
-    # The first attempt after the initial failure comes exactly one wait later, not before.
-    with Lab(seed=13) as fresh:
-        ok(fresh.graph_client.put("/_fake/engine/settings", json={"quarantine_backoff": backoff}))
-        put_secrets(fresh, SecretToken="wrong")
-        fresh.start()
-        fresh.advance("0")
-        first = fresh.job()["status"]["quarantine"]["nextAttempt"]
-        expected = {"documented": "2026-01-05T15:00:00Z", "observed": "2026-01-05T09:30:00Z"}
-        assert first == expected[backoff]
-        assert fresh.advance("29m") == []
+    (cycle,) = lab.advance("0")  # 2026-01-05T09:00Z: invalid credentials quarantine at once
+    assert cycle["quarantineSince"] == "2026-01-05T09:00:00Z"
+    assert attempt_times(lab, "3d") == [
+        "2026-01-05T15:00:00Z",  # +6 h
+        "2026-01-05T21:00:00Z",  # +12 h after the first failure
+        "2026-01-06T09:00:00Z",  # +24 h
+        "2026-01-07T09:00:00Z",  # then every 24 h
+        "2026-01-08T09:00:00Z",
+    ]
+    quarantine = lab.job()["status"]["quarantine"]
+    # Reports give when the quarantine began (the series), not the latest attempt.
+    assert quarantine["seriesBegan"] == "2026-01-05T09:00:00Z"
+    assert quarantine["currentBegan"] == "2026-01-08T09:00:00Z"
+    assert quarantine["seriesCount"] == 6
+    assert quarantine["nextAttempt"] == "2026-01-09T09:00:00Z"
+
+
+def test_the_observed_back_off_waits_30m_1h_2h_4h_between_attempts(lab: Lab) -> None:
+    ok(lab.graph_client.put("/_fake/engine/settings", json={"quarantine_backoff": "observed"}))
+    put_secrets(lab, SecretToken="wrong")
+    lab.start()
+    lab.advance("0")
+    assert attempt_times(lab, "8h") == [
+        "2026-01-05T09:30:00Z",
+        "2026-01-05T10:30:00Z",
+        "2026-01-05T12:30:00Z",
+        "2026-01-05T16:30:00Z",
+    ]
 
 
 def test_four_weeks_in_quarantine_disables_the_job(lab: Lab) -> None:
@@ -111,6 +128,76 @@ def test_four_weeks_in_quarantine_disables_the_job(lab: Lab) -> None:
     assert job["schedule"]["state"] == "Disabled"
     assert job["status"]["code"] == "Quarantine"
     assert lab.advance("7d") == []
+
+
+def test_one_503_on_the_probe_is_retried_next_cycle_not_quarantined(lab: Lab) -> None:
+    """The quarantine page: a job is quarantined when "most, or all, of the calls made against
+    the target system consistently fail". One blip on the cycle-start probe is not that: the
+    cycle fails, and the next one (40 minutes later) provisions as if nothing happened."""
+    ann = add_user(lab, "ann")
+    assign(lab, ann)
+    fault(lab, method="GET", path="^/api/v1/scim/Users$", status=503, times=1)
+    lab.start()
+    (failed,) = lab.advance("0")
+    assert failed["state"] == "Failed" and failed["quarantine"] is None
+    assert failed["error"]["errorCode"] == "InternalServerError"
+    assert failed["error"]["reason"].endswith(
+        "It will be retried again after this date: 2026-01-05T09:40:00.0000000Z UTC"
+    )
+    status = lab.job()["status"]
+    assert status["code"] != "Quarantine" and status["quarantine"] is None
+    assert status["countSuccessiveCompleteFailures"] == 1
+    assert lab.advance("39m") == []
+    (retried,) = lab.advance("1m")
+    assert retried["state"] == "Succeeded" and retried["counts"]["create"] == 1
+    assert miro_user(lab, "ann@contoso.com") is not None
+    assert lab.job()["status"]["countSuccessiveCompleteFailures"] == 0
+
+
+def test_a_probe_that_keeps_failing_quarantines_on_the_third_cycle(lab: Lab) -> None:
+    fault(lab, method="GET", path="^/api/v1/scim/Users$", status=503)
+    lab.start()
+    cycles = lab.advance("0") + lab.advance("80m")
+    assert [c["quarantine"] for c in cycles] == [None, None, "EncounteredQuarantineException"]
+    status = lab.job()["status"]
+    assert status["code"] == "Quarantine"
+    assert status["countSuccessiveCompleteFailures"] == 3
+    assert status["quarantine"]["seriesBegan"] == "2026-01-05T10:20:00Z"
+    assert status["quarantine"]["nextAttempt"] == "2026-01-05T16:20:00Z"  # 6 hours
+    assert status["quarantine"]["error"]["code"] == "InternalServerError"
+
+
+def test_how_many_failed_cycles_quarantine_is_a_setting(lab: Lab) -> None:
+    ok(lab.graph_client.put("/_fake/engine/settings", json={"quarantine_after_failed_cycles": 1}))
+    fault(lab, method="GET", path="^/api/v1/scim/Users$", status=503, times=1)
+    lab.start()
+    (cycle,) = lab.advance("0")
+    assert cycle["quarantine"] == "EncounteredQuarantineException"
+    bad = lab.graph_client.put("/_fake/engine/settings", json={"quarantine_after_failed_cycles": 0})
+    assert bad.status_code == 400
+
+
+def test_the_escrow_reason_names_the_retry_the_engine_makes(lab: Lab) -> None:
+    """One source for the text and the date: a second 5xx in a row is retried 80 minutes later,
+    and its reason says so (no "retried in 40 minutes" beside a later date)."""
+    bea = add_user(lab, "bea")
+    assign(lab, bea)
+    fault(lab, method="POST", path="^/api/v1/scim/Users$", status=500, times=2)
+    lab.start()
+    lab.advance("0")
+    lab.advance("40m")
+    failures = [e for e in logs_for(lab, bea) if entry_status(e) == "failure"]
+    reasons = [e["provisioningStatusInfo"]["errorInformation"]["reason"] for e in failures]
+    assert all("HTTP status code 500" in r and "40 minutes" not in r for r in reasons)
+    assert reasons[1].endswith(
+        "This operation was retried 1 times. It will be retried again after this date: "
+        "2026-01-05T11:00:00.0000000Z UTC"
+    )
+    (quiet,) = lab.advance("40m")  # 10:20: the escrow is not due yet
+    assert quiet["counts"]["imported"] == 0
+    assert miro_user(lab, "bea@contoso.com") is None
+    lab.advance("40m")  # 11:00: the retry the reason announced
+    assert miro_user(lab, "bea@contoso.com") is not None
 
 
 def test_a_404_to_the_filter_probe_quarantines(lab: Lab) -> None:
