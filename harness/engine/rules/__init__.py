@@ -75,6 +75,11 @@ def map_object(
     return mappings.map_object(mapping, source, is_create=is_create)
 
 
+def redacted_names(mapping: ObjectMapping | None) -> frozenset[str]:
+    """Names (case-folded) whose values the logs show as ``[Redact]``."""
+    return mappings.redacted_names(mapping) if mapping is not None else frozenset()
+
+
 def matching_values(mapping: ObjectMapping, source: Mapping[str, Any]) -> list[tuple[str, Any]]:
     return mappings.matching_values(mapping, source)
 
