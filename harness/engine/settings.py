@@ -105,6 +105,12 @@ class EngineSettings:
     quarantine_after_failed_cycles: int = 3
     # Quarantined for longer than this, the job is disabled (documented on the quarantine page).
     quarantine_disable_after: str = "28d"
+    # "Microsoft Entra ID currently can't perform filter queries on values containing special
+    # characters", so an object with one in a matching (filter) attribute fails
+    # (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/known-issues).
+    # Microsoft lists no set. Default: the characters that carry a meaning in a query string
+    # (& # % ?) or end a SCIM filter string (" \). An empty string turns the known issue off.
+    filter_special_characters: str = '"\\&#%?'
     # The escrow thresholds the quarantine page documents (settings so scenarios can trip them
     # with small tenants).
     escrow_min_failures: int = 5_000
@@ -128,6 +134,8 @@ class EngineSettings:
         ):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be a boolean")
+        if not isinstance(self.filter_special_characters, str):
+            raise ValueError("filter_special_characters must be a string of characters")
         if not isinstance(self.max_graph_pages, int) or self.max_graph_pages < 1:
             raise ValueError("max_graph_pages must be a positive integer")
         if self.throttle_policy not in ("honour", "escrow"):

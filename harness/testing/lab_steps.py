@@ -75,7 +75,8 @@ def add_group(lab: Lab, name: str) -> str:
     body = {
         "displayName": name,
         "mailEnabled": False,
-        "mailNickname": name.replace(" ", "").lower(),
+        # Only what every group alias may hold: names such as "R&D (EMEA) #1" are fine.
+        "mailNickname": "".join(c for c in name if c.isascii() and c.isalnum()).lower() or "group",
         "securityEnabled": True,
     }
     return str(ok(lab.graph_client.post("/v1.0/groups", json=body), 201).json()["id"])
