@@ -261,6 +261,7 @@ class SyncStore:
 
     def set_schema(self, sp_id: str, job_id: str, schema_json: dict[str, Any]) -> None:
         schema = rules.load(schema_json)  # raises SchemaError before anything changes
+        rules.refuse_unoffered(schema)
         with self.lock:
             job = self.job(sp_id, job_id)
             job.schema_json = schema_json

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from harness.engine.rules import apply as mappings
+from harness.engine.rules import offered, scim_payloads, scoping
 from harness.engine.rules import schema as template
-from harness.engine.rules import scim_payloads, scoping
 from harness.engine.rules.apply import MappingError
 from harness.engine.rules.log_values import log_value
 from harness.engine.rules.schema import ObjectMapping, Schema, SchemaError
@@ -34,6 +34,12 @@ def load(schema_json: Mapping[str, Any]) -> Schema:
             "the user object mapping cannot be disabled", f"{schema.user_mapping.location}.enabled"
         )
     return schema
+
+
+def refuse_unoffered(schema: Schema) -> None:
+    """A schema being saved may not use what the product does not offer (scoping filters on
+    appRoleAssignments, userType, manager or dates; userType as a source). SchemaError."""
+    offered.refuse_unoffered(schema)
 
 
 def user_mapping(schema: Schema) -> ObjectMapping:
