@@ -172,12 +172,20 @@ class CycleContext:
             group_mapping=group_mapping,
             exact_users=rules.case_exact(schema, user_mapping),
             exact_groups=rules.case_exact(schema, group_mapping),
-            dialect=inputs.settings.patch_dialect or rules.dialect_of(base_address),
+            # The aadOptscim062020 flag "doesn't work with on-demand provisioning"
+            # (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-config-problem-scim-compatibility).
+            dialect="default"
+            if on_demand
+            else inputs.settings.patch_dialect or rules.dialect_of(base_address),
             base_address=base_address,
             app_name=inputs.settings.target_display_name or "Miro",
             service_principal={"id": inputs.service_principal_id, "displayName": "", "appId": ""},
             escrows_before=len(inputs.runtime.escrows),
         )
+
+    @property
+    def on_demand(self) -> bool:
+        return self.summary.kind == "onDemand"
 
     @property
     def runtime(self) -> JobRuntime:

@@ -195,6 +195,20 @@ class UserPipeline:
         if not link.managed:
             steps.skip(entry, "UnmanagedObject", steps.not_managed_text(entry))
             return
+        if context.on_demand and (
+            attrs.get("accountEnabled") is False or verdict.reason in (DISABLED, SOFT_DELETED)
+        ):
+            # On demand "doesn't support disabling or deleting users that have been disabled or
+            # deleted from Microsoft Entra ID" (unassigned users are disabled)
+            # (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/provision-on-demand).
+            steps.skip(
+                entry,
+                "NotSupportedOnDemand",
+                f"The {entry.object_type} '{entry.source_display}' is disabled in Azure Active "
+                "Directory; on-demand provisioning doesn't disable or delete such users. The next "
+                "provisioning cycle will.",
+            )
+            return
         if verdict.reason in LEAVING_SCOPE and context.skips_out_of_scope_deletions():
             steps.skip(
                 entry,
@@ -318,7 +332,7 @@ class UserPipeline:
         link = context.runtime.links[user_id]
         link.managed = True
         entry.target_display = str(current.get("userName") or "")
-        mapped = rules.map_object(context.user_mapping, source, is_create=False)
+        mapped = self._mapped(source, is_create=False)
         changes = rules.diff(mapped, current, context.exact_users)
         removals = self._reference_removals(attrs, mapped, current)
         if not changes and not removals:
@@ -350,6 +364,15 @@ class UserPipeline:
             for key in removals
         ]
         recorder.emit(entry, "update", "success", modified=modified)
+
+    def _mapped(self, source: dict[str, Any], *, is_create: bool) -> dict[str, Any]:
+        """The target values; on demand without roles ("On-demand provisioning of roles isn't
+        supported": https://learn.microsoft.com/en-us/entra/identity/app-provisioning/provision-on-demand)."""
+        context = self.context
+        mapped = rules.map_object(context.user_mapping, source, is_create=is_create)
+        if context.on_demand:
+            mapped = {k: v for k, v in mapped.items() if not rules.is_role_target(k)}
+        return mapped
 
     def _manager_target(self, manager_id: Any) -> str | None:
         """The manager flows as its target id, only if it is provisioned
@@ -388,7 +411,7 @@ class UserPipeline:
         if ADD not in flows:
             steps.skip_flow_off(entry, ADD, step_type="matching", action="create")
             return
-        mapped = rules.map_object(context.user_mapping, source, is_create=True)
+        mapped = self._mapped(source, is_create=True)
         steps.will_create_step(entry)
         try:
             created = target.create("Users", rules.create_user_body(mapped))

@@ -157,6 +157,11 @@ def modified(changes: Mapping[str, Any], current: Mapping[str, Any]) -> list[dic
     ]
 
 
+def is_role_target(target: str) -> bool:
+    """A target attribute that carries app roles (``roles``, ``roles[primary eq "True"].value``)."""
+    return scim_payloads.parse_path(target).attr.casefold() == "roles"
+
+
 def manager_targets(mapping: ObjectMapping) -> list[str]:
     """Target attributes mapped from the ``manager`` reference attribute."""
     out = []
