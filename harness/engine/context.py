@@ -143,6 +143,9 @@ class CycleContext:
     retrying: set[str] = field(default_factory=set)  # escrowed objects retried in this cycle
     deferred: list[HeldDeletion] = field(default_factory=list)  # deletions held to the end
     escrows_before: int = 0  # escrows when the cycle began (notification on new failures)
+    # Users with a failed operation waiting when the cycle began: linked now, they are retries,
+    # not objects that came into scope.
+    users_failed_before: frozenset[str] = frozenset()
     probe_error: ErrorInfo | None = None  # the test-connection probe's failure
     quarantine_reason: str | None = None
     quarantine_error: ErrorInfo | None = None
@@ -181,6 +184,9 @@ class CycleContext:
             app_name=inputs.settings.target_display_name or "Miro",
             service_principal={"id": inputs.service_principal_id, "displayName": "", "appId": ""},
             escrows_before=len(inputs.runtime.escrows),
+            users_failed_before=frozenset(
+                source_id for kind, source_id in inputs.runtime.escrows if kind == "User"
+            ),
         )
 
     @property

@@ -252,9 +252,19 @@ def create_blueprint() -> Blueprint:
             )
         except ValueError as exc:
             raise bad_request(str(exc), code="CredentialValidationUnavailable") from exc
-        probe = rules.probe_attribute(rules.user_mapping(job.schema))
+        # Test Connection fetches a random user and, where groups are provisioned, a random
+        # group (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups).
+        ids = IdSource(f"validate:{job_id}")
+        group_mapping = rules.group_mapping(job.schema)
         try:
-            target.query("Users", probe, IdSource(f"validate:{job_id}").guid())
+            target.query("Users", rules.probe_attribute(rules.user_mapping(job.schema)), ids.guid())
+            if group_mapping is not None and rules.enabled(group_mapping):
+                target.query(
+                    "Groups",
+                    rules.probe_attribute(group_mapping, "displayName"),
+                    ids.guid(),
+                    exclude_members=True,
+                )
         except TargetError as exc:
             raise bad_request(
                 f"Test connection failed: {exc.info.reason}",

@@ -116,6 +116,36 @@ def mapping(schema: dict[str, Any], source_object: str) -> dict[str, Any]:
     raise AssertionError(f"no {source_object} mapping")
 
 
+ENTERPRISE_MANAGER = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager"
+
+
+def map_manager(lab: Lab) -> None:
+    """Map Entra's ``manager`` to the enterprise extension's manager (the template has none)."""
+    schema = get_schema(lab)
+    mapping(schema, "User")["attributeMappings"].append(
+        {
+            "defaultValue": None,
+            "exportMissingReferences": False,
+            "flowBehavior": "FlowWhenChanged",
+            "flowType": "Always",
+            "matchingPriority": 0,
+            "targetAttributeName": ENTERPRISE_MANAGER,
+            "source": {
+                "expression": "[manager]",
+                "name": "manager",
+                "parameters": [],
+                "type": "Attribute",
+            },
+        }
+    )
+    ok(put_schema(lab, schema), 204)
+
+
+def set_manager(lab: Lab, user_id: str, manager_id: str) -> None:
+    ref = {"@odata.id": f"https://graph.microsoft.com/v1.0/users/{manager_id}"}
+    ok(lab.graph_client.put(f"/v1.0/users/{user_id}/manager/$ref", json=ref), 204)
+
+
 def set_group_flows(lab: Lab, flows: str) -> None:
     schema = get_schema(lab)
     mapping(schema, "Group")["flowTypes"] = flows

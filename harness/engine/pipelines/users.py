@@ -102,7 +102,7 @@ class UserPipeline:
     ) -> dict[str, Any]:
         """The user as the mappings read it (the source attributes Entra adds included)."""
         source = dict(attrs)
-        source["manager"] = self._manager_target(source.pop(MANAGER_KEY, None))
+        source["manager"] = self._manager_target(user_id, source.pop(MANAGER_KEY, None))
         source["objectId"] = user_id
         source["IsSoftDeleted"] = soft_deleted
         source["appRoleAssignments"] = role_values(assignments, self.context.app_roles)
@@ -327,12 +327,13 @@ class UserPipeline:
                 entry.target_id = link.target_id
                 entry.retrieved(current)
         if current is None:
-            self._create(target, entry, user_id, source, flows)
+            self._create(target, entry, user_id, attrs, source, flows)
             return
         link = context.runtime.links[user_id]
         link.managed = True
         entry.target_display = str(current.get("userName") or "")
         mapped = self._mapped(source, is_create=False)
+        self._note_manager(user_id, attrs, mapped)
         changes = rules.diff(mapped, current, context.exact_users)
         removals = self._reference_removals(attrs, mapped, current)
         if not changes and not removals:
@@ -374,15 +375,45 @@ class UserPipeline:
             mapped = {k: v for k, v in mapped.items() if not rules.is_role_target(k)}
         return mapped
 
-    def _manager_target(self, manager_id: Any) -> str | None:
-        """The manager flows as its target id, only if it is provisioned
-        (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/known-issues)."""
+    def _manager_target(self, user_id: str, manager_id: Any) -> str | None:
+        """The manager flows as its target id, only if it is provisioned; a manager that was
+        out of scope when the user was exported waits for a restart (both are known issues:
+        https://learn.microsoft.com/en-us/entra/identity/app-provisioning/known-issues)."""
         if not manager_id:
             return None
-        link = self.context.runtime.links.get(str(manager_id))
+        context = self.context
+        user_link = context.runtime.links.get(user_id)
+        if (
+            context.settings.late_references_wait_for_restart
+            and not context.initial
+            and user_link is not None
+            and user_link.pending_manager == str(manager_id)
+        ):
+            return None
+        link = context.runtime.links.get(str(manager_id))
         if link is None or link.deleted or not link.managed:
             return None
         return link.target_id
+
+    def _note_manager(self, user_id: str, attrs: dict[str, Any], mapped: dict[str, Any]) -> None:
+        """After an export: remember a manager that could not be referenced because it was out
+        of scope (it is not linked when it comes into scope, until a restart)."""
+        context = self.context
+        link = context.runtime.links.get(user_id)
+        if link is None:
+            return
+        manager_id = attrs.get(MANAGER_KEY)
+        targets = rules.manager_targets(context.user_mapping)
+        if not manager_id or not targets or any(t in mapped for t in targets):
+            link.pending_manager = None
+            return
+        if link.pending_manager == str(manager_id):
+            return
+        manager = context.runtime.mirror.users.get(str(manager_id))
+        in_scope = context.in_scope_users.get(str(manager_id))
+        if in_scope is None:
+            in_scope = manager is not None and self.verdict(str(manager_id), manager).in_scope
+        link.pending_manager = None if in_scope else str(manager_id)
 
     def _reference_removals(
         self, attrs: dict[str, Any], mapped: dict[str, Any], current: dict[str, Any]
@@ -403,6 +434,7 @@ class UserPipeline:
         target: ScimTarget,
         entry: EntryBuilder,
         user_id: str,
+        attrs: dict[str, Any],
         source: dict[str, Any],
         flows: set[str],
     ) -> None:
@@ -420,6 +452,7 @@ class UserPipeline:
             return
         link = steps.link(user_id, "User", str(created["id"]))
         context.newly_linked.add(user_id)
+        self._note_manager(user_id, attrs, mapped)
         entry.target_id = link.target_id
         entry.target_display = str(created.get("userName") or mapped.get("userName") or "")
         self.recorder.exported()

@@ -90,10 +90,10 @@ def matching_values(mapping: ObjectMapping, source: Mapping[str, Any]) -> list[t
     return mappings.matching_values(mapping, source)
 
 
-def probe_attribute(mapping: ObjectMapping) -> str:
+def probe_attribute(mapping: ObjectMapping, fallback: str = "userName") -> str:
     """The attribute the test-connection query filters on: the first matching attribute."""
     matching = mapping.matching_mappings()
-    return matching[0].target if matching else "userName"
+    return matching[0].target if matching else fallback
 
 
 def active_attribute(mapping: ObjectMapping) -> str | None:
