@@ -79,7 +79,11 @@ class Quarantine:
 
 @dataclass
 class JobStatus:
-    code: str = "Paused"  # NotConfigured | NotRun | Active | Paused | Quarantine
+    # NotConfigured | NotRun | Active | Paused | Quarantine. A new job is NotConfigured ("never
+    # run"), as the create-job response shows in "Configure provisioning using Microsoft Graph
+    # APIs" (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-configuration-api);
+    # the same page's later GET sample shows a never-run job as Paused.
+    code: str = "NotConfigured"
     count_successive_complete_failures: int = 0
     escrows_pruned: bool = False
     last_execution: TaskExecution | None = None

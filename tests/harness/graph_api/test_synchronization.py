@@ -64,14 +64,16 @@ def test_create_list_get_delete_jobs(lab: Lab) -> None:
     tenant = lab.graph.tenant_id.replace("-", "")
     assert job["id"].startswith(f"miro.{tenant}.")
     assert job["templateId"] == "miro"
-    # A job never started shows TimeSpan.MaxValue, Disabled, and status Paused
-    # (https://learn.microsoft.com/en-us/graph/api/resources/synchronization-synchronizationschedule).
+    # A job never started shows TimeSpan.MaxValue, Disabled, and status NotConfigured
+    # (https://learn.microsoft.com/en-us/graph/api/resources/synchronization-synchronizationschedule,
+    # and the create-job response of
+    # https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-configuration-api).
     assert job["schedule"] == {
         "expiration": None,
         "interval": "P10675199DT2H48M5.4775807S",
         "state": "Disabled",
     }
-    assert job["status"]["code"] == "Paused"
+    assert job["status"]["code"] == "NotConfigured"
     assert job["status"]["lastExecution"] is None
     assert job["status"]["steadyStateFirstAchievedTime"] == "0001-01-01T00:00:00Z"
     assert job["synchronizationJobSettings"] == [
@@ -130,6 +132,7 @@ def test_create_job_rejects_bad_bodies(lab: Lab, body: Any) -> None:
 def test_start_pause_and_restart_drive_the_schedule(lab: Lab) -> None:
     alice = add_user(lab, "alice")
     assign(lab, alice)
+    assert lab.job()["status"]["code"] == "NotConfigured"  # never run
     ok(lab.graph_client.post(f"{lab.job_path}/start"), 204)
     job = lab.job()
     assert job["schedule"]["state"] == "Active" and job["status"]["code"] == "NotRun"
