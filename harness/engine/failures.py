@@ -106,8 +106,11 @@ class FailureHandling:
         operation: str,
         *,
         modified: list[dict[str, Any]] | None = None,
+        reference: bool = False,
     ) -> None:
-        """A target request failed: log the failed step and the entry (and escrow it)."""
+        """A target request failed: log the failed step and the entry (and escrow it).
+        ``reference``: the request only updated references (a manager, group members), which
+        the 40 % and 40,000 quarantine rules leave out."""
         app_name = self.context.app_name
         verb = {"create": "create", "update": "update", "disable": "disable", "delete": "delete"}
         step_name = {
@@ -126,10 +129,12 @@ class FailureHandling:
             else f"Failed to retrieve '{entry.source_display}' from {app_name}",
             {"ReportableIdentifier": entry.source_display},
         )
-        info = self._escrow(entry, action, info)
+        info = self._escrow(entry, action, info, reference=reference)
         self.recorder.emit(entry, action, "failure", error=info, modified=modified)
 
-    def _escrow(self, entry: EntryBuilder, action: str, info: ErrorInfo) -> ErrorInfo:
+    def _escrow(
+        self, entry: EntryBuilder, action: str, info: ErrorInfo, *, reference: bool = False
+    ) -> ErrorInfo:
         """Keep a retryable failure for later cycles and say so in the reason, as real
         logs do ("This operation was retried N times. It will be retried again after...")."""
         context = self.context
@@ -147,7 +152,7 @@ class FailureHandling:
             escrows[key] = escrow
         escrow.operation = action
         escrow.error_code = info.code
-        escrow.reference = action == "update" and entry.object_type == "Group"
+        escrow.reference = reference
         retried = escrow.attempts
         escrow.attempts += 1
         # From the cycle's start, not from now: Retry-After waits within this cycle must not

@@ -225,7 +225,11 @@ class GroupPipeline:
                 for body in bodies:
                     target.patch("Groups", live.target_id, body)
             except TargetError as exc:
-                self.failures.export_failed(entry, "update", exc.info, "update", modified=modified)
+                # Group members are references: their failures are left out of the 40 % and
+                # 40,000 quarantine rules (the quarantine page).
+                self.failures.export_failed(
+                    entry, "update", exc.info, "update", modified=modified, reference=True
+                )
                 return
             if not patched:
                 recorder.exported()

@@ -351,12 +351,21 @@ class UserPipeline:
             f"matching {entry.object_type} was found in {context.app_name})",
         )
         dialect = context.dialect
-        body = rules.patch_body(changes, dialect, current) if changes else rules.empty_patch()
+        body = (
+            rules.patch_body(changes, dialect, current, context.base_address)
+            if changes
+            else rules.empty_patch()
+        )
         body["Operations"].extend(rules.remove_operation(key, dialect) for key in removals)
         try:
             target.patch("Users", link.target_id, body)
         except TargetError as exc:
-            self.failures.export_failed(entry, "update", exc.info, "update")
+            # A PATCH that only changed the manager is a reference failure.
+            references = set(rules.manager_targets(context.user_mapping))
+            only_references = set(changes) | set(removals) <= references
+            self.failures.export_failed(
+                entry, "update", exc.info, "update", reference=only_references
+            )
             return
         recorder.exported()
         steps.export_step(entry, "EntryExportUpdate", "updated")

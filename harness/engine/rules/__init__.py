@@ -121,9 +121,14 @@ def diff(
 
 
 def patch_body(
-    changes: Mapping[str, Any], dialect: str, current: Mapping[str, Any]
+    changes: Mapping[str, Any],
+    dialect: str,
+    current: Mapping[str, Any],
+    base_address: str | None = None,
 ) -> dict[str, Any]:
-    return scim_payloads.user_patch_body(changes, dialect, current=current)
+    """A user's (or group's) PATCH; ``base_address`` builds a manager's ``$ref``."""
+    users_url = base_address.split("?", 1)[0].rstrip("/") + "/Users" if base_address else None
+    return scim_payloads.user_patch_body(changes, dialect, current=current, users_url=users_url)
 
 
 def disable_body(dialect: str) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from harness.testing.lab_steps import (
     drain_journal,
     last_log,
     logs_for,
+    map_manager,
     member_names,
     miro_seed_teams,
     miro_user,
@@ -26,6 +27,8 @@ from harness.testing.lab_steps import (
     ok,
     put_secrets,
     set_group_flows,
+    set_manager,
+    update_user,
 )
 from harness.testing.readers import (
     entry_status,
@@ -551,3 +554,58 @@ def test_the_outbox_gets_one_notice_when_objects_start_failing(lab: Lab) -> None
     messages = ok(lab.graph_client.get("/_fake/outbox")).json()["messages"]
     assert [m["subject"] for m in messages] == ["Provisioning errors for Miro"]
     assert "MethodNotAllowed" in messages[0]["body"]
+
+
+@pytest.mark.parametrize(("change", "quarantined"), [("manager", False), ("department", True)])
+def test_manager_update_failures_are_reference_failures_left_out_of_the_ratio(
+    lab: Lab, change: str, quarantined: bool
+) -> None:
+    """ "Reference failures won't be counted as part of the 40% threshold or 40,000 threshold.
+    For example, failure to update a manager or a group member is a reference failure." """
+    ok(
+        lab.graph_client.put(
+            "/_fake/engine/settings", json={"escrow_min_failures": 2, "escrow_failure_ratio": 0.4}
+        )
+    )
+    map_manager(lab)
+    boss = add_user(lab, "boss")
+    reports = [add_user(lab, n) for n in ("ann", "bob", "cid")]
+    for user in (boss, *reports):
+        assign(lab, user)
+    lab.start()
+    lab.advance("0")
+    for user in reports:
+        if change == "manager":
+            set_manager(lab, user, boss)
+        else:
+            update_user(lab, user, department="Sales")
+    fault(lab, method="PATCH", path="^/api/v1/scim/Users/", status=500)
+    (cycle,) = lab.advance("40m")
+    assert cycle["counts"]["failed"] == 3
+    assert (cycle["quarantine"] == "EncounteredEscrowProportionThreshold") is quarantined
+    escrows = ok(lab.graph_client.get(f"/_fake/engine/jobs/{lab.job_id}/connections")).json()
+    assert len(escrows["escrows"]) == 3
+
+
+def test_group_member_failures_are_references_but_a_failed_rename_is_not(lab: Lab) -> None:
+    ok(
+        lab.graph_client.put(
+            "/_fake/engine/settings", json={"escrow_min_failures": 1, "escrow_failure_ratio": 0.2}
+        )
+    )
+    miro_seed_teams(lab, "Crew")
+    set_group_flows(lab, "Update")
+    crew = add_group(lab, "Crew")
+    assign(lab, crew)
+    ann = add_user(lab, "ann")
+    assign(lab, ann)
+    lab.start()
+    lab.advance("0")
+    fault(lab, method="PATCH", path="^/api/v1/scim/Groups/", status=500)
+    add_member(lab, crew, ann)  # a membership change only: a reference failure
+    (members,) = lab.advance("40m")
+    assert members["counts"]["failed"] == 1 and members["quarantine"] is None
+    ok(lab.graph_client.patch(f"/v1.0/groups/{crew}", json={"displayName": "Crew 2"}), 204)
+    (rename,) = lab.advance("40m")  # the rename fails: it counts (1 of 3 > 20 %)
+    assert rename["counts"]["failed"] == 1
+    assert rename["quarantine"] == "EncounteredEscrowProportionThreshold"

@@ -485,8 +485,13 @@ def test_the_manager_reference_flows_as_the_managers_target_id(lab: Lab) -> None
     lab.advance("40m")
     (patch,) = [journal_body(r) for r in drain_journal(lab) if r["method"] == "PATCH"]
     assert patch["Operations"] == [
-        {"op": "Replace", "path": ENTERPRISE_MANAGER, "value": {"value": other_scim}}
+        {
+            "op": "Replace",
+            "path": ENTERPRISE_MANAGER,
+            "value": [{"$ref": f"{lab.scim_url}/Users/{other_scim}", "value": other_scim}],
+        }
     ]
+    assert miro_user(lab, "rob@contoso.com")[enterprise]["manager"]["value"] == other_scim
 
     ok(lab.graph_client.delete(f"/v1.0/users/{report}/manager/$ref"), 204)
     lab.advance("40m")
