@@ -36,7 +36,7 @@ from mock_graph.models.gallery import ApplicationGallery
 from mock_graph.models.objects import Assignment, DirObject, project
 from mock_graph.models.paging import Render
 from mock_graph.models.render import renderer
-from mock_graph.models.validation import validate
+from mock_graph.models.validation import check_enabled_roles_kept, validate
 from mock_graph.models.values import (
     check_object_id,
     copy_json,
@@ -425,6 +425,8 @@ class GraphBackend:
         clean = self._validate("application", body, creating=False)
         if "displayName" in clean and clean["displayName"] is None:
             raise invalid_value("displayName", "Application")
+        if "appRoles" in clean:
+            check_enabled_roles_kept(obj.data.get("appRoles") or [], clean["appRoles"] or [])
         obj.data.update(clean)
         sp_id = self.directory.sp_app_ids.get(obj.data["appId"])
         if sp_id and "appRoles" in clean:

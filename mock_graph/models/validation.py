@@ -199,3 +199,16 @@ def clean_app_roles(roles: list[Any], resource: str) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def check_enabled_roles_kept(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> None:
+    """An app role must be disabled (``isEnabled`` false) before it is removed
+    (https://learn.microsoft.com/en-us/graph/api/resources/approle); the error as field reports
+    quote it."""
+    kept = {str(role.get("id")).lower() for role in new}
+    for role in old:
+        if role.get("isEnabled", True) and str(role.get("id")).lower() not in kept:
+            raise bad_request(
+                "Permission (scope or role) cannot be deleted or updated unless disabled first.",
+                code="CannotDeleteOrUpdateEnabledEntitlement",
+            )
