@@ -302,3 +302,14 @@ def test_a_mail_nickname_with_a_dot_is_accepted_and_its_limits_hold(client: Grap
         assert resp.json["error"]["message"] == (
             "Invalid value specified for property 'mailNickname' of resource 'User'."
         )
+
+
+def test_display_name_cannot_be_cleared(client: GraphClient) -> None:
+    """displayName is required on a user (https://learn.microsoft.com/en-us/graph/api/user-update);
+    an update that clears it is refused and changes nothing."""
+    user = make_user(client, "dana")
+    for cleared in (None, ""):
+        resp = client.patch(f"/v1.0/users/{user['id']}", json={"displayName": cleared})
+        assert resp.status_code == 400, cleared
+        assert "displayName" in resp.json["error"]["message"]
+    assert client.get(f"/v1.0/users/{user['id']}").json["displayName"] == user["displayName"]
