@@ -24,9 +24,6 @@ KEYS = {"id", "behaviour", "source", "documented", "status", "setting", "tests",
 # that links them. Strict xfail: the marker must go when the section is done.
 DIFFERENCES_PENDING = {
     "Miro fake": "issue 13",
-    "Graph fake": "issue 14",
-    "Engine": "issue 14",
-    "`harness serve`, scenarios and cases": "issue 14",
 }
 
 
