@@ -31,8 +31,10 @@ from harness.testing.lab_steps import (
     update_user,
 )
 from harness.testing.readers import (
+    entry_error,
     entry_status,
     entry_steps,
+    journal_lines,
 )
 
 
@@ -609,3 +611,36 @@ def test_group_member_failures_are_references_but_a_failed_rename_is_not(lab: La
     (rename,) = lab.advance("40m")  # the rename fails: it counts (1 of 3 > 20 %)
     assert rename["counts"]["failed"] == 1
     assert rename["quarantine"] == "EncounteredEscrowProportionThreshold"
+
+
+def test_a_409_on_create_is_an_entry_conflict_not_a_match(lab: Lab) -> None:
+    """A 409 on create is a failure the admin resolves (<App>EntryConflict, nonServiceFailure in
+    Microsoft's sample, https://learn.microsoft.com/en-us/graph/api/provisioningobjectsummary-list);
+    the engine does not query again to turn it into a match."""
+    gil = add_user(lab, "gil")
+    assign(lab, gil)
+    fault(lab, method="POST", path="^/api/v1/scim/Users$", status=409, times=1)
+    lab.start()
+    lab.advance("0")
+    error = entry_error(last_log(lab, gil))
+    assert error["errorCode"] == "MiroEntryConflict"
+    assert error["errorCategory"] == "nonServiceFailure"
+    assert "already exisits with the same name" in error["reason"]  # Microsoft's own spelling
+    lines = journal_lines(drain_journal(lab))
+    assert [line.split("?")[0] for line in lines[1:]] == ["GET /Users", "POST /Users"]
+    assert miro_user(lab, "gil@contoso.com") is None
+
+
+def test_a_400_on_create_is_a_bad_request_failure_and_escrowed(lab: Lab) -> None:
+    hal = add_user(lab, "hal")
+    assign(lab, hal)
+    fault(lab, method="POST", path="^/api/v1/scim/Users$", status=400, times=1)
+    lab.start()
+    lab.advance("0")
+    assert entry_error(last_log(lab, hal))["errorCode"] == (
+        "SystemForCrossDomainIdentityManagementBadRequest"
+    )
+    escrows = ok(lab.graph_client.get(f"/_fake/engine/jobs/{lab.job_id}/connections")).json()
+    assert [e["sourceAnchor"] for e in escrows["escrows"]] == [hal]
+    lab.advance("40m")  # retried on the next cycle
+    assert miro_user(lab, "hal@contoso.com") is not None

@@ -737,3 +737,26 @@ def test_a_group_without_a_value_for_its_matching_attribute_is_not_provisioned(l
     assert entry_skip_step_reason(entry) == "ImportSkipped"
     assert not any("/Groups" in line for line in journal_lines(drain_journal(lab)))
     assert member_names(lab, teams["Crew"]) == set()
+
+
+def test_entry_counts_grow_as_objects_enter_scope_and_do_not_shrink_on_deletes(lab: Lab) -> None:
+    """The portal's counters of the connector data store count up as objects enter scope and do
+    not go down on soft or hard deletes
+    (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-when-will-provisioning-finish-specific-user)."""
+
+    def users_counted() -> int:
+        counts = lab.job()["status"]["synchronizedEntryCountByType"]
+        return next((c["value"] for c in counts if c["key"] == "User"), 0)
+
+    kim, lee = add_user(lab, "kim"), add_user(lab, "lee")
+    assign(lab, kim)
+    started(lab)
+    assert users_counted() == 1
+    assign(lab, lee)
+    lab.advance("40m")
+    assert users_counted() == 2
+    delete_user(lab, kim)
+    ok(lab.graph_client.delete(f"/v1.0/directory/deletedItems/{kim}"), 204)  # purged
+    lab.advance("40m")
+    assert miro_user(lab, "kim@contoso.com") is None
+    assert users_counted() == 2

@@ -607,3 +607,15 @@ def test_the_control_plane_shows_the_secrets_unmasked_and_helpers_keep_the_rest(
         "SecretToken": mock_miro.DEFAULT_TOKEN,
         "SyncAll": "True",
     }
+
+
+def test_restoring_the_default_mappings_starts_an_initial_cycle(lab: Lab) -> None:
+    """ "Restore default mappings" forces every user to be synchronized again
+    (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/customize-application-attributes)."""
+    assign(lab, add_user(lab, "ann"))
+    lab.start()
+    lab.advance("0")
+    assert [c["type"] for c in lab.advance("40m")] == ["incremental"]
+    ok(lab.graph_client.delete(f"{lab.job_path}/schema"), 204)  # DELETE resets the schema
+    (cycle,) = lab.advance("40m")
+    assert cycle["type"] == "initial" and cycle["counts"]["imported"] >= 1
