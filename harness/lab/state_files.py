@@ -16,6 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fakekit.validation import MAX_STATE_BYTES, JsonInputError, parse_json
+
 if TYPE_CHECKING:
     from harness.lab.local import Lab
 
@@ -102,9 +104,15 @@ def _repoint(value: Any, old: Any, new: str) -> Any:
 
 
 def read_state_file(path: Path) -> dict[str, Any]:
+    """The state file's object, through the shared JSON checks (depth, lone surrogates, numbers
+    no field can hold); :class:`StateFileError` with one line naming the file otherwise."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise StateFileError(f"cannot read state file {path}: {exc}") from exc
+    try:
+        data = parse_json(raw, max_bytes=MAX_STATE_BYTES, what="the state file")
+    except JsonInputError as exc:
         raise StateFileError(f"cannot read state file {path}: {exc}") from exc
     if not isinstance(data, dict):
         raise StateFileError(f"state file {path} does not hold a JSON object")
