@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
@@ -128,9 +129,8 @@ def _check_scalar(value: Any, where: str, what: str) -> None:
             raise JsonInputError(
                 "is a number outside the signed 64-bit range", _printable(where) or what
             )
-    elif isinstance(value, float):
-        if not math.isfinite(value):
-            raise JsonInputError("is a number too large to hold", _printable(where) or what)
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise JsonInputError("is a number too large to hold", _printable(where) or what)
 
 
 def _printable(path: str) -> str:
@@ -167,15 +167,27 @@ def validate(schema: type[T] | Any, data: Any, *, prefix: str = "") -> T:
 
 
 def first_error(exc: ValidationError, prefix: str = "") -> JsonInputError:
-    """The first of pydantic's errors as one line: its field's path, then what is wrong."""
-    error = exc.errors(include_url=False)[0]
-    path = _join(prefix, error.get("loc", ()))
-    message = str(error.get("msg", "is not valid"))
-    if error.get("type") == "extra_forbidden":
-        message = "is not a known field"
-    elif error.get("type") == "missing":
-        message = "is required"
-    return JsonInputError(message, _printable(path) or None)
+    """The first of pydantic's errors as one line: its field's path, then what is wrong (for a
+    field of several allowed types, what each of them says)."""
+    errors = exc.errors(include_url=False)
+    path = _join(prefix, errors[0].get("loc", ()))
+    messages = [_message(e) for e in errors if _join(prefix, e.get("loc", ())) == path]
+    return JsonInputError(" or ".join(dict.fromkeys(messages)), _printable(path) or None)
+
+
+def _message(error: Any) -> str:
+    kind = error.get("type")
+    if kind == "extra_forbidden":
+        return "is not a known field"
+    if kind == "missing":
+        return "is required"
+    return str(error.get("msg", "is not valid"))
+
+
+# The tags pydantic puts in an error's path for a union's branches, not field names.
+_UNION_TAG = re.compile(
+    r"^(constrained-)?(int|float|str|bool|none|bytes)$|[\[\]]|^(function|json-or|lax|strict)-"
+)
 
 
 def _join(prefix: str, loc: Iterable[Any]) -> str:
@@ -183,6 +195,6 @@ def _join(prefix: str, loc: Iterable[Any]) -> str:
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
-        elif isinstance(part, str) and part and not part.startswith(("function-", "json-or-")):
+        elif isinstance(part, str) and part and not _UNION_TAG.search(part):
             path = f"{path}.{part}" if path else part
     return path

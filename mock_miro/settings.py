@@ -47,7 +47,7 @@ class Settings:
         if unknown:
             known = ", ".join(sorted(f.name for f in fields(self)))
             raise ValueError(f"unknown setting {unknown[0]!r}; known: {known}")
-        checked = validate(SettingsUpdate, changes, prefix="settings")
+        checked: dict[str, Any] = dict(validate(SettingsUpdate, changes, prefix="settings"))
         if "allowed_domains" in checked:
             checked["allowed_domains"] = [d.lower().lstrip("@") for d in checked["allowed_domains"]]
         for key, value in checked.items():

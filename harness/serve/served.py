@@ -26,6 +26,7 @@ from harness.engine.service import AdvanceError
 from harness.engine.settings import EngineSettings
 from harness.lab.local import SCIM_PATH, Lab
 from harness.lab.state_files import (
+    check_lab_state,
     dump_lab_state,
     load_lab_state,
     read_state_file,
@@ -142,7 +143,8 @@ class ServedHarness:
 
     def build(self, spec: LabSpec, saved_state: dict[str, Any] | None = None) -> Lab:
         """A fresh lab mounted behind the listeners; the previous one (if any) is closed."""
-        if saved_state is not None and isinstance(saved_state.get("seed"), int):
+        if saved_state is not None:
+            check_lab_state(saved_state)  # refused whole before any lab is built or replaced
             # A saved lab keeps its own seed (its ids and app roles derive from it).
             spec = dataclasses.replace(spec, seed=saved_state["seed"])
         with self._lock:
