@@ -187,13 +187,28 @@ def read_state_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def write_json_atomically(path: Path, data: Any) -> None:
-    """Write ``data`` so that a reader sees the old file or the whole new one, never half."""
+TEMPORARY_SUFFIX = ".tmp"
+
+
+def _temporary_prefix(path: Path) -> str:
+    return f".{path.name}."
+
+
+def write_json_atomically(path: Path, data: Any) -> int:
+    """Write ``data`` so that a reader sees the old file or the whole new one, never half: a
+    temporary file beside it (``.NAME.XXXX.tmp``), flushed to disk, renamed over it. How many
+    bytes were written. A process killed mid-save leaves the temporary file and the old state;
+    :func:`remove_leftover_temporary_files` removes the former."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=_temporary_prefix(path), suffix=TEMPORARY_SUFFIX, dir=path.parent
+    )
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(data, handle)
+            size = handle.tell()
+            handle.flush()
+            os.fsync(handle.fileno())
         # mkstemp makes the file private; give it the mode a plain open() would.
         umask = os.umask(0)
         os.umask(umask)
@@ -202,3 +217,19 @@ def write_json_atomically(path: Path, data: Any) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return size
+
+
+def remove_leftover_temporary_files(path: Path) -> list[Path]:
+    """Remove the temporary files a killed :func:`write_json_atomically` of ``path`` left;
+    the ones removed."""
+    if not path.parent.is_dir():
+        return []
+    prefix = _temporary_prefix(path)
+    removed = []
+    for candidate in path.parent.iterdir():
+        name = candidate.name
+        if name.startswith(prefix) and name.endswith(TEMPORARY_SUFFIX) and candidate.is_file():
+            candidate.unlink(missing_ok=True)
+            removed.append(candidate)
+    return removed
