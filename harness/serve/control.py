@@ -26,6 +26,8 @@ from harness.lab.local import Lab
 from harness.lab.state_files import dump_lab_state
 from harness.lab.surface import CONTROL_TOKEN_HEADER
 from harness.request_body import json_object
+from mock_graph.exceptions import GraphError
+from mock_miro.exceptions import ScimError
 
 log = logging.getLogger("harness.serve")
 
@@ -112,6 +114,19 @@ def graph_refusal(message: str) -> tuple[str, bytes]:
     """A refusal in Graph's error envelope (the Graph listener)."""
     body = {"error": {"code": "Unauthorized", "message": message, "innerError": {}}}
     return "application/json", json.dumps(body).encode()
+
+
+def graph_raw_error(status: int, reason: str) -> tuple[str, bytes]:
+    """The Graph listener's answer to a request its server refuses before the app (a malformed
+    request line): Graph's envelope, as for any other bad request."""
+    error = GraphError(status, "BadRequest" if status == 400 else "Request_BadRequest", reason)
+    return "application/json", json.dumps(error.body({})).encode()
+
+
+def scim_raw_error(status: int, reason: str) -> tuple[str, bytes]:
+    """The Miro listener's answer to a request its server refuses before the app: a SCIM
+    error body (RFC 7644 section 3.12), as the Miro fake sends."""
+    return "application/scim+json", json.dumps(ScimError(status, reason).body()).encode()
 
 
 def miro_control_refusal(message: str) -> tuple[str, bytes]:

@@ -49,9 +49,11 @@ from harness.serve.control import (
     ControlRouter,
     LabBusy,
     control_app,
+    graph_raw_error,
     graph_refusal,
     is_loopback,
     miro_control_refusal,
+    scim_raw_error,
 )
 from harness.serve.demo import DEMO_GROUPS, DEMO_USERS, seed_demo
 from harness.servers import (
@@ -157,6 +159,7 @@ class ServedHarness:
             name="graph-listener",
             server=config.server,
             threads=config.threads,
+            raw_error=graph_raw_error,
         )
         self.miro_listener = ServerThread(
             AccessLog(ControlGuard(miro_app, self.control_token, miro_control_refusal), "miro"),
@@ -165,6 +168,7 @@ class ServedHarness:
             name="miro-listener",
             server=config.server,
             threads=config.threads,
+            raw_error=scim_raw_error,
         )
         self._ticker: threading.Thread | None = None
         self._saver: threading.Thread | None = None

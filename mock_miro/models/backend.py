@@ -348,9 +348,9 @@ class MiroBackend:
             sort_path, descending = sort
             if node is None and sort_path is None:
                 # Unfiltered and unsorted: slice the insertion-ordered dict, no per-user work.
-                chosen: Iterable[User] = islice(
-                    candidates, page.start_index - 1, page.start_index - 1 + page.count
-                )
+                # (A startIndex past the end is an empty page: islice takes no huge index.)
+                start = min(page.start_index, len(self.org.users) + 1) - 1
+                chosen: Iterable[User] = islice(candidates, start, start + page.count)
                 return len(self.org.users), [self.user_resource(u, base) for u in chosen]
             views = [(u, self.user_resource(u, base)) for u in candidates]
             if node is not None:
