@@ -149,7 +149,7 @@ class ServedHarness:
                 "Miro token included (--insecure-control-plane)",
                 config.host,
             )
-        control = control_app(self)
+        self.control_app = control = control_app(self)
         graph_app = ControlRouter(control, {HEALTH_PATH, LAB_PATH}, self._graph_slot)
         miro_app = ControlRouter(control, {HEALTH_PATH}, self._miro_slot)
         self.graph_listener = ServerThread(
