@@ -333,8 +333,9 @@ class ServerThread:
             raise ServerStartError(
                 f"{self.name} could not bind {self.requested_host}:{self.requested_port}: {exc}"
             ) from exc
+        app = _CheckedContentLength(self.app, self.raw_error)
         with sock:
-            self._server = _ENGINES[self.server](self.app, sock, self.threads, self.raw_error)
+            self._server = _ENGINES[self.server](app, sock, self.threads, self.raw_error)
         self._thread = threading.Thread(target=self._serve, name=self.name, daemon=True)
         self._thread.start()
         if not self.ready.wait(self.startup_timeout) or not self._answers(self.startup_timeout):
@@ -386,6 +387,33 @@ class ServerThread:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class _CheckedContentLength:
+    """A ``Content-Length`` that is not a whole number (cheroot passes ``-5`` on) is a
+    malformed request (RFC 9110 section 8.6): 400 here, before the app's body reader fails on
+    it with a 500."""
+
+    def __init__(self, app: WSGIApp, raw_error: RawErrorBody | None) -> None:
+        self.app = app
+        self.raw_error = raw_error
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        length = environ.get("CONTENT_LENGTH", "")
+        if not length or length.isdigit():
+            return self.app(environ, start_response)
+        reason = "Content-Length must be a whole number of bytes"
+        if self.raw_error is not None:
+            content_type, body = self.raw_error(400, reason)
+        else:
+            content_type, body = "text/plain", reason.encode()
+        start_response(
+            "400 Bad Request",
+            [("Content-Type", content_type), ("Content-Length", str(len(body)))],
+        )
+        return [body]
 
 
 class AppSlot:
