@@ -30,8 +30,7 @@ def linked(served: ServedHarness) -> str:
     lab = served.current()
     user = add_user(lab, "linked")
     assign(lab, user, "User")
-    lab.start()
-    lab.advance("0")
+    lab.advance("40m")
     return user
 
 
