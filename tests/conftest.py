@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.hostile.support import TALLY, add_figures
+from tests.support.hostile import TALLY, add_figures
 
 _from_workers: dict[str, int] = {}
 

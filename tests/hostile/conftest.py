@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from harness.serve.served import ServeConfig, ServedHarness
-from tests.hostile.support import Prober
+from tests.support.hostile import Prober
 
 CONTROL_TOKEN = "hostile-suite-control-token"
 

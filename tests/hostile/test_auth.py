@@ -11,8 +11,8 @@ from harness.lab.surface import CONTROL_TOKEN_HEADER
 from harness.serve.control import HEALTH_PATH
 from harness.serve.served import ServeConfig, ServedHarness, control_token_for
 from harness.testing.lab_steps import add_user, assign
-from tests.hostile.routes import enumerate_routes
-from tests.hostile.support import Prober
+from tests.support.hostile import Prober
+from tests.support.hostile_routes import enumerate_routes
 
 # A credential variant: its name and the Authorization header it sends (None: no header).
 NO_CREDENTIALS = (

@@ -16,7 +16,7 @@ import httpx
 
 from harness.lab.state_files import read_state_file
 from harness.serve.served import ServeConfig, ServedHarness
-from tests.hostile.support import Prober
+from tests.support.hostile import Prober
 
 NEW_USER = {
     "accountEnabled": True,

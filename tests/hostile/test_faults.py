@@ -10,7 +10,7 @@ from typing import Any
 from harness.lab.local import Lab
 from harness.serve.demo import seed_demo
 from harness.testing.lab_steps import ok, update_user
-from tests.hostile.support import TALLY
+from tests.support.hostile import TALLY
 
 SEED = 11
 FAULTS = {

@@ -1,7 +1,7 @@
 """Hypothesis against a served harness: SCIM filters, SCIM PATCH operations and OData query
 options, plus hostile bodies on both fakes' write routes. Every answer is below 500 and in its
 format; every rejected write leaves the whole state as it was (the property: writes are all or
-nothing). The budget is HOSTILE_EXAMPLES examples per test (30 by default, derandomised so CI
+nothing). The budget is HOSTILE_EXAMPLES examples per test (60 by default, derandomised so CI
 repeats; set it, e.g. to 500, for a longer random run)."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness.serve.served import ServedHarness
-from tests.hostile.support import EXAMPLES, LONG_RUN, Prober
+from tests.support.hostile import EXAMPLES, LONG_RUN, Prober
 
 FUZZ = settings(
     max_examples=EXAMPLES,

@@ -12,8 +12,8 @@ import socket
 import pytest
 
 from harness.serve.served import ServedHarness
-from tests.hostile.routes import enumerate_routes
-from tests.hostile.support import Prober, service_of, well_formed
+from tests.support.hostile import Prober, service_of, well_formed
+from tests.support.hostile_routes import enumerate_routes
 
 # Bodies no route may store, nor answer with a 5xx.
 MALFORMED_BODIES = {

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import httpx
 
 from harness.serve.served import ServedHarness
-from tests.hostile.support import Prober
+from tests.support.hostile import Prober
 
 THREADS = 12
 

@@ -12,7 +12,7 @@ import pytest
 
 from harness.lab.state_files import StateFileError, dump_lab_state
 from harness.serve.served import ServeConfig, ServedHarness
-from tests.hostile.support import Prober, snapshot
+from tests.support.hostile import Prober, snapshot
 
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 DEEP = b"[" * 10_000 + b"]" * 10_000
