@@ -40,7 +40,7 @@ class GraphState(BaseModel):
     tenant_id: Id
     settings: dict[str, Any]
     # random.Random's state: [version, 625 integers, gauss] (JSON has lists, not tuples)
-    rng: Annotated[list[Count | float | None | list[Count]], Field(min_length=3, max_length=3)]
+    rng: Annotated[list[Count | float | list[Count] | None], Field(min_length=3, max_length=3)]
     objects: list[StoredObject]
     deleted: list[StoredObject]
     members: dict[str, list[Id]]
