@@ -143,6 +143,8 @@ def test_4_a_state_file_nested_that_deep_stops_the_start_with_one_line(tmp_path:
         ("miro", "/_fake/state", b'{"displayName": "x"}'),
         ("miro", "/_fake/state", b'{"version": 1, "next_id": NaN}'),
         ("miro", "/_fake/state", b"{}"),
+        ("graph", "/_fake/engine/settings", b'{"throttle_max_retries": 1000000000000000000}'),
+        ("graph", "/_fake/engine/settings", b'{"escrow_min_failures": 1e20}'),
     ],
 )
 def test_5_control_plane_values_no_code_can_hold_are_refused(
