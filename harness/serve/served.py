@@ -197,6 +197,8 @@ class ServedHarness:
                 self._saver.start()
             if self.config.ready_file:
                 write_json_atomically(self.config.ready_file, self.ready_info())
+                if self.control_token is not None:  # it holds the token: for its owner only
+                    os.chmod(self.config.ready_file, 0o600)
         except BaseException:
             self.close(save=False)
             raise

@@ -5,6 +5,9 @@ harness has one, and no answer to a client without it carries the Miro token."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from harness.lab.surface import CONTROL_TOKEN_HEADER
@@ -100,6 +103,17 @@ def test_the_control_plane_needs_the_control_token(served: ServedHarness, prober
     settings = prober.send("miro", "GET", "/_fake/settings", headers=prober.control)
     assert settings.status_code == 200 and settings.json()["token"] == token
     prober.check()
+
+
+def test_the_ready_file_with_a_token_is_private(tmp_path: Path) -> None:
+    ready = tmp_path / "ready.json"
+    config = ServeConfig(empty=True, control_token="a-control-token-0123", ready_file=ready)
+    harness = ServedHarness(config).start()
+    try:
+        assert json.loads(ready.read_text())["control_token"] == "a-control-token-0123"
+        assert ready.stat().st_mode & 0o077 == 0
+    finally:
+        harness.close(save=False)
 
 
 def test_on_loopback_without_a_token_the_control_plane_stays_open() -> None:
