@@ -51,10 +51,6 @@ class JsonInputError(ValueError):
         self.reason = message
         super().__init__(f"{field}: {message}" if field else message)
 
-    @property
-    def message(self) -> str:
-        return str(self)
-
 
 def _refuse_constant(name: str) -> Any:
     raise JsonInputError(f"{name} is not a JSON number")
@@ -136,11 +132,6 @@ def _check_scalar(value: Any, where: str, what: str) -> None:
 def _printable(path: str) -> str:
     """A path safe to echo back in UTF-8 (a key may itself hold a lone surrogate)."""
     return path.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-def dumps(value: Any) -> str:
-    """JSON text for a checked value (``ensure_ascii=False``: what the fakes send)."""
-    return json.dumps(value, ensure_ascii=False)
 
 
 # -- schemas -------------------------------------------------------------------------------
