@@ -116,16 +116,14 @@ def extra_user(s: Session, role: str) -> TestObject:
     return user
 
 
-def members_of(s: Session, group: TestObject) -> set[str] | None:
-    """The member ids a plain GET shows (None when the answer has no ``members``)."""
+def members_of(s: Session, group: TestObject) -> set[str]:
+    """The member ids a plain GET shows (no ``members`` attribute: none, RFC 7643 §2.5)."""
     response = s.send("GET", f"/Groups/{group.target_id}")
     if response.status_code != 200:
         raise CheckFailed(f"GET /Groups/{group.target_id} answered {answered(last(s))}")
     body = response.json()
     members = body.get("members") if isinstance(body, dict) else None
-    if members is None:
-        return None
-    return {str(m.get("value")) for m in members if isinstance(m, dict)}
+    return {str(m.get("value")) for m in members or [] if isinstance(m, dict)}
 
 
 def case_variant(value: str) -> str:
@@ -210,3 +208,13 @@ def delete_unknown(s: Session, resource: str) -> str:
             production="Harmless for Entra, which deletes only objects it provisioned.",
         )
     return "404 Not Found"
+
+
+def remove_twin(s: Session, resource: str, target_id: str) -> None:
+    """Delete a duplicate the endpoint should have refused, at once, so later checks see one
+    object (left to the clean-up if that fails)."""
+    twin = TestObject(resource[:-1], "", {}, target_id=target_id)
+    try:
+        s.target.delete(resource, target_id)
+    except TargetError:
+        s.cleanup.append(twin)

@@ -27,6 +27,7 @@ from harness.validate.checks.common import (
     ops_text,
     page_through,
     plain_targets,
+    remove_twin,
 )
 from harness.validate.model import Check, CheckFailed, CheckSkipped
 from harness.validate.session import Session, TestObject
@@ -109,8 +110,7 @@ def create_duplicate(s: Session) -> str:
             "tells the admin the account already exists.",
             info=exc.info,
         ) from None
-    twin = TestObject("User", user.object_id, dict(user.attrs), target_id=str(created["id"]))
-    s.cleanup.append(twin)
+    remove_twin(s, "Users", str(created["id"]))
     raise CheckFailed(
         f"POST of an existing userName created a second user ({created['id']})",
         production="Entra's next matching query finds two users and fails the user with "
