@@ -125,7 +125,7 @@ def validate(
     from harness.validate.reports import json_report, junit_report, terminal_report
     from harness.validate.runner import CHECKS, run, select
     from harness.validate.session import Options
-    from harness.validate.values import ValuesError, load_values
+    from harness.validate.values import load_values
 
     if list_checks:
         for check in CHECKS:
@@ -156,7 +156,7 @@ def validate(
             max_wait=max_wait,
         )
         report = run(options)
-    except ValuesError as exc:
+    except ValueError as exc:  # a values file, a URL or a mapping that cannot be used
         _invalid(str(exc))
     click.echo(terminal_report(report, color=sys.stdout.isatty(), verbose=verbose))
     if json_file is not None:

@@ -15,8 +15,8 @@ from harness.engine.errors import ErrorInfo
 __all__ = ["ESCROW", "QUARANTINE", "for_error"]
 
 ESCROW = (
-    "escrows the {what}: it is retried in later cycles, waiting longer each time, and the job "
-    "goes into quarantine if failures like this reach the escrow thresholds"
+    "escrows it: it is retried in later cycles, waiting longer each time, and the job goes "
+    "into quarantine if failures like this reach the escrow thresholds"
 )
 QUARANTINE = (
     "puts the job in quarantine at once: nothing is provisioned until a retry succeeds "
@@ -29,7 +29,7 @@ def for_error(info: ErrorInfo, what: str) -> str:
     if info.quarantine:
         follows = QUARANTINE
     elif info.retryable:
-        follows = ESCROW.format(what=what)
+        follows = ESCROW
     else:
-        follows = f"skips the {what}"
+        follows = "skips it"
     return f"Entra logs {info.code} for the {what} and {follows}."

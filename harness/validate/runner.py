@@ -148,6 +148,15 @@ class Runner:
         except rules.MappingError as exc:
             result.status = SKIPPED
             result.reason = f"the mapping cannot be evaluated for the test values: {exc}"
+        except ValueError as exc:  # an answer that is not the JSON it claims to be
+            self._failed(
+                result,
+                CheckFailed(
+                    f"an answer could not be read: {exc}",
+                    production=f"Entra fails the {what} with "
+                    "SystemForCrossDomainIdentityManagementServiceIncompatible.",
+                ),
+            )
         if result.status != PASSED:
             # What a failed check changed in the directory did not reach the app: later checks
             # match by the values the app still has.

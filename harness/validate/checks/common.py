@@ -218,3 +218,18 @@ def remove_twin(s: Session, resource: str, target_id: str) -> None:
         s.target.delete(resource, target_id)
     except TargetError:
         s.cleanup.append(twin)
+
+
+def settle(
+    s: Session, obj: TestObject, body: dict[str, Any] | None, *, manager_removed: bool = False
+) -> str:
+    """After Entra's PATCH: read the object back; fail if the next cycle would patch again."""
+    status = last(s).status
+    pending = s.settled(obj, manager_removed=manager_removed)
+    if pending:
+        raise CheckFailed(
+            f"PATCH ({ops_text(body)}) answered {status}, but a GET shows "
+            f"{', '.join(sorted(pending))} unchanged",
+            production=NOT_UPDATED,
+        )
+    return f"PATCH ({ops_text(body)}) answered {status}; a GET shows the new values"

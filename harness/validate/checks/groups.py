@@ -11,7 +11,6 @@ from harness.engine import rules, scim_requests
 from harness.engine.errors import TargetError
 from harness.validate import production
 from harness.validate.checks.common import (
-    NOT_UPDATED,
     answered,
     case_variant,
     delete_again,
@@ -25,6 +24,7 @@ from harness.validate.checks.common import (
     ops_text,
     page_through,
     remove_twin,
+    settle,
 )
 from harness.validate.model import Check, CheckFailed, CheckSkipped
 from harness.validate.session import Session, TestObject
@@ -183,18 +183,6 @@ def filter_different_case(s: Session) -> str:
     return f"{attribute} eq {variant!r} found the group"
 
 
-def _settle(s: Session, group: TestObject, body: object) -> str:
-    status = last(s).status
-    pending = s.settled(group)
-    if pending:
-        raise CheckFailed(
-            f"PATCH ({ops_text(body if isinstance(body, dict) else None)}) answered {status}, "
-            f"but a GET shows {', '.join(sorted(pending))} unchanged",
-            production=NOT_UPDATED,
-        )
-    return f"PATCH ({ops_text(body if isinstance(body, dict) else None)}) answered {status}"
-
-
 def patch_replace(s: Session) -> str:
     group = _own_group(s, "change")
     name_sources = {
@@ -206,7 +194,7 @@ def patch_replace(s: Session) -> str:
     update, _ = s.update(group)
     if update.body is None:
         raise CheckSkipped("the group mapping has no attribute besides displayName and members")
-    return _settle(s, group, update.body)
+    return settle(s, group, update.body)
 
 
 def update_display_name(s: Session) -> str:
@@ -216,7 +204,7 @@ def update_display_name(s: Session) -> str:
         raise CheckSkipped("displayName is not mapped directly from a source attribute")
     group.attrs[attr.expression.attributes[0]] = s.values.group()["displayName"]
     update, _ = s.update(group)
-    done = _settle(s, group, update.body)
+    done = settle(s, group, update.body)
     new = update.changes.get("displayName")
     found = s.target.query("Groups", "displayName", new, exclude_members=True)
     if [str(r.get("id")) for r in found] != [group.target_id]:

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
 
 from harness.engine import rules, scim_requests
 from harness.engine.errors import TargetError
 from harness.validate import production
 from harness.validate.checks.common import (
-    NOT_UPDATED,
     answered,
     case_variant,
     delete_again,
@@ -28,32 +26,18 @@ from harness.validate.checks.common import (
     page_through,
     plain_targets,
     remove_twin,
+    settle,
 )
 from harness.validate.model import Check, CheckFailed, CheckSkipped
 from harness.validate.session import Session, TestObject
 
 GUIDE = "https://learn.microsoft.com/en-us/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups"
 COMPAT = "https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-config-problem-scim-compatibility"
-KNOWN_ISSUES = "https://learn.microsoft.com/en-us/entra/identity/app-provisioning/known-issues"
 
 
 def _main(s: Session) -> TestObject:
     s.require("users.create")
     return s.objects["main"]
-
-
-def _settle(
-    s: Session, user: TestObject, body: dict[str, Any] | None, *, manager_removed: bool = False
-) -> str:
-    status = last(s).status
-    pending = s.settled(user, manager_removed=manager_removed)
-    if pending:
-        raise CheckFailed(
-            f"PATCH ({ops_text(body)}) answered {status}, but a GET shows "
-            f"{', '.join(sorted(pending))} unchanged",
-            production=NOT_UPDATED,
-        )
-    return f"PATCH ({ops_text(body)}) answered {status}; a GET shows the new values"
 
 
 def filter_non_existing(s: Session) -> str:
@@ -176,7 +160,7 @@ def patch_replace(s: Session) -> str:
     update, _ = s.update(user)
     if update.body is None:
         raise CheckSkipped("the mapping has no attribute to replace besides the matching ones")
-    return _settle(s, user, update.body)
+    return settle(s, user, update.body)
 
 
 def patch_multiple(s: Session) -> str:
@@ -188,7 +172,7 @@ def patch_multiple(s: Session) -> str:
     for _, source in plain[:2]:
         user.attrs[source] = fresh.get(source) or s.values.word()
     update, _ = s.update(user)
-    return _settle(s, user, update.body)
+    return settle(s, user, update.body)
 
 
 def update_username(s: Session) -> str:
@@ -200,7 +184,7 @@ def update_username(s: Session) -> str:
     update, _ = s.update(user)
     if update.body is None or "userName" not in update.changes:
         raise CheckSkipped("userName is not mapped directly")
-    done = _settle(s, user, update.body)
+    done = settle(s, user, update.body)
     found = s.target.query("Users", "userName", update.changes["userName"])
     if [str(r.get("id")) for r in found] != [user.target_id]:
         raise CheckFailed(
@@ -226,7 +210,7 @@ def add_attributes(s: Session) -> str:
     ops = [op.get("op", "") for op in update.body["Operations"]]
     if not any(op.casefold() == "add" for op in ops):
         raise CheckSkipped("the endpoint returned a value for every attribute already")
-    return _settle(s, user, update.body)
+    return settle(s, user, update.body)
 
 
 def _manager_keys(s: Session) -> list[str]:
@@ -241,7 +225,7 @@ def add_manager(s: Session) -> str:
     user = _main(s)
     user.manager = extra_user(s, "second").target_id
     update, _ = s.update(user)
-    return _settle(s, user, update.body)
+    return settle(s, user, update.body)
 
 
 def replace_manager(s: Session) -> str:
@@ -250,7 +234,7 @@ def replace_manager(s: Session) -> str:
     user = _main(s)
     user.manager = extra_user(s, "third").target_id
     update, _ = s.update(user)
-    return _settle(s, user, update.body)
+    return settle(s, user, update.body)
 
 
 def remove_manager(s: Session) -> str:
@@ -261,7 +245,7 @@ def remove_manager(s: Session) -> str:
     update, _ = s.update(user, manager_removed=True)
     if update.body is None:
         raise CheckFailed("the user shows no manager to remove")
-    return _settle(s, user, update.body, manager_removed=True)
+    return settle(s, user, update.body, manager_removed=True)
 
 
 def disable(s: Session) -> str:
@@ -305,7 +289,7 @@ def reenable(s: Session) -> str:
     update, _ = s.update(user)
     if update.body is None:
         raise CheckFailed("the disabled user already reads as active")
-    return _settle(s, user, update.body)
+    return settle(s, user, update.body)
 
 
 def null_and_empty(s: Session) -> str:
