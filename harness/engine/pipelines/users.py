@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.engine import rules
+from harness.engine import rules, scim_requests
 from harness.engine.changes import (
     ADD,
     DELETE,
     MANAGER_KEY,
     UPDATE,
-    guest_upn,
     source_details,
     why_out,
 )
@@ -101,16 +100,13 @@ class UserPipeline:
         soft_deleted: bool,
     ) -> dict[str, Any]:
         """The user as the mappings read it (the source attributes Entra adds included)."""
-        source = dict(attrs)
-        source["manager"] = self._manager_target(user_id, source.pop(MANAGER_KEY, None))
-        source["objectId"] = user_id
-        source["IsSoftDeleted"] = soft_deleted
-        source["appRoleAssignments"] = role_values(assignments, self.context.app_roles)
-        upn = source.get("userPrincipalName")
-        source["originalUserPrincipalName"] = upn
-        if isinstance(upn, str) and "#EXT#" in upn:
-            source["userPrincipalName"] = guest_upn(upn)
-        return source
+        return scim_requests.user_source(
+            attrs,
+            user_id,
+            soft_deleted=soft_deleted,
+            manager_target=self._manager_target(user_id, attrs.get(MANAGER_KEY)),
+            app_role_values=role_values(assignments, self.context.app_roles),
+        )
 
     def process(self, target: ScimTarget, user_id: str, change: str) -> None:
         """One user, from its import step to its entry in the logs."""
@@ -232,9 +228,10 @@ class UserPipeline:
         if current is None:
             return
         entry.target_display = str(current.get("userName") or "")
-        desired = {active_attr: mapped.get(active_attr, "False")}
-        changes = rules.diff(desired, current, context.exact_users)
-        if not changes:
+        disable = scim_requests.user_disable(
+            mapped, active_attr, current, context.dialect, context.exact_users
+        )
+        if disable.body is None:
             steps.skip(entry, "RedundantExport", steps.redundant_text(entry))
             self._release(link, verdict)
             return
@@ -249,9 +246,11 @@ class UserPipeline:
             f"{context.app_name} ({why_out(verdict)})",
         )
 
+        disable_body = disable.body
+
         def export() -> None:
             try:
-                target.patch("Users", link.target_id, rules.disable_body(context.dialect))
+                target.patch("Users", link.target_id, disable_body)
             except TargetError as exc:
                 self.failures.export_failed(entry, "disable", exc.info, "update")
                 return
@@ -332,11 +331,19 @@ class UserPipeline:
         link = context.runtime.links[user_id]
         link.managed = True
         entry.target_display = str(current.get("userName") or "")
-        mapped = self._mapped(source, is_create=False)
-        self._note_manager(user_id, attrs, mapped)
-        changes = rules.diff(mapped, current, context.exact_users)
-        removals = self._reference_removals(attrs, mapped, current)
-        if not changes and not removals:
+        self._note_manager(user_id, attrs, source)
+        update = scim_requests.user_update(
+            context.user_mapping,
+            source,
+            current,
+            context.dialect,
+            context.exact_users,
+            manager_removed=MANAGER_KEY in attrs and attrs[MANAGER_KEY] is None,
+            without_roles=context.on_demand,
+            base_address=context.base_address,
+        )
+        changes, removals = update.changes, update.removals
+        if update.body is None:
             steps.skip(entry, "RedundantExport", steps.redundant_text(entry))
             return
         if UPDATE not in flows:
@@ -350,15 +357,8 @@ class UserPipeline:
             f"({entry.object_type} is active and assigned in Azure Active Directory, and a "
             f"matching {entry.object_type} was found in {context.app_name})",
         )
-        dialect = context.dialect
-        body = (
-            rules.patch_body(changes, dialect, current, context.base_address)
-            if changes
-            else rules.empty_patch()
-        )
-        body["Operations"].extend(rules.remove_operation(key, dialect) for key in removals)
         try:
-            target.patch("Users", link.target_id, body)
+            target.patch("Users", link.target_id, update.body)
         except TargetError as exc:
             # A PATCH that only changed the manager is a reference failure.
             references = set(rules.manager_targets(context.user_mapping))
@@ -374,15 +374,6 @@ class UserPipeline:
             for key in removals
         ]
         recorder.emit(entry, "update", "success", modified=modified)
-
-    def _mapped(self, source: dict[str, Any], *, is_create: bool) -> dict[str, Any]:
-        """The target values; on demand without roles ("On-demand provisioning of roles isn't
-        supported": https://learn.microsoft.com/en-us/entra/identity/app-provisioning/provision-on-demand)."""
-        context = self.context
-        mapped = rules.map_object(context.user_mapping, source, is_create=is_create)
-        if context.on_demand:
-            mapped = {k: v for k, v in mapped.items() if not rules.is_role_target(k)}
-        return mapped
 
     def _manager_target(self, user_id: str, manager_id: Any) -> str | None:
         """The manager flows as its target id, only if it is provisioned; a manager that was
@@ -404,16 +395,16 @@ class UserPipeline:
             return None
         return link.target_id
 
-    def _note_manager(self, user_id: str, attrs: dict[str, Any], mapped: dict[str, Any]) -> None:
-        """After an export: remember a manager that could not be referenced because it was out
-        of scope (it is not linked when it comes into scope, until a restart)."""
+    def _note_manager(self, user_id: str, attrs: dict[str, Any], source: dict[str, Any]) -> None:
+        """Remember a manager that could not be referenced because it was out of scope: it is
+        not linked when it comes into scope, until a restart (a known issue)."""
         context = self.context
         link = context.runtime.links.get(user_id)
         if link is None:
             return
         manager_id = attrs.get(MANAGER_KEY)
         targets = rules.manager_targets(context.user_mapping)
-        if not manager_id or not targets or any(t in mapped for t in targets):
+        if not manager_id or not targets or source.get("manager") is not None:
             link.pending_manager = None
             return
         if link.pending_manager == str(manager_id):
@@ -423,20 +414,6 @@ class UserPipeline:
         if in_scope is None:
             in_scope = manager is not None and self.verdict(str(manager_id), manager).in_scope
         link.pending_manager = None if in_scope else str(manager_id)
-
-    def _reference_removals(
-        self, attrs: dict[str, Any], mapped: dict[str, Any], current: dict[str, Any]
-    ) -> list[str]:
-        """A manager removed in the directory is removed in the target (the gallery validator
-        expects an empty new value, observed in Microsoft's validation template); other nulls are
-        never flowed (Microsoft Entra ID cannot provision null attributes)."""
-        if MANAGER_KEY not in attrs or attrs[MANAGER_KEY] is not None:
-            return []
-        return [
-            key
-            for key in rules.manager_targets(self.context.user_mapping)
-            if key not in mapped and rules.reference_value(current, key) is not None
-        ]
 
     def _create(
         self,
@@ -452,16 +429,18 @@ class UserPipeline:
         if ADD not in flows:
             steps.skip_flow_off(entry, ADD, step_type="matching", action="create")
             return
-        mapped = self._mapped(source, is_create=True)
+        mapped, body = scim_requests.user_create(
+            context.user_mapping, source, without_roles=context.on_demand
+        )
         steps.will_create_step(entry)
         try:
-            created = target.create("Users", rules.create_user_body(mapped))
+            created = target.create("Users", body)
         except TargetError as exc:
             self.failures.export_failed(entry, "create", exc.info, "create")
             return
         link = steps.link(user_id, "User", str(created["id"]))
         context.newly_linked.add(user_id)
-        self._note_manager(user_id, attrs, mapped)
+        self._note_manager(user_id, attrs, source)
         entry.target_id = link.target_id
         entry.target_display = str(created.get("userName") or mapped.get("userName") or "")
         self.recorder.exported()

@@ -178,6 +178,8 @@ def manager_targets(mapping: ObjectMapping) -> list[str]:
 
 def reference_value(current: Mapping[str, Any], key: str) -> str | None:
     value = scim_payloads.get_path(current, key)
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]  # kept as Entra sends it: [{"$ref", "value"}]
     if isinstance(value, Mapping):
         value = value.get("value")
     return str(value) if value not in (None, "") else None

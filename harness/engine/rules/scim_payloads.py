@@ -364,6 +364,8 @@ def _same(wanted: Any, actual: Any, case_exact: bool) -> bool:
         return sorted(fold(dotnet_str(_scalar(v)) or "") for v in wanted) == sorted(
             fold(dotnet_str(_scalar(v)) or "") for v in actual
         )
+    if isinstance(actual, list) and len(actual) == 1 and isinstance(actual[0], Mapping):
+        actual = actual[0]  # a reference kept as Entra sends it: [{"$ref", "value"}]
     if isinstance(actual, Mapping) and "value" in actual:
         actual = actual["value"]  # a reference (manager) compares by its id
     a_text, b_text = dotnet_str(wanted) or "", dotnet_str(actual) or ""
