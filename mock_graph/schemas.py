@@ -217,6 +217,7 @@ APPLICATION = _type(
         ),
         _p("description", default=True, ops="eq startsWith", adv="ne not eqnull"),
         _p("appRoles", "approles", default=True),
+        _p("applicationTemplateId", default=True, writable=False, ops="eq", adv="ne not"),
         _p("identifierUris", "strings", default=True, ops="any", adv="not"),
         _p("signInAudience", default=True, ops="eq in", adv="ne not"),
         _p("publisherDomain", default=True, writable=False, ops="eq in startsWith", adv="ne not"),
@@ -255,6 +256,7 @@ SERVICE_PRINCIPAL = _type(
             adv="ne not eqnull",
         ),
         _p("appRoles", "approles", default=True),
+        _p("applicationTemplateId", default=True, writable=False, ops="eq", adv="ne not"),
         _p("appRoleAssignmentRequired", "bool", default=True, ops="eq", adv="ne not"),
         _p("accountEnabled", "bool", default=True, ops="eq in", adv="ne not"),
         _p("servicePrincipalType", default=True, ops="eq in", adv="ne not"),
@@ -291,6 +293,24 @@ APP_ROLE_ASSIGNMENT = _type(
         _p("resourceDisplayName", default=True, writable=False, ops="eq startsWith"),
         _p("createdDateTime", "datetime", default=True, writable=False),
         _p("deletedDateTime", "datetime", default=True, writable=False),
+    ],
+)
+
+# Gallery entries (https://learn.microsoft.com/en-us/graph/api/resources/applicationtemplate):
+# not a directory object, so not in TYPES.
+APPLICATION_TEMPLATE = _type(
+    "applicationTemplate",
+    "ApplicationTemplate",
+    [
+        _p("id", default=True, writable=False, ops="eq"),
+        _p("displayName", default=True, writable=False, ops="eq startsWith", orderby="default"),
+        _p("homePageUrl", default=True, writable=False),
+        _p("logoUrl", default=True, writable=False),
+        _p("publisher", default=True, writable=False, ops="eq startsWith"),
+        _p("categories", "strings", default=True, writable=False, ops="any"),
+        _p("description", default=True, writable=False),
+        _p("supportedProvisioningTypes", "strings", default=True, writable=False, ops="any"),
+        _p("supportedSingleSignOnModes", "strings", default=True, writable=False, ops="any"),
     ],
 )
 

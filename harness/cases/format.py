@@ -231,7 +231,13 @@ EXPECT_LOG = M(
     "object",
 )
 EXPECT_JOB = M(
-    {"code": S(*JOB_CODES), "quarantine_reason": S(), "last_state": S(), "escrowed": I()}
+    {
+        "code": S(*JOB_CODES),
+        "quarantine_reason": S(),
+        "quarantine_since": S(),
+        "last_state": S(),
+        "escrowed": I(),
+    }
 )
 EXPECT_REQUEST = M(
     {

@@ -275,7 +275,7 @@ def terminal_report(result: CaseResult, color: bool = True, failures_only: bool 
             f"  Job: {job_status.get('code')}; last execution {last.get('state', '-')}"
             f" (escrowed {last.get('countEscrowed', 0)}); quarantine "
             + (
-                f"{quarantine.get('reason')} since {quarantine.get('currentBegan')}, next attempt "
+                f"{quarantine.get('reason')} since {quarantine.get('seriesBegan')}, next attempt "
                 f"{quarantine.get('nextAttempt')}"
                 if quarantine
                 else "none"

@@ -91,8 +91,7 @@ def stable_guid(kind: str, seed: str) -> str:
 def directory_error(exc: DirectoryError) -> ErrorInfo:
     return ErrorInfo(
         "InternalError",
-        f"Message: Reading Azure Active Directory failed: {exc.status} {exc.code}: {exc.message}. "
-        "It will be retried in 40 minutes.",
+        f"Message: Reading Azure Active Directory failed: {exc.status} {exc.code}: {exc.message}.",
         category="failure",
         retryable=True,
     )

@@ -66,6 +66,9 @@ class CycleSummary:
     state: str = "Succeeded"
     error: dict[str, Any] | None = None
     quarantine: str | None = None
+    # When the quarantine series began (Graph's seriesBegan), not this attempt: what a report
+    # gives as "quarantined since".
+    quarantine_since: datetime | None = None
     pause: bool = False
     counts: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(
@@ -98,6 +101,7 @@ class CycleSummary:
             "state": self.state,
             "error": self.error,
             "quarantine": self.quarantine,
+            "quarantineSince": iso(self.quarantine_since),
             "counts": dict(self.counts),
         }
 
@@ -139,6 +143,9 @@ class CycleContext:
     retrying: set[str] = field(default_factory=set)  # escrowed objects retried in this cycle
     deferred: list[HeldDeletion] = field(default_factory=list)  # deletions held to the end
     escrows_before: int = 0  # escrows when the cycle began (notification on new failures)
+    # Users with a failed operation waiting when the cycle began: linked now, they are retries,
+    # not objects that came into scope.
+    users_failed_before: frozenset[str] = frozenset()
     probe_error: ErrorInfo | None = None  # the test-connection probe's failure
     quarantine_reason: str | None = None
     quarantine_error: ErrorInfo | None = None
@@ -168,12 +175,23 @@ class CycleContext:
             group_mapping=group_mapping,
             exact_users=rules.case_exact(schema, user_mapping),
             exact_groups=rules.case_exact(schema, group_mapping),
-            dialect=inputs.settings.patch_dialect or rules.dialect_of(base_address),
+            # The aadOptscim062020 flag "doesn't work with on-demand provisioning"
+            # (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-config-problem-scim-compatibility).
+            dialect="default"
+            if on_demand
+            else inputs.settings.patch_dialect or rules.dialect_of(base_address),
             base_address=base_address,
             app_name=inputs.settings.target_display_name or "Miro",
             service_principal={"id": inputs.service_principal_id, "displayName": "", "appId": ""},
             escrows_before=len(inputs.runtime.escrows),
+            users_failed_before=frozenset(
+                source_id for kind, source_id in inputs.runtime.escrows if kind == "User"
+            ),
         )
+
+    @property
+    def on_demand(self) -> bool:
+        return self.summary.kind == "onDemand"
 
     @property
     def runtime(self) -> JobRuntime:

@@ -23,7 +23,7 @@ from harness.engine.context import CycleContext, CycleInputs, CycleSummary
 from harness.engine.delta_import import DeltaImport
 from harness.engine.directory import DirectoryError, GraphDirectory
 from harness.engine.errors import ErrorInfo, TargetError
-from harness.engine.failures import FailureHandling
+from harness.engine.failures import FailureHandling, retry_sentence, with_sentence
 from harness.engine.pipelines.groups import GroupPipeline
 from harness.engine.pipelines.steps import SharedSteps
 from harness.engine.pipelines.users import UserPipeline
@@ -100,7 +100,7 @@ class Cycle:
                 ErrorInfo(
                     "InternalError",
                     f"Message: The provisioning service failed while running the cycle: "
-                    f"{type(exc).__name__}: {exc}. It will be retried in 40 minutes.",
+                    f"{type(exc).__name__}: {exc}.",
                     category="failure",
                     retryable=True,
                 )
@@ -169,8 +169,10 @@ class Cycle:
             # (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-quarantine-status)
             # and a Microsoft engineer confirms it
             # (https://learn.microsoft.com/en-us/answers/questions/1319983/azure-ad-scim-provisioning-application-quarantine).
+            # A transient failure (5xx, timeout, connection) is retried on the next cycle and
+            # quarantines only when it goes on (``quarantine_after_failed_cycles``).
             context.probe_error = exc.info
-            return self._fail(replace(exc.info, quarantine=True))
+            return self._fail(replace(exc.info, quarantine=not exc.info.transient))
         return None
 
     def process_all(self, target: ScimTarget) -> None:
@@ -236,7 +238,7 @@ class Cycle:
                 ErrorInfo(
                     "InternalError",
                     f"Message: The provisioning service failed on this object: {type(exc).__name__}: "
-                    f"{exc}. It will be retried in 40 minutes.",
+                    f"{exc}.",
                     category="failure",
                     retryable=True,
                 )
@@ -252,20 +254,27 @@ class Cycle:
         execution = context.execution
         now = context.inputs.now()
         summary.state = "Failed"
-        summary.error = info.to_json()
         summary.ended = now
         execution.state = "Failed"
-        execution.error = {
-            "code": info.code,
-            "message": info.reason,
-            "tenantActionable": info.quarantine,
-        }
         execution.time_ended = now
         status = context.inputs.status
         status.last_execution = execution
         status.count_successive_complete_failures += 1
         context.runtime.cycles_run += 1
-        self.failures.judge_quarantine(info if info.quarantine else None, failed_cycle=True)
+        settings = context.settings
+        # "Most, or all, of the calls ... consistently fail": in a row, or again while
+        # quarantined (each attempt on the schedule that fails extends the series).
+        consistent = (
+            status.count_successive_complete_failures >= settings.quarantine_after_failed_cycles
+            or status.quarantine is not None
+        )
+        self.failures.judge_quarantine(
+            info if info.quarantine or consistent else None, failed_cycle=True
+        )
+        retry = status.next_cycle(context.began, settings.interval)
+        said = with_sentence(info, retry_sentence(retry)).reason
+        summary.error = {**info.to_json(), "reason": said}
+        execution.error = {"code": info.code, "message": said, "tenantActionable": info.quarantine}
         return summary
 
     def _finish(self, pages: int) -> CycleSummary:

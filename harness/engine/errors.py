@@ -14,6 +14,17 @@ from dataclasses import dataclass
 from typing import Any
 
 SERVICE_INCOMPATIBLE = "SystemForCrossDomainIdentityManagementServiceIncompatible"
+# The codes the error table says are retried automatically ("retried in 40 minutes", "This
+# attempt is automatically retried"): a failure of the moment, not of the configuration.
+TRANSIENT_CODES = frozenset(
+    {
+        "InternalServerError",
+        "WebExceptionProtocolError",
+        "InternalError",
+        "Timeout",
+        "TooManyRequests",
+    }
+)
 
 
 @dataclass
@@ -29,6 +40,11 @@ class ErrorInfo:
     retry_after: float | None = None
     additional_details: str | None = None
     recommended_action: str | None = None
+
+    @property
+    def transient(self) -> bool:
+        """A failure of the moment (5xx, timeout, connection, throttling): retried later."""
+        return self.code in TRANSIENT_CODES
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -148,7 +164,7 @@ def classify_response(
     if status >= 500:
         return ErrorInfo(
             "InternalServerError",
-            f"Message: {base} It will be retried in 40 minutes.",
+            f"Message: {base}",
             category="failure",
             status=status,
             retryable=True,
@@ -166,14 +182,13 @@ def classify_transport(app_name: str, exc: Exception) -> ErrorInfo:
     if "Timeout" in name:
         return ErrorInfo(
             "Timeout",
-            f"Message: {app_name} did not answer in time. It will be retried in 40 minutes.",
+            f"Message: {app_name} did not answer in time.",
             category="failure",
             retryable=True,
         )
     return ErrorInfo(
         "WebExceptionProtocolError",
-        f"Message: The request to {app_name} failed at the HTTP protocol level ({name}: {exc}). "
-        "It will be retried in 40 minutes.",
+        f"Message: The request to {app_name} failed at the HTTP protocol level ({name}: {exc}).",
         category="failure",
         retryable=True,
     )

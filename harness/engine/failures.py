@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from harness.clock import parse_duration
@@ -29,6 +30,12 @@ from harness.engine.recorder import EntryRecorder
 from harness.engine.settings import EngineSettings
 from harness.engine.state import Escrow
 from harness.engine.status import Quarantine, iso
+
+
+def retry_sentence(when: datetime) -> str:
+    """The sentence real logs end a retried failure with: one source for the text and the date
+    the engine acts on."""
+    return f"It will be retried again after this date: {when.strftime('%Y-%m-%dT%H:%M:%S.0000000Z')} UTC"
 
 
 def escrow_threshold_reason(
@@ -48,6 +55,13 @@ def escrow_threshold_reason(
     if failures >= settings.escrow_min_failures and proportion > settings.escrow_failure_ratio:
         return "EncounteredEscrowProportionThreshold"
     return None
+
+
+def with_sentence(info: ErrorInfo, sentence: str) -> ErrorInfo:
+    """``info`` with ``sentence`` after its reason (the target's detail may lack a full stop)."""
+    said = info.reason.rstrip()
+    said += "" if said.endswith((".", "!", "?")) else "."
+    return replace(info, reason=f"{said} {sentence}")
 
 
 class FailureHandling:
@@ -92,8 +106,11 @@ class FailureHandling:
         operation: str,
         *,
         modified: list[dict[str, Any]] | None = None,
+        reference: bool = False,
     ) -> None:
-        """A target request failed: log the failed step and the entry (and escrow it)."""
+        """A target request failed: log the failed step and the entry (and escrow it).
+        ``reference``: the request only updated references (a manager, group members), which
+        the 40 % and 40,000 quarantine rules leave out."""
         app_name = self.context.app_name
         verb = {"create": "create", "update": "update", "disable": "disable", "delete": "delete"}
         step_name = {
@@ -112,10 +129,12 @@ class FailureHandling:
             else f"Failed to retrieve '{entry.source_display}' from {app_name}",
             {"ReportableIdentifier": entry.source_display},
         )
-        info = self._escrow(entry, action, info)
+        info = self._escrow(entry, action, info, reference=reference)
         self.recorder.emit(entry, action, "failure", error=info, modified=modified)
 
-    def _escrow(self, entry: EntryBuilder, action: str, info: ErrorInfo) -> ErrorInfo:
+    def _escrow(
+        self, entry: EntryBuilder, action: str, info: ErrorInfo, *, reference: bool = False
+    ) -> ErrorInfo:
         """Keep a retryable failure for later cycles and say so in the reason, as real
         logs do ("This operation was retried N times. It will be retried again after...")."""
         context = self.context
@@ -133,19 +152,14 @@ class FailureHandling:
             escrows[key] = escrow
         escrow.operation = action
         escrow.error_code = info.code
-        escrow.reference = action == "update" and entry.object_type == "Group"
+        escrow.reference = reference
         retried = escrow.attempts
         escrow.attempts += 1
         # From the cycle's start, not from now: Retry-After waits within this cycle must not
         # push the retry past the next cycle (documented: retried "in 40 minutes", the next cycle).
         escrow.next_retry = context.began + context.settings.escrow_wait(escrow.attempts)
-        when = escrow.next_retry.strftime("%Y-%m-%dT%H:%M:%S.0000000Z")
-        said = info.reason.rstrip()
-        said += "" if said.endswith((".", "!", "?")) else "."  # the target's detail may lack one
-        return replace(
-            info,
-            reason=f"{said} This operation was retried {retried} times. It will be retried "
-            f"again after this date: {when} UTC",
+        return with_sentence(
+            info, f"This operation was retried {retried} times. {retry_sentence(escrow.next_retry)}"
         )
 
     def add_due_retries(self) -> None:
@@ -401,20 +415,18 @@ class FailureHandling:
             self._notify_quarantine(reason, cause)
             inputs.audit("Quarantine", context.service_principal, inputs.job_id)
         if quarantine is None:
-            quarantine = Quarantine(reason, now, now, now + settings.quarantine_wait(1), 1, error)
+            quarantine = Quarantine(reason, now, now, settings.next_quarantine_attempt(now, now, 1))
             status.quarantine = quarantine
         else:
             quarantine.series_count += 1
             quarantine.current_began = now
             quarantine.reason = reason
-            quarantine.error = error
-            # Retries go on "for 28 days after the first failure": the last
-            # attempt falls on that day exactly, and a failure there disables the job.
-            last_attempt = quarantine.series_began + parse_duration(
-                settings.quarantine_disable_after
+            # Retries go on "for 28 days after the first failure": the last attempt falls on
+            # that day exactly, and a failure there disables the job.
+            quarantine.next_attempt = settings.next_quarantine_attempt(
+                quarantine.series_began, now, quarantine.series_count
             )
-            quarantine.next_attempt = min(
-                now + settings.quarantine_wait(quarantine.series_count), max(last_attempt, now)
-            )
+        quarantine.error = error
         status.code = "Quarantine"
         summary.quarantine = reason
+        summary.quarantine_since = quarantine.series_began

@@ -261,6 +261,7 @@ class SyncStore:
 
     def set_schema(self, sp_id: str, job_id: str, schema_json: dict[str, Any]) -> None:
         schema = rules.load(schema_json)  # raises SchemaError before anything changes
+        rules.refuse_unoffered(schema)
         with self.lock:
             job = self.job(sp_id, job_id)
             job.schema_json = schema_json
@@ -289,6 +290,15 @@ class SyncStore:
     # -- secrets --------------------------------------------------------------------------
 
     def put_secrets(self, sp_id: str, pairs: list[dict[str, str]]) -> None:
+        """Replace the whole set, as Graph's ``PUT .../synchronization/secrets`` does: a key
+        left out is gone (Microsoft's procedure for adding one key is GET, add, PUT all back:
+        https://learn.microsoft.com/en-us/entra/identity/app-provisioning/skip-out-of-scope-deletions)."""
+        with self.lock:
+            self.secrets[sp_id] = {pair["key"]: pair["value"] for pair in pairs}
+
+    def update_secrets(self, sp_id: str, pairs: list[dict[str, str]]) -> None:
+        """Change only the given keys (an admin editing some credentials in the portal; the
+        harness's own control plane and state files)."""
         with self.lock:
             current = self.secrets.setdefault(sp_id, {})
             for pair in pairs:

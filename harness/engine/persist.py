@@ -104,6 +104,7 @@ def _runtime_json(runtime: JobRuntime) -> dict[str, Any]:
                 "managed": link.managed,
                 "deleted": link.deleted,
                 "members": sorted(link.members),
+                "pendingManager": link.pending_manager,
             }
             for link in runtime.links.values()
         ],
@@ -157,6 +158,7 @@ def _runtime(data: dict[str, Any]) -> JobRuntime:
             item.get("managed", True),
             item.get("deleted", False),
             set(item.get("members", [])),
+            item.get("pendingManager"),
         )
     mirror = Mirror()
     raw = data.get("mirror", {})

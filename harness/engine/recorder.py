@@ -21,6 +21,13 @@ class EntryRecorder:
     def __init__(self, context: CycleContext) -> None:
         self.context = context
         self._current: EntryBuilder | None = None
+        self._redactions: dict[int, frozenset[str]] = {}  # per object mapping, worked out once
+
+    def _redacted(self, mapping: rules.ObjectMapping | None) -> frozenset[str]:
+        key = id(mapping)
+        if key not in self._redactions:
+            self._redactions[key] = rules.redacted_names(mapping)
+        return self._redactions[key]
 
     def open(
         self,
@@ -45,7 +52,12 @@ class EntryRecorder:
             on_demand=context.summary.kind == "onDemand",
         )
         entry = EntryBuilder(
-            log_context, object_type, source_id, display, rules.target_object(mapping)
+            log_context,
+            object_type,
+            source_id,
+            display,
+            rules.target_object(mapping),
+            redacted=self._redacted(mapping),
         )
         self._current = entry
         return entry

@@ -70,11 +70,23 @@ def group_source(attrs: Mapping[str, Any], object_id: str, *, deleted: bool) -> 
     return source
 
 
+def _user_values(
+    mapping: rules.ObjectMapping, source: Mapping[str, Any], *, is_create: bool, without_roles: bool
+) -> dict[str, Any]:
+    """The mapped target values; ``without_roles`` leaves out role attributes (provision on
+    demand: "On-demand provisioning of roles isn't supported",
+    https://learn.microsoft.com/en-us/entra/identity/app-provisioning/provision-on-demand)."""
+    mapped = rules.map_object(mapping, source, is_create=is_create)
+    if without_roles:
+        mapped = {k: v for k, v in mapped.items() if not rules.is_role_target(k)}
+    return mapped
+
+
 def user_create(
-    mapping: rules.ObjectMapping, source: Mapping[str, Any]
+    mapping: rules.ObjectMapping, source: Mapping[str, Any], *, without_roles: bool = False
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """``(mapped values, POST /Users body)``."""
-    mapped = rules.map_object(mapping, source, is_create=True)
+    mapped = _user_values(mapping, source, is_create=True, without_roles=without_roles)
     return mapped, rules.create_user_body(mapped)
 
 
@@ -99,15 +111,22 @@ def user_update(
     exact: set[str] | None,
     *,
     manager_removed: bool = False,
+    without_roles: bool = False,
+    base_address: str | None = None,
 ) -> Update:
     """The PATCH of a matched or linked user: only the attributes that differ (``Add`` for
-    those the target lacks), plus the removal of a manager removed in the directory."""
-    mapped = rules.map_object(mapping, source, is_create=False)
+    those the target lacks), plus the removal of a manager removed in the directory.
+    ``base_address`` (the tenant URL) builds a manager's ``$ref``."""
+    mapped = _user_values(mapping, source, is_create=False, without_roles=without_roles)
     changes = rules.diff(mapped, current, exact)
     removals = manager_removals(mapping, mapped, current) if manager_removed else []
     if not changes and not removals:
         return Update(changes, removals, None)
-    body = rules.patch_body(changes, dialect, current) if changes else rules.empty_patch()
+    body = (
+        rules.patch_body(changes, dialect, current, base_address)
+        if changes
+        else rules.empty_patch()
+    )
     body["Operations"].extend(rules.remove_operation(key, dialect) for key in removals)
     return Update(changes, removals, body)
 

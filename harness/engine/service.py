@@ -270,7 +270,7 @@ class ProvisioningService:
     def _next_run(self, job: Job, began: datetime) -> datetime | None:
         quarantine = job.status.quarantine
         if quarantine is None:
-            return began + self.interval
+            return job.status.next_cycle(began, self.interval)
         # Still in quarantine after four weeks, the job is disabled
         # (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-quarantine-status).
         if self.now() - quarantine.series_began >= parse_duration(
@@ -280,7 +280,7 @@ class ProvisioningService:
             job.schedule_state = "Disabled"
             job.runtime.escrows.clear()
             return None
-        return quarantine.next_attempt
+        return job.status.next_cycle(began, self.interval)
 
     def _inputs(self, job: Job) -> CycleInputs:
         with self.store.lock:

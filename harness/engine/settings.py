@@ -8,7 +8,7 @@ describes every setting.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from harness.clock import parse_duration
@@ -34,6 +34,12 @@ def _duration(name: str, value: Any) -> timedelta:
     return duration
 
 
+# Quarantine retries. "documented": the first retry 6 h after the failure, the second 12 h and
+# the third 24 h after the first failure, then every 24 h
+# (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-quarantine-status):
+# offsets from the series start. "observed": waits between attempts, 30m -> 1h -> 2h -> 4h -> 8h
+# (a Microsoft engineer, https://learn.microsoft.com/en-us/answers/questions/1319983/azure-ad-scim-provisioning-application-quarantine),
+# doubling up to a day.
 QUARANTINE_BACKOFFS = {
     "documented": (timedelta(hours=6), timedelta(hours=12), timedelta(hours=24)),
     "observed": (
@@ -44,6 +50,7 @@ QUARANTINE_BACKOFFS = {
         timedelta(hours=8),
     ),
 }
+DAY = timedelta(hours=24)
 
 
 @dataclass
@@ -90,13 +97,29 @@ class EngineSettings:
     # (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/how-provisioning-works);
     # the schedule is undocumented. Retry n waits cycle_interval * 2**(n-1), capped here.
     escrow_retry_cap: str = "24h"
-    # Quarantine retry schedule. "documented" = 6h, 12h, 24h, then every 24h
-    # (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-quarantine-status);
-    # "observed" = 30m, 1h, 2h, 4h, 8h, ... capped at 24h (a Microsoft engineer,
-    # https://learn.microsoft.com/en-us/answers/questions/1319983/azure-ad-scim-provisioning-application-quarantine).
+    # Quarantine retry schedule (QUARANTINE_BACKOFFS above): "documented" (6h, 12h, 24h after
+    # the first failure, then every 24h) or "observed" (30m, 1h, 2h, 4h, 8h, ... up to a day).
     quarantine_backoff: str = "documented"
+    # "If most, or all, of the calls made against the target system consistently fail" the job
+    # is quarantined (the quarantine page); invalid credentials and SCIM-compliance answers
+    # quarantine at once, but a transient failure (5xx, timeout, connection) of a whole cycle is
+    # retried on the next cycle. How many such failures in a row make "consistently" is not
+    # documented: 3 (two hours at the 40-minute rhythm) is our choice.
+    quarantine_after_failed_cycles: int = 3
     # Quarantined for longer than this, the job is disabled (documented on the quarantine page).
     quarantine_disable_after: str = "28d"
+    # Known issues: a group member out of scope when its group was provisioned is not added when
+    # it comes into scope, and a manager out of scope when its report was provisioned is not
+    # linked when it comes into scope, until provisioning is restarted
+    # (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/known-issues).
+    # False: both are linked at once.
+    late_references_wait_for_restart: bool = True
+    # "Microsoft Entra ID currently can't perform filter queries on values containing special
+    # characters", so an object with one in a matching (filter) attribute fails
+    # (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/known-issues).
+    # Microsoft lists no set. Default: the characters that carry a meaning in a query string
+    # (& # % ?) or end a SCIM filter string (" \). An empty string turns the known issue off.
+    filter_special_characters: str = '"\\&#%?'
     # The escrow thresholds the quarantine page documents (settings so scenarios can trip them
     # with small tenants).
     escrow_min_failures: int = 5_000
@@ -117,9 +140,12 @@ class EngineSettings:
             "skip_default_access",
             "unassign_releases_management",
             "log_out_of_scope_changes",
+            "late_references_wait_for_restart",
         ):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be a boolean")
+        if not isinstance(self.filter_special_characters, str):
+            raise ValueError("filter_special_characters must be a string of characters")
         if not isinstance(self.max_graph_pages, int) or not 1 <= self.max_graph_pages <= MAX_COUNT:
             raise ValueError(f"max_graph_pages must be an integer from 1 to {MAX_COUNT}")
         if self.throttle_policy not in ("honour", "escrow"):
@@ -138,6 +164,11 @@ class EngineSettings:
             raise ValueError("target_timeout must be more than 0 and at most 10 minutes")
         if self.quarantine_backoff not in QUARANTINE_BACKOFFS:
             raise ValueError(f"quarantine_backoff must be one of {sorted(QUARANTINE_BACKOFFS)}")
+        failed = self.quarantine_after_failed_cycles
+        if not isinstance(failed, int) or isinstance(failed, bool) or not 1 <= failed <= MAX_COUNT:
+            raise ValueError(
+                f"quarantine_after_failed_cycles must be an integer from 1 to {MAX_COUNT}"
+            )
         for name in ("escrow_retry_cap", "quarantine_disable_after"):
             _duration(name, getattr(self, name))
         for name in ("escrow_min_failures", "escrow_total_failures", "escrow_absolute_failures"):
@@ -148,16 +179,30 @@ class EngineSettings:
         if isinstance(ratio, bool) or not isinstance(ratio, int | float) or not 0 <= ratio <= 1:
             raise ValueError("escrow_failure_ratio must be a number from 0 to 1")
 
-    def quarantine_wait(self, series_count: int) -> timedelta:
-        """How long quarantine waits before attempt ``series_count`` + 1."""
-        steps = QUARANTINE_BACKOFFS[self.quarantine_backoff]
+    def next_quarantine_attempt(
+        self, series_began: datetime, now: datetime, series_count: int
+    ) -> datetime:
+        """When a quarantined job tries again, after attempt ``series_count`` (1 = the failure
+        that began the series) ended at ``now``. Never later than ``quarantine_disable_after``
+        from the series start: the retries go on "for 28 days after the first failure"."""
+        if self.quarantine_backoff == "documented":
+            elapsed = now - series_began
+            offset = next((o for o in QUARANTINE_BACKOFFS["documented"] if o > elapsed), None)
+            if offset is None:  # every 24 h after the third retry
+                offset = DAY * (elapsed // DAY + 1)
+            attempt = series_began + offset
+        else:
+            attempt = now + self.observed_quarantine_wait(series_count)
+        last = series_began + parse_duration(self.quarantine_disable_after)
+        return min(attempt, max(last, now))
+
+    def observed_quarantine_wait(self, series_count: int) -> timedelta:
+        """The "observed" back-off: the wait after attempt ``series_count``."""
+        steps = QUARANTINE_BACKOFFS["observed"]
         if series_count - 1 < len(steps):
             return steps[series_count - 1]
-        if self.quarantine_backoff == "documented":
-            return steps[-1]
-        day = timedelta(hours=24)
         # Capped exponent: past 2**10 the wait is far over a day anyway, and 2**n overflows.
-        return min(steps[-1] * 2 ** min(series_count - len(steps), 10), day)
+        return min(steps[-1] * 2 ** min(series_count - len(steps), 10), DAY)
 
     def escrow_wait(self, attempts: int) -> timedelta:
         cap = parse_duration(self.escrow_retry_cap)

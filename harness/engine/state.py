@@ -30,6 +30,9 @@ class Link:
     deleted: bool = False
     # Groups: source ids of the users the engine has added as members.
     members: set[str] = field(default_factory=set)
+    # Users: the manager (source id) that was out of scope when the user was exported. Until a
+    # restart the reference is not updated when that manager comes into scope (a known issue).
+    pending_manager: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -41,6 +44,8 @@ class Link:
         }
         if self.object_type == "Group":
             out["members"] = sorted(self.members)
+        if self.pending_manager is not None:
+            out["pendingManager"] = self.pending_manager
         return out
 
 

@@ -5,7 +5,7 @@ https://learn.microsoft.com/en-us/graph/api/resources/synchronization-synchroniz
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 NEVER = "0001-01-01T00:00:00Z"
@@ -79,7 +79,11 @@ class Quarantine:
 
 @dataclass
 class JobStatus:
-    code: str = "Paused"  # NotConfigured | NotRun | Active | Paused | Quarantine
+    # NotConfigured | NotRun | Active | Paused | Quarantine. A new job is NotConfigured ("never
+    # run"), as the create-job response shows in "Configure provisioning using Microsoft Graph
+    # APIs" (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-configuration-api);
+    # the same page's later GET sample shows a never-run job as Paused.
+    code: str = "NotConfigured"
     count_successive_complete_failures: int = 0
     escrows_pruned: bool = False
     last_execution: TaskExecution | None = None
@@ -90,6 +94,13 @@ class JobStatus:
     progress: list[dict[str, Any]] = field(default_factory=list)
     quarantine: Quarantine | None = None
     synchronized_entry_count_by_type: dict[str, int] = field(default_factory=dict)
+
+    def next_cycle(self, began: datetime, interval: timedelta) -> datetime:
+        """When the job runs again after a cycle that began at ``began``: the next quarantine
+        attempt, else one interval later."""
+        if self.quarantine is not None:
+            return self.quarantine.next_attempt
+        return began + interval
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -7,6 +7,9 @@
 - ``GET /_fake/engine/jobs/{jobId}/connections`` → the job's connector data store (links).
 - ``GET/PUT /_fake/engine/state`` → the engine's whole state (jobs, links, logs...) as JSON.
 - ``GET /_fake/outbox`` → the notification e-mails the admin would have got (``DELETE`` clears).
+- ``GET /_fake/engine/secrets/{servicePrincipalId}`` → the secrets as the admin typed them
+  (Graph's ``GET .../synchronization/secrets`` masks tokens), so a helper can change one key
+  and ``PUT`` the whole set back through Graph.
 """
 
 from __future__ import annotations
@@ -109,6 +112,11 @@ def create_blueprint() -> Blueprint:
             return service.update_settings(_body()).to_json()
         except ValueError as exc:
             raise bad_request(str(exc)) from exc
+
+    @bp.get("/_fake/engine/secrets/<sp_id>")
+    def secrets(sp_id: str) -> Any:
+        stored = _service().store.get_secrets(sp_id)
+        return {"value": [{"key": key, "value": value} for key, value in stored.items()]}
 
     @bp.get("/_fake/engine/jobs/<job_id>/connections")
     def connections(job_id: str) -> Any:

@@ -24,7 +24,7 @@ from harness.engine.jobs import (
 )
 from harness.engine.logs.entries import IdSource
 from harness.engine.on_demand import OnDemandError, parse_subject
-from harness.engine.rules.expressions import supported_functions
+from harness.engine.rules.expressions import parse_expression_result, supported_functions
 from harness.engine.rules.scoping import OPERATORS
 from harness.engine.service import AdvanceError, OnDemandThrottled, ProvisioningService
 from harness.engine.target import ScimTarget
@@ -252,9 +252,19 @@ def create_blueprint() -> Blueprint:
             )
         except ValueError as exc:
             raise bad_request(str(exc), code="CredentialValidationUnavailable") from exc
-        probe = rules.probe_attribute(rules.user_mapping(job.schema))
+        # Test Connection fetches a random user and, where groups are provisioned, a random
+        # group (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups).
+        ids = IdSource(f"validate:{job_id}")
+        group_mapping = rules.group_mapping(job.schema)
         try:
-            target.query("Users", probe, IdSource(f"validate:{job_id}").guid())
+            target.query("Users", rules.probe_attribute(rules.user_mapping(job.schema)), ids.guid())
+            if group_mapping is not None and rules.enabled(group_mapping):
+                target.query(
+                    "Groups",
+                    rules.probe_attribute(group_mapping, "displayName"),
+                    ids.guid(),
+                    exclude_members=True,
+                )
         except TargetError as exc:
             raise bad_request(
                 f"Test connection failed: {exc.info.reason}",
@@ -379,6 +389,19 @@ def create_blueprint() -> Blueprint:
         _store().job(sp_id, job_id)
         return _functions()
 
+    @bp.post(PREFIX + "/jobs/<job_id>/schema/parseExpression")
+    def parse_job_expression(sp_id: str, job_id: str) -> Any:
+        _check_sp(sp_id)
+        _store().job(sp_id, job_id)
+        return _parse_expression(_json_body())
+
+    @bp.post(PREFIX + "/templates/<template_id>/schema/parseExpression")
+    def parse_template_expression(sp_id: str, template_id: str) -> Any:
+        _check_sp(sp_id)
+        if _store().template(template_id) is None:
+            raise GraphError(404, "ResourceNotFound", f"Template '{template_id}' does not exist.")
+        return _parse_expression(_json_body())
+
     # -- secrets -----------------------------------------------------------------------------
 
     @bp.get(PREFIX + "/secrets")
@@ -429,6 +452,27 @@ def create_blueprint() -> Blueprint:
         return _no_content()
 
     return bp
+
+
+def _parse_expression(body: dict[str, Any]) -> dict[str, Any]:
+    """``parseExpression``
+    (https://learn.microsoft.com/en-us/graph/api/synchronization-synchronizationschema-parseexpression):
+    the engine's own parser and evaluator. A malformed request is a 400; an expression that does
+    not parse or evaluate is a 200 whose ``error`` says why, as Graph answers."""
+    expression = body.get("expression")
+    if not isinstance(expression, str):
+        raise bad_request("'expression' is required and must be a string.")
+    test_input = body.get("testInputObject")
+    if test_input is not None and not isinstance(test_input, dict):
+        raise bad_request("'testInputObject' must be an expressionInputObject ({properties}).")
+    definition = body.get("targetAttributeDefinition")
+    if definition is not None and not isinstance(definition, dict):
+        raise bad_request("'targetAttributeDefinition' must be an attributeDefinition object.")
+    return {
+        "@odata.context": request.host_url.rstrip("/")
+        + "/v1.0/$metadata#microsoft.graph.parseExpressionResponse",
+        **parse_expression_result(expression, test_input),
+    }
 
 
 def _masked(secrets: dict[str, str]) -> list[dict[str, str]]:

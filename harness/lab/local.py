@@ -78,6 +78,31 @@ def miro_app_roles(seed: int | str) -> list[dict[str, Any]]:
     ]
 
 
+# Miro's entry in the application gallery (GET /applicationTemplates?$filter=displayName eq 'Miro').
+# Microsoft does not publish the gallery's ids: this one is the harness's own, fixed.
+MIRO_APPLICATION_TEMPLATE_ID = str(
+    uuid.uuid5(uuid.NAMESPACE_URL, "harness:miro-application-template")
+)
+
+
+def miro_application_template() -> dict[str, Any]:
+    """The ``applicationTemplate`` the Miro gallery app is instantiated from (fields per
+    https://learn.microsoft.com/en-us/graph/api/resources/applicationtemplate; the values are
+    the harness's, from Microsoft's Miro tutorials: SAML single sign-on and SCIM provisioning)."""
+    return {
+        "id": MIRO_APPLICATION_TEMPLATE_ID,
+        "displayName": "Miro",
+        "homePageUrl": "https://miro.com/",
+        "logoUrl": None,
+        "publisher": "Miro",
+        "categories": ["collaboration", "productivity"],
+        "description": "Miro is an online collaborative whiteboard. Microsoft Entra ID can "
+        "provision its users and teams (SCIM) and sign them in (SAML).",
+        "supportedProvisioningTypes": ["sync"],
+        "supportedSingleSignOnModes": ["saml"],
+    }
+
+
 class Lab(LabSurface):
     """Both fakes wired to the engine on one virtual clock. Cheap: build one per test."""
 
@@ -143,7 +168,11 @@ class Lab(LabSurface):
         self.service.graph_base_url = self.graph_url
         self.scim_url = self.miro_url + SCIM_PATH
 
-        _, sp = self.graph.create_enterprise_app("Miro", app_roles=miro_app_roles(seed))
+        # "Add Miro from the gallery": the application template the tutorial instantiates.
+        self.graph.gallery.add(miro_application_template(), miro_app_roles(seed))
+        _, sp = self.graph.create_enterprise_app(
+            "Miro", app_roles=miro_app_roles(seed), template_id=MIRO_APPLICATION_TEMPLATE_ID
+        )
         self.service_principal = sp
         self.service_principal_id: str = sp["id"]
         self.app_roles = {r["displayName"]: r["id"] for r in sp.get("appRoles", [])}

@@ -257,7 +257,7 @@ class ServedHarness:
     @staticmethod
     def _point_job_at_token(lab: Lab, token: str, *, secrets: bool = True) -> None:
         if secrets:
-            lab.store.put_secrets(
+            lab.store.update_secrets(
                 lab.service_principal_id, [{"key": "SecretToken", "value": token}]
             )
         lab.miro_client.headers["Authorization"] = f"Bearer {token}"

@@ -264,11 +264,14 @@ class Driver:
     # -- the job: configuration ------------------------------------------------------------
 
     def set_secrets(self, **pairs: str | bool) -> None:
-        """``PUT .../synchronization/secrets``; booleans are written "True"/"False"."""
-        values = [
-            {"key": k, "value": ("True" if v else "False") if isinstance(v, bool) else v}
-            for k, v in pairs.items()
-        ]
+        """Set some secrets, keeping the others; booleans are written "True"/"False". Graph's
+        ``PUT .../synchronization/secrets`` replaces the whole set, so the current set (unmasked,
+        from ``GET /_fake/engine/secrets/{spId}``) is sent back with ``pairs`` applied."""
+        path = f"/_fake/engine/secrets/{self.lab.service_principal_id}"
+        merged = {p["key"]: p["value"] for p in ok(self.graph.get(path)).json()["value"]}
+        for key, value in pairs.items():
+            merged[key] = ("True" if value else "False") if isinstance(value, bool) else value
+        values = [{"key": k, "value": v} for k, v in merged.items()]
         ok(self.graph.put(f"{self.sync_path}/secrets", json={"value": values}), 204)
 
     def secrets(self) -> dict[str, str]:
@@ -642,7 +645,8 @@ class Driver:
         )
 
     def expect_status(self, **expected: Any) -> dict[str, Any]:
-        """Job status fields: ``code``, ``quarantine_reason``, ``last_state`` (of lastExecution),
+        """Job status fields: ``code``, ``quarantine_reason``, ``quarantine_since`` (the series
+        start), ``last_state`` (of lastExecution),
         ``escrowed`` (countEscrowed), or any top-level status key."""
         status = self.status()
         actual = status_fields(status)

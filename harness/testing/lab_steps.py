@@ -75,7 +75,8 @@ def add_group(lab: Lab, name: str) -> str:
     body = {
         "displayName": name,
         "mailEnabled": False,
-        "mailNickname": name.replace(" ", "").lower(),
+        # Only what every group alias may hold: names such as "R&D (EMEA) #1" are fine.
+        "mailNickname": "".join(c for c in name if c.isascii() and c.isalnum()).lower() or "group",
         "securityEnabled": True,
     }
     return str(ok(lab.graph_client.post("/v1.0/groups", json=body), 201).json()["id"])
@@ -91,7 +92,11 @@ def remove_member(lab: Lab, group_id: str, member_id: str) -> None:
 
 
 def put_secrets(lab: Lab, **pairs: str) -> None:
-    body = {"value": [{"key": k, "value": v} for k, v in pairs.items()]}
+    """Set some secrets, keeping the others: Graph's PUT replaces the whole set, so the current
+    set (unmasked, from the harness's control plane) is sent back with ``pairs`` applied."""
+    path = f"/_fake/engine/secrets/{lab.service_principal_id}"
+    current = {p["key"]: p["value"] for p in ok(lab.graph_client.get(path)).json()["value"]}
+    body = {"value": [{"key": k, "value": v} for k, v in {**current, **pairs}.items()]}
     ok(lab.graph_client.put(f"{lab.sync_path}/secrets", json=body), 204)
 
 
@@ -109,6 +114,36 @@ def mapping(schema: dict[str, Any], source_object: str) -> dict[str, Any]:
             if object_mapping["sourceObjectName"] == source_object:
                 return object_mapping
     raise AssertionError(f"no {source_object} mapping")
+
+
+ENTERPRISE_MANAGER = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager"
+
+
+def map_manager(lab: Lab) -> None:
+    """Map Entra's ``manager`` to the enterprise extension's manager (the template has none)."""
+    schema = get_schema(lab)
+    mapping(schema, "User")["attributeMappings"].append(
+        {
+            "defaultValue": None,
+            "exportMissingReferences": False,
+            "flowBehavior": "FlowWhenChanged",
+            "flowType": "Always",
+            "matchingPriority": 0,
+            "targetAttributeName": ENTERPRISE_MANAGER,
+            "source": {
+                "expression": "[manager]",
+                "name": "manager",
+                "parameters": [],
+                "type": "Attribute",
+            },
+        }
+    )
+    ok(put_schema(lab, schema), 204)
+
+
+def set_manager(lab: Lab, user_id: str, manager_id: str) -> None:
+    ref = {"@odata.id": f"https://graph.microsoft.com/v1.0/users/{manager_id}"}
+    ok(lab.graph_client.put(f"/v1.0/users/{user_id}/manager/$ref", json=ref), 204)
 
 
 def set_group_flows(lab: Lab, flows: str) -> None:

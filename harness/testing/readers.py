@@ -194,10 +194,13 @@ def journal_writes(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def status_fields(status: dict[str, Any]) -> dict[str, Any]:
     """The job status fields expectations name: ``code``, ``quarantine_reason``,
-    ``last_state`` (of ``lastExecution``) and ``escrowed`` (its ``countEscrowed``)."""
+    ``quarantine_since`` (when the quarantine series began, Graph's ``seriesBegan``: not the
+    latest attempt), ``last_state`` (of ``lastExecution``) and ``escrowed`` (its
+    ``countEscrowed``)."""
     return {
         "code": status.get("code"),
         "quarantine_reason": (status.get("quarantine") or {}).get("reason"),
+        "quarantine_since": (status.get("quarantine") or {}).get("seriesBegan"),
         "last_state": (status.get("lastExecution") or {}).get("state"),
         "escrowed": (status.get("lastExecution") or {}).get("countEscrowed"),
     }

@@ -284,6 +284,7 @@ class Session:
                 self.dialect,
                 self.exact("User"),
                 manager_removed=manager_removed,
+                base_address=self.options.url,
             )
         return scim_requests.group_update(
             mapping, self.source(obj), current, self.dialect, self.exact("Group")

@@ -33,11 +33,12 @@ from mock_graph.exceptions import (
 )
 from mock_graph.models import delta, listings
 from mock_graph.models.directory import Directory
+from mock_graph.models.gallery import ApplicationGallery
 from mock_graph.models.objects import Assignment, DirObject, project
 from mock_graph.models.paging import Render
 from mock_graph.models.render import renderer
 from mock_graph.models.state_format import check_state
-from mock_graph.models.validation import validate
+from mock_graph.models.validation import check_enabled_roles_kept, validate
 from mock_graph.models.values import (
     check_object_id,
     copy_json,
@@ -110,6 +111,7 @@ class GraphBackend:
         self.tokens: dict[str, datetime] = {}
         self._rng = random.Random(self._id_seed)
         self.directory = Directory()
+        self.gallery = ApplicationGallery()
 
     # ------------------------------------------------------------------ plumbing
 
@@ -395,10 +397,16 @@ class GraphBackend:
 
     @_locked
     def create_application(
-        self, body: dict[str, Any], *, object_id: str | None = None, app_id: str | None = None
+        self,
+        body: dict[str, Any],
+        *,
+        object_id: str | None = None,
+        app_id: str | None = None,
+        template_id: str | None = None,
     ) -> dict[str, Any]:
         clean = self._validate("application", body, creating=True)
         data: dict[str, Any] = {"id": object_id or self.new_id(), "appId": app_id or self.new_id()}
+        data["applicationTemplateId"] = template_id
         data.update(clean)
         data.setdefault("appRoles", [])
         data.setdefault("identifierUris", [])
@@ -419,6 +427,8 @@ class GraphBackend:
         clean = self._validate("application", body, creating=False)
         if "displayName" in clean and clean["displayName"] is None:
             raise invalid_value("displayName", "Application")
+        if "appRoles" in clean:
+            check_enabled_roles_kept(obj.data.get("appRoles") or [], clean["appRoles"] or [])
         obj.data.update(clean)
         sp_id = self.directory.sp_app_ids.get(obj.data["appId"])
         if sp_id and "appRoles" in clean:
@@ -444,6 +454,7 @@ class GraphBackend:
             {
                 "displayName": app["displayName"],
                 "appDisplayName": app["displayName"],
+                "applicationTemplateId": app.get("applicationTemplateId"),
                 "appRoles": copy_json(app.get("appRoles") or []),
                 "appRoleAssignmentRequired": False,
                 "accountEnabled": True,
@@ -480,11 +491,15 @@ class GraphBackend:
         app_roles: list[dict[str, Any]] | None = None,
         *,
         app_role_assignment_required: bool = True,
+        template_id: str | None = None,
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """An application plus its service principal, as the gallery/non-gallery flow leaves them.
-        Without ``app_roles`` the non-gallery defaults ``User`` and ``msiam_access`` are used."""
+        """An application plus its service principal, as the gallery/non-gallery flow leaves them
+        (``template_id``: the application template it was instantiated from). Without
+        ``app_roles`` the non-gallery defaults ``User`` and ``msiam_access`` are used."""
         roles = copy_json(app_roles) if app_roles is not None else copy_json(DEFAULT_APP_ROLES)
-        app = self.create_application({"displayName": display_name, "appRoles": roles})
+        app = self.create_application(
+            {"displayName": display_name, "appRoles": roles}, template_id=template_id
+        )
         sp = self.create_service_principal(
             {
                 "appId": app["appId"],

@@ -11,7 +11,11 @@ from mock_graph.exceptions import bad_request, invalid_value, unknown_property
 from mock_graph.models.values import is_datetime, is_guid
 from mock_graph.schemas import REQUIRED_ON_CREATE, TYPES
 
-_NICKNAME_BAD = re.compile(r"[@()\\\[\]\";:.<>, \x00-\x1f\x7f-\U0010ffff]")
+# The characters the group resource refuses in mailNickname: ASCII 0-127 except
+# @ () \ [] " ; : <> , SPACE (https://learn.microsoft.com/en-us/graph/api/resources/group).
+# The page no longer lists the dot, and first.last aliases are everywhere; the user resource
+# documents only the 64-character limit, so users get the same (inferred) rule.
+_NICKNAME_BAD = re.compile(r"[@()\\\[\]\";:<>, \x00-\x1f\x7f-\U0010ffff]")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _UPN = re.compile(r"^[^@\s]+@[A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,}$")
 
@@ -195,3 +199,16 @@ def clean_app_roles(roles: list[Any], resource: str) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def check_enabled_roles_kept(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> None:
+    """An app role must be disabled (``isEnabled`` false) before it is removed
+    (https://learn.microsoft.com/en-us/graph/api/resources/approle); the error as field reports
+    quote it."""
+    kept = {str(role.get("id")).lower() for role in new}
+    for role in old:
+        if role.get("isEnabled", True) and str(role.get("id")).lower() not in kept:
+            raise bad_request(
+                "Permission (scope or role) cannot be deleted or updated unless disabled first.",
+                code="CannotDeleteOrUpdateEnabledEntitlement",
+            )

@@ -4,13 +4,23 @@ backend and serialises; each module declares a ``bp`` blueprint with ``@bp.get``
 
 from flask import Blueprint
 
-from mock_graph.routes import applications, auth, batch, directory, groups, organization, users
+from mock_graph.routes import (
+    application_templates,
+    applications,
+    auth,
+    batch,
+    directory,
+    groups,
+    organization,
+    users,
+)
 
 # In the order create_app registers them (the control plane comes between batch and auth).
 BLUEPRINTS: tuple[Blueprint, ...] = (
     users.bp,
     groups.bp,
     applications.bp,
+    application_templates.bp,
     directory.bp,
     organization.bp,
     batch.bp,

@@ -224,3 +224,21 @@ def test_assigned_to_filter_by_principal(
         f"/v1.0/servicePrincipals/{sp['id']}/appRoleAssignedTo?$filter=principalId eq '{uid}'"
     )
     assert quoted.status_code == 400  # GUID properties take unquoted GUIDs
+
+
+def test_an_enabled_app_role_must_be_disabled_before_it_is_removed(client: GraphClient) -> None:
+    """The appRole resource: isEnabled "must be set to false before the app role can be removed"
+    (https://learn.microsoft.com/en-us/graph/api/resources/approle)."""
+    app, sp = make_app(client)
+    removed = client.patch(f"/v1.0/applications/{app['id']}", json={"appRoles": []})
+    assert removed.status_code == 400
+    assert removed.json["error"]["code"] == "CannotDeleteOrUpdateEnabledEntitlement"
+    kept = client.get(f"/v1.0/servicePrincipals/{sp['id']}").json["appRoles"]
+    assert [r["id"] for r in kept] == [ROLE_ID]  # nothing changed
+    disabled = [{**ROLES[0], "isEnabled": False}]
+    assert (
+        client.patch(f"/v1.0/applications/{app['id']}", json={"appRoles": disabled}).status_code
+        == 204
+    )
+    assert client.patch(f"/v1.0/applications/{app['id']}", json={"appRoles": []}).status_code == 204
+    assert client.get(f"/v1.0/servicePrincipals/{sp['id']}").json["appRoles"] == []

@@ -58,8 +58,14 @@ def test_create_validation(client: GraphClient) -> None:
         del body[missing]
         resp = client.post("/v1.0/groups", json=body)
         assert resp.status_code == 400 and missing in resp.json["error"]["message"], missing
-    bad_nick = client.post("/v1.0/groups", json={**SECURITY, "mailNickname": "has space"})
-    assert bad_nick.status_code == 400
+    # The group page's set: ASCII only, none of @ () \ [] " ; : <> , and space; no longer the dot
+    # (https://learn.microsoft.com/en-us/graph/api/resources/group).
+    for bad in ("has space", *'@()\\[]";:<>,', "caf\u00e9", "x" * 65):
+        nick = bad if len(bad) > 1 else f"a{bad}b"
+        bad_nick = client.post("/v1.0/groups", json={**SECURITY, "mailNickname": nick})
+        assert bad_nick.status_code == 400, nick
+    dotted = client.post("/v1.0/groups", json={**SECURITY, "mailNickname": "sales.emea"})
+    assert dotted.status_code == 201, dotted.json
     mail_security = client.post("/v1.0/groups", json={**SECURITY, "mailEnabled": True})
     assert mail_security.status_code == 400
 

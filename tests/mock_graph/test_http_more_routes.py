@@ -150,3 +150,16 @@ def test_expand_with_nested_select(client: GraphClient, seeded: dict[str, Any]) 
     assert set(mgr) == {"@odata.type", "id", "mail"}
     assert client.get(f"/v1.0/groups/{gid}?$expand=members($top=5)").status_code == 400
     assert client.get(f"/v1.0/groups/{gid}?$expand=owners").status_code == 400
+
+
+def test_expand_is_refused_with_an_advanced_query(
+    client: GraphClient, seeded: dict[str, Any]
+) -> None:
+    """$expand is not supported with advanced queries
+    (https://learn.microsoft.com/en-us/graph/aad-advanced-queries)."""
+    plain = client.get("/v1.0/users?$expand=manager")
+    assert plain.status_code == 200
+    advanced = client.get("/v1.0/users?$expand=manager&$count=true", headers=EVENTUAL)
+    assert advanced.status_code == 400
+    assert advanced.json["error"]["code"] == "Request_UnsupportedQuery"
+    assert "$expand" in advanced.json["error"]["message"]

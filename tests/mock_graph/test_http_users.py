@@ -288,3 +288,28 @@ def test_top_out_of_range_and_skip(client: GraphClient) -> None:
         == "Invalid page size specified: '1000'. Must be between 1 and 999 inclusive."
     )
     assert client.get("/v1.0/users?$skip=2").status_code == 400
+
+
+def test_a_mail_nickname_with_a_dot_is_accepted_and_its_limits_hold(client: GraphClient) -> None:
+    # The user resource documents only "maximum length is 64 characters"; first.last aliases
+    # are the common form (https://learn.microsoft.com/en-us/graph/api/resources/user).
+    user = make_user(client, "first.last", mailNickname="first.last")
+    got = client.get(f"/v1.0/users/{user['id']}?$select=mailNickname")
+    assert got.json["mailNickname"] == "first.last"
+    for bad in ("x" * 65, "has space", "a@b", ""):
+        resp = client.post("/v1.0/users", json=user_body(f"n{len(bad)}@{DOMAIN}", mailNickname=bad))
+        assert resp.status_code == 400, bad
+        assert resp.json["error"]["message"] == (
+            "Invalid value specified for property 'mailNickname' of resource 'User'."
+        )
+
+
+def test_display_name_cannot_be_cleared(client: GraphClient) -> None:
+    """displayName is required on a user (https://learn.microsoft.com/en-us/graph/api/user-update);
+    an update that clears it is refused and changes nothing."""
+    user = make_user(client, "dana")
+    for cleared in (None, ""):
+        resp = client.patch(f"/v1.0/users/{user['id']}", json={"displayName": cleared})
+        assert resp.status_code == 400, cleared
+        assert "displayName" in resp.json["error"]["message"]
+    assert client.get(f"/v1.0/users/{user['id']}").json["displayName"] == user["displayName"]

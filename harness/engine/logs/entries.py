@@ -19,6 +19,9 @@ from harness.engine.rules.log_values import log_value
 from harness.engine.status import iso
 
 SOURCE_SYSTEM = "Azure Active Directory"
+# What the logs show instead of a value an attribute mapping passes through Redact
+# (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/functions-for-customizing-application-data#redact).
+REDACTED = "[Redact]"
 INITIATOR = {"id": "", "displayName": "Azure AD Provisioning Service", "initiatorType": "system"}
 
 
@@ -67,6 +70,8 @@ class EntryBuilder:
     steps: list[dict[str, Any]] = field(default_factory=list)
     target_id: str = ""
     target_display: str = ""
+    # Names (case-folded) whose values show as [Redact]: the target still gets the real value.
+    redacted: frozenset[str] = frozenset()
 
     # -- steps ----------------------------------------------------------------------------
 
@@ -84,7 +89,10 @@ class EntryBuilder:
                 "provisioningStepType": step_type,
                 "status": status,
                 "description": description,
-                "details": {k: log_value(v) for k, v in (details or {}).items()},
+                "details": {
+                    k: REDACTED if k.casefold() in self.redacted and v is not None else log_value(v)
+                    for k, v in (details or {}).items()
+                },
             }
         )
 
@@ -187,7 +195,16 @@ class EntryBuilder:
                 "errorInformation": error.to_json() if error else None,
             },
             "provisioningSteps": list(self.steps),
-            "modifiedProperties": list(modified or []),
+            "modifiedProperties": [self._redact(item) for item in modified or []],
+        }
+
+    def _redact(self, item: dict[str, Any]) -> dict[str, Any]:
+        if str(item.get("displayName", "")).casefold() not in self.redacted:
+            return item
+        return {
+            **item,
+            "oldValue": None if item.get("oldValue") is None else REDACTED,
+            "newValue": None if item.get("newValue") is None else REDACTED,
         }
 
 

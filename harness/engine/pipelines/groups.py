@@ -59,10 +59,16 @@ class GroupPipeline:
         self.users = users
 
     def touch_groups_of_new_links(self) -> None:
-        """Users linked in this cycle may now be added to the groups they belong to."""
+        """Users linked in this cycle may now be added to the groups they belong to: one whose
+        earlier attempt failed, or (with ``late_references_wait_for_restart`` off) one that came into scope. A
+        member that comes back into scope "won't immediately" be detected; a restart (an
+        initial cycle) adds it (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/known-issues)."""
         context = self.context
         runtime = context.runtime
+        lag = context.settings.late_references_wait_for_restart and not context.initial
         for user_id in sorted(context.newly_linked):
+            if lag and user_id not in context.users_failed_before:
+                continue
             for group_id in sorted(runtime.mirror.member_of.get(user_id, ())):
                 link = runtime.links.get(group_id)
                 if link is None and group_id not in context.group_touches:
@@ -214,7 +220,11 @@ class GroupPipeline:
                 for body in bodies:
                     target.patch("Groups", live.target_id, body)
             except TargetError as exc:
-                self.failures.export_failed(entry, "update", exc.info, "update", modified=modified)
+                # Group members are references: their failures are left out of the 40 % and
+                # 40,000 quarantine rules (the quarantine page).
+                self.failures.export_failed(
+                    entry, "update", exc.info, "update", modified=modified, reference=True
+                )
                 return
             if not patched:
                 recorder.exported()

@@ -68,8 +68,26 @@ class SharedSteps:
         exclude_members: bool = False,
     ) -> tuple[bool, dict[str, Any] | None]:
         """The first target object matching one of the pairs, in order: ``(True, found or
-        None)``; ``(False, None)`` when a query failed or matched several (the entry failed)."""
+        None)``; ``(False, None)`` when a query failed or matched several, or a value cannot be
+        queried (the entry failed)."""
+        special = self.context.settings.filter_special_characters
         for attribute, value in pairs:
+            found_special = list(dict.fromkeys(c for c in str(value) if c in special))
+            if found_special:
+                self.failures.export_failed(
+                    entry,
+                    "create",
+                    ErrorInfo(
+                        "UnsupportedFilterValue",
+                        f"The value of {attribute} ('{value}') contains the special character(s) "
+                        f"{' '.join(found_special)}: Microsoft Entra ID can't perform filter "
+                        f"queries on values containing special characters, so the "
+                        f"{entry.object_type} can't be matched in {self.context.app_name}.",
+                        category="nonServiceFailure",
+                    ),
+                    "match",
+                )
+                return False, None
             try:
                 found = target.query(resource, attribute, value, exclude_members=exclude_members)
             except TargetError as exc:

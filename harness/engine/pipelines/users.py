@@ -104,7 +104,7 @@ class UserPipeline:
             attrs,
             user_id,
             soft_deleted=soft_deleted,
-            manager_target=self._manager_target(attrs.get(MANAGER_KEY)),
+            manager_target=self._manager_target(user_id, attrs.get(MANAGER_KEY)),
             app_role_values=role_values(assignments, self.context.app_roles),
         )
 
@@ -190,6 +190,20 @@ class UserPipeline:
             return
         if not link.managed:
             steps.skip(entry, "UnmanagedObject", steps.not_managed_text(entry))
+            return
+        if context.on_demand and (
+            attrs.get("accountEnabled") is False or verdict.reason in (DISABLED, SOFT_DELETED)
+        ):
+            # On demand "doesn't support disabling or deleting users that have been disabled or
+            # deleted from Microsoft Entra ID" (unassigned users are disabled)
+            # (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/provision-on-demand).
+            steps.skip(
+                entry,
+                "NotSupportedOnDemand",
+                f"The {entry.object_type} '{entry.source_display}' is disabled in Azure Active "
+                "Directory; on-demand provisioning doesn't disable or delete such users. The next "
+                "provisioning cycle will.",
+            )
             return
         if verdict.reason in LEAVING_SCOPE and context.skips_out_of_scope_deletions():
             steps.skip(
@@ -312,11 +326,12 @@ class UserPipeline:
                 entry.target_id = link.target_id
                 entry.retrieved(current)
         if current is None:
-            self._create(target, entry, user_id, source, flows)
+            self._create(target, entry, user_id, attrs, source, flows)
             return
         link = context.runtime.links[user_id]
         link.managed = True
         entry.target_display = str(current.get("userName") or "")
+        self._note_manager(user_id, attrs, source)
         update = scim_requests.user_update(
             context.user_mapping,
             source,
@@ -324,6 +339,8 @@ class UserPipeline:
             context.dialect,
             context.exact_users,
             manager_removed=MANAGER_KEY in attrs and attrs[MANAGER_KEY] is None,
+            without_roles=context.on_demand,
+            base_address=context.base_address,
         )
         changes, removals = update.changes, update.removals
         if update.body is None:
@@ -343,7 +360,12 @@ class UserPipeline:
         try:
             target.patch("Users", link.target_id, update.body)
         except TargetError as exc:
-            self.failures.export_failed(entry, "update", exc.info, "update")
+            # A PATCH that only changed the manager is a reference failure.
+            references = set(rules.manager_targets(context.user_mapping))
+            only_references = set(changes) | set(removals) <= references
+            self.failures.export_failed(
+                entry, "update", exc.info, "update", reference=only_references
+            )
             return
         recorder.exported()
         steps.export_step(entry, "EntryExportUpdate", "updated")
@@ -353,21 +375,52 @@ class UserPipeline:
         ]
         recorder.emit(entry, "update", "success", modified=modified)
 
-    def _manager_target(self, manager_id: Any) -> str | None:
-        """The manager flows as its target id, only if it is provisioned
-        (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/known-issues)."""
+    def _manager_target(self, user_id: str, manager_id: Any) -> str | None:
+        """The manager flows as its target id, only if it is provisioned; a manager that was
+        out of scope when the user was exported waits for a restart (both are known issues:
+        https://learn.microsoft.com/en-us/entra/identity/app-provisioning/known-issues)."""
         if not manager_id:
             return None
-        link = self.context.runtime.links.get(str(manager_id))
+        context = self.context
+        user_link = context.runtime.links.get(user_id)
+        if (
+            context.settings.late_references_wait_for_restart
+            and not context.initial
+            and user_link is not None
+            and user_link.pending_manager == str(manager_id)
+        ):
+            return None
+        link = context.runtime.links.get(str(manager_id))
         if link is None or link.deleted or not link.managed:
             return None
         return link.target_id
+
+    def _note_manager(self, user_id: str, attrs: dict[str, Any], source: dict[str, Any]) -> None:
+        """Remember a manager that could not be referenced because it was out of scope: it is
+        not linked when it comes into scope, until a restart (a known issue)."""
+        context = self.context
+        link = context.runtime.links.get(user_id)
+        if link is None:
+            return
+        manager_id = attrs.get(MANAGER_KEY)
+        targets = rules.manager_targets(context.user_mapping)
+        if not manager_id or not targets or source.get("manager") is not None:
+            link.pending_manager = None
+            return
+        if link.pending_manager == str(manager_id):
+            return
+        manager = context.runtime.mirror.users.get(str(manager_id))
+        in_scope = context.in_scope_users.get(str(manager_id))
+        if in_scope is None:
+            in_scope = manager is not None and self.verdict(str(manager_id), manager).in_scope
+        link.pending_manager = None if in_scope else str(manager_id)
 
     def _create(
         self,
         target: ScimTarget,
         entry: EntryBuilder,
         user_id: str,
+        attrs: dict[str, Any],
         source: dict[str, Any],
         flows: set[str],
     ) -> None:
@@ -376,7 +429,9 @@ class UserPipeline:
         if ADD not in flows:
             steps.skip_flow_off(entry, ADD, step_type="matching", action="create")
             return
-        mapped, body = scim_requests.user_create(context.user_mapping, source)
+        mapped, body = scim_requests.user_create(
+            context.user_mapping, source, without_roles=context.on_demand
+        )
         steps.will_create_step(entry)
         try:
             created = target.create("Users", body)
@@ -385,6 +440,7 @@ class UserPipeline:
             return
         link = steps.link(user_id, "User", str(created["id"]))
         context.newly_linked.add(user_id)
+        self._note_manager(user_id, attrs, source)
         entry.target_id = link.target_id
         entry.target_display = str(created.get("userName") or mapped.get("userName") or "")
         self.recorder.exported()

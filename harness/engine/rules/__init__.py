@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from harness.engine.rules import apply as mappings
+from harness.engine.rules import offered, scim_payloads, scoping
 from harness.engine.rules import schema as template
-from harness.engine.rules import scim_payloads, scoping
 from harness.engine.rules.apply import MappingError
 from harness.engine.rules.log_values import log_value
 from harness.engine.rules.schema import ObjectMapping, Schema, SchemaError
@@ -34,6 +34,12 @@ def load(schema_json: Mapping[str, Any]) -> Schema:
             "the user object mapping cannot be disabled", f"{schema.user_mapping.location}.enabled"
         )
     return schema
+
+
+def refuse_unoffered(schema: Schema) -> None:
+    """A schema being saved may not use what the product does not offer (scoping filters on
+    appRoleAssignments, userType, manager or dates; userType as a source). SchemaError."""
+    offered.refuse_unoffered(schema)
 
 
 def user_mapping(schema: Schema) -> ObjectMapping:
@@ -75,14 +81,19 @@ def map_object(
     return mappings.map_object(mapping, source, is_create=is_create)
 
 
+def redacted_names(mapping: ObjectMapping | None) -> frozenset[str]:
+    """Names (case-folded) whose values the logs show as ``[Redact]``."""
+    return mappings.redacted_names(mapping) if mapping is not None else frozenset()
+
+
 def matching_values(mapping: ObjectMapping, source: Mapping[str, Any]) -> list[tuple[str, Any]]:
     return mappings.matching_values(mapping, source)
 
 
-def probe_attribute(mapping: ObjectMapping) -> str:
+def probe_attribute(mapping: ObjectMapping, fallback: str = "userName") -> str:
     """The attribute the test-connection query filters on: the first matching attribute."""
     matching = mapping.matching_mappings()
-    return matching[0].target if matching else "userName"
+    return matching[0].target if matching else fallback
 
 
 def active_attribute(mapping: ObjectMapping) -> str | None:
@@ -110,9 +121,14 @@ def diff(
 
 
 def patch_body(
-    changes: Mapping[str, Any], dialect: str, current: Mapping[str, Any]
+    changes: Mapping[str, Any],
+    dialect: str,
+    current: Mapping[str, Any],
+    base_address: str | None = None,
 ) -> dict[str, Any]:
-    return scim_payloads.user_patch_body(changes, dialect, current=current)
+    """A user's (or group's) PATCH; ``base_address`` builds a manager's ``$ref``."""
+    users_url = base_address.split("?", 1)[0].rstrip("/") + "/Users" if base_address else None
+    return scim_payloads.user_patch_body(changes, dialect, current=current, users_url=users_url)
 
 
 def disable_body(dialect: str) -> dict[str, Any]:
@@ -146,6 +162,11 @@ def modified(changes: Mapping[str, Any], current: Mapping[str, Any]) -> list[dic
     ]
 
 
+def is_role_target(target: str) -> bool:
+    """A target attribute that carries app roles (``roles``, ``roles[primary eq "True"].value``)."""
+    return scim_payloads.parse_path(target).attr.casefold() == "roles"
+
+
 def manager_targets(mapping: ObjectMapping) -> list[str]:
     """Target attributes mapped from the ``manager`` reference attribute."""
     out = []
@@ -157,6 +178,8 @@ def manager_targets(mapping: ObjectMapping) -> list[str]:
 
 def reference_value(current: Mapping[str, Any], key: str) -> str | None:
     value = scim_payloads.get_path(current, key)
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]  # kept as Entra sends it: [{"$ref", "value"}]
     if isinstance(value, Mapping):
         value = value.get("value")
     return str(value) if value not in (None, "") else None

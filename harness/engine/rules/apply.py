@@ -24,7 +24,7 @@ from harness.engine.rules.expressions import (
 )
 from harness.engine.rules.schema import AttributeMapping, ObjectMapping, SchemaError
 
-__all__ = ["MappingError", "map_object", "matching_values", "redacted_targets"]
+__all__ = ["MappingError", "map_object", "matching_values", "redacted_names", "redacted_targets"]
 
 ADD_ONLY_FLOW_TYPES = {"ObjectAddOnly"}
 
@@ -126,3 +126,18 @@ def redacted_targets(mapping: ObjectMapping | Mapping[str, Any]) -> set[str]:
             except SchemaError:
                 continue
     return out
+
+
+def redacted_names(mapping: ObjectMapping | Mapping[str, Any]) -> frozenset[str]:
+    """Every name whose value the provisioning logs show as ``[Redact]``: the target attributes
+    of mappings that use ``Redact`` and the source attributes read inside it, case-folded
+    (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/functions-for-customizing-application-data#redact)."""
+    object_mapping = _as_object_mapping(mapping)
+    out = {name.casefold() for name in redacted_targets(object_mapping)}
+    for attr in object_mapping.attribute_mappings:
+        if attr.is_mapped:
+            try:
+                out.update(name.casefold() for name in attr.expression.redacted_attributes)
+            except SchemaError:
+                continue
+    return frozenset(out)

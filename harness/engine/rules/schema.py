@@ -324,6 +324,20 @@ class Schema:
             if isinstance(a, dict) and a.get("name")
         }
 
+    def source_attributes(self, mapping: ObjectMapping) -> dict[str, dict[str, Any]]:
+        """Attribute definitions of the mapping's source object, by name."""
+        rule = self.rule_of(mapping) or {}
+        definition = self._object_definition(
+            str(rule.get("sourceDirectoryName") or ""), mapping.source_object
+        )
+        if definition is None:
+            return {}
+        return {
+            str(a["name"]): a
+            for a in definition.get("attributes") or []
+            if isinstance(a, dict) and a.get("name")
+        }
+
     def case_exact_attributes(self, mapping: ObjectMapping) -> set[str]:
         """Target attributes declared ``caseExact`` (compared case-sensitively)."""
         return {name for name, a in self.target_attributes(mapping).items() if a.get("caseExact")}

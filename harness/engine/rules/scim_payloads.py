@@ -364,6 +364,8 @@ def _same(wanted: Any, actual: Any, case_exact: bool) -> bool:
         return sorted(fold(dotnet_str(_scalar(v)) or "") for v in wanted) == sorted(
             fold(dotnet_str(_scalar(v)) or "") for v in actual
         )
+    if isinstance(actual, list) and len(actual) == 1 and isinstance(actual[0], Mapping):
+        actual = actual[0]  # a reference kept as Entra sends it: [{"$ref", "value"}]
     if isinstance(actual, Mapping) and "value" in actual:
         actual = actual["value"]  # a reference (manager) compares by its id
     a_text, b_text = dotnet_str(wanted) or "", dotnet_str(actual) or ""
@@ -441,12 +443,21 @@ def _patch(operations: list[dict[str, Any]]) -> dict[str, Any]:
     return {"schemas": [PATCH_OP], "Operations": operations}
 
 
-def _patch_value(path: AttributePath, value: Any, dialect: str, booleans: Collection[str]) -> Any:
+def _patch_value(
+    path: AttributePath,
+    value: Any,
+    dialect: str,
+    booleans: Collection[str],
+    users_url: str | None,
+) -> Any:
     if _is_boolean(path, value, booleans):
         flag = _as_bool(value)
         return ("True" if flag else "False") if dialect == DEFAULT else flag
-    if path.schema and path.attr == "manager" and not path.sub and isinstance(value, str):
-        return {"value": value}
+    if path.attr == "manager" and not path.sub and isinstance(value, str):
+        # Microsoft's SCIM guide: "value": [{"$ref": ".../scim/Users/<id>", "value": "<id>"}]
+        # (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups).
+        ref = f"{users_url}/{value}" if users_url else None
+        return [{"$ref": ref, "value": value}]
     return value
 
 
@@ -484,8 +495,12 @@ def user_patch_body(
     *,
     current: Mapping[str, Any] | None = None,
     boolean_attributes: Collection[str] = BOOLEAN_ATTRIBUTES,
+    users_url: str | None = None,
 ) -> dict[str, Any]:
     """The ``PATCH /Users/{id}`` body for the changed attributes (from :func:`diff`).
+
+    A manager goes as the SCIM guide shows it: a list of one ``{"$ref", "value"}``, the
+    ``$ref`` under ``users_url`` (the target's ``.../Users``; null without it).
 
     With ``current`` (the resource as read from the target), an attribute it lacks is sent
     with ``Add`` and the others with ``Replace`` (our inference from the SCIM guide's
@@ -519,7 +534,7 @@ def user_patch_body(
                 _role_operation(path, value, dialect)
             )
             continue
-        converted = _patch_value(path, value, dialect, boolean_attributes)
+        converted = _patch_value(path, value, dialect, boolean_attributes, users_url)
         op = "Add" if key in absent else "Replace"
         if dialect == DEFAULT:
             operations.append({"op": op, "path": key, "value": converted})

@@ -459,7 +459,7 @@ CHECKS = [
         "Patch User - Add Manager",
         add_manager,
         True,
-        "Add of the manager reference ({value: id}) is applied",
+        'Add of the manager reference ([{"$ref", "value": id}], as the SCIM guide shows) is applied',
         GUIDE,
         patch=True,
     ),

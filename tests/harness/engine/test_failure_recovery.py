@@ -299,13 +299,23 @@ def test_the_deletion_threshold_counts_group_deletes_with_user_disables(lab: Lab
 # --- transport failures ---------------------------------------------------------------------
 
 
-def test_an_unreachable_base_address_quarantines_with_a_protocol_error(lab: Lab) -> None:
+def test_an_unreachable_base_address_quarantines_once_it_keeps_failing(lab: Lab) -> None:
     put_secrets(lab, BaseAddress="http://127.0.0.1:9/scim")  # discard port: connection refused
     assign(lab, add_user(lab, "lin"))
     lab.start()
-    (cycle,) = lab.advance("0")
-    assert cycle["quarantine"] == "EncounteredQuarantineException"
-    assert cycle["error"]["errorCode"] == "WebExceptionProtocolError"
+    first, second, third = lab.advance("0") + lab.advance("80m")
+    # A connection failure is retried on the next cycle; the third in a row makes "most, or
+    # all, of the calls ... consistently fail" (quarantine_after_failed_cycles, default 3).
+    assert [c["quarantine"] for c in (first, second, third)] == [
+        None,
+        None,
+        "EncounteredQuarantineException",
+    ]
+    assert all(c["error"]["errorCode"] == "WebExceptionProtocolError" for c in (first, third))
+    assert first["error"]["reason"].endswith(
+        "It will be retried again after this date: 2026-01-05T09:40:00.0000000Z UTC"
+    )
+    assert third["quarantineSince"] == "2026-01-05T10:20:00Z"
     response = lab.graph_client.post(
         f"{lab.job_path}/validateCredentials", json={"useSavedCredentials": True}
     )

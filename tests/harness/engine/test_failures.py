@@ -19,6 +19,7 @@ from harness.testing.lab_steps import (
     drain_journal,
     last_log,
     logs_for,
+    map_manager,
     member_names,
     miro_seed_teams,
     miro_user,
@@ -26,10 +27,14 @@ from harness.testing.lab_steps import (
     ok,
     put_secrets,
     set_group_flows,
+    set_manager,
+    update_user,
 )
 from harness.testing.readers import (
+    entry_error,
     entry_status,
     entry_steps,
+    journal_lines,
 )
 
 
@@ -77,29 +82,46 @@ def test_a_wrong_token_quarantines_at_once_and_start_recovers(lab: Lab) -> None:
     assert status["code"] == "Active" and status["quarantine"] is None
 
 
-@pytest.mark.parametrize(
-    ("backoff", "waits"),
-    [("documented", ["6h", "12h", "24h", "24h"]), ("observed", ["30m", "1h", "2h", "4h"])],
-)
-def test_quarantine_back_off_follows_the_schedule(lab: Lab, backoff: str, waits: list[str]) -> None:
-    ok(lab.graph_client.put("/_fake/engine/settings", json={"quarantine_backoff": backoff}))
+def attempt_times(lab: Lab, until: str) -> list[str]:
+    """The start times of the cycles run while the clock moves on by ``until``."""
+    return [str(cycle["began"]) for cycle in lab.advance(until)]
+
+
+def test_quarantine_retries_6_12_and_24_hours_after_the_first_failure_then_daily(
+    lab: Lab,
+) -> None:
+    """The quarantine page's "Retry duration": the first retry 6 h after the failure, the second
+    12 h and the third 24 h after the *first* failure, then every 24 h."""
     put_secrets(lab, SecretToken="wrong")
     lab.start()
-    assert len(lab.advance("0")) == 1
-    for count, wait in enumerate(waits, start=2):
-        assert len(lab.advance(wait)) == 1, wait
-        quarantine = lab.job()["status"]["quarantine"]
-        assert quarantine["seriesCount"] == count, (wait, quarantine)
-    # The first attempt after the initial failure comes exactly one wait later, not before.
-    with Lab(seed=13) as fresh:
-        ok(fresh.graph_client.put("/_fake/engine/settings", json={"quarantine_backoff": backoff}))
-        put_secrets(fresh, SecretToken="wrong")
-        fresh.start()
-        fresh.advance("0")
-        first = fresh.job()["status"]["quarantine"]["nextAttempt"]
-        expected = {"documented": "2026-01-05T15:00:00Z", "observed": "2026-01-05T09:30:00Z"}
-        assert first == expected[backoff]
-        assert fresh.advance("29m") == []
+    (cycle,) = lab.advance("0")  # 2026-01-05T09:00Z: invalid credentials quarantine at once
+    assert cycle["quarantineSince"] == "2026-01-05T09:00:00Z"
+    assert attempt_times(lab, "3d") == [
+        "2026-01-05T15:00:00Z",  # +6 h
+        "2026-01-05T21:00:00Z",  # +12 h after the first failure
+        "2026-01-06T09:00:00Z",  # +24 h
+        "2026-01-07T09:00:00Z",  # then every 24 h
+        "2026-01-08T09:00:00Z",
+    ]
+    quarantine = lab.job()["status"]["quarantine"]
+    # Reports give when the quarantine began (the series), not the latest attempt.
+    assert quarantine["seriesBegan"] == "2026-01-05T09:00:00Z"
+    assert quarantine["currentBegan"] == "2026-01-08T09:00:00Z"
+    assert quarantine["seriesCount"] == 6
+    assert quarantine["nextAttempt"] == "2026-01-09T09:00:00Z"
+
+
+def test_the_observed_back_off_waits_30m_1h_2h_4h_between_attempts(lab: Lab) -> None:
+    ok(lab.graph_client.put("/_fake/engine/settings", json={"quarantine_backoff": "observed"}))
+    put_secrets(lab, SecretToken="wrong")
+    lab.start()
+    lab.advance("0")
+    assert attempt_times(lab, "8h") == [
+        "2026-01-05T09:30:00Z",
+        "2026-01-05T10:30:00Z",
+        "2026-01-05T12:30:00Z",
+        "2026-01-05T16:30:00Z",
+    ]
 
 
 def test_four_weeks_in_quarantine_disables_the_job(lab: Lab) -> None:
@@ -111,6 +133,76 @@ def test_four_weeks_in_quarantine_disables_the_job(lab: Lab) -> None:
     assert job["schedule"]["state"] == "Disabled"
     assert job["status"]["code"] == "Quarantine"
     assert lab.advance("7d") == []
+
+
+def test_one_503_on_the_probe_is_retried_next_cycle_not_quarantined(lab: Lab) -> None:
+    """The quarantine page: a job is quarantined when "most, or all, of the calls made against
+    the target system consistently fail". One blip on the cycle-start probe is not that: the
+    cycle fails, and the next one (40 minutes later) provisions as if nothing happened."""
+    ann = add_user(lab, "ann")
+    assign(lab, ann)
+    fault(lab, method="GET", path="^/api/v1/scim/Users$", status=503, times=1)
+    lab.start()
+    (failed,) = lab.advance("0")
+    assert failed["state"] == "Failed" and failed["quarantine"] is None
+    assert failed["error"]["errorCode"] == "InternalServerError"
+    assert failed["error"]["reason"].endswith(
+        "It will be retried again after this date: 2026-01-05T09:40:00.0000000Z UTC"
+    )
+    status = lab.job()["status"]
+    assert status["code"] != "Quarantine" and status["quarantine"] is None
+    assert status["countSuccessiveCompleteFailures"] == 1
+    assert lab.advance("39m") == []
+    (retried,) = lab.advance("1m")
+    assert retried["state"] == "Succeeded" and retried["counts"]["create"] == 1
+    assert miro_user(lab, "ann@contoso.com") is not None
+    assert lab.job()["status"]["countSuccessiveCompleteFailures"] == 0
+
+
+def test_a_probe_that_keeps_failing_quarantines_on_the_third_cycle(lab: Lab) -> None:
+    fault(lab, method="GET", path="^/api/v1/scim/Users$", status=503)
+    lab.start()
+    cycles = lab.advance("0") + lab.advance("80m")
+    assert [c["quarantine"] for c in cycles] == [None, None, "EncounteredQuarantineException"]
+    status = lab.job()["status"]
+    assert status["code"] == "Quarantine"
+    assert status["countSuccessiveCompleteFailures"] == 3
+    assert status["quarantine"]["seriesBegan"] == "2026-01-05T10:20:00Z"
+    assert status["quarantine"]["nextAttempt"] == "2026-01-05T16:20:00Z"  # 6 hours
+    assert status["quarantine"]["error"]["code"] == "InternalServerError"
+
+
+def test_how_many_failed_cycles_quarantine_is_a_setting(lab: Lab) -> None:
+    ok(lab.graph_client.put("/_fake/engine/settings", json={"quarantine_after_failed_cycles": 1}))
+    fault(lab, method="GET", path="^/api/v1/scim/Users$", status=503, times=1)
+    lab.start()
+    (cycle,) = lab.advance("0")
+    assert cycle["quarantine"] == "EncounteredQuarantineException"
+    bad = lab.graph_client.put("/_fake/engine/settings", json={"quarantine_after_failed_cycles": 0})
+    assert bad.status_code == 400
+
+
+def test_the_escrow_reason_names_the_retry_the_engine_makes(lab: Lab) -> None:
+    """One source for the text and the date: a second 5xx in a row is retried 80 minutes later,
+    and its reason says so (no "retried in 40 minutes" beside a later date)."""
+    bea = add_user(lab, "bea")
+    assign(lab, bea)
+    fault(lab, method="POST", path="^/api/v1/scim/Users$", status=500, times=2)
+    lab.start()
+    lab.advance("0")
+    lab.advance("40m")
+    failures = [e for e in logs_for(lab, bea) if entry_status(e) == "failure"]
+    reasons = [e["provisioningStatusInfo"]["errorInformation"]["reason"] for e in failures]
+    assert all("HTTP status code 500" in r and "40 minutes" not in r for r in reasons)
+    assert reasons[1].endswith(
+        "This operation was retried 1 times. It will be retried again after this date: "
+        "2026-01-05T11:00:00.0000000Z UTC"
+    )
+    (quiet,) = lab.advance("40m")  # 10:20: the escrow is not due yet
+    assert quiet["counts"]["imported"] == 0
+    assert miro_user(lab, "bea@contoso.com") is None
+    lab.advance("40m")  # 11:00: the retry the reason announced
+    assert miro_user(lab, "bea@contoso.com") is not None
 
 
 def test_a_404_to_the_filter_probe_quarantines(lab: Lab) -> None:
@@ -464,3 +556,91 @@ def test_the_outbox_gets_one_notice_when_objects_start_failing(lab: Lab) -> None
     messages = ok(lab.graph_client.get("/_fake/outbox")).json()["messages"]
     assert [m["subject"] for m in messages] == ["Provisioning errors for Miro"]
     assert "MethodNotAllowed" in messages[0]["body"]
+
+
+@pytest.mark.parametrize(("change", "quarantined"), [("manager", False), ("department", True)])
+def test_manager_update_failures_are_reference_failures_left_out_of_the_ratio(
+    lab: Lab, change: str, quarantined: bool
+) -> None:
+    """ "Reference failures won't be counted as part of the 40% threshold or 40,000 threshold.
+    For example, failure to update a manager or a group member is a reference failure." """
+    ok(
+        lab.graph_client.put(
+            "/_fake/engine/settings", json={"escrow_min_failures": 2, "escrow_failure_ratio": 0.4}
+        )
+    )
+    map_manager(lab)
+    boss = add_user(lab, "boss")
+    reports = [add_user(lab, n) for n in ("ann", "bob", "cid")]
+    for user in (boss, *reports):
+        assign(lab, user)
+    lab.start()
+    lab.advance("0")
+    for user in reports:
+        if change == "manager":
+            set_manager(lab, user, boss)
+        else:
+            update_user(lab, user, department="Sales")
+    fault(lab, method="PATCH", path="^/api/v1/scim/Users/", status=500)
+    (cycle,) = lab.advance("40m")
+    assert cycle["counts"]["failed"] == 3
+    assert (cycle["quarantine"] == "EncounteredEscrowProportionThreshold") is quarantined
+    escrows = ok(lab.graph_client.get(f"/_fake/engine/jobs/{lab.job_id}/connections")).json()
+    assert len(escrows["escrows"]) == 3
+
+
+def test_group_member_failures_are_references_but_a_failed_rename_is_not(lab: Lab) -> None:
+    ok(
+        lab.graph_client.put(
+            "/_fake/engine/settings", json={"escrow_min_failures": 1, "escrow_failure_ratio": 0.2}
+        )
+    )
+    miro_seed_teams(lab, "Crew")
+    set_group_flows(lab, "Update")
+    crew = add_group(lab, "Crew")
+    assign(lab, crew)
+    ann = add_user(lab, "ann")
+    assign(lab, ann)
+    lab.start()
+    lab.advance("0")
+    fault(lab, method="PATCH", path="^/api/v1/scim/Groups/", status=500)
+    add_member(lab, crew, ann)  # a membership change only: a reference failure
+    (members,) = lab.advance("40m")
+    assert members["counts"]["failed"] == 1 and members["quarantine"] is None
+    ok(lab.graph_client.patch(f"/v1.0/groups/{crew}", json={"displayName": "Crew 2"}), 204)
+    (rename,) = lab.advance("40m")  # the rename fails: it counts (1 of 3 > 20 %)
+    assert rename["counts"]["failed"] == 1
+    assert rename["quarantine"] == "EncounteredEscrowProportionThreshold"
+
+
+def test_a_409_on_create_is_an_entry_conflict_not_a_match(lab: Lab) -> None:
+    """A 409 on create is a failure the admin resolves (<App>EntryConflict, nonServiceFailure in
+    Microsoft's sample, https://learn.microsoft.com/en-us/graph/api/provisioningobjectsummary-list);
+    the engine does not query again to turn it into a match."""
+    gil = add_user(lab, "gil")
+    assign(lab, gil)
+    fault(lab, method="POST", path="^/api/v1/scim/Users$", status=409, times=1)
+    lab.start()
+    lab.advance("0")
+    error = entry_error(last_log(lab, gil))
+    assert error["errorCode"] == "MiroEntryConflict"
+    assert error["errorCategory"] == "nonServiceFailure"
+    assert "already exisits with the same name" in error["reason"]  # Microsoft's own spelling
+    lines = journal_lines(drain_journal(lab))
+    assert [line.split("?")[0] for line in lines[1:]] == ["GET /Users", "POST /Users"]
+    assert miro_user(lab, "gil@contoso.com") is None
+
+
+def test_a_400_on_create_is_a_bad_request_failure_and_escrowed(lab: Lab) -> None:
+    hal = add_user(lab, "hal")
+    assign(lab, hal)
+    fault(lab, method="POST", path="^/api/v1/scim/Users$", status=400, times=1)
+    lab.start()
+    lab.advance("0")
+    assert entry_error(last_log(lab, hal))["errorCode"] == (
+        "SystemForCrossDomainIdentityManagementBadRequest"
+    )
+    escrows = ok(lab.graph_client.get(f"/_fake/engine/jobs/{lab.job_id}/connections")).json()
+    assert [e["sourceAnchor"] for e in escrows["escrows"]] == [hal]
+    lab.advance("40m")  # retried on the next cycle
+    assert miro_user(lab, "hal@contoso.com") is not None

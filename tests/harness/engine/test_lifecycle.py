@@ -674,3 +674,89 @@ def test_an_out_of_scope_user_kept_by_skip_deletions_is_not_disabled_by_a_later_
     assert journal_writes(drain_journal(lab)) == []
     assert miro_user(lab, "lou@contoso.com")["active"] is True
     assert entry_skip_step_reason(last_log(lab, lou)) == "SkipOutOfScopeDeletions"
+
+
+# --- Without the IsSoftDeleted mapping, leaving scope does nothing in the target -----------
+
+
+@pytest.mark.parametrize("how", ["unassign", "accountEnabled", "delete"])
+def test_without_the_is_soft_deleted_mapping_leaving_scope_sends_nothing(
+    lab: Lab, how: str
+) -> None:
+    """ "If you remove the IsSoftDeleted mapping, unassignment, soft delete and blocked sign-in
+    do nothing in the target" (How Application Provisioning works,
+    https://learn.microsoft.com/en-us/entra/identity/app-provisioning/how-provisioning-works)."""
+    schema = get_schema(lab)
+    user_mapping = mapping(schema, "User")
+    user_mapping["attributeMappings"] = [
+        a for a in user_mapping["attributeMappings"] if a["targetAttributeName"] != "active"
+    ]
+    ok(put_schema(lab, schema), 204)
+    ivy = add_user(lab, "ivy")
+    assignment = assign(lab, ivy)
+    started(lab)
+    if how == "unassign":
+        unassign(lab, assignment)
+    elif how == "accountEnabled":
+        update_user(lab, ivy, accountEnabled=False)
+    else:
+        delete_user(lab, ivy)
+    lab.advance("40m")
+    assert journal_writes(drain_journal(lab)) == []
+    assert miro_user(lab, "ivy@contoso.com")["active"] is True
+    assert entry_status(last_log(lab, ivy)) == "skipped"
+
+
+# --- A group whose matching property is empty is not provisioned -------------------------
+
+
+def test_a_group_without_a_value_for_its_matching_attribute_is_not_provisioned(lab: Lab) -> None:
+    """ "A group whose matching property is empty isn't provisioned, nor are its members"
+    (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-config-problem-no-users-provisioned)."""
+    teams = miro_seed_teams(lab, "Crew")
+    set_group_flows(lab, "Update")
+    schema = get_schema(lab)
+    for attr in mapping(schema, "Group")["attributeMappings"]:
+        if attr["targetAttributeName"] == "externalId":
+            attr["source"] = {
+                "expression": "[description]",
+                "type": "Attribute",
+                "name": "description",
+            }
+            attr["matchingPriority"] = 1
+        elif attr["targetAttributeName"] == "displayName":
+            attr["matchingPriority"] = 0
+    ok(put_schema(lab, schema), 204)
+    crew = add_group(lab, "Crew")  # no description: its matching value is empty
+    add_member(lab, crew, add_user(lab, "ann"))
+    assign(lab, crew)
+    lab.start()
+    lab.advance("0")
+    entry = last_log(lab, crew)
+    assert entry_status(entry) == "skipped"
+    assert entry_skip_step_reason(entry) == "ImportSkipped"
+    assert not any("/Groups" in line for line in journal_lines(drain_journal(lab)))
+    assert member_names(lab, teams["Crew"]) == set()
+
+
+def test_entry_counts_grow_as_objects_enter_scope_and_do_not_shrink_on_deletes(lab: Lab) -> None:
+    """The portal's counters of the connector data store count up as objects enter scope and do
+    not go down on soft or hard deletes
+    (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-when-will-provisioning-finish-specific-user)."""
+
+    def users_counted() -> int:
+        counts = lab.job()["status"]["synchronizedEntryCountByType"]
+        return next((c["value"] for c in counts if c["key"] == "User"), 0)
+
+    kim, lee = add_user(lab, "kim"), add_user(lab, "lee")
+    assign(lab, kim)
+    started(lab)
+    assert users_counted() == 1
+    assign(lab, lee)
+    lab.advance("40m")
+    assert users_counted() == 2
+    delete_user(lab, kim)
+    ok(lab.graph_client.delete(f"/v1.0/directory/deletedItems/{kim}"), 204)  # purged
+    lab.advance("40m")
+    assert miro_user(lab, "kim@contoso.com") is None
+    assert users_counted() == 2

@@ -14,13 +14,21 @@ from harness.testing.lab_steps import (
     add_member,
     add_user,
     assign,
+    drain_journal,
+    get_schema,
+    mapping,
     member_names,
     miro_seed_teams,
     miro_user,
     ok,
+    put_schema,
     put_secrets,
     set_group_flows,
+    started,
+    unassign,
+    update_user,
 )
+from harness.testing.readers import journal_body, journal_writes
 
 
 @pytest.fixture
@@ -133,3 +141,78 @@ def test_a_failing_test_connection_shows_as_a_step(lab: Lab) -> None:
     assert key["result"] == "Failure"
     assert value["provisioningSteps"][0]["name"] == "TestConnection"
     assert lab.job()["status"]["quarantine"] is None  # on demand does not quarantine the job
+
+
+# --- The documented limits of on-demand provisioning ---------------------------------------
+# https://learn.microsoft.com/en-us/entra/identity/app-provisioning/provision-on-demand
+
+
+def writes(lab: Lab) -> list[tuple[str, str, Any]]:
+    return [(e["method"], e["path"], journal_body(e)) for e in journal_writes(drain_journal(lab))]
+
+
+def test_the_aadoptscim062020_flag_does_not_apply_on_demand(lab: Lab) -> None:
+    """The flag "doesn't work with on-demand provisioning"
+    (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-config-problem-scim-compatibility):
+    a cycle sends the flag's lowercase ops, on demand sends the default dialect."""
+    put_secrets(lab, BaseAddress=lab.scim_url + "?aadOptscim062020")
+    eve, fay = add_user(lab, "eve"), add_user(lab, "fay")
+    assign(lab, eve)
+    assign(lab, fay)
+    started(lab)
+    update_user(lab, eve, surname="Cycle")
+    update_user(lab, fay, surname="OnDemand")
+    ok(on_demand(lab, {"objectId": fay, "objectTypeName": "User"}))
+    ((_, _, on_demand_body),) = writes(lab)
+    assert [op["op"] for op in on_demand_body["Operations"]] == ["Replace"]
+    lab.advance("40m")
+    cycle_bodies = [body for method, _, body in writes(lab) if method == "PATCH"]
+    assert [op["op"] for body in cycle_bodies for op in body["Operations"]] == ["replace"]
+
+
+def test_a_user_disabled_in_entra_is_not_disabled_on_demand(lab: Lab) -> None:
+    gus, hal = add_user(lab, "gus"), add_user(lab, "hal")
+    assign(lab, gus)
+    hal_assignment = assign(lab, hal)
+    started(lab)
+    update_user(lab, gus, accountEnabled=False)
+    key = json.loads(ok(on_demand(lab, {"objectId": gus, "objectTypeName": "User"})).json()["key"])
+    assert key["result"] == "Skipped"
+    assert key["details"]["errorCode"] == "NotSupportedOnDemand"
+    assert writes(lab) == []
+    assert miro_user(lab, "gus@contoso.com")["active"] is True
+    # "On-demand provisioning supports disabling users that have been unassigned."
+    unassign(lab, hal_assignment)
+    key = json.loads(ok(on_demand(lab, {"objectId": hal, "objectTypeName": "User"})).json()["key"])
+    assert key["result"] == "Success"
+    assert miro_user(lab, "hal@contoso.com")["active"] is False
+    lab.advance("40m")  # the next cycle disables the disabled user
+    assert miro_user(lab, "gus@contoso.com")["active"] is False
+
+
+def test_roles_are_not_provisioned_on_demand(lab: Lab) -> None:
+    schema = get_schema(lab)
+    mapping(schema, "User")["attributeMappings"].append(
+        {
+            "targetAttributeName": 'roles[primary eq "True"].value',
+            "source": {
+                "expression": "Switch(SingleAppRoleAssignment([appRoleAssignments]), "
+                '"ORGANIZATION_INTERNAL_USER", "User", "ORGANIZATION_INTERNAL_USER")',
+                "type": "Function",
+            },
+            "matchingPriority": 0,
+            "flowType": "Always",
+        }
+    )
+    ok(put_schema(lab, schema), 204)
+    ida, jon = add_user(lab, "ida"), add_user(lab, "jon")
+    assign(lab, ida)
+    assign(lab, jon)
+    ok(on_demand(lab, {"objectId": ida, "objectTypeName": "User"}))
+    ((method, _, on_demand_post),) = writes(lab)
+    assert method == "POST" and "roles" not in on_demand_post
+    lab.start()
+    lab.advance("0")  # a cycle sends the role
+    posts = [body for method, _, body in writes(lab) if method == "POST"]
+    assert [body["userName"] for body in posts] == ["jon@contoso.com"]
+    assert posts[0]["roles"] == [{"primary": True, "value": "ORGANIZATION_INTERNAL_USER"}]

@@ -11,6 +11,7 @@ import pytest
 from harness.engine.changes import guest_upn
 from harness.lab.local import LAB_USER_AGENT, Lab
 from harness.testing.lab_steps import (
+    ENTERPRISE_MANAGER,
     add_group,
     add_member,
     add_user,
@@ -18,6 +19,7 @@ from harness.testing.lab_steps import (
     drain_journal,
     get_schema,
     last_log,
+    map_manager,
     mapping,
     miro_create_user,
     miro_seed_teams,
@@ -28,6 +30,7 @@ from harness.testing.lab_steps import (
     put_secrets,
     remove_member,
     set_group_flows,
+    set_manager,
     started,
     unassign,
     update_user,
@@ -454,42 +457,13 @@ def test_switching_sync_all_off_takes_effect_only_after_a_restart(lab: Lab) -> N
     assert miro_user(lab, "ugo@contoso.com")["active"] is False  # out of scope now
 
 
-ENTERPRISE_MANAGER = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager"
-
-
-def _map_manager(lab: Lab) -> None:
-    schema = get_schema(lab)
-    mapping(schema, "User")["attributeMappings"].append(
-        {
-            "defaultValue": None,
-            "exportMissingReferences": False,
-            "flowBehavior": "FlowWhenChanged",
-            "flowType": "Always",
-            "matchingPriority": 0,
-            "targetAttributeName": ENTERPRISE_MANAGER,
-            "source": {
-                "expression": "[manager]",
-                "name": "manager",
-                "parameters": [],
-                "type": "Attribute",
-            },
-        }
-    )
-    ok(put_schema(lab, schema), 204)
-
-
-def _set_manager(lab: Lab, user: str, manager: str) -> None:
-    ref = {"@odata.id": f"https://graph.microsoft.com/v1.0/users/{manager}"}
-    ok(lab.graph_client.put(f"/v1.0/users/{user}/manager/$ref", json=ref), 204)
-
-
 def test_the_manager_reference_flows_as_the_managers_target_id(lab: Lab) -> None:
-    _map_manager(lab)
+    map_manager(lab)
     boss = add_user(lab, "bea")
     report = add_user(lab, "rob")  # with this seed, Graph's delta lists the report first
     other = add_user(lab, "oda")
     assert report < boss  # the initial round goes by id: the engine must reorder
-    _set_manager(lab, report, boss)
+    set_manager(lab, report, boss)
     for user in (report, boss, other):
         assign(lab, user)
     lab.start()
@@ -507,12 +481,17 @@ def test_the_manager_reference_flows_as_the_managers_target_id(lab: Lab) -> None
     order = list(posts)
     assert order.index("bea@contoso.com") < order.index("rob@contoso.com")
 
-    _set_manager(lab, report, other)
+    set_manager(lab, report, other)
     lab.advance("40m")
     (patch,) = [journal_body(r) for r in drain_journal(lab) if r["method"] == "PATCH"]
     assert patch["Operations"] == [
-        {"op": "Replace", "path": ENTERPRISE_MANAGER, "value": {"value": other_scim}}
+        {
+            "op": "Replace",
+            "path": ENTERPRISE_MANAGER,
+            "value": [{"$ref": f"{lab.scim_url}/Users/{other_scim}", "value": other_scim}],
+        }
     ]
+    assert miro_user(lab, "rob@contoso.com")[enterprise]["manager"]["value"] == other_scim
 
     ok(lab.graph_client.delete(f"/v1.0/users/{report}/manager/$ref"), 204)
     lab.advance("40m")
@@ -525,9 +504,9 @@ def test_the_manager_reference_flows_as_the_managers_target_id(lab: Lab) -> None
 
 
 def test_a_manager_out_of_scope_is_not_referenced(lab: Lab) -> None:
-    _map_manager(lab)
+    map_manager(lab)
     report, boss = add_user(lab, "ray"), add_user(lab, "ben")
-    _set_manager(lab, report, boss)
+    set_manager(lab, report, boss)
     assign(lab, report)  # the manager is not assigned
     lab.start()
     lab.advance("0")

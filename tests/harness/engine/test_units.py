@@ -157,15 +157,17 @@ def test_default_access_rule() -> None:
 
 def test_settings_validation_and_schedules() -> None:
     settings = EngineSettings()
-    assert [settings.quarantine_wait(n) for n in (1, 2, 3, 4, 9)] == [
-        timedelta(hours=6),
-        timedelta(hours=12),
-        timedelta(hours=24),
-        timedelta(hours=24),
-        timedelta(hours=24),
-    ]
+    began = datetime(2026, 1, 5, 9, tzinfo=UTC)
+    # Each attempt's successor, counted from the first failure; an attempt that ran late does
+    # not push the schedule.
+    for now_h, next_h in [(0, 6), (6, 12), (12.5, 24), (24, 48), (47, 48), (48, 72)]:
+        now = began + timedelta(hours=now_h)
+        assert settings.next_quarantine_attempt(began, now, 1) == began + timedelta(hours=next_h)
+    # Never past four weeks after the first failure.
+    late = began + timedelta(days=27, hours=23)
+    assert settings.next_quarantine_attempt(began, late, 30) == began + timedelta(days=28)
     observed = settings.updated({"quarantine_backoff": "observed"})
-    assert [observed.quarantine_wait(n) for n in (1, 2, 5, 6, 7, 20)] == [
+    assert [observed.observed_quarantine_wait(n) for n in (1, 2, 5, 6, 7, 20)] == [
         timedelta(minutes=30),
         timedelta(hours=1),
         timedelta(hours=8),
@@ -294,13 +296,12 @@ def test_backoff_waits_stay_bounded_after_many_attempts() -> None:
     assert settings.escrow_wait(2) == timedelta(minutes=80)
     assert settings.escrow_wait(10_000) == timedelta(hours=24)
     observed = EngineSettings(quarantine_backoff="observed")
-    assert [observed.quarantine_wait(n) for n in (1, 2, 3)] == [
+    assert [observed.observed_quarantine_wait(n) for n in (1, 2, 3)] == [
         timedelta(minutes=30),
         timedelta(hours=1),
         timedelta(hours=2),
     ]
-    assert observed.quarantine_wait(10_000) == timedelta(hours=24)
-    assert EngineSettings().quarantine_wait(10_000) == timedelta(hours=24)
+    assert observed.observed_quarantine_wait(10_000) == timedelta(hours=24)
 
 
 def test_several_entries_where_one_was_expected() -> None:

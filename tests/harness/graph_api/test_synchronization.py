@@ -11,19 +11,23 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import mock_miro
 from harness.lab.local import Lab
 from harness.testing.lab_steps import (
     add_user,
     assign,
     drain_journal,
     get_schema,
+    last_log,
     mapping,
     miro_user,
     ok,
     put_schema,
     put_secrets,
+    unassign,
     update_user,
 )
+from harness.testing.readers import entry_skip_step_reason
 
 
 @pytest.fixture
@@ -60,14 +64,16 @@ def test_create_list_get_delete_jobs(lab: Lab) -> None:
     tenant = lab.graph.tenant_id.replace("-", "")
     assert job["id"].startswith(f"miro.{tenant}.")
     assert job["templateId"] == "miro"
-    # A job never started shows TimeSpan.MaxValue, Disabled, and status Paused
-    # (https://learn.microsoft.com/en-us/graph/api/resources/synchronization-synchronizationschedule).
+    # A job never started shows TimeSpan.MaxValue, Disabled, and status NotConfigured
+    # (https://learn.microsoft.com/en-us/graph/api/resources/synchronization-synchronizationschedule,
+    # and the create-job response of
+    # https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-configuration-api).
     assert job["schedule"] == {
         "expiration": None,
         "interval": "P10675199DT2H48M5.4775807S",
         "state": "Disabled",
     }
-    assert job["status"]["code"] == "Paused"
+    assert job["status"]["code"] == "NotConfigured"
     assert job["status"]["lastExecution"] is None
     assert job["status"]["steadyStateFirstAchievedTime"] == "0001-01-01T00:00:00Z"
     assert job["synchronizationJobSettings"] == [
@@ -126,6 +132,7 @@ def test_create_job_rejects_bad_bodies(lab: Lab, body: Any) -> None:
 def test_start_pause_and_restart_drive_the_schedule(lab: Lab) -> None:
     alice = add_user(lab, "alice")
     assign(lab, alice)
+    assert lab.job()["status"]["code"] == "NotConfigured"  # never run
     ok(lab.graph_client.post(f"{lab.job_path}/start"), 204)
     job = lab.job()
     assert job["schedule"]["state"] == "Active" and job["status"]["code"] == "NotRun"
@@ -276,16 +283,63 @@ def test_schema_body_must_be_json_object(lab: Lab) -> None:
     expect_error(lab.graph_client.put(f"{lab.job_path}/schema", json=[1]), 400)
 
 
-def test_secrets_get_and_put_merge(lab: Lab) -> None:
-    put_secrets(lab, SyncAll="False", SkipOutOfScopeDeletions="True")
-    secrets = {
-        p["key"]: p["value"]
-        for p in ok(lab.graph_client.get(f"{lab.sync_path}/secrets")).json()["value"]
+def test_secrets_put_replaces_the_whole_set(lab: Lab) -> None:
+    secrets_path = f"{lab.sync_path}/secrets"
+
+    def stored() -> dict[str, str]:
+        got = ok(lab.graph_client.get(secrets_path)).json()["value"]
+        return {p["key"]: p["value"] for p in got}
+
+    assert stored() == {"BaseAddress": lab.scim_url, "SecretToken": "********"}  # never echoed
+    ok(lab.graph_client.put(secrets_path, json={"value": [{"key": "SyncAll", "value": "False"}]}))
+    # Graph stores the given set: BaseAddress and SecretToken are gone.
+    assert stored() == {"SyncAll": "False"}
+
+
+def test_the_skip_out_of_scope_deletions_procedure_get_add_put_all_back(lab: Lab) -> None:
+    """Microsoft's procedure, step by step
+    (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/skip-out-of-scope-deletions):
+    GET the secrets, add the key, re-enter the masked token, PUT the whole set back (204); then
+    an out-of-scope user is not disabled."""
+    ivy = add_user(lab, "ivy")
+    assignment = assign(lab, ivy)
+    lab.start()
+    lab.advance("0")
+    secrets_path = f"{lab.sync_path}/secrets"
+    got = ok(lab.graph_client.get(secrets_path)).json()["value"]  # step 3
+    for pair in got:
+        if pair["key"] == "SecretToken":
+            assert pair["value"] == "********"
+            pair["value"] = mock_miro.DEFAULT_TOKEN  # "update the connection password"
+    got.append({"key": "SkipOutOfScopeDeletions", "value": "True"})
+    ok(lab.graph_client.put(secrets_path, json={"value": got}), 204)  # step 4
+    stored = ok(lab.graph_client.get(secrets_path)).json()["value"]
+    assert {p["key"]: p["value"] for p in stored} == {
+        "BaseAddress": lab.scim_url,
+        "SecretToken": "********",
+        "SkipOutOfScopeDeletions": "True",
     }
-    assert secrets["BaseAddress"] == lab.scim_url
-    assert secrets["SecretToken"] == "********"  # never echoed
-    assert secrets["SyncAll"] == "False"
-    assert secrets["SkipOutOfScopeDeletions"] == "True"
+    unassign(lab, assignment)
+    (cycle,) = lab.advance("40m")  # step 5: the user goes out of scope
+    assert cycle["state"] == "Succeeded"
+    assert miro_user(lab, "ivy@contoso.com")["active"] is True
+    assert entry_skip_step_reason(last_log(lab, ivy)) == "SkipOutOfScopeDeletions"
+
+
+def test_putting_the_masked_token_back_stores_the_mask(lab: Lab) -> None:
+    """Skipping the procedure's "update the password": the mask GET showed becomes the token,
+    and the next cycle's probe is refused (invalid credentials quarantine at once)."""
+    ivy = add_user(lab, "ivy")
+    assign(lab, ivy)
+    secrets_path = f"{lab.sync_path}/secrets"
+    got = ok(lab.graph_client.get(secrets_path)).json()["value"]
+    got.append({"key": "SkipOutOfScopeDeletions", "value": "True"})
+    ok(lab.graph_client.put(secrets_path, json={"value": got}), 204)
+    lab.start()
+    (cycle,) = lab.advance("0")
+    assert cycle["quarantine"] == "EncounteredQuarantineException"
+    (probe,) = drain_journal(lab)
+    assert probe["headers"]["Authorization"] == "Bearer ********"
 
 
 @pytest.mark.parametrize(
@@ -540,3 +594,28 @@ def test_object_connections_beta(lab: Lab) -> None:
     # No link: the user is matched again by userName, then updated.
     assert any("ivy%40contoso.com" in r["query"] for r in drain_journal(lab))
     assert ok(lab.graph_client.get(path)).json()["sourceAnchor"] == ivy
+
+
+def test_the_control_plane_shows_the_secrets_unmasked_and_helpers_keep_the_rest(lab: Lab) -> None:
+    path = f"/_fake/engine/secrets/{lab.service_principal_id}"
+    unmasked = ok(lab.graph_client.get(path)).json()["value"]
+    assert {"key": "SecretToken", "value": mock_miro.DEFAULT_TOKEN} in unmasked
+    put_secrets(lab, SyncAll="True")  # a helper that changes one key, through Graph's PUT
+    after = {p["key"]: p["value"] for p in ok(lab.graph_client.get(path)).json()["value"]}
+    assert after == {
+        "BaseAddress": lab.scim_url,
+        "SecretToken": mock_miro.DEFAULT_TOKEN,
+        "SyncAll": "True",
+    }
+
+
+def test_restoring_the_default_mappings_starts_an_initial_cycle(lab: Lab) -> None:
+    """ "Restore default mappings" forces every user to be synchronized again
+    (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/customize-application-attributes)."""
+    assign(lab, add_user(lab, "ann"))
+    lab.start()
+    lab.advance("0")
+    assert [c["type"] for c in lab.advance("40m")] == ["incremental"]
+    ok(lab.graph_client.delete(f"{lab.job_path}/schema"), 204)  # DELETE resets the schema
+    (cycle,) = lab.advance("40m")
+    assert cycle["type"] == "initial" and cycle["counts"]["imported"] >= 1

@@ -57,7 +57,7 @@ def test_team_and_status_expectations_fail_readably(driver: Driver) -> None:
     driver.miro_teams("Sales")
     with pytest.raises(AssertionError, match=r"missing: \['zed@contoso.com'\]"):
         driver.expect_team_members("Sales", {"zed"})
-    with pytest.raises(AssertionError, match="code: expected 'Quarantine', got 'Paused'"):
+    with pytest.raises(AssertionError, match="code: expected 'Quarantine', got 'NotConfigured'"):
         driver.expect_status(code="Quarantine")
 
 

@@ -145,18 +145,24 @@ def test_one_objects_log_filter_and_the_status_fields() -> None:
     assert source_filter("abc") == "sourceIdentity/id eq 'abc'"
     status = {
         "code": "Quarantine",
-        "quarantine": {"reason": "TooManyDeletes"},
+        "quarantine": {
+            "reason": "TooManyDeletes",
+            "seriesBegan": "2026-01-05T09:00:00Z",
+            "currentBegan": "2026-01-06T09:00:00Z",
+        },
         "lastExecution": {"state": "Failed", "countEscrowed": 2},
     }
     assert status_fields(status) == {
         "code": "Quarantine",
         "quarantine_reason": "TooManyDeletes",
+        "quarantine_since": "2026-01-05T09:00:00Z",
         "last_state": "Failed",
         "escrowed": 2,
     }
     assert status_fields({"code": "Paused"}) == {
         "code": "Paused",
         "quarantine_reason": None,
+        "quarantine_since": None,
         "last_state": None,
         "escrowed": None,
     }

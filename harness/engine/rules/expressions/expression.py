@@ -56,6 +56,19 @@ class Expression:
         return "Redact" in self.functions
 
     @property
+    def redacted_attributes(self) -> tuple[str, ...]:
+        """Source attributes read inside a ``Redact(...)``: removed from the logs as well
+        (``Redact([userPrincipalName])`` "removes the userPrincipalName from the provisioning
+        logs")."""
+        seen: dict[str, None] = {}
+        for node in walk(self.root):
+            if isinstance(node, Call) and node.name == "Redact":
+                for inner in walk(node):
+                    if isinstance(inner, Attribute):
+                        seen.setdefault(inner.name, None)
+        return tuple(seen)
+
+    @property
     def is_attribute(self) -> bool:
         """True for a direct mapping (the whole expression is one ``[attribute]``)."""
         return isinstance(self.root, Attribute)

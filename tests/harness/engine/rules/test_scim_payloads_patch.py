@@ -225,8 +225,20 @@ def test_every_change_appears_in_the_patch(target, dialect):
 
 
 def test_manager_patch_and_role_errors():
+    # The SCIM guide's manager update: a list of one {"$ref", "value"}
+    # (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups).
+    assert user_patch_body({"manager": "42"}, current={}, users_url="https://a/scim/Users") == {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [
+            {
+                "op": "Add",
+                "path": "manager",
+                "value": [{"$ref": "https://a/scim/Users/42", "value": "42"}],
+            }
+        ],
+    }
     assert user_patch_body({f"{ENT}:manager": "42"})["Operations"] == [
-        {"op": "Replace", "path": f"{ENT}:manager", "value": {"value": "42"}}
+        {"op": "Replace", "path": f"{ENT}:manager", "value": [{"$ref": None, "value": "42"}]}
     ]
     with pytest.raises(PayloadError, match="roles need a role value"):
         role_entries("plain", None)
