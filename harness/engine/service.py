@@ -323,5 +323,12 @@ class ProvisioningService:
                 job.status.code = "Paused"
         out = summary.to_json()
         out["nextRun"] = iso(job.next_run)
+        # How the job stands after the cycle (a report's timeline draws it).
+        out["escrowed"] = len(job.runtime.escrows)
+        quarantine = job.status.quarantine
+        out["jobStatus"] = {
+            "code": job.status.code,
+            "quarantine": quarantine.to_json() if quarantine else None,
+        }
         out["servicePrincipalId"] = job.service_principal_id
         return out
