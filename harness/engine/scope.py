@@ -95,7 +95,8 @@ def role_name(app_role_id: str, app_roles: dict[str, dict[str, Any]]) -> str:
 
 
 def _group_name(mirror: Mirror, group_id: str) -> str:
-    return str((mirror.groups.get(group_id) or {}).get("displayName") or group_id)
+    """A group's name as log texts quote names: 'Engineering'."""
+    return "'" + str((mirror.groups.get(group_id) or {}).get("displayName") or group_id) + "'"
 
 
 def assigned_how(

@@ -124,7 +124,22 @@ def test_every_problem_in_a_file_is_reported_at_once(tmp_path: Path) -> None:
         ),
         ("start: now", "10: steps[1].start: takes no arguments"),
         ("{sync: null, start: null}", "10: steps[1]: a step is a name"),
-        ("assign: [alice]", "10: steps[1].assign: expected a string or a mapping"),
+        ("assign: [[alice]]", "10: steps[1].assign[0]: expected a string or a mapping"),
+        (
+            "unassign: {pattern: user, from: 1, to: 3}",
+            "10: steps[1].unassign.pattern: a name pattern needs {n}",
+        ),
+        (
+            "unassign: {pattern: 'u{n}', from: 5, to: 3}",
+            "10: steps[1].unassign: 'to' (3) is before 'from' (5)",
+        ),
+        (
+            "unassign: {principal: alice, pattern: 'u{n}', from: 1, to: 3}",
+            "10: steps[1].unassign: give either 'principal' or 'pattern'",
+        ),
+        ("disable: {pattern: 'u{n}{x}', from: 1, to: 2}", "10: steps[1].disable.pattern: not a"),
+        ("add_user: {name: u, count: 3}", "10: steps[1].add_user: with 'count', 'name' must"),
+        ("expect: {jobs: {}}", "10: steps[1].expect.jobs: unknown field 'jobs'"),
     ],
 )
 def test_step_arguments_are_checked(tmp_path: Path, step: str, message: str) -> None:

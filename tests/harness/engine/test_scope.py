@@ -132,13 +132,13 @@ def test_the_engine_says_why_in_the_scoping_step_and_its_directory_view(lab: Lab
             "Reason"
         ]
 
-    assert reason(ann) == "in scope: member of Engineering, which is assigned with role User"
+    assert reason(ann) == "in scope: member of 'Engineering', which is assigned with role User"
     assert reason(cat).startswith("only Default Access: excluded from provisioning")
     view = ok(lab.graph_client.get(f"/_fake/engine/jobs/{lab.job_id}/directory")).json()
     users = {u["id"]: u for u in view["users"]}
     assert users[ben]["unassignedReason"] == (
-        "member of Backend, which is nested in the assigned group Engineering: nested groups "
-        "are not expanded"
+        "member of 'Backend', which is nested in the assigned group 'Engineering': nested "
+        "groups are not expanded"
     )
     assert users[ann]["unassignedReason"] is None
     assert users[ann]["assignments"][0]["principalId"] == outer
