@@ -61,7 +61,8 @@ class CaseResult:
     # The directory as the engine last read it (GET /_fake/engine/jobs/{id}/directory).
     engine_directory: dict[str, Any] = field(default_factory=dict)
     outbox: list[dict[str, Any]] = field(default_factory=list)  # notification e-mails
-    settings: dict[str, Any] = field(default_factory=dict)  # engine, secrets, job, Miro
+    # Engine settings, secrets, job settings, Miro settings: {"defaults": ..., "case": ...}.
+    settings: dict[str, Any] = field(default_factory=dict)
     roles: dict[str, str] = field(default_factory=dict)  # app role id -> display name
 
     @property

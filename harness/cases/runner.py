@@ -35,9 +35,10 @@ def run_case(case: Case, backend: str = DEFAULT_BACKEND) -> CaseResult:
     with open_lab(backend, case.seed) as lab:
         d = Driver(lab)
         try:
+            defaults = _settings(d)
             _load_lab_state(case, lab)
             set_up(case, d)
-            result.settings = _settings(d)  # as the case set them up
+            result.settings = {"defaults": defaults, "case": _settings(d)}
             for step in case.steps:
                 record = StepRecord(step.line, step.name, step.args)
                 if step.items is not None:

@@ -306,6 +306,7 @@ class ProvisioningService:
 
     def run_cycle(self, job: Job) -> dict[str, Any]:
         inputs = self._inputs(job)
+        mailed = len(self.outbox())
         with self.store.lock:
             job.running = True
             began = self.now()
@@ -330,5 +331,9 @@ class ProvisioningService:
             "code": job.status.code,
             "quarantine": quarantine.to_json() if quarantine else None,
         }
+        out["notifications"] = [
+            {"sentDateTime": m.get("sentDateTime"), "subject": m.get("subject")}
+            for m in self.outbox()[mailed:]
+        ]
         out["servicePrincipalId"] = job.service_principal_id
         return out

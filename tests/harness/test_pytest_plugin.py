@@ -124,7 +124,7 @@ def test_case_files_are_collected_and_run(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(
         [
             "*FAIL line 10: Miro user alice@contoso.com has active=False*",
-            "*actual:   active: expected False, got True*",
+            "*active: expected false, got true*",
         ]
     )
 
