@@ -9,6 +9,10 @@ import sys
 
 import pytest
 
+# Imported here, before pytester's in-process runs: pytester unloads the modules a run imported,
+# and PyYAML's C loader cannot be imported twice in one process (its parser keeps the first
+# import's node classes), so a second run would fail to read any case file.
+import harness.cases.loader  # noqa: F401
 from harness.pytest_plugin import is_case_file, stable_seed
 
 pytest_plugins = ("pytester",)
