@@ -90,7 +90,7 @@ def test_bulk_steps_and_generated_directories_expand_and_checkpoints_check_in_pl
     assert "unassign 3: u04, u05, u06" in text
     assert "◆ checkpoint: all six are in Miro: 2 of 2 hold" in text
     assert "FAIL line 25 (checkpoint line 23 (a checkpoint that fails) at 2026-01-05 09:40)" in text
-    assert 'code: expected "Quarantine", got "Active"' in text
+    assert "code: expected Quarantine, got Active" in text
 
 
 def test_a_failed_expectation_shows_only_the_fields_that_differ(tmp_path: Path) -> None:
