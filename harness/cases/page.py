@@ -130,7 +130,9 @@ def _reasons(report: Report) -> list[str]:
             if len(reason.names) == 1
             else f"{len(reason.names)} {reason.kind.lower()}s"
         )
-        earlier = "".join(f"<li>earlier, {escape(h)}</li>" for h in reason.history)
+        earlier = "".join(
+            f'<li>earlier, <span class="why">{escape(h)}</span></li>' for h in reason.history
+        )
         out.append(
             f'<div class="reason"><b>{escape(label)}</b> '
             f'<span class="{cls}">{escape(reason.outcome)}</span>: '

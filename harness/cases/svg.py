@@ -165,6 +165,8 @@ def _column(column: Column, x: float) -> str:
     w = column_width(column)
     y = LANES["cycles"]
     colour = "#d0d7de" if column.kind == "idle" else STATE_COLOURS.get(column.state, "#8c959f")
+    if column.held and column.state == "Succeeded":
+        colour = STATE_COLOURS["EntryLevelErrors"]  # it ran, but held its deletions back
     out = [
         f'<g class="cycle state-{escape(column.state or "idle")}"><title>{escape(title)}</title>',
         f'<rect x="{x:.1f}" y="{y}" width="{w - 4}" height="28" rx="3" fill="{colour}"/>',

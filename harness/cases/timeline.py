@@ -126,6 +126,7 @@ class Column:
     state: str = ""  # a cycle's state: Succeeded | EntryLevelErrors | Failed
     escrowed: int = 0
     throttled: int = 0
+    held: int = 0  # deletions held by the accidental-deletions threshold
     quarantine: str = ""  # the reason, while quarantined
     quarantine_since: str = ""  # the series start
     emails: list[str] = field(default_factory=list)
@@ -264,6 +265,7 @@ def _cycle_column(cycle: dict[str, Any], labels: dict[str, str]) -> Column:
         state=str(cycle.get("state") or ""),
         escrowed=int(cycle.get("escrowed") or 0),
         throttled=int((cycle.get("counts") or {}).get("throttled") or 0),
+        held=int((cycle.get("counts") or {}).get("staged") or 0),
         quarantine=str(quarantine.get("reason") or ""),
         quarantine_since=str(quarantine.get("seriesBegan") or ""),
         error=str((cycle.get("error") or {}).get("errorCode") or ""),
