@@ -39,11 +39,12 @@ tr.failed td{background:#ffebe9}
 """
 
 
-def document(title: str, body: list[str]) -> str:
+def document(title: str, body: list[str], css: str = "") -> str:
+    """A self-contained page: the report's style (plus ``css``), then ``body``."""
     return "\n".join(
         [
             '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
-            f"<title>{escape(title)}</title><style>{CSS}</style></head><body>",
+            f"<title>{escape(title)}</title><style>{CSS}{css}</style></head><body>",
             *body,
             "</body></html>",
         ]
