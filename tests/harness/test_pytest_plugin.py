@@ -7,12 +7,16 @@ import os
 import subprocess
 import sys
 
+# Imported here, before pytester's in-process runs: pytester unloads the modules a run imported
+# first, and some cannot be imported twice in one process. PyYAML's C parser keeps the first
+# import's node classes (a later run could not read a case file); httpx imports httpcore lazily
+# and maps its errors by class (a later test in this worker saw httpcore's ConnectError).
+import httpcore  # noqa: F401
 import pytest
 
-# Imported here, before pytester's in-process runs: pytester unloads the modules a run imported,
-# and PyYAML's C loader cannot be imported twice in one process (its parser keeps the first
-# import's node classes), so a second run would fail to read any case file.
 import harness.cases.loader  # noqa: F401
+import harness.cases.report  # noqa: F401
+import harness.cases.runner  # noqa: F401
 from harness.pytest_plugin import is_case_file, stable_seed
 
 pytest_plugins = ("pytester",)
