@@ -500,33 +500,32 @@ def _shape(request: MiroRequest) -> tuple[str, str, int]:
     return request.method, path + (f"?{query}" if query else ""), request.status
 
 
+def _probe_owners(result: CaseResult, labels: dict[str, str]) -> list[str]:
+    """Who sent each test-connection probe, in order: every cycle starts with one, and so does
+    every provision-on-demand call the service accepted."""
+    owners = []
+    for record in result.steps:
+        if record.name == "provision_on_demand" and (record.response or {}).get("status") == 200:
+            owners.append("provision on demand")
+        owners += [labels.get(c["cycleId"], "cycle") for c in record.cycles]
+    return owners
+
+
 def _requests(result: CaseResult, labels: dict[str, str]) -> list[CycleRequests]:
     """The engine's requests (probes left out) per cycle, failing ones first; requests of one
     shape (method, path with ids and filter values left out, status) are one row."""
-    cycles = result.cycles()
-    buckets: list[tuple[str, list[MiroRequest]]] = []
-    current: list[MiroRequest] | None = None
-    index = 0
-    on_demand: list[MiroRequest] = []
+    owners = iter(_probe_owners(result, labels))
+    buckets: dict[str, list[MiroRequest]] = {}
+    current: list[MiroRequest] = buckets.setdefault("before any cycle", [])
     for request in _miro_requests(result):
         if is_probe(request):
-            # Each cycle starts with the test-connection probe, in the order the cycles ran.
-            if (
-                index < len(cycles)
-                and str(cycles[index].get("began", ""))[:19] <= request.time[:19]
-            ):
-                cycle = cycles[index]
-                current = []
-                buckets.append((labels.get(cycle["cycleId"], "cycle"), current))
-                index += 1
-            else:
-                current = on_demand  # provision on demand sends its own probe
-            continue
-        (current if current is not None else on_demand).append(request)
-    if on_demand:
-        buckets.append(("provision on demand", on_demand))
+            current = buckets.setdefault(next(owners, "after the last cycle"), [])
+        else:
+            current.append(request)
     out = []
-    for label, requests in buckets:
+    for label, requests in buckets.items():
+        if not requests:
+            continue
         rows: dict[tuple[str, str, int], RequestRow] = {}
         for request in requests:
             shape = _shape(request)

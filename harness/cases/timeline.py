@@ -9,7 +9,7 @@ to do, nothing wrong) are folded into one column, so thirty days of cycles stay 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness.cases.result import CaseResult, StepRecord
@@ -195,11 +195,14 @@ def _fold_steps(columns: list[Column], result: CaseResult) -> list[Column]:
                 t for c in run for t in records[c.label].targets or [_target(records[c.label])]
             ]
             shown = ", ".join(targets) if len(targets) <= 4 else f"{targets[0]} … {targets[-1]}"
-            folded = Column(**{**run[-1].__dict__})
-            folded.at = run[0].at
-            folded.label = f"lines {first.line}-{last.line}"
-            folded.text = f"{first.name} x{len(run)}: {shown}"
-            out.append(folded)
+            out.append(
+                replace(
+                    run[-1],
+                    at=run[0].at,
+                    label=f"lines {first.line}-{last.line}",
+                    text=f"{first.name} x{len(run)}: {shown}",
+                )
+            )
         run.clear()
 
     for column in columns:
