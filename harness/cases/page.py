@@ -297,6 +297,9 @@ def _directory(report: Report) -> list[str]:
         out.append(
             '<ul class="tree">' + "".join(_tree(g) for g in report.directory_groups) + "</ul>"
         )
+    if not report.directory_users:
+        out.append("<p>No users.</p>")
+        return out
     out.append(
         "<table><tr><th>users</th><th>state</th><th>groups (direct)</th><th>assignments</th>"
         "<th>the engine's scope reason</th></tr>"
