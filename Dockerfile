@@ -1,6 +1,10 @@
 # The harness as services: the Graph fake, the Miro fake and the provisioning engine.
 #   docker build -t entra-miro-harness .
-#   docker run --rm -p 8000:8000 -p 8001:8001 entra-miro-harness
+#   docker run --rm -p 8000:8000 -p 8001:8001 -e HARNESS_CONTROL_TOKEN="$(openssl rand -hex 24)" entra-miro-harness
+# It binds 0.0.0.0, so the control plane (/_fake/, the Miro token included) answers only requests
+# with the header X-Harness-Control-Token: $HARNESS_CONTROL_TOKEN. Without that variable a token
+# is generated: read it with `docker exec <container> cat /data/ready.json` (control_token).
+# The health check (/_fake/health) stays open. docs/serve.md, "In a container".
 ARG PYTHON_VERSION=3.11
 FROM python:${PYTHON_VERSION}-slim
 
@@ -31,4 +35,4 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
 WORKDIR /data
 
 # harness serve handles SIGTERM (docker stop): it saves --state, if given, and exits cleanly.
-CMD ["harness", "serve", "--host", "0.0.0.0", "--graph-port", "8000", "--miro-port", "8001"]
+CMD ["harness", "serve", "--host", "0.0.0.0", "--graph-port", "8000", "--miro-port", "8001", "--ready-file", "/data/ready.json"]

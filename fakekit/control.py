@@ -27,6 +27,7 @@ from flask import Blueprint, Response, request
 from fakekit.errors import ControlError, bad_input
 from fakekit.faults import FaultBook
 from fakekit.journal import Journal
+from fakekit.validation import MAX_STATE_BYTES, JsonInputError, parse_json
 
 JSON = "application/json"
 
@@ -66,23 +67,17 @@ def json_text(body: Any) -> str:
 
 
 def request_json(*, required: bool) -> Any:
-    """The request's JSON body; None when it is empty and not ``required``."""
+    """The request's JSON body, checked by :func:`fakekit.validation.parse_json` (a whole
+    state may be large); None when it is empty and not ``required``."""
     raw = request.get_data(cache=True)
     if not raw.strip():
         if required:
             raise bad_input("The request body is empty; a JSON body is required.")
         return None
     try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError) as exc:
-        raise bad_input(f"The request body is not valid JSON: {str(exc)[:120]}") from exc
-    try:  # "\ud800" parses but can never be written back as UTF-8: refuse it now, not later
-        json.dumps(data, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise bad_input("The request body contains an unpaired surrogate.") from exc
-    except RecursionError as exc:
-        raise bad_input("The request body is nested too deeply.") from exc
-    return data
+        return parse_json(raw, max_bytes=MAX_STATE_BYTES)
+    except JsonInputError as exc:
+        raise bad_input(str(exc)) from exc
 
 
 def request_object(*, required: bool) -> dict[str, Any]:

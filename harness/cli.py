@@ -1,4 +1,5 @@
-"""The ``harness`` command line: ``serve``, ``run``, ``bench``, ``import`` and ``replay``."""
+"""The ``harness`` command line: ``serve``, ``run``, ``bench``, ``import``, ``replay`` and
+``validate``."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from harness.bench.command import bench
 from harness.cases.command import run
 from harness.replay.command import import_command, replay_command
 from harness.serve.command import serve
+from harness.validate.command import validate
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -22,6 +24,7 @@ main.add_command(run)
 main.add_command(bench)
 main.add_command(import_command)
 main.add_command(replay_command)
+main.add_command(validate)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -16,6 +16,7 @@ port until stopped. So ``Lab(served=True)`` can be rebuilt (reset) behind fixed 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import socket
@@ -31,6 +32,9 @@ from typing import Any, Protocol
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 WSGIApp = Callable[..., Any]
+# What a server answers a request it refuses before any app sees it (a malformed request line,
+# a bad header): (status, reason) -> (content type, body). None keeps the server's plain text.
+RawErrorBody = Callable[[int, str], tuple[str, bytes]]
 
 SERVER_KINDS = ("werkzeug", "waitress", "cheroot")
 DEFAULT_SERVER = "werkzeug"
@@ -61,10 +65,16 @@ class _QuietRequestHandler(WSGIRequestHandler):
 
 
 class _Werkzeug:
-    def __init__(self, app: WSGIApp, sock: socket.socket, threads: int) -> None:
+    def __init__(
+        self, app: WSGIApp, sock: socket.socket, threads: int, raw_error: RawErrorBody | None
+    ) -> None:
         host, port = sock.getsockname()[:2]
+        handler: type[WSGIRequestHandler] = _QuietRequestHandler
+        if raw_error is not None:
+            handler = type("ApiErrorRequestHandler", (_ApiErrorRequestHandler,), {})
+            handler.raw_error = staticmethod(raw_error)  # type: ignore[attr-defined]
         self._server = make_server(
-            host, port, app, threaded=True, fd=sock.fileno(), request_handler=_QuietRequestHandler
+            host, port, app, threaded=True, fd=sock.fileno(), request_handler=handler
         )
         # make_server(threaded=True) gives a ThreadingMixIn server; its type says BaseWSGIServer.
         self._server.daemon_threads = True  # type: ignore[attr-defined]
@@ -79,12 +89,37 @@ class _Werkzeug:
         self._server.server_close()
 
 
+class _ApiErrorRequestHandler(_QuietRequestHandler):
+    """werkzeug's (http.server's) own refusals in the API's error format, not an HTML page."""
+
+    raw_error: RawErrorBody
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        reason = message or self.responses.get(code, ("Error",))[0]
+        content_type, body = self.raw_error(code, reason)
+        if self.request_version == "HTTP/0.9":  # a line too broken to name a version: no
+            self.request_version = "HTTP/1.0"  # status line or headers would be written
+        self.send_response(code, reason)
+        self.send_header("Connection", "close")
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if getattr(self, "command", None) != "HEAD":
+            self.wfile.write(body)
+
+
 # waitress (a test extra) and cheroot are imported when a server of their kind starts: test labs
 # run on werkzeug and need neither.
 
 
 class _Waitress:
-    def __init__(self, app: WSGIApp, sock: socket.socket, threads: int) -> None:
+    """waitress writes its own refusals (a malformed request line, a bad header) in plain text
+    from deep inside its channel; there is no hook for another format, so ``raw_error`` is not
+    used here."""
+
+    def __init__(
+        self, app: WSGIApp, sock: socket.socket, threads: int, raw_error: RawErrorBody | None
+    ) -> None:
         from waitress.server import create_server
 
         host, port = sock.getsockname()[:2]
@@ -122,14 +157,41 @@ class _Waitress:
 
 
 class _Cheroot:
-    def __init__(self, app: WSGIApp, sock: socket.socket, threads: int) -> None:
+    def __init__(
+        self, app: WSGIApp, sock: socket.socket, threads: int, raw_error: RawErrorBody | None
+    ) -> None:
+        from cheroot.server import HTTPConnection, HTTPRequest
         from cheroot.wsgi import Server
 
         adopted = socket.socket(sock.family, sock.type, fileno=sock.detach())
         adopted.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
+        class ApiErrorRequest(HTTPRequest):
+            """cheroot's own refusals (``simple_response``: a malformed request line or header,
+            a request line too long) in the API's error format instead of plain text."""
+
+            def simple_response(self, status: Any, msg: Any = "") -> None:
+                code = int(str(status)[:3])
+                if raw_error is None or code < 400:
+                    super().simple_response(status, msg)
+                    return
+                text = msg.decode("latin-1") if isinstance(msg, bytes) else str(msg)
+                content_type, body = raw_error(code, text or str(status)[4:])
+                head = (
+                    f"{self.server.protocol} {status}\r\nContent-Length: {len(body)}\r\n"
+                    f"Content-Type: {content_type}\r\nConnection: close\r\n\r\n"
+                )
+                self.close_connection = True
+                with contextlib.suppress(OSError):  # the client has gone: nothing to tell it
+                    self.conn.wfile.write(head.encode("latin-1") + body)
+
+        class ApiErrorConnection(HTTPConnection):
+            RequestHandlerClass = ApiErrorRequest
+
         class AdoptingServer(Server):
             """cheroot serving a socket bound beforehand (no close-and-rebind race)."""
+
+            ConnectionClass = ApiErrorConnection
 
             def bind(self, family: int, type: int, proto: int = 0) -> socket.socket:
                 self.socket = adopted
@@ -157,7 +219,7 @@ class _Cheroot:
         self._server.stop()
 
 
-_ENGINES: dict[str, Callable[[WSGIApp, socket.socket, int], _Engine]] = {
+_ENGINES: dict[str, Callable[[WSGIApp, socket.socket, int, RawErrorBody | None], _Engine]] = {
     "werkzeug": _Werkzeug,
     "waitress": _Waitress,
     "cheroot": _Cheroot,
@@ -205,7 +267,10 @@ class ServerThread:
         name: str = "wsgi-server",
         server: str = DEFAULT_SERVER,
         threads: int = DEFAULT_THREADS,
+        raw_error: RawErrorBody | None = None,
     ) -> None:
+        """``raw_error``: how cheroot and werkzeug word the refusals they write themselves
+        (a malformed request line), e.g. in the API's error format; waitress has no hook."""
         if server not in _ENGINES:
             raise ValueError(
                 f"unknown WSGI server {server!r}: choose one of {', '.join(SERVER_KINDS)}"
@@ -220,6 +285,7 @@ class ServerThread:
         self.name = name
         self.server = server
         self.threads = threads
+        self.raw_error = raw_error
         self.ready = threading.Event()
         self._server: _Engine | None = None
         self._thread: threading.Thread | None = None
@@ -267,8 +333,9 @@ class ServerThread:
             raise ServerStartError(
                 f"{self.name} could not bind {self.requested_host}:{self.requested_port}: {exc}"
             ) from exc
+        app = _CheckedContentLength(self.app, self.raw_error)
         with sock:
-            self._server = _ENGINES[self.server](self.app, sock, self.threads)
+            self._server = _ENGINES[self.server](app, sock, self.threads, self.raw_error)
         self._thread = threading.Thread(target=self._serve, name=self.name, daemon=True)
         self._thread.start()
         if not self.ready.wait(self.startup_timeout) or not self._answers(self.startup_timeout):
@@ -320,6 +387,33 @@ class ServerThread:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class _CheckedContentLength:
+    """A ``Content-Length`` that is not a whole number (cheroot passes ``-5`` on) is a
+    malformed request (RFC 9110 section 8.6): 400 here, before the app's body reader fails on
+    it with a 500."""
+
+    def __init__(self, app: WSGIApp, raw_error: RawErrorBody | None) -> None:
+        self.app = app
+        self.raw_error = raw_error
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        length = environ.get("CONTENT_LENGTH", "")
+        if not length or length.isdigit():
+            return self.app(environ, start_response)
+        reason = "Content-Length must be a whole number of bytes"
+        if self.raw_error is not None:
+            content_type, body = self.raw_error(400, reason)
+        else:
+            content_type, body = "text/plain", reason.encode()
+        start_response(
+            "400 Bad Request",
+            [("Content-Type", content_type), ("Content-Length", str(len(body)))],
+        )
+        return [body]
 
 
 class AppSlot:

@@ -24,6 +24,9 @@ from mock_graph.routes.auth import check_bearer
 from mock_graph.wire import DEFAULT_FAULT_BODIES, error_response, json_response
 
 log = logging.getLogger("mock_graph")
+# Graph's API versions: both need a bearer token, routes the harness mounts under them included
+# (https://learn.microsoft.com/en-us/graph/auth/auth-concepts).
+API_PREFIXES = ("/v1.0", "/beta")
 
 
 class _RequestIds:
@@ -79,7 +82,7 @@ def create_app(
                 time.sleep(fault.latency_ms / 1000)
             if fault.status is not None:
                 return _fault_response(fault.status, fault.body, fault.retry_after)
-        if request.path.startswith("/v1.0"):
+        if request.path.startswith(API_PREFIXES):
             check_bearer(b, bool(app.config["MOCK_GRAPH_STRICT_AUTH"]))
         return None
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field, with_config
+from typing_extensions import TypedDict
+
+from fakekit.validation import STRICT, JsonInputError, validate
 from mock_graph.exceptions import bad_request
 
 
@@ -29,34 +33,39 @@ class Settings:
     organization_name: str = "Contoso"
 
     def update(self, values: dict[str, Any]) -> None:
-        """Apply a partial update, checking every value first (all or nothing)."""
-        known = {f.name: f for f in fields(self)}
-        for key, value in values.items():
+        """Apply a partial update, checking every value first (all or nothing): types, ranges
+        and names by :class:`SettingsUpdate`; a refused value is never stored."""
+        if not isinstance(values, dict):
+            raise bad_request("Settings must be a JSON object.")
+        known = {f.name for f in fields(self)}
+        for key in values:
             if key not in known:
                 raise bad_request(f"Unknown setting '{key}'.")
-            current = getattr(self, key)
-            ok = (
-                (isinstance(current, bool) and isinstance(value, bool))
-                or (key == "delta_token_max_age_days" and (value is None or _is_number(value)))
-                or (
-                    isinstance(current, int)
-                    and not isinstance(current, bool)
-                    and isinstance(value, int)
-                    and not isinstance(value, bool)
-                    and value > 0
-                )
-                or (
-                    isinstance(current, list)
-                    and isinstance(value, list)
-                    and all(isinstance(v, str) for v in value)
-                )
-                or (isinstance(current, str) and isinstance(value, str) and bool(value.strip()))
-            )
-            if not ok:
-                raise bad_request(f"Invalid value for setting '{key}'.")
-        for key, value in values.items():
+        try:
+            checked: dict[str, Any] = dict(validate(SettingsUpdate, values))
+        except JsonInputError as exc:
+            raise bad_request(f"Invalid value for setting '{exc.field}': {exc.reason}.") from exc
+        for key, value in checked.items():
             setattr(self, key, value)
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+# Days the fake can add to any plausible clock without leaving the calendar (year 9999).
+MAX_DAYS = 36_500
+PageSize = Annotated[int, Field(ge=1, le=100_000)]
+Days = Annotated[int, Field(ge=0, le=MAX_DAYS)]
+
+
+@with_config(STRICT)
+class SettingsUpdate(TypedDict, total=False):
+    """What ``PUT /_fake/settings`` may set, with the ranges the fake can hold (a retention of
+    1e20 days overflows every date it touches, so it is refused, not stored)."""
+
+    strict_queries: bool
+    soft_delete_security_groups: bool
+    retention_days: Annotated[int, Field(ge=1, le=MAX_DAYS)]
+    delta_page_size: PageSize
+    delta_token_max_age_days: Days | Annotated[float, Field(ge=0, le=MAX_DAYS)] | None
+    verified_domains: list[Annotated[str, Field(max_length=253)]]
+    batch_accept_absolute_urls: bool
+    default_page_size: PageSize
+    organization_name: Annotated[str, Field(min_length=1, max_length=1024, pattern=r"\S")]

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Response, current_app, g, request
 
+from fakekit.validation import JsonInputError, parse_json
 from mock_graph.exceptions import GraphError, bad_request
 from mock_graph.models import GraphBackend
 
@@ -98,29 +99,23 @@ def text_response(text: str) -> Response:
 
 
 def json_body() -> dict[str, Any]:
-    """The request's JSON object, or Graph's 400 for anything else."""
+    """The request's JSON object, checked by the shared validation layer (depth, lone
+    surrogates, numbers no property can hold), or Graph's 400 for anything else."""
     raw = request.get_data(cache=True)
     if not raw.strip():
         raise bad_request("Empty Payload. JSON content expected.", code="BadRequest")
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        data = parse_json(raw)
+    except JsonInputError as exc:
         raise bad_request(
-            "Unable to read JSON request payload. Please ensure Content-Type header is set and "
-            "payload is of valid JSON format.",
+            f"Unable to read JSON request payload: {exc}. Please ensure Content-Type header is "
+            "set and payload is of valid JSON format.",
             code="BadRequest",
         ) from exc
     if not isinstance(data, dict):
         raise bad_request(
             "Unable to read JSON request payload: expected a JSON object.", code="BadRequest"
         )
-    try:  # "\ud800" parses but can never be written back as UTF-8: refuse it now, not later
-        json.dumps(data, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise bad_request(
-            "Unable to read JSON request payload: it contains an unpaired surrogate.",
-            code="BadRequest",
-        ) from exc
     return data
 
 

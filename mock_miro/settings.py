@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, with_config
+from typing_extensions import TypedDict
+
+from fakekit.validation import STRICT, validate
 
 DEFAULT_TOKEN = "miro-scim-token"
 
@@ -34,42 +39,40 @@ class Settings:
         return asdict(self)
 
     def update(self, changes: dict[str, Any]) -> None:
-        """Apply a partial update, validating every field first (all or nothing)."""
+        """Apply a partial update, validating every field first (all or nothing): types,
+        ranges and names by :class:`SettingsUpdate`; a refused value is never stored."""
         if not isinstance(changes, dict):
             raise ValueError("settings must be a JSON object")
-        known = {f.name: f for f in fields(self)}
-        checked: dict[str, Any] = {}
-        for key, value in changes.items():
-            if key not in known:
-                raise ValueError(f"unknown setting {key!r}; known: {', '.join(sorted(known))}")
-            checked[key] = _check(key, value)
+        unknown = sorted(map(str, set(changes) - {f.name for f in fields(self)}))
+        if unknown:
+            known = ", ".join(sorted(f.name for f in fields(self)))
+            raise ValueError(f"unknown setting {unknown[0]!r}; known: {known}")
+        checked: dict[str, Any] = dict(validate(SettingsUpdate, changes, prefix="settings"))
+        if "allowed_domains" in checked:
+            checked["allowed_domains"] = [d.lower().lstrip("@") for d in checked["allowed_domains"]]
         for key, value in checked.items():
             setattr(self, key, value)
 
 
-def _check(key: str, value: Any) -> Any:
-    if key == "model":
-        if value not in ("teams", "user_groups"):
-            raise ValueError("model must be 'teams' or 'user_groups'")
-        return value
-    if key == "duplicate_user_error":
-        if value not in (409, 400) or isinstance(value, bool):
-            raise ValueError("duplicate_user_error must be 409 or 400")
-        return value
-    if key == "allowed_domains":
-        if not isinstance(value, list) or not all(isinstance(d, str) and d for d in value):
-            raise ValueError("allowed_domains must be a list of domain names")
-        return [d.lower().lstrip("@") for d in value]
-    if key in ("rate_limits", "scim_enabled", "patch_strict", "meta_timestamps"):
-        if not isinstance(value, bool):
-            raise ValueError(f"{key} must be true or false")
-        return value
-    if key in ("token", "default_team_name"):
-        if not isinstance(value, str) or not value:
-            raise ValueError(f"{key} must be a non-empty string")
-        return value
-    if key in ("max_payload_bytes", "max_members_per_patch", "journal_limit"):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{key} must be a positive integer")
-        return value
-    raise ValueError(f"unknown setting {key!r}")  # pragma: no cover
+NonEmpty = Annotated[str, Field(min_length=1, max_length=1024)]
+# A bearer token travels in a header: visible ASCII only, or no client could ever send it.
+Token = Annotated[str, Field(pattern=r"^[!-~]{1,4096}$")]
+
+
+@with_config(STRICT)
+class SettingsUpdate(TypedDict, total=False):
+    """What ``PUT /_fake/settings`` may set, with the ranges the fake can hold (a journal of
+    1e20 entries, say, is refused, not stored)."""
+
+    model: Literal["teams", "user_groups"]
+    duplicate_user_error: Literal[409, 400]
+    allowed_domains: list[Annotated[str, Field(min_length=1, max_length=253)]]
+    rate_limits: bool
+    scim_enabled: bool
+    token: Token
+    patch_strict: bool
+    default_team_name: NonEmpty
+    meta_timestamps: bool
+    max_payload_bytes: Annotated[int, Field(ge=1, le=1024**3)]
+    max_members_per_patch: Annotated[int, Field(ge=1, le=1_000_000)]
+    journal_limit: Annotated[int, Field(ge=1, le=10_000_000)]

@@ -9,6 +9,8 @@ from typing import Any
 
 from flask import Response, current_app, g, request
 
+from fakekit.validation import JsonInputError, parse_json
+
 from .exceptions import ScimError, invalid_syntax
 from .models import MiroBackend
 
@@ -56,10 +58,12 @@ def error_response(error: ScimError) -> Response:
 
 
 def json_body() -> Any:
+    """The request's JSON, checked by the shared validation layer (depth, lone surrogates,
+    numbers no field can hold); SCIM's invalidSyntax 400 otherwise."""
     raw = request.get_data(cache=True)
     if not raw:
         raise invalid_syntax("The request body is empty")
     try:
-        return json.loads(raw)
-    except (ValueError, RecursionError) as exc:
-        raise invalid_syntax(f"The request body is not valid JSON: {str(exc)[:120]}") from exc
+        return parse_json(raw)
+    except JsonInputError as exc:
+        raise invalid_syntax(str(exc)) from exc

@@ -167,9 +167,12 @@ class ProvisioningService:
         if not self._advance_lock.acquire(blocking=False):
             raise AdvanceError("a cycle is running; try again when it ends")
         try:
+            ids_before = self.ids.state()
             run = OnDemand(self._inputs(job), subject)
             run.run()
             if run.not_found is not None:
+                # A refused request leaves no trace: later ids are those of a run without it.
+                self.ids.set_state(ids_before)
                 raise OnDemandError(run.not_found)
             return run.result()
         finally:

@@ -18,6 +18,9 @@ DIALECTS = ("default", "aadOptscim062020")
 # cycles per virtual month) or overflowing the clock. Not product rules.
 MIN_CYCLE_INTERVAL = timedelta(minutes=1)
 MAX_DURATION = timedelta(days=3650)
+# Counts no lab comes near, that keep a cycle from retrying (or paging) without end.
+MAX_COUNT = 1_000_000_000
+MAX_THROTTLE_RETRIES = 1_000
 
 
 def _duration(name: str, value: Any) -> timedelta:
@@ -117,12 +120,15 @@ class EngineSettings:
         ):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be a boolean")
-        if not isinstance(self.max_graph_pages, int) or self.max_graph_pages < 1:
-            raise ValueError("max_graph_pages must be a positive integer")
+        if not isinstance(self.max_graph_pages, int) or not 1 <= self.max_graph_pages <= MAX_COUNT:
+            raise ValueError(f"max_graph_pages must be an integer from 1 to {MAX_COUNT}")
         if self.throttle_policy not in ("honour", "escrow"):
             raise ValueError("throttle_policy must be 'honour' or 'escrow'")
-        if not isinstance(self.throttle_max_retries, int) or self.throttle_max_retries < 0:
-            raise ValueError("throttle_max_retries must be a non-negative integer")
+        retries = self.throttle_max_retries
+        if not isinstance(retries, int) or not 0 <= retries <= MAX_THROTTLE_RETRIES:
+            raise ValueError(
+                f"throttle_max_retries must be an integer from 0 to {MAX_THROTTLE_RETRIES}"
+            )
         _duration("throttle_default_wait", self.throttle_default_wait)
         if (
             not timedelta(0)
@@ -136,8 +142,8 @@ class EngineSettings:
             _duration(name, getattr(self, name))
         for name in ("escrow_min_failures", "escrow_total_failures", "escrow_absolute_failures"):
             value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ValueError(f"{name} must be a non-negative integer")
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_COUNT:
+                raise ValueError(f"{name} must be an integer from 0 to {MAX_COUNT}")
         ratio = self.escrow_failure_ratio
         if isinstance(ratio, bool) or not isinstance(ratio, int | float) or not 0 <= ratio <= 1:
             raise ValueError("escrow_failure_ratio must be a number from 0 to 1")

@@ -18,6 +18,7 @@ import atexit
 import contextlib
 import os
 import re
+import secrets
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ from typing import Any, NoReturn
 
 from harness.lab.local import Lab
 from harness.lab.remote import RemoteLab
+from harness.lab.surface import CONTROL_TOKEN_ENV
 
 BACKENDS = ("inprocess", "thread", "container")
 DEFAULT_BACKEND = "inprocess"
@@ -116,6 +118,9 @@ class ContainerPlan:
     startup_timeout: float = 120.0
     # The container starts blank; every lab resets it to the seed and settings it asks for.
     extra_args: tuple[str, ...] = ("--empty",)
+    # The container binds 0.0.0.0, so its control plane needs a token: this one, passed in
+    # $HARNESS_CONTROL_TOKEN (docs/serve.md, "In a container").
+    control_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
 
     @property
     def container_name(self) -> str:
@@ -180,6 +185,7 @@ class ContainerPlan:
             container_class(image)
             .with_name(self.container_name)
             .with_command(self.command)
+            .with_env(CONTROL_TOKEN_ENV, self.control_token)
             .with_exposed_ports(*self.exposed_ports)
             .waiting_for(self.wait_strategy())
         )
@@ -254,7 +260,7 @@ def container_lab(
             miro = f"http://{host}:{container.get_exposed_port(plan.miro_port)}"
             # Inside the container the fakes know themselves by their container ports; the
             # client side needs the mapped ones.
-            info = dict(RemoteLab.fetch_info(graph))
+            info = dict(RemoteLab.fetch_info(graph, control_token=plan.control_token))
             info["graph_url"] = graph + "/v1.0"
             info["miro_url"] = miro + "/api/v1/scim"
             info["clock_url"] = graph + "/_fake/clock"

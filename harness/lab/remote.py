@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from harness.http import make_client
-from harness.lab.surface import LAB_USER_AGENT, LabSurface, ok
+from harness.lab.surface import CONTROL_TOKEN_HEADER, LAB_USER_AGENT, LabSurface, ok
 
 GRAPH_VERSION_SUFFIX = "/v1.0"
 SCIM_SUFFIX = "/api/v1/scim"
@@ -65,6 +65,10 @@ class RemoteLab(LabSurface):
             headers={"Authorization": f"Bearer {info['miro_token']}", "User-Agent": LAB_USER_AGENT},
             timeout=timeout,
         )
+        control_token = info.get("control_token")
+        if isinstance(control_token, str) and control_token:
+            for client in (self.graph_client, self.miro_client):
+                client.headers[CONTROL_TOKEN_HEADER] = control_token
         self._adopt(self.info)
 
     @classmethod
@@ -78,13 +82,20 @@ class RemoteLab(LabSurface):
         return cls(info, **kwargs)
 
     @staticmethod
-    def fetch_info(graph_root: str, timeout: float = 10.0) -> dict[str, Any]:
-        """The ready object of a running ``harness serve``, from its Graph listener's root URL."""
-        return dict(ok(httpx.get(graph_root.rstrip("/") + "/_fake/lab", timeout=timeout)).json())
+    def fetch_info(
+        graph_root: str, timeout: float = 10.0, *, control_token: str | None = None
+    ) -> dict[str, Any]:
+        """The ready object of a running ``harness serve``, from its Graph listener's root URL
+        (``control_token``: the one it requires, when served beyond loopback)."""
+        headers = {CONTROL_TOKEN_HEADER: control_token} if control_token else {}
+        url = graph_root.rstrip("/") + "/_fake/lab"
+        return dict(ok(httpx.get(url, timeout=timeout, headers=headers)).json())
 
     @classmethod
-    def from_url(cls, graph_root: str, **kwargs: Any) -> RemoteLab:
-        return cls(cls.fetch_info(graph_root), **kwargs)
+    def from_url(
+        cls, graph_root: str, *, control_token: str | None = None, **kwargs: Any
+    ) -> RemoteLab:
+        return cls(cls.fetch_info(graph_root, control_token=control_token), **kwargs)
 
     def _adopt(self, info: Mapping[str, Any]) -> None:
         self.tenant_id: str = str(info["tenant_id"])

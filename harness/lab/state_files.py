@@ -14,7 +14,18 @@ import os
 import tempfile
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+
+from fakekit.validation import (
+    MAX_INT,
+    MAX_STATE_BYTES,
+    STRICT,
+    JsonInputError,
+    parse_json,
+    validate,
+)
 
 if TYPE_CHECKING:
     from harness.lab.local import Lab
@@ -54,19 +65,10 @@ def load_lab_state(lab: Lab, state: dict[str, Any]) -> None:
 
     Each part loads all or nothing, but the three parts one after another: on a
     :class:`StateFileError` discard the lab (``harness serve`` keeps the previous one)."""
-    if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
-        raise StateFileError(f'not a harness state file (expected "format": "{STATE_FORMAT}")')
-    if state.get("version") != STATE_VERSION:
-        raise StateFileError(f"unsupported state version {state.get('version')!r}")
-    try:
-        saved_now = datetime.fromisoformat(state["clock"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise StateFileError(f"the state's clock is not a time: {exc}") from exc
+    check_lab_state(state)
+    saved_now = datetime.fromisoformat(state["clock"])
     if saved_now < lab.clock.now():
         raise StateFileError("the state's clock is earlier than this lab's; load into a fresh lab")
-    for part in ("graph", "miro", "engine"):
-        if not isinstance(state.get(part), dict):
-            raise StateFileError(f"the state has no {part!r} object")
     try:
         lab.graph.load(state["graph"])
     except Exception as exc:  # the Graph fake answers a bad dump with its 400 GraphError
@@ -95,6 +97,74 @@ def load_lab_state(lab: Lab, state: dict[str, Any]) -> None:
     lab.job_id = str(state.get("jobId") or lab.job_id)
 
 
+class LabState(BaseModel):
+    """The top of a lab state (:func:`dump_lab_state`); each fake and the engine check their
+    own part when it is loaded."""
+
+    model_config = STRICT
+    format: Literal["harness-lab-state"]
+    version: Literal[1]
+    seed: Annotated[int, Field(ge=0, le=MAX_INT)]
+    clock: Annotated[str, Field(max_length=64)]
+    servicePrincipalId: Annotated[str, Field(min_length=1, max_length=256)]
+    jobId: Annotated[str, Field(min_length=1, max_length=1024)]
+    graphUrl: Annotated[str, Field(max_length=2048)]
+    scimUrl: Annotated[str, Field(max_length=2048)]
+    graph: dict[str, Any]
+    miro: dict[str, Any]
+    engine: dict[str, Any]
+
+
+def check_lab_state(state: Any) -> None:
+    """Refuse a lab state that cannot be loaded whole, before anything is replaced: the format
+    (:class:`LabState`, one line naming the field), the clock, and links of the engine that
+    point at Miro objects the Miro part does not hold (a link to nothing would be "updated"
+    with 404s forever)."""
+    if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
+        raise StateFileError(f'not a harness state file (expected "format": "{STATE_FORMAT}")')
+    if state.get("version") != STATE_VERSION:
+        raise StateFileError(f"unsupported state version {state.get('version')!r}")
+    try:
+        validate(LabState, state)
+    except JsonInputError as exc:
+        raise StateFileError(f"invalid state: {exc}") from exc
+    try:
+        datetime.fromisoformat(state["clock"])
+    except ValueError as exc:
+        raise StateFileError(f"clock: is not a time: {exc}") from exc
+    _check_links_resolve(state)
+
+
+def _check_links_resolve(state: dict[str, Any]) -> None:
+    miro, engine, scim_url = state["miro"], state["engine"], state["scimUrl"]
+    known: set[Any] = set()
+    for part in ("users", "deleted_users", "guests", "groups"):
+        items = miro.get(part)
+        if isinstance(items, list):
+            known.update(item.get("id") for item in items if isinstance(item, dict))
+    secrets = engine.get("secrets")
+    jobs = engine.get("jobs")
+    if not isinstance(secrets, dict) or not isinstance(jobs, list):
+        return  # the engine's own check names what is wrong
+    for j, job in enumerate(jobs):
+        if not isinstance(job, dict):
+            continue
+        base = (secrets.get(job.get("servicePrincipalId")) or {}).get("BaseAddress")
+        if not isinstance(base, str) or not base.startswith(scim_url):
+            continue  # a job pointed at another SCIM server: its objects are not in this file
+        links = (job.get("runtime") or {}).get("links") or []
+        for k, link in enumerate(links if isinstance(links, list) else []):
+            if (
+                isinstance(link, dict)
+                and not link.get("deleted")
+                and link.get("targetId") not in known
+            ):
+                raise StateFileError(
+                    f"engine.jobs[{j}].runtime.links[{k}].targetId: {link.get('targetId')!r} "
+                    "is not a user or group of the miro part"
+                )
+
+
 def _repoint(value: Any, old: Any, new: str) -> Any:
     if isinstance(value, str) and isinstance(old, str) and old and value.startswith(old):
         return new + value[len(old) :]
@@ -102,22 +172,43 @@ def _repoint(value: Any, old: Any, new: str) -> Any:
 
 
 def read_state_file(path: Path) -> dict[str, Any]:
+    """The state file's object, through the shared JSON checks (depth, lone surrogates, numbers
+    no field can hold); :class:`StateFileError` with one line naming the file otherwise."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise StateFileError(f"cannot read state file {path}: {exc}") from exc
+    try:
+        data = parse_json(raw, max_bytes=MAX_STATE_BYTES, what="the state file")
+    except JsonInputError as exc:
         raise StateFileError(f"cannot read state file {path}: {exc}") from exc
     if not isinstance(data, dict):
         raise StateFileError(f"state file {path} does not hold a JSON object")
     return data
 
 
-def write_json_atomically(path: Path, data: Any) -> None:
-    """Write ``data`` so that a reader sees the old file or the whole new one, never half."""
+TEMPORARY_SUFFIX = ".tmp"
+
+
+def _temporary_prefix(path: Path) -> str:
+    return f".{path.name}."
+
+
+def write_json_atomically(path: Path, data: Any) -> int:
+    """Write ``data`` so that a reader sees the old file or the whole new one, never half: a
+    temporary file beside it (``.NAME.XXXX.tmp``), flushed to disk, renamed over it. How many
+    bytes were written. A process killed mid-save leaves the temporary file and the old state;
+    :func:`remove_leftover_temporary_files` removes the former."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=_temporary_prefix(path), suffix=TEMPORARY_SUFFIX, dir=path.parent
+    )
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(data, handle)
+            size = handle.tell()
+            handle.flush()
+            os.fsync(handle.fileno())
         # mkstemp makes the file private; give it the mode a plain open() would.
         umask = os.umask(0)
         os.umask(umask)
@@ -126,3 +217,19 @@ def write_json_atomically(path: Path, data: Any) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return size
+
+
+def remove_leftover_temporary_files(path: Path) -> list[Path]:
+    """Remove the temporary files a killed :func:`write_json_atomically` of ``path`` left;
+    the ones removed."""
+    if not path.parent.is_dir():
+        return []
+    prefix = _temporary_prefix(path)
+    removed = []
+    for candidate in path.parent.iterdir():
+        name = candidate.name
+        if name.startswith(prefix) and name.endswith(TEMPORARY_SUFFIX) and candidate.is_file():
+            candidate.unlink(missing_ok=True)
+            removed.append(candidate)
+    return removed

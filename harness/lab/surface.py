@@ -13,6 +13,11 @@ import httpx
 
 # The lab's own clients say who they are, so journals tell test set-up from engine traffic.
 LAB_USER_AGENT = "harness-lab"
+# The header that carries ``harness serve``'s control token (docs/control-plane.md): required on
+# the ``/_fake/`` routes of a harness served beyond loopback.
+CONTROL_TOKEN_HEADER = "X-Harness-Control-Token"
+# The environment variable ``harness serve`` reads the control token from (``--control-token``).
+CONTROL_TOKEN_ENV = "HARNESS_CONTROL_TOKEN"
 
 
 def ok(response: httpx.Response) -> httpx.Response:

@@ -8,6 +8,7 @@ ready file, and stops cleanly on SIGINT or SIGTERM (saving ``--state`` first).
 from __future__ import annotations
 
 import logging
+import re
 import signal
 import sys
 from pathlib import Path
@@ -17,8 +18,9 @@ import click
 
 import mock_miro
 from harness.lab.state_files import StateFileError
+from harness.lab.surface import CONTROL_TOKEN_ENV
 from harness.serve.demo import DEMO_GROUPS, DEMO_USERS
-from harness.serve.served import ServeConfig, ServedHarness
+from harness.serve.served import SAVE_EVERY, ServeConfig, ServedHarness
 from harness.servers import PRODUCTION_SERVER, SERVER_KINDS, ServerStartError
 
 log = logging.getLogger("harness.serve")
@@ -31,6 +33,15 @@ def _install_signal_handlers(harness: ServedHarness) -> None:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+
+
+def _control_line(info: dict[str, object]) -> str:
+    if info["control_token"] is None:
+        return "/_fake/ routes open (loopback, or --insecure-control-plane)"
+    return (
+        f"/_fake/ routes need the header {info['control_token_header']} "
+        f"(the ready file's control_token, or ${CONTROL_TOKEN_ENV})"
+    )
 
 
 @click.command(name="serve")
@@ -95,7 +106,26 @@ def _install_signal_handlers(harness: ServedHarness) -> None:
     "state_file",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Load this state at start if it exists; save both fakes, the clock and the "
-    "job into it on exit.",
+    "job into it on exit, every --save-every seconds and on POST /_fake/lab/save.",
+)
+@click.option(
+    "--save-every",
+    type=click.FloatRange(min=0),
+    default=SAVE_EVERY,
+    show_default=True,
+    help="With --state: seconds between periodic saves (0: only on exit and on request).",
+)
+@click.option(
+    "--control-token",
+    envvar=CONTROL_TOKEN_ENV,
+    help="The token the /_fake/ routes require in the X-Harness-Control-Token header "
+    f"(also ${CONTROL_TOKEN_ENV}). Required beyond loopback: generated when not given, "
+    "written to the ready file. Given on loopback, it closes the control plane there too.",
+)
+@click.option(
+    "--insecure-control-plane",
+    is_flag=True,
+    help="Leave the /_fake/ routes open to anyone who reaches the ports, even beyond loopback.",
 )
 @click.option(
     "--realtime", is_flag=True, help="Run cycles on the wall clock instead of a virtual one."
@@ -137,12 +167,25 @@ def serve(
     speed: float,
     server: str,
     threads: int,
+    save_every: float,
+    control_token: str | None,
+    insecure_control_plane: bool,
 ) -> None:
     """Run the Graph fake, the Miro fake and the provisioning engine as real servers."""
     if not miro_token.strip():
         raise click.BadParameter("the token must not be empty", param_hint="--miro-token")
     if speed != 1.0 and not realtime:
         raise click.BadParameter("--speed needs --realtime", param_hint="--speed")
+    if control_token is not None and not re.fullmatch(r"[!-~]{16,}", control_token):
+        raise click.BadParameter(
+            "use at least 16 visible ASCII characters (it travels in a header)",
+            param_hint="--control-token",
+        )
+    if control_token and insecure_control_plane:
+        raise click.BadParameter(
+            "a control token and an open control plane exclude each other",
+            param_hint="--insecure-control-plane",
+        )
     if graph_port and graph_port == miro_port:
         raise click.BadParameter("the two fakes need different ports", param_hint="--miro-port")
     logging.basicConfig(
@@ -165,6 +208,9 @@ def serve(
         speed=speed,
         server=server,
         threads=threads,
+        save_every=save_every,
+        control_token=control_token,
+        insecure_control_plane=insecure_control_plane,
     )
     harness = ServedHarness(config)
     _install_signal_handlers(harness)
@@ -179,6 +225,7 @@ def serve(
         f"Job:         {info['job_id']} on service principal {info['service_principal_id']}"
         f" ({'started' if start_job else 'not started'})\n"
         f"Clock:       {info['clock_url']} ({'real time x' + str(speed) if realtime else 'virtual'})\n"
+        f"Control:     {_control_line(info)}\n"
         "Press Ctrl-C to stop.",
         err=False,
     )

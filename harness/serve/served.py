@@ -5,6 +5,13 @@ The listeners carry a :class:`~harness.lab.local.Lab` built with ``served=True``
 reaches both fakes over TCP at exactly the URLs clients use. ``POST /_fake/lab/reset`` (see
 :mod:`harness.serve.control`) builds a fresh lab behind the same ports; the container backend
 resets this way between tests.
+
+With ``--state``, the lab is saved every ``--save-every`` seconds, on ``POST /_fake/lab/save``
+and on exit, each time atomically (a new file renamed over the old one); temporary files a
+killed save left behind are removed at start. A kill -9 loses what changed since the last save.
+
+Bound beyond loopback, the ``/_fake/`` routes need a control token (generated unless given,
+written to the ready file) unless ``--insecure-control-plane`` is given.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import dataclasses
 import json
 import logging
 import os
+import secrets
 import threading
 import time
 from collections.abc import Mapping
@@ -26,12 +34,27 @@ from harness.engine.service import AdvanceError
 from harness.engine.settings import EngineSettings
 from harness.lab.local import SCIM_PATH, Lab
 from harness.lab.state_files import (
+    check_lab_state,
     dump_lab_state,
     load_lab_state,
     read_state_file,
+    remove_leftover_temporary_files,
     write_json_atomically,
 )
-from harness.serve.control import HEALTH_PATH, LAB_PATH, ControlRouter, LabBusy, control_app
+from harness.lab.surface import CONTROL_TOKEN_HEADER
+from harness.serve.control import (
+    HEALTH_PATH,
+    LAB_PATH,
+    ControlGuard,
+    ControlRouter,
+    LabBusy,
+    control_app,
+    graph_raw_error,
+    graph_refusal,
+    is_loopback,
+    miro_control_refusal,
+    scim_raw_error,
+)
 from harness.serve.demo import DEMO_GROUPS, DEMO_USERS, seed_demo
 from harness.servers import (
     PRODUCTION_SERVER,
@@ -47,6 +70,8 @@ log = logging.getLogger("harness.serve")
 GRAPH_VERSION_PATH = "/v1.0"
 REALTIME_TICK = 0.25  # wall seconds between real-time clock steps
 CLOSE_CYCLE_WAIT = 30.0  # seconds a shutdown waits for a running cycle
+SAVE_EVERY = 60.0  # wall seconds between periodic saves of --state
+PERIODIC_SAVE_CYCLE_WAIT = 5.0  # a periodic save waits this long for a cycle, then skips a turn
 
 
 @dataclass
@@ -69,6 +94,23 @@ class ServeConfig:
     server: str = PRODUCTION_SERVER
     threads: int = 8
     engine_settings: dict[str, Any] = field(default_factory=dict)
+    # None: generated when the control plane needs one (a bind beyond loopback).
+    control_token: str | None = None
+    insecure_control_plane: bool = False
+    save_every: float = SAVE_EVERY  # 0: save on exit and on POST /_fake/lab/save only
+
+
+def control_token_for(config: ServeConfig) -> str | None:
+    """The token the ``/_fake/`` routes require, or None when they are open: open on loopback
+    (as before), or with ``--insecure-control-plane``; closed with a given token, or beyond
+    loopback (a token is generated then)."""
+    if config.insecure_control_plane:
+        return None
+    if config.control_token:
+        return config.control_token
+    if is_loopback(config.host):
+        return None
+    return secrets.token_urlsafe(32)
 
 
 @dataclass
@@ -100,24 +142,37 @@ class ServedHarness:
         )
         self._graph_slot = AppSlot("the Graph fake")
         self._miro_slot = AppSlot("the Miro fake")
-        control = control_app(self)
+        self.control_token = control_token_for(config)
+        if self.control_token is None and not is_loopback(config.host):
+            log.warning(
+                "the control plane (/_fake/) on %s answers anyone who reaches the port, "
+                "Miro token included (--insecure-control-plane)",
+                config.host,
+            )
+        self.control_app = control = control_app(self)
+        graph_app = ControlRouter(control, {HEALTH_PATH, LAB_PATH}, self._graph_slot)
+        miro_app = ControlRouter(control, {HEALTH_PATH}, self._miro_slot)
         self.graph_listener = ServerThread(
-            AccessLog(ControlRouter(control, {HEALTH_PATH, LAB_PATH}, self._graph_slot), "graph"),
+            AccessLog(ControlGuard(graph_app, self.control_token, graph_refusal), "graph"),
             config.host,
             config.graph_port,
             name="graph-listener",
             server=config.server,
             threads=config.threads,
+            raw_error=graph_raw_error,
         )
         self.miro_listener = ServerThread(
-            AccessLog(ControlRouter(control, {HEALTH_PATH}, self._miro_slot), "miro"),
+            AccessLog(ControlGuard(miro_app, self.control_token, miro_control_refusal), "miro"),
             config.host,
             config.miro_port,
             name="miro-listener",
             server=config.server,
             threads=config.threads,
+            raw_error=scim_raw_error,
         )
         self._ticker: threading.Thread | None = None
+        self._saver: threading.Thread | None = None
+        self._save_lock = threading.Lock()  # one save at a time: periodic, requested, on exit
         self._stop = threading.Event()
 
     # -- life cycle -----------------------------------------------------------------------
@@ -127,14 +182,23 @@ class ServedHarness:
         try:
             self.miro_listener.start()
             state_file = self.config.state_file
+            if state_file is not None:
+                for leftover in remove_leftover_temporary_files(state_file):
+                    log.info("removed %s, left by a save that did not finish", leftover)
             saved = read_state_file(state_file) if state_file and state_file.exists() else None
             self.build(self.spec, saved_state=saved)
             if self.config.start:
                 self.current().start()
             if self.config.realtime:
                 self._start_ticker()
+            if state_file is not None and self.config.save_every > 0:
+                self._saver = threading.Thread(target=self._save_periodically, name="state-saver")
+                self._saver.daemon = True
+                self._saver.start()
             if self.config.ready_file:
                 write_json_atomically(self.config.ready_file, self.ready_info())
+                if self.control_token is not None:  # it holds the token: for its owner only
+                    os.chmod(self.config.ready_file, 0o600)
         except BaseException:
             self.close(save=False)
             raise
@@ -142,7 +206,8 @@ class ServedHarness:
 
     def build(self, spec: LabSpec, saved_state: dict[str, Any] | None = None) -> Lab:
         """A fresh lab mounted behind the listeners; the previous one (if any) is closed."""
-        if saved_state is not None and isinstance(saved_state.get("seed"), int):
+        if saved_state is not None:
+            check_lab_state(saved_state)  # refused whole before any lab is built or replaced
             # A saved lab keeps its own seed (its ids and app roles derive from it).
             spec = dataclasses.replace(spec, seed=saved_state["seed"])
         with self._lock:
@@ -162,6 +227,9 @@ class ServedHarness:
                     spec.seed, served=True, miro_settings=miro_settings, **spec.engine_settings
                 )
             try:
+                if self.control_token is not None:  # the lab's own clients reach /_fake/ too
+                    for client in (lab.graph_client, lab.miro_client):
+                        client.headers[CONTROL_TOKEN_HEADER] = self.control_token
                 self._point_job_at_token(lab, str(lab.miro.settings.token))
                 if saved_state is not None:
                     load_lab_state(lab, saved_state)
@@ -239,6 +307,10 @@ class ServedHarness:
             "speed": self.config.speed if self.config.realtime else None,
             "server": self.config.server,
             "pid": os.getpid(),
+            "control_token": self.control_token,
+            "control_token_header": CONTROL_TOKEN_HEADER,
+            "save_url": graph_root + LAB_PATH + "/save",
+            "state_file": str(self.config.state_file) if self.config.state_file else None,
         }
 
     def wait(self) -> None:
@@ -248,26 +320,62 @@ class ServedHarness:
         self._stop.set()
 
     def close(self, *, save: bool = True) -> None:
-        """Stop the ticker, save the state (``--state``), stop the lab and the listeners."""
+        """Stop the ticker and the saver, save the state (``--state``), stop the lab and the
+        listeners."""
         self._stop.set()
-        if self._ticker is not None:
-            self._ticker.join(5)
-            self._ticker = None
+        for thread in (self._ticker, self._saver):
+            if thread is not None:
+                thread.join(5)
+        self._ticker = self._saver = None
         with self._lock:
-            lab, self.lab = self.lab, None
+            lab = self.lab
             try:
-                if lab is not None:
-                    _wait_for_cycles(lab, CLOSE_CYCLE_WAIT)
                 if lab is not None and save and self.config.state_file is not None:
-                    write_json_atomically(self.config.state_file, dump_lab_state(lab))
-                    log.info("state saved to %s", self.config.state_file)
+                    _wait_for_cycles(lab, CLOSE_CYCLE_WAIT)
+                    self._write_state(lab)
             finally:
+                self.lab = None
                 if lab is not None:
                     lab.close()
                 self.graph_listener.stop()
                 self.miro_listener.stop()
                 if self.config.ready_file is not None:
                     self.config.ready_file.unlink(missing_ok=True)
+
+    # -- saving ---------------------------------------------------------------------------
+
+    def save(self, *, cycle_wait: float = CLOSE_CYCLE_WAIT) -> dict[str, Any]:
+        """Write the ``--state`` file now (``POST /_fake/lab/save``), once no cycle is running
+        (waits ``cycle_wait`` seconds at most, then LabBusy); what was written."""
+        if self.config.state_file is None:
+            raise ValueError("harness serve was started without --state: there is no file to save")
+        with self._lock:  # no reset or load replaces the lab while it is written
+            lab = self.current()
+            if not _wait_for_cycles(lab, cycle_wait):
+                raise LabBusy("a provisioning cycle is running; the state is saved after it")
+            return self._write_state(lab)
+
+    def _write_state(self, lab: Lab) -> dict[str, Any]:
+        path = self.config.state_file
+        assert path is not None
+        with self._save_lock:
+            size = write_json_atomically(path, dump_lab_state(lab))
+        log.info("state saved to %s (%d bytes)", path, size)
+        return {
+            "saved": True,
+            "path": str(path),
+            "bytes": size,
+            "clock": lab.clock.now().isoformat(),
+        }
+
+    def _save_periodically(self) -> None:
+        while not self._stop.wait(self.config.save_every):
+            try:
+                self.save(cycle_wait=PERIODIC_SAVE_CYCLE_WAIT)
+            except LabBusy:
+                continue  # the next turn saves it
+            except Exception:
+                log.exception("a periodic save of the state failed")
 
     # -- real time ------------------------------------------------------------------------
 
@@ -299,15 +407,18 @@ class ServedHarness:
                 log.info("cycle ran: %s", json.dumps(cycle, default=str)[:500])
 
 
-def _wait_for_cycles(lab: Lab, timeout: float) -> None:
-    """Let a running cycle end (bounded) so a saved state is never taken halfway through one."""
+def _wait_for_cycles(lab: Lab, timeout: float) -> bool:
+    """Let a running cycle end (bounded) so a saved state is never taken halfway through one;
+    whether none is running now."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while True:
         with lab.store.lock:
             if not any(job.running for job in lab.store.jobs.values()):
-                return
+                return True
+        if time.monotonic() >= deadline:
+            log.warning("a cycle was still running after %.0fs", timeout)
+            return False
         time.sleep(0.05)
-    log.warning("a cycle was still running after %.0fs; saving anyway", timeout)
 
 
 def _int(value: Any, name: str) -> int:

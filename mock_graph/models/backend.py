@@ -22,6 +22,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from fakekit.validation import JsonInputError
 from mock_graph import seeding
 from mock_graph.exceptions import (
     GraphError,
@@ -35,6 +36,7 @@ from mock_graph.models.directory import Directory
 from mock_graph.models.objects import Assignment, DirObject, project
 from mock_graph.models.paging import Render
 from mock_graph.models.render import renderer
+from mock_graph.models.state_format import check_state
 from mock_graph.models.validation import validate
 from mock_graph.models.values import (
     check_object_id,
@@ -787,6 +789,10 @@ class GraphBackend:
         """Replace the whole tenant with a ``dump()``; malformed input changes nothing."""
         if not isinstance(state, dict) or state.get("version") != 1:
             raise bad_request('Invalid state: expected a dump with "version": 1.')
+        try:
+            check_state(state)  # the format first: a refused dump never replaces anything
+        except JsonInputError as exc:
+            raise bad_request(f"Invalid state: {exc}") from exc
         try:
             tenant_id = str(state.get("tenant_id") or self.tenant_id)
             settings = Settings()

@@ -56,6 +56,7 @@ from ..schemas import (
 )
 from ..settings import Settings
 from .organisation import Group, Organisation, User, first_id, user_key
+from .state_format import check_state
 
 DEFAULT_BASE_URL = "https://miro.com/api/v1/scim"
 LAST_ADMIN = "Any account in organization must have at least one admin"
@@ -347,9 +348,9 @@ class MiroBackend:
             sort_path, descending = sort
             if node is None and sort_path is None:
                 # Unfiltered and unsorted: slice the insertion-ordered dict, no per-user work.
-                chosen: Iterable[User] = islice(
-                    candidates, page.start_index - 1, page.start_index - 1 + page.count
-                )
+                # (A startIndex past the end is an empty page: islice takes no huge index.)
+                start = min(page.start_index, len(self.org.users) + 1) - 1
+                chosen: Iterable[User] = islice(candidates, start, start + page.count)
                 return len(self.org.users), [self.user_resource(u, base) for u in chosen]
             views = [(u, self.user_resource(u, base)) for u in candidates]
             if node is not None:
@@ -494,15 +495,19 @@ class MiroBackend:
 
     def _apply_members(
         self, group: Group, actions: list[GroupAction]
-    ) -> tuple[dict[str, None], str, str | None]:
-        """Plan the member list, name and externalId after the actions (no state changes)."""
+    ) -> tuple[dict[str, None], str, str | None, set[str]]:
+        """Plan the member list, name and externalId after the actions (no state changes), and
+        the users the request adds: named by an ``add``, or brought in by a ``replace``."""
         members = dict(group.members)
         name, external_id = group.display_name, group.external_id
+        added: set[str] = set()
         for action in actions:
             if action.kind == "add":
                 members.update(dict.fromkeys(action.ids))
+                added.update(action.ids)
             elif action.kind == "replace":
                 members = dict.fromkeys(action.ids)
+                added.update(uid for uid in action.ids if uid not in group.members)
             elif action.kind == "remove":
                 for uid in action.ids:
                     members.pop(uid, None)
@@ -519,7 +524,7 @@ class MiroBackend:
                 name = action.text or name
             elif action.kind == "external_id":
                 external_id = action.text
-        return members, name, external_id
+        return members, name, external_id, added & set(members)
 
     def _check_group_name(self, name: str, group: Group | None) -> None:
         if self.kind != "user_group":
@@ -529,8 +534,17 @@ class MiroBackend:
             raise conflict(f"Group with displayName '{name}' already exists", "uniqueness")
 
     def _commit_group(
-        self, group: Group, members: dict[str, None], name: str, external_id: str | None
+        self,
+        group: Group,
+        members: dict[str, None],
+        name: str,
+        external_id: str | None,
+        added: set[str],
     ) -> None:
+        """Store the planned members, name and externalId. Only the users in ``added`` are
+        reactivated: Miro reactivates "added team members"
+        (https://developers.miro.com/reference/patchgroup), so a PATCH that adds nobody (a
+        rename, an externalId) leaves deactivated members deactivated."""
         removed = [uid for uid in group.members if uid not in members]
         if group.admins and group.admins <= set(removed):
             raise conflict(LAST_ADMIN)
@@ -564,7 +578,7 @@ class MiroBackend:
                 self.org.index_user(user)
                 self.org.join(self.org.default_team(self.settings.default_team_name, self.now), uid)
             user = self.org.users[uid]
-            if not user.active:
+            if uid in added and not user.active:
                 data = dict(user.data)
                 data["active"] = True
                 self._commit_user(user, data)
@@ -588,11 +602,11 @@ class MiroBackend:
             group = self._group(gid)
             self._check_member_count(actions)
             self._resolve_members(uid for a in actions for uid in a.ids)
-            planned, name, external_id = self._apply_members(group, actions)
+            planned, name, external_id, added = self._apply_members(group, actions)
             if name != group.display_name:
                 self._check_group_name(name, group)
             self._check_recreations(planned)
-            self._commit_group(group, planned, name, external_id)
+            self._commit_group(group, planned, name, external_id, added)
             return self.group_resource(group, base, members)
 
     def _check_recreations(self, members: Iterable[str]) -> None:
@@ -614,7 +628,7 @@ class MiroBackend:
             self._resolve_members(ids)
             self._check_recreations(ids)
             group = self.org.new_group(name, self.kind, self.now(), external_id)
-            self._commit_group(group, dict.fromkeys(ids), name, external_id)
+            self._commit_group(group, dict.fromkeys(ids), name, external_id, set(ids))
             return self.group_resource(group, base)
 
     def replace_group(self, gid: str, body: Any, base: str | None = None) -> dict[str, Any]:
@@ -626,7 +640,8 @@ class MiroBackend:
             self._check_group_name(name, group)
             self._resolve_members(ids)
             self._check_recreations(ids)
-            self._commit_group(group, dict.fromkeys(ids), name, external_id)
+            joining = {uid for uid in ids if uid not in group.members}
+            self._commit_group(group, dict.fromkeys(ids), name, external_id, joining)
             return self.group_resource(group, base)
 
     def delete_group(self, gid: str) -> None:
@@ -724,6 +739,7 @@ class MiroBackend:
         """Replace everything with a dump; a bad dump raises ValueError and changes nothing."""
         if not isinstance(dump, dict):
             raise ValueError("a state dump must be a JSON object")
+        check_state(dump)  # the format first: a refused dump never replaces anything
         try:
             settings = Settings()
             settings.update(dump.get("settings") or {})

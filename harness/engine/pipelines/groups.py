@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.engine import rules
+from harness.engine import rules, scim_requests
 from harness.engine.changes import (
     ADD,
     DELETE,
@@ -110,10 +110,9 @@ class GroupPipeline:
         return Verdict(reason is None, reason, details, assignments, str(result.reason), why)
 
     def _source(self, group_id: str, attrs: dict[str, Any]) -> dict[str, Any]:
-        source = dict(attrs)
-        source["objectId"] = group_id
-        source["IsSoftDeleted"] = group_id in self.context.deleted_groups
-        return source
+        return scim_requests.group_source(
+            attrs, group_id, deleted=group_id in self.context.deleted_groups
+        )
 
     def process(self, target: ScimTarget, group_id: str, touch: Touch) -> None:
         """One group, from its import step to its entry in the logs."""
@@ -172,11 +171,10 @@ class GroupPipeline:
                 if ADD not in flows:
                     steps.skip_flow_off(entry, ADD, step_type="matching")
                     return
-                mapped = rules.map_object(group_mapping, source, is_create=True)
-                mapped.pop("members", None)
+                mapped, create_body = scim_requests.group_create(group_mapping, source)
                 steps.will_create_step(entry)
                 try:
-                    body = target.create("Groups", rules.create_group_body(mapped))
+                    body = target.create("Groups", create_body)
                 except TargetError as exc:
                     self.failures.export_failed(
                         entry, "create", exc.info, "create", modified=group_modified(source)
@@ -197,19 +195,16 @@ class GroupPipeline:
         entry.target_display = str(current.get("displayName") or "")
         patched = False
         if not created:
-            mapped = rules.map_object(group_mapping, source, is_create=False)
-            mapped.pop("members", None)
-            changes = rules.diff(mapped, current, context.exact_groups)
-            if changes:
+            update = scim_requests.group_update(
+                group_mapping, source, current, context.dialect, context.exact_groups
+            )
+            changes = update.changes
+            if update.body is not None:
                 if UPDATE not in flows:
                     steps.skip_flow_off(entry, UPDATE, action="update")
                     return
                 try:
-                    target.patch(
-                        "Groups",
-                        live.target_id,
-                        rules.patch_body(changes, context.dialect, current),
-                    )
+                    target.patch("Groups", live.target_id, update.body)
                 except TargetError as exc:
                     self.failures.export_failed(entry, "update", exc.info, "update")
                     return

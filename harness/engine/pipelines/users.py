@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.engine import rules
+from harness.engine import rules, scim_requests
 from harness.engine.changes import (
     ADD,
     DELETE,
     MANAGER_KEY,
     UPDATE,
-    guest_upn,
     source_details,
     why_out,
 )
@@ -113,16 +112,13 @@ class UserPipeline:
         soft_deleted: bool,
     ) -> dict[str, Any]:
         """The user as the mappings read it (the source attributes Entra adds included)."""
-        source = dict(attrs)
-        source["manager"] = self._manager_target(source.pop(MANAGER_KEY, None))
-        source["objectId"] = user_id
-        source["IsSoftDeleted"] = soft_deleted
-        source["appRoleAssignments"] = role_values(assignments, self.context.app_roles)
-        upn = source.get("userPrincipalName")
-        source["originalUserPrincipalName"] = upn
-        if isinstance(upn, str) and "#EXT#" in upn:
-            source["userPrincipalName"] = guest_upn(upn)
-        return source
+        return scim_requests.user_source(
+            attrs,
+            user_id,
+            soft_deleted=soft_deleted,
+            manager_target=self._manager_target(attrs.get(MANAGER_KEY)),
+            app_role_values=role_values(assignments, self.context.app_roles),
+        )
 
     def process(self, target: ScimTarget, user_id: str, change: str) -> None:
         """One user, from its import step to its entry in the logs."""
@@ -230,9 +226,10 @@ class UserPipeline:
         if current is None:
             return
         entry.target_display = str(current.get("userName") or "")
-        desired = {active_attr: mapped.get(active_attr, "False")}
-        changes = rules.diff(desired, current, context.exact_users)
-        if not changes:
+        disable = scim_requests.user_disable(
+            mapped, active_attr, current, context.dialect, context.exact_users
+        )
+        if disable.body is None:
             steps.skip(entry, "RedundantExport", steps.redundant_text(entry))
             self._release(link, verdict)
             return
@@ -247,9 +244,11 @@ class UserPipeline:
             f"{context.app_name} ({why_out(verdict)})",
         )
 
+        disable_body = disable.body
+
         def export() -> None:
             try:
-                target.patch("Users", link.target_id, rules.disable_body(context.dialect))
+                target.patch("Users", link.target_id, disable_body)
             except TargetError as exc:
                 self.failures.export_failed(entry, "disable", exc.info, "update")
                 return
@@ -330,10 +329,16 @@ class UserPipeline:
         link = context.runtime.links[user_id]
         link.managed = True
         entry.target_display = str(current.get("userName") or "")
-        mapped = rules.map_object(context.user_mapping, source, is_create=False)
-        changes = rules.diff(mapped, current, context.exact_users)
-        removals = self._reference_removals(attrs, mapped, current)
-        if not changes and not removals:
+        update = scim_requests.user_update(
+            context.user_mapping,
+            source,
+            current,
+            context.dialect,
+            context.exact_users,
+            manager_removed=MANAGER_KEY in attrs and attrs[MANAGER_KEY] is None,
+        )
+        changes, removals = update.changes, update.removals
+        if update.body is None:
             steps.skip(entry, "RedundantExport", steps.redundant_text(entry))
             return
         if UPDATE not in flows:
@@ -347,11 +352,8 @@ class UserPipeline:
             f"({entry.object_type} is active and assigned in Azure Active Directory, and a "
             f"matching {entry.object_type} was found in {context.app_name})",
         )
-        dialect = context.dialect
-        body = rules.patch_body(changes, dialect, current) if changes else rules.empty_patch()
-        body["Operations"].extend(rules.remove_operation(key, dialect) for key in removals)
         try:
-            target.patch("Users", link.target_id, body)
+            target.patch("Users", link.target_id, update.body)
         except TargetError as exc:
             self.failures.export_failed(entry, "update", exc.info, "update")
             return
@@ -373,20 +375,6 @@ class UserPipeline:
             return None
         return link.target_id
 
-    def _reference_removals(
-        self, attrs: dict[str, Any], mapped: dict[str, Any], current: dict[str, Any]
-    ) -> list[str]:
-        """A manager removed in the directory is removed in the target (the gallery validator
-        expects an empty new value, observed in Microsoft's validation template); other nulls are
-        never flowed (Microsoft Entra ID cannot provision null attributes)."""
-        if MANAGER_KEY not in attrs or attrs[MANAGER_KEY] is not None:
-            return []
-        return [
-            key
-            for key in rules.manager_targets(self.context.user_mapping)
-            if key not in mapped and rules.reference_value(current, key) is not None
-        ]
-
     def _create(
         self,
         target: ScimTarget,
@@ -400,10 +388,10 @@ class UserPipeline:
         if ADD not in flows:
             steps.skip_flow_off(entry, ADD, step_type="matching", action="create")
             return
-        mapped = rules.map_object(context.user_mapping, source, is_create=True)
+        mapped, body = scim_requests.user_create(context.user_mapping, source)
         steps.will_create_step(entry)
         try:
-            created = target.create("Users", rules.create_user_body(mapped))
+            created = target.create("Users", body)
         except TargetError as exc:
             self.failures.export_failed(entry, "create", exc.info, "create")
             return

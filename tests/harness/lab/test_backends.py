@@ -188,6 +188,9 @@ def test_the_plan_configures_the_container() -> None:
     assert by_name["with_name"] == ("harness-lab-gw2-r1",)
     assert by_name["with_exposed_ports"] == (8000, 8001)
     assert by_name["with_command"] == (plan.command,)
+    # It binds 0.0.0.0: its control plane needs the token the backend then sends.
+    assert by_name["with_env"] == ("HARNESS_CONTROL_TOKEN", plan.control_token)
+    assert len(plan.control_token) >= 16
     assert type(by_name["waiting_for"][0]).__name__ == "HttpWaitStrategy"
 
 

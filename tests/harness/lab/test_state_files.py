@@ -86,7 +86,9 @@ def test_bad_state_is_refused_and_changes_nothing() -> None:
             load_lab_state(target, {"graph": {}})
         with pytest.raises(StateFileError, match="unsupported state version"):
             load_lab_state(target, {**saved, "version": 99})
-        with pytest.raises(StateFileError, match="no 'engine' object"):
+        with pytest.raises(
+            StateFileError, match="invalid state: engine: Input should be a valid dictionary"
+        ):
             load_lab_state(target, {**saved, "engine": None})
         with pytest.raises(StateFileError, match="the Graph state cannot be loaded"):
             load_lab_state(target, {**saved, "graph": {"version": 7}})
