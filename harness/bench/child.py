@@ -18,7 +18,7 @@ from harness.bench.progress import Progress
 def run_task(task: dict[str, Any]) -> dict[str, Any]:
     # werkzeug's dev server logs every request to stderr; a benchmark prints nothing extra.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    progress = Progress(bool(task.get("progress")), sys.stderr)
+    progress = Progress(task.get("progress") or "off", sys.stderr)
     kind = task["kind"]
     # Each measurement imports only its own modules: the child's peak RSS is the measurement's.
     if kind == "cycles":

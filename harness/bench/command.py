@@ -11,6 +11,7 @@ import click
 
 from harness.bench import suite as suite_runner
 from harness.bench.process import ROOT, run_child
+from harness.bench.progress import Progress, mode_for
 from harness.bench.report import load_average, machine, markdown, source_revision, table
 from harness.bench.targets import check_all
 from harness.servers import SERVER_KINDS
@@ -122,7 +123,9 @@ def bench(
     users = users or (QUICK_USERS if quick else DEFAULT_USERS)
     sequences = sequences or (60 if quick else 1_500)
     with_suite = (not quick) if with_suite is None else with_suite
-    progress = bool(getattr(sys.stderr, "isatty", lambda: False)())
+    # Redrawn on a terminal; plain lines in a CI log or a file, so a long run is never silent.
+    progress = mode_for(sys.stderr)
+    say = Progress(progress, sys.stderr)
     began = time.perf_counter()
     report: dict[str, Any] = {
         "users": users,
@@ -134,6 +137,8 @@ def bench(
     }
 
     def child(task: dict[str, Any]) -> dict[str, Any]:
+        what = ", ".join(f"{k} {v}" for k, v in task.items() if k != "kind")
+        say.note(f"bench: {task['kind']} ({what}) ...")
         load = load_average()
         result = run_child({**task, "progress": progress})
         result["load_average"] = load
@@ -146,8 +151,7 @@ def bench(
     if with_suite:
         runs = []
         for workers in SUITE_WORKERS:
-            if progress:
-                click.echo(f"scenario suite, -n {workers} ...", err=True)
+            say.note(f"bench: scenario suite, -n {workers} ...")
             load = load_average()
             run = suite_runner.run(suite_path, workers)
             run["load_average"] = load
@@ -158,6 +162,7 @@ def bench(
     if replay_records:
         from harness.bench import replay
 
+        say.note(f"bench: replay ({replay_records:,} records) ...")
         report["replay"] = replay.measure(replay_records)
     report["load_average"]["end"] = load_average()
     report["wall_s"] = round(time.perf_counter() - began, 1)

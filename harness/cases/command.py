@@ -43,6 +43,13 @@ from harness.lab.backends import BACKENDS, BackendError, backend_from_env
     is_flag=True,
     help="Failed expectations first; leave out the end state and the expectations that passed.",
 )
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Everything: every object apart, every entry's steps, every request body, raw JSON in "
+    "the HTML page (by default repetition is folded).",
+)
 def run(
     case_file: Path,
     backend: str | None,
@@ -50,6 +57,7 @@ def run(
     html_file: Path | None,
     color: bool | None,
     quiet: bool,
+    verbose: bool,
 ) -> None:
     """Run one support case (CASE_FILE) and print what happened, object by object.
 
@@ -78,7 +86,10 @@ def run(
     use_color = sys.stdout.isatty() if color is None else color
     to_stdout_json = json_file is not None and str(json_file) == "-"
     if not to_stdout_json:
-        click.echo(terminal_report(result, color=use_color, failures_only=quiet), color=use_color)
+        click.echo(
+            terminal_report(result, color=use_color, failures_only=quiet, verbose=verbose),
+            color=use_color,
+        )
     if json_file is not None:
         text = json.dumps(json_report(result), indent=2, sort_keys=True, default=str)
         if to_stdout_json:
@@ -87,6 +98,6 @@ def run(
             json_file.write_text(text + "\n", encoding="utf-8")
             click.echo(f"JSON result written to {json_file}", err=True)
     if html_file is not None:
-        html_file.write_text(html_report(result), encoding="utf-8")
+        html_file.write_text(html_report(result, verbose=verbose), encoding="utf-8")
         click.echo(f"HTML report written to {html_file}", err=True)
     sys.exit(0 if result.passed else 1)

@@ -41,6 +41,68 @@ def _regex(value: Any) -> str | None:
     return None
 
 
+# Bulk forms: a name pattern numbered n = from..to (user{n:02} -> user01, user02, ...).
+MAX_BULK = 10_000
+
+
+def _pattern(value: Any) -> str | None:
+    if "{n" not in value:
+        return "a name pattern needs {n}, e.g. user{n:02}"
+    return _template(value)
+
+
+def _template(value: Any) -> str | None:
+    try:
+        value.format(n=1)
+    except (KeyError, IndexError, ValueError) as exc:
+        return f"not a template with {{n}} only: {exc!r}"
+    return None
+
+
+def _bounds(first: Any, last: Any) -> str | None:
+    if not isinstance(first, int) or not isinstance(last, int):
+        return None  # the field checks say so
+    if last < first:
+        return f"'to' ({last}) is before 'from' ({first})"
+    if last - first + 1 > MAX_BULK:
+        return f"{last - first + 1} objects is more than {MAX_BULK:,}"
+    return None
+
+
+def _range(value: dict[str, Any]) -> str | None:
+    return _bounds(value.get("from"), value.get("to"))
+
+
+def _principal_or_range(value: dict[str, Any]) -> str | None:
+    ranged = [k for k in ("pattern", "from", "to") if k in value]
+    if "principal" in value and ranged:
+        return "give either 'principal' or 'pattern', 'from' and 'to', not both"
+    if "principal" not in value and len(ranged) != 3:
+        return "give 'principal', or 'pattern', 'from' and 'to'"
+    return _range(value) if ranged else None
+
+
+def _generated(value: dict[str, Any]) -> str | None:
+    """A directory entry with ``count`` generates that many objects from its templates."""
+    if "count" not in value:
+        return "'from' needs 'count'" if "from" in value else None
+    if "{n" not in str(value.get("name", "")):
+        return "with 'count', 'name' must be a pattern with {n}, e.g. user{n:02}"
+    for key, item in value.items():
+        if isinstance(item, str) and (problem := _template(item)):
+            return f"{key}: {problem}"
+    first = value.get("from", 1)
+    return _bounds(first, first + value["count"] - 1) if isinstance(first, int) else None
+
+
+RANGE_FIELDS = {
+    "pattern": S(check=_pattern, doc="a name pattern with {n}, e.g. user{n:02}"),
+    "from": I(doc="first n"),
+    "to": I(doc="last n (included)"),
+}
+NAME_RANGE = M(RANGE_FIELDS, "pattern", "from", "to", check=_range)
+NAMES = U(S(), L(S()), NAME_RANGE, doc="a name, a list of names, or {pattern, from, to}")
+
 DURATION = U(S(check=_duration), I(), doc='a duration such as "40m", "1d", "PT40M" or seconds')
 ACTIONS = ("create", "update", "delete", "disable", "stageddelete", "other")
 STATUSES = ("success", "failure", "skipped", "warning")
@@ -54,22 +116,35 @@ USER = M(
         "upn": S(doc="userPrincipalName, if not <name>@contoso.com"),
         "role": S(doc="assign the user to Miro with this app role (e.g. User, Default Access)"),
         "accountEnabled": B,
+        "count": I(doc="generate this many users; name and string values are {n} templates"),
+        "from": I(doc="the first n when generating (default 1)"),
     },
     "name",
     values=U(SCALAR, L(ANY)),
+    check=_generated,
 )
 
 GROUP = M(
     {
         "name": S(doc="the group's displayName"),
-        "members": L(S(), doc="names of users or groups"),
+        "members": U(L(S()), NAME_RANGE, doc="names of users or groups, or {pattern, from, to}"),
         "role": S(doc="assign the group to Miro with this app role"),
+        "count": I(doc="generate this many groups; name and members are {n} templates"),
+        "from": I(doc="the first n when generating (default 1)"),
     },
     "name",
     values=SCALAR,
+    check=_generated,
 )
 
 ASSIGNMENT = M({"principal": S(), "role": S()}, "principal")
+# One principal, or a numbered range of them, with an optional role.
+ASSIGNMENTS = U(
+    S(),
+    L(U(S(), ASSIGNMENT)),
+    M({"principal": S(), "role": S(), **RANGE_FIELDS}, check=_principal_or_range),
+    doc="a name, a list, {principal, role} or {pattern, from, to, role}",
+)
 
 MIRO_USER = M(
     {
@@ -134,19 +209,21 @@ STEPS: dict[str, Spec | None] = {
         U(S(), M({"scope": S()}), doc="optional resetScope, e.g. Full or ForceDeletes")
     ),
     "add_user": USER,
-    "update_user": M({"user": S()}, "user", values=U(SCALAR, L(ANY))),
-    "disable": S(),
-    "enable": S(),
-    "soft_delete": S(),
-    "restore": S(),
-    "hard_delete": S(),
+    "update_user": M(
+        {"user": NAMES}, "user", values=U(SCALAR, L(ANY)), doc="with a range, values are templates"
+    ),
+    "disable": NAMES,
+    "enable": NAMES,
+    "soft_delete": NAMES,
+    "restore": NAMES,
+    "hard_delete": NAMES,
     "add_group": GROUP,
-    "add_member": M({"group": S(), "member": S()}, "group", "member"),
-    "remove_member": M({"group": S(), "member": S()}, "group", "member"),
+    "add_member": M({"group": S(), "member": NAMES}, "group", "member"),
+    "remove_member": M({"group": S(), "member": NAMES}, "group", "member"),
     "rename_group": M({"group": S(), "to": S()}, "group", "to"),
-    "delete_group": S(),
-    "assign": U(S(), ASSIGNMENT),
-    "unassign": U(S(), ASSIGNMENT),
+    "delete_group": NAMES,
+    "assign": ASSIGNMENTS,
+    "unassign": ASSIGNMENTS,
     "secrets": M({}, values=SCALAR),
     "settings": M({}, values=ANY),
     "job_settings": M({}, values=SCALAR),
@@ -156,7 +233,7 @@ STEPS: dict[str, Spec | None] = {
     "fault": FAULT,
     "miro_settings": M({}, values=ANY),
     "miro_add_user": MIRO_USER,
-    "miro_delete_user": S(doc="userName of a Miro user deleted behind the engine's back"),
+    "miro_delete_user": NAMES,
     "provision_on_demand": U(S(), M({"subject": S(), "members": L(S())}, "subject")),
     "note": S(doc="a remark shown in the report"),
 }
@@ -250,9 +327,24 @@ EXPECT_REQUEST = M(
     }
 )
 
+EXPECT_FIELDS = {
+    "miro": M({"users": L(EXPECT_MIRO_USER), "teams": L(EXPECT_TEAM), "user_count": I()}),
+    "logs": L(EXPECT_LOG),
+    "job": EXPECT_JOB,
+    "requests": L(EXPECT_REQUEST),
+}
+# A checkpoint: expectations checked at that moment of the steps.
+STEPS["expect"] = M(
+    {**EXPECT_FIELDS, "label": S(doc="what this checkpoint shows, e.g. the symptom")},
+    doc="expectations checked at this moment",
+)
+
 CASE = M(
     {
         "title": S(),
+        "ticket": S(
+            doc="the customer's words: the case reproduces them (a pass reads 'reproduced')"
+        ),
         "description": S(),
         "seed": I(),
         "lab_state_file": S(
@@ -294,16 +386,7 @@ CASE = M(
             }
         ),
         "steps": Spec("steps", steps=STEPS),
-        "expect": M(
-            {
-                "miro": M(
-                    {"users": L(EXPECT_MIRO_USER), "teams": L(EXPECT_TEAM), "user_count": I()}
-                ),
-                "logs": L(EXPECT_LOG),
-                "job": EXPECT_JOB,
-                "requests": L(EXPECT_REQUEST),
-            }
-        ),
+        "expect": M(EXPECT_FIELDS),
     },
     "title",
     "steps",

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.cases import bulk
 from harness.cases.format import CASE
 from harness.cases.schema import (
     LocatedDict,
@@ -25,6 +26,12 @@ class Step:
     name: str
     args: Any
     line: int
+    # A bulk step's arguments, one per object in the plain form (None for a plain step).
+    items: list[Any] | None = None
+
+    @property
+    def is_checkpoint(self) -> bool:
+        return self.name == "expect"
 
 
 @dataclass
@@ -32,6 +39,7 @@ class Case:
     path: Path
     title: str
     description: str
+    ticket: str
     seed: int
     directory: LocatedDict
     miro: LocatedDict
@@ -66,9 +74,7 @@ def load_case(path: str | Path) -> Case:
     if validator.problems:
         raise CaseError(validator.problems)
     attachments = _attachments(path, raw, validator)
-    _check_names(raw, validator)
-    if validator.problems:
-        raise CaseError(validator.problems)
+    directory = _expanded_directory(raw.get("directory") or LocatedDict())
     steps = []
     for i, step in enumerate(raw["steps"]):
         line = raw["steps"].line_of(i)
@@ -76,13 +82,17 @@ def load_case(path: str | Path) -> Case:
             steps.append(Step(step, None, line))
         else:
             name, args = next(iter(step.items()))
-            steps.append(Step(name, args, line))
+            steps.append(Step(name, args, line, bulk.step_items(name, args)))
+    _check_names(directory, steps, raw["expect"], validator)
+    if validator.problems:
+        raise CaseError(validator.problems)
     return Case(
         path=path,
         title=raw["title"],
         description=str(raw.get("description") or "").strip(),
+        ticket=str(raw.get("ticket") or "").strip(),
         seed=int(raw.get("seed", 0)),
-        directory=raw.get("directory") or LocatedDict(),
+        directory=directory,
         miro=raw.get("miro") or LocatedDict(),
         job=raw.get("job") or LocatedDict(),
         steps=steps,
@@ -114,24 +124,45 @@ def _attachments(path: Path, raw: dict[str, Any], validator: Validator) -> dict[
     return found
 
 
-def _check_names(raw: dict[str, Any], validator: Validator) -> None:
-    """Log expectations must name a user or group the case defines."""
-    directory = raw.get("directory") or {}
+def _expanded_directory(directory: LocatedDict) -> LocatedDict:
+    """The directory with generated users and groups written out, and member ranges as lists."""
+    out = LocatedDict(directory)
+    out.line, out.key_lines = directory.line, dict(getattr(directory, "key_lines", {}))
+    for key in ("users", "groups"):
+        if key in directory:
+            out[key] = bulk.expand_entries(directory[key])
+    for group in out.get("groups") or []:
+        if bulk.is_range(group.get("members")):
+            group["members"] = bulk.names(group["members"])
+    return out
+
+
+def _check_names(
+    directory: dict[str, Any], steps: list[Step], expect: dict[str, Any], validator: Validator
+) -> None:
+    """Log expectations (final and at checkpoints) must name a user or group the case defines."""
     names = {u["name"] for u in directory.get("users") or []}
     names |= {g["name"] for g in directory.get("groups") or []}
-    for step in raw["steps"]:
-        if isinstance(step, dict):
-            ((name, args),) = step.items()
-            if name in ("add_user", "add_group"):
+    checked: list[tuple[str, dict[str, Any]]] = [("expect", expect or {})]
+    for i, step in enumerate(steps):
+        for args in step.items if step.items is not None else [step.args]:
+            if step.name in ("add_user", "add_group"):
                 names.add(args["name"])
-            elif name == "rename_group":
+            elif step.name == "rename_group":
                 names.add(args["to"])
-    logs = (raw["expect"] or {}).get("logs") or []
-    for i, expectation in enumerate(logs):
-        obj = expectation["object"]
-        if obj not in names and "@" not in obj:
-            validator.error(
-                expectation.line,
-                f"expect.logs[{i}].object",
-                f"{obj!r} is not a user or group of this case; known: {', '.join(sorted(names))}",
-            )
+        if step.is_checkpoint:
+            checked.append((f"steps[{i}].expect", step.args or {}))
+    for where, section in checked:
+        for i, expectation in enumerate(section.get("logs") or []):
+            obj = expectation["object"]
+            if obj not in names and "@" not in obj:
+                validator.error(
+                    expectation.line,
+                    f"{where}.logs[{i}].object",
+                    f"{obj!r} is not a user or group of this case; known: {_known(names)}",
+                )
+
+
+def _known(names: set[str]) -> str:
+    shown = sorted(names)
+    return ", ".join(shown[:12]) + (f", … ({len(shown)} in all)" if len(shown) > 12 else "")

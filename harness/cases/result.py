@@ -16,6 +16,10 @@ class Check:
     passed: bool
     expected: Any = None
     actual: Any = None
+    # Only what differs, field by field: [{"field", "expected", "actual"}].
+    diff: list[dict[str, Any]] = field(default_factory=list)
+    # The checkpoint step (index in ``CaseResult.steps``) it was checked at; None: at the end.
+    step: int | None = None
 
 
 @dataclass
@@ -26,6 +30,12 @@ class StepRecord:
     cycles: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
     response: Any = None
+    # A bulk step: the objects it touched, in order.
+    targets: list[str] | None = None
+    # Virtual time before and after the step, and the job's status after it.
+    began: str | None = None
+    ended: str | None = None
+    status: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -36,6 +46,7 @@ class CaseResult:
     seed: int
     backend: str
     xfail: str | None = None
+    ticket: str = ""
     steps: list[StepRecord] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
     error: str | None = None
@@ -47,6 +58,12 @@ class CaseResult:
     directory: dict[str, Any] = field(default_factory=dict)
     job: dict[str, Any] = field(default_factory=dict)
     clock: dict[str, Any] = field(default_factory=dict)
+    # The directory as the engine last read it (GET /_fake/engine/jobs/{id}/directory).
+    engine_directory: dict[str, Any] = field(default_factory=dict)
+    outbox: list[dict[str, Any]] = field(default_factory=list)  # notification e-mails
+    # Engine settings, secrets, job settings, Miro settings: {"defaults": ..., "case": ...}.
+    settings: dict[str, Any] = field(default_factory=dict)
+    roles: dict[str, str] = field(default_factory=dict)  # app role id -> display name
 
     @property
     def passed(self) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.cases import bulk
 from harness.cases.checks import check
 from harness.cases.loader import Case
 from harness.cases.result import CaseResult, Check, StepRecord
@@ -17,7 +18,8 @@ from harness.cases.scene import StepFailed, at, play, set_up
 from harness.lab.backends import DEFAULT_BACKEND, open_lab
 from harness.lab.state_files import load_lab_state
 from harness.testing.compare import ENTERPRISE
-from harness.testing.driver import Driver
+from harness.testing.driver import Driver, ok
+from harness.testing.readers import status_fields
 
 
 def run_case(case: Case, backend: str = DEFAULT_BACKEND) -> CaseResult:
@@ -28,20 +30,32 @@ def run_case(case: Case, backend: str = DEFAULT_BACKEND) -> CaseResult:
         seed=case.seed,
         backend=backend,
         xfail=case.xfail,
+        ticket=case.ticket,
     )
     with open_lab(backend, case.seed) as lab:
         d = Driver(lab)
         try:
+            defaults = _settings(d)
             _load_lab_state(case, lab)
             set_up(case, d)
+            result.settings = {"defaults": defaults, "case": _settings(d)}
             for step in case.steps:
                 record = StepRecord(step.line, step.name, step.args)
+                if step.items is not None:
+                    record.targets = bulk.principal_names(step.name, step.items)
+                record.began = _now(d)
                 result.steps.append(record)
-                try:
-                    play(d, step, record)
-                except StepFailed as exc:
-                    record.error = exc.message
-                    raise
+                if step.is_checkpoint:
+                    # Faults would hit the checks' reads too; they stay in place for later steps.
+                    result.checks += check(step.args or {}, d, step=len(result.steps) - 1)
+                else:
+                    try:
+                        play(d, step, record)
+                    except StepFailed as exc:
+                        record.error = exc.message
+                        raise
+                record.ended = _now(d)
+                record.status = _status(d)
         except StepFailed as exc:
             result.error = str(exc)
             result.checks.append(
@@ -51,9 +65,33 @@ def run_case(case: Case, backend: str = DEFAULT_BACKEND) -> CaseResult:
             )
         d.clear_faults()  # faults would also hit the reads below
         if result.error is None:
-            check(case, d, result)
+            result.checks += check(case.expect, d)
         _collect(d, result)
     return result
+
+
+def _now(d: Driver) -> str:
+    return str(ok(d.graph.get("/_fake/clock")).json().get("now"))
+
+
+def _status(d: Driver) -> dict[str, Any]:
+    """The job's status after a step: the fields expectations name, and since when it is in
+    quarantine (the series start, not the latest attempt)."""
+    status = d.status()
+    fields = status_fields(status)
+    fields["quarantine_since"] = (status.get("quarantine") or {}).get("seriesBegan")
+    return fields
+
+
+def _settings(d: Driver) -> dict[str, Any]:
+    """What the case set: engine settings, the job's secrets and settings, Miro's settings."""
+    job = d.job()
+    return {
+        "engine": ok(d.graph.get("/_fake/engine/settings")).json(),
+        "secrets": d.secrets(),
+        "job": {s["name"]: s["value"] for s in job.get("synchronizationJobSettings") or []},
+        "miro": ok(d.miro.get("/_fake/settings")).json(),
+    }
 
 
 def _load_lab_state(case: Case, lab: Any) -> None:
@@ -125,6 +163,9 @@ def _collect(d: Driver, result: CaseResult) -> None:
     }
     result.job = d.job()
     result.clock = d.graph.get("/_fake/clock").json()
+    result.outbox = d.outbox()
+    result.roles = {role_id: name for name, role_id in d.roles().items()}
+    result.engine_directory = ok(d.graph.get(f"/_fake/engine/jobs/{d.lab.job_id}/directory")).json()
 
 
 def _miro_summary(user: dict[str, Any]) -> dict[str, Any]:

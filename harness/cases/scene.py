@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from harness.cases import bulk
 from harness.cases.loader import Case, Step
 from harness.cases.result import StepRecord
 from harness.testing.compare import ENTERPRISE
@@ -237,93 +238,100 @@ def _source(expression: str) -> dict[str, Any]:
 
 
 def play(d: Driver, step: Step, record: StepRecord) -> None:
-    name, args = step.name, step.args
-    with at(step.line, f"step {name}"):
-        if name == "start":
-            d.start()
-        elif name == "pause":
-            d.pause()
-        elif name == "sync":
-            record.cycles = d.sync()
-        elif name == "next_cycle":
-            record.cycles = d.next_cycle()
-        elif name == "advance":
-            record.cycles = d.advance(args)
-        elif name == "restart":
-            scope = args.get("scope") if isinstance(args, dict) else args
-            d.restart(scope)
-        elif name == "add_user":
-            _add_user(d, args)
-            if "role" in args:
-                d.assign(args["name"], role=args["role"])
-        elif name == "update_user":
-            d.update_user(args["user"], **{k: v for k, v in args.items() if k != "user"})
-        elif name in ("disable", "enable", "soft_delete", "restore", "hard_delete", "delete_group"):
-            getattr(d, name)(args)
-        elif name == "add_group":
-            _add_group(d, args)
-            if "role" in args:
-                d.assign(args["name"], role=args["role"])
-        elif name == "add_member":
-            d.add_member(args["group"], args["member"])
-        elif name == "remove_member":
-            d.remove_member(args["group"], args["member"])
-        elif name == "rename_group":
-            d.rename_group(args["group"], args["to"])
-        elif name == "assign":
-            if isinstance(args, str):
-                d.assign(args)
-            else:
-                d.assign(args["principal"], role=args.get("role", "User"))
-        elif name == "unassign":
-            if isinstance(args, str):
-                d.unassign(args)
-            else:
-                d.unassign(args["principal"], role=args.get("role"))
-        elif name == "secrets":
-            d.set_secrets(**_strings(args))
-        elif name == "settings":
-            d.set_engine(**dict(args))
-        elif name == "job_settings":
-            d.set_job_settings(**dict(args))
-        elif name in ("flows", "scoping", "mappings"):
-            _edit_schema(
-                d,
-                args if name == "flows" else None,
-                args if name == "scoping" else None,
-                args if name == "mappings" else None,
-            )
-        elif name == "fault":
-            d.fault(
-                args.get("method", "*"),
-                args.get("path", ".*"),
-                args.get("status"),
-                **{k: v for k, v in args.items() if k not in ("method", "path", "status")},
-            )
-        elif name == "clear_faults":
-            d.clear_faults()
-        elif name == "miro_settings":
-            _miro_settings(d, dict(args))
-        elif name == "miro_add_user":
-            _miro_user(d, args)
-        elif name == "miro_delete_user":
-            user = d.miro_user(args)
-            if user is None:
-                raise ValueError(f"Miro has no user {args!r} to delete")
-            d.miro.delete(f"/api/v1/scim/Users/{user['id']}")
-        elif name == "provision_on_demand":
-            subject = args if isinstance(args, str) else args["subject"]
-            members = [] if isinstance(args, str) else list(args.get("members") or [])
-            response = d.provision_on_demand(subject, *members)
-            record.response = {"status": response.status_code, "body": _json_or_text(response)}
-            if response.status_code >= 400:
-                raise ValueError(
-                    f"provisionOnDemand -> {response.status_code}: {response.text[:300]}"
-                )
-        elif name == "note":
-            pass
-        else:  # the schema lists every step; this guards the two lists drifting apart
-            raise ValueError(f"unknown step {name!r}")
+    """Play one step: a plain one, or a bulk one object after object."""
+    if step.items is None:
+        with at(step.line, f"step {step.name}"):
+            _play(d, step.name, step.args, record)
+        return
+    for item, who in zip(step.items, bulk.principal_names(step.name, step.items), strict=True):
+        with at(step.line, f"step {step.name} ({who})"):
+            _play(d, step.name, item, record)
+
+
+def _play(d: Driver, name: str, args: Any, record: StepRecord) -> None:
+    if name == "start":
+        d.start()
+    elif name == "pause":
+        d.pause()
+    elif name == "sync":
+        record.cycles = d.sync()
+    elif name == "next_cycle":
+        record.cycles = d.next_cycle()
+    elif name == "advance":
+        record.cycles = d.advance(args)
+    elif name == "restart":
+        scope = args.get("scope") if isinstance(args, dict) else args
+        d.restart(scope)
+    elif name == "add_user":
+        _add_user(d, args)
+        if "role" in args:
+            d.assign(args["name"], role=args["role"])
+    elif name == "update_user":
+        d.update_user(args["user"], **{k: v for k, v in args.items() if k != "user"})
+    elif name in ("disable", "enable", "soft_delete", "restore", "hard_delete", "delete_group"):
+        getattr(d, name)(args)
+    elif name == "add_group":
+        _add_group(d, args)
+        if "role" in args:
+            d.assign(args["name"], role=args["role"])
+    elif name == "add_member":
+        d.add_member(args["group"], args["member"])
+    elif name == "remove_member":
+        d.remove_member(args["group"], args["member"])
+    elif name == "rename_group":
+        d.rename_group(args["group"], args["to"])
+    elif name == "assign":
+        if isinstance(args, str):
+            d.assign(args)
+        else:
+            d.assign(args["principal"], role=args.get("role", "User"))
+    elif name == "unassign":
+        if isinstance(args, str):
+            d.unassign(args)
+        else:
+            d.unassign(args["principal"], role=args.get("role"))
+    elif name == "secrets":
+        d.set_secrets(**_strings(args))
+    elif name == "settings":
+        d.set_engine(**dict(args))
+    elif name == "job_settings":
+        d.set_job_settings(**dict(args))
+    elif name in ("flows", "scoping", "mappings"):
+        _edit_schema(
+            d,
+            args if name == "flows" else None,
+            args if name == "scoping" else None,
+            args if name == "mappings" else None,
+        )
+    elif name == "fault":
+        d.fault(
+            args.get("method", "*"),
+            args.get("path", ".*"),
+            args.get("status"),
+            **{k: v for k, v in args.items() if k not in ("method", "path", "status")},
+        )
+    elif name == "clear_faults":
+        d.clear_faults()
+    elif name == "miro_settings":
+        _miro_settings(d, dict(args))
+    elif name == "miro_add_user":
+        _miro_user(d, args)
+    elif name == "miro_delete_user":
+        user = d.miro_user(args)
+        if user is None:
+            raise ValueError(f"Miro has no user {args!r} to delete")
+        d.miro.delete(f"/api/v1/scim/Users/{user['id']}")
+    elif name == "provision_on_demand":
+        subject = args if isinstance(args, str) else args["subject"]
+        members = [] if isinstance(args, str) else list(args.get("members") or [])
+        response = d.provision_on_demand(subject, *members)
+        record.response = {"status": response.status_code, "body": _json_or_text(response)}
+        if response.status_code >= 400:
+            raise ValueError(f"provisionOnDemand -> {response.status_code}: {response.text[:300]}")
+    elif name in ("note", "expect"):  # a checkpoint is checked by the runner
+        pass
+    else:  # the schema lists every step; this guards the two lists drifting apart
+        raise ValueError(f"unknown step {name!r}")
 
 
 def _json_or_text(response: httpx.Response) -> Any:

@@ -147,6 +147,7 @@ def M(
     values: Spec | None = None,
     doc: str = "",
     key_check: Callable[[str], str | None] | None = None,
+    check: Callable[[Any], str | None] | None = None,
 ) -> Spec:
     return Spec(
         "map",
@@ -155,6 +156,7 @@ def M(
         required=frozenset(required),
         values=values,
         key_check=key_check,
+        check=check,
     )
 
 

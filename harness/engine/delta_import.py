@@ -114,16 +114,21 @@ class DeltaImport:
                 odata_type = str(member.get("@odata.type", "#microsoft.graph.user")).lower()
                 member_id = str(member["id"])
                 if isinstance(member.get("@removed"), dict):
+                    if mirror.remove_nested(group_id, member_id):
+                        continue
                     if member_id not in mirror.members.get(group_id, ()):
                         continue
                     mirror.remove_member(group_id, member_id)
                     touch.removed.add(member_id)
                     touch.added.discard(member_id)
                 elif odata_type.endswith(".user"):
-                    # Nested groups are not expanded (Microsoft documents it).
                     mirror.add_member(group_id, member_id)
                     touch.added.add(member_id)
                     touch.removed.discard(member_id)
+                elif odata_type.endswith(".group"):
+                    # Nested groups are not expanded (Microsoft documents it): the membership is
+                    # kept only so a member's log can say why it is out of scope.
+                    mirror.add_nested(group_id, member_id)
 
         assignment_changed: set[str] = set()
         for item in assignments_round.items:

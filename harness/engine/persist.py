@@ -113,6 +113,7 @@ def _runtime_json(runtime: JobRuntime) -> dict[str, Any]:
             "softDeleted": sorted(mirror.soft_deleted),
             "groups": mirror.groups,
             "members": {g: sorted(ms) for g, ms in mirror.members.items() if ms},
+            "nestedGroups": {g: sorted(ns) for g, ns in mirror.nested.items() if ns},
             "assignments": [
                 {
                     "id": a.id,
@@ -170,6 +171,9 @@ def _runtime(data: dict[str, Any]) -> JobRuntime:
     for group_id, members in raw.get("members", {}).items():
         for user_id in members:
             mirror.add_member(group_id, user_id)
+    for group_id, inner in raw.get("nestedGroups", {}).items():
+        for member_group_id in inner:
+            mirror.add_nested(group_id, member_group_id)
     for a in raw.get("assignments", []):
         mirror.add_assignment(
             Assignment(a["id"], a["principalId"], a["principalType"], a["appRoleId"])

@@ -309,6 +309,7 @@ class ProvisioningService:
 
     def run_cycle(self, job: Job) -> dict[str, Any]:
         inputs = self._inputs(job)
+        mailed = len(self.outbox())
         with self.store.lock:
             job.running = True
             began = self.now()
@@ -326,5 +327,16 @@ class ProvisioningService:
                 job.status.code = "Paused"
         out = summary.to_json()
         out["nextRun"] = iso(job.next_run)
+        # How the job stands after the cycle (a report's timeline draws it).
+        out["escrowed"] = len(job.runtime.escrows)
+        quarantine = job.status.quarantine
+        out["jobStatus"] = {
+            "code": job.status.code,
+            "quarantine": quarantine.to_json() if quarantine else None,
+        }
+        out["notifications"] = [
+            {"sentDateTime": m.get("sentDateTime"), "subject": m.get("subject")}
+            for m in self.outbox()[mailed:]
+        ]
         out["servicePrincipalId"] = job.service_principal_id
         return out

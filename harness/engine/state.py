@@ -82,6 +82,10 @@ class Mirror:
     member_of: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     assignments: dict[str, Assignment] = field(default_factory=dict)
     by_principal: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    # Groups that are members of groups: kept only to say why their members are out of scope
+    # (nested groups are not expanded), never used to decide scope.
+    nested: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    nested_in: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
 
     def add_member(self, group_id: str, user_id: str) -> None:
         self.members[group_id].add(user_id)
@@ -90,6 +94,18 @@ class Mirror:
     def remove_member(self, group_id: str, user_id: str) -> None:
         self.members.get(group_id, set()).discard(user_id)
         self.member_of.get(user_id, set()).discard(group_id)
+
+    def add_nested(self, group_id: str, member_group_id: str) -> None:
+        self.nested[group_id].add(member_group_id)
+        self.nested_in[member_group_id].add(group_id)
+
+    def remove_nested(self, group_id: str, member_group_id: str) -> bool:
+        """Forget a group-in-group membership; False when it was not known."""
+        if member_group_id not in self.nested.get(group_id, ()):
+            return False
+        self.nested[group_id].discard(member_group_id)
+        self.nested_in.get(member_group_id, set()).discard(group_id)
+        return True
 
     def add_assignment(self, assignment: Assignment) -> None:
         self.assignments[assignment.id] = assignment
@@ -114,6 +130,10 @@ class Mirror:
         self.groups.pop(group_id, None)
         for user_id in self.members.pop(group_id, set()):
             self.member_of.get(user_id, set()).discard(group_id)
+        for inner in self.nested.pop(group_id, set()):
+            self.nested_in.get(inner, set()).discard(group_id)
+        for outer in self.nested_in.pop(group_id, set()):
+            self.nested.get(outer, set()).discard(group_id)
 
 
 @dataclass

@@ -5,6 +5,7 @@
   runs every cycle that falls due, in order, and answers a summary per cycle;
 - ``GET/PUT /_fake/engine/settings`` → the engine settings (``PUT`` takes a partial object);
 - ``GET /_fake/engine/jobs/{jobId}/connections`` → the job's connector data store (links).
+- ``GET /_fake/engine/jobs/{jobId}/directory`` → the directory as the job's engine last read it.
 - ``GET/PUT /_fake/engine/state`` → the engine's whole state (jobs, links, logs...) as JSON.
 - ``GET /_fake/outbox`` → the notification e-mails the admin would have got (``DELETE`` clears).
 - ``GET /_fake/engine/secrets/{servicePrincipalId}`` → the secrets as the admin typed them
@@ -19,6 +20,8 @@ from typing import Any
 from flask import Blueprint, current_app, request
 
 from harness.clock import parse_duration
+from harness.engine.jobs import Job
+from harness.engine.scope import directory_view
 from harness.engine.service import AdvanceError, ProvisioningService
 from harness.engine.status import iso
 from harness.graph_api.exceptions import GraphError, bad_request
@@ -45,6 +48,13 @@ def _clock_state(service: ProvisioningService) -> dict[str, Any]:
             for job in service.store.jobs.values()
         ]
     return {"now": iso(service.now()), "jobs": jobs}
+
+
+def _job(service: ProvisioningService, job_id: str) -> Job:
+    job = service.store.jobs.get(job_id)
+    if job is None:
+        raise GraphError(404, "ResourceNotFound", f"Synchronization job '{job_id}' does not exist.")
+    return job
 
 
 def create_blueprint() -> Blueprint:
@@ -118,15 +128,17 @@ def create_blueprint() -> Blueprint:
         stored = _service().store.get_secrets(sp_id)
         return {"value": [{"key": key, "value": value} for key, value in stored.items()]}
 
+    @bp.get("/_fake/engine/jobs/<job_id>/directory")
+    def engine_directory(job_id: str) -> Any:
+        service = _service()
+        with service.store.lock:
+            return directory_view(_job(service, job_id).runtime)
+
     @bp.get("/_fake/engine/jobs/<job_id>/connections")
     def connections(job_id: str) -> Any:
         service = _service()
         with service.store.lock:
-            job = service.store.jobs.get(job_id)
-            if job is None:
-                raise GraphError(
-                    404, "ResourceNotFound", f"Synchronization job '{job_id}' does not exist."
-                )
+            job = _job(service, job_id)
             links = [link.to_json() for link in job.runtime.links.values()]
             escrows = [
                 {

@@ -84,6 +84,7 @@ class Draft:
     miro_users: list[dict[str, Any]] = field(default_factory=list)
     miro_teams: list[str] = field(default_factory=list)
     secrets: dict[str, str] = field(default_factory=dict)
+    job_settings: dict[str, str] = field(default_factory=dict)
     flows: dict[str, str] = field(default_factory=dict)
     steps: list[StepLine] = field(default_factory=list)
     expect_logs: list[dict[str, Any]] = field(default_factory=list)
@@ -228,6 +229,8 @@ class Builder:
         self.unknown_members: set[str] = set()
         self.filtered_out: set[str] = set()
         self.early_members: dict[str, set[str]] = {}
+        # Deletions held by the accidental-deletions threshold and not let through yet.
+        self.staged: set[str] = set()
         self.adjusted: list[
             str
         ] = []  # values changed so the fakes accept them  # group -> member ids known from the start
@@ -450,7 +453,28 @@ class Builder:
         d = self.draft
         gap = cycle.began - previous.began if previous else timedelta(0)
         interval = timedelta(seconds=CYCLE_INTERVAL_S)
-        if self._is_full(cycle):
+        released = {
+            self.t.object_of(r).name
+            for r in cycle.records
+            if r.status == "success" and r.action in ("disable", "delete")
+        } & self.staged
+        if released:
+            # Held deletions went through: the admin allowed them ("Allow deletes"; Graph's
+            # restart with ForceDeletes,
+            # https://learn.microsoft.com/en-us/entra/identity/app-provisioning/accidental-deletions).
+            if gap > timedelta(0):
+                d.steps.append(StepLine("advance", duration(gap)))
+            self._changes(cycle, initial)
+            d.steps.append(
+                StepLine(
+                    "restart",
+                    {"scope": "ForceDeletes"},
+                    comment=f"{len(released)} held deletion(s) went through: deletes allowed",
+                )
+            )
+            d.steps.append(StepLine("advance", "0"))
+            self.staged -= released
+        elif self._is_full(cycle):
             if gap > timedelta(0):
                 d.steps.append(StepLine("advance", duration(gap)))
             self._changes(cycle, initial)
@@ -488,6 +512,18 @@ class Builder:
         self.draft.steps.append(StepLine("provision_on_demand", args))
 
     def _observe_outcomes(self, cycle: Cycle) -> None:
+        held = [r for r in cycle.records if r.action == "stageddelete"]
+        if held:
+            # Held deletions mean "Prevent accidental deletions" was on with a threshold below
+            # their number (the largest such threshold is taken).
+            self.draft.secrets["SyncNotificationSettings"] = (
+                '{"Enabled":false,"DeleteThresholdEnabled":true}'
+            )
+            current = int(self.draft.job_settings.get("QuarantineTooManyDeletesThreshold", "500"))
+            self.draft.job_settings["QuarantineTooManyDeletesThreshold"] = str(
+                min(current, len(held) - 1)
+            )
+            self.staged |= {self.t.object_of(r).name for r in held}
         for record in cycle.records:
             obj = self.t.object_of(record)
             if record.status == "success" and record.action in ("create", "update"):

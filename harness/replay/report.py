@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from harness.cases.page import badge, document
 from harness.replay.compare import Comparison, Decision, Pair
 
 
@@ -151,29 +152,17 @@ def json_text(result: ReplayResult) -> str:
     return json.dumps(json_report(result), indent=2, sort_keys=True)
 
 
+# The case report's page and badge, with what only the replay shows added.
 _CSS = """
-body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem;color:#1b1f23;max-width:80rem}
-h1{font-size:1.5rem;margin:0 0 .3rem} h2{font-size:1.1rem;margin:1.6rem 0 .5rem;border-bottom:1px solid #ddd}
-.meta{color:#586069} .badge{display:inline-block;padding:.1rem .5rem;border-radius:1rem;color:#fff;font-weight:600}
-.pass{background:#1a7f37} .fail{background:#cf222e}
-table{border-collapse:collapse;width:100%;margin:.3rem 0} td,th{border:1px solid #e1e4e8;padding:.25rem .5rem;
-text-align:left;vertical-align:top} th{background:#f6f8fa} .diff{color:#cf222e;font-weight:600}
-tr.first td{background:#ffebe9} code{font:12px ui-monospace,Consolas,monospace} .desc{color:#586069;font-size:12px}
+tr.first td{background:#ffebe9} .diff{color:#cf222e;font-weight:600} .desc{color:#586069;font-size:12px}
 """
 
 
 def html_report(result: ReplayResult) -> str:
     e = html.escape
     c = result.comparison
-    badge = (
-        '<span class="badge pass">AGREES</span>'
-        if result.passed
-        else '<span class="badge fail">DIFFERS</span>'
-    )
     parts = [
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
-        f"<title>Replay: {e(result.title)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>Replay: {e(result.title)} {badge}</h1>",
+        f"<h1>Replay: {e(result.title)} {badge('AGREES' if result.passed else 'DIFFERS', result.passed)}</h1>",
         f'<p class="meta">case {e(result.case)} · export {e(", ".join(result.export))} · backend {e(result.backend)}</p>',
         f"<p><b>{e(result.headline())}</b></p>",
     ]
@@ -208,8 +197,7 @@ def html_report(result: ReplayResult) -> str:
                 f"<td>{_html_step(p.ours, i, b)}</td></tr>"
             )
         parts.append("</table>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
+    return document(f"Replay: {result.title}", parts, _CSS)
 
 
 def _html_step(d: Decision | None, i: int, step: tuple[str, str, str] | None) -> str:

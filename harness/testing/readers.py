@@ -60,6 +60,36 @@ def entry_skip_step_reason(entry: dict[str, Any]) -> str | None:
     return None
 
 
+SCOPING_STEP = "EntrySynchronizationScoping"
+STAGED_STEP = "EntrySynchronizationStagedDelete"
+
+
+def entry_reason(entry: dict[str, Any]) -> str:
+    """The engine's own reason for an entry's outcome, in one line, taken from where the entry
+    says it (nothing is inferred): a failure's ``errorInformation``, a held deletion's step, a
+    skip step's description (for "not effectively entitled", the scoping step's ``Reason``,
+    which says which rule applied), else the scoping step's ``Reason``, else the last step's
+    description."""
+    error = entry_error(entry)
+    if entry_status(entry) == "failure" and (error.get("errorCode") or error.get("reason")):
+        return f"{error.get('errorCode', '')}: {error.get('reason', '')}".strip(": ")
+    steps = entry.get("provisioningSteps") or []
+    scoping: dict[str, Any] = next((s for s in steps if s.get("name") == SCOPING_STEP), {})
+    scope_reason = str((scoping.get("details") or {}).get("Reason") or "")
+    for step in steps:
+        if step.get("name") == STAGED_STEP:
+            return str(step.get("description", ""))
+    for step in steps:
+        if step.get("name") == SKIP_STEP:
+            why = (step.get("details") or {}).get("SkipReason")
+            if why == "NotEffectivelyEntitled" and scope_reason:
+                return scope_reason
+            return str(step.get("description", ""))
+    if scope_reason:
+        return scope_reason
+    return str(steps[-1].get("description", "")) if steps else ""
+
+
 def entry_modified(entry: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
     """``modifiedProperties`` as display name -> (old value, new value)."""
     return {
@@ -118,6 +148,7 @@ class MiroRequest:
     status: int
     body: Any
     response: Any
+    time: str = ""  # the lab's clock when the fake answered (ISO 8601)
 
     @property
     def line(self) -> str:
@@ -138,6 +169,7 @@ class MiroRequest:
             "status": self.status,
             "body": self.body,
             "response": self.response,
+            "time": self.time,
         }
 
     @classmethod
@@ -149,6 +181,7 @@ class MiroRequest:
             status=int(raw.get("status") or 0),
             body=journal_body(raw),
             response=raw.get("response"),
+            time=str(raw.get("time") or ""),
         )
 
 

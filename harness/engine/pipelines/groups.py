@@ -35,6 +35,7 @@ from harness.engine.scope import (
     Verdict,
     effective_assignments,
     entitled,
+    explain,
 )
 from harness.engine.state import Link
 from harness.engine.target import ScimTarget
@@ -101,7 +102,18 @@ class GroupPipeline:
             reason = NOT_ENTITLED
         elif not result.in_scope:
             reason = FILTERED
-        return Verdict(reason is None, reason, details, assignments, str(result.reason))
+        why = explain(
+            context.runtime.mirror,
+            group_id,
+            "Group",
+            reason,
+            assignments,
+            context.app_roles,
+            sync_all=sync_all,
+            filter_reason=str(result.reason),
+        )
+        details["Reason"] = why
+        return Verdict(reason is None, reason, details, assignments, str(result.reason), why)
 
     def _source(self, group_id: str, attrs: dict[str, Any]) -> dict[str, Any]:
         return scim_requests.group_source(

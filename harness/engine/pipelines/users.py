@@ -34,6 +34,7 @@ from harness.engine.scope import (
     Verdict,
     effective_assignments,
     entitled,
+    explain,
     role_values,
 )
 from harness.engine.state import Assignment, Link
@@ -89,7 +90,18 @@ class UserPipeline:
             reason = FILTERED
         elif not active:
             reason = DISABLED
-        return Verdict(reason is None, reason, details, assignments, str(result.reason))
+        why = explain(
+            mirror,
+            user_id,
+            "User",
+            reason,
+            assignments,
+            context.app_roles,
+            sync_all=sync_all,
+            filter_reason=str(result.reason),
+        )
+        details["Reason"] = why
+        return Verdict(reason is None, reason, details, assignments, str(result.reason), why)
 
     def _source(
         self,

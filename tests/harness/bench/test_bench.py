@@ -139,19 +139,40 @@ def test_targets_compare_against_their_limits() -> None:
     }
 
 
-def test_progress_draws_only_on_a_terminal() -> None:
+def test_progress_redraws_on_a_terminal_and_prints_plain_lines_elsewhere(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
             return True
 
-    piped, terminal = io.StringIO(), Terminal()
-    for stream in (piped, terminal):
-        progress = Progress.for_terminal(stream)
-        progress.begin("work", total=10)
-        progress.add(10)
-        progress.end()
-    assert piped.getvalue() == ""
-    assert "10/10" in terminal.getvalue() and "/s" in terminal.getvalue()
+    now = [0.0]
+    monkeypatch.setattr("harness.bench.progress.time.monotonic", lambda: now[0])
+    piped = io.StringIO()
+    progress = Progress.for_terminal(piped)
+    progress.begin("work", total=10)
+    now[0] = 5.0
+    progress.add(2)  # too soon for a line
+    now[0] = 20.0
+    progress.add(2)  # 15 s after the start: a line
+    now[0] = 40.0
+    progress.add(6)
+    progress.end()
+    lines = piped.getvalue().splitlines()
+    assert lines[0] == "work ... (10 to do)"
+    assert lines[1].startswith("work: 4/10") and len(lines) == 4
+    assert lines[-1].startswith("work: 10/10") and lines[-1].endswith("done")
+    assert "\r" not in piped.getvalue() and "\x1b" not in piped.getvalue()
+
+    terminal = Terminal()
+    drawn = Progress.for_terminal(terminal)
+    drawn.begin("work", total=10)
+    drawn.add(10)
+    drawn.end()
+    assert "\r" in terminal.getvalue() and "10/10" in terminal.getvalue()
+    off = io.StringIO()
+    Progress("off", off).begin("work")
+    assert off.getvalue() == ""
 
 
 def test_seeded_tenant_shape_and_changes() -> None:

@@ -117,6 +117,47 @@ def test_members_of_an_assigned_group_are_in_scope_but_nested_groups_are_not_exp
     assert miro_user(lab, "fay@contoso.com") is None
 
 
+def test_the_engine_says_why_in_the_scoping_step_and_its_directory_view(lab: Lab) -> None:
+    """The scope decision in one plain line, from the engine itself: the scoping step's
+    ``Reason`` detail, and for users it never evaluated, the engine's directory view."""
+    outer, inner = add_group(lab, "Engineering"), add_group(lab, "Backend")
+    ann, ben, cat = add_user(lab, "ann"), add_user(lab, "ben"), add_user(lab, "cat")
+    add_member(lab, outer, ann)
+    add_member(lab, outer, inner)
+    add_member(lab, inner, ben)
+    assign(lab, outer)
+    assign(lab, cat, role="Default Access")
+    started(lab)
+
+    def reason(user: str) -> str:
+        steps = last_log(lab, user)["provisioningSteps"]
+        return next(s for s in steps if s["name"] == "EntrySynchronizationScoping")["details"][
+            "Reason"
+        ]
+
+    assert reason(ann) == "in scope: member of 'Engineering', which is assigned with role User"
+    assert reason(cat).startswith("only Default Access: excluded from provisioning")
+    view = ok(lab.graph_client.get(f"/_fake/engine/jobs/{lab.job_id}/directory")).json()
+    users = {u["id"]: u for u in view["users"]}
+    assert users[ben]["unassignedReason"] == (
+        "member of 'Backend', which is nested in the assigned group 'Engineering': nested "
+        "groups are not expanded"
+    )
+    assert users[ann]["unassignedReason"] is None
+    assert users[ann]["assignments"][0]["principalId"] == outer
+    groups = {g["displayName"]: g for g in view["groups"]}
+    assert groups["Engineering"]["nestedGroups"] == [inner]
+    assert groups["Engineering"]["members"] == [ann]
+    missing = lab.graph_client.get("/_fake/engine/jobs/nope/directory")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "ResourceNotFound"
+
+    remove_member(lab, outer, inner)  # the nesting goes: ben is simply not assigned
+    lab.advance("40m")
+    view = ok(lab.graph_client.get(f"/_fake/engine/jobs/{lab.job_id}/directory")).json()
+    ben_now = next(u for u in view["users"] if u["id"] == ben)
+    assert ben_now["unassignedReason"].startswith("not assigned to the application")
+
+
 def test_removing_the_only_group_path_disables_the_member(lab: Lab) -> None:
     group = add_group(lab, "Path")
     gus = add_user(lab, "gus")
