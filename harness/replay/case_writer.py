@@ -69,6 +69,10 @@ def render(
         job += comment("inferred from skip reasons in the records", 2)
         job.append("  secrets:")
         job += [f"    {k}: {scalar(v)}" for k, v in draft.secrets.items()]
+    if draft.engine_settings:
+        job += comment("inferred from UnsupportedFilterValue failures in the records", 2)
+        job.append("  settings:")
+        job += [f"    {k}: {scalar(v)}" for k, v in draft.engine_settings.items()]
     if draft.job_settings:
         job += comment("inferred from held deletions (StagedDelete) in the records", 2)
         job.append("  job_settings:")

@@ -13,7 +13,10 @@ Each fact comes from the records and nothing else; what they cannot tell is writ
   ``EntryImport`` step) before the harness could have created it already existed in Miro;
 - settings: a ``SkipOutOfScopeDeletions`` skip means that secret was on
   (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/skip-out-of-scope-deletions);
-  a ``TargetObjectActionDisabled`` skip means that target object action was off;
+  a ``TargetObjectActionDisabled`` skip means that target object action was off; an
+  ``UnsupportedFilterValue`` failure means the unusual characters in the object's matching value
+  are ones the engine cannot filter on
+  (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/known-issues);
 - timing: a cycle that re-adds objects the job already provisioned follows a restart (a full
   cycle); one less than 40 minutes after the previous cycle was started by hand; the others
   are the scheduled incremental cycles, about every 40 minutes
@@ -27,10 +30,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from harness.engine.settings import EngineSettings
 from harness.replay.records import Record
 from harness.replay.timeline import CYCLE_INTERVAL_S, Cycle, Obj, Timeline, upn_of
 
 DEFAULT_DOMAIN = "contoso.com"
+# Characters of matching values every filter query carries (UPNs, group names).
+ORDINARY_CHARACTERS = set("@.-_ ")
 # Import details that are not settable user attributes (ids, computed or read-only values).
 NOT_ATTRIBUTES = {
     "id",
@@ -85,6 +91,7 @@ class Draft:
     miro_teams: list[str] = field(default_factory=list)
     secrets: dict[str, str] = field(default_factory=dict)
     job_settings: dict[str, str] = field(default_factory=dict)
+    engine_settings: dict[str, str] = field(default_factory=dict)
     flows: dict[str, str] = field(default_factory=dict)
     steps: list[StepLine] = field(default_factory=list)
     expect_logs: list[dict[str, Any]] = field(default_factory=list)
@@ -765,6 +772,7 @@ class Builder:
                 f"{len(self.unknown_members)} group member(s) have no record of their own "
                 f"({some} ...); they are left out of the groups."
             )
+        self._filter_characters()
         failures = sorted(
             {
                 (r.error_code, self.t.object_of(r).name)
@@ -782,6 +790,22 @@ class Builder:
                 f"{' ...' if len(names) > 3 else ''}). If Miro's answer caused it and the fake "
                 "does not give the same, add a fault step before that cycle."
             )
+
+    def _filter_characters(self) -> None:
+        """Characters the customer's engine refused to filter on: the unusual ones in the
+        matching value (UPN, group name) of each ``UnsupportedFilterValue`` failure, added to
+        the default set when it lacks them."""
+        default = EngineSettings().filter_special_characters
+        seen: set[str] = set()
+        for cycle in self.t.cycles:
+            for record in cycle.records:
+                if record.error_code != "UnsupportedFilterValue":
+                    continue
+                value = upn_of(record) if record.object_type == "User" else record.source.display
+                seen |= {c for c in value if not c.isalnum() and c not in ORDINARY_CHARACTERS}
+        extra = sorted(seen - set(default))
+        if extra:
+            self.draft.engine_settings["filter_special_characters"] = "".join(extra) + default
 
     def _expectations(self) -> None:
         d = self.draft

@@ -123,3 +123,13 @@ def test_anonymised_case_replays_against_its_own_logs(tmp_path: Path) -> None:
     # and against the original export, pseudonymised on the fly
     again = replay(case_file, pages, anonymise=True)
     assert again.comparison.disagreements == []
+
+
+def test_unsupported_filter_value_failures_set_the_special_characters(tmp_path: Path) -> None:
+    # The customer's engine refused to filter on an apostrophe the default set leaves out: the
+    # imported case adds it, so the replay fails the same user for the same reason.
+    pages, _ = export_graph_pages("apostrophe_username.yaml", tmp_path)
+    case_file = tmp_path / "imported.yaml"
+    import_export(pages, case_file)
+    settings = load_case(case_file).job["settings"]
+    assert settings["filter_special_characters"].startswith("'")
