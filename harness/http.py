@@ -8,6 +8,7 @@ loopback port or a real service.
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -105,11 +106,13 @@ def make_client(
     app: WSGIApp | None = None,
     headers: Mapping[str, str] | None = None,
     timeout: httpx.Timeout | float | None = None,
+    verify: ssl.SSLContext | bool = True,
 ) -> httpx.Client:
     """An httpx client for ``base_url``.
 
     Give ``app`` to talk to one WSGI app in-process, ``transport`` to share a
-    :class:`RoutingTransport`, or neither for plain TCP.
+    :class:`RoutingTransport`, or neither for plain TCP (``verify``: the TLS context that
+    checks the server, e.g. one trusting ``harness serve --tls``'s CA).
     """
     if app is not None and transport is not None:
         raise ValueError("give either app or transport, not both")
@@ -121,6 +124,7 @@ def make_client(
         headers=dict(headers or {}),
         timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
         follow_redirects=False,
+        verify=verify,
     )
 
 
