@@ -430,6 +430,7 @@ class GraphBackend:
         data.update(clean)
         data.setdefault("appRoles", [])
         data.setdefault("identifierUris", [])
+        data.setdefault("passwordCredentials", [])
         data.setdefault("signInAudience", "AzureADMyOrg")
         data.setdefault("tags", [])
         data.setdefault("description", None)

@@ -20,6 +20,7 @@ from flask import Blueprint, Response, current_app, g, request
 
 from mock_graph.exceptions import GraphError, invalid_auth
 from mock_graph.models import GraphBackend
+from mock_graph.models.backend import DEFAULT_DOMAIN
 from mock_graph.models.credentials import ClientCheck
 from mock_graph.permissions import MICROSOFT_GRAPH_APP_ID, permitted
 
@@ -62,7 +63,8 @@ _TENANT_NOT_FOUND = (
 
 def _is_this_tenant(b: GraphBackend, tenant: str) -> bool:
     expected = current_app.config.get("MOCK_GRAPH_TENANT_ID")
-    names = {b.tenant_id.lower(), b.default_domain().lower()}
+    # The initial onmicrosoft.com domain always names the tenant, besides its verified ones.
+    names = {b.tenant_id.lower(), b.default_domain().lower(), DEFAULT_DOMAIN}
     if expected:
         names.add(str(expected).lower())
     return tenant.lower() in names or _is_domain_of(b, tenant)

@@ -152,9 +152,7 @@ async def set_up_miro(graph: GraphServiceClient, name: str) -> dict[str, Any]:
     )
     while not entries and time.monotonic() < deadline:
         await asyncio.sleep(0.5)
-        logs = await graph.audit_logs.provisioning.get(
-            RequestConfiguration(query_parameters=query)
-        )
+        logs = await graph.audit_logs.provisioning.get(RequestConfiguration(query_parameters=query))
         entries = [
             {
                 "user": e.source_identity.display_name if e.source_identity else None,
