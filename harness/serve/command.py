@@ -158,6 +158,12 @@ def _control_line(info: dict[str, object]) -> str:
     "the ready file also names the identity authority and an admin client's id and secret.",
 )
 @click.option(
+    "--tls-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="With --tls: write ca.pem and the server certificate here (default: a temporary "
+    "directory removed on exit).",
+)
+@click.option(
     "--strict-auth",
     is_flag=True,
     help="Check client secrets at the token endpoint and Microsoft Graph application "
@@ -183,6 +189,7 @@ def serve(
     control_token: str | None,
     insecure_control_plane: bool,
     tls: bool,
+    tls_dir: Path | None,
     strict_auth: bool,
 ) -> None:
     """Run the Graph fake, the Miro fake and the provisioning engine as real servers."""
@@ -200,6 +207,8 @@ def serve(
             "a control token and an open control plane exclude each other",
             param_hint="--insecure-control-plane",
         )
+    if tls_dir is not None and not tls:
+        raise click.BadParameter("--tls-dir needs --tls", param_hint="--tls-dir")
     if tls and server == "waitress":
         raise click.BadParameter(
             "waitress serves no TLS: use cheroot or werkzeug", param_hint="--tls"
@@ -230,6 +239,7 @@ def serve(
         control_token=control_token,
         insecure_control_plane=insecure_control_plane,
         tls=tls,
+        tls_dir=tls_dir,
         strict_auth=strict_auth,
     )
     harness = ServedHarness(config)

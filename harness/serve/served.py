@@ -103,6 +103,7 @@ class ServeConfig:
     # HTTPS on both listeners with a per-run CA (--tls); client secrets and Graph application
     # permissions checked (--strict-auth).
     tls: bool = False
+    tls_dir: Path | None = None  # None: a temporary directory, removed on exit
     strict_auth: bool = False
 
 
@@ -157,7 +158,7 @@ class ServedHarness:
             )
         # --tls: a CA made for this run; --tls or --strict-auth: an application that
         # administers the Miro app (the ready file's client_id and client_secret).
-        self.tls = RunAuthority([config.host]) if config.tls else None
+        self.tls = RunAuthority([config.host], config.tls_dir) if config.tls else None
         self.admin_client = ClientCredentials() if config.tls or config.strict_auth else None
         self.control_app = control = control_app(self)
         graph_app = ControlRouter(control, {HEALTH_PATH, LAB_PATH}, self._graph_slot)

@@ -249,3 +249,36 @@ def test_a_wrong_tenant_is_90002(info: dict[str, Any]) -> None:
         verify=trust(info),
     )
     assert_aad_error(answer, 400, "invalid_request", 90002)
+
+
+def test_each_batch_request_is_checked_on_its_own(info: dict[str, Any]) -> None:
+    app, sp = new_app(info, "Batch reader")
+    secret = add_password(info, app["id"]).json()["secretText"]
+    with graph(info) as admin:
+        (resource,) = admin.get(
+            "/servicePrincipals",
+            params={"$filter": "appId eq '00000003-0000-0000-c000-000000000000'"},
+        ).json()["value"]
+        granted = admin.post(
+            f"/servicePrincipals/{resource['id']}/appRoleAssignedTo",
+            json={
+                "principalId": sp["id"],
+                "resourceId": resource["id"],
+                "appRoleId": "df021288-bdef-4463-88db-98f22de89214",  # User.Read.All
+            },
+        )
+        assert granted.status_code == 201, granted.text
+    access = token(info, app["appId"], secret).json()["access_token"]
+    with graph(info, access) as client:
+        answer = client.post(
+            "/$batch",
+            json={
+                "requests": [
+                    {"id": "1", "method": "GET", "url": "/users"},
+                    {"id": "2", "method": "GET", "url": "/groups"},
+                ]
+            },
+        )
+    assert answer.status_code == 200
+    statuses = {r["id"]: r["status"] for r in answer.json()["responses"]}
+    assert statuses == {"1": 200, "2": 403}
