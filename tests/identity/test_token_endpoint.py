@@ -282,3 +282,17 @@ def test_each_batch_request_is_checked_on_its_own(info: dict[str, Any]) -> None:
     assert answer.status_code == 200
     statuses = {r["id"]: r["status"] for r in answer.json()["responses"]}
     assert statuses == {"1": 200, "2": 403}
+
+
+def test_a_scope_without_default_is_invalid_scope_1002012(info: dict[str, Any]) -> None:
+    answer = httpx.post(
+        f"{info['authority']}/{info['tenant_id']}/oauth2/v2.0/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": info["client_id"],
+            "client_secret": info["client_secret"],
+            "scope": "https://graph.microsoft.com/User.Read.All",
+        },
+        verify=trust(info),
+    )
+    assert_aad_error(answer, 400, "invalid_scope", 1002012)
