@@ -71,7 +71,11 @@ def new_password_credential(
     if name is not None and not isinstance(name, str):
         raise bad_request("Invalid value for 'displayName'.")
     start = _date(spec, "startDateTime", now)
-    end = _date(spec, "endDateTime", start + DEFAULT_SECRET_LIFETIME)
+    try:
+        default_end = start + DEFAULT_SECRET_LIFETIME
+    except OverflowError:  # a start near year 9999: only an explicit end can follow it
+        default_end = datetime.max.replace(tzinfo=UTC)
+    end = _date(spec, "endDateTime", default_end)
     if end <= start:
         raise bad_request("The endDateTime must be later than the startDateTime.")
     key_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
