@@ -28,7 +28,7 @@ from harness.engine.rules.schema import miro_template
 from harness.engine.service import ProvisioningService
 from harness.engine.settings import EngineSettings
 from harness.graph_api import mount
-from harness.http import BorrowedTransport, RoutingTransport, make_client
+from harness.http import BorrowedTransport, ClientCredentialsAuth, RoutingTransport, make_client
 from harness.lab.identity import ClientCredentials, register_admin_client
 from harness.lab.surface import LAB_USER_AGENT, LabSurface, ok
 from harness.lab.url_builders import defer_url_builders
@@ -231,6 +231,12 @@ class Lab(LabSurface):
             )
             self.graph_client.headers["Authorization"] = (
                 f"Bearer {ok(token).json()['access_token']}"
+            )
+            self.graph_client.auth = ClientCredentialsAuth(
+                f"{self.graph_url}/{self.graph.tenant_id}/oauth2/v2.0/token",
+                client_id,
+                secret,
+                self.graph_client.headers,
             )
         self.miro_client = make_client(
             self.miro_url,

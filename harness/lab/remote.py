@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from harness.http import make_client
+from harness.http import ClientCredentialsAuth, make_client
 from harness.lab.surface import CONTROL_TOKEN_HEADER, LAB_USER_AGENT, LabSurface, ok
 
 GRAPH_VERSION_SUFFIX = "/v1.0"
@@ -101,6 +101,12 @@ class RemoteLab(LabSurface):
             },
         )
         self.graph_client.headers["Authorization"] = f"Bearer {ok(answer).json()['access_token']}"
+        self.graph_client.auth = ClientCredentialsAuth(
+            f"{self.graph_url}/{info['tenant_id']}/oauth2/v2.0/token",
+            client_id,
+            secret,
+            self.graph_client.headers,
+        )
 
     @classmethod
     def from_ready_file(cls, path: str | Path, **kwargs: Any) -> RemoteLab:

@@ -220,3 +220,15 @@ def test_the_container_backend_over_tls(monkeypatch: pytest.MonkeyPatch) -> None
         assert remote.graph_client.get("/v1.0/users").status_code == 200  # a real token
     finally:
         backends.stop_containers()
+
+
+def test_a_strict_labs_client_signs_in_again_when_its_token_expires() -> None:
+    with open_lab("thread", 5, tls=True, strict_auth=True) as lab:
+        stale = lab.graph_client.headers["Authorization"]
+        lab.advance("2h")  # past the token's 3599 seconds
+        assert lab.graph_client.get("/v1.0/users").status_code == 200
+        assert lab.graph_client.headers["Authorization"] != stale
+        # A request that brings its own (expired) token gets the fake's answer unchanged.
+        own = lab.graph_client.get("/v1.0/users", headers={"Authorization": stale})
+        assert own.status_code == 401
+        assert own.json()["error"]["message"] == "Access token has expired or is not yet valid."
