@@ -8,6 +8,7 @@ loopback port or a real service.
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -105,11 +106,13 @@ def make_client(
     app: WSGIApp | None = None,
     headers: Mapping[str, str] | None = None,
     timeout: httpx.Timeout | float | None = None,
+    verify: ssl.SSLContext | bool = True,
 ) -> httpx.Client:
     """An httpx client for ``base_url``.
 
     Give ``app`` to talk to one WSGI app in-process, ``transport`` to share a
-    :class:`RoutingTransport`, or neither for plain TCP.
+    :class:`RoutingTransport`, or neither for plain TCP (``verify``: the TLS context that
+    checks the server, e.g. one trusting ``harness serve --tls``'s CA).
     """
     if app is not None and transport is not None:
         raise ValueError("give either app or transport, not both")
@@ -121,6 +124,7 @@ def make_client(
         headers=dict(headers or {}),
         timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
         follow_redirects=False,
+        verify=verify,
     )
 
 
@@ -135,3 +139,36 @@ class BorrowedTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         pass
+
+
+class ClientCredentialsAuth(httpx.Auth):
+    """Signs a client in again (client-credentials flow) when the token it sent is refused with
+    401: a lab's clock can move weeks past a token's hour, as MSAL would then fetch a new one.
+    A request that carried its own Authorization header is left as it was answered."""
+
+    requires_response_body = True
+
+    def __init__(
+        self, token_url: str, client_id: str, client_secret: str, headers: httpx.Headers
+    ) -> None:
+        self.token_url = token_url
+        self._form = {
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "scope": "https://graph.microsoft.com/.default",
+        }
+        self._headers = headers  # the client's own: a new token becomes its default
+
+    def auth_flow(self, request: httpx.Request) -> Any:
+        sent = request.headers.get("Authorization")
+        response = yield request
+        if response.status_code != 401 or sent != self._headers.get("Authorization"):
+            return
+        token = yield httpx.Request("POST", self.token_url, data=self._form)
+        if token.status_code != 200:
+            return
+        value = f"Bearer {token.json()['access_token']}"
+        self._headers["Authorization"] = value
+        request.headers["Authorization"] = value
+        yield request

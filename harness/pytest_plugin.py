@@ -45,6 +45,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help=f"where labs run: inprocess, thread or container (default: ${BACKEND_ENV} or {DEFAULT_BACKEND})",
     )
+    group.addoption(
+        "--harness-tls",
+        action="store_true",
+        dest="harness_tls",
+        default=False,
+        help="served labs (thread, container) listen on HTTPS with a CA their clients trust",
+    )
+    group.addoption(
+        "--harness-strict-auth",
+        action="store_true",
+        dest="harness_strict_auth",
+        default=False,
+        help="the Graph fake checks client secrets and application permissions",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -70,27 +84,38 @@ def harness_backend(request: pytest.FixtureRequest) -> str:
     return _backend(request.config)
 
 
+@pytest.fixture(scope="session")
+def harness_identity(request: pytest.FixtureRequest) -> dict[str, bool]:
+    """``--harness-tls`` and ``--harness-strict-auth``, as ``open_lab`` takes them."""
+    return {
+        "tls": bool(request.config.getoption("harness_tls", default=False)),
+        "strict_auth": bool(request.config.getoption("harness_strict_auth", default=False)),
+    }
+
+
 @pytest.fixture
 def lab_seed(request: pytest.FixtureRequest) -> int:
     return stable_seed(request.node.nodeid)
 
 
 @pytest.fixture
-def lab(harness_backend: str, lab_seed: int) -> Iterator[Any]:
+def lab(harness_backend: str, lab_seed: int, harness_identity: dict[str, bool]) -> Iterator[Any]:
     """A fresh lab: both fakes, the Miro job pointed at the Miro fake, a virtual clock."""
     from harness.lab.backends import open_lab
 
-    with open_lab(harness_backend, lab_seed) as fresh:
+    with open_lab(harness_backend, lab_seed, **harness_identity) as fresh:
         yield fresh
 
 
 @pytest.fixture
-def served_lab(harness_backend: str, lab_seed: int) -> Iterator[Any]:
+def served_lab(
+    harness_backend: str, lab_seed: int, harness_identity: dict[str, bool]
+) -> Iterator[Any]:
     """The same lab served over loopback sockets on free ports."""
     from harness.lab.backends import open_lab
 
     backend = "thread" if harness_backend == "inprocess" else harness_backend
-    with open_lab(backend, lab_seed) as fresh:
+    with open_lab(backend, lab_seed, **harness_identity) as fresh:
         yield fresh
 
 

@@ -31,6 +31,8 @@ from typing import Any, Protocol
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from harness.tls import RunAuthority
+
 WSGIApp = Callable[..., Any]
 # What a server answers a request it refuses before any app sees it (a malformed request line,
 # a bad header): (status, reason) -> (content type, body). None keeps the server's plain text.
@@ -66,7 +68,12 @@ class _QuietRequestHandler(WSGIRequestHandler):
 
 class _Werkzeug:
     def __init__(
-        self, app: WSGIApp, sock: socket.socket, threads: int, raw_error: RawErrorBody | None
+        self,
+        app: WSGIApp,
+        sock: socket.socket,
+        threads: int,
+        raw_error: RawErrorBody | None,
+        tls: RunAuthority | None,
     ) -> None:
         host, port = sock.getsockname()[:2]
         handler: type[WSGIRequestHandler] = _QuietRequestHandler
@@ -74,7 +81,13 @@ class _Werkzeug:
             handler = type("ApiErrorRequestHandler", (_ApiErrorRequestHandler,), {})
             handler.raw_error = staticmethod(raw_error)  # type: ignore[attr-defined]
         self._server = make_server(
-            host, port, app, threaded=True, fd=sock.fileno(), request_handler=handler
+            host,
+            port,
+            app,
+            threaded=True,
+            fd=sock.fileno(),
+            request_handler=handler,
+            ssl_context=tls.server_context() if tls is not None else None,
         )
         # make_server(threaded=True) gives a ThreadingMixIn server; its type says BaseWSGIServer.
         self._server.daemon_threads = True  # type: ignore[attr-defined]
@@ -115,12 +128,20 @@ class _ApiErrorRequestHandler(_QuietRequestHandler):
 class _Waitress:
     """waitress writes its own refusals (a malformed request line, a bad header) in plain text
     from deep inside its channel; there is no hook for another format, so ``raw_error`` is not
-    used here."""
+    used here. waitress speaks no TLS: a TLS listener needs cheroot or werkzeug."""
 
     def __init__(
-        self, app: WSGIApp, sock: socket.socket, threads: int, raw_error: RawErrorBody | None
+        self,
+        app: WSGIApp,
+        sock: socket.socket,
+        threads: int,
+        raw_error: RawErrorBody | None,
+        tls: RunAuthority | None,
     ) -> None:
         from waitress.server import create_server
+
+        if tls is not None:
+            raise ValueError("waitress serves no TLS: use cheroot or werkzeug with --tls")
 
         host, port = sock.getsockname()[:2]
         # Every dispatcher of this server (listener and connections) registers in this map.
@@ -158,7 +179,12 @@ class _Waitress:
 
 class _Cheroot:
     def __init__(
-        self, app: WSGIApp, sock: socket.socket, threads: int, raw_error: RawErrorBody | None
+        self,
+        app: WSGIApp,
+        sock: socket.socket,
+        threads: int,
+        raw_error: RawErrorBody | None,
+        tls: RunAuthority | None,
     ) -> None:
         from cheroot.server import HTTPConnection, HTTPRequest
         from cheroot.wsgi import Server
@@ -206,6 +232,10 @@ class _Cheroot:
             server_name="harness",
             request_queue_size=128,
         )
+        if tls is not None:
+            from cheroot.ssl.builtin import BuiltinSSLAdapter
+
+            self._server.ssl_adapter = BuiltinSSLAdapter(str(tls.certificate), str(tls.private_key))
         # Its select loop wakes this often to notice a stop (default 0.5 s).
         self._server.expiration_interval = 0.1
         self._server.prepare()
@@ -219,7 +249,10 @@ class _Cheroot:
         self._server.stop()
 
 
-_ENGINES: dict[str, Callable[[WSGIApp, socket.socket, int, RawErrorBody | None], _Engine]] = {
+_ENGINES: dict[
+    str,
+    Callable[[WSGIApp, socket.socket, int, RawErrorBody | None, RunAuthority | None], _Engine],
+] = {
     "werkzeug": _Werkzeug,
     "waitress": _Waitress,
     "cheroot": _Cheroot,
@@ -268,9 +301,11 @@ class ServerThread:
         server: str = DEFAULT_SERVER,
         threads: int = DEFAULT_THREADS,
         raw_error: RawErrorBody | None = None,
+        tls: RunAuthority | None = None,
     ) -> None:
         """``raw_error``: how cheroot and werkzeug word the refusals they write themselves
-        (a malformed request line), e.g. in the API's error format; waitress has no hook."""
+        (a malformed request line), e.g. in the API's error format; waitress has no hook.
+        ``tls``: serve HTTPS with that authority's server certificate (cheroot, werkzeug)."""
         if server not in _ENGINES:
             raise ValueError(
                 f"unknown WSGI server {server!r}: choose one of {', '.join(SERVER_KINDS)}"
@@ -286,6 +321,7 @@ class ServerThread:
         self.server = server
         self.threads = threads
         self.raw_error = raw_error
+        self.tls = tls
         self.ready = threading.Event()
         self._server: _Engine | None = None
         self._thread: threading.Thread | None = None
@@ -308,10 +344,17 @@ class ServerThread:
         return self._address()[1]
 
     @property
+    def scheme(self) -> str:
+        """``https`` when this server (or the listener it is mounted on) speaks TLS."""
+        tls = self._mount.listener.tls if self._mount is not None else self.tls
+        return "https" if tls is not None else "http"
+
+    @property
     def url(self) -> str:
         """The URL to connect to (a wildcard bind is reached on loopback)."""
         host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(self.host, self.host)
-        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
+        shown = f"[{host}]" if ":" in host else host
+        return f"{self.scheme}://{shown}:{self.port}"
 
     @property
     def running(self) -> bool:
@@ -335,7 +378,7 @@ class ServerThread:
             ) from exc
         app = _CheckedContentLength(self.app, self.raw_error)
         with sock:
-            self._server = _ENGINES[self.server](app, sock, self.threads, self.raw_error)
+            self._server = _ENGINES[self.server](app, sock, self.threads, self.raw_error, self.tls)
         self._thread = threading.Thread(target=self._serve, name=self.name, daemon=True)
         self._thread.start()
         if not self.ready.wait(self.startup_timeout) or not self._answers(self.startup_timeout):
@@ -355,7 +398,11 @@ class ServerThread:
         host = self.url.split("//", 1)[1].rsplit(":", 1)[0].strip("[]")
         while time.monotonic() < deadline:
             try:
-                with socket.create_connection((host, self.port), timeout=0.5):
+                with socket.create_connection((host, self.port), timeout=0.5) as probe:
+                    if (
+                        self.tls is not None
+                    ):  # a bare connection would be logged as a failed handshake
+                        self.tls.client_context().wrap_socket(probe, server_hostname=host).close()
                     return True
             except OSError:
                 time.sleep(0.01)

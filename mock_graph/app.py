@@ -20,7 +20,7 @@ from mock_graph import control
 from mock_graph.exceptions import GraphError
 from mock_graph.models import GraphBackend
 from mock_graph.routes import BLUEPRINTS, TOKEN_BLUEPRINT
-from mock_graph.routes.auth import check_bearer
+from mock_graph.routes.auth import check_bearer, check_permission
 from mock_graph.wire import DEFAULT_FAULT_BODIES, error_response, json_response
 
 log = logging.getLogger("mock_graph")
@@ -46,20 +46,24 @@ def create_app(
     *,
     clock: Callable[[], datetime] | None = None,
     strict_auth: bool = False,
+    check_credentials: bool = False,
     tenant_id: str | None = None,
     journal_limit: int | None = None,
 ) -> Flask:
     """A Flask app serving Graph v1.0's directory under ``/v1.0`` and the control plane under
     ``/_fake``. ``app.extensions`` holds the state (``"mock_graph"``), the request journal
     (``"mock_graph.journal"``) and the fault book (``"mock_graph.faults"``). ``journal_limit``
-    keeps only the last N journal entries (long served runs); None keeps all."""
+    keeps only the last N journal entries (long served runs); None keeps all.
+    ``check_credentials`` (implies ``strict_auth``): the token endpoint checks client ids and
+    secrets, and every Graph route checks the token's application permissions."""
     b = backend if backend is not None else GraphBackend(clock=clock, tenant_id=tenant_id)
     if clock is not None:
         b.clock = clock
     if tenant_id is not None:
         b.tenant_id = tenant_id
     app = Flask("mock_graph", static_folder=None)
-    app.config["MOCK_GRAPH_STRICT_AUTH"] = strict_auth
+    app.config["MOCK_GRAPH_STRICT_AUTH"] = strict_auth or check_credentials
+    app.config["MOCK_GRAPH_CHECK_CREDENTIALS"] = check_credentials
     app.config["MOCK_GRAPH_TENANT_ID"] = tenant_id
     app.extensions["mock_graph"] = b
     app.extensions["mock_graph.journal"] = Journal(journal_limit)
@@ -83,7 +87,11 @@ def create_app(
             if fault.status is not None:
                 return _fault_response(fault.status, fault.body, fault.retry_after)
         if request.path.startswith(API_PREFIXES):
-            check_bearer(b, bool(app.config["MOCK_GRAPH_STRICT_AUTH"]))
+            token = check_bearer(b, bool(app.config["MOCK_GRAPH_STRICT_AUTH"]))
+            # A path no route serves answers its own 400/404, as Graph does, not a 403.
+            if app.config["MOCK_GRAPH_CHECK_CREDENTIALS"] and request.url_rule is not None:
+                below = request.path.split("/", 2)[2] if request.path.count("/") >= 2 else ""
+                check_permission(b, token, request.method, "/" + below)
         return None
 
     @app.after_request

@@ -38,7 +38,7 @@ DEFAULT_APP_ROLES = [
 @dataclass(frozen=True)
 class Prop:
     name: str
-    type: str  # string | bool | datetime | guid | strings | complex | approles | int
+    type: str  # string | bool | datetime | guid | strings | complex | approles | int | records
     default: bool  # returned without $select
     writable: bool
     filter_default: frozenset[str]
@@ -223,6 +223,8 @@ APPLICATION = _type(
         _p("publisherDomain", default=True, writable=False, ops="eq in startsWith", adv="ne not"),
         _p("tags", "strings", default=True, ops="any", adv="not"),
         _p("notes", default=True),
+        # Set only by addPassword/removePassword; secretText is never stored (only a hint).
+        _p("passwordCredentials", "records", default=True, writable=False),
         _p(
             "createdDateTime",
             "datetime",

@@ -80,6 +80,12 @@ class ProvisioningService:
         # Provisioning configuration activities (``auditLogs/directoryAudits``).
         self.audits = LogStore()
         self._token = "harness-provisioning-engine"
+        # The client id and secret the engine signs in to Graph with after a 401: its own by
+        # default; a lab whose Graph fake checks secrets gives it a registered application's.
+        self.graph_credentials: tuple[str, str] = (
+            PROVISIONING_APP_ID,
+            "harness-provisioning-engine",
+        )
 
     # -- settings -------------------------------------------------------------------------
 
@@ -188,8 +194,8 @@ class ProvisioningService:
                 f"{self.graph_base_url.rstrip('/')}/{self.store.tenant_id}/oauth2/v2.0/token",
                 data={
                     "grant_type": "client_credentials",
-                    "client_id": PROVISIONING_APP_ID,
-                    "client_secret": "harness-provisioning-engine",
+                    "client_id": self.graph_credentials[0],
+                    "client_secret": self.graph_credentials[1],
                     "scope": "https://graph.microsoft.com/.default",
                 },
                 headers={"Authorization": ""},

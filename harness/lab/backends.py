@@ -19,6 +19,8 @@ import contextlib
 import os
 import re
 import secrets
+import ssl
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,6 +31,7 @@ from typing import Any, NoReturn
 from harness.lab.local import Lab
 from harness.lab.remote import RemoteLab
 from harness.lab.surface import CONTROL_TOKEN_ENV
+from harness.tls import RunAuthority
 
 BACKENDS = ("inprocess", "thread", "container")
 DEFAULT_BACKEND = "inprocess"
@@ -62,23 +65,52 @@ def check_backend(name: str) -> str:
     return name
 
 
+_authority: RunAuthority | None = None
+_authority_lock = threading.Lock()
+
+
+def process_authority() -> RunAuthority:
+    """One CA for every TLS lab of this process (made on first use, removed at exit)."""
+    global _authority
+    with _authority_lock:
+        if _authority is None:
+            _authority = RunAuthority()
+            atexit.register(_authority.close)
+        return _authority
+
+
 @contextmanager
 def open_lab(
-    backend: str = DEFAULT_BACKEND, seed: int = 0, **settings: Any
+    backend: str = DEFAULT_BACKEND,
+    seed: int = 0,
+    *,
+    tls: bool = False,
+    strict_auth: bool = False,
+    **settings: Any,
 ) -> Iterator[Lab | RemoteLab]:
     """A fresh lab in the given backend, closed afterwards.
 
     ``settings`` are the Lab's: engine settings, plus ``miro_settings``. In the container
     backend the lab is the worker's container, reset to ``seed`` and ``settings``.
+    ``tls``: served labs (thread, container) listen on HTTPS with a CA their clients trust
+    (the in-process backend has no sockets: nothing changes there). ``strict_auth``: the Graph
+    fake checks client secrets and application permissions (``harness serve --strict-auth``).
     """
     check_backend(backend)
     if backend == "container":
         miro_settings = settings.pop("miro_settings", None)
-        remote = container_lab()
+        remote = container_lab(ContainerPlan(tls=tls, strict_auth=strict_auth))
         remote.reset(seed, settings=settings, miro_settings=miro_settings)
         yield remote  # the container outlives the lab: the next open_lab resets it
         return
-    lab = Lab(seed, served=backend == "thread", **settings)
+    served = backend == "thread"
+    lab = Lab(
+        seed,
+        served=served,
+        tls=process_authority() if tls and served else None,
+        check_credentials=strict_auth,
+        **settings,
+    )
     try:
         yield lab
     finally:
@@ -121,11 +153,21 @@ class ContainerPlan:
     # The container binds 0.0.0.0, so its control plane needs a token: this one, passed in
     # $HARNESS_CONTROL_TOKEN (docs/serve.md, "In a container").
     control_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    # harness serve --tls / --strict-auth in the container; the CA is written to tls_dir there.
+    tls: bool = False
+    strict_auth: bool = False
+    tls_dir: str = "/tmp/harness-tls"
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls else "http"
 
     @property
     def container_name(self) -> str:
-        """One container per xdist worker, unique per test run on a shared daemon."""
-        raw = f"harness-lab-{self.worker}-{self.run_id}"
+        """One container per xdist worker, unique per test run on a shared daemon (and per
+        TLS / strict-auth choice: they are flags of the container's command)."""
+        flavour = ("-tls" if self.tls else "") + ("-strict" if self.strict_auth else "")
+        raw = f"harness-lab-{self.worker}-{self.run_id}{flavour}"
         return re.sub(r"[^a-zA-Z0-9_.-]", "-", raw)
 
     @property
@@ -144,13 +186,24 @@ class ContainerPlan:
             "--miro-port",
             str(self.miro_port),
             *self.extra_args,
+            *(["--tls", "--tls-dir", self.tls_dir] if self.tls else []),
+            *(["--strict-auth"] if self.strict_auth else []),
         ]
 
     # testcontainers, docker and pytest are test extras, not dependencies of the harness: they
     # are imported only when a container is wanted.
 
     def wait_strategy(self) -> Any:
-        from testcontainers.core.wait_strategies import HttpWaitStrategy
+        from testcontainers.core.wait_strategies import HttpWaitStrategy, LogMessageWaitStrategy
+
+        if self.tls:
+            # Over TLS the health probe would need the CA, which is in the container: wait
+            # for the line harness serve prints once both servers answer.
+            return (
+                LogMessageWaitStrategy("Press Ctrl-C to stop.")
+                .with_startup_timeout(self.startup_timeout)  # type: ignore[arg-type]
+                .with_poll_interval(0.5)
+            )
 
         return (
             HttpWaitStrategy(self.graph_port, self.health_path)
@@ -256,20 +309,39 @@ def container_lab(
         container.start()
         try:
             host = container.get_container_host_ip()
-            graph = f"http://{host}:{container.get_exposed_port(plan.graph_port)}"
-            miro = f"http://{host}:{container.get_exposed_port(plan.miro_port)}"
+            graph = f"{plan.scheme}://{host}:{container.get_exposed_port(plan.graph_port)}"
+            miro = f"{plan.scheme}://{host}:{container.get_exposed_port(plan.miro_port)}"
+            ca_bundle = _copy_ca(container, plan) if plan.tls else None
+            verify = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True
             # Inside the container the fakes know themselves by their container ports; the
             # client side needs the mapped ones.
-            info = dict(RemoteLab.fetch_info(graph, control_token=plan.control_token))
+            info = dict(
+                RemoteLab.fetch_info(graph, control_token=plan.control_token, verify=verify)
+            )
             info["graph_url"] = graph + "/v1.0"
             info["miro_url"] = miro + "/api/v1/scim"
             info["clock_url"] = graph + "/_fake/clock"
+            if "authority" in info:
+                info["authority"] = graph
+            if ca_bundle is not None:
+                info["ca_bundle"] = ca_bundle
             remote = RemoteLab(info)
         except BaseException:
             container.stop()
             raise
         _running[plan.container_name] = _RunningContainer(container, remote)
         return remote
+
+
+def _copy_ca(container: Any, plan: ContainerPlan) -> str:
+    """The container's CA certificate, copied to a file of this process (its path)."""
+    result = container.exec(["cat", f"{plan.tls_dir}/ca.pem"])
+    if result.exit_code != 0:
+        raise BackendError(f"the container has no CA at {plan.tls_dir}/ca.pem")
+    folder = Path(tempfile.mkdtemp(prefix="harness-container-ca-"))
+    path = folder / "ca.pem"
+    path.write_bytes(result.output)
+    return str(path)
 
 
 @atexit.register

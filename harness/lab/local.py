@@ -16,6 +16,8 @@ import uuid
 from functools import cache
 from typing import Any
 
+import httpx
+
 import mock_graph
 import mock_miro
 from harness.clock import VirtualClock
@@ -26,10 +28,12 @@ from harness.engine.rules.schema import miro_template
 from harness.engine.service import ProvisioningService
 from harness.engine.settings import EngineSettings
 from harness.graph_api import mount
-from harness.http import BorrowedTransport, RoutingTransport, make_client
+from harness.http import BorrowedTransport, ClientCredentialsAuth, RoutingTransport, make_client
+from harness.lab.identity import ClientCredentials, register_admin_client
 from harness.lab.surface import LAB_USER_AGENT, LabSurface, ok
 from harness.lab.url_builders import defer_url_builders
 from harness.servers import PRODUCTION_SERVER, ServerThread
+from harness.tls import RunAuthority
 
 GRAPH_HOST = "graph.local"
 MIRO_HOST = "miro.local"
@@ -116,6 +120,9 @@ class Lab(LabSurface):
         served: bool = False,
         miro_settings: dict[str, Any] | None = None,
         strict_graph_auth: bool = False,
+        check_credentials: bool = False,
+        admin_client: ClientCredentials | None = None,
+        tls: RunAuthority | None = None,
         journal_limit: int | None = DEFAULT_JOURNAL_LIMIT,
         server: str = PRODUCTION_SERVER,
         **settings: Any,
@@ -124,18 +131,30 @@ class Lab(LabSurface):
         ``waitress``); cheroot costs ~30 % less CPU per request than werkzeug's dev server.
         ``journal_limit``: the latest requests each fake's journal keeps; None leaves the
         fakes' own defaults (Graph: all, Miro: its ``journal_limit`` setting, 100,000). A
-        ``journal_limit`` in ``miro_settings`` wins for Miro."""
+        ``journal_limit`` in ``miro_settings`` wins for Miro.
+        ``check_credentials``: the Graph fake checks client secrets and application
+        permissions (``--strict-auth``). ``admin_client``: an application registered in the
+        tenant with the permissions that administer the Miro app (made when
+        ``check_credentials`` is on and none is given); the lab's clients and the engine sign
+        in with it. ``tls``: a served lab listens on HTTPS with this authority's certificate,
+        and every client of the lab verifies it with the authority's CA."""
         self.seed = seed
         self.clock = VirtualClock()
         self.graph_app = mock_graph.create_app(
-            clock=self.clock.now, strict_auth=strict_graph_auth, journal_limit=journal_limit
+            clock=self.clock.now,
+            strict_auth=strict_graph_auth,
+            check_credentials=check_credentials,
+            journal_limit=journal_limit,
         )
         if journal_limit is not None:
             miro_settings = {"journal_limit": journal_limit, **(miro_settings or {})}
         self.miro_app = mock_miro.create_app(clock=self.clock.now, settings=miro_settings)
         self.graph = self.graph_app.extensions["mock_graph"]
         self.miro = self.miro_app.extensions["mock_miro"]
-        self.transport = RoutingTransport()
+        # Over TLS, every request of the lab (the engine's too) verifies the run's CA.
+        fallback = httpx.HTTPTransport(verify=tls.client_context()) if tls is not None else None
+        self.transport = RoutingTransport(fallback=fallback)
+        self.tls = tls
         self._servers: list[ServerThread] = []
 
         self.settings = EngineSettings(**settings)
@@ -156,9 +175,10 @@ class Lab(LabSurface):
         mount(self.graph_app, self.service)
 
         if served:
-            graph_server = ServerThread(self.graph_app, name="graph", server=server).start()
-            self._servers.append(graph_server)
-            miro_server = ServerThread(self.miro_app, name="miro", server=server).start()
+            graph_server = ServerThread(self.graph_app, name="graph", server=server, tls=tls)
+            self._servers.append(graph_server.start())
+            miro_server = ServerThread(self.miro_app, name="miro", server=server, tls=tls)
+            miro_server.start()
             self._servers.append(miro_server)
             self.graph_url, self.miro_url = graph_server.url, miro_server.url
         else:
@@ -185,23 +205,38 @@ class Lab(LabSurface):
                 {"key": "SecretToken", "value": mock_miro.DEFAULT_TOKEN},
             ],
         )
+        if check_credentials and admin_client is None:
+            admin_client = ClientCredentials()
+        self.admin_client = admin_client
+        if admin_client is not None:
+            register_admin_client(self.graph, admin_client)
+            self.service.graph_credentials = (admin_client.client_id, admin_client.client_secret)
         self.graph_client = make_client(
             self.graph_url,
             transport=BorrowedTransport(self.transport),
             headers={"Authorization": "Bearer lab", "User-Agent": LAB_USER_AGENT},
         )
-        if strict_graph_auth:
+        if strict_graph_auth or check_credentials:
+            client_id, secret = ("harness-lab", "lab")
+            if admin_client is not None:
+                client_id, secret = (admin_client.client_id, admin_client.client_secret)
             token = self.graph_client.post(
                 f"/{self.graph.tenant_id}/oauth2/v2.0/token",
                 data={
                     "grant_type": "client_credentials",
-                    "client_id": "harness-lab",
-                    "client_secret": "lab",
+                    "client_id": client_id,
+                    "client_secret": secret,
                     "scope": "https://graph.microsoft.com/.default",
                 },
             )
             self.graph_client.headers["Authorization"] = (
                 f"Bearer {ok(token).json()['access_token']}"
+            )
+            self.graph_client.auth = ClientCredentialsAuth(
+                f"{self.graph_url}/{self.graph.tenant_id}/oauth2/v2.0/token",
+                client_id,
+                secret,
+                self.graph_client.headers,
             )
         self.miro_client = make_client(
             self.miro_url,

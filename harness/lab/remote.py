@@ -11,13 +11,14 @@ a scenario written against the HTTP surface runs unchanged against either.
 from __future__ import annotations
 
 import json
+import ssl
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from harness.http import make_client
+from harness.http import ClientCredentialsAuth, make_client
 from harness.lab.surface import CONTROL_TOKEN_HEADER, LAB_USER_AGENT, LabSurface, ok
 
 GRAPH_VERSION_SUFFIX = "/v1.0"
@@ -44,6 +45,15 @@ def _strip(url: str, suffix: str, key: str) -> str:
     return url[: -len(suffix)]
 
 
+def trust_of(info: Mapping[str, Any]) -> ssl.SSLContext | bool:
+    """What verifies the servers of a ready-file object: its ``ca_bundle`` (``--tls``) or the
+    system's trust store."""
+    bundle = info.get("ca_bundle")
+    if isinstance(bundle, str) and bundle:
+        return ssl.create_default_context(cafile=bundle)
+    return True
+
+
 class RemoteLab(LabSurface):
     """The Lab's HTTP surface over a served or containerised harness."""
 
@@ -55,21 +65,48 @@ class RemoteLab(LabSurface):
         self.graph_url = _strip(info["graph_url"], GRAPH_VERSION_SUFFIX, "graph_url")
         self.miro_url = _strip(info["miro_url"], SCIM_SUFFIX, "miro_url")
         self.scim_url = self.miro_url + SCIM_SUFFIX
+        verify = trust_of(info)
         self.graph_client = make_client(
             self.graph_url,
             headers={"Authorization": "Bearer lab", "User-Agent": LAB_USER_AGENT},
             timeout=timeout,
+            verify=verify,
         )
         self.miro_client = make_client(
             self.miro_url,
             headers={"Authorization": f"Bearer {info['miro_token']}", "User-Agent": LAB_USER_AGENT},
             timeout=timeout,
+            verify=verify,
         )
         control_token = info.get("control_token")
         if isinstance(control_token, str) and control_token:
             for client in (self.graph_client, self.miro_client):
                 client.headers[CONTROL_TOKEN_HEADER] = control_token
+        self._sign_in(info)
         self._adopt(self.info)
+
+    def _sign_in(self, info: Mapping[str, Any]) -> None:
+        """With the ready file's client (``harness serve --tls`` / ``--strict-auth``), a real
+        token from the tenant's token endpoint: a strict Graph fake accepts no other."""
+        client_id, secret = info.get("client_id"), info.get("client_secret")
+        if not (isinstance(client_id, str) and isinstance(secret, str)):
+            return
+        answer = self.graph_client.post(
+            f"/{info['tenant_id']}/oauth2/v2.0/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": client_id,
+                "client_secret": secret,
+                "scope": "https://graph.microsoft.com/.default",
+            },
+        )
+        self.graph_client.headers["Authorization"] = f"Bearer {ok(answer).json()['access_token']}"
+        self.graph_client.auth = ClientCredentialsAuth(
+            f"{self.graph_url}/{info['tenant_id']}/oauth2/v2.0/token",
+            client_id,
+            secret,
+            self.graph_client.headers,
+        )
 
     @classmethod
     def from_ready_file(cls, path: str | Path, **kwargs: Any) -> RemoteLab:
@@ -83,13 +120,18 @@ class RemoteLab(LabSurface):
 
     @staticmethod
     def fetch_info(
-        graph_root: str, timeout: float = 10.0, *, control_token: str | None = None
+        graph_root: str,
+        timeout: float = 10.0,
+        *,
+        control_token: str | None = None,
+        verify: ssl.SSLContext | bool = True,
     ) -> dict[str, Any]:
         """The ready object of a running ``harness serve``, from its Graph listener's root URL
-        (``control_token``: the one it requires, when served beyond loopback)."""
+        (``control_token``: the one it requires, when served beyond loopback; ``verify``: a
+        context trusting its CA, when served with ``--tls``)."""
         headers = {CONTROL_TOKEN_HEADER: control_token} if control_token else {}
         url = graph_root.rstrip("/") + "/_fake/lab"
-        return dict(ok(httpx.get(url, timeout=timeout, headers=headers)).json())
+        return dict(ok(httpx.get(url, timeout=timeout, headers=headers, verify=verify)).json())
 
     @classmethod
     def from_url(
@@ -131,6 +173,7 @@ class RemoteLab(LabSurface):
         info = ok(self.graph_client.post("/_fake/lab/reset", json=body)).json()
         self.info = info
         self.miro_client.headers["Authorization"] = f"Bearer {info['miro_token']}"
+        self._sign_in(info)
         self._adopt(info)
 
     def state(self) -> dict[str, Any]:
@@ -141,4 +184,5 @@ class RemoteLab(LabSurface):
         info = ok(self.graph_client.put("/_fake/lab/state", json=dict(state))).json()
         self.info = info
         self.miro_client.headers["Authorization"] = f"Bearer {info['miro_token']}"
+        self._sign_in(info)
         self._adopt(info)

@@ -151,6 +151,24 @@ def _control_line(info: dict[str, object]) -> str:
     show_default=True,
     help="Worker threads per server.",
 )
+@click.option(
+    "--tls",
+    is_flag=True,
+    help="Serve both fakes over HTTPS with a CA made for this run (the ready file's ca_bundle); "
+    "the ready file also names the identity authority and an admin client's id and secret.",
+)
+@click.option(
+    "--tls-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="With --tls: write ca.pem and the server certificate here (default: a temporary "
+    "directory removed on exit).",
+)
+@click.option(
+    "--strict-auth",
+    is_flag=True,
+    help="Check client secrets at the token endpoint and Microsoft Graph application "
+    "permissions on every Graph route (default: any secret and any bearer token pass).",
+)
 def serve(
     host: str,
     graph_port: int,
@@ -170,6 +188,9 @@ def serve(
     save_every: float,
     control_token: str | None,
     insecure_control_plane: bool,
+    tls: bool,
+    tls_dir: Path | None,
+    strict_auth: bool,
 ) -> None:
     """Run the Graph fake, the Miro fake and the provisioning engine as real servers."""
     if not miro_token.strip():
@@ -185,6 +206,12 @@ def serve(
         raise click.BadParameter(
             "a control token and an open control plane exclude each other",
             param_hint="--insecure-control-plane",
+        )
+    if tls_dir is not None and not tls:
+        raise click.BadParameter("--tls-dir needs --tls", param_hint="--tls-dir")
+    if tls and server == "waitress":
+        raise click.BadParameter(
+            "waitress serves no TLS: use cheroot or werkzeug", param_hint="--tls"
         )
     if graph_port and graph_port == miro_port:
         raise click.BadParameter("the two fakes need different ports", param_hint="--miro-port")
@@ -211,6 +238,9 @@ def serve(
         save_every=save_every,
         control_token=control_token,
         insecure_control_plane=insecure_control_plane,
+        tls=tls,
+        tls_dir=tls_dir,
+        strict_auth=strict_auth,
     )
     harness = ServedHarness(config)
     _install_signal_handlers(harness)
@@ -226,7 +256,13 @@ def serve(
         f" ({'started' if start_job else 'not started'})\n"
         f"Clock:       {info['clock_url']} ({'real time x' + str(speed) if realtime else 'virtual'})\n"
         f"Control:     {_control_line(info)}\n"
-        "Press Ctrl-C to stop.",
+        + (
+            f"Identity:    {info['authority']}  client {info['client_id']}\n"
+            if "authority" in info
+            else ""
+        )
+        + (f"CA bundle:   {info['ca_bundle']}\n" if "ca_bundle" in info else "")
+        + "Press Ctrl-C to stop.",
         err=False,
     )
     try:

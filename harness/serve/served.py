@@ -32,6 +32,7 @@ from typing import Any
 import mock_miro
 from harness.engine.service import AdvanceError
 from harness.engine.settings import EngineSettings
+from harness.lab.identity import ClientCredentials, register_admin_client
 from harness.lab.local import SCIM_PATH, Lab
 from harness.lab.state_files import (
     check_lab_state,
@@ -64,6 +65,7 @@ from harness.servers import (
     ServerThread,
     mounted_on,
 )
+from harness.tls import RunAuthority
 
 log = logging.getLogger("harness.serve")
 
@@ -98,6 +100,11 @@ class ServeConfig:
     control_token: str | None = None
     insecure_control_plane: bool = False
     save_every: float = SAVE_EVERY  # 0: save on exit and on POST /_fake/lab/save only
+    # HTTPS on both listeners with a per-run CA (--tls); client secrets and Graph application
+    # permissions checked (--strict-auth).
+    tls: bool = False
+    tls_dir: Path | None = None  # None: a temporary directory, removed on exit
+    strict_auth: bool = False
 
 
 def control_token_for(config: ServeConfig) -> str | None:
@@ -149,6 +156,10 @@ class ServedHarness:
                 "Miro token included (--insecure-control-plane)",
                 config.host,
             )
+        # --tls: a CA made for this run; --tls or --strict-auth: an application that
+        # administers the Miro app (the ready file's client_id and client_secret).
+        self.tls = RunAuthority([config.host], config.tls_dir) if config.tls else None
+        self.admin_client = ClientCredentials() if config.tls or config.strict_auth else None
         self.control_app = control = control_app(self)
         graph_app = ControlRouter(control, {HEALTH_PATH, LAB_PATH}, self._graph_slot)
         miro_app = ControlRouter(control, {HEALTH_PATH}, self._miro_slot)
@@ -160,6 +171,7 @@ class ServedHarness:
             server=config.server,
             threads=config.threads,
             raw_error=graph_raw_error,
+            tls=self.tls,
         )
         self.miro_listener = ServerThread(
             AccessLog(ControlGuard(miro_app, self.control_token, miro_control_refusal), "miro"),
@@ -169,6 +181,7 @@ class ServedHarness:
             server=config.server,
             threads=config.threads,
             raw_error=scim_raw_error,
+            tls=self.tls,
         )
         self._ticker: threading.Thread | None = None
         self._saver: threading.Thread | None = None
@@ -197,8 +210,8 @@ class ServedHarness:
                 self._saver.start()
             if self.config.ready_file:
                 write_json_atomically(self.config.ready_file, self.ready_info())
-                if self.control_token is not None:  # it holds the token: for its owner only
-                    os.chmod(self.config.ready_file, 0o600)
+                if self.control_token is not None or self.admin_client is not None:
+                    os.chmod(self.config.ready_file, 0o600)  # it holds a secret: owner only
         except BaseException:
             self.close(save=False)
             raise
@@ -224,7 +237,13 @@ class ServedHarness:
             miro_settings = {"token": self.config.miro_token, **spec.miro_settings}
             with mounted_on(mounts):
                 lab = Lab(
-                    spec.seed, served=True, miro_settings=miro_settings, **spec.engine_settings
+                    spec.seed,
+                    served=True,
+                    miro_settings=miro_settings,
+                    check_credentials=self.config.strict_auth,
+                    admin_client=self.admin_client,
+                    tls=self.tls,
+                    **spec.engine_settings,
                 )
             try:
                 if self.control_token is not None:  # the lab's own clients reach /_fake/ too
@@ -234,6 +253,8 @@ class ServedHarness:
                 if saved_state is not None:
                     load_lab_state(lab, saved_state)
                     self._point_job_at_token(lab, str(lab.miro.settings.token), secrets=False)
+                    if self.admin_client is not None:  # this run's secret, in the loaded tenant
+                        register_admin_client(lab.graph, self.admin_client)
                 elif spec.demo:
                     seed_demo(lab, spec.users, spec.groups)
                 if self.config.realtime and saved_state is None:
@@ -311,7 +332,22 @@ class ServedHarness:
             "control_token_header": CONTROL_TOKEN_HEADER,
             "save_url": graph_root + LAB_PATH + "/save",
             "state_file": str(self.config.state_file) if self.config.state_file else None,
+            **self._identity_info(graph_root),
         }
+
+    def _identity_info(self, graph_root: str) -> dict[str, Any]:
+        """With --tls or --strict-auth: the identity root (token endpoint
+        ``{authority}/{tenant_id}/oauth2/v2.0/token``), the CA clients must trust, and the
+        administering application's client id and secret."""
+        info: dict[str, Any] = {}
+        if self.admin_client is not None:
+            info["authority"] = graph_root
+            info["client_id"] = self.admin_client.client_id
+            info["client_secret"] = self.admin_client.client_secret
+            info["strict_auth"] = self.config.strict_auth
+        if self.tls is not None:
+            info["ca_bundle"] = str(self.tls.ca_bundle)
+        return info
 
     def wait(self) -> None:
         self._stop.wait()
@@ -341,6 +377,8 @@ class ServedHarness:
                 self.miro_listener.stop()
                 if self.config.ready_file is not None:
                     self.config.ready_file.unlink(missing_ok=True)
+                if self.tls is not None:
+                    self.tls.close()
 
     # -- saving ---------------------------------------------------------------------------
 

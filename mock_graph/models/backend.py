@@ -32,6 +32,13 @@ from mock_graph.exceptions import (
     not_found,
 )
 from mock_graph.models import delta, listings
+from mock_graph.models.credentials import (
+    ClientCheck,
+    digest,
+    is_expired,
+    new_password_credential,
+    same_digest,
+)
 from mock_graph.models.directory import Directory
 from mock_graph.models.gallery import ApplicationGallery
 from mock_graph.models.objects import Assignment, DirObject, project
@@ -109,6 +116,10 @@ class GraphBackend:
         self._id_seed = id_seed
         # issued access tokens -> expiry; kept across reset() and load() so clients stay signed in
         self.tokens: dict[str, datetime] = {}
+        # issued access tokens -> the roles claim they carry (application permissions)
+        self.token_roles: dict[str, frozenset[str]] = {}
+        # passwordCredential keyId -> SHA-256 of its secret text (the text itself is never kept)
+        self.client_secrets: dict[str, str] = {}
         self._rng = random.Random(self._id_seed)
         self.directory = Directory()
         self.gallery = ApplicationGallery()
@@ -134,6 +145,7 @@ class GraphBackend:
         self._rng = random.Random(self._id_seed)
         self.directory = Directory()
         self.settings = Settings()
+        self.client_secrets = {}
 
     def update_settings(self, changes: dict[str, Any]) -> dict[str, Any]:
         """Apply a partial settings update (all or nothing); all settings after it."""
@@ -147,9 +159,17 @@ class GraphBackend:
             return self.settings.verified_domains[0]
         return DEFAULT_DOMAIN
 
-    def issue_token(self, token: str, expiry: datetime) -> None:
+    def issue_token(
+        self, token: str, expiry: datetime, roles: frozenset[str] = frozenset()
+    ) -> None:
         with self._lock:
             self.tokens[token] = expiry
+            self.token_roles[token] = roles
+
+    def roles_of_token(self, token: str) -> frozenset[str]:
+        """The ``roles`` claim of a token this tenant issued (empty for any other)."""
+        with self._lock:
+            return self.token_roles.get(token, frozenset())
 
     def token_expiry(self, token: str) -> datetime | None:
         with self._lock:
@@ -410,6 +430,7 @@ class GraphBackend:
         data.update(clean)
         data.setdefault("appRoles", [])
         data.setdefault("identifierUris", [])
+        data.setdefault("passwordCredentials", [])
         data.setdefault("signInAudience", "AzureADMyOrg")
         data.setdefault("tags", [])
         data.setdefault("description", None)
@@ -790,6 +811,112 @@ class GraphBackend:
                 ],
             }
 
+    # ------------------------------------------------------------------ identity
+
+    @_locked
+    def add_password(
+        self, object_id: str, body: Any, *, secret_text: str | None = None
+    ) -> dict[str, Any]:
+        """``POST /applications/{id}/addPassword``: the new passwordCredential with its
+        ``secretText`` (answered this once; only its digest is kept)."""
+        obj = self.directory.require(object_id, "application")
+        credential, text = new_password_credential(body, self.now(), self._rng, secret_text)
+        obj.data["passwordCredentials"] = [*(obj.data.get("passwordCredentials") or []), credential]
+        self.client_secrets[credential["keyId"]] = digest(text)
+        return {**credential, "secretText": text}
+
+    @_locked
+    def remove_password(self, object_id: str, body: Any) -> None:
+        """``POST /applications/{id}/removePassword`` with ``{"keyId": ...}``."""
+        obj = self.directory.require(object_id, "application")
+        if not isinstance(body, dict) or set(body) != {"keyId"} or not is_guid(body["keyId"]):
+            raise bad_request(
+                "The request body must hold 'keyId', the id of a password credential."
+            )
+        key_id = str(body["keyId"]).lower()
+        kept = [c for c in obj.data.get("passwordCredentials") or [] if c.get("keyId") != key_id]
+        if len(kept) == len(obj.data.get("passwordCredentials") or []):
+            raise bad_request(f"No password credential with keyId '{key_id}' on this application.")
+        obj.data["passwordCredentials"] = kept
+        self.client_secrets.pop(key_id, None)
+
+    @_locked
+    def get_by_app_id(self, kind: str, app_id: str) -> dict[str, Any] | None:
+        """A live application or service principal by appId (a copy), or None."""
+        index = self.directory.app_ids if kind == "application" else self.directory.sp_app_ids
+        oid = index.get(app_id)
+        obj = self.directory.live(oid, kind) if oid else None
+        return copy_json(obj.data) if obj else None
+
+    @_locked
+    def check_client(self, client_id: str, secret_text: str) -> ClientCheck:
+        """How the token endpoint judges a client id and secret: an application of this tenant
+        with a service principal here, and a secret made for it that has not expired."""
+        d = self.directory
+        app_oid = d.app_ids.get(client_id.lower()) or d.app_ids.get(client_id)
+        if app_oid is None or d.live(app_oid, "application") is None:
+            return ClientCheck.UNKNOWN_CLIENT
+        if d.sp_app_ids.get(d.objects[app_oid].data["appId"]) is None:
+            return ClientCheck.UNKNOWN_CLIENT
+        wanted = digest(secret_text)
+        for credential in d.objects[app_oid].data.get("passwordCredentials") or []:
+            stored = self.client_secrets.get(str(credential.get("keyId")))
+            if stored is not None and same_digest(stored, wanted):
+                if is_expired(credential, self.now()):
+                    return ClientCheck.EXPIRED_SECRET
+                return ClientCheck.OK
+        return ClientCheck.INVALID_SECRET
+
+    @_locked
+    def granted_roles(self, client_id: str, resource_app_id: str) -> frozenset[str]:
+        """Values of the app roles of ``resource_app_id``'s service principal granted (by
+        appRoleAssignments) to the service principal of ``client_id``: a token's ``roles``."""
+        d = self.directory
+        client_sp = d.sp_app_ids.get(client_id.lower()) or d.sp_app_ids.get(client_id)
+        resource_sp = d.sp_app_ids.get(resource_app_id)
+        if client_sp is None or resource_sp is None:
+            return frozenset()
+        resource = d.objects[resource_sp].data
+        values = {str(r["id"]).lower(): r.get("value") for r in resource.get("appRoles") or []}
+        granted = set()
+        for aid in d.by_principal.get(client_sp, {}):
+            a = d.assignments[aid]
+            if a.resource_id == resource_sp and d.visible(a) and values.get(a.app_role_id):
+                granted.add(str(values[a.app_role_id]))
+        return frozenset(granted)
+
+    @_locked
+    def add_first_party_service_principal(
+        self, app_id: str, display_name: str, app_roles: list[dict[str, Any]], owner_tenant: str
+    ) -> dict[str, Any]:
+        """A service principal of an application registered in another tenant (Microsoft's
+        own, such as Microsoft Graph): no application object here; idempotent."""
+        existing = self.directory.sp_app_ids.get(app_id)
+        if existing is not None:
+            return copy_json(self.directory.objects[existing].data)
+        data: dict[str, Any] = {
+            "id": self.new_id(),
+            "appId": app_id,
+            "displayName": display_name,
+            "appDisplayName": display_name,
+            "applicationTemplateId": None,
+            "appRoles": copy_json(app_roles),
+            "appRoleAssignmentRequired": False,
+            "accountEnabled": True,
+            "servicePrincipalType": "Application",
+            "appOwnerOrganizationId": owner_tenant,
+            "servicePrincipalNames": [app_id],
+            "tags": [],
+            "preferredSingleSignOnMode": None,
+            "description": None,
+            "notes": None,
+            "homepage": None,
+            "loginUrl": None,
+            "createdDateTime": self.now_iso(),
+            "deletedDateTime": None,
+        }
+        return copy_json(self.directory.insert("servicePrincipal", data).data)
+
     @_locked
     def dump(self) -> dict[str, Any]:
         return {
@@ -797,6 +924,7 @@ class GraphBackend:
             "tenant_id": self.tenant_id,
             "settings": asdict(self.settings),
             "rng": rng_state(self._rng),
+            "client_secrets": dict(self.client_secrets),
             **self.directory.dump(),
         }
 
@@ -816,6 +944,7 @@ class GraphBackend:
             if state.get("rng") is not None:
                 rng.setstate(rng_from(state["rng"]))
             directory = Directory.from_dump(state, settings.retention_days)
+            client_secrets = {str(k): str(v) for k, v in state.get("client_secrets", {}).items()}
         except GraphError:
             raise
         except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
@@ -823,3 +952,4 @@ class GraphBackend:
         with self._lock:
             self.tenant_id, self.settings, self._rng = tenant_id, settings, rng
             self.directory = directory
+            self.client_secrets = client_secrets

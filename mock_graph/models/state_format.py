@@ -49,6 +49,10 @@ class GraphState(BaseModel):
     seq: Count
     # per channel: [sequence number, object id, other end or null]
     logs: dict[str, list[Annotated[list[Count | Id | None], Field(min_length=3, max_length=3)]]]
+    # passwordCredential keyId -> SHA-256 hex digest of its secret (absent in older dumps)
+    client_secrets: dict[Id, Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]] = Field(
+        default_factory=dict
+    )
 
 
 def check_state(dump: Any) -> None:

@@ -45,6 +45,11 @@ TYPE_CHECKS: dict[str, Callable[[Any], bool]] = {
         )
     ),
     "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    # a list of flat records (an application's passwordCredentials)
+    "records": lambda v: (
+        isinstance(v, list)
+        and all(isinstance(r, dict) and all(_is_scalar(x) for x in r.values()) for r in v)
+    ),
 }
 
 

@@ -16,7 +16,15 @@ from mock_graph.routes.shared import (
     text_field,
 )
 from mock_graph.schemas import APP_ROLE_ASSIGNMENT, TYPES
-from mock_graph.wire import backend, entity, json_body, no_content, text_response
+from mock_graph.wire import (
+    backend,
+    context_url,
+    entity,
+    json_body,
+    json_response,
+    no_content,
+    text_response,
+)
 
 bp = Blueprint("graph_applications", __name__, url_prefix="/v1.0")
 
@@ -115,6 +123,32 @@ def delete_application(oid: str) -> Response:
 @bp.delete("/applications(appId='<app_id>')")
 def delete_application_by_app_id(app_id: str) -> Response:
     return _delete("application", backend().resolve_app_id("application", app_id))
+
+
+@bp.post("/applications/<oid>/addPassword")
+def add_password(oid: str) -> Response:
+    """https://learn.microsoft.com/en-us/graph/api/application-addpassword: 200 with the new
+    passwordCredential, ``secretText`` included this once."""
+    credential = backend().add_password(oid, json_body())
+    body = {"@odata.context": context_url("microsoft.graph.passwordCredential"), **credential}
+    return json_response(body, 200)
+
+
+@bp.post("/applications(appId='<app_id>')/addPassword")
+def add_password_by_app_id(app_id: str) -> Response:
+    return add_password(backend().resolve_app_id("application", app_id))
+
+
+@bp.post("/applications/<oid>/removePassword")
+def remove_password(oid: str) -> Response:
+    """https://learn.microsoft.com/en-us/graph/api/application-removepassword: 204."""
+    backend().remove_password(oid, json_body())
+    return no_content()
+
+
+@bp.post("/applications(appId='<app_id>')/removePassword")
+def remove_password_by_app_id(app_id: str) -> Response:
+    return remove_password(backend().resolve_app_id("application", app_id))
 
 
 # service principals -----------------------------------------------------------

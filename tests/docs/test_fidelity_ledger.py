@@ -154,7 +154,7 @@ def test_every_difference_links_to_its_row(section: str) -> None:
 
 
 # Areas whose pending rows are not settled yet, and the issue that settles them.
-PENDING_AREAS = {"miro": "issue 13", "identity": "issue 22"}
+PENDING_AREAS = {"miro": "issue 13"}
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,234 @@
+"""``--tls`` / ``--strict-auth`` everywhere a lab is served: ``harness serve`` (its ready file,
+its flags, a saved state), the pytest plugin's labs and the container backend."""
+
+from __future__ import annotations
+
+import json
+import ssl
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from harness.lab import backends
+from harness.lab.backends import ContainerPlan, container_lab, open_lab
+from harness.serve.served import ServeConfig, ServedHarness
+
+pytest_plugins = ("pytester",)
+
+
+def test_the_ready_file_names_the_identity_and_the_ca(tmp_path: Path) -> None:
+    ready = tmp_path / "ready.json"
+    harness = ServedHarness(
+        ServeConfig(seed=1, empty=True, tls=True, ready_file=ready, tls_dir=tmp_path / "tls")
+    ).start()
+    try:
+        info = json.loads(ready.read_text())
+        assert info["graph_url"].startswith("https://127.0.0.1:")
+        assert info["miro_url"].startswith("https://127.0.0.1:")
+        assert info["authority"] == info["graph_url"].removesuffix("/v1.0")
+        assert info["ca_bundle"] == str(tmp_path / "tls" / "ca.pem")
+        assert info["strict_auth"] is False
+        assert ready.stat().st_mode & 0o777 == 0o600  # it holds the client secret
+        trust = ssl.create_default_context(cafile=info["ca_bundle"])
+        # Without the CA a client refuses the fake; with it, the health answers.
+        with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+            httpx.get(info["health_url"])
+        assert httpx.get(info["health_url"], verify=trust).status_code == 200
+        miro = httpx.get(
+            f"{info['miro_url']}/Users",
+            headers={"Authorization": f"Bearer {info['miro_token']}"},
+            verify=trust,
+        )
+        assert miro.status_code == 200
+        # Lenient (no --strict-auth): any bearer token passes, the client still gets a token.
+        assert (
+            httpx.get(
+                f"{info['graph_url']}/users", headers={"Authorization": "Bearer x"}, verify=trust
+            ).status_code
+            == 200
+        )
+    finally:
+        harness.close(save=False)
+
+
+def test_without_tls_the_ready_file_is_as_before() -> None:
+    harness = ServedHarness(ServeConfig(empty=True)).start()
+    try:
+        info = harness.ready_info()
+        assert info["graph_url"].startswith("http://")
+        assert not {"authority", "ca_bundle", "client_id", "client_secret"} & set(info)
+    finally:
+        harness.close(save=False)
+
+
+def test_a_saved_strict_state_loads_with_this_runs_secret(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    first = ServedHarness(
+        ServeConfig(seed=2, tls=True, strict_auth=True, state_file=state, save_every=0)
+    ).start()
+    client_id = first.ready_info()["client_id"]
+    first.close()
+    second = ServedHarness(
+        ServeConfig(seed=2, tls=True, strict_auth=True, state_file=state, save_every=0)
+    ).start()
+    try:
+        info = second.ready_info()
+        assert info["client_id"] == client_id
+        trust = ssl.create_default_context(cafile=info["ca_bundle"])
+        answer = httpx.post(
+            f"{info['authority']}/{info['tenant_id']}/oauth2/v2.0/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": info["client_id"],
+                "client_secret": info["client_secret"],
+                "scope": "https://graph.microsoft.com/.default",
+            },
+            verify=trust,
+        )
+        assert answer.status_code == 200, answer.text
+        # The engine signs in too: a cycle runs against the strict Graph fake.
+        lab = second.current()
+        lab.start()
+        (cycle,) = lab.advance("0")
+        assert cycle["state"] == "Succeeded" and cycle["counts"]["create"] > 0
+    finally:
+        second.close(save=False)
+
+
+def test_serve_refuses_tls_flags_it_cannot_honour() -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "harness.serve", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    result = run("--tls", "--server", "waitress")
+    assert result.returncode == 2 and "waitress serves no TLS" in result.stderr
+    result = run("--tls-dir", "/tmp/x")
+    assert result.returncode == 2 and "--tls-dir needs --tls" in result.stderr
+
+
+def test_a_thread_lab_over_tls_with_strict_auth_provisions() -> None:
+    with open_lab("thread", 4, tls=True, strict_auth=True) as lab:
+        assert lab.graph_url.startswith("https://") and lab.scim_url.startswith("https://")
+        user = lab.graph_client.post(
+            "/v1.0/users",
+            json={
+                "accountEnabled": True,
+                "displayName": "Tls",
+                "mailNickname": "tls",
+                "userPrincipalName": "tls@contoso.com",
+                "passwordProfile": {"password": "Passw0rd!Passw0rd"},
+            },
+        )
+        assert user.status_code == 201, user.text
+        assigned = lab.graph_client.post(
+            f"/v1.0/servicePrincipals/{lab.service_principal_id}/appRoleAssignedTo",
+            json={
+                "principalId": user.json()["id"],
+                "resourceId": lab.service_principal_id,
+                "appRoleId": lab.app_roles["User"],
+            },
+        )
+        assert assigned.status_code == 201, assigned.text
+        lab.start()
+        lab.advance("0")
+        found = lab.miro_client.get(
+            "/api/v1/scim/Users", params={"filter": 'userName eq "tls@contoso.com"'}
+        )
+        assert found.json()["totalResults"] == 1
+
+
+def test_the_plugin_options_reach_the_labs(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_tls="""
+        def test_served(served_lab, harness_identity):
+            assert harness_identity == {"tls": True, "strict_auth": True}
+            assert served_lab.graph_url.startswith("https://127.0.0.1:")
+            bare = served_lab.graph_client.get(
+                "/v1.0/users", headers={"Authorization": "Bearer made-up"})
+            assert bare.status_code == 401
+            assert served_lab.graph_client.get("/v1.0/users").status_code == 200
+    """
+    )
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-n0", "--harness-tls", "--harness-strict-auth"
+    )
+    result.assert_outcomes(passed=1)
+
+
+class TlsStandIn:
+    """A started DockerContainer stand-in: ``harness serve --tls --strict-auth`` in this
+    process, whose CA ``exec(["cat", ...])`` reads as the backend would from the container."""
+
+    instances: list[TlsStandIn] = []
+
+    def __init__(self, image: str) -> None:
+        self.harness: ServedHarness | None = None
+        self.command: list[str] = []
+        TlsStandIn.instances.append(self)
+
+    def with_command(self, command: list[str]) -> TlsStandIn:
+        self.command = command
+        return self
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("with_") or name == "waiting_for":
+            return lambda *args: self
+        raise AttributeError(name)
+
+    def start(self) -> TlsStandIn:
+        assert "--tls" in self.command and "--strict-auth" in self.command
+        self.harness = ServedHarness(ServeConfig(empty=True, tls=True, strict_auth=True)).start()
+        return self
+
+    def exec(self, command: list[str]) -> Any:
+        assert self.harness is not None and self.harness.tls is not None
+        assert command == ["cat", "/tmp/harness-tls/ca.pem"]
+        return type("R", (), {"exit_code": 0, "output": self.harness.tls.ca_bundle.read_bytes()})
+
+    def get_container_host_ip(self) -> str:
+        return "localhost"
+
+    def get_exposed_port(self, port: int) -> int:
+        assert self.harness is not None
+        listener = {8000: self.harness.graph_listener, 8001: self.harness.miro_listener}[port]
+        return listener.port
+
+    def stop(self) -> None:
+        if self.harness is not None:
+            self.harness.close(save=False)
+
+
+def test_the_container_backend_over_tls(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(backends, "docker_unavailable_reason", lambda: None)
+    monkeypatch.setenv(backends.IMAGE_ENV, "prebuilt:tag")
+    plan = ContainerPlan(tls=True, strict_auth=True)
+    assert plan.command[-4:] == ["--tls", "--tls-dir", "/tmp/harness-tls", "--strict-auth"]
+    assert type(plan.wait_strategy()).__name__ == "LogMessageWaitStrategy"
+    try:
+        remote = container_lab(plan, container_class=TlsStandIn)
+        assert remote.graph_url.startswith("https://localhost:")
+        assert remote.info["ca_bundle"] != "/tmp/harness-tls/ca.pem"  # a copy on this side
+        remote.reset(3)
+        assert remote.graph_client.get("/v1.0/users").status_code == 200  # a real token
+    finally:
+        backends.stop_containers()
+
+
+def test_a_strict_labs_client_signs_in_again_when_its_token_expires() -> None:
+    with open_lab("thread", 5, tls=True, strict_auth=True) as lab:
+        stale = lab.graph_client.headers["Authorization"]
+        lab.advance("2h")  # past the token's 3599 seconds
+        assert lab.graph_client.get("/v1.0/users").status_code == 200
+        assert lab.graph_client.headers["Authorization"] != stale
+        # A request that brings its own (expired) token gets the fake's answer unchanged.
+        own = lab.graph_client.get("/v1.0/users", headers={"Authorization": stale})
+        assert own.status_code == 401
+        assert own.json()["error"]["message"] == "Access token has expired or is not yet valid."
