@@ -29,7 +29,9 @@ def run(
 ) -> dict[str, Any]:
     work = copy.deepcopy(data if data is not None else BASE)
     body = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": list(ops)}
-    UserPatcher(USER_TABLE, EXTENSIONS, strict).apply(work, parse_patch_body(body, strict))
+    UserPatcher(USER_TABLE, EXTENSIONS, strict, pathless=False).apply(
+        work, parse_patch_body(body, strict)
+    )
     return work
 
 
