@@ -27,7 +27,7 @@ from harness.engine.service import ProvisioningService
 from harness.engine.settings import EngineSettings
 from harness.graph_api import mount
 from harness.http import BorrowedTransport, RoutingTransport, make_client
-from harness.lab.surface import LAB_USER_AGENT, LabSurface, ok
+from harness.lab.surface import LAB_USER_AGENT, UNMETERED_HEADER, LabSurface, ok
 from harness.lab.url_builders import defer_url_builders
 from harness.servers import PRODUCTION_SERVER, ServerThread
 
@@ -209,6 +209,8 @@ class Lab(LabSurface):
             headers={
                 "Authorization": f"Bearer {mock_miro.DEFAULT_TOKEN}",
                 "User-Agent": LAB_USER_AGENT,
+                # The test's own look at Miro does not spend the engine's rate-limit budget.
+                UNMETERED_HEADER: "1",
             },
         )
 

@@ -61,10 +61,12 @@ def connections(lab: Lab) -> dict[str, Any]:
 
 
 def all_miro_user_names(lab: Lab) -> list[str]:
-    """Every userName in Miro, duplicates kept (a dict keyed by name would hide them)."""
-    body = ok(lab.miro_client.get("/api/v1/scim/Users", params={"count": "1000"})).json()
+    """Every userName in Miro, duplicates kept (a dict keyed by name would hide them), but
+    the SCIM token's owner, whom every fresh organisation holds."""
+    body = ok(lab.miro_client.get("/api/v1/scim/Users", params={"count": "200"})).json()
     assert body["totalResults"] == len(body["Resources"])
-    return sorted(u["userName"] for u in body["Resources"])
+    owner = lab.miro.settings.token_owner
+    return sorted(u["userName"] for u in body["Resources"] if u["userName"] != owner)
 
 
 # --- a wrong token: nothing at all reaches Miro, then everything does ----------------------
