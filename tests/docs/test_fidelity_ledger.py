@@ -22,9 +22,7 @@ DOCUMENTED = {"documented", "observed", "inferred"}
 KEYS = {"id", "behaviour", "source", "documented", "status", "setting", "tests", "notes", "issue"}
 # Sections of the "Differences" list whose entries are not all linked to rows yet, and the issue
 # that links them. Strict xfail: the marker must go when the section is done.
-DIFFERENCES_PENDING = {
-    "Miro fake": "issue 13",
-}
+DIFFERENCES_PENDING: dict[str, str] = {}
 
 
 def rows_of(area: str) -> list[dict[str, Any]]:
@@ -154,7 +152,7 @@ def test_every_difference_links_to_its_row(section: str) -> None:
 
 
 # Areas whose pending rows are not settled yet, and the issue that settles them.
-PENDING_AREAS = {"miro": "issue 13", "identity": "issue 22"}
+PENDING_AREAS = {"identity": "issue 22"}
 
 
 @pytest.mark.parametrize(

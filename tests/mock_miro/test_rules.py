@@ -581,3 +581,33 @@ def test_every_search_path_answers_405(scim: Scim, path: str) -> None:
         "status": "405",
         "detail": "Miro doesn't support the requested method",
     }
+
+
+def test_groups_attribute_is_read_only(scim: Scim, backend: MiroBackend) -> None:
+    # A user's groups are the teams they are in (https://developers.miro.com/reference/getuser);
+    # writing them is a read-only error by default and ignored with lenient PATCH.
+    uid = scim.create_user("ro@x.com")["id"]
+    before = backend.get_user(uid)
+    assert [g["display"] for g in before["groups"]] == ["Default team"]
+    for op in (
+        {"op": "replace", "path": "groups", "value": [{"value": "1"}]},
+        {"op": "replace", "path": "id", "value": "1"},
+    ):
+        assert_scim_error(scim.patch(f"/Users/{uid}", op), 400, "mutability")
+    assert backend.get_user(uid) == before
+    backend.update_settings({"patch_strict": False})
+    ignored = scim.patch(f"/Users/{uid}", {"op": "replace", "path": "groups", "value": []})
+    assert ignored.status_code == 200 and backend.get_user(uid) == before
+
+
+def test_adding_to_one_team_leaves_the_other_teams_alone(scim: Scim, backend: MiroBackend) -> None:
+    # "If a user is a member of Team1 and IdP adds them to Team2, Team1 is unaffected"
+    # (https://help.miro.com/hc/en-us/articles/360036827513-SCIM).
+    one, two = backend.create_team("Team1")["id"], backend.create_team("Team2")["id"]
+    uid = scim.create_user("both@x.com")["id"]
+    add = {"op": "add", "path": "members", "value": [{"value": uid}]}
+    assert scim.patch(f"/Groups/{one}", add).status_code == 200
+    assert scim.patch(f"/Groups/{two}", add).status_code == 200
+    teams = {g["display"] for g in scim.get(f"/Users/{uid}").get_json()["groups"]}
+    assert teams == {"Default team", "Team1", "Team2"}
+    assert [m["value"] for m in backend.get_group(one)["members"]] == [uid]
