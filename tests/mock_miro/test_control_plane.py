@@ -193,6 +193,27 @@ def test_bad_faults_are_400(scim: Scim) -> None:
     assert fake(scim).get("/_fake/faults").get_json() == {"faults": []}
 
 
+DOCUMENTED_DEFAULTS = {
+    "rate_limits": True,
+    "rate_limit_retry_after": None,
+    "duplicate_user_error": 400,
+    "patch_strict": True,
+    "patch_pathless_replace": False,
+    "token_owner": "scim.admin@miro-org.example",
+    "multi_org_refuses": "details",
+    "max_results": 200,
+}
+
+
+def test_a_new_token_owner_replaces_the_owner_of_a_fresh_organisation(scim: Scim) -> None:
+    fake(scim).put("/_fake/settings", json={"token_owner": "owner@contoso.com"})
+    (owner,) = scim.get("/Users").get_json()["Resources"]
+    assert owner["userName"] == "owner@contoso.com"
+    fake(scim).put("/_fake/settings", json={"token_owner": None})
+    assert scim.get("/Users").get_json()["totalResults"] == 0
+    assert scim.get("/Groups").get_json()["totalResults"] == 0
+
+
 def test_settings_get_and_partial_put(scim: Scim, backend: MiroBackend) -> None:
     settings: dict[str, Any] = fake(scim).get("/_fake/settings").get_json()
     assert {
@@ -205,6 +226,8 @@ def test_settings_get_and_partial_put(scim: Scim, backend: MiroBackend) -> None:
         "patch_strict",
     } <= set(settings)
     assert settings["model"] == "teams" and settings["token"] == DEFAULT_TOKEN
+    # Miro's documented behaviour by default (issue 13).
+    assert {k: settings[k] for k in DOCUMENTED_DEFAULTS} == DOCUMENTED_DEFAULTS
     changed = fake(scim).put(
         "/_fake/settings", json={"allowed_domains": ["Contoso.com"], "rate_limits": True}
     )
@@ -213,6 +236,12 @@ def test_settings_get_and_partial_put(scim: Scim, backend: MiroBackend) -> None:
         {"model": "nope"},
         {"duplicate_user_error": 401},
         {"rate_limits": "yes"},
+        {"rate_limit_retry_after": -1},
+        {"rate_limit_retry_after": "soon"},
+        {"token_owner": "not-an-email"},
+        {"multi_org_refuses": "everything"},
+        {"max_results": 0},
+        {"patch_pathless_replace": "yes"},
         {"unknown": 1},
         {"token": ""},
         [1],
