@@ -81,12 +81,14 @@ def unsupported_media_type(detail: str) -> ScimError:
     return ScimError(415, detail)
 
 
-def too_many_requests(retry_after: int) -> ScimError:
+def too_many_requests(retry_after: int | None) -> ScimError:
+    """Miro's 429 body (https://developers.miro.com/docs/errors); Miro documents no
+    Retry-After header, so it is sent only when ``retry_after`` is given."""
     return ScimError(
         429,
         "The user has sent too many requests in a given amount of time",
         "tooManyRequests",
-        {"Retry-After": str(retry_after)},
+        {} if retry_after is None else {"Retry-After": str(retry_after)},
     )
 
 

@@ -158,11 +158,12 @@ class Page:
     count: int
 
 
-def parse_page(args: Any) -> Page:
+def parse_page(args: Any, max_count: int = MAX_COUNT) -> Page:
     # RFC 7644 section 3.4.2.4 (https://www.rfc-editor.org/rfc/rfc7644#section-3.4.2.4):
-    # startIndex < 1 means 1, a negative count means 0; Miro caps at 1000.
+    # startIndex < 1 means 1, a negative count means 0, and the server may return fewer
+    # results than asked: at most ``max_count`` (the max_results setting).
     start = max(1, parse_int(args, "startIndex", 1))
-    count = min(MAX_COUNT, max(0, parse_int(args, "count", DEFAULT_COUNT)))
+    count = min(max_count, max(0, parse_int(args, "count", DEFAULT_COUNT)))
     return Page(start, count)
 
 

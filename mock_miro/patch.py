@@ -47,6 +47,8 @@ def json_copy(value: Any) -> Any:
 
 
 def parse_patch_body(body: Any, strict: bool) -> list[Operation]:
+    """The operations of a PatchOp body. ``strict``: the PatchOp ``schemas`` is required, as
+    Miro's PatchUser and PatchGroup references require it."""
     if not isinstance(body, dict):
         raise invalid_syntax("The request body must be a PatchOp JSON object")
     schemas = body.get("schemas")
@@ -75,8 +77,6 @@ def parse_patch_body(body: Any, strict: bool) -> list[Operation]:
             raise invalid_syntax(f"Operation '{op}' requires a 'value'")
         if op.lower() == "remove" and path is None:
             raise no_target("Operation 'remove' requires a 'path'")
-        if strict and path is None:
-            raise no_target("Miro requires a 'path' on every operation")
         out.append(
             Operation(op.lower(), path.strip() if path else None, lowered.get("value"), has_value)
         )
@@ -96,11 +96,18 @@ class UserPatcher:
     """Applies operations to a user's attribute dict (canonical keys)."""
 
     def __init__(
-        self, table: dict[str, AttrInfo], ext_tables: dict[str, dict[str, AttrInfo]], strict: bool
+        self,
+        table: dict[str, AttrInfo],
+        ext_tables: dict[str, dict[str, AttrInfo]],
+        strict: bool,
+        pathless: bool = True,
     ) -> None:
         self.table = table
         self.ext_tables = ext_tables  # lower-cased URN -> table
         self.strict = strict
+        # Path-less operations: Miro's PatchUser requires a path; Entra's aadOptscim062020
+        # dialect sends a path-less replace. Refused only when strict and not allowed.
+        self.pathless = pathless or not strict
 
     # ---- path resolution
     def target(self, path: str) -> Target | None:
@@ -168,6 +175,8 @@ class UserPatcher:
 
     # ---- application
     def apply(self, data: dict[str, Any], ops: list[Operation]) -> None:
+        if not self.pathless and any(op.path is None for op in ops):
+            raise no_target("Miro requires a 'path' on every operation")
         for op in ops:
             if op.path is None:
                 self._pathless(data, op)
@@ -244,6 +253,8 @@ class UserPatcher:
         if op == "replace":
             data.pop(ENTERPRISE_SCHEMA, None)
         for key, sub_value in value.items():
+            if isinstance(key, str) and key.lower() == "schemas":
+                continue  # an extension object may name its own schema
             if isinstance(key, str) and sub_value is not None:
                 target = self.target(f"{ENTERPRISE_SCHEMA}:{key}")
                 if target is not None:
@@ -463,9 +474,11 @@ def parse_group_actions(ops: list[Operation], strict: bool) -> list[GroupAction]
                 elif low == "externalid" and isinstance(value, str):
                     actions.append(GroupAction("external_id", text=value))
                 elif low in ("id", "schemas", "meta"):
-                    continue
+                    continue  # Miro's own path-less rename example carries the group's id
                 elif strict:
-                    raise invalid_path(f"Unsupported attribute '{key}'")
+                    raise invalid_path(
+                        f"Unsupported attribute '{key}' (Miro supports members and displayName)"
+                    )
             continue
         match = _PATCH_PATH.match(op.path)
         attr = match.group("attr") if match else op.path

@@ -162,6 +162,7 @@ GROUP_ATTRIBUTES: list[dict[str, Any]] = [
         description="Team members (users).",
         sub=[
             _attr("value", mutability="immutable"),
+            _attr("display", mutability="readOnly", description="The member's full name."),
             _attr("$ref", "reference", ref_types=["User"], mutability="immutable", case_exact=True),
             _attr("type", mutability="immutable", canonical=["User"]),
         ],

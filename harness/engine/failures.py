@@ -80,10 +80,15 @@ class FailureHandling:
         settings = self.context.settings
         if settings.throttle_policy != "honour" or retries >= settings.throttle_max_retries:
             return False
+        # Without Retry-After (Miro documents none on SCIM) the wait doubles per retry, the
+        # usual backoff for throttled calls
+        # (https://learn.microsoft.com/en-us/azure/architecture/best-practices/retry-service-specific):
+        # 1 + 2 + 4 + 8 + 16 s outlasts Miro's 30-second window within five retries, where
+        # a fixed 1 s wait would give up inside it.
         wait = (
             retry_after
             if retry_after is not None
-            else parse_duration(settings.throttle_default_wait).total_seconds()
+            else parse_duration(settings.throttle_default_wait).total_seconds() * 2**retries
         )
         self.context.inputs.sleep(wait)
         self.context.summary.counts["throttled"] += 1

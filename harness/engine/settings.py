@@ -89,8 +89,8 @@ class EngineSettings:
     # How long the engine waits for the SCIM target to answer one request before it gives up
     # with a Timeout (retried on a later cycle). The product's value is undocumented.
     target_timeout: str = "30s"
-    # In-cycle retries of one throttled request before it is escrowed; the wait when a 429
-    # carries no Retry-After.
+    # In-cycle retries of one throttled request before it is escrowed; the first wait when a
+    # 429 carries no Retry-After (doubled on each further retry).
     throttle_max_retries: int = 5
     throttle_default_wait: str = "1s"
     # Failed object operations are retried on later cycles, "gradually scaling back"

@@ -30,7 +30,7 @@ from harness.engine.settings import EngineSettings
 from harness.graph_api import mount
 from harness.http import BorrowedTransport, ClientCredentialsAuth, RoutingTransport, make_client
 from harness.lab.identity import ClientCredentials, register_admin_client
-from harness.lab.surface import LAB_USER_AGENT, LabSurface, ok
+from harness.lab.surface import LAB_USER_AGENT, UNMETERED_HEADER, LabSurface, ok
 from harness.lab.url_builders import defer_url_builders
 from harness.servers import PRODUCTION_SERVER, ServerThread
 from harness.tls import RunAuthority
@@ -244,6 +244,8 @@ class Lab(LabSurface):
             headers={
                 "Authorization": f"Bearer {mock_miro.DEFAULT_TOKEN}",
                 "User-Agent": LAB_USER_AGENT,
+                # The test's own look at Miro does not spend the engine's rate-limit budget.
+                UNMETERED_HEADER: "1",
             },
         )
 

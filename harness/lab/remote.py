@@ -19,7 +19,13 @@ from typing import Any
 import httpx
 
 from harness.http import ClientCredentialsAuth, make_client
-from harness.lab.surface import CONTROL_TOKEN_HEADER, LAB_USER_AGENT, LabSurface, ok
+from harness.lab.surface import (
+    CONTROL_TOKEN_HEADER,
+    LAB_USER_AGENT,
+    UNMETERED_HEADER,
+    LabSurface,
+    ok,
+)
 
 GRAPH_VERSION_SUFFIX = "/v1.0"
 SCIM_SUFFIX = "/api/v1/scim"
@@ -74,7 +80,11 @@ class RemoteLab(LabSurface):
         )
         self.miro_client = make_client(
             self.miro_url,
-            headers={"Authorization": f"Bearer {info['miro_token']}", "User-Agent": LAB_USER_AGENT},
+            headers={
+                "Authorization": f"Bearer {info['miro_token']}",
+                "User-Agent": LAB_USER_AGENT,
+                UNMETERED_HEADER: "1",  # the test's reads do not spend the engine's budget
+            },
             timeout=timeout,
             verify=verify,
         )

@@ -13,6 +13,9 @@ import httpx
 
 # The lab's own clients say who they are, so journals tell test set-up from engine traffic.
 LAB_USER_AGENT = "harness-lab"
+# The Miro fake does not count a request carrying this header against Miro's rate limits:
+# a test's own reads must not spend the budget of the engine under test (docs/miro-fake.md).
+UNMETERED_HEADER = "X-Fake-Unmetered"
 # The header that carries ``harness serve``'s control token (docs/control-plane.md): required on
 # the ``/_fake/`` routes of a harness served beyond loopback.
 CONTROL_TOKEN_HEADER = "X-Harness-Control-Token"

@@ -162,9 +162,23 @@ def miro_set(lab: Lab, **settings: Any) -> None:
     ok(lab.miro_client.put("/_fake/settings", json=settings))
 
 
-def miro_users(lab: Lab) -> dict[str, dict[str, Any]]:
-    body = ok(lab.miro_client.get("/api/v1/scim/Users", params={"count": "1000"})).json()
-    return {u["userName"]: u for u in body["Resources"]}
+def miro_users(lab: Lab, *, with_token_owner: bool = False) -> dict[str, dict[str, Any]]:
+    """Miro's users by userName (every page), without the SCIM token's owner whom every
+    fresh organisation holds (the ``token_owner`` setting) unless asked for."""
+    out: dict[str, dict[str, Any]] = {}
+    start = 1
+    while True:
+        params = {"startIndex": str(start), "count": "200"}
+        page = ok(lab.miro_client.get("/api/v1/scim/Users", params=params)).json()
+        resources = page.get("Resources") or []
+        out.update({u["userName"]: u for u in resources})
+        start += len(resources)
+        if not resources or start > int(page.get("totalResults", 0)):
+            break
+    owner = ok(lab.miro_client.get("/_fake/settings")).json().get("token_owner")
+    if with_token_owner or not isinstance(owner, str):
+        return out
+    return {name: u for name, u in out.items() if name.lower() != owner.lower()}
 
 
 def miro_user(lab: Lab, user_name: str) -> dict[str, Any] | None:
@@ -185,7 +199,7 @@ def miro_group(lab: Lab, group_id: str) -> dict[str, Any]:
 
 
 def member_names(lab: Lab, group_id: str) -> set[str]:
-    by_id = {u["id"]: name for name, u in miro_users(lab).items()}
+    by_id = {u["id"]: name for name, u in miro_users(lab, with_token_owner=True).items()}
     return {by_id.get(m["value"], m["value"]) for m in miro_group(lab, group_id).get("members", [])}
 
 

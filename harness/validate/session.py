@@ -143,7 +143,9 @@ class Session:
     # -- throttling (Entra honours Retry-After) ----------------------------------------
 
     def _on_throttle(self, retry_after: float | None, retries: int) -> bool:
-        wait = retry_after if retry_after is not None else 1.0
+        # Without Retry-After (Miro sends none) the wait doubles, as the engine's does:
+        # 1 + 2 + 4 + 8 + 16 s outlasts Miro's 30-second window.
+        wait = retry_after if retry_after is not None else 2.0**retries
         if retries >= MAX_THROTTLE_RETRIES or self.waited + wait > self.options.max_wait:
             return False
         self.sleep(wait)

@@ -33,6 +33,7 @@ from ..listing import Page, sort_value
 from ..patch import GroupAction, UserPatcher, json_copy, parse_group_actions, parse_patch_body
 from ..rate_limits import RateLimiter
 from ..rules import (
+    ADMIN_VALUE,
     GUEST_ROLES,
     USER_VALUE,
     check_lengths,
@@ -55,7 +56,7 @@ from ..schemas import (
     USER_TABLE,
 )
 from ..settings import Settings
-from .organisation import Group, Organisation, User, first_id, user_key
+from .organisation import ID_BASE, Group, Organisation, User, first_id, user_key
 from .state_format import check_state
 
 DEFAULT_BASE_URL = "https://miro.com/api/v1/scim"
@@ -91,13 +92,48 @@ class MiroBackend:
         self.faults = FaultBook()
         self.rate_limiter = RateLimiter()
         self.journal_book = Journal(self.settings.journal_limit)
-        self.org = Organisation()
+        self.org = self._fresh_org(0)
+        self._fresh_dump: dict[str, Any] | None = self.org.dump()
+
+    def _fresh_org(self, seed: int) -> Organisation:
+        """A new organisation as Miro hands one over: the SCIM token's owner, an organisation
+        admin, in the Default team (every organisation has one, and new users join it:
+        https://developers.miro.com/reference/createuser). No owner: an empty organisation."""
+        org = Organisation(seed)
+        owner = self.settings.token_owner
+        if owner is None:
+            return org
+        now = self.now()
+        local = owner.split("@", 1)[0]
+        data: dict[str, Any] = {
+            "userName": owner,
+            "displayName": local[:60],
+            "userType": "Full",
+            "active": True,
+            "emails": [{"value": owner, "type": "work", "primary": True}],
+            "roles": [{"value": ADMIN_VALUE, "type": ORG_USER_ROLE, "primary": True}],
+        }
+        user = User(org.new_id(), data, now, now)
+        org.index_user(user)
+        org.join(org.default_team(self.settings.default_team_name, self.now), user.id, admin=True)
+        return org
+
+    def _is_fresh(self) -> bool:
+        """Nothing has happened to the organisation since it was made (cheap for big ones)."""
+        if self._fresh_dump is None or len(self.org.users) > 1 or len(self.org.groups) > 1:
+            return False
+        return self.org.dump() == self._fresh_dump
+
+    def _refresh(self, seed: int) -> None:
+        self.org = self._fresh_org(seed)
+        self._fresh_dump = self.org.dump()
 
     def reset(self) -> None:
-        """Empty the organisation; settings, faults, journal and rate windows back to defaults."""
+        """A fresh organisation (the token's owner and the Default team); settings, faults,
+        journal and rate windows back to defaults."""
         with self.lock:
             self.settings = Settings()
-            self.org = Organisation()
+            self._refresh(0)
             self.faults.reset()
             self.rate_limiter.reset()
             self.journal_book.clear()
@@ -121,10 +157,18 @@ class MiroBackend:
         return "team" if self.settings.model == "teams" else "user_group"
 
     def update_settings(self, changes: dict[str, Any]) -> dict[str, Any]:
+        """Apply settings; a fresh organisation is remade so that a new ``token_owner`` or
+        ``default_team_name`` shows at once."""
         with self.lock:
+            fresh = self._is_fresh()
             self.settings.update(changes)
             self.journal_book.limit = self.settings.journal_limit
+            if fresh and {"token_owner", "default_team_name"} & set(changes):
+                self._refresh(self._fresh_seed())
             return self.settings.to_dict()
+
+    def _fresh_seed(self) -> int:
+        return max(0, (self.org.next_id - ID_BASE) // 10**8) if self.org.users else 0
 
     # ------------------------------------------------------------------ journal
     def record(self, entry: dict[str, Any]) -> None:
@@ -187,8 +231,10 @@ class MiroBackend:
         if group.external_id is not None:
             out["externalId"] = group.external_id
         if members:
+            # Members as Miro's GroupResource lists them: value, display (the user's name), type.
+            users = self.org.users
             out["members"] = [
-                {"value": uid, "$ref": f"{base}/Users/{uid}", "type": "User"}
+                _member(uid, users[uid].data.get("displayName") if uid in users else None, base)
                 for uid in group.members
             ]
         out["meta"] = self._meta(
@@ -210,11 +256,8 @@ class MiroBackend:
             raise conflict(
                 f"Cannot update the email of deactivated user '{old.data.get('userName')}'"
             )
-        if old is not None and old.organizations > 1 and username != old.data.get("userName"):
-            raise conflict(
-                f"Cannot update the email of user '{old.data.get('userName')}': "
-                "the user belongs to more than one organization"
-            )
+        if old is not None and old.organizations > 1:
+            self._check_multi_org(old, data, username)
         if changed_name:
             domains = self.settings.allowed_domains
             if domains and username.rsplit("@", 1)[1].lower() not in domains:
@@ -236,6 +279,22 @@ class MiroBackend:
                 data.pop("emails", None)
         if old is not None:
             self._check_last_admin(old, data)
+
+    def _check_multi_org(self, old: User, data: dict[str, Any], username: str) -> None:
+        """A user in several organisations: Miro's errors page refuses updating "the details"
+        (https://developers.miro.com/docs/errors); the help centre only e-mail changes
+        (https://help.miro.com/hc/en-us/articles/360036827513-SCIM). ``multi_org_refuses``."""
+        if self.settings.multi_org_refuses == "details":
+            if data != old.data:
+                raise conflict(
+                    f"Cannot update user '{old.data.get('userName')}': "
+                    "the user belongs to more than one organization"
+                )
+        elif username != old.data.get("userName"):
+            raise conflict(
+                f"Cannot update the email of user '{old.data.get('userName')}': "
+                "the user belongs to more than one organization"
+            )
 
     def _check_last_admin(self, old: User, new: dict[str, Any] | None) -> None:
         """Deactivating, demoting or deleting the last admin fails: Miro's API reference documents
@@ -304,7 +363,12 @@ class MiroBackend:
         with self.lock:
             user = self._user(uid)
             work = json_copy(user.data)  # stored data is JSON: a structural copy is enough
-            UserPatcher(USER_TABLE, EXTENSIONS, self.settings.patch_strict).apply(work, ops)
+            UserPatcher(
+                USER_TABLE,
+                EXTENSIONS,
+                self.settings.patch_strict,
+                pathless=self.settings.patch_pathless_replace,
+            ).apply(work, ops)
             self._check_user(work, user)
             self._commit_user(user, work)
             return self.user_resource(user, base)
@@ -682,6 +746,8 @@ class MiroBackend:
         with self.lock:
             if self.org.is_empty():
                 self.org.next_id = first_id(seed)
+            elif self._is_fresh():
+                self._refresh(seed)  # the same seed gives the same ids, owner included
             domain = (
                 domain
                 or (
@@ -692,9 +758,13 @@ class MiroBackend:
             ).lower()
             created_teams = []
             for name in names:
-                is_default = (
-                    name == self.settings.default_team_name and self.org.default_team_id is None
-                )
+                default_id = self.org.default_team_id
+                if default_id in self.org.groups and (
+                    self.org.groups[default_id].display_name == name
+                ):
+                    created_teams.append({"id": default_id, "displayName": name})
+                    continue  # the organisation's Default team already exists
+                is_default = name == self.settings.default_team_name and default_id is None
                 resource = self.create_team(name, default=is_default, kind=self.kind)
                 created_teams.append({"id": resource["id"], "displayName": name})
             created_users = []
@@ -751,4 +821,14 @@ class MiroBackend:
         with self.lock:
             self.settings = settings
             self.org = org
+            self._fresh_dump = None
             self.journal_book.limit = self.settings.journal_limit
+
+
+def _member(uid: str, display: Any, base: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"value": uid}
+    if isinstance(display, str):
+        out["display"] = display
+    out["$ref"] = f"{base}/Users/{uid}"
+    out["type"] = "User"
+    return out

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Blueprint, Response, g
 
-from ..exceptions import not_found, not_implemented
+from ..exceptions import method_not_allowed, not_found, not_implemented
 from ..schemas import LIST_SCHEMA, RESOURCE_TYPES, SCHEMAS, SERVICE_PROVIDER_CONFIG
 from ..wire import base_url, media_type
 
@@ -89,7 +89,10 @@ def schema(urn: str) -> Response:
 
 @bp.post("/.search")
 def search() -> Response:
-    raise not_implemented("Miro does not support searching with POST /.search")
+    # The same answer as POST /Users/.search and /Groups/.search: Miro documents no search
+    # endpoint, and 405 is its status for a method it does not support
+    # (https://developers.miro.com/docs/errors).
+    raise method_not_allowed()
 
 
 @bp.post("/Bulk")

@@ -28,7 +28,7 @@ def _refuse_in_teams_model(what: str) -> None:
 @bp.get("/Groups")
 def list_groups() -> Response:
     include, exclude = projection(GROUP_SCHEMA)
-    page = parse_page(request.args)
+    page = parse_page(request.args, backend().settings.max_results)
     sort = parse_sort(request.args, GROUP_SCHEMA)
     with_members = not excludes(exclude, "members")
     total, found = backend().list_groups(

@@ -17,7 +17,7 @@ _USER_EXT = (ENTERPRISE_SCHEMA.lower(),)
 @bp.get("/Users")
 def list_users() -> Response:
     include, exclude = projection(USER_SCHEMA, _USER_EXT)
-    page = parse_page(request.args)
+    page = parse_page(request.args, backend().settings.max_results)
     sort = parse_sort(request.args, USER_SCHEMA)
     total, found = backend().list_users(request.args.get("filter"), sort, page, base_url())
     return list_response(total, page.start_index, [project(r, include, exclude) for r in found])

@@ -22,9 +22,7 @@ DOCUMENTED = {"documented", "observed", "inferred"}
 KEYS = {"id", "behaviour", "source", "documented", "status", "setting", "tests", "notes", "issue"}
 # Sections of the "Differences" list whose entries are not all linked to rows yet, and the issue
 # that links them. Strict xfail: the marker must go when the section is done.
-DIFFERENCES_PENDING = {
-    "Miro fake": "issue 13",
-}
+DIFFERENCES_PENDING: dict[str, str] = {}
 
 
 def rows_of(area: str) -> list[dict[str, Any]]:
@@ -153,22 +151,7 @@ def test_every_difference_links_to_its_row(section: str) -> None:
     assert unlinked == []
 
 
-# Areas whose pending rows are not settled yet, and the issue that settles them.
-PENDING_AREAS = {"miro": "issue 13"}
-
-
-@pytest.mark.parametrize(
-    "area",
-    [
-        pytest.param(
-            area,
-            marks=pytest.mark.xfail(reason=f"settled by {PENDING_AREAS[area]}", strict=True),
-        )
-        if area in PENDING_AREAS
-        else area
-        for area in AREAS
-    ],
-)
+@pytest.mark.parametrize("area", AREAS)
 def test_no_row_is_pending(area: str) -> None:
     pending = yaml.safe_load((LEDGER / "pending.yaml").read_text("utf-8")) or []
     assert [row["id"] for row in pending if str(row["id"]).startswith(f"{area}-")] == []

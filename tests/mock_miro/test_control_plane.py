@@ -9,7 +9,7 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from mock_miro import DEFAULT_TOKEN, MiroBackend, create_app
-from tests.support.miro import Scim, assert_scim_error
+from tests.support.miro import Scim, added_users, assert_scim_error
 
 
 def fake(scim: Scim) -> FlaskClient:
@@ -45,22 +45,31 @@ def test_seeded_teams_are_empty_and_users_are_in_the_default_team(scim: Scim) ->
     design = scim.get(f"/Groups/{seeded['teams'][0]['id']}").get_json()
     assert design["members"] == []
     default = scim.get(f"/Groups/{seeded['default_team']['id']}").get_json()
-    assert [m["value"] for m in default["members"]] == [u["id"] for u in seeded["users"]]
+    owner = scim.get("/Users", filter='userName eq "scim.admin@miro-org.example"').get_json()
+    assert [m["value"] for m in default["members"]] == [
+        owner["Resources"][0]["id"],
+        *(u["id"] for u in seeded["users"]),
+    ]
 
 
 def test_seed_rejects_bad_input(scim: Scim, backend: MiroBackend) -> None:
+    before = backend.dump()
     for body in ({"seed": "x"}, {"users": -1}, {"teams": "Design"}, {"bogus": 1}, [1]):
         response = fake(scim).post("/_fake/seed", json=body)
         assert response.status_code == 400 and "error" in response.get_json()
-    assert backend.users == {} and backend.groups == {}
+    assert backend.dump() == before
 
 
 def test_reset_empties_and_restores_settings(scim: Scim, backend: MiroBackend) -> None:
     fake(scim).post("/_fake/seed", json={"seed": 1, "users": 3})
     fake(scim).put("/_fake/settings", json={"model": "user_groups"})
     assert fake(scim).post("/_fake/reset").status_code == 200
-    assert backend.users == {} and backend.settings.model == "teams"
-    assert scim.get("/Users").get_json()["totalResults"] == 0
+    assert added_users(backend) == {} and backend.settings.model == "teams"
+    # A reset organisation is a fresh one: the token's owner, an admin, in the Default team.
+    (owner,) = scim.get("/Users").get_json()["Resources"]
+    assert owner["userName"] == "scim.admin@miro-org.example"
+    assert owner["roles"][0]["value"] == "ORGANIZATION_INTERNAL_ADMIN"
+    assert [g["display"] for g in owner["groups"]] == ["Default team"]
 
 
 def test_state_round_trip(scim: Scim, backend: MiroBackend) -> None:
@@ -74,13 +83,16 @@ def test_state_round_trip(scim: Scim, backend: MiroBackend) -> None:
     listing = scim.get("/Users").get_json()
     other = Scim(create_app())
     loaded = other.client.put("/_fake/state", json=dump)
-    assert loaded.status_code == 200 and loaded.get_json()["users"] == 5
+    assert loaded.status_code == 200 and loaded.get_json()["users"] == 6  # owner, 4, x
     assert other.get("/Users").get_json() == listing
     assert other.client.get("/_fake/state").get_json() == dump
-    # The org-admin index is rebuilt: the only admin still cannot be deactivated.
-    assert_scim_error(
-        other.patch(f"/Users/{uid}", {"op": "replace", "path": "active", "value": False}), 409
-    )
+    # The org-admin index is rebuilt: once x is deactivated, the token's owner is the only
+    # admin left and cannot be deactivated.
+    deactivate = {"op": "replace", "path": "active", "value": False}
+    assert other.patch(f"/Users/{uid}", deactivate).status_code == 200
+    owner = listing["Resources"][0]
+    assert owner["userName"] == "scim.admin@miro-org.example"
+    assert_scim_error(other.patch(f"/Users/{owner['id']}", deactivate), 409)
     # Ids continue after the loaded counter.
     assert int(other.create_user("new@y.com")["id"]) > max(int(u["id"]) for u in dump["users"])
 
@@ -138,7 +150,7 @@ def test_fault_with_times_status_body_and_retry_after(scim: Scim, backend: MiroB
         hit = scim.post("/Users", {"userName": "f@y.com"})
         assert_scim_error(hit, 429, "tooManyRequests")
         assert hit.headers["Retry-After"] == "2"
-    assert backend.users == {}
+    assert added_users(backend) == {}
     assert scim.post("/Users", {"userName": "f@y.com"}).status_code == 201
     assert scim.get("/Users").status_code == 200  # other methods never matched
 
@@ -181,6 +193,27 @@ def test_bad_faults_are_400(scim: Scim) -> None:
     assert fake(scim).get("/_fake/faults").get_json() == {"faults": []}
 
 
+DOCUMENTED_DEFAULTS = {
+    "rate_limits": True,
+    "rate_limit_retry_after": None,
+    "duplicate_user_error": 400,
+    "patch_strict": True,
+    "patch_pathless_replace": False,
+    "token_owner": "scim.admin@miro-org.example",
+    "multi_org_refuses": "details",
+    "max_results": 200,
+}
+
+
+def test_a_new_token_owner_replaces_the_owner_of_a_fresh_organisation(scim: Scim) -> None:
+    fake(scim).put("/_fake/settings", json={"token_owner": "owner@contoso.com"})
+    (owner,) = scim.get("/Users").get_json()["Resources"]
+    assert owner["userName"] == "owner@contoso.com"
+    fake(scim).put("/_fake/settings", json={"token_owner": None})
+    assert scim.get("/Users").get_json()["totalResults"] == 0
+    assert scim.get("/Groups").get_json()["totalResults"] == 0
+
+
 def test_settings_get_and_partial_put(scim: Scim, backend: MiroBackend) -> None:
     settings: dict[str, Any] = fake(scim).get("/_fake/settings").get_json()
     assert {
@@ -193,6 +226,8 @@ def test_settings_get_and_partial_put(scim: Scim, backend: MiroBackend) -> None:
         "patch_strict",
     } <= set(settings)
     assert settings["model"] == "teams" and settings["token"] == DEFAULT_TOKEN
+    # Miro's documented behaviour by default (issue 13).
+    assert {k: settings[k] for k in DOCUMENTED_DEFAULTS} == DOCUMENTED_DEFAULTS
     changed = fake(scim).put(
         "/_fake/settings", json={"allowed_domains": ["Contoso.com"], "rate_limits": True}
     )
@@ -201,6 +236,12 @@ def test_settings_get_and_partial_put(scim: Scim, backend: MiroBackend) -> None:
         {"model": "nope"},
         {"duplicate_user_error": 401},
         {"rate_limits": "yes"},
+        {"rate_limit_retry_after": -1},
+        {"rate_limit_retry_after": "soon"},
+        {"token_owner": "not-an-email"},
+        {"multi_org_refuses": "everything"},
+        {"max_results": 0},
+        {"patch_pathless_replace": "yes"},
         {"unknown": 1},
         {"token": ""},
         [1],
@@ -227,12 +268,13 @@ def test_create_app_settings_and_python_api() -> None:
 def test_seeded_guests_survive_a_state_round_trip(scim: Scim, backend: MiroBackend) -> None:
     seeded = fake(scim).post("/_fake/seed", json={"seed": 2, "users": 1, "guests": 2}).get_json()
     assert len(seeded["guests"]) == 2
-    assert scim.get("/Users").get_json()["totalResults"] == 1
+    assert scim.get("/Users").get_json()["totalResults"] == 2  # the token's owner and one user
     dump = fake(scim).get("/_fake/state").get_json()
     other = Scim(create_app())
     assert other.client.put("/_fake/state", json=dump).status_code == 200
-    assert other.get("/Users").get_json()["totalResults"] == 1
-    assert_scim_error(other.post("/Users", {"userName": seeded["guests"][0]["userName"]}), 409)
+    assert other.get("/Users").get_json()["totalResults"] == 2
+    taken = other.post("/Users", {"userName": seeded["guests"][0]["userName"]})
+    assert_scim_error(taken, 400, "invalidValue")  # Miro's published duplicate answer
 
 
 def test_journal_keeps_bodies_as_sent(scim: Scim) -> None:
@@ -260,4 +302,6 @@ def test_the_control_plane_answers_in_the_shape_both_fakes_share(scim: Scim) -> 
     dump = client.get("/_fake/state").get_json()
     loaded = client.put("/_fake/state", json=dump).get_json()
     assert loaded["loaded"] is True and loaded["status"] == "loaded"
-    assert loaded["users"] == loaded["counts"]["users"] == 0
+    # A reset organisation holds the token's owner and the Default team.
+    assert loaded["users"] == loaded["counts"]["users"] == 1
+    assert loaded["groups"] == loaded["counts"]["groups"] == 1

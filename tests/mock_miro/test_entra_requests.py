@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 from mock_miro import MiroBackend
-from tests.support.miro import ENTERPRISE, PATCH_SCHEMA, Scim, assert_scim_error
+from tests.support.miro import ENTERPRISE, PATCH_SCHEMA, Scim, added_users, assert_scim_error
 
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
 
@@ -64,7 +64,7 @@ def test_entras_documented_guid_username_is_not_an_email_and_is_refused(
 ) -> None:
     body = _entra_create_body("Test_User_00aa00aa-bb11-cc22-dd33-44ee44ee44ee")
     assert_scim_error(scim.post("/Users", body), 400, "invalidValue")
-    assert backend.users == {}
+    assert added_users(backend) == {}
 
 
 def test_match_query_finds_the_user_case_insensitively(scim: Scim) -> None:
@@ -142,7 +142,21 @@ def test_disable_with_the_feature_flag_dialect(scim: Scim, backend: MiroBackend)
     assert backend.get_user(uid)["active"] is False
 
 
+def test_path_less_replace_is_refused_by_default_and_changes_nothing(
+    scim: Scim, backend: MiroBackend
+) -> None:
+    # Miro's PatchUser reference requires a path on every operation; Entra sends a path-less
+    # replace only with the aadOptscim062020 flag in the tenant URL.
+    uid = scim.create_user("gino@contoso.com")["id"]
+    before = backend.get_user(uid)
+    refused = scim.patch(f"/Users/{uid}", {"op": "replace", "value": {"displayName": "Gino"}})
+    body = assert_scim_error(refused, 400, "noTarget")
+    assert body["detail"] == "Miro requires a 'path' on every operation"
+    assert backend.get_user(uid) == before
+
+
 def test_path_less_replace_with_attribute_paths_as_keys(scim: Scim, backend: MiroBackend) -> None:
+    backend.update_settings({"patch_pathless_replace": True})
     uid = scim.create_user(
         "gina@contoso.com", emails=[{"type": "work", "value": "gina@contoso.com", "primary": True}]
     )["id"]
@@ -176,6 +190,11 @@ def test_add_nickname_style_attribute_is_ignored_leniently(
 ) -> None:
     uid = scim.create_user("hana@contoso.com")["id"]
     before = backend.get_user(uid)
+    # By default (Miro's PatchUser lists no nickName) the path is refused.
+    refused = scim.patch(f"/Users/{uid}", {"op": "Add", "path": "nickName", "value": "Babs"})
+    assert_scim_error(refused, 400, "invalidPath")
+    assert backend.get_user(uid) == before
+    backend.update_settings({"patch_strict": False})
     assert (
         scim.patch(f"/Users/{uid}", {"op": "Add", "path": "nickName", "value": "Babs"}).status_code
         == 200
@@ -201,7 +220,7 @@ def test_manager_reference_in_entras_list_form(scim: Scim, backend: MiroBackend)
         f"/Users/{uid}",
         {
             "op": "Replace",
-            "path": "manager",
+            "path": f"{ENTERPRISE}:manager",
             "value": [{"value": "00aa00aa-bb11-cc22-dd33-44ee44ee44ee"}],
         },
     )
@@ -338,11 +357,16 @@ def test_entras_group_create_and_delete_get_405_in_the_team_model(
     team = _team(backend, "Keep")
     assert_scim_error(scim.delete(f"/Groups/{team}"), 405)
     assert_scim_error(scim.put(f"/Groups/{team}", {"displayName": "x"}), 405)
-    assert [g["displayName"] for g in backend.dump()["groups"]] == ["Keep"]
+    assert [g["displayName"] for g in backend.dump()["groups"]] == ["Default team", "Keep"]
 
 
 def test_patch_body_without_schemas_is_accepted_leniently(scim: Scim, backend: MiroBackend) -> None:
     uid = scim.create_user("nia@contoso.com")["id"]
+    body = {"Operations": [{"op": "replace", "path": "displayName", "value": "Nia"}]}
+    # Miro's PatchUser requires the PatchOp schemas: refused by default.
+    assert_scim_error(scim.call("PATCH", f"/Users/{uid}", body), 400, "invalidSyntax")
+    assert backend.get_user(uid)["displayName"] == "nia@contoso.com"
+    backend.update_settings({"patch_strict": False})
     response = scim.call(
         "PATCH",
         f"/Users/{uid}",

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from mock_miro import MiroBackend
 from mock_miro.exceptions import ScimError
 from mock_miro.filters import (
     And,
@@ -19,6 +20,7 @@ from mock_miro.filters import (
     parse_filter,
 )
 from mock_miro.schemas import EXTENSIONS, USER_SCHEMA, USER_TABLE
+from tests.support.miro import Scim
 
 ENT = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 ALICE: dict[str, Any] = {
@@ -179,3 +181,17 @@ def test_deep_nesting_is_a_400_not_a_recursion_error(text: str) -> None:
 def test_long_paths_are_refused_quickly() -> None:
     with pytest.raises(ScimError):
         parse_filter("urn:" + ":" * 5000 + "a pr")
+
+
+def test_miros_documented_user_filter_examples(scim: Scim, backend: MiroBackend) -> None:
+    # The examples of Miro's GET /Users reference (https://developers.miro.com/reference/getuser):
+    # groups.value eq "<team id>" and userType ne "Full".
+    team = backend.create_team("Design")["id"]
+    member = scim.create_user("in@x.com")["id"]
+    scim.create_user("out@x.com")
+    backend.add_team_member(team, member)
+    found = scim.get("/Users", filter=f'groups.value eq "{team}"').get_json()
+    assert [u["userName"] for u in found["Resources"]] == ["in@x.com"]
+    scim.create_user("free@x.com", userType="Free")
+    found = scim.get("/Users", filter='userType ne "Full"').get_json()
+    assert [u["userName"] for u in found["Resources"]] == ["free@x.com"]

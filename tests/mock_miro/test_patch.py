@@ -29,7 +29,9 @@ def run(
 ) -> dict[str, Any]:
     work = copy.deepcopy(data if data is not None else BASE)
     body = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": list(ops)}
-    UserPatcher(USER_TABLE, EXTENSIONS, strict).apply(work, parse_patch_body(body, strict))
+    UserPatcher(USER_TABLE, EXTENSIONS, strict, pathless=False).apply(
+        work, parse_patch_body(body, strict)
+    )
     return work
 
 
@@ -256,3 +258,29 @@ def test_json_copy_is_a_deep_copy_of_json_data() -> None:
         "x": None,
         "t": ({"k": [1]},),
     }
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        {"op": "replace", "path": "description", "value": "x"},
+        {"op": "replace", "path": "id", "value": "1"},
+        {"op": "replace", "value": {"description": "x"}},
+    ],
+)
+def test_strict_group_patch_refuses_other_paths(op: dict[str, Any]) -> None:
+    # Miro's PatchGroup: paths members and displayName (https://developers.miro.com/reference/patchgroup).
+    body = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [op]}
+    with pytest.raises(ScimError) as caught:
+        parse_group_actions(parse_patch_body(body, True), True)
+    assert (caught.value.status, caught.value.scim_type) == (400, "invalidPath")
+    assert parse_group_actions(parse_patch_body(body, False), False) == []
+
+
+def test_strict_group_patch_takes_miros_path_less_rename() -> None:
+    body = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "value": {"id": "1", "displayName": "New group name"}}],
+    }
+    (action,) = parse_group_actions(parse_patch_body(body, True), True)
+    assert (action.kind, action.text) == ("rename", "New group name")

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from mock_miro import MiroBackend
-from tests.support.miro import ENTERPRISE, Scim, assert_scim_error
+from tests.support.miro import ENTERPRISE, Scim, added_users, assert_scim_error
 
 ADMIN_ROLE = [
     {"value": "ORGANIZATION_INTERNAL_ADMIN", "type": "organization_user_role", "primary": True}
@@ -64,7 +64,7 @@ def test_json_media_types_accepted_others_415(scim: Scim, backend: MiroBackend) 
 def test_body_over_800000_bytes_is_413(scim: Scim, backend: MiroBackend) -> None:
     big = {"userName": "big@x.com", "displayName": "x" * 800_001}
     assert_scim_error(scim.post("/Users", big), 413)
-    assert backend.users == {}
+    assert added_users(backend) == {}
 
 
 def test_discovery_write_methods_are_405(scim: Scim) -> None:
@@ -107,16 +107,26 @@ def test_username_must_be_an_email(scim: Scim) -> None:
     assert_scim_error(scim.post("/Users", {"displayName": "x"}), 400, "invalidValue")
 
 
-def test_duplicate_username_409_uniqueness_by_default(scim: Scim) -> None:
+def test_duplicate_username_409_uniqueness_as_a_setting(make_scim: Callable[..., Scim]) -> None:
+    scim = make_scim(duplicate_user_error=409)
     scim.create_user("dup@x.com")
-    assert_scim_error(scim.post("/Users", {"userName": "DUP@x.com"}), 409, "uniqueness")
+    body = assert_scim_error(scim.post("/Users", {"userName": "DUP@x.com"}), 409, "uniqueness")
+    assert body["detail"] == "User with userName 'DUP@x.com' already exists"
 
 
-def test_duplicate_username_in_miros_400_form(make_scim: Callable[..., Scim]) -> None:
-    scim = make_scim(duplicate_user_error=400)
+def test_duplicate_username_in_miros_400_form_by_default(scim: Scim, backend: MiroBackend) -> None:
     scim.create_user("dup@x.com")
-    body = assert_scim_error(scim.post("/Users", {"userName": "dup@x.com"}), 400, "invalidValue")
-    assert body["detail"] == "User name 'dup@x.com' is invalid: 'not unique'"
+    before = backend.dump()
+    taken = scim.post("/Users", {"userName": "DUP@x.com"})
+    # The only body Miro publishes for it (https://developers.miro.com/docs/errors).
+    assert taken.status_code == 400
+    assert taken.get_json() == {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+        "status": "400",
+        "scimType": "invalidValue",
+        "detail": "User name 'DUP@x.com' is invalid: 'not unique'",
+    }
+    assert backend.dump() == before
 
 
 def test_domain_allow_list(make_scim: Callable[..., Scim]) -> None:
@@ -159,7 +169,7 @@ def test_display_name_derivation_precedence(scim: Scim) -> None:
 )
 def test_length_limits(scim: Scim, backend: MiroBackend, attrs: dict[str, object]) -> None:
     assert_scim_error(scim.post("/Users", {"userName": "long@x.com", **attrs}), 400, "invalidValue")
-    assert backend.users == {}
+    assert added_users(backend) == {}
 
 
 def test_limits_allow_the_boundary(scim: Scim) -> None:
@@ -267,7 +277,10 @@ def test_deactivated_user_immutables(scim: Scim, backend: MiroBackend) -> None:
     assert both.status_code == 200 and both.get_json()["userName"] == "e@x.com"
 
 
-def test_last_admin_cannot_be_deactivated_or_deleted(scim: Scim, backend: MiroBackend) -> None:
+def test_last_admin_cannot_be_deactivated_or_deleted(
+    make_scim: Callable[..., Scim],
+) -> None:
+    scim = make_scim(token_owner=None)  # an organisation without the token's owner
     admin = scim.create_user("admin@x.com", roles=ADMIN_ROLE)["id"]
     body = assert_scim_error(
         scim.patch(f"/Users/{admin}", {"op": "replace", "path": "active", "value": False}), 409
@@ -315,32 +328,43 @@ def test_pagination_and_sorting(scim: Scim) -> None:
         scim.create_user(f"{name}@x.com")
     page = scim.get("/Users", startIndex="2", count="2", sortBy="userName").get_json()
     assert [r["userName"] for r in page["Resources"]] == ["b@x.com", "c@x.com"]
-    assert (page["totalResults"], page["startIndex"], page["itemsPerPage"]) == (4, 2, 2)
-    desc = scim.get("/Users", sortBy="userName", sortOrder="descending", count="1").get_json()
-    assert desc["Resources"][0]["userName"] == "d@x.com"
-    assert scim.get("/Users").get_json()["itemsPerPage"] == 4
+    # Five users: the token's owner (scim.admin@miro-org.example sorts last) and these four.
+    assert (page["totalResults"], page["startIndex"], page["itemsPerPage"]) == (5, 2, 2)
+    desc = scim.get("/Users", sortBy="userName", sortOrder="descending", count="2").get_json()
+    assert [r["userName"] for r in desc["Resources"]] == ["scim.admin@miro-org.example", "d@x.com"]
+    assert scim.get("/Users").get_json()["itemsPerPage"] == 5
     assert scim.get("/Users", count="0").get_json()["Resources"] == []
     assert scim.get("/Users", startIndex="-5", count="5000").get_json()["startIndex"] == 1
     assert_scim_error(scim.get("/Users", count="many"), 400)
     assert_scim_error(scim.get("/Users", sortOrder="sideways"), 400)
 
 
-def test_default_count_is_100_and_max_1000(scim: Scim, backend: MiroBackend) -> None:
-    backend.seed(1, users=1005)
+def test_default_count_is_100_and_pages_stop_at_max_results_200(
+    scim: Scim, backend: MiroBackend
+) -> None:
+    backend.seed(1, users=1004)  # and the token's owner: 1005
     assert scim.get("/Users").get_json()["itemsPerPage"] == 100
+    # filter.maxResults in Miro's ServiceProviderConfig is 200: a larger count gets 200.
+    big = scim.get("/Users", count="1000").get_json()
+    assert big["itemsPerPage"] == len(big["Resources"]) == 200 and big["totalResults"] == 1005
+    spc = scim.get("/ServiceProviderConfig").get_json()
+    assert spc["filter"]["maxResults"] == 200
+    backend.update_settings({"max_results": 1000})  # the older cap, Miro's count maximum
     big = scim.get("/Users", count="5000").get_json()
     assert big["itemsPerPage"] == 1000 and big["totalResults"] == 1005
 
 
 def test_attributes_and_excluded_attributes(scim: Scim) -> None:
     scim.create_user("at@x.com", name={"givenName": "A"}, **{ENTERPRISE: {"department": "IT"}})
-    only = scim.get("/Users", attributes="userName,active,name.givenName").get_json()["Resources"][
-        0
-    ]
+    only = scim.get(
+        "/Users", attributes="userName,active,name.givenName", filter='userName eq "at@x.com"'
+    ).get_json()["Resources"][0]
     assert set(only) == {"schemas", "id", "userName", "active", "name"} and only["name"] == {
         "givenName": "A"
     }
-    ext = scim.get("/Users", attributes=f"{ENTERPRISE}:department").get_json()["Resources"][0]
+    ext = scim.get(
+        "/Users", attributes=f"{ENTERPRISE}:department", filter='userName eq "at@x.com"'
+    ).get_json()["Resources"][0]
     assert ext[ENTERPRISE] == {"department": "IT"} and "userName" not in ext
     without = scim.get("/Users", excludedAttributes="groups,meta,id").get_json()["Resources"][0]
     assert "groups" not in without and "meta" not in without and "id" in without
@@ -350,10 +374,25 @@ def test_attributes_and_excluded_attributes(scim: Scim) -> None:
 
 
 def test_new_users_join_the_default_team(scim: Scim, backend: MiroBackend) -> None:
-    uid = scim.create_user("n@x.com")["id"]
+    owner = next(iter(backend.users))
+    uid = scim.create_user("n@x.com", displayName="Nell")["id"]
     teams = scim.get("/Groups").get_json()["Resources"]
     assert [t["displayName"] for t in teams] == ["Default team"]
-    assert [m["value"] for m in teams[0]["members"]] == [uid]
+    # Members carry what Miro's GroupResource lists: value, display (the user's name), type.
+    assert teams[0]["members"] == [
+        {
+            "value": owner,
+            "display": "scim.admin",
+            "$ref": f"http://localhost/api/v1/scim/Users/{owner}",
+            "type": "User",
+        },
+        {
+            "value": uid,
+            "display": "Nell",
+            "$ref": f"http://localhost/api/v1/scim/Users/{uid}",
+            "type": "User",
+        },
+    ]
 
 
 def test_unknown_member_ids_404_all_or_nothing(scim: Scim, backend: MiroBackend) -> None:
@@ -444,7 +483,7 @@ def test_guests_are_invisible_and_a_team_add_converts_them(
     scim: Scim, backend: MiroBackend
 ) -> None:
     guest = backend.add_guest("partner@outside.example", role="ORGANIZATION_TEAM_GUEST_USER")
-    assert scim.get("/Users").get_json()["totalResults"] == 0
+    assert scim.get("/Users").get_json()["totalResults"] == 1  # the token's owner only
     assert (
         scim.get("/Users", filter='userName eq "partner@outside.example"').get_json()[
             "totalResults"
@@ -458,7 +497,7 @@ def test_guests_are_invisible_and_a_team_add_converts_them(
     )
     assert_scim_error(scim.delete(f"/Users/{guest}"), 404)
     assert_scim_error(
-        scim.post("/Users", {"userName": "partner@outside.example"}), 409, "uniqueness"
+        scim.post("/Users", {"userName": "partner@outside.example"}), 400, "invalidValue"
     )
     team = backend.create_team("Partners")["id"]
     assert (
@@ -475,9 +514,36 @@ def test_guests_are_invisible_and_a_team_add_converts_them(
     assert {g["display"] for g in converted["groups"]} == {"Partners", "Default team"}
 
 
-def test_email_of_a_user_in_several_organizations_cannot_change(
+def test_a_user_in_several_organizations_cannot_be_updated(
     scim: Scim, backend: MiroBackend
 ) -> None:
+    # Miro's errors page: updating the details of a user in more than one organisation is 409.
+    uid = scim.create_user("multi@x.com", displayName="Multi")["id"]
+    backend.set_organizations(uid, 2)
+    before = backend.dump()
+    for op in (
+        {"op": "replace", "path": "displayName", "value": "M"},
+        {"op": "replace", "path": "active", "value": False},
+        {"op": "replace", "path": "userName", "value": "m2@x.com"},
+    ):
+        refused = scim.patch(f"/Users/{uid}", op)
+        assert refused.status_code == 409
+        assert refused.get_json() == {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+            "status": "409",
+            "detail": "Cannot update user 'multi@x.com': "
+            "the user belongs to more than one organization",
+        }
+    assert_scim_error(scim.put(f"/Users/{uid}", {"userName": "multi@x.com"}), 409)
+    assert backend.dump() == before
+
+
+def test_email_of_a_user_in_several_organizations_cannot_change(
+    make_scim: Callable[..., Scim],
+) -> None:
+    # The help centre's narrower reading: only the userName (e-mail) is frozen.
+    scim = make_scim(multi_org_refuses="userName")
+    backend: MiroBackend = scim.app.extensions["mock_miro"]
     uid = scim.create_user("multi@x.com")["id"]
     backend.set_organizations(uid, 2)
     body = assert_scim_error(
@@ -490,7 +556,7 @@ def test_email_of_a_user_in_several_organizations_cannot_change(
         ).status_code
         == 200
     )
-    assert backend.dump()["users"][0]["organizations"] == 2
+    assert backend.dump()["users"][1]["organizations"] == 2
 
 
 def test_an_oversized_body_is_journaled_without_its_content(
@@ -501,6 +567,47 @@ def test_an_oversized_body_is_journaled_without_its_content(
     assert entry["status"] == 413 and "not recorded" in entry["body"]
 
 
-def test_bulk_and_search_are_not_implemented(scim: Scim) -> None:
+def test_bulk_is_not_implemented(scim: Scim) -> None:
     assert_scim_error(scim.post("/Bulk", {"Operations": []}), 501)
-    assert_scim_error(scim.post("/.search", {}), 501)
+
+
+@pytest.mark.parametrize("path", ["/.search", "/Users/.search", "/Groups/.search"])
+def test_every_search_path_answers_405(scim: Scim, path: str) -> None:
+    # Miro documents no search endpoint; 405 is its status for an unsupported method.
+    refused = scim.post(path, {"filter": 'userName eq "a@x.com"'})
+    assert refused.status_code == 405
+    assert refused.get_json() == {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+        "status": "405",
+        "detail": "Miro doesn't support the requested method",
+    }
+
+
+def test_groups_attribute_is_read_only(scim: Scim, backend: MiroBackend) -> None:
+    # A user's groups are the teams they are in (https://developers.miro.com/reference/getuser);
+    # writing them is a read-only error by default and ignored with lenient PATCH.
+    uid = scim.create_user("ro@x.com")["id"]
+    before = backend.get_user(uid)
+    assert [g["display"] for g in before["groups"]] == ["Default team"]
+    for op in (
+        {"op": "replace", "path": "groups", "value": [{"value": "1"}]},
+        {"op": "replace", "path": "id", "value": "1"},
+    ):
+        assert_scim_error(scim.patch(f"/Users/{uid}", op), 400, "mutability")
+    assert backend.get_user(uid) == before
+    backend.update_settings({"patch_strict": False})
+    ignored = scim.patch(f"/Users/{uid}", {"op": "replace", "path": "groups", "value": []})
+    assert ignored.status_code == 200 and backend.get_user(uid) == before
+
+
+def test_adding_to_one_team_leaves_the_other_teams_alone(scim: Scim, backend: MiroBackend) -> None:
+    # "If a user is a member of Team1 and IdP adds them to Team2, Team1 is unaffected"
+    # (https://help.miro.com/hc/en-us/articles/360036827513-SCIM).
+    one, two = backend.create_team("Team1")["id"], backend.create_team("Team2")["id"]
+    uid = scim.create_user("both@x.com")["id"]
+    add = {"op": "add", "path": "members", "value": [{"value": uid}]}
+    assert scim.patch(f"/Groups/{one}", add).status_code == 200
+    assert scim.patch(f"/Groups/{two}", add).status_code == 200
+    teams = {g["display"] for g in scim.get(f"/Users/{uid}").get_json()["groups"]}
+    assert teams == {"Default team", "Team1", "Team2"}
+    assert [m["value"] for m in backend.get_group(one)["members"]] == [uid]

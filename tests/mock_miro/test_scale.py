@@ -12,7 +12,7 @@ import pytest
 import mock_miro.models.backend as models
 from harness.servers import ServerThread
 from mock_miro import DEFAULT_TOKEN, MiroBackend, create_app
-from tests.support.miro import Scim
+from tests.support.miro import Scim, added_users
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +58,9 @@ def test_a_late_page_is_served_without_evaluating_filters(
     big: tuple[Scim, dict[str, Any]], counted: list[int]
 ) -> None:
     scim, seeded = big
-    page = scim.get("/Users", startIndex="99901", count="1000").get_json()
-    assert page["totalResults"] == 100_000 and page["itemsPerPage"] == 100
+    # The token's owner comes first: 100,001 users; the last 100 start at 99,902.
+    page = scim.get("/Users", startIndex="99902", count="200").get_json()
+    assert page["totalResults"] == 100_001 and page["itemsPerPage"] == 100
     assert page["Resources"][-1]["id"] == seeded["users"][-1]["id"]
     assert counted[0] == 0
 
@@ -93,9 +94,9 @@ def test_concurrent_creates_over_a_socket(served: tuple[ServerThread, MiroBacken
     for thread in threads:
         thread.join()
     assert errors == []
-    assert len(backend.users) == 6 * 15 + 1
+    assert len(added_users(backend)) == 6 * 15 + 1
     default = backend.get_group(backend.org.default_team_id or "")
-    assert len(default["members"]) == 91
+    assert len(default["members"]) == 92  # with the token's owner
 
 
 def test_a_chunked_body_over_the_limit_is_413(served: tuple[ServerThread, MiroBackend]) -> None:
@@ -109,6 +110,6 @@ def test_a_chunked_body_over_the_limit_is_413(served: tuple[ServerThread, MiroBa
     headers = {"Authorization": f"Bearer {DEFAULT_TOKEN}", "Content-Type": "application/scim+json"}
     with httpx.Client(base_url=server.url + "/api/v1/scim", headers=headers) as http:
         assert http.post("/Users", content=chunks(900_000)).status_code == 413
-        assert backend.users == {}
+        assert added_users(backend) == {}
         assert "not recorded" in backend.journal[-1]["body"]
         assert http.post("/Users", content=chunks(10)).status_code == 201

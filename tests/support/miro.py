@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.test import TestResponse
 
-from mock_miro import DEFAULT_TOKEN
+from mock_miro import DEFAULT_TOKEN, MiroBackend
 
 PREFIX = "/api/v1/scim"
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
@@ -101,3 +101,14 @@ def assert_scim_error(
     if scim_type is not None:
         assert body.get("scimType") == scim_type
     return body
+
+
+def added_users(backend: MiroBackend) -> dict[str, Any]:
+    """The organisation's users apart from the SCIM token's owner, whom every fresh
+    organisation holds (the ``token_owner`` setting)."""
+    owner = (backend.settings.token_owner or "").lower()
+    return {
+        uid: user
+        for uid, user in backend.users.items()
+        if str(user.data.get("userName", "")).lower() != owner
+    }

@@ -69,7 +69,7 @@ def test_scim2_client_reads_what_the_engine_provisioned(info: dict[str, Any]) ->
         client.discover()
         users = client.query(User)
         teams = client.query(Group)
-    assert users.total_results == 4  # two users in three are assigned
+    assert users.total_results == 5  # two users in three are assigned, and the token's owner
     assert all(u.user_name and u.active for u in users.resources)
     names = {g.display_name for g in teams.resources}
     assert len(names - {"Default team"}) == 2  # a matched team per demo group

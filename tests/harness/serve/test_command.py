@@ -117,7 +117,8 @@ def test_serve_answers_provisions_over_http_and_round_trips_its_state(tmp_path: 
         try:
             # Both fakes answer; the Miro token is the one given, and no other.
             assert ok(remote.graph_client.get("/v1.0/users")).json()["value"] == []
-            assert ok(remote.miro_client.get("/api/v1/scim/Users")).json()["totalResults"] == 0
+            # An empty tenant's Miro holds only the SCIM token's owner (a fresh organisation).
+            assert ok(remote.miro_client.get("/api/v1/scim/Users")).json()["totalResults"] == 1
             assert (
                 httpx.get(
                     info["miro_url"] + "/Users", headers={"Authorization": "Bearer wrong"}
@@ -185,7 +186,8 @@ def test_serve_seeds_a_demo_tenant_and_starts_the_job(tmp_path: Path) -> None:
         miro = httpx.get(
             info["miro_url"] + "/Groups", headers={"Authorization": f"Bearer {info['miro_token']}"}
         ).json()
-        assert miro["totalResults"] == 2  # a team per group, before any cycle
+        # A team per group, before any cycle, and the organisation's Default team.
+        assert miro["totalResults"] == 3
         cycles = httpx.post(info["clock_url"], json={"advance": "0"}).json()["cycles"]
         counts = cycles[0]["counts"]
         # Two users in three (4 of 6) are assigned, plus both groups, whose teams are matched.
