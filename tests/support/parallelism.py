@@ -19,9 +19,9 @@ import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-# Weighted tests below which the run stays in one process. Measured (docs/testing.md):
-# `pytest scenarios/` (102) is ~1.8x faster without workers, `pytest tests/harness` (~900) and
-# the full `pytest` (~1,650) are faster with them.
+# Weighted tests below which the run stays in one process. Measured (docs/benchmarks.md):
+# `pytest scenarios/` (102 tests) is ~1.8x faster without workers; over loopback (x10) it is
+# faster with them. The full `pytest` (~1,650) is far above either side.
 SERIAL_BELOW = 400
 # A test of a served backend costs about ten in-process ones (two servers started and stopped).
 BACKEND_WEIGHT = {"inprocess": 1, "thread": 10, "container": 10}
