@@ -5,9 +5,11 @@ these."""
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
 from flask import Response, current_app, g, request
+from werkzeug.sansio.utils import get_current_url
 
 from fakekit.validation import JsonInputError, parse_json
 
@@ -28,7 +30,14 @@ def backend() -> MiroBackend:
 
 
 def base_url() -> str:
-    return request.host_url.rstrip("/") + PREFIX
+    return _base_url(request.scheme, request.host)
+
+
+@lru_cache(maxsize=64)
+def _base_url(scheme: str, host: str) -> str:
+    # werkzeug's host_url (an IRI: percent-escapes and punycode decoded) is rebuilt for every
+    # request otherwise, and a server sees few hosts.
+    return get_current_url(scheme, host).rstrip("/") + PREFIX
 
 
 def media_type() -> str:

@@ -18,8 +18,9 @@ from harness.servers import SERVER_KINDS
 
 DEFAULT_USERS = 10_000
 QUICK_USERS = 200
-# 1 and 2 xdist workers as the targets ask (docs/benchmarks.md), and 0 (no xdist) to show what worker start-up costs.
-SUITE_WORKERS = (0, 1, 2)
+# The main job as the README runs it (None: no -n flag, the project's defaults decide), then
+# without xdist and with 2 workers, to show what the default chose against both.
+SUITE_WORKERS: tuple[int | None, ...] = (None, 0, 2)
 
 
 def _plan(users: int, xl: bool, server: str | None) -> list[tuple[str, dict[str, Any]]]:
@@ -56,8 +57,8 @@ def _plan(users: int, xl: bool, server: str | None) -> list[tuple[str, dict[str,
     "--suite/--no-suite",
     "with_suite",
     default=None,
-    help="Time the scenario suite with 0 (no xdist), 1 and 2 workers (default: on, off "
-    "with --quick).",
+    help="Time the scenario suite as the README runs it, with -n 0 and -n 2, and its "
+    "collection (default: on, off with --quick).",
 )
 @click.option(
     "--suite-path",
@@ -151,12 +152,14 @@ def bench(
     if with_suite:
         runs = []
         for workers in SUITE_WORKERS:
-            say.note(f"bench: scenario suite, -n {workers} ...")
+            say.note(f"bench: scenario suite, {suite_runner.label(workers)} ...")
             load = load_average()
             run = suite_runner.run(suite_path, workers)
             run["load_average"] = load
             runs.append(run)
-        report["suite"] = {"path": suite_path, "runs": runs}
+        say.note("bench: scenario suite, collection only ...")
+        collection = suite_runner.collect(suite_path)
+        report["suite"] = {"path": suite_path, "runs": runs, "collect": collection}
     else:
         report["suite"] = None
     if replay_records:
@@ -201,5 +204,8 @@ def _errors(report: dict[str, Any]) -> list[str]:
                 )
     for run in (report["suite"] or {}).get("runs", []):
         if "error" in run:
-            errors.append(f"suite -n {run['workers']}: {run['error']}")
+            errors.append(f"suite {suite_runner.label(run['workers'])}: {run['error']}")
+    collection = (report["suite"] or {}).get("collect") or {}
+    if "error" in collection:
+        errors.append(f"suite collection: {collection['error']}")
     return errors

@@ -216,15 +216,7 @@ def table(report: dict[str, Any]) -> str:
     if suite is None:
         lines.append("  not measured (--no-suite)")
     else:
-        for run in suite["runs"]:
-            lines.append(
-                f"  -n {run['workers']}: "
-                + (
-                    f"ERROR {run['error']}"
-                    if "error" in run
-                    else f"{run['wall_s']:.1f} s ({run['summary']})"
-                )
-            )
+        lines += [f"  {line}" for line in _suite_lines(suite)]
 
     lines += [
         "",
@@ -239,6 +231,34 @@ def table(report: dict[str, Any]) -> str:
         mark = {True: "met   ", False: "MISSED", None: "n/a   "}[t["met"]]
         lines.append(f"  {mark} {t['target']}: {_target_value(t['value'])} {t['unit']}")
     return "\n".join(lines)
+
+
+def _suite_lines(suite: dict[str, Any], code: str = "") -> list[str]:
+    """One line per suite run (the README's command first), then the collection."""
+    lines = []
+    for run in suite["runs"]:
+        command = run.get("command") or f"pytest {suite['path']} -n {run['workers']}"
+        what = run.get("label") or f"-n {run['workers']}"
+        if "error" in run:
+            lines.append(f"{code}{command}{code} ({what}): ERROR {run['error']}")
+            continue
+        mean = run.get("test_mean_ms")
+        lines.append(
+            f"{code}{command}{code} ({what}): {run['wall_s']:.1f} s ({run['summary']})"
+            + ("" if mean is None else f"; a test's mean setup + call + teardown {mean} ms")
+        )
+    collection = suite.get("collect")
+    if collection:
+        lines.append(
+            f"{code}pytest {suite['path']} --collect-only{code}: "
+            + (
+                f"ERROR {collection['error']}"
+                if "error" in collection
+                else f"{collection['tests']} tests collected in {collection['collection_s']} s "
+                f"(whole command {collection['command_wall_s']} s)"
+            )
+        )
+    return lines
 
 
 def _md(headers: list[str], rows: list[list[str]]) -> list[str]:
@@ -360,13 +380,5 @@ def markdown(report: dict[str, Any]) -> str:
     if suite is None:
         lines.append("- Scenario suite: not measured (--no-suite).")
     else:
-        for run in suite["runs"]:
-            lines.append(
-                f"- `pytest {suite['path']} -n {run['workers']}`: "
-                + (
-                    f"error {run['error']}"
-                    if "error" in run
-                    else f"{run['wall_s']:.1f} s ({run['summary']})"
-                )
-            )
+        lines += [f"- {line}" for line in _suite_lines(suite, code="`")]
     return "\n".join(lines) + "\n"

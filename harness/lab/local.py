@@ -30,6 +30,7 @@ from harness.engine.settings import EngineSettings
 from harness.graph_api import mount
 from harness.http import BorrowedTransport, ClientCredentialsAuth, RoutingTransport, make_client
 from harness.lab.identity import ClientCredentials, register_admin_client
+from harness.lab.rule_parsing import share_rule_parsing
 from harness.lab.surface import LAB_USER_AGENT, UNMETERED_HEADER, LabSurface, ok
 from harness.lab.url_builders import defer_url_builders
 from harness.servers import PRODUCTION_SERVER, ServerThread
@@ -45,8 +46,10 @@ DEFAULT_ACCESS_ROLE_ID = "00000000-0000-0000-0000-000000000000"
 DEFAULT_JOURNAL_LIMIT = 10_000
 
 
-# Every lab builds two Flask apps: their URL builders are compiled on first use (4x faster labs).
+# Every lab builds two Flask apps with the same routes: their URL builders are compiled on first
+# use (4x faster labs), and each rule string is parsed once per process, not once per lab.
 defer_url_builders()
+share_rule_parsing()
 
 
 @cache

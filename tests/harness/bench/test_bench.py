@@ -95,8 +95,14 @@ def check_raw_graph_lab_and_suite(report: dict) -> None:
     assert graph["delta"]["follow_up_100_changes_items"] == 30
     assert report["labs"]["median_ms"] > 0 and report["labs"]["labs"] == 20
     runs = report["suite"]["runs"]
-    assert [r["workers"] for r in runs] == [0, 1, 2]
+    assert [r["workers"] for r in runs] == [None, 0, 2]
+    assert runs[0]["command"] == f"pytest {report['suite']['path']}"  # as the README runs it
     assert all(r["outcomes"] == {"passed": 1} and r["wall_s"] > 0 for r in runs)
+    assert all(r["tests_timed"] == 1 and r["test_mean_ms"] >= 0 for r in runs)
+    collection = report["suite"]["collect"]
+    assert (
+        collection["tests"] == 1 and 0 <= collection["collection_s"] <= collection["command_wall_s"]
+    )
     assert report["load_average"]["start"] is not None and report["machine"]["cpus"] >= 1
 
 
@@ -108,22 +114,34 @@ def check_targets_table_and_files(report: dict, table: str, out: Path) -> None:
     assert all(t.text in figures for t in TARGETS)
     assert "| loopback | 30 | loopback (werkzeug) |" in figures and "bare_flask" in figures
     assert "Targets (stated for 10,000 users; this run used 30)" in table
-    assert "scim2_server" in table and "-n 2:" in table
+    assert "scim2_server" in table and "(-n 2):" in table and "(default options):" in table
+    assert "1 tests collected in" in table
     # Not a terminal: no progress line.
     assert "\r" not in table and "\x1b" not in table
 
 
+def _suite_run(workers: int | None, wall_s: float, mean_ms: float = 20.0) -> dict:
+    return {"workers": workers, "wall_s": wall_s, "test_mean_ms": mean_ms}
+
+
 def test_targets_compare_against_their_limits() -> None:
+    base_initial = {"wall_s": 16.0, "cpu_s": 10.0, "scim_requests": 20_000}
     report = {
         "cycles": {
             "small": {"incremental_0": {"wall_s": 0.01}},
-            "base": {"initial": {"wall_s": 16.0}, "incremental_0": {"wall_s": 0.2}},
+            "base": {"initial": base_initial, "incremental_0": {"wall_s": 0.2}},
             "large": {"incremental_0": {"wall_s": 0.1}},
             "loopback": {"error": "boom"},
             "xl": {"initial": {"wall_s": 100.0}, "peak_rss_mb": 2000.0},
         },
-        "raw": {"miro_vs_scim2_server": 1.5, "miro_vs_bare_flask": 0.4},
+        # 2,000 SCIM requests per CPU s in the cycle against 2,500 raw: 80 %.
+        "raw": {
+            "miro_vs_scim2_server": 1.5,
+            "miro_vs_bare_flask": 0.4,
+            "requests_per_cpu_s": {"miro_fake": 2500.0},
+        },
         "labs": {"median_ms": 5.0},
+        "suite": {"runs": [_suite_run(None, 6.0, 31.0), _suite_run(0, 5.0), _suite_run(2, 9.0)]},
     }
     met = {t["key"]: t["met"] for t in check_all(report)}
     assert met == {
@@ -133,10 +151,23 @@ def test_targets_compare_against_their_limits() -> None:
         "incremental_0_growth": False,  # 0.1 s against a 0.02 s floor: 5x
         "miro_vs_scim2_server": True,
         "miro_vs_bare_flask": False,
+        "initial_vs_raw": False,
+        "loopback_vs_in_process": None,
         "initial_xl": True,
         "xl_peak_rss": False,
         "lab_creation": True,
+        "main_job_wall": True,
+        "main_job_default_choice": False,  # 6.0 s against -n 0's 5.0 s: 1.2x
+        "scenario_mean": False,
     }
+    values = {t["key"]: t["value"] for t in check_all(report)}
+    assert values["initial_vs_raw"] == 0.8 and values["main_job_default_choice"] == 1.2
+
+    report["cycles"]["loopback"] = {"initial": {"cpu_s": 14.0, "scim_requests": 20_000}}
+    report["suite"]["runs"][0] = _suite_run(None, 5.2, 30.0)
+    met = {t["key"]: t["met"] for t in check_all(report)}
+    assert met["loopback_vs_in_process"] is True  # 1,429 against 2,000 req per CPU s: 71 %
+    assert met["main_job_default_choice"] is True and met["scenario_mean"] is True
 
 
 def test_progress_redraws_on_a_terminal_and_prints_plain_lines_elsewhere(
