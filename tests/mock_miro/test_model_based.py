@@ -340,5 +340,5 @@ class MiroOrganisation(RuleBasedStateMachine):
         report_steps("miro")
 
 
-MiroOrganisation.TestCase.settings = machine_settings(examples=20, steps=30)
+MiroOrganisation.TestCase.settings = machine_settings(examples=12, steps=50)
 TestMiroOrganisation = MiroOrganisation.TestCase
