@@ -14,6 +14,7 @@ from mock_miro.filters import (
     Or,
     Present,
     ValuePath,
+    compare,
     index_lookup,
     matches,
     parse_filter,
@@ -179,3 +180,35 @@ def test_deep_nesting_is_a_400_not_a_recursion_error(text: str) -> None:
 def test_long_paths_are_refused_quickly() -> None:
     with pytest.raises(ScimError):
         parse_filter("urn:" + ":" * 5000 + "a pr")
+
+
+# RFC 7644 §3.4.2.2 (https://www.rfc-editor.org/rfc/rfc7644#section-3.4.2.2): gt, ge, lt and le
+# compare numbers by value and strings lexicographically; each is strict or not at the boundary.
+@pytest.mark.parametrize(
+    ("op", "below", "equal", "above"),
+    [
+        ("gt", False, False, True),
+        ("ge", False, True, True),
+        ("lt", True, False, False),
+        ("le", True, True, False),
+        ("eq", False, True, False),
+    ],
+)
+def test_ordering_operators_at_the_boundary(op: str, below: bool, equal: bool, above: bool) -> None:
+    for actual, literal in ((41, 42), (41.5, 42), ("b", "c")):
+        assert compare(op, actual, literal, False) is below
+    for actual, literal in ((42, 42), (42.0, 42), ("c", "c"), ("C", "c")):
+        assert compare(op, actual, literal, False) is equal
+    for actual, literal in ((43, 42), (42.5, 42), ("d", "c")):
+        assert compare(op, actual, literal, False) is above
+
+
+def test_and_needs_both_sides_or_needs_one() -> None:
+    # RFC 7644 §3.4.2.2: "and" matches when both expressions are true, "or" when either is.
+    true, false = 'userName eq "alice@contoso.com"', 'displayName eq "Bob"'
+    assert hit(f"{true} and {true}")
+    assert not hit(f"{true} and {false}")
+    assert not hit(f"{false} and {true}")
+    assert hit(f"{true} or {false}") and hit(f"{false} or {true}")
+    assert not hit(f"{false} or {false}")
+    assert hit(f"not ({false})") and not hit(f"not ({true})")
