@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from harness.lab.local import Lab
 from harness.testing.lab_steps import (
@@ -148,8 +148,11 @@ class EngineConvergence(RuleBasedStateMachine):
 
     @rule(interval=st.sampled_from(["40m", "2h"]))
     def cycle(self, interval: str) -> None:
-        count_step("engine")
         self.lab.advance(interval)
+
+    @invariant()
+    def counted(self) -> None:
+        count_step("engine")  # every step, as the other machines count
 
     @precondition(lambda self: not self.faulty)
     @rule()
