@@ -15,6 +15,7 @@ from mock_miro.filters import (
     Or,
     Present,
     ValuePath,
+    compare,
     index_lookup,
     matches,
     parse_filter,
@@ -195,3 +196,35 @@ def test_miros_documented_user_filter_examples(scim: Scim, backend: MiroBackend)
     scim.create_user("free@x.com", userType="Free")
     found = scim.get("/Users", filter='userType ne "Full"').get_json()
     assert [u["userName"] for u in found["Resources"]] == ["free@x.com"]
+
+
+# RFC 7644 §3.4.2.2 (https://www.rfc-editor.org/rfc/rfc7644#section-3.4.2.2): gt, ge, lt and le
+# compare numbers by value and strings lexicographically; each is strict or not at the boundary.
+@pytest.mark.parametrize(
+    ("op", "below", "equal", "above"),
+    [
+        ("gt", False, False, True),
+        ("ge", False, True, True),
+        ("lt", True, False, False),
+        ("le", True, True, False),
+        ("eq", False, True, False),
+    ],
+)
+def test_ordering_operators_at_the_boundary(op: str, below: bool, equal: bool, above: bool) -> None:
+    for actual, literal in ((41, 42), (41.5, 42), ("b", "c")):
+        assert compare(op, actual, literal, False) is below
+    for actual, literal in ((42, 42), (42.0, 42), ("c", "c"), ("C", "c")):
+        assert compare(op, actual, literal, False) is equal
+    for actual, literal in ((43, 42), (42.5, 42), ("d", "c")):
+        assert compare(op, actual, literal, False) is above
+
+
+def test_and_needs_both_sides_or_needs_one() -> None:
+    # RFC 7644 §3.4.2.2: "and" matches when both expressions are true, "or" when either is.
+    true, false = 'userName eq "alice@contoso.com"', 'displayName eq "Bob"'
+    assert hit(f"{true} and {true}")
+    assert not hit(f"{true} and {false}")
+    assert not hit(f"{false} and {true}")
+    assert hit(f"{true} or {false}") and hit(f"{false} or {true}")
+    assert not hit(f"{false} or {false}")
+    assert hit(f"not ({false})") and not hit(f"not ({true})")
