@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from mock_miro.settings import DEFAULT_TOKEN_OWNER
 from tests.identity.conftest import admin_graph, subprocess_env
 
 SCRIPT = Path(__file__).with_name("miro_automation.py")
@@ -85,10 +86,12 @@ def test_the_production_script_provisions_a_group(strict_serve: dict[str, Any]) 
         verify=ssl.create_default_context(cafile=info["ca_bundle"]),
     )
     assert users.status_code == 200
+    # Miro's organisation also holds the admin who generated the SCIM token, untouched.
     assert sorted(u["userName"] for u in users.json()["Resources"]) == [
         "ana@contoso.com",
         "ben@contoso.com",
         "cy@contoso.com",
+        DEFAULT_TOKEN_OWNER,
     ]
 
 
