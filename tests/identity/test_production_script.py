@@ -20,6 +20,22 @@ from tests.identity.conftest import admin_graph, subprocess_env
 SCRIPT = Path(__file__).with_name("miro_automation.py")
 
 
+def script_env(info: dict[str, Any], **extra: str) -> dict[str, str]:
+    """The script's configuration; authority and Graph base URL (with CA_BUNDLE, the third
+    setting) are what point production code at the fakes."""
+    return subprocess_env(
+        AZURE_TENANT_ID=info["tenant_id"],
+        AZURE_CLIENT_ID=info["client_id"],
+        AZURE_CLIENT_SECRET=info["client_secret"],
+        MIRO_SCIM_URL=info["miro_url"],
+        MIRO_TOKEN=info["miro_token"],
+        MIRO_GROUP="Miro Users",
+        AZURE_AUTHORITY=info["authority"],
+        GRAPH_BASE_URL=info["graph_url"],
+        **extra,
+    )
+
+
 def add_group_with_members(graph: httpx.Client, name: str, nicks: list[str]) -> None:
     group = graph.post(
         "/groups",
@@ -52,18 +68,7 @@ def test_the_production_script_provisions_a_group(strict_serve: dict[str, Any]) 
     info = strict_serve
     with admin_graph(info) as graph:
         add_group_with_members(graph, "Miro Users", ["ana", "ben", "cy"])
-    env = subprocess_env(
-        AZURE_TENANT_ID=info["tenant_id"],
-        AZURE_CLIENT_ID=info["client_id"],
-        AZURE_CLIENT_SECRET=info["client_secret"],
-        MIRO_SCIM_URL=info["miro_url"],
-        MIRO_TOKEN=info["miro_token"],
-        MIRO_GROUP="Miro Users",
-        # The three settings that point production code at the fakes:
-        AZURE_AUTHORITY=info["authority"],
-        GRAPH_BASE_URL=info["graph_url"],
-        CA_BUNDLE=info["ca_bundle"],
-    )
+    env = script_env(info, CA_BUNDLE=info["ca_bundle"])
     run = subprocess.run(
         [sys.executable, str(SCRIPT), "Miro Contoso"],
         env=env,
@@ -98,16 +103,7 @@ def test_the_production_script_provisions_a_group(strict_serve: dict[str, Any]) 
 def test_the_script_fails_without_the_ca(strict_serve: dict[str, Any]) -> None:
     """Certificate verification is on: without CA_BUNDLE the script cannot reach the fake."""
     info = strict_serve
-    env = subprocess_env(
-        AZURE_TENANT_ID=info["tenant_id"],
-        AZURE_CLIENT_ID=info["client_id"],
-        AZURE_CLIENT_SECRET=info["client_secret"],
-        MIRO_SCIM_URL=info["miro_url"],
-        MIRO_TOKEN=info["miro_token"],
-        MIRO_GROUP="Miro Users",
-        AZURE_AUTHORITY=info["authority"],
-        GRAPH_BASE_URL=info["graph_url"],
-    )
+    env = script_env(info)
     run = subprocess.run(
         [sys.executable, str(SCRIPT)], env=env, capture_output=True, text=True, timeout=180
     )

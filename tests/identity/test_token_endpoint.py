@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import ssl
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +14,7 @@ import pytest
 
 from harness.serve.served import ServeConfig, ServedHarness
 from mock_graph.permissions import ADMIN_PERMISSIONS
+from tests.identity.conftest import client_token, trust
 
 
 @pytest.fixture(scope="module")
@@ -31,23 +31,6 @@ def info(served: ServedHarness) -> dict[str, Any]:
     return served.ready_info()
 
 
-def trust(info: dict[str, Any]) -> ssl.SSLContext:
-    return ssl.create_default_context(cafile=info["ca_bundle"])
-
-
-def token(info: dict[str, Any], client_id: str, secret: str) -> httpx.Response:
-    return httpx.post(
-        f"{info['authority']}/{info['tenant_id']}/oauth2/v2.0/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": client_id,
-            "client_secret": secret,
-            "scope": "https://graph.microsoft.com/.default",
-        },
-        verify=trust(info),
-    )
-
-
 def claims(access_token: str) -> dict[str, Any]:
     payload = access_token.split(".")[1]
     return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
@@ -55,7 +38,7 @@ def claims(access_token: str) -> dict[str, Any]:
 
 def graph(info: dict[str, Any], access_token: str | None = None) -> httpx.Client:
     if access_token is None:
-        answer = token(info, info["client_id"], info["client_secret"])
+        answer = client_token(info, info["client_id"], info["client_secret"])
         assert answer.status_code == 200, answer.text
         access_token = answer.json()["access_token"]
     return httpx.Client(
@@ -88,7 +71,7 @@ def assert_aad_error(answer: httpx.Response, status: int, error: str, code: int)
 
 
 def test_the_ready_files_client_gets_a_token_with_its_roles(info: dict[str, Any]) -> None:
-    answer = token(info, info["client_id"], info["client_secret"])
+    answer = client_token(info, info["client_id"], info["client_secret"])
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["token_type"] == "Bearer" and body["expires_in"] == 3599
@@ -97,13 +80,13 @@ def test_the_ready_files_client_gets_a_token_with_its_roles(info: dict[str, Any]
 
 
 def test_a_wrong_secret_is_invalid_client_7000215(info: dict[str, Any]) -> None:
-    answer = token(info, info["client_id"], info["client_secret"] + "x")
+    answer = client_token(info, info["client_id"], info["client_secret"] + "x")
     assert_aad_error(answer, 401, "invalid_client", 7000215)
     assert "Invalid client secret provided" in answer.json()["error_description"]
 
 
 def test_an_unknown_client_is_unauthorized_client_700016(info: dict[str, Any]) -> None:
-    answer = token(info, "11111111-2222-3333-4444-555555555555", info["client_secret"])
+    answer = client_token(info, "11111111-2222-3333-4444-555555555555", info["client_secret"])
     assert_aad_error(answer, 400, "unauthorized_client", 700016)
     assert "was not found in the directory" in answer.json()["error_description"]
 
@@ -118,14 +101,14 @@ def test_an_expired_secret_is_7000222(info: dict[str, Any]) -> None:
         endDateTime="2020-06-01T00:00:00Z",
     )
     assert made.status_code == 200, made.text
-    answer = token(info, app["appId"], made.json()["secretText"])
+    answer = client_token(info, app["appId"], made.json()["secretText"])
     assert_aad_error(answer, 401, "invalid_client", 7000222)
     assert "are expired" in answer.json()["error_description"]
 
 
 def test_a_secret_of_another_app_is_a_wrong_secret(info: dict[str, Any]) -> None:
     app, _ = new_app(info, "Other")
-    answer = token(info, app["appId"], info["client_secret"])
+    answer = client_token(info, app["appId"], info["client_secret"])
     assert_aad_error(answer, 401, "invalid_client", 7000215)
 
 
@@ -143,7 +126,7 @@ def test_add_password_answers_the_secret_once(info: dict[str, Any]) -> None:
     with graph(info) as admin:
         stored = admin.get(f"/applications/{app['id']}").json()["passwordCredentials"]
     assert stored == [{**credential, "secretText": None}]
-    fresh = token(info, app["appId"], secret)
+    fresh = client_token(info, app["appId"], secret)
     assert fresh.status_code == 200, fresh.text
     assert "roles" not in claims(fresh.json()["access_token"])  # nothing granted yet
     # Removed, the secret no longer signs in.
@@ -157,7 +140,7 @@ def test_add_password_answers_the_secret_once(info: dict[str, Any]) -> None:
             f"/applications/{app['id']}/removePassword", json={"keyId": credential["keyId"]}
         )
         assert again.status_code == 400
-    assert_aad_error(token(info, app["appId"], secret), 401, "invalid_client", 7000215)
+    assert_aad_error(client_token(info, app["appId"], secret), 401, "invalid_client", 7000215)
 
 
 def test_add_password_refuses_what_graph_chooses(info: dict[str, Any]) -> None:
@@ -179,13 +162,13 @@ def test_a_token_lists_only_roles_granted_when_it_was_issued(info: dict[str, Any
         ).json()["value"]
         role = next(r for r in resource["appRoles"] if r["value"] == "User.Read.All")
         assert role["id"] == "df021288-bdef-4463-88db-98f22de89214"
-        before = token(info, app["appId"], secret).json()["access_token"]
+        before = client_token(info, app["appId"], secret).json()["access_token"]
         granted = admin.post(
             f"/servicePrincipals/{sp['id']}/appRoleAssignments",
             json={"principalId": sp["id"], "resourceId": resource["id"], "appRoleId": role["id"]},
         )
         assert granted.status_code == 201, granted.text
-    after = token(info, app["appId"], secret).json()["access_token"]
+    after = client_token(info, app["appId"], secret).json()["access_token"]
     assert "roles" not in claims(before) and claims(after)["roles"] == ["User.Read.All"]
     with graph(info, before) as old, graph(info, after) as new:
         assert old.get("/users").status_code == 403
@@ -201,7 +184,7 @@ def test_a_token_lists_only_roles_granted_when_it_was_issued(info: dict[str, Any
 def test_a_missing_permission_is_403_authorization_request_denied(info: dict[str, Any]) -> None:
     app, _ = new_app(info, "Nothing granted")
     secret = add_password(info, app["id"]).json()["secretText"]
-    access = token(info, app["appId"], secret).json()["access_token"]
+    access = client_token(info, app["appId"], secret).json()["access_token"]
     with graph(info, access) as client:
         answer = client.get("/users")
     assert answer.status_code == 403
@@ -268,7 +251,7 @@ def test_each_batch_request_is_checked_on_its_own(info: dict[str, Any]) -> None:
             },
         )
         assert granted.status_code == 201, granted.text
-    access = token(info, app["appId"], secret).json()["access_token"]
+    access = client_token(info, app["appId"], secret).json()["access_token"]
     with graph(info, access) as client:
         answer = client.post(
             "/$batch",
