@@ -30,6 +30,7 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
             progress=progress,
             incremental=bool(task.get("incremental", True)),
             server=task.get("server"),
+            raw_sequences=int(task.get("raw_sequences", 0)),
         )
     if kind == "raw":
         from harness.bench import raw

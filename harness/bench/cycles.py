@@ -8,6 +8,7 @@ import inspect
 import time
 from typing import Any
 
+from harness.bench import raw
 from harness.bench.counting import RequestCounter
 from harness.bench.gctime import GcTimer
 from harness.bench.memory import current_rss_mb
@@ -73,8 +74,16 @@ def run(
     progress: Progress,
     incremental: bool = True,
     server: str | None = None,
+    raw_sequences: int = 0,
 ) -> dict[str, Any]:
     mode = "loopback" if served else "in-process"
+    # The Miro fake's raw rate just before and just after the cycle, in this process: the
+    # cycle's rate compared with it shares the process, the moment and the machine's load.
+    raw_runs = []
+    if raw_sequences:
+        progress.begin(f"raw Miro sequence beside the cycle, {users:,} users")
+        raw_runs.append(raw.miro_rate(users, raw_sequences))
+        progress.end()
     began = time.perf_counter()
     server_choice: dict[str, Any] = {"server": server} if server and served else {}
     # Throughput, not Miro's quotas: Miro's rate limits (on by default) would add retried
@@ -110,6 +119,15 @@ def run(
             out["incremental_100"] = _cycle(lab, "40m", scim, graph)
             out["incremental_100"]["changes"] = mix
         out["rss_end_mb"] = current_rss_mb()
-        return out
     finally:
         lab.close()
+    if raw_sequences:
+        raw_runs.append(raw.miro_rate(users, raw_sequences))
+        requests = sum(r["requests"] for r in raw_runs)
+        cpu = sum(r["cpu_s"] for r in raw_runs)
+        out["raw_miro"] = {
+            "sequences": raw_sequences,
+            "runs": raw_runs,
+            "requests_per_cpu_s": round(requests / max(cpu, 1e-9), 1),
+        }
+    return out
