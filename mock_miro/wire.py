@@ -51,7 +51,7 @@ def _base_url(scheme: str, host: str) -> str:
 
 def media_type() -> str:
     """``application/json`` if that is all the client accepts, else SCIM's own media type."""
-    return _media_type(request.headers.get("Accept", ""))
+    return _media_type(request.environ.get("HTTP_ACCEPT", ""))  # the Accept header
 
 
 @lru_cache(maxsize=64)
