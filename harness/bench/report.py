@@ -184,6 +184,9 @@ def table(report: dict[str, Any]) -> str:
             f"{raw['miro_vs_bare_flask'] * 100:.0f} % (per CPU s "
             f"{raw['cpu_miro_vs_bare_flask'] * 100:.0f} %)"
         )
+    beside = _beside_cycle(report)
+    if beside:
+        lines.append(f"  {beside}")
 
     graph = report["graph"]
     lines += ["", "Graph fake (in-process)"]
@@ -360,6 +363,9 @@ def markdown(report: dict[str, Any]) -> str:
             f"Flask: {raw['miro_vs_bare_flask'] * 100:.0f} % (per CPU second "
             f"{raw['cpu_miro_vs_bare_flask'] * 100:.0f} %).",
         ]
+    beside = _beside_cycle(report)
+    if beside:
+        lines += ["", beside + "."]
     graph, labs = report["graph"], report["labs"]
     lines += ["", "### Graph fake, lab creation, scenario suite", ""]
     if "error" not in graph:
@@ -382,3 +388,17 @@ def markdown(report: dict[str, Any]) -> str:
     else:
         lines += [f"- {line}" for line in _suite_lines(suite, code="`")]
     return "\n".join(lines) + "\n"
+
+
+def _beside_cycle(report: dict[str, Any]) -> str | None:
+    """The Miro fake's raw rate measured in the base tenant's process, beside its cycle."""
+    run = report["cycles"].get("base") or {}
+    beside, initial = run.get("raw_miro"), run.get("initial")
+    if not beside or not initial or not initial.get("cpu_s"):
+        return None
+    cycle = initial["scim_requests"] / initial["cpu_s"]
+    return (
+        f"Raw Miro fake beside the base tenant's cycle (same process, before and after): "
+        f"{_num(beside['requests_per_cpu_s'], 0)} req per CPU s; the cycle "
+        f"{_num(cycle, 0)} SCIM req per CPU s ({cycle / beside['requests_per_cpu_s'] * 100:.0f} %)"
+    )

@@ -121,6 +121,8 @@ def check_targets_table_and_files(report: dict, table: str, out: Path) -> None:
     assert "Targets (stated for 10,000 users; this run used 30)" in table
     assert "scim2_server" in table and "(-n 2):" in table and "(default options):" in table
     assert "1 tests collected in" in table
+    assert "Raw Miro fake beside the base tenant's cycle" in table
+    assert "Raw Miro fake beside the base tenant's cycle" in figures
     # Not a terminal: no progress line.
     assert "\r" not in table and "\x1b" not in table
 
