@@ -31,6 +31,7 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
             incremental=bool(task.get("incremental", True)),
             server=task.get("server"),
             raw_sequences=int(task.get("raw_sequences", 0)),
+            in_process_beside=bool(task.get("in_process_beside", False)),
         )
     if kind == "raw":
         from harness.bench import raw

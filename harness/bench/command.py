@@ -13,7 +13,11 @@ from harness.bench import suite as suite_runner
 from harness.bench.process import ROOT, run_child
 from harness.bench.progress import Progress, mode_for
 from harness.bench.report import load_average, machine, markdown, source_revision, table
-from harness.bench.targets import check_all, initial_vs_raw_best_round
+from harness.bench.targets import (
+    check_all,
+    initial_vs_raw_best_round,
+    loopback_vs_base_process,
+)
 from harness.servers import SERVER_KINDS
 
 DEFAULT_USERS = 10_000
@@ -32,7 +36,9 @@ def _plan(
         ("small", {"users": max(10, users // 10), "served": False}),
         ("base", {"users": users, "served": False, "raw_sequences": max(3, sequences // 2)}),
         ("large", {"users": users * 5, "served": False}),
-        ("loopback", {"users": users, "served": True, "server": server}),
+        # The loopback tenant's process also runs the same tenant in-process, before and after
+        # (issue 18's "loopback / in-process").
+        ("loopback", {"users": users, "served": True, "server": server, "in_process_beside": True}),
     ]
     if xl:
         cycles.append(("xl", {"users": users * 10, "served": False}))
@@ -177,6 +183,7 @@ def bench(
     report["wall_s"] = round(time.perf_counter() - began, 1)
     report["targets"] = check_all(report)
     report["initial_vs_raw_best_round"] = initial_vs_raw_best_round(report)
+    report["loopback_vs_base_process"] = loopback_vs_base_process(report)
     report["errors"] = _errors(report)
 
     text = json.dumps(report, indent=2)
