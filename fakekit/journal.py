@@ -11,7 +11,9 @@ import json
 import threading
 import zlib
 from collections import deque
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 # Bodies larger than this are kept zlib-compressed: the journal's limit counts entries, and a
@@ -49,6 +51,36 @@ def decode_body(raw: bytes, content_type: str | None) -> Any:
         except (ValueError, RecursionError):
             return text
     return text
+
+
+_CONTENT_KEYS = frozenset({"CONTENT_TYPE", "CONTENT_LENGTH"})
+
+
+@lru_cache(maxsize=1024)
+def _header_name(environ_key: str) -> str | None:
+    """The header name werkzeug's ``EnvironHeaders`` gives an environ key, or None."""
+    if environ_key.startswith("HTTP_") and environ_key not in (
+        "HTTP_CONTENT_TYPE",
+        "HTTP_CONTENT_LENGTH",
+    ):
+        return environ_key[5:].replace("_", "-").title()
+    if environ_key in _CONTENT_KEYS:
+        return environ_key.replace("_", "-").title()
+    return None
+
+
+def request_headers(environ: Mapping[str, Any], leave_out: Collection[str] = ()) -> dict[str, str]:
+    """``{name: value for name, value in request.headers.items() if name not in leave_out}``
+    for the request of ``environ``, in the same order, without building werkzeug's header view
+    and spelling every name again per request (a fifth of a journal entry's cost)."""
+    headers: dict[str, str] = {}
+    for key, value in environ.items():
+        name = _header_name(key)
+        # CONTENT_TYPE and CONTENT_LENGTH are headers only when not empty (as in werkzeug).
+        if name is None or name in leave_out or (not value and key in _CONTENT_KEYS):
+            continue
+        headers[name] = value
+    return headers
 
 
 class Journal:

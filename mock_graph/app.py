@@ -16,6 +16,7 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from fakekit import FaultBook, Journal, RawBody
+from fakekit.journal import request_headers
 from mock_graph import control
 from mock_graph.exceptions import GraphError
 from mock_graph.models import GraphBackend
@@ -181,7 +182,7 @@ def _journal_entry(resp: Response, b: GraphBackend) -> dict[str, Any]:
         "method": request.method,
         "path": request.path,
         "query": query,
-        "headers": dict(request.headers.items()),
+        "headers": request_headers(request.environ),
         "body": body,
         "status": resp.status_code,
         "response": RawBody.keep(resp.get_data(), resp.content_type)

@@ -7,17 +7,19 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, g
+from flask.globals import request_ctx
 from werkzeug.exceptions import HTTPException
 
 from fakekit import RawBody
+from fakekit.journal import request_headers
 
 from . import control
 from .exceptions import ScimError, method_not_allowed
 from .models import MiroBackend
 from .routes import scim
 from .settings import Settings
-from .wire import SENT_BODY, error_response
+from .wire import SentBody, error_response
 
 log = logging.getLogger(__name__)
 _REDACTED_HEADERS = frozenset({"Cookie"})
@@ -84,24 +86,31 @@ def create_app(
 
     @app.after_request
     def _journal(response: Response) -> Response:
-        if request.path.startswith("/_fake"):
+        req = request_ctx.request  # the request itself: one proxy lookup, not a dozen
+        path = req.path
+        if path.startswith("/_fake"):
             return response
         state: MiroBackend = app.extensions["mock_miro"]
-        size = request.content_length or 0
+        limit = state.settings.max_payload_bytes
+        size = req.content_length or 0
         try:
-            raw = b"" if size > state.settings.max_payload_bytes else request.get_data(cache=True)
+            raw = b"" if size > limit else req.get_data(cache=True)
         except HTTPException:
             raw = b""
-        if len(raw) > state.settings.max_payload_bytes:  # chunked, cut one byte past the limit
+        if len(raw) > limit:  # chunked, cut one byte past the limit
             size, raw = len(raw), b""
         body: Any = (
             f"<{size} bytes, over the payload limit: not recorded>" if size and not raw else None
         )
         if raw:
-            body = RawBody.keep(raw, request.content_type)  # decoded when the journal is read
+            body = RawBody.keep(raw, req.content_type)  # decoded when the journal is read
         sent = g.get("journal_response", ...)
-        if sent is SENT_BODY:
-            sent = RawBody.keep(response.get_data(), response.content_type)
+        if isinstance(sent, SentBody):
+            sent = (
+                sent.body
+                if sent.response is response
+                else RawBody.keep(response.get_data(), response.content_type)
+            )
         elif sent is ...:
             sent = None
             if (response.mimetype or "").endswith("json") and not response.direct_passthrough:
@@ -109,10 +118,10 @@ def create_app(
         state.record(
             {
                 "time": state.now().isoformat(),
-                "method": request.method,
-                "path": request.path,
-                "query": request.query_string.decode("latin-1"),
-                "headers": {k: v for k, v in request.headers.items() if k not in _REDACTED_HEADERS},
+                "method": req.method,
+                "path": path,
+                "query": req.query_string.decode("latin-1"),
+                "headers": request_headers(req.environ, _REDACTED_HEADERS),
                 "body": body,
                 "status": response.status_code,
                 "response": sent,

@@ -5,12 +5,14 @@ these."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from flask import Response, current_app, g, request
 from werkzeug.sansio.utils import get_current_url
 
+from fakekit import RawBody
 from fakekit.validation import JsonInputError, parse_json
 
 from .exceptions import ScimError, invalid_syntax
@@ -19,9 +21,16 @@ from .models import MiroBackend
 PREFIX = "/api/v1/scim"
 SCIM_MEDIA = "application/scim+json"
 ACCEPTED_MEDIA = frozenset({SCIM_MEDIA, "application/json"})
-# Put in ``g.journal_response`` by scim_response: "journal the response's bytes". A route may
-# instead put the document it sent there, or None for "no body".
-SENT_BODY = object()
+
+
+@dataclass(frozen=True, slots=True)
+class SentBody:
+    """Put in ``g.journal_response`` by scim_response: the bytes it sent, kept for the journal
+    without reading them back out of the response (used only if ``response`` is the one
+    answered). A route may instead put the document it sent there, or None for "no body"."""
+
+    response: Response
+    body: RawBody
 
 
 def backend() -> MiroBackend:
@@ -42,18 +51,24 @@ def _base_url(scheme: str, host: str) -> str:
 
 def media_type() -> str:
     """``application/json`` if that is all the client accepts, else SCIM's own media type."""
-    accept = request.headers.get("Accept", "")
+    return _media_type(request.environ.get("HTTP_ACCEPT", ""))  # the Accept header
+
+
+@lru_cache(maxsize=64)
+def _media_type(accept: str) -> str:
+    # A client sends the same Accept header with every request.
     if "application/json" in accept and SCIM_MEDIA not in accept and "*/*" not in accept:
         return "application/json"
     return SCIM_MEDIA
 
 
 def scim_response(obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    g.journal_response = SENT_BODY  # the journal keeps the bytes below and decodes them on read
-    body = json.dumps(obj, ensure_ascii=False)
+    body = json.dumps(obj, ensure_ascii=False).encode()
     response = Response(body, status=status, mimetype=media_type())
     for key, value in (headers or {}).items():
         response.headers[key] = value
+    # The journal keeps these bytes and decodes them on read.
+    g.journal_response = SentBody(response, RawBody.keep(body, response.content_type))
     return response
 
 

@@ -30,6 +30,8 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
             progress=progress,
             incremental=bool(task.get("incremental", True)),
             server=task.get("server"),
+            raw_sequences=int(task.get("raw_sequences", 0)),
+            in_process_beside=bool(task.get("in_process_beside", False)),
         )
     if kind == "raw":
         from harness.bench import raw

@@ -13,7 +13,11 @@ from harness.bench import suite as suite_runner
 from harness.bench.process import ROOT, run_child
 from harness.bench.progress import Progress, mode_for
 from harness.bench.report import load_average, machine, markdown, source_revision, table
-from harness.bench.targets import check_all
+from harness.bench.targets import (
+    check_all,
+    initial_vs_raw_best_round,
+    loopback_vs_base_process,
+)
 from harness.servers import SERVER_KINDS
 
 DEFAULT_USERS = 10_000
@@ -23,12 +27,18 @@ QUICK_USERS = 200
 SUITE_WORKERS: tuple[int | None, ...] = (None, 0, 2)
 
 
-def _plan(users: int, xl: bool, server: str | None) -> list[tuple[str, dict[str, Any]]]:
+def _plan(
+    users: int, xl: bool, server: str | None, sequences: int
+) -> list[tuple[str, dict[str, Any]]]:
+    # The base tenant's process also measures the Miro fake's raw rate, half the sequences
+    # before its cycle and half after (issue 18's "initial cycle / raw Miro-fake rate").
     cycles: list[tuple[str, dict[str, Any]]] = [
         ("small", {"users": max(10, users // 10), "served": False}),
-        ("base", {"users": users, "served": False}),
+        ("base", {"users": users, "served": False, "raw_sequences": max(3, sequences // 2)}),
         ("large", {"users": users * 5, "served": False}),
-        ("loopback", {"users": users, "served": True, "server": server}),
+        # The loopback tenant's process also runs the same tenant in-process, before and after
+        # (issue 18's "loopback / in-process").
+        ("loopback", {"users": users, "served": True, "server": server, "in_process_beside": True}),
     ]
     if xl:
         cycles.append(("xl", {"users": users * 10, "served": False}))
@@ -148,7 +158,9 @@ def bench(
     report["labs"] = child({"kind": "labs", "count": 20 if quick else 200})
     report["raw"] = child({"kind": "raw", "users": users, "sequences": sequences})
     report["graph"] = child({"kind": "graph", "users": users})
-    report["cycles"] = {role: child(task) for role, task in _plan(users, xl, loopback_server)}
+    report["cycles"] = {
+        role: child(task) for role, task in _plan(users, xl, loopback_server, sequences)
+    }
     if with_suite:
         runs = []
         for workers in SUITE_WORKERS:
@@ -170,6 +182,8 @@ def bench(
     report["load_average"]["end"] = load_average()
     report["wall_s"] = round(time.perf_counter() - began, 1)
     report["targets"] = check_all(report)
+    report["initial_vs_raw_best_round"] = initial_vs_raw_best_round(report)
+    report["loopback_vs_base_process"] = loopback_vs_base_process(report)
     report["errors"] = _errors(report)
 
     text = json.dumps(report, indent=2)

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import inspect
 import time
+from collections.abc import Callable
 from typing import Any
 
+from harness.bench import raw
 from harness.bench.counting import RequestCounter
 from harness.bench.gctime import GcTimer
 from harness.bench.memory import current_rss_mb
@@ -66,6 +68,33 @@ def lab_server_default() -> str | None:
     return None if parameter is None else str(parameter.default)
 
 
+def _initial_in_process(users: int, progress: Progress) -> dict[str, Any]:
+    """The SCIM requests and CPU seconds of an in-process initial cycle of the same tenant."""
+    lab = Lab(BENCH_SEED, served=False, miro_settings=UNTHROTTLED)
+    try:
+        seed(lab, users, progress)
+        scim, graph = RequestCounter(lab.miro_app, progress), RequestCounter(lab.graph_app)
+        lab.start()
+        progress.begin(f"in-process cycle beside the loopback one, {users:,} users")
+        initial = _cycle(lab, "0", scim, graph)
+        progress.end()
+        return {"requests": initial["scim_requests"], "cpu_s": initial["cpu_s"]}
+    finally:
+        lab.close()
+
+
+def _beside(
+    measure: Callable[[], dict[str, Any]], cycle: Callable[[], dict[str, Any]]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``cycle()``, with ``measure()`` run just before and just after it in this process: a rate
+    compared with the cycle's then shares its process, its moment and the machine's load."""
+    runs = [measure()]
+    out = cycle()
+    runs.append(measure())
+    requests, cpu = sum(r["requests"] for r in runs), sum(r["cpu_s"] for r in runs)
+    return out, {"runs": runs, "requests_per_cpu_s": round(requests / max(cpu, 1e-9), 1)}
+
+
 def run(
     users: int,
     *,
@@ -73,6 +102,29 @@ def run(
     progress: Progress,
     incremental: bool = True,
     server: str | None = None,
+    raw_sequences: int = 0,
+    in_process_beside: bool = False,
+) -> dict[str, Any]:
+    """The cycles of one tenant. ``raw_sequences``: also the Miro fake's raw rate over that
+    many sequences before and after them (``raw_miro``); ``in_process_beside``: also an
+    in-process initial cycle of the same tenant before and after them (``in_process``)."""
+
+    def cycles() -> dict[str, Any]:
+        return _run(users, served, progress, incremental, server)
+
+    if raw_sequences:
+        out, beside = _beside(lambda: raw.miro_rate(users, raw_sequences), cycles)
+        out["raw_miro"] = {"sequences": raw_sequences, **beside}
+    elif in_process_beside:
+        out, beside = _beside(lambda: _initial_in_process(users, progress), cycles)
+        out["in_process"] = beside
+    else:
+        out = cycles()
+    return out
+
+
+def _run(
+    users: int, served: bool, progress: Progress, incremental: bool, server: str | None
 ) -> dict[str, Any]:
     mode = "loopback" if served else "in-process"
     began = time.perf_counter()

@@ -138,6 +138,22 @@ def _sequence(target: Target, i: int) -> None:
     _expect(target.client.patch(f"{target.prefix}/Users/{uid}", json=patch), target, 200, 204)
 
 
+def miro_rate(users: int, sequences: int) -> dict[str, Any]:
+    """The Miro fake's raw rate alone: ``sequences`` runs of the sequence after a warm-up, with
+    the CPU seconds they took. A cycle's process measures it beside its cycle (see
+    ``cycles.run``), so the two rates share the process, the moment and the machine's load."""
+    target = _miro(users)
+    try:
+        for i in range(WARM_UP):
+            _sequence(target, i)
+        cpu_began = time.process_time()
+        for i in range(WARM_UP, WARM_UP + sequences):
+            _sequence(target, i)
+        return {"requests": 3 * sequences, "cpu_s": round(time.process_time() - cpu_began, 4)}
+    finally:
+        target.client.close()
+
+
 def run(users: int, sequences: int, progress: Progress) -> dict[str, Any]:
     """``sequences`` runs of the 3-request sequence per target, in interleaved rounds."""
     built: dict[str, float] = {}

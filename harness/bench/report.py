@@ -184,6 +184,7 @@ def table(report: dict[str, Any]) -> str:
             f"{raw['miro_vs_bare_flask'] * 100:.0f} % (per CPU s "
             f"{raw['cpu_miro_vs_bare_flask'] * 100:.0f} %)"
         )
+    lines += [f"  {line}" for line in _beside_cycles(report)]
 
     graph = report["graph"]
     lines += ["", "Graph fake (in-process)"]
@@ -360,6 +361,7 @@ def markdown(report: dict[str, Any]) -> str:
             f"Flask: {raw['miro_vs_bare_flask'] * 100:.0f} % (per CPU second "
             f"{raw['cpu_miro_vs_bare_flask'] * 100:.0f} %).",
         ]
+    lines += [line for text in _beside_cycles(report) for line in ("", text + ".")]
     graph, labs = report["graph"], report["labs"]
     lines += ["", "### Graph fake, lab creation, scenario suite", ""]
     if "error" not in graph:
@@ -382,3 +384,24 @@ def markdown(report: dict[str, Any]) -> str:
     else:
         lines += [f"- {line}" for line in _suite_lines(suite, code="`")]
     return "\n".join(lines) + "\n"
+
+
+def _beside_cycles(report: dict[str, Any]) -> list[str]:
+    """Issue 18's rates measured in a cycle's own process, before and after its cycle."""
+    lines = []
+    for role, key, what, cycle_name in (
+        ("base", "raw_miro", "Raw Miro fake", "the cycle"),
+        ("loopback", "in_process", "In-process cycle", "the loopback cycle"),
+    ):
+        run = report["cycles"].get(role) or {}
+        beside, initial = run.get(key), run.get("initial")
+        if not beside or not initial or not initial.get("cpu_s"):
+            continue
+        cycle = initial["scim_requests"] / initial["cpu_s"]
+        lines.append(
+            f"{what} beside the {role} tenant's cycle (same process, before and after): "
+            f"{_num(beside['requests_per_cpu_s'], 0)} req per CPU s; {cycle_name} "
+            f"{_num(cycle, 0)} SCIM req per CPU s "
+            f"({cycle / beside['requests_per_cpu_s'] * 100:.0f} %)"
+        )
+    return lines

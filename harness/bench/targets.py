@@ -68,15 +68,47 @@ def _cpu_rate(report: dict[str, Any], role: str) -> float | None:
     return float(initial["scim_requests"]) / float(initial["cpu_s"])
 
 
+def _raw_miro_rate(report: dict[str, Any]) -> float:
+    """The Miro fake's raw rate (requests per CPU s) measured in the base tenant's process,
+    before and after its cycle; the raw section's best round for a report without it."""
+    beside = (report["cycles"].get("base") or {}).get("raw_miro")
+    if beside is not None:
+        return float(beside["requests_per_cpu_s"])
+    return float(report["raw"]["requests_per_cpu_s"]["miro_fake"])
+
+
 def initial_vs_raw(report: dict[str, Any]) -> float | None:
     """The base tenant's initial cycle against the Miro fake's raw rate (requests per CPU s):
-    what the engine, Graph reads and the engine's client add per SCIM request."""
-    cycle, raw = _cpu_rate(report, "base"), report["raw"]["requests_per_cpu_s"]["miro_fake"]
-    return None if cycle is None else round(cycle / float(raw), 3)
+    what the engine, Graph reads and the engine's client add per SCIM request. Both rates come
+    from the same process, measured back to back: against the raw section's best round (another
+    process, another moment) the ratio followed the machine's load more than the code (that
+    figure stays in the report as ``initial_vs_raw_best_round``)."""
+    cycle = _cpu_rate(report, "base")
+    return None if cycle is None else round(cycle / _raw_miro_rate(report), 3)
+
+
+def initial_vs_raw_best_round(report: dict[str, Any]) -> float | None:
+    """The same ratio against the raw section's best round (the bench's method before)."""
+    try:
+        cycle, raw = _cpu_rate(report, "base"), report["raw"]["requests_per_cpu_s"]["miro_fake"]
+        return None if cycle is None else round(cycle / float(raw), 3)
+    except (KeyError, TypeError, ZeroDivisionError):
+        return None
 
 
 def loopback_vs_in_process(report: dict[str, Any]) -> float | None:
-    """The same tenant's initial cycle over loopback sockets against in-process (per CPU s)."""
+    """The same tenant's initial cycle over loopback sockets against in-process (per CPU s),
+    the in-process rate measured in the loopback tenant's own process, before and after its
+    cycle (the base tenant's process for a report without it: ``loopback_vs_base_process``)."""
+    served = _cpu_rate(report, "loopback")
+    beside = (report["cycles"].get("loopback") or {}).get("in_process")
+    local = float(beside["requests_per_cpu_s"]) if beside else _cpu_rate(report, "base")
+    return None if served is None or local is None else round(served / local, 3)
+
+
+def loopback_vs_base_process(report: dict[str, Any]) -> float | None:
+    """The loopback cycle against the base tenant's in-process cycle, another process (the
+    bench's method before)."""
     served, local = _cpu_rate(report, "loopback"), _cpu_rate(report, "base")
     return None if served is None or local is None else round(served / local, 3)
 
@@ -163,7 +195,7 @@ TARGETS = (
     ),
     Target(
         "initial_vs_raw",
-        "initial cycle >= 85 % of the raw Miro-fake rate (SCIM req per CPU s)",
+        "initial cycle >= 85 % of the raw Miro-fake rate (SCIM req per CPU s, same process)",
         "x",
         0.85,
         False,
@@ -171,7 +203,7 @@ TARGETS = (
     ),
     Target(
         "loopback_vs_in_process",
-        "initial cycle over loopback >= 65 % of in-process (SCIM req per CPU s)",
+        "initial cycle over loopback >= 65 % of in-process (SCIM req per CPU s, same process)",
         "x",
         0.65,
         False,

@@ -16,6 +16,8 @@ def projection(
     core_urn: str, ext_urns: tuple[str, ...] = ()
 ) -> tuple[list[AttrSpec], list[AttrSpec]]:
     """The attributes a request asks for, and those it asks to leave out."""
+    if not request.environ.get("QUERY_STRING"):  # most requests: no need to parse a query
+        return [], []
     include = parse_attr_list(request.args.get("attributes"), core_urn, ext_urns)
     exclude = parse_attr_list(request.args.get("excludedAttributes"), core_urn, ext_urns)
     return include, exclude

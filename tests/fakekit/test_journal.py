@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
+from werkzeug.datastructures import EnvironHeaders
+
 from fakekit import Journal, RawBody
-from fakekit.journal import COMPRESS_ABOVE
+from fakekit.journal import COMPRESS_ABOVE, request_headers
 
 
 def test_bodies_decode_by_content_type() -> None:
@@ -52,3 +54,23 @@ def test_clear_answers_how_many_were_forgotten() -> None:
     journal.record({"n": 1})
     journal.record({"n": 2})
     assert journal.clear() == 2 and journal.entries() == [] and journal.clear() == 0
+
+
+def test_request_headers_are_werkzeugs_headers_in_werkzeugs_order() -> None:
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "HTTP_HOST": "miro.local",
+        "HTTP_X_FAKE_UNMETERED": "1",
+        "wsgi.input": object(),
+        "CONTENT_TYPE": "application/scim+json",
+        "CONTENT_LENGTH": "",  # empty: not a header
+        "HTTP_CONTENT_TYPE": "ignored",  # werkzeug reads CONTENT_TYPE instead
+        "HTTP_COOKIE": "a=b",
+        "HTTP_ACCEPT_ENCODING": "gzip",
+    }
+    expected = {k: v for k, v in EnvironHeaders(environ).items() if k != "Cookie"}
+    assert request_headers(environ, {"Cookie"}) == expected
+    assert list(request_headers(environ, {"Cookie"})) == list(expected)
+    assert list(expected) == ["Host", "X-Fake-Unmetered", "Content-Type", "Accept-Encoding"]
+    assert request_headers({**environ, "CONTENT_LENGTH": "12"})["Content-Length"] == "12"
+    assert request_headers(environ)["Cookie"] == "a=b"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from flask import Flask, request
 
 from harness.http import BorrowedTransport, RoutingTransport, make_client
@@ -120,3 +121,25 @@ def test_the_clients_keep_cookies_a_server_sets_and_skip_the_jar_otherwise(
     assert client.get("/plain").text == "s=1"  # sent back as httpx always did
     client.cookies = {"t": "2"}
     assert client.get("/plain").text == "t=2"
+
+
+@pytest.mark.parametrize(
+    ("url", "params"),
+    [
+        ("http://miro.local/api/v1/scim/Users", None),
+        ("http://miro.local/api/v1/scim/Users", [("filter", 'userName eq "a b@x.com"')]),
+        (
+            "https://miro.local:8443/scim/Groups",
+            (("excludedAttributes", "members"), ("filter", 'displayName eq "R&D = 100% +ü"')),
+        ),
+        ("http://graph.local/v1.0/users?$top=999", None),
+        ("http://graph.local/v1.0/users?$top=999", {"$select": "id,mail"}),
+        ("http://graph.local/v1.0/users#frag", {"a": "1"}),
+        ("http://graph.local/v1.0/users", {}),
+    ],
+)
+def test_harness_client_builds_the_url_httpx_builds(url: str, params: object) -> None:
+    plain = httpx.Client().build_request("GET", url, params=params)  # type: ignore[arg-type]
+    ours = make_client().build_request("GET", url, params=params)
+    assert ours.url == plain.url and str(ours.url) == str(plain.url)
+    assert ours.url.raw_path == plain.url.raw_path and ours.headers == plain.headers
