@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import string
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.engine.rules.expressions import (
+    EvaluationContext,
     ExpressionError,
     build_expression,
     parse_expression,
@@ -220,3 +222,105 @@ def test_unknown_tree_keys_fall_back_to_tree_order():
         ],
     }
     assert build_expression(tree).evaluate({}) == "ab"
+
+
+def _graph_error(code: str, message: str) -> dict:
+    # Graph's publicError shape (https://learn.microsoft.com/en-us/graph/api/resources/publicerror).
+    return {
+        "code": code,
+        "message": message,
+        "details": [],
+        "innerError": None,
+        "target": "expression",
+    }
+
+
+@pytest.mark.parametrize(
+    ("test_input", "message"),
+    [
+        ("not an object", "testInputObject must be an object with 'properties' (at position 0)"),
+        (
+            {"properties": "nope"},
+            "testInputObject.properties must be a list of {key, value} (at position 0)",
+        ),
+        (
+            {"properties": b"nope"},
+            "testInputObject.properties must be a list of {key, value} (at position 0)",
+        ),
+        (
+            {"properties": [{"value": "x"}]},
+            "each testInputObject property needs a key (at position 0)",
+        ),
+        ({"properties": ["x"]}, "each testInputObject property needs a key (at position 0)"),
+        (
+            {"properties": [{"key": "d", "value": "soon"}]},
+            "not a recognised date/time: 'soon' (at position 0)",
+        ),
+    ],
+)
+def test_parse_expression_result_reports_bad_input_in_graph_error_shape(test_input, message):
+    # The message is what the expression builder (and `harness` output) shows the user.
+    result = parse_expression_result("CDate([d])", test_input)
+    assert result == {
+        "error": _graph_error("ExpressionEvaluationFailed", message),
+        "evaluationSucceeded": False,
+        "evaluationResult": None,
+        "parsedExpression": parse_expression("CDate([d])").to_source(),
+        "parsingSucceeded": True,
+    }
+
+
+def test_parse_expression_result_reports_a_parse_error_in_graph_error_shape():
+    assert parse_expression_result('Append([a], "x"') == {
+        "error": _graph_error(
+            "InvalidExpression", "Append( is not closed with ')' (at position 0)"
+        ),
+        "evaluationSucceeded": False,
+        "evaluationResult": None,
+        "parsedExpression": None,
+        "parsingSucceeded": False,
+    }
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        # The Graph example sends the boolean attributes as "true"/"false" strings; the
+        # engine reads them as booleans, which CStr writes as .NET does ("True").
+        ("IsSoftDeleted", "true", ["True"]),
+        ("isSoftDeleted", " TRUE ", ["True"]),
+        ("accountEnabled", "false", ["False"]),
+        ("accountEnabled", "maybe", ["maybe"]),
+        ("accountEnabled", True, ["True"]),
+        ("displayName", "true", ["true"]),
+        ("displayName", "false", ["false"]),
+    ],
+)
+def test_parse_expression_result_reads_boolean_attributes(key, value, expected):
+    result = parse_expression_result(
+        f"CStr([{key}])", {"properties": [{"key": key, "value": value}]}
+    )
+    assert result["error"] is None and result["evaluationSucceeded"] is True
+    assert result["evaluationResult"] == expected
+
+
+def test_parse_expression_result_evaluates_with_the_given_context():
+    clock = EvaluationContext(now=lambda: datetime(2021, 7, 2, 15, 33, 38, tzinfo=UTC))
+    result = parse_expression_result("Now()", {"properties": []}, context=clock)
+    assert result["evaluationResult"] == ["7/2/2021 3:33:38 PM"]
+
+
+@pytest.mark.parametrize(
+    ("expression", "properties", "expected"),
+    [
+        ("IgnoreFlowIfNullOrEmpty([x])", [], []),
+        ("[x]", [{"key": "x", "value": None}], []),
+        ('Split([x], ",")', [{"key": "x", "value": "a,b"}], ["a", "b"]),
+        ("[x]", [{"key": "x", "value": ["a", None, "b"]}], ["a", "b"]),
+        ("Count([x])", [{"key": "x", "value": ["a", "b"]}], ["2"]),
+    ],
+)
+def test_parse_expression_result_values_are_strings(expression, properties, expected):
+    result = parse_expression_result(expression, {"properties": properties})
+    assert result["evaluationSucceeded"] is True
+    assert result["evaluationResult"] == expected
