@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import random
+import unicodedata
 from datetime import UTC, datetime
 
 import pytest
@@ -1154,3 +1155,34 @@ def test_single_app_role_assignment_reads_the_role(assignment, value, role_id, d
 )
 def test_conversions_and_replacement_patterns(text, source, expected):
     assert ev(text, source) == expected
+
+
+def test_single_values_and_ticks():
+    # Item of a single value is that value, not one of its characters.
+    assert ev('Item("xy", 1)') == "xy"
+    # FileTime ticks are 100 ns: 15 ticks are 1 microsecond, rounded down.
+    assert ev('FormatDateTime(DateFromNum(15), , "x", "ffffff")') == "000001"
+    assert ev('FormatDateTime(DateFromNum(19), , "x", "ffffff")') == "000001"
+    # A .NET backreference to a named group with capitals.
+    assert ev(r'Replace([a], , "(?<Ch>.)\\k<Ch>", , "=", , )', {"a": "aabXX"}) == "=b="
+    # Characters without diacritics are kept (in canonical form).
+    assert unicodedata.normalize("NFC", ev('NormalizeDiacritics("한 Straße")')) == "한 Strasse"
+
+
+@pytest.mark.parametrize(
+    "separator",
+    ["\x01", "\u200b", "_", "-", "(", ")", "«", "»", "!", "+", "$", "^", "©", " ", "\u2028"],
+)
+def test_pcase_starts_a_word_after_each_kind_of_separator(separator):
+    # Without wordSeparators, PCase splits words as .NET's TextInfo.ToTitleCase does
+    # (https://learn.microsoft.com/en-us/dotnet/api/system.globalization.textinfo.totitlecase):
+    # after white space, punctuation, symbols and control characters, not after an apostrophe.
+    assert ev("PCase([v])", {"v": f"ab{separator}cD"}) == f"Ab{separator}Cd"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("ǣ", "ae"), ("œ", "oe"), ("Œ", "OE"), ("đ", "d"), ("Đ", "D"), ("\u0131", "i"), ("Ǣ", "AE")],
+)
+def test_normalize_diacritics_letters_that_do_not_decompose(value, expected):
+    assert ev("NormalizeDiacritics([v])", {"v": value}) == expected
