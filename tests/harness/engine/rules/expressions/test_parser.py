@@ -345,3 +345,67 @@ def test_canonical_text_of_each_node():
     expr = parse_expression(text)
     assert expr.canonical == 'IIF([a] >= -1.5, Switch([b], , "x\\"y", "z\\\\"), Coalesce(, 7))'
     assert parse_expression(expr.canonical).root == expr.root
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "Not(-x)",
+            "unexpected '-': expected a function, [attribute], \"string\" or number (at position 4)",
+        ),
+        (
+            "Not(+)",
+            "unexpected '+': expected a function, [attribute], \"string\" or number (at position 4)",
+        ),
+        ("Not(1.)", "expected ',' or ')' in the arguments of Not, found '.' (at position 5)"),
+        (
+            "Not(_x)",
+            "'_x' is not a function call, attribute or constant: attributes go in square brackets "
+            '([_x]) and strings in double quotes ("_x") (at position 4)',
+        ),
+        (
+            "Not(vbTextCompar)",
+            "'vbTextCompar' is not a function call, attribute or constant: attributes go in square "
+            'brackets ([vbTextCompar]) and strings in double quotes ("vbTextCompar") (at position 4)',
+        ),
+        ('Not("a\\', "the string constant is not closed with '\"' (at position 4)"),
+        ('Not("a\\"', "the string constant is not closed with '\"' (at position 4)"),
+    ],
+)
+def test_more_parse_errors_say_what_and_where(text, message):
+    with pytest.raises(ExpressionError) as info:
+        parse_expression(text)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    ("text", "source", "expected"),
+    [
+        ("[ mail ]", {"mail": "x"}, "x"),
+        ("vbTextCompare", {}, "vbTextCompare"),
+        ("VBBINARYCOMPARE", {}, "vbBinaryCompare"),
+        ("Join(,)", {}, None),
+        ('Join("-", , )', {}, None),
+        ('Switch([n], "d", 1, "one", 2, "two")', {"n": 2}, "two"),
+        ('Switch([n], "d", 1, "one", 2, "two")', {"n": "3"}, "d"),
+        ('Switch([l], "d", "b", "B", "a", "A")', {"l": ["a", "b"]}, "A"),
+        ('Switch([n], "d", "", "empty")', {"n": ""}, "empty"),
+        ("Count([t])", {"t": ("a", "b")}, 2),
+        ("RemoveDuplicates([t])", {"t": ("a", "a")}, ["a"]),
+        ('Join("-", [t], "c")', {"t": ("a", "b")}, "a-b-c"),
+        ("BitAnd(CBool(1), 3)", {}, 1),
+        ("BitAnd(2.0, 3)", {}, 2),
+        ('BitAnd(" 12 ", 15)', {}, 12),
+        ('BitAnd("+12", 15)', {}, 12),
+        ('BitAnd("&hff", 15)', {}, 15),
+        ('FormatDateTime(CDate("2024-03-07 10:11:12.5Z"), , "x", "fff")', {}, "500"),
+        ('FormatDateTime(CDate("2024-03-07 10:11:12.1234567Z"), , "x", "fffffff")', {}, "1234560"),
+        ('FormatDateTime(CDate("2024-03-07 10:11:12.05Z"), , "x", "ff")', {}, "05"),
+        (r'Replace("a1x2", , "(?<d>\\d)|x", "d", "#", , )', {}, "a#x#"),
+        (r'Replace("ab", , "(?<e>)", "e", "-", , )', {}, "-a-b-"),
+        (r'Replace("ab", , "(?<e>b)", "e", "", , )', {}, "a"),
+    ],
+)
+def test_more_values(text, source, expected):
+    assert ev(text, source) == expected
