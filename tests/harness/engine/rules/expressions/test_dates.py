@@ -424,3 +424,27 @@ def test_formatdatetime_year_and_fraction_as_dotnet_writes_them(value, output_fo
     if "T" not in value:
         text = f'FormatDateTime([d], , "yyyy-MM-dd", "{output_format}")'
     assert ev(text, {"d": value}) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('DateAdd("d", 1, "soon")', "not a recognised date/time: 'soon'"),
+        ('DateDiff("d", "soon", "2024-01-01")', "not a recognised date/time: 'soon'"),
+        ('DateDiff("d", "2024-01-01", "soon")', "not a recognised date/time: 'soon'"),
+        ('NumFromDate("soon")', "not a recognised date/time: 'soon'"),
+        (
+            'Replace("a", , "(", , "", , )',
+            "invalid regular expression '(': missing ), unterminated subpattern at position 0",
+        ),
+    ],
+)
+def test_errors_inside_a_call_name_its_position(text, message):
+    with pytest.raises(ExpressionEvaluationError) as info:
+        ev(f'Join("", {text})')
+    assert str(info.value) == f"{message} (at position 9)"
+
+
+def test_datediff_weeks_ignore_the_time_of_day():
+    text = 'DateDiff("ww", CDate("2024-06-08T10:00:00.5Z"), CDate("2024-06-09T10:00:00Z"))'
+    assert ev(text) == 1
