@@ -3,7 +3,7 @@ as Microsoft's function reference describes them unless a comment says otherwise
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 
@@ -448,3 +448,33 @@ def test_errors_inside_a_call_name_its_position(text, message):
 def test_datediff_weeks_ignore_the_time_of_day():
     text = 'DateDiff("ww", CDate("2024-06-08T10:00:00.5Z"), CDate("2024-06-09T10:00:00Z"))'
     assert ev(text) == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "output_format", "expected"),
+    [
+        # A source value that is a date without an offset (.NET's DateTimeKind.Unspecified):
+        # "K" writes nothing, "zzz" the engine's offset (UTC).
+        (datetime(2024, 6, 1, 10, 5, 7), "yyyy|%K|HH", "2024||10"),
+        (datetime(2024, 6, 1, 10, 5, 7), "Kyyyy", "2024"),
+        (datetime(2024, 6, 1, 10, 5, 7), "zzz", "+00:00"),
+        (datetime(2024, 6, 1, 10, 5, 7, tzinfo=UTC), "KHH", "Z10"),
+        # A letter that is no specifier is written as it is.
+        (datetime(2024, 6, 1, 10, 5, 7, tzinfo=UTC), "yyyy X", "2024 X"),
+        # The decimal point dropped with an empty "F" is the one just before it.
+        (datetime(2024, 6, 1, 10, 5, 7, tzinfo=UTC), "HHmm.FFF", "1005"),
+        (datetime(2024, 6, 1, 10, 5, 7, tzinfo=UTC), "HH'h.'FFF", "10h"),
+    ],
+)
+def test_formatdatetime_of_date_values(value, output_format, expected):
+    assert ev(f'FormatDateTime([d], , "ignored", "{output_format}")', {"d": value}) == expected
+
+
+@pytest.mark.parametrize(
+    ("output_format", "message"),
+    [("Q", "unsupported standard date format 'Q'"), ("", "a date format must not be empty")],
+)
+def test_formatdatetime_output_format_errors_name_the_call(output_format, message):
+    with pytest.raises(ExpressionEvaluationError) as info:
+        ev(f'Join("", FormatDateTime("2024", , "yyyy", "{output_format}"))')
+    assert str(info.value) == f"{message} (at position 9)"
