@@ -478,3 +478,22 @@ def test_formatdatetime_output_format_errors_name_the_call(output_format, messag
     with pytest.raises(ExpressionEvaluationError) as info:
         ev(f'Join("", FormatDateTime("2024", , "yyyy", "{output_format}"))')
     assert str(info.value) == f"{message} (at position 9)"
+
+
+@pytest.mark.parametrize(
+    ("value", "input_format", "expected"),
+    [
+        # ParseExact reads "dd" and "yyy" with exactly that many digits.
+        ("2024-06-1", "yyyy-MM-dd", None),
+        ("2024-06-01", "yyyy-MM-dd", "2024-06-01"),
+        ("024-06-01", "yyy-MM-dd", "0024-06-01"),
+        ("24-06-01", "yyy-MM-dd", None),
+    ],
+)
+def test_formatdatetime_reads_fields_of_fixed_width(value, input_format, expected):
+    text = f'FormatDateTime([d], , "{input_format}", "yyyy-MM-dd")'
+    if expected is None:
+        with pytest.raises(ExpressionEvaluationError, match="does not match the date format"):
+            ev(text, {"d": value})
+    else:
+        assert ev(text, {"d": value}) == expected
