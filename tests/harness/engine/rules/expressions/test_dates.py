@@ -497,3 +497,27 @@ def test_formatdatetime_reads_fields_of_fixed_width(value, input_format, expecte
             ev(text, {"d": value})
     else:
         assert ev(text, {"d": value}) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "input_format", "expected"),
+    [
+        # "mm" and "ss" take exactly two digits; "zzz" needs an offset, "K" may go without.
+        ("2024-06-01 10:5", "yyyy-MM-dd HH:mm", None),
+        ("2024-06-01 1:05", "yyyy-MM-dd HH:mm", None),
+        ("2024-06-01 1:05", "yyyy-MM-dd hh:mm", None),
+        ("2024-06-01 10:05:7", "yyyy-MM-dd HH:mm:ss", None),
+        ("2024-06-01 ", "yyyy-MM-dd zzz", None),
+        ("2024-06-01 ", "yyyy-MM-dd K", "2024-06-01"),
+        # A letter that is no specifier must be there as it is.
+        ("2024X06", "yyyyXMM", "2024-06-01"),
+        ("2024106", "yyyyXMM", None),
+    ],
+)
+def test_formatdatetime_reads_two_digit_fields_and_offsets(value, input_format, expected):
+    text = f'FormatDateTime([d], , "{input_format}", "yyyy-MM-dd")'
+    if expected is None:
+        with pytest.raises(ExpressionEvaluationError, match="does not match the date format"):
+            ev(text, {"d": value})
+    else:
+        assert ev(text, {"d": value}) == expected
