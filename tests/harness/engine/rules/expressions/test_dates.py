@@ -521,3 +521,28 @@ def test_formatdatetime_reads_two_digit_fields_and_offsets(value, input_format, 
             ev(text, {"d": value})
     else:
         assert ev(text, {"d": value}) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "input_format", "output_format", "expected"),
+    [
+        ("2024-06-01 12:05 PM", "yyyy-MM-dd H:mm tt", "HH:mm", "12:05"),
+        ("2024-06-01 12:05 AM", "yyyy-MM-dd h:mm tt", "HH:mm", "00:05"),
+        # Without an offset in the text the time is universal.
+        ("2024-06-01", "yyyy-MM-dd", "%K", "Z"),
+        # An offset's last two digits are its minutes.
+        ("2024-06-01 -730", "yyyy-MM-dd zzz", "zzz", "-07:30"),
+        ("2024-06-01 +1030", "yyyy-MM-dd zzz", "zzz", "+10:30"),
+    ],
+)
+def test_formatdatetime_reads_noon_midnight_and_offsets(
+    value, input_format, output_format, expected
+):
+    text = f'FormatDateTime([d], , "{input_format}", "{output_format}")'
+    assert ev(text, {"d": value}) == expected
+
+
+def test_formatdatetime_input_errors_name_the_call():
+    with pytest.raises(ExpressionEvaluationError) as info:
+        ev('Join("", FormatDateTime("x", , "yyyy", "yyyy"))')
+    assert str(info.value) == "'x' does not match the date format 'yyyy' (at position 9)"
