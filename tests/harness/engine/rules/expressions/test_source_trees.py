@@ -758,3 +758,15 @@ def test_graph_tree_of_leaves_and_comparisons():
     }
     rebuilt = build_expression(parse_expression('IIF([a] <> "x", "t", "f")').to_source())
     assert rebuilt.evaluate({"a": "y"}) == "t"
+
+
+def test_a_graph_tree_may_have_select_unique_value_at_the_top():
+    tree = {
+        "type": "Function",
+        "name": "SelectUniqueValue",
+        "parameters": [
+            {"key": "uniqueValueRule", "value": _attr("a")},
+            {"key": "uniqueValueRule", "value": _attr("b")},
+        ],
+    }
+    assert build_expression(tree).evaluate({"b": "x"}) == "x"
