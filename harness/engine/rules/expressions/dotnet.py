@@ -213,7 +213,7 @@ _STANDARD_FORMATS = {
 
 
 _TOKEN = re.compile(
-    r"yyyy+|yy|y|MMMM+|MMM|MM|M|dddd+|ddd|dd|d|HH|H|hh|h|mm|m|ss|s|f{1,7}|F{1,7}|tt|t|zzz|zz|z|K"
+    r"y{3,}|yy|y|MMMM+|MMM|MM|M|dddd+|ddd|dd|d|HH|H|hh|h|mm|m|ss|s|f{1,7}|F{1,7}|tt|t|zzz|zz|z|K"
     r"|'[^']*'|\"[^\"]*\"|\\.|%|."
 )
 
@@ -277,9 +277,13 @@ def format_datetime(value: datetime, fmt: str, position: int = 0) -> str:
             out.append(str(value.minute) if len(tok) == 1 else f"{value.minute:02d}")
         elif c == "s":
             out.append(str(value.second) if len(tok) == 1 else f"{value.second:02d}")
-        elif c in "fF":
-            digits = f"{value.microsecond:06d}0"[: len(tok)]
-            out.append(digits if c == "f" else digits.rstrip("0"))
+        elif c == "f":
+            out.append(f"{value.microsecond:06d}0"[: len(tok)])
+        elif c == "F":
+            digits = f"{value.microsecond:06d}0"[: len(tok)].rstrip("0")
+            if not digits and out and out[-1].endswith("."):
+                out[-1] = out[-1][:-1]  # .NET drops the decimal point before an empty "F"
+            out.append(digits)
         elif c == "t":
             ampm = "AM" if value.hour < 12 else "PM"
             out.append(ampm if len(tok) == 2 else ampm[0])

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import random
+import unicodedata
 from datetime import UTC, datetime
 
 import pytest
@@ -12,6 +13,7 @@ from harness.engine.rules.expressions import (
     IGNORE_FLOW,
     AppRoleValue,
     EvaluationContext,
+    ExpressionError,
     ExpressionEvaluationError,
     RoleList,
     function_definitions,
@@ -648,3 +650,539 @@ def test_replace_more_forms():
         ev(r'Replace([a], , "(?<g>x)", "h", , [b], )', {"b": "x"})
     # A backreference to a named group, written the .NET way.
     assert ev(r'Replace([a], , "(?<c>.)\\k<c>", , "=", , )', {"a": "aabcc"}) == "=b="
+
+
+@pytest.mark.parametrize("length", [1, 256])
+def test_random_string_length_bounds_are_inclusive(length):
+    value = ev(f"RandomString({length},0,0,0,0)", context=EvaluationContext(rng=random.Random(3)))
+    assert len(value) == length
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("RandomString(0,0,0,0,0)", "RandomString length must be between 1 and 256"),
+        ("RandomString(257,0,0,0,0)", "RandomString length must be between 1 and 256"),
+        ("RandomString(5,-1,0,0,0)", "RandomString minimums must not be negative"),
+        ("RandomString(5,0,-1,0,0)", "RandomString minimums must not be negative"),
+        ("RandomString(5,0,0,-1,0)", "RandomString minimums must not be negative"),
+        ("RandomString(5,0,0,0,-1)", "RandomString minimums must not be negative"),
+        ("RandomString(3,0,0,2,2)", "RandomString length is smaller than the sum of its minimums"),
+        ("RandomString(3,0,2,2,0)", "RandomString length is smaller than the sum of its minimums"),
+        (
+            'RandomString(3,0,1,0,0,"~!@#$%^&*_-+=`|\\\\(){}[]:;\\"\'<>,.?/")',
+            "RandomString: every character of a class is avoided",
+        ),
+        (
+            'RandomString(3,0,0,1,0,"ABCDEFGHIJKLMNOPQRSTUVWXYZ")',
+            "RandomString: every character of a class is avoided",
+        ),
+        (
+            'RandomString(3,0,0,0,0,"0123456789~!@#$%^&*_-+=`|\\\\(){}[]:;\\"\'<>,.?/'
+            'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")',
+            "RandomString: no characters left to choose from",
+        ),
+        ('RandomString("x",0,0,0,0)', "RandomString Length must be an integer, not 'x'"),
+        ('RandomString(5,"x",0,0,0)', "RandomString MinimumNumbers must be an integer, not 'x'"),
+        (
+            'RandomString(5,0,"x",0,0)',
+            "RandomString MinimumSpecialCharacters must be an integer, not 'x'",
+        ),
+        ('RandomString(5,0,0,"x",0)', "RandomString MinimumCapital must be an integer, not 'x'"),
+        ('RandomString(5,0,0,0,"x")', "RandomString MinimumLowerCase must be an integer, not 'x'"),
+    ],
+)
+def test_random_string_refuses_impossible_requests(text, message):
+    # The error names the call's position (here 9, after 'Join("", '), as every evaluation
+    # error does.
+    with pytest.raises(ExpressionEvaluationError) as info:
+        ev(f'Join("", {text})')
+    assert str(info.value) == f"{message} (at position 9)"
+
+
+def test_random_string_draws_the_rest_from_the_classes_with_a_minimum():
+    # RandomString(Length, MinimumNumbers, MinimumSpecialCharacters, MinimumCapital,
+    # MinimumLowerCase, CharactersToAvoid) per the function reference.
+    ctx = EvaluationContext(rng=random.Random(11))
+    assert ev("RandomString(40,1,0,0,0)", context=ctx).isdigit()
+    specials = ev("RandomString(200,0,1,0,0)", context=ctx)
+    assert not any(c.isalnum() for c in specials)
+    capitals = ev("RandomString(256,0,0,1,0)", context=ctx)
+    assert capitals.isalpha() and capitals.isupper()
+    # Drawn evenly over the alphabet: no letter takes a quarter of the draws, and, with
+    # nothing to avoid, every letter can appear (X included).
+    assert max(capitals.count(c) for c in set(capitals)) < 64
+    assert "X" in capitals
+    lowers = ev("RandomString(256,0,0,0,1)", context=ctx)
+    assert lowers.isalpha() and lowers.islower()
+
+
+def test_random_string_avoids_the_given_characters_only():
+    ctx = EvaluationContext(rng=random.Random(4))
+    value = ev('RandomString(256,0,0,1,0,"ABC")', context=ctx)
+    assert not set(value) & set("ABC")
+    assert "X" in value
+
+
+def test_app_role_assignments_complex_skips_assignments_without_a_role():
+    assignments = [
+        {"appRoleId": "a1"},
+        {"id": "a2", "appRoleValue": "Reader"},
+        {"appRoleId": "a3", "value": "Writer"},
+    ]
+    value = ev("AppRoleAssignmentsComplex([r])", {"r": assignments})
+    assert value.assertive is False
+    assert [role["value"] for role in value] == ["Reader", "Writer"]
+    # The role's id falls back to the assignment's id when it has no appRoleId.
+    assert value.role_ids == ["a2", "a3"]
+    assertive = ev("AssertiveAppRoleAssignmentsComplex([r])", {"r": assignments})
+    assert assertive.assertive is True
+    assert assertive[0] == {
+        "primary": False,
+        "type": "WindowsAzureActiveDirectoryRole",
+        "display": "Reader",
+        "value": "Reader",
+    }
+
+
+def test_role_list_is_not_assertive_unless_asked():
+    assert RoleList([{"value": "A"}]).assertive is False
+    assert RoleList([{"value": "A"}], role_ids=["1"]).role_ids == ["1"]
+
+
+def test_function_definitions_describe_each_parameter():
+    # Graph's attributeMappingFunctionSchema / attributeMappingParameterSchema
+    # (https://learn.microsoft.com/en-us/graph/api/resources/attributemappingparameterschema).
+    definitions = {d["name"]: d for d in function_definitions()}
+    assert definitions["Append"] == {
+        "name": "Append",
+        "parameters": [
+            {
+                "name": "source",
+                "type": "String",
+                "required": True,
+                "allowMultipleOccurrences": False,
+            },
+            {
+                "name": "suffix",
+                "type": "String",
+                "required": True,
+                "allowMultipleOccurrences": False,
+            },
+        ],
+    }
+    assert definitions["Coalesce"]["parameters"][1] == {
+        "name": "defaultValue",
+        "type": "String",
+        "required": False,
+        "allowMultipleOccurrences": False,
+    }
+    assert definitions["BitAnd"]["parameters"][0]["type"] == "Integer"
+
+
+# Each function's argument count, from the signatures on Microsoft's function reference
+# (optional trailing parameters make a range; None: any number of repeated arguments).
+ARITY = {
+    "Append": (2, 2),
+    "AppRoleAssignmentsComplex": (1, 1),
+    "AssertiveAppRoleAssignmentsComplex": (1, 1),
+    "BitAnd": (2, 2),
+    "CBool": (1, 1),
+    "CDate": (1, 1),
+    "Coalesce": (1, None),
+    "ConvertToBase64": (1, 1),
+    "ConvertToUTF8Hex": (1, 1),
+    "Count": (1, 1),
+    "CStr": (1, 1),
+    "DateAdd": (3, 3),
+    "DateDiff": (3, 3),
+    "DateFromNum": (1, 1),
+    "FormatDateTime": (3, 4),
+    "Guid": (0, 0),
+    "IgnoreFlowIfNullOrEmpty": (1, 1),
+    "IIF": (3, 3),
+    "InStr": (2, 4),
+    "IsNull": (1, 1),
+    "IsNullOrEmpty": (1, 1),
+    "IsPresent": (1, 1),
+    "IsString": (1, 1),
+    "Item": (2, 2),
+    "Join": (2, None),
+    "Left": (2, 2),
+    "Mid": (3, 3),
+    "NormalizeDiacritics": (1, 1),
+    "Not": (1, 1),
+    "Now": (0, 0),
+    "NumFromDate": (1, 1),
+    "PCase": (1, 2),
+    "RandomString": (5, 6),
+    "Redact": (1, 1),
+    "RemoveDuplicates": (1, 1),
+    "Replace": (2, 7),
+    "SelectUniqueValue": (2, None),
+    "SingleAppRoleAssignment": (1, 1),
+    "Split": (2, 2),
+    "StripSpaces": (1, 1),
+    "Switch": (2, None),
+    "ToLower": (1, 2),
+    "ToUpper": (1, 2),
+    "Word": (3, 3),
+}
+
+
+def _call(name: str, count: int) -> str:
+    return f"{name}(" + ", ".join(f"[a{i}]" for i in range(count)) + ")"
+
+
+@pytest.mark.parametrize(("name", "bounds"), sorted(ARITY.items()))
+def test_argument_counts_follow_the_reference(name, bounds):
+    low, high = bounds
+    assert set(ARITY) == set(supported_functions())
+    even = 1 if name == "Switch" else 0  # Switch's count must also be even
+    assert parse_expression(_call(name, low)).functions == (name,)
+    if low > 0:
+        with pytest.raises(ExpressionError) as info:
+            parse_expression(_call(name, low - 1))
+        assert info.value.message == f"{name} needs at least {low} argument(s), got {low - 1}"
+    if high is None:
+        assert parse_expression(_call(name, 10 + even * 0)).functions == (name,)
+    else:
+        assert parse_expression(_call(name, high)).functions == (name,)
+        with pytest.raises(ExpressionError) as info:
+            parse_expression(_call(name, high + 1))
+        assert info.value.message == f"{name} takes at most {high} argument(s), got {high + 1}"
+
+
+@pytest.mark.parametrize(
+    ("text", "source", "expected"),
+    [
+        # IIF, Switch and SelectUniqueValue evaluate only the branch they need: the other
+        # branch's error never happens.
+        ('IIF("True", "yes", CDate("never"))', {}, "yes"),
+        ('IIF("False", CDate("never"), "no")', {}, "no"),
+        ('Switch("a", CDate("never"), "a", "hit")', {}, "hit"),
+        ('Switch("b", "default", "a", CDate("never"))', {}, "default"),
+        ('SelectUniqueValue("first", CDate("never"))', {}, "first"),
+    ],
+)
+def test_lazy_functions_evaluate_only_what_they_need(text, source, expected):
+    assert ev(text, source) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "source", "expected"),
+    [
+        # A null or empty operand fails the condition (the reference's IIF limitation).
+        ('IIF("" <> "x", "t", "f")', {}, "f"),
+        ('IIF("x" <> "", "t", "f")', {}, "f"),
+        ('IIF([missing] <> "x", "t", "f")', {}, "f"),
+        ('IIF("x" <> [missing], "t", "f")', {}, "f"),
+        # Dates compare as dates, whichever side is the date.
+        ('IIF("2024-12-01" < CDate("2024-06-01"), "t", "f")', {}, "f"),
+        ('IIF(CDate("2024-06-01") > "2024-12-01", "t", "f")', {}, "f"),
+        ('IIF(CDate("2024-06-01") = "2024-06-01T00:00:00Z", "t", "f")', {}, "t"),
+        # A date against text that is no date: compared as text.
+        ('IIF(CDate("2024-06-01") = "6/1/2024 12:00:00 AM", "t", "f")', {}, "t"),
+        ('IIF(CDate("2024-06-01") = "soon", "t", "f")', {}, "f"),
+        # Numbers compare as numbers; a number against text compares as text.
+        ('IIF([n] = 10, "t", "f")', {"n": "10.0"}, "t"),
+        ('IIF([n] < 9, "t", "f")', {"n": "10"}, "f"),
+        ('IIF([n] < "9", "t", "f")', {"n": "1O"}, "t"),
+        ('IIF([b] = "True", "t", "f")', {"b": True}, "t"),
+        ('IIF([b] = 1, "t", "f")', {"b": True}, "f"),
+    ],
+)
+def test_comparisons(text, source, expected):
+    assert ev(text, source) == expected
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        ('"TRUE"', "t"),
+        ('"true"', "t"),
+        ('"False"', "f"),
+        ('"1"', "t"),
+        ('"2"', "t"),
+        ('"0"', "f"),
+        ('"-1"', "t"),
+        ('"yes"', "f"),
+        ("[missing]", "f"),
+        ("[t]", "t"),
+        ("[f]", "f"),
+        ("[one]", "t"),
+        ("[zero]", "f"),
+    ],
+)
+def test_iif_condition_values(condition, expected):
+    source = {"t": True, "f": False, "one": 1, "zero": 0}
+    assert ev(f'IIF({condition}, "t", "f")', source) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("TRUE", False), ("1", False), ("0", True), ("", True), ("x", True)],
+)
+def test_not_of_text(value, expected):
+    # "If source value is True, returns False. Otherwise, returns True."
+    assert ev("Not([v])", {"v": value}) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "source", "expected"),
+    [
+        ('Append([l], "x")', {"l": ["a", "b"]}, "ax"),
+        ('Append([l], "x")', {"l": []}, None),
+        ("Append([a], [missing])", {"a": "a"}, "a"),
+        ('Append("a", [l])', {"l": ["b", "c"]}, "ab"),
+        ("BitAnd(1, [missing])", {}, None),
+        ("BitAnd([missing], 1)", {}, None),
+        ("BitAnd(6, 3)", {}, 2),
+        ("CStr([m])", {"m": {"id": "7"}}, "7"),
+        ("CStr([m])", {"m": {"value": "", "id": "8"}}, "8"),
+        ("CStr([m])", {"m": {}}, None),
+        ("CStr([missing])", {}, None),
+        ("Count([t])", {"t": []}, 0),
+        ('Count("x")', {}, 1),
+        ("Coalesce([a], [b], [c])", {"a": [None], "b": [], "c": "z"}, "z"),
+        ("Coalesce([a], [b])", {"a": "", "b": "y"}, ""),
+        ("Coalesce([a], [b])", {"a": [None, None], "b": None}, None),
+        ("IsNullOrEmpty([l])", {"l": []}, True),
+        ("IsNullOrEmpty([l])", {"l": ["a"]}, False),
+        ("IsNullOrEmpty([missing])", {}, True),
+        ("IsPresent([l])", {"l": []}, False),
+        ("IsPresent([missing])", {}, False),
+        ("IsPresent([l])", {"l": ["a"]}, True),
+        ("IsNull([l])", {"l": []}, False),
+        ("IsString([missing])", {}, False),
+        ("Item([l], 0)", {"l": ["a", "b"]}, None),
+        ("Item([l], -1)", {"l": ["a", "b"]}, None),
+        ('Item([l], "2")', {"l": ["a", "b"]}, "b"),
+        ('Join("-", [l], [m])', {"l": ["a", ""], "m": ["b", None]}, "a-b"),
+        ('Join("-", "", [e])', {"e": ""}, ""),
+        ('Join("-", [l])', {"l": []}, None),
+        ("Join([missing], [a], [b])", {"a": "x", "b": "y"}, "xy"),
+        ('Join(1, "a", "b")', {}, "a1b"),
+        ("Left([l], 1)", {"l": ["abc", "d"]}, "a"),
+        ('Left("abc", "2")', {}, "ab"),
+        ('Mid("abcdef", 2, 3)', {}, "bcd"),
+        ('Mid("abcdef", 6, 1)', {}, "f"),
+        ('Mid("abcdef", 7, 1)', {}, ""),
+        ('Mid("abcdef", 1, 0)', {}, ""),
+        ('Mid("abcdef", "2", "2")', {}, "bc"),
+        ("NormalizeDiacritics([l])", {"l": ["Zoë", "x"]}, "Zoe"),
+        ('PCase("jean-luc o\'neil", "-")', {}, "Jean-Luc o'neil"),
+        ('PCase("ab cd", "")', {}, "Ab cd"),
+        ('PCase("ab cd", [missing])', {}, "Ab Cd"),
+        ("RemoveDuplicates([l])", {"l": ["b", "a", "b", "A"]}, ["b", "a", "A"]),
+        ("RemoveDuplicates([l])", {"l": []}, []),
+        ('Split("a;b;;c", ";")', {}, ["a", "b", "", "c"]),
+        ('Split(" a ,b ", ",")', {}, ["a", "b"]),
+        ('Split("abc", [missing])', {}, ["abc"]),
+        ('Split([l], ",")', {"l": ["a,b", "c"]}, ["a", "b"]),
+        ('StripSpaces(" a\tb ")', {}, "a\tb"),
+        ("StripSpaces([l])", {"l": [" a b", "c"]}, "ab"),
+        ("ToLower([l])", {"l": []}, []),
+        ('ToLower("ÀB")', {}, "àb"),
+        ("ToUpper([missing])", {}, None),
+        ('ToUpper("àb")', {}, "ÀB"),
+        ("ToUpper(1)", {}, "1"),
+        ("ToLower([b])", {"b": True}, "true"),
+        ('Word("a  b", 2, " ")', {}, "b"),
+        ('Word(" a b", 1, " ")', {}, "a"),
+        ('Word("a,b c", 2, ",")', {}, "b c"),
+        ('Word("a b", 2, " ")', {}, "b"),
+        ('Word("a b", 3, " ")', {}, ""),
+        ('Word("a b", -1, " ")', {}, ""),
+        ('Word("a]b", 2, "]")', {}, "b"),
+        ('Word("a^b", 2, "^")', {}, "b"),
+        ('Word("a-b", 2, "-")', {}, "b"),
+        ('Word("a\\\\b", 2, "\\\\")', {}, "b"),
+        ('Word("", 1, " ")', {}, ""),
+        ('Word("", 1, "")', {}, ""),
+        ('Word("a b", 2, [missing])', {}, ""),
+        ('Word("a b", "1", " ")', {}, "a"),
+        ('InStr("abcabc", "c", 4)', {}, 6),
+        ('InStr("abcabc", "c", 7)', {}, 0),
+        ('InStr("abc", "c", 3)', {}, 3),
+        ('InStr("abC", "c", 1, "1")', {}, 3),
+        ('InStr("abC", "c", 1, "0")', {}, 0),
+        ('InStr("abC", "c", 1, 0)', {}, 0),
+        ('InStr("abC", "c", 1, 1)', {}, 3),
+        ('InStr("abC", "c", , vbTextCompare)', {}, 3),
+        ('InStr("abC", "c", 1, [missing])', {}, 0),
+        ('InStr("abc", [missing])', {}, None),
+        ('InStr("abc", "")', {}, 1),
+        ('InStr([l], "b")', {"l": ["ab", "b"]}, 2),
+    ],
+)
+def test_function_edge_cases(text, source, expected):
+    assert ev(text, source) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "source", "message"),
+    [
+        ('BitAnd("x", 1)', {}, "BitAnd value1 must be an integer, not 'x'"),
+        ('BitAnd(1, "y")', {}, "BitAnd value2 must be an integer, not 'y'"),
+        ("BitAnd(1, 1.5)", {}, "BitAnd value2 must be an integer, not 1.5"),
+        ('CBool("maybe")', {}, "cannot convert 'maybe' to a boolean"),
+        ('DateAdd("d", "one", "2024-01-01")', {}, "DateAdd value must be an integer, not 'one'"),
+        (
+            'DateAdd("fortnight", 1, "2024-01-01")',
+            {},
+            "unknown interval 'fortnight'; use one of yyyy, m, d, ww, h, n, s",
+        ),
+        (
+            'DateDiff("D", "2024-01-01", "2024-01-02")',
+            {},
+            "unknown interval 'D'; use one of yyyy, m, d, ww, h, n, s",
+        ),
+        ('DateFromNum("x")', {}, "DateFromNum value must be an integer, not 'x'"),
+        ("DateFromNum([n])", {"n": 10**25}, f"{10**25} is out of the date range"),
+        ('NumFromDate("soon")', {}, "not a recognised date/time: 'soon'"),
+        ('CDate("soon")', {}, "not a recognised date/time: 'soon'"),
+        ('Item([l], "x")', {"l": ["a"]}, "Item index must be an integer, not 'x'"),
+        ('Left("abc", "x")', {}, "Left NumChars must be an integer, not 'x'"),
+        ('Mid("abc", "x", 1)', {}, "Mid start must be an integer, not 'x'"),
+        ('Mid("abc", 1, "x")', {}, "Mid length must be an integer, not 'x'"),
+        ('Mid("abc", 0, 1)', {}, "Mid start must be 1 or more"),
+        ('Mid("abc", 1, -1)', {}, "Mid length must not be negative"),
+        ('InStr("abc", "a", "x")', {}, "InStr start must be an integer, not 'x'"),
+        ('InStr("abc", "a", 0)', {}, "InStr start must be 1 or more"),
+        (
+            'InStr("abc", "a", 1, "2")',
+            {},
+            "InStr compareType must be vbTextCompare or vbBinaryCompare",
+        ),
+        ('Word("a b", "x", " ")', {}, "Word WordNumber must be an integer, not 'x'"),
+        (
+            'FormatDateTime([d], , , "yyyy")',
+            {"d": "2024"},
+            "FormatDateTime needs inputFormat and outputFormat",
+        ),
+        (
+            'FormatDateTime([d], , "yyyy", )',
+            {"d": "2024"},
+            "FormatDateTime needs inputFormat and outputFormat",
+        ),
+        (
+            'FormatDateTime([d], "Bogus, Other", "yyyy", "yyyy")',
+            {"d": "2024"},
+            "unknown DateTimeStyles value(s): ['bogus', 'other']",
+        ),
+        (
+            "SelectUniqueValue([a], [b])",
+            {"a": "x"},
+            "SelectUniqueValue: every candidate value is already taken",
+        ),
+        (
+            "Replace([a], , , , , , )",
+            {"a": "x"},
+            "Replace needs oldValue with replacementValue or template, or regexPattern with "
+            "replacementValue (optionally regexGroupName), or regexPattern, regexGroupName and "
+            "replacementAttributeName",
+        ),
+        ('Replace([a], , "(\\\\d)", "g", "x", , )', {"a": "7"}, "the regex has no group named 'g'"),
+        ('Replace([a], , "(?<g>x)", "h", , [b], )', {"b": "x"}, "the regex has no group named 'h'"),
+    ],
+)
+def test_evaluation_errors_say_what_and_where(text, source, message):
+    # An evaluation error names the failing call's position: here 4, inside "Not(...)"'s
+    # argument list; the message is what the provisioning log shows.
+    taken = EvaluationContext(is_unique=lambda value: False)
+    with pytest.raises(ExpressionEvaluationError) as info:
+        ev(f"Not({text})" if not text.startswith("SelectUniqueValue") else text, source, taken)
+    position = 0 if text.startswith("SelectUniqueValue") else 4
+    assert str(info.value) == f"{message} (at position {position})"
+
+
+def test_select_unique_value_skips_empty_candidates_and_asks_in_text():
+    asked: list[str] = []
+
+    def free(value: str) -> bool:
+        asked.append(value)
+        return value == "7"
+
+    ctx = EvaluationContext(is_unique=free)
+    assert ev('SelectUniqueValue([missing], "", "x", 7)', context=ctx) == 7
+    assert asked == ["x", "7"]
+
+
+@pytest.mark.parametrize(
+    ("assignment", "value", "role_id", "display_name"),
+    [
+        ({"appRoleValue": "V", "value": "W", "displayName": "D"}, "V", None, "D"),
+        ({"appRoleValue": "", "value": "W"}, "W", None, "W"),
+        ({"displayName": "D", "appRoleDisplayName": "E"}, "D", None, "D"),
+        ({"appRoleDisplayName": "E", "id": "i1"}, "E", "i1", "E"),
+        ({"value": "W", "appRoleId": "r1", "id": "i1"}, "W", "r1", "W"),
+        ({"value": "W", "appRoleDisplayName": "E"}, "W", None, "E"),
+    ],
+)
+def test_single_app_role_assignment_reads_the_role(assignment, value, role_id, display_name):
+    role = ev("SingleAppRoleAssignment([r])", {"r": [assignment, {"value": "second"}]})
+    assert (role, role.role_id, role.display_name) == (value, role_id, display_name)
+    assert ev("SingleAppRoleAssignment([r])", {"r": ({"value": "T"},)}) == "T"
+    assert ev("SingleAppRoleAssignment([r])", {"r": ["x", {"value": "U"}]}) == "U"
+    assert ev("SingleAppRoleAssignment([r])", {"r": [{"id": "no role"}]}) is None
+    assert ev("SingleAppRoleAssignment([missing])") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "source", "expected"),
+    [
+        ('CBool("false")', {}, False),
+        ('CBool(" FALSE ")', {}, False),
+        ('CBool("TRUE")', {}, True),
+        ('CBool("-1")', {}, True),
+        ('CBool("0.0")', {}, False),
+        ("CBool(0.0)", {}, False),
+        ("CBool([t])", {"t": True}, True),
+        ("CBool([f])", {"f": False}, False),
+        ('InStr("abc", "a")', {}, 1),
+        ("ToUpper([l])", {"l": ["a", 1, None]}, ["A", 1, None]),
+        ("ToLower([l])", {"l": ["A", 1, None]}, ["a", 1, None]),
+        ('Word("aXb", 1, [missing])', {}, "aXb"),
+        # .NET replacement patterns: $& is the whole match, a group that did not take part
+        # is empty.
+        (r'Replace([a], , "a(\\d)", , "<$&>", , )', {"a": "xa7"}, "x<a7>"),
+        (r'Replace([a], , "(x)?y", , "[$1]", , )', {"a": "y"}, "[]"),
+        (r'Replace([a], , "(x)?y", , "[${1}]", , )', {"a": "xy"}, "[x]"),
+        (r'Replace([a], , "(?<n>\\d)", , "${n}${n}", , )', {"a": "a1"}, "a11"),
+        (r'Replace([a], , "(\\d)", , "$2", , )', {"a": "1"}, "$2"),
+    ],
+)
+def test_conversions_and_replacement_patterns(text, source, expected):
+    assert ev(text, source) == expected
+
+
+def test_single_values_and_ticks():
+    # Item of a single value is that value, not one of its characters.
+    assert ev('Item("xy", 1)') == "xy"
+    # FileTime ticks are 100 ns: 15 ticks are 1 microsecond, rounded down.
+    assert ev('FormatDateTime(DateFromNum(15), , "x", "ffffff")') == "000001"
+    assert ev('FormatDateTime(DateFromNum(19), , "x", "ffffff")') == "000001"
+    # A .NET backreference to a named group with capitals.
+    assert ev(r'Replace([a], , "(?<Ch>.)\\k<Ch>", , "=", , )', {"a": "aabXX"}) == "=b="
+    # Characters without diacritics are kept (in canonical form).
+    assert unicodedata.normalize("NFC", ev('NormalizeDiacritics("한 Straße")')) == "한 Strasse"
+
+
+@pytest.mark.parametrize(
+    "separator",
+    ["\x01", "\u200b", "_", "-", "(", ")", "«", "»", "!", "+", "$", "^", "©", " ", "\u2028"],
+)
+def test_pcase_starts_a_word_after_each_kind_of_separator(separator):
+    # Without wordSeparators, PCase splits words as .NET's TextInfo.ToTitleCase does
+    # (https://learn.microsoft.com/en-us/dotnet/api/system.globalization.textinfo.totitlecase):
+    # after white space, punctuation, symbols and control characters, not after an apostrophe.
+    assert ev("PCase([v])", {"v": f"ab{separator}cD"}) == f"Ab{separator}Cd"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("ǣ", "ae"), ("œ", "oe"), ("Œ", "OE"), ("đ", "d"), ("Đ", "D"), ("\u0131", "i"), ("Ǣ", "AE")],
+)
+def test_normalize_diacritics_letters_that_do_not_decompose(value, expected):
+    assert ev("NormalizeDiacritics([v])", {"v": value}) == expected

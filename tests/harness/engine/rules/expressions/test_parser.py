@@ -203,3 +203,209 @@ def test_parse_errors_in_more_places():
         parse_expression('["a"]')
     with pytest.raises(ExpressionError, match="value is missing"):
         parse_expression("[a] =")
+
+
+# The parse errors as `harness run`, `harness validate` and parseExpression show them: the
+# message and the 0-based position of the problem.
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "the expression is empty (at position 0)"),
+        (" \t", "the expression is empty (at position 0)"),
+        ("[a] [b]", "unexpected '[' after the end of the expression (at position 4)"),
+        ('[a] "x"', "unexpected '\"' after the end of the expression (at position 4)"),
+        ("[a] =", "unexpected end of the expression: a value is missing (at position 5)"),
+        ("Not(&H)", "a hexadecimal number needs digits after &H (at position 4)"),
+        (
+            "Not(mail)",
+            "'mail' is not a function call, attribute or constant: attributes go in square "
+            'brackets ([mail]) and strings in double quotes ("mail") (at position 4)',
+        ),
+        (
+            "Not(@)",
+            "unexpected '@': expected a function, [attribute], \"string\" or number (at position 4)",
+        ),
+        (
+            "Not(é)",
+            "unexpected 'é': expected a function, [attribute], \"string\" or number (at position 4)",
+        ),
+        ("Not([mail)", "the attribute name is not closed with ']' (at position 4)"),
+        ("Not([ ])", "an attribute name is empty: '[]' (at position 4)"),
+        ("Not([a[b])", "invalid character in attribute name 'a[b' (at position 4)"),
+        ('Not(["a"])', "invalid character in attribute name '\"a\"' (at position 4)"),
+        ('Not("abc)', "the string constant is not closed with '\"' (at position 4)"),
+        ("Not(Frob([a]))", "unknown function 'Frob' (at position 4)"),
+        ("Not([a]", "Not( is not closed with ')' (at position 0)"),
+        ("Not([a],", "Not( is not closed with ')' (at position 0)"),
+        ("Not(", "Not( is not closed with ')' (at position 0)"),
+        ("Not([a] [b])", "expected ',' or ')' in the arguments of Not, found '[' (at position 8)"),
+        ("Append([a])", "Append needs at least 2 argument(s), got 1 (at position 0)"),
+        ("Not([a], [b])", "Not takes at most 1 argument(s), got 2 (at position 0)"),
+        ("Not()", "Not needs at least 1 argument(s), got 0 (at position 0)"),
+        ('Join(",", Guid(1))', "Guid takes at most 0 argument(s), got 1 (at position 10)"),
+        (
+            'Join(",", SelectUniqueValue([a], [b]))',
+            "SelectUniqueValue must be at the top level, not nested (at position 10)",
+        ),
+        (
+            'IIF(SelectUniqueValue([a], [b]) = "x", "y", "z")',
+            "SelectUniqueValue must be at the top level, not nested (at position 4)",
+        ),
+        (
+            'IIF("x" = SelectUniqueValue([a], [b]), "y", "z")',
+            "SelectUniqueValue must be at the top level, not nested (at position 10)",
+        ),
+        (
+            'Not(Switch([a], "d", "k"))',
+            "Switch takes a source, a default value and key/value pairs: the count of arguments "
+            "must be even (at position 4)",
+        ),
+    ],
+)
+def test_parse_errors_say_what_and_where(text, message):
+    with pytest.raises(ExpressionError) as info:
+        parse_expression(text)
+    assert str(info.value) == message
+    assert not isinstance(info.value, ExpressionEvaluationError)
+
+
+def test_length_and_type_errors_say_what_and_where():
+    with pytest.raises(ExpressionError) as info:
+        parse_expression('"' + "a" * 9_999 + '"')
+    assert str(info.value) == "the expression is longer than 10000 characters (at position 10000)"
+    # Exactly 10,000 characters is allowed (Microsoft's known-issues page: "10,000 characters").
+    assert parse_expression('"' + "a" * 9_998 + '"').evaluate({}) == "a" * 9_998
+    with pytest.raises(ExpressionError) as info:
+        parse_expression(42)  # type: ignore[arg-type]
+    assert str(info.value) == "an expression must be a string, not int (at position 0)"
+
+
+def test_nesting_limit_is_exactly_64_calls():
+    assert ev("Not(" * 63 + "Not([a])" + ")" * 63, {"a": True}) is True
+    with pytest.raises(ExpressionError) as info:
+        parse_expression("Join(" * 65 + '"a"' + ")" * 65)
+    assert str(info.value) == "functions are nested more than 64 levels deep (at position 320)"
+    # Depth counts open calls only: many calls side by side are not nested.
+    flat = 'Join(",", ' + ", ".join(['Not("x")'] * 100) + ")"
+    assert ev(flat) == ",".join(["True"] * 100)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('IIF([n] = 10, "eq", "ne")', "eq"),
+        ('IIF([n] <> 10, "ne", "eq")', "eq"),
+        ('IIF([n] > 10, "gt", "le")', "le"),
+        ('IIF([n] >= 10, "ge", "lt")', "ge"),
+        ('IIF([n] < 10, "lt", "ge")', "ge"),
+        ('IIF([n] <= 10, "le", "gt")', "le"),
+        ('IIF([n]=10,"eq","ne")', "eq"),
+        ('IIF([n]<>9,"ne","eq")', "ne"),
+        ('IIF([n]>=11,"ge","lt")', "lt"),
+        ('IIF([n]<=9,"le","gt")', "gt"),
+    ],
+)
+def test_each_comparison_operator_at_the_boundary(text, expected):
+    assert ev(text, {"n": "10"}) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("CStr(+5)", "5"),
+        ("CStr(-5)", "-5"),
+        ("CStr(1.5)", "1.5"),
+        ("CStr(2.0)", "2"),
+        ("CStr(&hff)", "255"),
+        ("CStr(&H10)", "16"),
+        ("CStr( 007 )", "7"),
+        ("IsString(7)", False),
+        ("IsString(1.5)", False),
+        ('IsString("7")', True),
+        ('InStr("aA", "a", 1, VBTEXTCOMPARE)', 1),
+        ('InStr("Aa", "a", 1, vbtextcompare)', 1),
+        ('InStr("Aa", "a", 1, VbBinaryCompare)', 2),
+        ('Append("a" , "b")', "ab"),
+        ("Append( [a] ,[b] )", "xy"),
+        ('Join("-", , "b")', "b"),
+        ('Join("-",  ,"b", )', "b"),
+    ],
+)
+def test_literals_and_layout(text, expected):
+    assert ev(text, {"a": "x", "b": "y"}) == expected
+
+
+def test_a_name_before_a_space_and_parenthesis_is_a_call():
+    assert ev('Append ("a", "b")') == "ab"
+    assert ev('Append\t(\n"a",\n"b"\n)') == "ab"
+
+
+def test_canonical_text_of_each_node():
+    text = 'IIF([a] >= -1.5, Switch([b], , "x\\"y", "z\\\\"), Coalesce(, 7))'
+    expr = parse_expression(text)
+    assert expr.canonical == 'IIF([a] >= -1.5, Switch([b], , "x\\"y", "z\\\\"), Coalesce(, 7))'
+    assert parse_expression(expr.canonical).root == expr.root
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "Not(-x)",
+            "unexpected '-': expected a function, [attribute], \"string\" or number (at position 4)",
+        ),
+        (
+            "Not(+)",
+            "unexpected '+': expected a function, [attribute], \"string\" or number (at position 4)",
+        ),
+        ("Not(1.)", "expected ',' or ')' in the arguments of Not, found '.' (at position 5)"),
+        (
+            "Not(_x)",
+            "'_x' is not a function call, attribute or constant: attributes go in square brackets "
+            '([_x]) and strings in double quotes ("_x") (at position 4)',
+        ),
+        (
+            "Not(vbTextCompar)",
+            "'vbTextCompar' is not a function call, attribute or constant: attributes go in square "
+            'brackets ([vbTextCompar]) and strings in double quotes ("vbTextCompar") (at position 4)',
+        ),
+        ('Not("a\\', "the string constant is not closed with '\"' (at position 4)"),
+        ('Not("a\\"', "the string constant is not closed with '\"' (at position 4)"),
+    ],
+)
+def test_more_parse_errors_say_what_and_where(text, message):
+    with pytest.raises(ExpressionError) as info:
+        parse_expression(text)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    ("text", "source", "expected"),
+    [
+        ("[ mail ]", {"mail": "x"}, "x"),
+        ("vbTextCompare", {}, "vbTextCompare"),
+        ("VBBINARYCOMPARE", {}, "vbBinaryCompare"),
+        ("Join(,)", {}, None),
+        ('Join("-", , )', {}, None),
+        ('Switch([n], "d", 1, "one", 2, "two")', {"n": 2}, "two"),
+        ('Switch([n], "d", 1, "one", 2, "two")', {"n": "3"}, "d"),
+        ('Switch([l], "d", "b", "B", "a", "A")', {"l": ["a", "b"]}, "A"),
+        ('Switch([n], "d", "", "empty")', {"n": ""}, "empty"),
+        ("Count([t])", {"t": ("a", "b")}, 2),
+        ("RemoveDuplicates([t])", {"t": ("a", "a")}, ["a"]),
+        ('Join("-", [t], "c")', {"t": ("a", "b")}, "a-b-c"),
+        ("BitAnd(CBool(1), 3)", {}, 1),
+        ("BitAnd(2.0, 3)", {}, 2),
+        ('BitAnd(" 12 ", 15)', {}, 12),
+        ('BitAnd("+12", 15)', {}, 12),
+        ('BitAnd("&hff", 15)', {}, 15),
+        ('FormatDateTime(CDate("2024-03-07 10:11:12.5Z"), , "x", "fff")', {}, "500"),
+        ('FormatDateTime(CDate("2024-03-07 10:11:12.1234567Z"), , "x", "fffffff")', {}, "1234560"),
+        ('FormatDateTime(CDate("2024-03-07 10:11:12.05Z"), , "x", "ff")', {}, "05"),
+        (r'Replace("a1x2", , "(?<d>\\d)|x", "d", "#", , )', {}, "a#x#"),
+        (r'Replace("ab", , "(?<e>)", "e", "-", , )', {}, "-a-b-"),
+        (r'Replace("ab", , "(?<e>b)", "e", "", , )', {}, "a"),
+    ],
+)
+def test_more_values(text, source, expected):
+    assert ev(text, source) == expected

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import string
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.engine.rules.expressions import (
+    EvaluationContext,
     ExpressionError,
     build_expression,
     parse_expression,
@@ -220,3 +222,551 @@ def test_unknown_tree_keys_fall_back_to_tree_order():
         ],
     }
     assert build_expression(tree).evaluate({}) == "ab"
+
+
+def _graph_error(code: str, message: str) -> dict:
+    # Graph's publicError shape (https://learn.microsoft.com/en-us/graph/api/resources/publicerror).
+    return {
+        "code": code,
+        "message": message,
+        "details": [],
+        "innerError": None,
+        "target": "expression",
+    }
+
+
+@pytest.mark.parametrize(
+    ("test_input", "message"),
+    [
+        ("not an object", "testInputObject must be an object with 'properties' (at position 0)"),
+        (
+            {"properties": "nope"},
+            "testInputObject.properties must be a list of {key, value} (at position 0)",
+        ),
+        (
+            {"properties": b"nope"},
+            "testInputObject.properties must be a list of {key, value} (at position 0)",
+        ),
+        (
+            {"properties": [{"value": "x"}]},
+            "each testInputObject property needs a key (at position 0)",
+        ),
+        ({"properties": ["x"]}, "each testInputObject property needs a key (at position 0)"),
+        (
+            {"properties": [{"key": "d", "value": "soon"}]},
+            "not a recognised date/time: 'soon' (at position 0)",
+        ),
+    ],
+)
+def test_parse_expression_result_reports_bad_input_in_graph_error_shape(test_input, message):
+    # The message is what the expression builder (and `harness` output) shows the user.
+    result = parse_expression_result("CDate([d])", test_input)
+    assert result == {
+        "error": _graph_error("ExpressionEvaluationFailed", message),
+        "evaluationSucceeded": False,
+        "evaluationResult": None,
+        "parsedExpression": parse_expression("CDate([d])").to_source(),
+        "parsingSucceeded": True,
+    }
+
+
+def test_parse_expression_result_reports_a_parse_error_in_graph_error_shape():
+    assert parse_expression_result('Append([a], "x"') == {
+        "error": _graph_error(
+            "InvalidExpression", "Append( is not closed with ')' (at position 0)"
+        ),
+        "evaluationSucceeded": False,
+        "evaluationResult": None,
+        "parsedExpression": None,
+        "parsingSucceeded": False,
+    }
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        # The Graph example sends the boolean attributes as "true"/"false" strings; the
+        # engine reads them as booleans, which CStr writes as .NET does ("True").
+        ("IsSoftDeleted", "true", ["True"]),
+        ("isSoftDeleted", " TRUE ", ["True"]),
+        ("accountEnabled", "false", ["False"]),
+        ("accountEnabled", "maybe", ["maybe"]),
+        ("accountEnabled", True, ["True"]),
+        ("displayName", "true", ["true"]),
+        ("displayName", "false", ["false"]),
+    ],
+)
+def test_parse_expression_result_reads_boolean_attributes(key, value, expected):
+    result = parse_expression_result(
+        f"CStr([{key}])", {"properties": [{"key": key, "value": value}]}
+    )
+    assert result["error"] is None and result["evaluationSucceeded"] is True
+    assert result["evaluationResult"] == expected
+
+
+def test_parse_expression_result_evaluates_with_the_given_context():
+    clock = EvaluationContext(now=lambda: datetime(2021, 7, 2, 15, 33, 38, tzinfo=UTC))
+    result = parse_expression_result("Now()", {"properties": []}, context=clock)
+    assert result["evaluationResult"] == ["7/2/2021 3:33:38 PM"]
+
+
+@pytest.mark.parametrize(
+    ("expression", "properties", "expected"),
+    [
+        ("IgnoreFlowIfNullOrEmpty([x])", [], []),
+        ("[x]", [{"key": "x", "value": None}], []),
+        ('Split([x], ",")', [{"key": "x", "value": "a,b"}], ["a", "b"]),
+        ("[x]", [{"key": "x", "value": ["a", None, "b"]}], ["a", "b"]),
+        ("Count([x])", [{"key": "x", "value": ["a", "b"]}], ["2"]),
+    ],
+)
+def test_parse_expression_result_values_are_strings(expression, properties, expected):
+    result = parse_expression_result(expression, {"properties": properties})
+    assert result["evaluationSucceeded"] is True
+    assert result["evaluationResult"] == expected
+
+
+def _attr(name: str) -> dict:
+    return {"type": "Attribute", "name": name}
+
+
+def _const(value: str) -> dict:
+    return {"type": "Constant", "name": value, "expression": f'"{value}"'}
+
+
+@pytest.mark.parametrize(
+    ("tree", "message"),
+    [
+        ("not a tree", "source must be an object with 'type' and 'name'"),
+        ({"type": "Attribute", "name": ""}, "source: an Attribute source needs a name"),
+        ({"type": "Function", "name": "Nope"}, "source: unknown function 'Nope'"),
+        (
+            {"type": "Function", "name": "Not", "parameters": "x"},
+            "source: parameters must be a list",
+        ),
+        (
+            {"type": "Weird", "name": "x"},
+            "source: unknown source type 'Weird' (use Attribute, Constant or Function)",
+        ),
+        (
+            {"type": "Function", "name": "Not", "parameters": [{"key": "source", "value": 5}]},
+            "source.Not[0] must be an object with 'type' and 'name'",
+        ),
+        (
+            {
+                "type": "Function",
+                "name": "Append",
+                "parameters": [
+                    {"key": "source", "value": _attr("a")},
+                    {"key": "suffix", "value": {"type": "Bogus"}},
+                ],
+            },
+            "source.Append[1]: unknown source type 'Bogus' (use Attribute, Constant or Function)",
+        ),
+        (
+            {
+                "type": "Function",
+                "name": "Append",
+                "parameters": [{"key": "source", "value": _attr("a")}],
+            },
+            "Append: the required parameter 'suffix' is missing",
+        ),
+        (
+            {
+                "type": "Function",
+                "name": "Append",
+                "parameters": [{"key": "suffix", "value": _attr("a")}],
+            },
+            "Append: the required parameter 'source' is missing",
+        ),
+        (
+            {"type": "Function", "name": "Guid", "parameters": [{"key": "x", "value": _attr("a")}]},
+            "Guid takes at most 0 argument(s), got 1",
+        ),
+        (
+            {
+                "type": "Function",
+                "name": "Not",
+                "parameters": [
+                    {
+                        "key": "source",
+                        "value": {
+                            "type": "Function",
+                            "name": "SelectUniqueValue",
+                            "parameters": [
+                                {"key": "uniqueValueRule", "value": _attr("a")},
+                                {"key": "uniqueValueRule", "value": _attr("b")},
+                            ],
+                        },
+                    }
+                ],
+            },
+            "SelectUniqueValue must be at the top level, not nested",
+        ),
+    ],
+)
+def test_bad_graph_trees_say_what_and_where(tree, message):
+    with pytest.raises(ExpressionError) as info:
+        build_expression(tree)
+    assert str(info.value) == f"{message} (at position 0)"
+
+
+@pytest.mark.parametrize(
+    ("tree", "text"),
+    [
+        # Keys place the arguments, whatever their order and case.
+        (
+            {
+                "type": "Function",
+                "name": "Append",
+                "parameters": [
+                    {"key": "SUFFIX", "value": _const("x")},
+                    {"key": "Source", "value": _attr("a")},
+                ],
+            },
+            'Append([a], "x")',
+        ),
+        # Graph's own keys for Replace (the parseExpression example): Find and Replacement.
+        (
+            {
+                "type": "Function",
+                "name": "Replace",
+                "parameters": [
+                    {"key": "source", "value": _attr("a")},
+                    {"key": "replacement", "value": _const("_")},
+                    {"key": "FIND", "value": _const("-")},
+                ],
+            },
+            'Replace([a], "-", , , "_")',
+        ),
+        # Trailing omitted optional arguments are dropped; inner ones stay empty.
+        (
+            {
+                "type": "Function",
+                "name": "Replace",
+                "parameters": [
+                    {"key": "source", "value": _attr("a")},
+                    {"key": "template", "value": _const("t")},
+                    {"key": "oldValue", "value": _const("o")},
+                ],
+            },
+            'Replace([a], "o", , , , , "t")',
+        ),
+        (
+            {
+                "type": "Function",
+                "name": "PCase",
+                "parameters": [{"key": "source", "value": _attr("a")}],
+            },
+            "PCase([a])",
+        ),
+        # Repeated parameters keep their order.
+        (
+            {
+                "type": "Function",
+                "name": "Join",
+                "parameters": [
+                    {"key": "source", "value": _attr("a")},
+                    {"key": "separator", "value": _const(",")},
+                    {"key": "source", "value": _attr("b")},
+                ],
+            },
+            'Join(",", [a], [b])',
+        ),
+        # Switch without a default value: an empty default.
+        (
+            {
+                "type": "Function",
+                "name": "Switch",
+                "parameters": [
+                    {"key": "source", "value": _attr("a")},
+                    {"key": "key", "value": _const("k")},
+                    {"key": "value", "value": _const("v")},
+                    {"key": "key", "value": _const("k2")},
+                    {"key": "value", "value": _const("v2")},
+                ],
+            },
+            'Switch([a], , "k", "v", "k2", "v2")',
+        ),
+        (
+            {
+                "type": "Function",
+                "name": "Switch",
+                "parameters": [
+                    {"key": "defaultValue", "value": _const("d")},
+                    {"key": "source", "value": _attr("a")},
+                    {"key": "key", "value": _const("k")},
+                    {"key": "value", "value": _const("v")},
+                ],
+            },
+            'Switch([a], "d", "k", "v")',
+        ),
+        # Two sources or two defaults: the keys cannot place them, the tree order is kept.
+        (
+            {
+                "type": "Function",
+                "name": "Switch",
+                "parameters": [
+                    {"key": "source", "value": _attr("a")},
+                    {"key": "source", "value": _attr("b")},
+                ],
+            },
+            "Switch([a], [b])",
+        ),
+        (
+            {
+                "type": "Function",
+                "name": "Switch",
+                "parameters": [
+                    {"key": "source", "value": _attr("a")},
+                    {"key": "defaultValue", "value": _const("d")},
+                    {"key": "defaultValue", "value": _const("e")},
+                    {"key": "key", "value": _const("k")},
+                ],
+            },
+            'Switch([a], "d", "e", "k")',
+        ),
+        (
+            {
+                "type": "Function",
+                "name": "Append",
+                "parameters": [
+                    {"key": "source", "value": _attr("a")},
+                    {"key": "source", "value": _attr("b")},
+                ],
+            },
+            "Append([a], [b])",
+        ),
+        (
+            {
+                "type": "Function",
+                "name": "Append",
+                "parameters": [{"value": _attr("a")}, {"value": _attr("b")}],
+            },
+            "Append([a], [b])",
+        ),
+        (
+            {
+                "type": "Function",
+                "name": "Append",
+                "parameters": ["junk", {"key": "suffix", "value": _attr("b")}],
+            },
+            "Append(, [b])",
+        ),
+        # Constants: numbers written without quotes stay numbers, an empty expression and
+        # name is an omitted argument, a comparison travels as its text.
+        (
+            {
+                "type": "Function",
+                "name": "Left",
+                "parameters": [
+                    {"key": "string", "value": _attr("a")},
+                    {
+                        "key": "numChars",
+                        "value": {"type": "Constant", "name": "3", "expression": "3"},
+                    },
+                ],
+            },
+            "Left([a], 3)",
+        ),
+        (
+            {
+                "type": "Function",
+                "name": "Append",
+                "parameters": [
+                    {"key": "source", "value": _attr("a")},
+                    {
+                        "key": "suffix",
+                        "value": {"type": "Constant", "name": "1.5", "expression": "1.5"},
+                    },
+                ],
+            },
+            "Append([a], 1.5)",
+        ),
+        (
+            {
+                "type": "Function",
+                "name": "Append",
+                "parameters": [
+                    {"key": "source", "value": _attr("a")},
+                    {
+                        "key": "suffix",
+                        "value": {"type": "Constant", "name": "3", "expression": '"3"'},
+                    },
+                ],
+            },
+            'Append([a], "3")',
+        ),
+        (
+            {
+                "type": "Function",
+                "name": "Append",
+                "parameters": [
+                    {"key": "source", "value": _attr("a")},
+                    {"key": "suffix", "value": {"type": "Constant", "name": "x"}},
+                ],
+            },
+            'Append([a], "x")',
+        ),
+        (
+            {
+                "type": "Function",
+                "name": "Append",
+                "parameters": [
+                    {"key": "source", "value": _attr("a")},
+                    {
+                        "key": "suffix",
+                        "value": {"type": "constant", "expression": "", "name": None},
+                    },
+                ],
+            },
+            "Append([a], )",
+        ),
+        (
+            {
+                "type": "Function",
+                "name": "Append",
+                "parameters": [
+                    {"key": "source", "value": _attr("a")},
+                    {
+                        "key": "suffix",
+                        "value": {"type": "Constant", "expression": '""', "name": ""},
+                    },
+                ],
+            },
+            'Append([a], "")',
+        ),
+        (
+            {
+                "type": "Function",
+                "name": "IIF",
+                "parameters": [
+                    {
+                        "key": "condition",
+                        "value": {"type": "Constant", "name": "=", "expression": '[a] = "x"'},
+                    },
+                    {"key": "valueIfTrue", "value": _const("t")},
+                    {"key": "valueIfFalse", "value": _const("f")},
+                ],
+            },
+            'IIF([a] = "x", "t", "f")',
+        ),
+        (
+            {
+                "type": "Function",
+                "name": "Append",
+                "parameters": [
+                    {"key": "source", "value": _attr("a")},
+                    {
+                        "key": "suffix",
+                        "value": {"type": "Constant", "name": "n", "expression": "Not(("},
+                    },
+                ],
+            },
+            'Append([a], "n")',
+        ),
+        (
+            {
+                "type": "Function",
+                "name": "Append",
+                "parameters": [
+                    {"key": "source", "value": _attr("a")},
+                    {
+                        "key": "suffix",
+                        "value": {"type": "Constant", "name": "n", "expression": '"y"'},
+                    },
+                ],
+            },
+            'Append([a], "n")',
+        ),
+        (
+            {
+                "type": "Function",
+                "name": "Append",
+                "parameters": [
+                    {"key": "source", "value": _attr("a")},
+                    {"key": "suffix", "value": {"type": "ATTRIBUTE", "name": "b"}},
+                ],
+            },
+            "Append([a], [b])",
+        ),
+        (
+            {
+                "type": "Function",
+                "name": "append",
+                "parameters": [
+                    {"key": "source", "value": _attr("a")},
+                    {"key": "suffix", "value": None},
+                ],
+            },
+            "Append([a], )",
+        ),
+    ],
+)
+def test_graph_trees_become_expressions(tree, text):
+    assert build_expression(tree).text == text
+
+
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        ('Append([a], "x")', ["source", "suffix"]),
+        ('Coalesce([a], [b], "d")', ["source", "source", "source"]),
+        ('Join(",", [a], [b])', ["separator", "source", "source"]),
+        ('Replace([a], "-", , , "_", , )', ["source", "Find", "Replacement"]),
+        (
+            'Replace([a], , "x", "g", , [b], )',
+            ["source", "regexPattern", "regexGroupName", "replacementAttributeName"],
+        ),
+        (
+            'Switch([a], "d", "k", "v", "k2", "v2")',
+            ["source", "defaultValue", "key", "value", "key", "value"],
+        ),
+        ("SelectUniqueValue([a], [b])", ["uniqueValueRule", "uniqueValueRule"]),
+        ('FormatDateTime([a], , "x", "y")', ["source", "inputFormat", "outputFormat"]),
+    ],
+)
+def test_graph_tree_parameter_keys(text, keys):
+    tree = parse_expression(text).to_source()
+    assert [p["key"] for p in tree["parameters"]] == keys
+    assert tree["type"] == "Function" and tree["expression"] == parse_expression(text).canonical
+
+
+def test_graph_tree_of_leaves_and_comparisons():
+    assert parse_expression("[mail]").to_source() == {
+        "expression": "[mail]",
+        "name": "mail",
+        "parameters": [],
+        "type": "Attribute",
+    }
+    assert parse_expression("7").to_source() == {
+        "expression": "7",
+        "name": "7",
+        "parameters": [],
+        "type": "Constant",
+    }
+    assert parse_expression('"a\\"b"').to_source() == {
+        "expression": '"a\\"b"',
+        "name": 'a"b',
+        "parameters": [],
+        "type": "Constant",
+    }
+    condition = parse_expression('IIF([a] <> "x", "t", "f")').to_source()["parameters"][0]
+    assert condition == {
+        "key": "condition",
+        "value": {"expression": '[a] <> "x"', "name": "<>", "parameters": [], "type": "Constant"},
+    }
+    rebuilt = build_expression(parse_expression('IIF([a] <> "x", "t", "f")').to_source())
+    assert rebuilt.evaluate({"a": "y"}) == "t"
+
+
+def test_a_graph_tree_may_have_select_unique_value_at_the_top():
+    tree = {
+        "type": "Function",
+        "name": "SelectUniqueValue",
+        "parameters": [
+            {"key": "uniqueValueRule", "value": _attr("a")},
+            {"key": "uniqueValueRule", "value": _attr("b")},
+        ],
+    }
+    assert build_expression(tree).evaluate({"b": "x"}) == "x"

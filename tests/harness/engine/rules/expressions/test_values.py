@@ -4,6 +4,8 @@ values of shapes no function expects."""
 from __future__ import annotations
 
 import contextlib
+import random
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given, settings
@@ -11,10 +13,12 @@ from hypothesis import strategies as st
 
 from harness.engine.rules.expressions import (
     IGNORE_FLOW,
+    AppRoleValue,
     EvaluationContext,
     ExpressionError,
     ExpressionEvaluationError,
     SourceView,
+    as_source_view,
     parse_expression,
 )
 
@@ -165,3 +169,79 @@ def test_functions_never_crash_on_odd_attribute_values(name, count, values):
         return  # wrong number of arguments for this function
     with contextlib.suppress(ExpressionEvaluationError):
         expr.evaluate({f"a{i}": v for i, v in enumerate(values)})
+
+
+def test_source_view_prefers_the_exact_key():
+    view = SourceView({"mail": 1, "MAIL": 2, 7: "seven"})
+    assert (view["mail"], view["MAIL"], view["Mail"]) == (1, 2, 2)
+    assert view["7"] == "seven"
+    with pytest.raises(KeyError) as info:
+        view["missing"]
+    assert info.value.args == ("missing",)
+    assert list(view) == ["mail", "MAIL", 7] and len(view) == 3
+    assert as_source_view(view) is view
+    assert as_source_view({"a": 1})["A"] == 1
+
+
+def test_evaluation_context_defaults():
+    context = EvaluationContext()
+    before = datetime.now(UTC)
+    now = context.now()
+    assert now.tzinfo is not None and before <= now <= datetime.now(UTC)
+    assert context.is_unique("anything") is True
+    assert isinstance(context.rng, random.Random)
+    assert EvaluationContext().rng is not context.rng
+    role = AppRoleValue("Admin")
+    assert (role, role.role_id, role.display_name) == ("Admin", None, None)
+
+
+def test_expression_properties():
+    expr = parse_expression(
+        'IIF([a] = [b], Redact(Join(",", [c], [A])), Coalesce(Redact([d]), [c]))'
+    )
+    assert expr.attributes == ("a", "b", "c", "A", "d")
+    assert expr.functions == ("IIF", "Redact", "Join", "Coalesce")
+    assert expr.redacted is True
+    assert expr.redacted_attributes == ("c", "A", "d")
+    assert expr.is_attribute is False
+    plain = parse_expression("Append([a], [b])")
+    assert plain.redacted is False and plain.redacted_attributes == ()
+    assert plain.canonical == "Append([a], [b])"
+
+
+@pytest.mark.parametrize(
+    ("text", "source", "expected"),
+    [
+        ("[d]", {"d": datetime(2024, 3, 7, 20, 5, 9, tzinfo=UTC)}, "3/7/2024 8:05:09 PM"),
+        ("[d]", {"d": datetime(2024, 3, 7, 0, 0, 0, tzinfo=UTC)}, "3/7/2024 12:00:00 AM"),
+        ("[d]", {"d": datetime(2024, 3, 7, 12, 0, 0, tzinfo=UTC)}, "3/7/2024 12:00:00 PM"),
+        ("[n]", {"n": 2.0}, 2.0),
+        ("Coalesce([n])", {"n": 2.0}, 2),
+        ("Coalesce([n])", {"n": 2.5}, 2.5),
+        (
+            "Coalesce([d])",
+            {"d": datetime(2024, 3, 7, 11, 59, 59, tzinfo=UTC)},
+            "3/7/2024 11:59:59 AM",
+        ),
+        ("CStr([f])", {"f": 3.0}, "3"),
+        ("CStr([f])", {"f": 3.25}, "3.25"),
+        ("CStr([b])", {"b": False}, "False"),
+    ],
+)
+def test_results_are_written_as_dotnet_writes_them(text, source, expected):
+    value = ev(text, source)
+    assert value == expected and type(value) is type(expected)
+
+
+def test_a_value_of_an_unexpected_shape_is_an_evaluation_error():
+    expr = parse_expression('DateAdd("d", [n], "2024-01-01")')
+    with pytest.raises(ExpressionEvaluationError) as info:
+        expr.evaluate({"n": 10**12})
+    assert str(info.value).startswith(
+        'cannot evaluate \'DateAdd("d", [n], "2024-01-01")\' for this object: '
+    )
+    assert str(info.value).endswith("(at position 0)")
+    # An IgnoreFlowIfNullOrEmpty inside drops the flow, evaluated with a given context too.
+    assert ev("IgnoreFlowIfNullOrEmpty([l])", {"l": []}) is IGNORE_FLOW
+    assert ev("IgnoreFlowIfNullOrEmpty([l])", {"l": ["x"]}) == ["x"]
+    assert ev("IgnoreFlowIfNullOrEmpty([z])", {"z": 0}) == 0
