@@ -192,6 +192,22 @@ def test_the_parse_tree(text: str, tree: Any) -> None:
     assert parse_filter(text, (USER_SCHEMA,)) == tree
 
 
+@pytest.mark.parametrize("urn", [ENT.upper(), "URN:" + ENT[4:], "Urn:" + ENT[4:].lower()])
+def test_a_schema_urn_in_any_case_prefixes_an_attribute(urn: str) -> None:
+    """RFC 7644 section 3.4.2.2: "Attribute names and attribute operators used in filters are
+    case insensitive", a fully qualified name included (section 3.10); RFC 8141 section 3.1
+    (https://datatracker.ietf.org/doc/html/rfc8141#section-3.1): the leading "urn:" is
+    case-insensitive too."""
+    assert parse_filter(f'{urn}:DEPARTMENT eq "it"') == Compare(
+        AttrPath(ENT.lower(), "department", None), "eq", "it"
+    )
+    assert hit(f'{urn}:department eq "IT"', USER)
+    core = "URN:" + USER_SCHEMA[4:].upper()
+    assert parse_filter(f'{core}:userName eq "x"', (USER_SCHEMA,)) == Compare(
+        AttrPath(None, "username", None), "eq", "x"
+    )
+
+
 def test_paths_print_as_written_lower_case() -> None:
     assert str(parse_path(f"{ENT}:manager.value")) == f"{ENT.lower()}:manager.value"
     assert str(parse_path("name.givenName")) == "name.givenname"
