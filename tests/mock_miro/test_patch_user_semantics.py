@@ -649,3 +649,113 @@ def test_a_filter_that_matches_nothing_and_cannot_seed_a_value_is_no_target(path
         "noTarget",
         f"No value matches the filter in '{path}'",
     )
+
+
+# ---------------------------------------------------------------- more of the same rules
+
+
+def test_a_path_less_add_merges_complex_values_and_keeps_going_after_the_extension() -> None:
+    """RFC 7644 section 3.5.2.1: a path-less add adds each attribute of its value as an add
+    with that attribute's path would: a complex attribute (``name``, the enterprise
+    ``manager``) gets the given sub-attributes and keeps the others. Every key is applied, in
+    any order."""
+    before = {
+        "name": {"givenName": "Ann", "familyName": "Lee"},
+        ENT: {"manager": {"value": "1", "displayName": "Boss"}},
+    }
+    after = patched(
+        before,
+        {
+            "op": "add",
+            "value": {
+                ENT: {"manager": {"value": "2"}},
+                "name": {"formatted": "Ann Lee"},
+                "displayName": "Ann",
+            },
+        },
+    )
+    assert after == {
+        "name": {"givenName": "Ann", "familyName": "Lee", "formatted": "Ann Lee"},
+        ENT: {"manager": {"value": "2", "displayName": "Boss"}},
+        "displayName": "Ann",
+    }
+    replaced = patched(before, {"op": "replace", "value": {"name": {"formatted": "F"}}})
+    assert replaced["name"] == {"formatted": "F"}
+
+
+@pytest.mark.parametrize(
+    ("before", "op"),
+    [
+        ({"title": "T"}, {"op": "remove", "path": ENT}),
+        ({"title": "T"}, {"op": "remove", "path": "emails"}),
+        ({"title": "T"}, {"op": "remove", "path": "name.givenName"}),
+        ({"title": "T"}, {"op": "remove", "path": "title.nope"}),
+    ],
+)
+def test_removing_what_is_not_there_changes_nothing(
+    before: dict[str, Any], op: dict[str, Any]
+) -> None:
+    """RFC 7644 section 3.5.2.2: remove makes the target unassigned; an attribute that has no
+    value is already so (no error)."""
+    assert patched(before, op) == before
+
+
+def test_removing_a_sub_attribute_some_values_lack() -> None:
+    """RFC 7644 section 3.5.2.2 on ``emails.display`` and ``name.givenName``: the values that
+    have it lose it, the others stay as they are."""
+    before = {
+        "name": {"familyName": "Lee"},
+        "emails": [dict(WORK, display="W"), dict(HOME)],
+    }
+    assert patched(before, {"op": "remove", "path": "emails.display"}) == {
+        "name": {"familyName": "Lee"},
+        "emails": [dict(WORK), dict(HOME)],
+    }
+    assert patched(before, {"op": "remove", "path": "name.givenName"}) == before
+
+
+def test_a_bad_value_in_the_whole_extension_names_its_attribute() -> None:
+    """Miro's error ``detail`` explains a 400 (https://developers.miro.com/docs/errors)."""
+    assert refused({}, {"op": "add", "path": ENT, "value": {"employeeNumber": {}}}) == (
+        400,
+        "invalidValue",
+        "Attribute 'employeeNumber' must be a string, got {}",
+    )
+
+
+@pytest.mark.parametrize(
+    ("added", "kept_user_role"),
+    [
+        ({"value": "Custom", "type": "organization_user_role"}, False),
+        ({"value": "ORGANIZATION_INTERNAL_ADMIN", "type": "organization_admin_role"}, True),
+    ],
+)
+def test_the_role_type_decides_what_an_organisation_role_is(
+    added: dict[str, Any], kept_user_role: bool
+) -> None:
+    """Miro's PatchUser: the organisation role is the value of type
+    ``organization_user_role``; a value of type ``organization_admin_role`` is an admin role,
+    whatever it is called."""
+    after = patched({"roles": [dict(USER_ROLE)]}, {"op": "add", "path": "roles", "value": [added]})
+    assert after["roles"] == ([dict(USER_ROLE)] if kept_user_role else []) + [added]
+
+
+def test_filtered_removal_where_values_or_sub_attributes_are_missing() -> None:
+    """RFC 7644 section 3.5.2.2: a filtered remove takes what matches; a value without the
+    named sub-attribute keeps what it has, and a user without the attribute is unchanged."""
+    before = {"emails": [dict(WORK), dict(HOME, display="H")]}
+    assert patched(before, {"op": "remove", "path": 'emails[type eq "work"].display'}) == before
+    assert patched({"title": "T"}, {"op": "remove", "path": 'emails[type eq "work"]'}) == {
+        "title": "T"
+    }
+
+
+def test_a_bad_value_for_a_new_filtered_value_names_the_path() -> None:
+    """Miro's error ``detail`` explains a 400 (https://developers.miro.com/docs/errors), also
+    when the filtered path creates the value."""
+    path = 'emails[type eq "work"].primary'
+    assert refused({}, {"op": "replace", "path": path, "value": "maybe"}) == (
+        400,
+        "invalidValue",
+        f"Attribute '{path}' must be a boolean, got 'maybe'",
+    )
