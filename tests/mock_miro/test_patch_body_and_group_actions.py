@@ -461,3 +461,22 @@ def test_a_refused_team_patch_names_the_problem_over_http(
     assert body["detail"] == "'displayName' is required and cannot be removed"
     group = backend.get_group(gid)
     assert (group["displayName"], [m["value"] for m in group["members"]]) == ("Design", [a])
+
+
+def test_every_operation_counts_after_a_path_less_one() -> None:
+    """RFC 7644 section 3.5.2: the operations apply in order, each of them."""
+    assert actions(
+        {"op": "replace", "value": {"displayName": "New"}},
+        {"op": "add", "path": "members", "value": [{"value": "1"}]},
+    ) == [GroupAction("rename", text="New"), GroupAction("add", ("1",))]
+
+
+def test_a_bad_member_in_a_removal_is_named() -> None:
+    """Entra's removal form carries a value list of members (Microsoft's SCIM guide,
+    https://learn.microsoft.com/en-us/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups)."""
+    with pytest.raises(ScimError) as caught:
+        actions({"op": "remove", "path": "members", "value": ["1"]})
+    assert (caught.value.scim_type, caught.value.detail) == (
+        "invalidValue",
+        "'members' items must be objects with a 'value'",
+    )

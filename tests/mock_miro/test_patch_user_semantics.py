@@ -759,3 +759,12 @@ def test_a_bad_value_for_a_new_filtered_value_names_the_path() -> None:
         "invalidValue",
         f"Attribute '{path}' must be a boolean, got 'maybe'",
     )
+
+
+def test_a_bad_value_for_a_new_filtered_item_names_the_path() -> None:
+    path = 'emails[type eq "work"]'
+    assert refused({}, {"op": "add", "path": path, "value": "x"}) == (
+        400,
+        "invalidValue",
+        f"Attribute '{path}' must be an object, got 'x'",
+    )
