@@ -457,3 +457,20 @@ def test_the_indexed_queries_still_apply_the_whole_filter(scim: Scim, backend: M
     assert names('externalId eq "E-1" and displayName pr') == ["ann@contoso.com"]
     assert names('externalId eq "e-1"') == []
     assert_scim_error(scim.get("/Users", filter='userName eq "x" and'), 400, "invalidFilter")
+
+
+@pytest.mark.parametrize(
+    ("stored", "text", "expected"),
+    [
+        ("false", "externalId eq false", True),
+        ("false", "externalId eq true", False),
+        ("true", "externalId eq true", True),
+        ("FALSE", "externalId eq false", False),
+    ],
+)
+def test_a_boolean_literal_compares_as_its_json_text_on_a_case_exact_string(
+    stored: str, text: str, expected: bool
+) -> None:
+    """RFC 7644 section 3.4.2.2: literals are JSON; against a string attribute, ``false`` is the
+    text "false", compared with the attribute's caseExact (externalId is caseExact)."""
+    assert hit(text, {"externalId": stored}) is expected

@@ -689,7 +689,9 @@ def test_a_path_less_add_merges_complex_values_and_keeps_going_after_the_extensi
         ({"title": "T"}, {"op": "remove", "path": ENT}),
         ({"title": "T"}, {"op": "remove", "path": "emails"}),
         ({"title": "T"}, {"op": "remove", "path": "name.givenName"}),
-        ({"title": "T"}, {"op": "remove", "path": "title.nope"}),
+        ({"title": "T"}, {"op": "remove", "path": "displayName"}),
+        ({"title": "T"}, {"op": "remove", "path": f"{ENT}:department"}),
+        ({"title": "T"}, {"op": "replace", "path": "name", "value": {"nope": "x"}}),
     ],
 )
 def test_removing_what_is_not_there_changes_nothing(
@@ -767,4 +769,36 @@ def test_a_bad_value_for_a_new_filtered_item_names_the_path() -> None:
         400,
         "invalidValue",
         f"Attribute '{path}' must be an object, got 'x'",
+    )
+
+
+def test_a_remove_with_a_value_still_removes_a_single_valued_attribute() -> None:
+    """RFC 7644 section 3.5.2.2: remove takes the target away; a value beside a path to a
+    single-valued or complex attribute selects nothing more."""
+    before = {"displayName": "A", "name": {"givenName": "Ann"}, "title": "T"}
+    assert patched(
+        before,
+        {"op": "remove", "path": "displayName", "value": "B"},
+        {"op": "remove", "path": "name", "value": {"givenName": "Bob"}},
+    ) == {"title": "T"}
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "detail"),
+    [
+        ("displayName", ["A"], "Attribute 'displayName' must be a string, got ['A']"),
+        ("name", "x", "Attribute 'name' must be an object, got 'x'"),
+    ],
+)
+def test_a_bad_value_is_named_when_the_attribute_has_a_value_already(
+    path: str, value: Any, detail: str
+) -> None:
+    """Only Entra's manager comes as a one-item list (Microsoft's SCIM guide); a list for a
+    string attribute is refused, and an add onto an existing complex value still checks the
+    type (https://developers.miro.com/docs/errors: the ``detail`` explains)."""
+    before = {"displayName": "A", "name": {"givenName": "Ann"}}
+    assert refused(before, {"op": "add", "path": path, "value": value}) == (
+        400,
+        "invalidValue",
+        detail,
     )
