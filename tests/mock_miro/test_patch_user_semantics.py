@@ -802,3 +802,19 @@ def test_a_bad_value_is_named_when_the_attribute_has_a_value_already(
         "invalidValue",
         detail,
     )
+
+
+def test_the_patcher_takes_path_less_operations_unless_told_otherwise() -> None:
+    """Entra's aadOptscim062020 dialect sends a path-less replace (Microsoft's known issues,
+    https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-config-problem-scim-compatibility);
+    the ``patch_pathless_replace`` setting turns it off for Miro's strict PATCH."""
+    work: dict[str, Any] = {}
+    ops = parse_patch_body(
+        {
+            "schemas": [PATCH_SCHEMA],
+            "Operations": [{"op": "replace", "value": {"displayName": "T"}}],
+        },
+        True,
+    )
+    UserPatcher(USER_TABLE, EXTENSIONS, True).apply(work, ops)
+    assert work == {"displayName": "T"}
