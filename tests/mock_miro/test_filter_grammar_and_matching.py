@@ -34,7 +34,7 @@ from mock_miro.filters import (
     parse_path,
     resolve,
 )
-from mock_miro.schemas import EXTENSIONS, USER_SCHEMA, USER_TABLE
+from mock_miro.schemas import EXTENSIONS, USER_SCHEMA, USER_TABLE, AttrInfo
 from tests.support.miro import ENTERPRISE, Scim, assert_scim_error
 
 ENT = ENTERPRISE
@@ -474,3 +474,44 @@ def test_a_boolean_literal_compares_as_its_json_text_on_a_case_exact_string(
     """RFC 7644 section 3.4.2.2: literals are JSON; against a string attribute, ``false`` is the
     text "false", compared with the attribute's caseExact (externalId is caseExact)."""
     assert hit(text, {"externalId": stored}) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('externalId ne "abc"', True),
+        ('externalId ne "ABC"', False),
+        ('not (externalId eq "abc")', True),
+        ('externalId eq "abc" and displayName pr', False),
+        ('displayName pr and externalId eq "abc"', False),
+        ('externalId eq "abc" or displayName eq "x"', False),
+        ('displayName eq "x" or externalId eq "abc"', False),
+        ('displayName eq "x" or externalId eq "ABC"', True),
+    ],
+)
+def test_case_exact_holds_under_and_or_not_and_ne(text: str, expected: bool) -> None:
+    """RFC 7644 section 3.4.2.2: string comparisons honour the attribute's caseExact, whatever
+    expression the comparison sits in (externalId is caseExact, RFC 7643 section 3.1)."""
+    assert hit(text, {"externalId": "ABC", "displayName": "Ann"}) is expected
+
+
+def test_case_exact_of_an_extension_attribute_holds_everywhere() -> None:
+    """RFC 7644 section 3.4.2.2 with an extension schema's own characteristics (RFC 7643
+    section 3.3): the caseExact of ``urn:...:code`` is the extension's, inside ``and``, ``or``
+    and ``not`` too."""
+    code = AttrInfo("code", "string", False, True, "readWrite", {})
+    ext = {"urn:example:ext": {"code": code}}
+    resource = {"urn:example:ext": {"code": "ABC"}, "displayName": "Ann"}
+
+    def check(text: str) -> bool:
+        return matches(parse_filter(text), resource, USER_TABLE, ext)
+
+    term = 'urn:example:ext:code eq "abc"'
+    assert not check(term)
+    assert check('urn:example:ext:code eq "ABC"')
+    assert not check(f"{term} and displayName pr")
+    assert not check(f"displayName pr and {term}")
+    assert not check(f'{term} or displayName eq "x"')
+    assert not check(f'displayName eq "x" or {term}')
+    assert check(f"not ({term})")
+    assert matches(parse_filter(term), resource, USER_TABLE) is True  # no table: not caseExact
