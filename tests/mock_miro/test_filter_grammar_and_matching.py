@@ -116,6 +116,9 @@ def test_the_limits_take_their_boundary() -> None:
         (" and ".join(["(a pr)"] * 60), True),
         (" or ".join(["not a pr"] * 60), True),
         (" and ".join(['e[type eq "w"]'] * 60), True),
+        # A value path gives its level back: 50 more fit after it, 51 do not.
+        ("e[a pr] and " + "(" * 50 + "a pr" + ")" * 50, True),
+        ("e[a pr] and " + "(" * 51 + "a pr" + ")" * 51, False),
     ],
 )
 def test_nesting_is_limited_to_50_levels(text: str, ok: bool) -> None:
@@ -138,6 +141,7 @@ def test_nesting_is_limited_to_50_levels(text: str, ok: bool) -> None:
         ("a gt -12", Compare(AttrPath(None, "a", None), "gt", -12)),
         ("a lt 1.5", Compare(AttrPath(None, "a", None), "lt", 1.5)),
         ("a le -1.5E3", Compare(AttrPath(None, "a", None), "le", -1500.0)),
+        ("a ge 2.5e-1", Compare(AttrPath(None, "a", None), "ge", 0.25)),
         ('a eq "q\\"t"', Compare(AttrPath(None, "a", None), "eq", 'q"t')),
         (
             f'{ENT}:Manager.Value eq "1"',
@@ -317,6 +321,8 @@ def test_operators_on_each_kind_of_value(text: str, expected: bool) -> None:
         ('emails[type eq "home" or primary eq true]', True),
         ('emails[not (type eq "work")].value eq "ann@home.example"', True),
         ('emails[type eq "work"].value eq "ann@contoso.com"', True),
+        ('emails[type eq "work"].value eq "ANN@Contoso.com"', True),
+        ('emails[type eq "work"].nope eq "x"', False),
         ('emails[type eq "home"].value eq "ann@contoso.com"', False),
         ('emails[type eq "other"].value pr', False),
         ('emails[type eq "other"] pr', False),
