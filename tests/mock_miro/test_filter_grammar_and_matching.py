@@ -116,9 +116,14 @@ def test_the_limits_take_their_boundary() -> None:
         (" and ".join(["(a pr)"] * 60), True),
         (" or ".join(["not a pr"] * 60), True),
         (" and ".join(['e[type eq "w"]'] * 60), True),
-        # A value path gives its level back: 50 more fit after it, 51 do not.
+        # A value path, a "not" and parentheses give their level back when they close: 50
+        # more levels fit after them, 51 do not.
         ("e[a pr] and " + "(" * 50 + "a pr" + ")" * 50, True),
         ("e[a pr] and " + "(" * 51 + "a pr" + ")" * 51, False),
+        ("not a pr and " + "(" * 50 + "a pr" + ")" * 50, True),
+        ("not a pr and " + "(" * 51 + "a pr" + ")" * 51, False),
+        ("(a pr) and " + "(" * 50 + "a pr" + ")" * 50, True),
+        ("(a pr) and " + "(" * 51 + "a pr" + ")" * 51, False),
     ],
 )
 def test_nesting_is_limited_to_50_levels(text: str, ok: bool) -> None:
