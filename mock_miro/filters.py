@@ -23,8 +23,9 @@ MAX_PATH_LENGTH = 1_000
 MAX_DEPTH = 50  # nesting of (), not and []: keeps recursion far from Python's limit
 
 _TOKEN = re.compile(r'\s*(?:(\()|(\))|(\[)|(\])|("(?:[^"\\]|\\.)*")|([^\s()\[\]"]+))')
+# The leading "urn:" is case-insensitive like the rest of the URN (RFC 8141 section 3.1).
 _PATH = re.compile(
-    r"^(?:(?P<urn>urn:[A-Za-z0-9:._-]+):)?(?P<attr>[A-Za-z$][\w$-]*)(?:\.(?P<sub>[A-Za-z$][\w$-]*))?$"
+    r"^(?:(?P<urn>(?i:urn):[A-Za-z0-9:._-]+):)?(?P<attr>[A-Za-z$][\w$-]*)(?:\.(?P<sub>[A-Za-z$][\w$-]*))?$"
 )
 
 
