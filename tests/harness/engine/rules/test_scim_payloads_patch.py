@@ -187,6 +187,12 @@ def test_strip_dialect_flags():
     )
     assert strip_dialect_flags("https://h/scim?x=1&aadOptscim062020") == "https://h/scim?x=1"
     assert strip_dialect_flags("https://h/scim") == "https://h/scim"
+    # A flag with a value goes too, whatever the value holds; the other parameters stay.
+    assert (
+        strip_dialect_flags("https://h/scim?a=1&aadOptscim062020=x=y&b=2")
+        == "https://h/scim?a=1&b=2"
+    )
+    assert strip_dialect_flags("https://h/scim?AzureAdScimPatch2017=1") == "https://h/scim"
 
 
 _text = st.text(
