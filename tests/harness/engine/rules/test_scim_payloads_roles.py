@@ -283,6 +283,11 @@ def test_a_single_role_is_primary_unless_its_path_says_otherwise():
             ],
         }
     ]
+    # Only a primary filter sets it: another filter leaves the role primary.
+    typed = user_patch_body(
+        {'roles[type eq "WindowsAzureActiveDirectoryRole"].value': role}, "aadOptscim062020"
+    )
+    assert typed["Operations"][0]["value"][0]["primary"] is True
     with pytest.raises(
         PayloadError,
         match=r"^roles need a role value \(SingleAppRoleAssignment or AppRoleAssignmentsComplex\)$",
