@@ -271,3 +271,20 @@ def test_redacted_names_are_the_targets_and_the_attributes_read_inside_redact_ca
     assert redacted_names(m) == frozenset({"username", "userprincipalname", "title", "jobtitle"})
     raw = load_schema(miro_template()).user_mapping
     assert redacted_names(raw) == frozenset()
+
+
+def test_a_skipped_attribute_does_not_stop_the_ones_after_it():
+    # Null results are skipped ("can't provision null attributes"), ObjectAddOnly flows "Only
+    # during object creation" and a mapping without a target is ignored: each skips only itself.
+    m = mapping(
+        attr("", "[upn]"),
+        attr("title", "[jobTitle]"),
+        attr("password", "Redact([upn])", flow="ObjectAddOnly"),
+        attr("userName", "[upn]"),
+    )
+    assert map_object(m, {"upn": "a"}, is_create=False) == {"userName": "a"}
+    assert map_object(m, {"upn": "a", "jobTitle": "Dev"}, is_create=True) == {
+        "title": "Dev",
+        "password": "a",
+        "userName": "a",
+    }
