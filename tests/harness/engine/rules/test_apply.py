@@ -226,7 +226,9 @@ def test_raw_dict_or_object_mapping_give_the_same_result():
 
 
 def test_bad_mapping_type():
-    with pytest.raises(TypeError):
+    with pytest.raises(
+        TypeError, match=r"^mapping must be an ObjectMapping or an objectMapping JSON object$"
+    ):
         map_object("users", ANN, is_create=True)  # type: ignore[arg-type]
 
 

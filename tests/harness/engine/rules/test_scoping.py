@@ -458,3 +458,23 @@ def test_member_of_matches_group_ids_or_display_names():
     assert not evaluate_scope(
         scope([clause("memberOf", "IS MEMBER OF", "None")]), {"memberOf": [None]}
     )
+
+
+def test_the_reason_names_what_was_evaluated():
+    assert evaluate_scope(None, {}).reason == "no scoping filters"
+    # A unary operator shows no operand.
+    unary = evaluate_scope(scope([clause("enabled", "IS TRUE")]), {"enabled": False})
+    assert (
+        unary.reason
+        == "failed every scoping filter ('f0': enabled IS TRUE is false (enabled = 'False'))"
+    )
+    # An unvalidated clause without an attribute reads nothing.
+    nameless = evaluate_scope(scope([{"operatorName": "IS NOT NULL"}]), {"a": "x"})
+    assert nameless.reason == "failed every scoping filter ('f0':  IS NOT NULL is false ( = ''))"
+
+
+def test_evaluate_errors_name_the_problem():
+    with pytest.raises(ScopeError, match=r"^scope\.groups must be a list of filter groups$"):
+        evaluate_scope({"groups": "x"}, {})
+    with pytest.raises(ScopeError, match=r"^unknown scoping filter operator 'LIKE'; supported: !&"):
+        evaluate_scope(scope([clause("a", "LIKE", "x")]), {"a": "x"})
