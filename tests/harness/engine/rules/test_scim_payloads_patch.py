@@ -278,3 +278,14 @@ def test_default_multi_attribute_replace_matches_the_compatibility_page():
             },
         ],
     }
+
+
+def test_a_single_replaced_attribute_with_the_flag_keeps_its_path():
+    # The compatibility page's disable: one path-bearing replace with a real boolean.
+    assert user_patch_body({"displayName": "Ann"}, "aadOptscim062020")["Operations"] == [
+        {"op": "replace", "path": "displayName", "value": "Ann"}
+    ]
+    with pytest.raises(
+        PayloadError, match=r"^no changes: Entra sends no PATCH when nothing differs$"
+    ):
+        user_patch_body({})

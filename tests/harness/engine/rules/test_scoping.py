@@ -478,3 +478,21 @@ def test_evaluate_errors_name_the_problem():
         evaluate_scope({"groups": "x"}, {})
     with pytest.raises(ScopeError, match=r"^unknown scoping filter operator 'LIKE'; supported: !&"):
         evaluate_scope(scope([clause("a", "LIKE", "x")]), {"a": "x"})
+
+
+def test_the_reason_lists_every_failed_filter_numbered_when_unnamed():
+    unnamed = {
+        "groups": [
+            {"clauses": [clause("d", "EQUALS", "A")]},
+            {"clauses": [clause("d", "EQUALS", "B")]},
+        ]
+    }
+    assert evaluate_scope(unnamed, {"d": "C"}).reason == (
+        "failed every scoping filter ('filter 1': d EQUALS ['A'] is false (d = 'C'); "
+        "'filter 2': d EQUALS ['B'] is false (d = 'C'))"
+    )
+    assert evaluate_scope(unnamed, {"d": "B"}).matched_group == "filter 2"
+    with pytest.raises(ScopeError, match=r"^targetOperand must be an object with 'values'$"):
+        evaluate_scope(
+            scope([{"sourceOperandName": "a", "operatorName": "EQUALS", "targetOperand": "x"}]), {}
+        )
