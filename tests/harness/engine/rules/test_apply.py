@@ -8,7 +8,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from harness.engine.rules.apply import MappingError, map_object, matching_values, redacted_targets
+from harness.engine.rules.apply import (
+    MappingError,
+    map_object,
+    matching_values,
+    redacted_names,
+    redacted_targets,
+)
 from harness.engine.rules.expressions import EvaluationContext, SourceView
 from harness.engine.rules.schema import load_schema, miro_template
 
@@ -220,5 +226,67 @@ def test_raw_dict_or_object_mapping_give_the_same_result():
 
 
 def test_bad_mapping_type():
-    with pytest.raises(TypeError):
+    with pytest.raises(
+        TypeError, match=r"^mapping must be an ObjectMapping or an objectMapping JSON object$"
+    ):
         map_object("users", ANN, is_create=True)  # type: ignore[arg-type]
+
+
+# Matching attributes ("Customize attribute mappings": each matching attribute is tried in
+# matching precedence order until one yields a match,
+# https://learn.microsoft.com/en-us/entra/identity/app-provisioning/customize-application-attributes).
+
+
+def test_matching_skips_a_matching_attribute_without_source_and_tries_the_next():
+    m = mapping(
+        attr("externalId", None, priority=1),
+        attr("userName", "[userPrincipalName]", priority=2),
+    )
+    assert matching_values(m, ANN) == [("userName", "ann@contoso.com")]
+
+
+def test_matching_values_evaluate_with_the_context():
+    m = mapping(
+        attr("externalId", 'FormatDateTime(Now(), , "M/d/yyyy h:mm:ss tt", "yyyy")', priority=1)
+    )
+    ctx = EvaluationContext(now=lambda: datetime(2031, 1, 5, 9, 0, tzinfo=UTC))
+    assert matching_values(m, {}, context=ctx) == [("externalId", "2031")]
+
+
+# Redact "removes the value from the provisioning logs"
+# (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/functions-for-customizing-application-data#redact).
+
+
+def test_redacted_targets_look_past_a_mapping_that_does_not_parse():
+    m = mapping(attr("nickName", "Append([a]"), attr("password", "Redact(RandomString(8,1,1,1,1))"))
+    assert redacted_targets(m) == {"password"}
+
+
+def test_redacted_names_are_the_targets_and_the_attributes_read_inside_redact_casefolded():
+    m = mapping(
+        attr("userName", "Redact([userPrincipalName])"),
+        attr("nickName", "Append([a]"),
+        attr("displayName", "[displayName]"),
+        attr("title", "Redact([jobTitle])"),
+        attr("locale", None),
+    )
+    assert redacted_names(m) == frozenset({"username", "userprincipalname", "title", "jobtitle"})
+    raw = load_schema(miro_template()).user_mapping
+    assert redacted_names(raw) == frozenset()
+
+
+def test_a_skipped_attribute_does_not_stop_the_ones_after_it():
+    # Null results are skipped ("can't provision null attributes"), ObjectAddOnly flows "Only
+    # during object creation" and a mapping without a target is ignored: each skips only itself.
+    m = mapping(
+        attr("", "[upn]"),
+        attr("title", "[jobTitle]"),
+        attr("password", "Redact([upn])", flow="ObjectAddOnly"),
+        attr("userName", "[upn]"),
+    )
+    assert map_object(m, {"upn": "a"}, is_create=False) == {"userName": "a"}
+    assert map_object(m, {"upn": "a", "jobTitle": "Dev"}, is_create=True) == {
+        "title": "Dev",
+        "password": "a",
+        "userName": "a",
+    }

@@ -209,3 +209,12 @@ def test_conflicting_target_paths_are_a_payload_error():
         create_user_body({"emails.value": "a@b.c", 'emails[type eq "work"].value': "a@b.c"})
     with pytest.raises(PayloadError, match="conflicts"):
         create_user_body({"name": "x", "name.givenName": "y"})
+
+
+def test_a_null_value_is_left_out_and_the_rest_still_written():
+    body = create_user_body({"displayName": None, "userName": "ann@contoso.com"})
+    assert body == {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": "ann@contoso.com",
+        "meta": {"resourceType": "User"},
+    }

@@ -145,3 +145,12 @@ def test_diff_scalar_against_a_list_and_plain_role_strings():
         {"r": [{"appRoleId": "1", "appRoleValue": "A"}]}
     )
     assert diff({"roles": roles}, {"roles": ["A"]}) == {}
+
+
+def test_an_empty_string_or_list_counts_as_absent():
+    # What the target returns as "" or [] has no value: the change goes as an Add.
+    current = {"displayName": "", "emails": [], "title": "Dev"}
+    assert absent_attributes(["displayName", "emails", "title"], current) == {
+        "displayName",
+        "emails",
+    }

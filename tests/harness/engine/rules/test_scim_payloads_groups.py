@@ -127,3 +127,12 @@ def test_remove_member_without_ref_as_the_compatibility_page_shows():
             "Operations": [{"op": "Remove", "path": "members", "value": [{"value": "u1091"}]}],
         }
     ]
+
+
+def test_one_member_per_body_is_a_valid_cap():
+    assert [b["Operations"] for b in group_member_patch(["u1", "u2"], [], max_members=1)] == [
+        [{"op": "Add", "path": "members", "value": [{"$ref": None, "value": "u1"}]}],
+        [{"op": "Add", "path": "members", "value": [{"$ref": None, "value": "u2"}]}],
+    ]
+    with pytest.raises(PayloadError, match=r"^max_members must be at least 1$"):
+        group_member_patch(["u1"], [], max_members=-1)

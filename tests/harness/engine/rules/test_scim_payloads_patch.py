@@ -187,6 +187,12 @@ def test_strip_dialect_flags():
     )
     assert strip_dialect_flags("https://h/scim?x=1&aadOptscim062020") == "https://h/scim?x=1"
     assert strip_dialect_flags("https://h/scim") == "https://h/scim"
+    # A flag with a value goes too, whatever the value holds; the other parameters stay.
+    assert (
+        strip_dialect_flags("https://h/scim?a=1&aadOptscim062020=x=y&b=2")
+        == "https://h/scim?a=1&b=2"
+    )
+    assert strip_dialect_flags("https://h/scim?AzureAdScimPatch2017=1") == "https://h/scim"
 
 
 _text = st.text(
@@ -272,3 +278,14 @@ def test_default_multi_attribute_replace_matches_the_compatibility_page():
             },
         ],
     }
+
+
+def test_a_single_replaced_attribute_with_the_flag_keeps_its_path():
+    # The compatibility page's disable: one path-bearing replace with a real boolean.
+    assert user_patch_body({"displayName": "Ann"}, "aadOptscim062020")["Operations"] == [
+        {"op": "replace", "path": "displayName", "value": "Ann"}
+    ]
+    with pytest.raises(
+        PayloadError, match=r"^no changes: Entra sends no PATCH when nothing differs$"
+    ):
+        user_patch_body({})

@@ -8,10 +8,14 @@ not produced by the code under test."""
 
 from __future__ import annotations
 
-from harness.engine.rules.expressions import parse_expression
+import pytest
+
+from harness.engine.rules.expressions import AppRoleValue, RoleList, parse_expression
 from harness.engine.rules.scim_payloads import (
+    PayloadError,
     create_user_body,
     diff,
+    role_entries,
     user_patch_body,
 )
 
@@ -256,3 +260,85 @@ def test_single_role_value_and_display_share_one_role():
         "Operations"
     ]
     assert len(ops) == 1 and ops[0]["path"] == "roles"
+
+
+# --- what the mutation run found unpinned (docs/testing.md, "Mutation testing") --------------
+
+
+def test_a_single_role_is_primary_unless_its_path_says_otherwise():
+    # The role guide maps SingleAppRoleAssignment to roles[primary eq "True"].value; the entry
+    # follows the path's primary filter, and is primary when the path has none.
+    role = AppRoleValue("Admin", role_id="r1", display_name="Admin")
+    assert role_entries(role, None) == [
+        {"primary": True, "type": "WindowsAzureActiveDirectoryRole", "value": "Admin"}
+    ]
+    assert role_entries(role, False)[0]["primary"] is False
+    flagged = user_patch_body({'roles[primary eq "False"].value': role}, "aadOptscim062020")
+    assert flagged["Operations"] == [
+        {
+            "op": "add",
+            "path": "roles",
+            "value": [
+                {"primary": False, "type": "WindowsAzureActiveDirectoryRole", "value": "Admin"}
+            ],
+        }
+    ]
+    # Only a primary filter sets it: another filter leaves the role primary.
+    typed = user_patch_body(
+        {'roles[type eq "WindowsAzureActiveDirectoryRole"].value': role}, "aadOptscim062020"
+    )
+    assert typed["Operations"][0]["value"][0]["primary"] is True
+    with pytest.raises(
+        PayloadError,
+        match=r"^roles need a role value \(SingleAppRoleAssignment or AppRoleAssignmentsComplex\)$",
+    ):
+        role_entries(["Admin"], None)
+
+
+def test_assertive_roles_fill_what_a_role_object_leaves_out():
+    # A role list built by hand (not by the expression functions) may omit primary, type and
+    # display: the replace operation still carries all four members of the role guide's shape.
+    sparse = RoleList([{"value": "Admin", "displayName": "Administrator"}], assertive=True)
+    full = RoleList(
+        [{"primary": True, "type": "custom", "display": "Boss", "value": "Owner"}],
+        assertive=True,
+    )
+    assert user_patch_body({"roles": sparse})["Operations"] == [
+        {
+            "op": "replace",
+            "path": "roles",
+            "value": [
+                {
+                    "primary": False,
+                    "type": "WindowsAzureActiveDirectoryRole",
+                    "display": "Administrator",
+                    "value": "Admin",
+                }
+            ],
+        }
+    ]
+    assert user_patch_body({"roles": full})["Operations"][0]["value"] == [
+        {"primary": True, "type": "custom", "display": "Boss", "value": "Owner"}
+    ]
+
+
+def test_a_role_without_a_known_id_is_sent_with_a_null_id():
+    roles = RoleList([{"value": "A", "displayName": "A"}, {"value": "B", "displayName": "B"}])
+    roles.role_ids.append("id-a")
+    assert user_patch_body({"roles": roles})["Operations"] == [
+        {
+            "op": "Add",
+            "path": "roles",
+            "value": [
+                {"value": '{"id":"id-a","value":"A","displayName":"A"}'},
+                {"value": '{"id":null,"value":"B","displayName":"B"}'},
+            ],
+        }
+    ]
+
+
+def test_roles_read_back_as_one_object_or_one_string_compare_by_value():
+    wanted = RoleList([{"value": "Admin"}])
+    assert diff({"roles": wanted}, {"roles": {"value": "Admin"}}) == {}
+    assert diff({"roles": wanted}, {"roles": "Admin"}) == {}
+    assert diff({"roles": wanted}, {"roles": "User"}) == {"roles": wanted}

@@ -362,3 +362,137 @@ def test_evaluate_rejects_a_malformed_scope():
 def test_an_unvalidated_bad_regex_is_a_scope_error():
     with pytest.raises(ScopeError, match="invalid regular expression"):
         evaluate_scope(scope([clause("a", "REGEX MATCH", "(")]), {"a": "x"})
+
+
+# --- what the mutation run found unpinned (docs/testing.md, "Mutation testing") --------------
+# Microsoft Learn, "Scoping users or groups to be provisioned with scoping filters"
+# (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/define-conditional-rules-for-provisioning-user-accounts),
+# and Graph's filter resource: groups, inputFilterGroups, categoryFilterGroups
+# (https://learn.microsoft.com/en-us/graph/api/resources/synchronization-filter).
+
+
+def test_validate_accepts_the_documented_integer_range():
+    # The page's example: employeeId between 1,000,000 and 2,000,000.
+    validate_scope(
+        scope(
+            [
+                clause("employeeId", "Greater_Than_OR_EQUALS", "1000000"),
+                clause("employeeId", "Less_Than_OR_EQUALS", "2000000"),
+            ]
+        )
+    )
+
+
+@pytest.mark.parametrize("op", ["Less_Than", "Less_Than_OR_EQUALS", "Greater_Than_OR_EQUALS"])
+def test_validate_refuses_a_non_integer_for_every_integer_operator(op):
+    with pytest.raises(ScopeError, match=f"^filter 'f0', clause 1: {op} compares integers"):
+        validate_scope(scope([clause("employeeId", op, "ten")]))
+
+
+@pytest.mark.parametrize("key", ["inputFilterGroups", "categoryFilterGroups"])
+def test_validate_checks_the_experimental_filter_group_lists_too(key):
+    with pytest.raises(ScopeError, match=f"^scope.{key} must be a list of filter groups$"):
+        validate_scope({"groups": [], key: "x"})
+    # A null groups list does not stop the check of the lists after it.
+    with pytest.raises(ScopeError, match=f"^scope.{key} must be a list"):
+        validate_scope({"groups": None, key: "x"})
+
+
+def test_validate_errors_name_the_whole_problem():
+    with pytest.raises(ScopeError, match=r"^scope must be an object with 'groups'$"):
+        validate_scope(["groups"])  # type: ignore[arg-type]
+    # Unnamed filter groups are numbered from 1.
+    unnamed = {
+        "groups": [
+            {"clauses": [clause("a", "EQUALS", "x")]},
+            {"clauses": [clause("b", "EQUALS")]},
+        ]
+    }
+    with pytest.raises(ScopeError, match=r"^filter 2, clause 1: EQUALS needs a value"):
+        validate_scope(unnamed)
+    with pytest.raises(ScopeError, match=r"^filter 1, clause 1: sourceOperandName is missing$"):
+        validate_scope({"groups": [{"clauses": [{"operatorName": "IS NULL"}]}]})
+
+
+def test_a_bad_regex_names_the_pattern():
+    with pytest.raises(
+        ScopeError,
+        match=r"^filter 1, clause 1: invalid regular expression '\(': .*at position 0\)$",
+    ):
+        validate_scope({"groups": [{"clauses": [clause("a", "REGEX MATCH", "(")]}]})
+    with pytest.raises(ScopeError, match=r"^invalid regular expression '\(': .*at position 0\)$"):
+        evaluate_scope(scope([clause("a", "NOT REGEX MATCH", "(")]), {"a": "x"})
+
+
+def test_an_unknown_operator_lists_the_supported_ones():
+    with pytest.raises(ScopeError) as info:
+        canonical_operator("LIKE")
+    assert str(info.value) == (
+        "unknown scoping filter operator 'LIKE'; supported: !&, &, ENDS_WITH, EQUALS, "
+        "Greater_Than, Greater_Than_OR_EQUALS, IS FALSE, IS MEMBER OF, IS NOT MEMBER OF, "
+        "IS NOT NULL, IS NULL, IS TRUE, Includes, Less_Than, Less_Than_OR_EQUALS, NOT EQUALS, "
+        "NOT REGEX MATCH, REGEX MATCH"
+    )
+
+
+def test_operator_definitions_give_each_operator_its_attribute_types():
+    every = {d["name"]: d for d in operator_definitions(include_undocumented=True)}
+    assert every["IS TRUE"]["supportedAttributeTypes"] == ["Boolean"]
+    assert every["Greater_Than"]["supportedAttributeTypes"] == ["Integer"]
+    assert every["REGEX MATCH"]["supportedAttributeTypes"] == ["String"]
+    assert every["IS NULL"]["supportedAttributeTypes"] == [
+        "String",
+        "Integer",
+        "Boolean",
+        "DateTime",
+    ]
+    assert every["IS MEMBER OF"]["supportedAttributeTypes"] == ["Reference"]
+
+
+def test_member_of_matches_group_ids_or_display_names():
+    member_of = scope([clause("memberOf", "IS MEMBER OF", "Design")])
+    assert evaluate_scope(member_of, {"memberOf": [{"id": "g1", "displayName": "Design"}]})
+    assert evaluate_scope(member_of, {"memberOf": [None, "Design"]})
+    assert not evaluate_scope(member_of, {"memberOf": [None]})
+    assert evaluate_scope(scope([clause("memberOf", "IS MEMBER OF", "g1")]), {"memberOf": "g1"})
+    assert not evaluate_scope(
+        scope([clause("memberOf", "IS MEMBER OF", "None")]), {"memberOf": [None]}
+    )
+
+
+def test_the_reason_names_what_was_evaluated():
+    assert evaluate_scope(None, {}).reason == "no scoping filters"
+    # A unary operator shows no operand.
+    unary = evaluate_scope(scope([clause("enabled", "IS TRUE")]), {"enabled": False})
+    assert (
+        unary.reason
+        == "failed every scoping filter ('f0': enabled IS TRUE is false (enabled = 'False'))"
+    )
+    # An unvalidated clause without an attribute reads nothing.
+    nameless = evaluate_scope(scope([{"operatorName": "IS NOT NULL"}]), {"a": "x"})
+    assert nameless.reason == "failed every scoping filter ('f0':  IS NOT NULL is false ( = ''))"
+
+
+def test_evaluate_errors_name_the_problem():
+    with pytest.raises(ScopeError, match=r"^scope\.groups must be a list of filter groups$"):
+        evaluate_scope({"groups": "x"}, {})
+    with pytest.raises(ScopeError, match=r"^unknown scoping filter operator 'LIKE'; supported: !&"):
+        evaluate_scope(scope([clause("a", "LIKE", "x")]), {"a": "x"})
+
+
+def test_the_reason_lists_every_failed_filter_numbered_when_unnamed():
+    unnamed = {
+        "groups": [
+            {"clauses": [clause("d", "EQUALS", "A")]},
+            {"clauses": [clause("d", "EQUALS", "B")]},
+        ]
+    }
+    assert evaluate_scope(unnamed, {"d": "C"}).reason == (
+        "failed every scoping filter ('filter 1': d EQUALS ['A'] is false (d = 'C'); "
+        "'filter 2': d EQUALS ['B'] is false (d = 'C'))"
+    )
+    assert evaluate_scope(unnamed, {"d": "B"}).matched_group == "filter 2"
+    with pytest.raises(ScopeError, match=r"^targetOperand must be an object with 'values'$"):
+        evaluate_scope(
+            scope([{"sourceOperandName": "a", "operatorName": "EQUALS", "targetOperand": "x"}]), {}
+        )
