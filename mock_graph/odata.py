@@ -642,6 +642,7 @@ def parse_search(text: str, etype: EntityType) -> Predicate:
                     f"Syntax error: missing ')' in $search '{raw}'.", code="BadRequest"
                 )
             pos += 1
+            depth -= 1  # the limit is on nesting, not on how many groups sit side by side
             return inner
         return clause(piece)
 

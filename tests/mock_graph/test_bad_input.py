@@ -272,6 +272,19 @@ def test_nested_nots_within_the_depth_limit_are_answered() -> None:
     assert plain.get_json()["error"]["message"].startswith("Operator 'not' is not supported")
 
 
+def test_search_limits_nesting_not_the_number_of_groups() -> None:
+    """Parenthesised clauses side by side (https://learn.microsoft.com/en-us/graph/search-query-parameter)
+    do not add up to the 64-level nesting limit."""
+    headers = {"Authorization": "Bearer t", "ConsistencyLevel": "eventual"}
+    upn = SEEDED["users"][0]["userPrincipalName"]
+    group = '("userPrincipalName:' + upn + '")'
+    resp = CLIENT.get(
+        "/v1.0/users", query_string={"$search": " OR ".join([group] * 70)}, headers=headers
+    )
+    assert resp.status_code == 200
+    assert [u["id"] for u in resp.get_json()["value"]] == [UID]
+
+
 def _token(data: object) -> str:
     import base64
 
