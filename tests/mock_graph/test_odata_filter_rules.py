@@ -662,6 +662,17 @@ def test_advanced_operators_need_consistency_level_and_count(prop: str, op: str)
     check([(prop, op)], advanced=True, strict=False)
 
 
+def test_a_function_on_a_collection_is_refused_like_any_clause_on_it() -> None:
+    """A collection is filtered only through any()
+    (https://learn.microsoft.com/en-us/graph/filter-query-parameter): startswith on it parses
+    but is refused as an unsupported clause for that property, and never matches."""
+    plan = parse_filter("startswith(businessPhones,'+1')", USER)
+    assert not any(plan.predicate(r) for r in PEOPLE)
+    assert error_of(lambda: check_usages(plan, USER, advanced=True, strict=True)) == (
+        property_clause("businessPhones")
+    )
+
+
 def test_every_usage_is_checked_not_just_the_first() -> None:
     assert (
         error_of(
@@ -674,6 +685,13 @@ def test_every_usage_is_checked_not_just_the_first() -> None:
     assert error_of(
         lambda: check([("id", "eq"), ("passwordPolicies", "eq")], advanced=True, strict=True)
     ) == property_clause("passwordPolicies")
+    # after a sub-property, a complex path, a relaxed operator: the next usage is still checked
+    for first in (("shoeSize", "eq"), ("employeeOrgData", "complex"), ("passwordPolicies", "eq")):
+        assert error_of(
+            lambda first=first: check(
+                [first, ("passwordPolicies", "any")], advanced=True, strict=False
+            )
+        ) == property_clause("passwordPolicies")
 
 
 @pytest.mark.parametrize(

@@ -325,6 +325,12 @@ def test_search_nesting_is_capped_at_64_levels() -> None:
     )
     side_by_side = " OR ".join(["(" * 40 + '"mail:alex"' + ")" * 40] * 3)
     assert found(side_by_side) == ["1"]
+    # a group that closes gives back one level, not more: 2 + 63 levels is too deep
+    after_a_group = "((" + '("mail:a") OR ' + "(" * 63 + '"mail:b"' + ")" * 63 + "))"
+    assert error_of(lambda: parse_search(after_a_group, USER)) == syntax(
+        "Syntax error: $search is nested more than 64 levels deep."
+    )
+    assert found("((" + '("mail:zz") OR ' + "(" * 62 + '"mail:abby"' + ")" * 62 + "))") == ["4"]
 
 
 # ---------------------------------------------------------------- $top
