@@ -182,7 +182,7 @@ def test_any_on_a_record_collection_reads_the_sub_property() -> None:
         },
     )
     records = [
-        {"id": "1", "assignedLicenses": [{"skuId": "E5"}, "loose"]},
+        {"id": "1", "assignedLicenses": ["loose", {"skuId": "E5"}]},
         {"id": "2", "assignedLicenses": [{"skuId": "E3"}]},
         {"id": "3"},
     ]
@@ -232,6 +232,7 @@ def test_the_lambda_variable_is_only_in_scope_inside_its_any() -> None:
         ("startswith(displayName,'a')", [("displayName", "startsWith")]),
         ("endswith(displayName,'a')", [("displayName", "endsWith")]),
         ("not(displayName eq 'a')", [("displayName", "eq"), ("displayName", "not")]),
+        ("not not(displayName eq 'a')", [("displayName", "eq"), ("displayName", "not")]),
         (
             "id eq 'a' and not(mail eq 'b' or givenName eq 'c')",
             [

@@ -235,6 +235,9 @@ def test_application_and_service_principal_creates_need_their_required_property(
         "appId", "ServicePrincipal"
     )
     assert create("servicePrincipal", {"appId": "a"}) == {"appId": "a"}
+    assert error_of(lambda: create("servicePrincipal", {"appId": None})) == invalid(
+        "appId", "ServicePrincipal"
+    )
 
 
 # ---------------------------------------------------------------- displayName
@@ -503,6 +506,9 @@ def test_app_roles_are_normalised() -> None:
     assert clean_app_roles([role(isEnabled=0, origin="")], "X")[0]["isEnabled"] is False
     assert clean_app_roles([role(origin="")], "X")[0]["origin"] == "Application"
     assert patch("servicePrincipal", {"appRoles": [role()]})["appRoles"][0]["id"] == ROLE_ID.lower()
+    assert error_of(
+        lambda: patch("application", {"appRoles": [role(allowedMemberTypes=[])]})
+    ) == invalid("appRoles", "Application")
 
 
 @pytest.mark.parametrize(
