@@ -687,6 +687,11 @@ def test_every_usage_is_checked_not_just_the_first() -> None:
         lambda: check([("id", "eq"), ("passwordPolicies", "eq")], advanced=True, strict=True)
     ) == property_clause("passwordPolicies")
     # after a sub-property, a complex path, a relaxed operator: the next usage is still checked
+    assert error_of(
+        lambda: check(
+            [("displayName", "ne"), ("passwordPolicies", "eq")], advanced=True, strict=True
+        )
+    ) == property_clause("passwordPolicies")
     for first in (("shoeSize", "eq"), ("employeeOrgData", "complex"), ("passwordPolicies", "eq")):
         assert error_of(
             lambda first=first: check(
