@@ -223,8 +223,12 @@ class _Parser:
             self.next()
             start = len(self.usages)
             inner = self.parse_unary()
-            for u in list(self.usages[start:]):
-                self.usages.append(Usage(u.prop, "not"))
+            # one "not" per property inside: copying the inner "not"s too doubled the list at
+            # every level, 2**64 entries for 64 nested nots
+            met = {(u.prop, u.op) for u in self.usages[start:]}
+            for prop in dict.fromkeys(u.prop for u in self.usages[start:]):
+                if (prop, "not") not in met:
+                    self.usages.append(Usage(prop, "not"))
             return lambda r: not inner(r)
         return self.parse_primary()
 
@@ -638,6 +642,7 @@ def parse_search(text: str, etype: EntityType) -> Predicate:
                     f"Syntax error: missing ')' in $search '{raw}'.", code="BadRequest"
                 )
             pos += 1
+            depth -= 1  # the limit is on nesting, not on how many groups sit side by side
             return inner
         return clause(piece)
 

@@ -251,6 +251,40 @@ def test_deeply_nested_input_is_a_400_not_a_recursion_error() -> None:
     assert _state() == before
 
 
+def test_nested_nots_within_the_depth_limit_are_answered() -> None:
+    """Up to 64 levels of ``not`` are a filter like any other (each ``not`` negates:
+    https://learn.microsoft.com/en-us/graph/filter-query-parameter), answered at once; the
+    advanced-query check sees ``not`` once per property."""
+    headers = {"Authorization": "Bearer t", "ConsistencyLevel": "eventual"}
+    name = SEEDED["users"][0]["displayName"].replace("'", "''")
+    for depth, expected in ((63, False), (64, True)):
+        query = {"$filter": "not " * depth + f"displayName eq '{name}'", "$count": "true"}
+        resp = CLIENT.get("/v1.0/users", query_string=query, headers=headers)
+        assert resp.status_code == 200
+        found = {u["id"] for u in resp.get_json()["value"]}
+        assert (UID in found) is expected
+    plain = CLIENT.get(
+        "/v1.0/users",
+        query_string={"$filter": "not " * 64 + "displayName eq 'x'"},
+        headers={"Authorization": "Bearer t"},
+    )
+    assert plain.status_code == 400
+    assert plain.get_json()["error"]["message"].startswith("Operator 'not' is not supported")
+
+
+def test_search_limits_nesting_not_the_number_of_groups() -> None:
+    """Parenthesised clauses side by side (https://learn.microsoft.com/en-us/graph/search-query-parameter)
+    do not add up to the 64-level nesting limit."""
+    headers = {"Authorization": "Bearer t", "ConsistencyLevel": "eventual"}
+    upn = SEEDED["users"][0]["userPrincipalName"]
+    group = '("userPrincipalName:' + upn + '")'
+    resp = CLIENT.get(
+        "/v1.0/users", query_string={"$search": " OR ".join([group] * 70)}, headers=headers
+    )
+    assert resp.status_code == 200
+    assert [u["id"] for u in resp.get_json()["value"]] == [UID]
+
+
 def _token(data: object) -> str:
     import base64
 
