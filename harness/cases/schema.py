@@ -13,6 +13,7 @@ and neither is a dependency of the project yet.
 from __future__ import annotations
 
 import difflib
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,8 +83,12 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocatedDict:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r}", key_node.start_mark
             )
+        if isinstance(key, str):
+            key = sys.intern(key)  # an imported case repeats a few keys some 100,000 times
         out[key] = loader.construct_object(value_node, deep=True)
-        out.key_lines[key] = key_node.start_mark.line + 1
+        line = key_node.start_mark.line + 1
+        if line != out.line:  # line_of falls back to the mapping's line (a flow mapping's keys)
+            out.key_lines[key] = line
     return out
 
 

@@ -10,6 +10,7 @@ one the customer recorded and we did not make (or the other way round) is a disa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import zip_longest
 from typing import Any
 
@@ -42,7 +43,7 @@ class Decision:
             status=record.status,
             error_code=record.error_code,
             skip_reason=record.skip_reason,
-            steps=tuple((s.name, s.type, s.status) for s in record.steps),
+            steps=_shared(tuple((s.name, s.type, s.status) for s in record.steps)),
             descriptions=tuple(s.description for s in record.steps),
             when=iso(record.when),
             where=record.where,
@@ -63,7 +64,13 @@ class Decision:
         }
 
 
-@dataclass
+@lru_cache(maxsize=4096)
+def _shared(steps: tuple[tuple[str, str, str], ...]) -> tuple[tuple[str, str, str], ...]:
+    """One object per step sequence: a quarter of a million decisions repeat a few dozen."""
+    return steps
+
+
+@dataclass(slots=True)
 class Pair:
     object: str
     kind: str

@@ -267,9 +267,7 @@ class Normaliser:
         if self.keep_details:
             details = _details(s.nested("details"))
         else:  # only what names objects and tells skips apart: a replay holds many records
-            details = tuple(
-                (k, v) for k, v in _details(_safe_nested(s, "details")) if k in _KEPT_DETAILS
-            )
+            details = _details(_safe_nested(s, "details"), _KEPT_DETAILS)
         return Step(
             name=sys.intern(s.text("name")),
             type=sys.intern(step_type),
@@ -338,18 +336,24 @@ def parse_time(raw: Any) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _details(raw: Any) -> tuple[tuple[str, str], ...]:
+def _details(raw: Any, only: frozenset[str] | None = None) -> tuple[tuple[str, str], ...]:
+    """A step's details as ``(key, text)`` pairs; with ``only``, just those keys (the rest are
+    not even converted: a replay reads a quarter of a million records)."""
     if raw is None:
         return ()
     if isinstance(raw, str):
         try:
             raw = json.loads(raw) if raw.strip().startswith("{") else {}
         except ValueError:
-            return (("", raw),)
+            return (("", raw),) if only is None else ()
     if not isinstance(raw, Mapping):
         return ()
     # Keys and short values repeat across records ("accountEnabled", "True"): share them.
-    return tuple((sys.intern(str(k)), _shared(_text(v))) for k, v in raw.items())
+    return tuple(
+        (sys.intern(str(k)), _shared(_text(v)))
+        for k, v in raw.items()
+        if only is None or str(k) in only
+    )
 
 
 def _shared(text: str) -> str:

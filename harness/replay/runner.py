@@ -5,12 +5,15 @@ The imported case marks each recorded cycle with a ``note`` ("recorded cycle 2 o
 the cycles that run after a marker (and the provision-on-demand calls) stand for that cycle.
 A case without markers is aligned by order: our n-th cycle with entries against their n-th.
 The case's own ``expect`` section is not checked here (``harness run`` does that); the logs are
-streamed page by page so a quarter of a million entries never sit in memory as JSON.
+read page by page so a quarter of a million entries never sit in memory as JSON. In an
+in-process lab the directory set-up skips HTTP (``harness.replay.direct``) and the pages come
+from the engine's log store itself, as the ``/auditLogs/provisioning`` route would serve them.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +21,9 @@ from harness.cases.loader import Case
 from harness.cases.result import StepRecord
 from harness.cases.scene import StepFailed, at, play, set_up
 from harness.lab.backends import DEFAULT_BACKEND, open_lab
+from harness.lab.local import Lab
 from harness.replay.compare import Decision
+from harness.replay.direct import driver_for
 from harness.replay.normalise import Normaliser
 from harness.replay.timeline import MARKER_PATTERN
 from harness.testing.driver import Driver
@@ -39,7 +44,7 @@ def run_for_replay(case: Case, backend: str = DEFAULT_BACKEND) -> OurRun:
     cycle_of: dict[str, int] = {}
     markers = False
     with open_lab(backend, case.seed) as lab:
-        d = Driver(lab)
+        d = driver_for(lab, case)
         try:
             _load_lab_state(case, lab)
             set_up(case, d)
@@ -100,12 +105,8 @@ def _read_ours(
 ) -> None:
     normaliser = Normaliser(keep_details=False)
     by_order: dict[str, int] = {}
-    params = {"$orderby": "activityDateTime asc", "$top": str(PAGE)}
-    response = d.graph.get("/v1.0/auditLogs/provisioning", params=params, timeout=None)
-    while True:
-        response.raise_for_status()
-        body = response.json()
-        for raw in body.get("value") or []:
+    for page in _pages(d):
+        for raw in page:
             run.entries += 1
             record = normaliser.record(raw, "our run", f"entry {run.entries}")
             cycle_id = record.cycle_id
@@ -118,6 +119,25 @@ def _read_ours(
                 continue
             name = names.get(record.source.id) or record.source.display
             run.decisions.append(Decision.of(record, name, cycle))
+
+
+def _pages(d: Driver) -> Iterator[list[dict[str, Any]]]:
+    """Every provisioning-log entry, oldest first, a page at a time."""
+    if isinstance(d.lab, Lab):  # the store the route reads, without encoding it as JSON
+        after: int | None = None
+        more = True
+        while more:
+            page, more = d.lab.logs.query(None, descending=False, after=after, limit=PAGE)
+            if page:
+                after = page[-1][0]
+            yield [entry for _, entry in page]
+        return
+    params = {"$orderby": "activityDateTime asc", "$top": str(PAGE)}
+    response = d.graph.get("/v1.0/auditLogs/provisioning", params=params, timeout=None)
+    while True:
+        response.raise_for_status()
+        body = response.json()
+        yield body.get("value") or []
         link = body.get("@odata.nextLink")
         if not link:
             return

@@ -140,6 +140,12 @@ class Driver:
 
     def add_user(self, name: str, **attributes: Any) -> str:
         """A Graph user; ``name`` "alice" gives alice@<domain>. Any Graph attribute may be set."""
+        body = self.user_body(name, **attributes)
+        created = ok(self.graph.post("/v1.0/users", json=body), 201).json()
+        return self._remember(name, str(created["id"]), "user")
+
+    def user_body(self, name: str, **attributes: Any) -> dict[str, Any]:
+        """The ``POST /v1.0/users`` body ``add_user`` sends."""
         local = name.split("@")[0]
         given = local.split(".")[0].capitalize()
         body: dict[str, Any] = {
@@ -154,8 +160,7 @@ class Driver:
             "passwordProfile": {"password": "Passw0rd!Passw0rd"},
         }
         body.update(attributes)
-        created = ok(self.graph.post("/v1.0/users", json=body), 201).json()
-        return self._remember(name, str(created["id"]), "user")
+        return body
 
     def update_user(self, user: str, **changes: Any) -> None:
         ok(self.graph.patch(f"/v1.0/users/{self.id(user)}", json=changes), 204)

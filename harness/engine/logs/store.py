@@ -94,9 +94,12 @@ class LogStore:
             narrowed = _narrow(predicate, self._index) if predicate is not None else None
             if narrowed is not None:
                 positions = sorted(narrowed, reverse=descending)
-            else:
+            else:  # start past ``after``: paging through n entries reads each once, not n/2
                 n = len(self._entries)
-                positions = range(n - 1, -1, -1) if descending else range(n)
+                if descending:
+                    positions = range(n - 1 if after is None else min(after, n) - 1, -1, -1)
+                else:
+                    positions = range(0 if after is None else max(after + 1, 0), n)
             out: list[tuple[int, dict[str, Any]]] = []
             for pos in positions:
                 if after is not None and (pos >= after if descending else pos <= after):

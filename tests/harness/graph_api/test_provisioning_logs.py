@@ -158,3 +158,19 @@ def test_stored_entries_answer_exactly_what_was_appended() -> None:
     assert page == [(0, entry)]
     assert store.all() == [entry]
     assert store.all()[0] is not store.all()[0]  # a caller editing its copy changes nothing stored
+
+
+@pytest.mark.parametrize("descending", [True, False])
+def test_unfiltered_pages_resume_past_the_last_position(descending: bool) -> None:
+    store = LogStore()
+    store.extend([_entry(n) for n in range(1, 8)])
+    seen: list[str] = []
+    after: int | None = None
+    more = True
+    while more:
+        page, more = store.query(descending=descending, after=after, limit=3)
+        seen += [entry["id"] for _, entry in page]
+        after = page[-1][0]
+    expected = [f"id{n}" for n in range(1, 8)]
+    assert seen == (expected[::-1] if descending else expected)
+    assert store.query(descending=descending, after=after, limit=3) == ([], False)
