@@ -282,6 +282,10 @@ class _Parser:
                 sub = self.next().value
                 return (lambda r, s=sub: r.get(s) if isinstance(r, dict) else None), "string", sub
             return (lambda r: r), self.lambda_type, tok.value
+        if self.lambda_var is not None:
+            # Inside any() the directory compares only the lambda variable (nested lambdas and
+            # the outer object's properties there are not supported).
+            raise unsupported_query("Unsupported Query.")
         prop = self.etype.props.get(tok.value)
         if prop is None:
             raise bad_request(
@@ -406,12 +410,11 @@ class _Parser:
         if var.kind != "name":
             raise filter_error(f"Expected a lambda variable at position {var.pos}", self.text)
         self.expect(":")
-        saved = self.lambda_var
         self.lambda_var, self.lambda_type = var.value, "string"
         self._deeper()
         self._use(prop, "any")
         inner = self.parse_or()
-        self.lambda_var = saved
+        self.lambda_var = None
         self.expect(")")
         return lambda r: any(inner(item) for item in (getter(r) or []))
 

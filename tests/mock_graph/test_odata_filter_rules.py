@@ -212,9 +212,26 @@ def test_the_lambda_variable_is_only_in_scope_inside_its_any() -> None:
         "BadRequest",
         "Could not find a property named 'p' on type 'microsoft.graph.user'.",
     )
-    # the inner any() gives the outer variable back
-    plan = parse_filter("businessPhones/any(p:businessPhones/any(q:q eq 'x') or p eq 'y')", USER)
-    assert plan.usages == [Usage("businessPhones", "any"), Usage("businessPhones", "any")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "businessPhones/any(p:businessPhones/any(q:q eq 'x') or p eq 'y')",
+        "businessPhones/any(p:department eq 'sales')",
+        "businessPhones/any(p:p eq 'x' and displayName eq 'a')",
+    ],
+)
+def test_inside_any_only_the_lambda_variable_is_compared(text: str) -> None:
+    """Graph's directory filters compare the lambda variable inside any() (`any(c:c eq 'x')`,
+    https://learn.microsoft.com/en-us/graph/filter-query-parameter#using-lambda-operators); a
+    nested lambda or another property there is refused as an unsupported query (before, the
+    fake evaluated the outer property on the collection's item and answered a 500)."""
+    assert error_of(lambda: parse_filter(text, USER)) == (
+        400,
+        "Request_UnsupportedQuery",
+        "Unsupported Query.",
+    )
 
 
 @pytest.mark.parametrize(
