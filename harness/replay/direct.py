@@ -16,6 +16,7 @@ Faults apply to requests, so a case that sets faults is played over HTTP through
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,41 +35,40 @@ class DirectDriver(Driver):
 
     def add_user(self, name: str, **attributes: Any) -> str:
         body = _wire(self.user_body(name, **attributes))
-        if body is not None:
-            try:
-                created = self.graph_model.create_user(body)
-            except Exception:  # refused: HTTP gives Graph's answer (and the driver's message)
-                pass
-            else:
-                self.direct_writes += 1
-                return self._remember(name, str(created["id"]), "user")
+        created = self._direct(self.graph_model.create_user, body) if body is not None else None
+        if created is not None:
+            return self._remember(name, str(created["id"]), "user")
         return super().add_user(name, **attributes)
 
     def update_user(self, user: str, **changes: Any) -> None:
         body = _wire(changes)
-        if body is not None and user in self.names:
-            try:
-                self.graph_model.update_user(self.names[user], body)
-            except Exception:
-                pass
-            else:
-                self.direct_writes += 1
-                return
+        known = body is not None and user in self.names
+        if known and self._direct(self.graph_model.update_user, self.names[user], body):
+            return
         super().update_user(user, **changes)
 
     def assign(self, principal: str, role: str = "User") -> str:
         roles = self.roles()
         if role in roles and principal in self.names:
-            try:
-                created = self.graph_model.assign_app_role(
-                    self.names[principal], self.lab.service_principal_id, roles[role]
-                )
-            except Exception:
-                pass
-            else:
-                self.direct_writes += 1
+            created = self._direct(
+                self.graph_model.assign_app_role,
+                self.names[principal],
+                self.lab.service_principal_id,
+                roles[role],
+            )
+            if created is not None:
                 return str(created["id"])
         return super().assign(principal, role=role)
+
+    def _direct(self, write: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any] | None:
+        """The object ``write(*args)`` made or changed through the model; None if the model
+        refused it (the caller then goes over HTTP, for Graph's answer and the driver's message)."""
+        try:
+            result = write(*args)
+        except Exception:
+            return None
+        self.direct_writes += 1
+        return result
 
 
 def driver_for(lab: Any, case: Case) -> Driver:

@@ -372,14 +372,17 @@ def test_an_unvalidated_bad_regex_is_a_scope_error():
 
 
 def test_validate_accepts_the_documented_integer_range():
-    # The page's example: employeeId between 1,000,000 and 2,000,000.
-    validate_scope(
-        scope(
-            [
-                clause("employeeId", "Greater_Than_OR_EQUALS", "1000000"),
-                clause("employeeId", "Less_Than_OR_EQUALS", "2000000"),
-            ]
+    # The page's example: employeeId between 1,000,000 and 2,000,000 (a refusal would raise).
+    assert (
+        validate_scope(
+            scope(
+                [
+                    clause("employeeId", "Greater_Than_OR_EQUALS", "1000000"),
+                    clause("employeeId", "Less_Than_OR_EQUALS", "2000000"),
+                ]
+            )
         )
+        is None
     )
 
 
