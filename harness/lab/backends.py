@@ -19,6 +19,7 @@ import contextlib
 import os
 import re
 import secrets
+import shutil
 import ssl
 import tempfile
 import threading
@@ -278,6 +279,7 @@ def unavailable(reason: str) -> NoReturn:
 class _RunningContainer:
     container: Any
     remote: RemoteLab
+    ca_folder: Path | None = None  # this side's copy of the container's CA, removed at stop
 
 
 _running: dict[str, _RunningContainer] = {}
@@ -307,11 +309,14 @@ def container_lab(
             image = str(plan.image(image_class).build())
         container = plan.container(image, container_class)
         container.start()
+        ca_folder: Path | None = None
         try:
             host = container.get_container_host_ip()
             graph = f"{plan.scheme}://{host}:{container.get_exposed_port(plan.graph_port)}"
             miro = f"{plan.scheme}://{host}:{container.get_exposed_port(plan.miro_port)}"
             ca_bundle = _copy_ca(container, plan) if plan.tls else None
+            if ca_bundle is not None:
+                ca_folder = ca_bundle.parent
             verify = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True
             # Inside the container the fakes know themselves by their container ports; the
             # client side needs the mapped ones.
@@ -324,24 +329,26 @@ def container_lab(
             if "authority" in info:
                 info["authority"] = graph
             if ca_bundle is not None:
-                info["ca_bundle"] = ca_bundle
+                info["ca_bundle"] = str(ca_bundle)
             remote = RemoteLab(info)
         except BaseException:
             container.stop()
+            if ca_folder is not None:
+                shutil.rmtree(ca_folder, ignore_errors=True)
             raise
-        _running[plan.container_name] = _RunningContainer(container, remote)
+        _running[plan.container_name] = _RunningContainer(container, remote, ca_folder)
         return remote
 
 
-def _copy_ca(container: Any, plan: ContainerPlan) -> str:
-    """The container's CA certificate, copied to a file of this process (its path)."""
+def _copy_ca(container: Any, plan: ContainerPlan) -> Path:
+    """The container's CA certificate, copied to a file of a folder of its own."""
     result = container.exec(["cat", f"{plan.tls_dir}/ca.pem"])
     if result.exit_code != 0:
         raise BackendError(f"the container has no CA at {plan.tls_dir}/ca.pem")
     folder = Path(tempfile.mkdtemp(prefix="harness-container-ca-"))
     path = folder / "ca.pem"
     path.write_bytes(result.output)
-    return str(path)
+    return path
 
 
 @atexit.register
@@ -353,4 +360,6 @@ def stop_containers() -> None:
             # The daemon may be gone at exit; nothing is left to do then.
             with contextlib.suppress(Exception):
                 running.container.stop()
+            if running.ca_folder is not None:
+                shutil.rmtree(running.ca_folder, ignore_errors=True)
         _running.clear()

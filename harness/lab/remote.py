@@ -40,6 +40,10 @@ REQUIRED_KEYS = (
 )
 
 
+# The keys of a ready object that say where this side reaches the servers.
+ADDRESS_KEYS = ("graph_url", "miro_url", "clock_url", "authority", "ca_bundle")
+
+
 class ReadyInfoError(ValueError):
     """A ready-file object that lacks what a remote lab needs."""
 
@@ -180,19 +184,21 @@ class RemoteLab(LabSurface):
             "settings": dict(settings or {}),
             "miro_settings": dict(miro_settings or {}),
         }
-        info = ok(self.graph_client.post("/_fake/lab/reset", json=body)).json()
-        self.info = info
-        self.miro_client.headers["Authorization"] = f"Bearer {info['miro_token']}"
-        self._sign_in(info)
-        self._adopt(info)
+        self._renew(ok(self.graph_client.post("/_fake/lab/reset", json=body)).json())
 
     def state(self) -> dict[str, Any]:
         """Both fakes, the clock and the engine (``GET /_fake/lab/state``)."""
         return dict(ok(self.graph_client.get("/_fake/lab/state")).json())
 
     def load_state(self, state: Mapping[str, Any]) -> None:
-        info = ok(self.graph_client.put("/_fake/lab/state", json=dict(state))).json()
-        self.info = info
+        self._renew(ok(self.graph_client.put("/_fake/lab/state", json=dict(state))).json())
+
+    def _renew(self, info: Mapping[str, Any]) -> None:
+        """Adopt the ready object of a new lab behind the same ports. Where this side reaches
+        the servers (a container's mapped ports, a copy of its CA) stays as it was: the server
+        answers with its own view."""
+        here = {key: self.info[key] for key in ADDRESS_KEYS if key in self.info}
+        self.info = {**info, **here}
         self.miro_client.headers["Authorization"] = f"Bearer {info['miro_token']}"
         self._sign_in(info)
         self._adopt(info)

@@ -215,11 +215,16 @@ def test_the_container_backend_over_tls(monkeypatch: pytest.MonkeyPatch) -> None
     try:
         remote = container_lab(plan, container_class=TlsStandIn)
         assert remote.graph_url.startswith("https://localhost:")
-        assert remote.info["ca_bundle"] != "/tmp/harness-tls/ca.pem"  # a copy on this side
+        copy = Path(remote.info["ca_bundle"])
+        assert copy.is_file() and str(copy) != "/tmp/harness-tls/ca.pem"  # a copy on this side
+        here = {key: remote.info[key] for key in ("graph_url", "miro_url", "ca_bundle")}
         remote.reset(3)
         assert remote.graph_client.get("/v1.0/users").status_code == 200  # a real token
+        # The server answers the reset with its own addresses; this side's stay.
+        assert {key: remote.info[key] for key in here} == here
     finally:
         backends.stop_containers()
+    assert not copy.parent.exists()  # the copy does not outlive its container
 
 
 def test_a_strict_labs_client_signs_in_again_when_its_token_expires() -> None:

@@ -514,7 +514,8 @@ def normalize_diacritics(text: str) -> str:
         # Decomposing drops accents, including combining marks written as separate characters.
         base = unicodedata.normalize("NFD", char)
         out.append("".join(c for c in base if unicodedata.category(c) != "Mn"))
-    return "".join(out)
+    # Composed again, so letters without diacritics (a Hangul syllable) come out as they went in.
+    return unicodedata.normalize("NFC", "".join(out))
 
 
 _TITLE_SEPARATOR_CATEGORIES = {
