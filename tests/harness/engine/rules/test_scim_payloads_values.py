@@ -327,3 +327,28 @@ def test_diff_compares_read_back_values(target, current, changed):
 def test_diff_compares_multi_valued_attributes(wanted, actual, case_exact, changed):
     result = diff({"groups": wanted}, {"groups": actual}, case_exact=case_exact)
     assert (result != {}) is changed
+
+
+ROLES_PRIMARY_ADMIN = {
+    "roles": [
+        {"primary": True, "type": ROLE_TYPE, "value": "Admin"},
+        {"primary": False, "type": ROLE_TYPE, "value": "User"},
+    ]
+}
+
+
+@pytest.mark.parametrize(
+    ("key", "role", "changed"),
+    [
+        # A single role compares with the entry its path selects: the primary one ...
+        ('roles[primary eq "True"].value', "Admin", False),
+        ('roles[primary eq "True"].value', "User", True),
+        ("roles", "Admin", False),
+        ("roles", "User", True),
+        # ... or the non-primary one a mapping names.
+        ('roles[primary eq "False"].value', "User", False),
+        ('roles[primary eq "False"].value', "Admin", True),
+    ],
+)
+def test_diff_of_a_single_role_reads_the_entry_its_path_selects(key, role, changed):
+    assert (diff({key: _role(role)}, ROLES_PRIMARY_ADMIN) != {}) is changed
