@@ -372,6 +372,9 @@ def _same(wanted: Any, actual: Any, case_exact: bool) -> bool:
     return a_text == b_text if case_exact else a_text.casefold() == b_text.casefold()
 
 
+_PRIMARY_ROLE = AttributePath('roles[primary eq "True"]', None, "roles", "primary", True)
+
+
 def _scalar(value: Any) -> Any:
     return value.get("value") if isinstance(value, Mapping) else value
 
@@ -401,11 +404,9 @@ def diff(
         if path.attr == "roles" and isinstance(wanted, AppRoleValue | RoleList):
             actual: Any = _get(current, "roles")
             if isinstance(wanted, AppRoleValue):
-                entry = (
-                    next((r for r in actual or [] if _filter_matches(r, path)), None)
-                    if path.filtered
-                    else None
-                )
+                # A role sent to plain "roles" is created and patched as the primary role.
+                match = path if path.filtered else _PRIMARY_ROLE
+                entry = next((r for r in actual or [] if _filter_matches(r, match)), None)
                 actual = _get(entry, "value") if entry is not None else None
         else:
             actual = get_path(current, path)

@@ -342,3 +342,20 @@ def test_roles_read_back_as_one_object_or_one_string_compare_by_value():
     assert diff({"roles": wanted}, {"roles": {"value": "Admin"}}) == {}
     assert diff({"roles": wanted}, {"roles": "Admin"}) == {}
     assert diff({"roles": wanted}, {"roles": "User"}) == {"roles": wanted}
+
+
+def test_a_single_role_mapped_to_plain_roles_compares_with_the_primary_role():
+    # SingleAppRoleAssignment sends one primary role (role guide above); mapped to plain "roles"
+    # it is created as that primary role, so reading it back must show no change (no PATCH every
+    # cycle), and a different primary role is a change.
+    role = AppRoleValue("Admin", "r1", "Admin")
+    current = {
+        "roles": [
+            {"primary": False, "type": "WindowsAzureActiveDirectoryRole", "value": "User"},
+            {"primary": True, "type": "WindowsAzureActiveDirectoryRole", "value": "Admin"},
+        ]
+    }
+    assert diff({"roles": role}, current) == {}
+    assert diff({"roles": role}, create_user_body({"roles": role})) == {}
+    other = AppRoleValue("User", "r2", "User")
+    assert diff({"roles": other}, current) == {"roles": other}
