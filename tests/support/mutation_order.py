@@ -9,16 +9,23 @@ of pyproject.toml; docs/testing.md, "Mutation testing").
   examples and gives the same verdicts (the table in docs/testing.md can be reproduced), and
   without the shrink phase: a failing example already kills the mutant, and shrinking it to the
   smallest one only costs time (a mutant's time limit is counted in its tests' durations).
-  Settings a test gives itself (``max_examples``...) still apply.
+  Settings a test gives itself still apply, but a property test's example count, given as
+  ``examples(n)`` (tests/support/examples.py), is capped to ``MUTATION_EXAMPLES``: every
+  surviving mutant runs every property test that reaches it, and at their full counts those
+  tests were two thirds of a whole run (docs/testing.md). ``MUTATION_MAX_EXAMPLES=0`` in the
+  environment keeps the full counts.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 from hypothesis import Phase, settings
+
+from tests.support.examples import MUTATION_MAX_EXAMPLES
 
 # mutmut runs pytest inside mutants/, where it keeps the stats (a test's duration in seconds).
 STATS = Path("mutmut-stats.json")
@@ -43,6 +50,7 @@ def _durations() -> dict[str, float]:
 
 
 MUTATION_PROFILE = "mutation"
+MUTATION_EXAMPLES = 25
 settings.register_profile(
     MUTATION_PROFILE,
     derandomize=True,
@@ -53,6 +61,8 @@ settings.register_profile(
 
 def pytest_configure(config: pytest.Config) -> None:
     settings.load_profile(MUTATION_PROFILE)
+    # Before collection imports the test modules, whose decorators read it.
+    os.environ.setdefault(MUTATION_MAX_EXAMPLES, str(MUTATION_EXAMPLES))
 
 
 @pytest.hookimpl(trylast=True)

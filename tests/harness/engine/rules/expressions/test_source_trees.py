@@ -16,6 +16,7 @@ from harness.engine.rules.expressions import (
     parse_expression,
     parse_expression_result,
 )
+from tests.support.examples import examples
 
 
 def test_build_expression_from_graph_tree():
@@ -203,7 +204,7 @@ def test_graph_trees_without_empty_arguments_rebuild_by_key():
     )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(_expr)
 def test_tree_round_trip_keeps_the_meaning(text):
     first = parse_expression(text)
