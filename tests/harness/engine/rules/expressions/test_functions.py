@@ -1186,3 +1186,32 @@ def test_pcase_starts_a_word_after_each_kind_of_separator(separator):
 )
 def test_normalize_diacritics_letters_that_do_not_decompose(value, expected):
     assert ev("NormalizeDiacritics([v])", {"v": value}) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "source", "message"),
+    [
+        # The documented forms of Replace (Microsoft's function reference) are oldValue with
+        # replacementValue or template, regexPattern with replacementValue (and regexGroupName),
+        # and regexPattern, regexGroupName and replacementAttributeName: a pattern alone, or a
+        # replacement alone, is none of them.
+        ('Replace([a], , "x", , , , )', {"a": "x"}, "Replace needs oldValue"),
+        ('Replace([a], , , , "y", , )', {"a": "x"}, "Replace needs oldValue"),
+        # The last form reads the pattern only when the source is empty; a bad one is an error
+        # at the call.
+        ('Replace([a], , "(", "g", , [b], )', {"b": "x"}, "invalid regular expression '('"),
+    ],
+)
+def test_replace_errors_name_the_call(text, source, message):
+    with pytest.raises(ExpressionEvaluationError) as info:
+        ev(f"Not({text})", source)
+    assert str(info.value).startswith(message)
+    assert info.value.position == 4
+
+
+def test_replace_group_never_writes_replaced_text_twice():
+    # With regexGroupName only the group's text is replaced. A group inside a lookahead can
+    # reach past the next match: "ab" is replaced at 0, the empty group at 1 lies inside it and
+    # is not replaced again, so no character of "ab" comes back.
+    assert ev(r'Replace([a], , "(?=(?<g>ab|))", "g", "X", , )', {"a": "abc"}) == "XXcX"
+    assert ev(r'Replace([a], , "(?=(?<g>bc|))", "g", "X", , )', {"a": "abc"}) == "XaXX"

@@ -771,3 +771,29 @@ def test_a_graph_tree_may_have_select_unique_value_at_the_top():
         ],
     }
     assert build_expression(tree).evaluate({"b": "x"}) == "x"
+
+
+@pytest.mark.parametrize(
+    ("tree", "text", "value"),
+    [
+        # A Constant's value is its name ("a constant value to be used",
+        # https://learn.microsoft.com/en-us/graph/api/resources/attributemappingsource); one
+        # without a name is the empty string its expression '""' shows, not the text "None".
+        ({"type": "Constant", "expression": '""'}, '""', ""),
+        ({"type": "Constant", "name": None, "expression": '""'}, '""', ""),
+        # An unquoted whole number stays the exact number the text form gives: 2**53 + 1 has no
+        # float of its own.
+        (
+            {"type": "Constant", "name": "9007199254740993", "expression": "9007199254740993"},
+            "9007199254740993",
+            9007199254740993,
+        ),
+        ({"type": "Constant", "name": "-7", "expression": "-7"}, "-7", -7),
+        ({"type": "Constant", "name": "1.5", "expression": "1.5"}, "1.5", 1.5),
+    ],
+)
+def test_graph_tree_constants_keep_their_value(tree, text, value):
+    expression = build_expression(tree)
+    assert expression.text == text
+    assert expression.evaluate({}) == value == parse_expression(text).evaluate({})
+    assert type(expression.evaluate({})) is type(value)
