@@ -884,6 +884,9 @@ def test_lazy_functions_evaluate_only_what_they_need(text, source, expected):
         # A date against text that is no date: compared as text.
         ('IIF(CDate("2024-06-01") = "6/1/2024 12:00:00 AM", "t", "f")', {}, "t"),
         ('IIF(CDate("2024-06-01") = "soon", "t", "f")', {}, "f"),
+        # ... in order too: the date's text "6/1/2024 12:00:00 AM" sorts before "soon".
+        ('IIF(CDate("2024-06-01") < "soon", "t", "f")', {}, "t"),
+        ('IIF(CDate("2024-06-01") > "soon", "t", "f")', {}, "f"),
         # Numbers compare as numbers; a number against text compares as text.
         ('IIF([n] = 10, "t", "f")', {"n": "10.0"}, "t"),
         ('IIF([n] < 9, "t", "f")', {"n": "10"}, "f"),
