@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mock_graph import create_app
+from tests.support.examples import examples
 from tests.support.graph import Clock
 
 CLOCK = Clock()
@@ -168,7 +169,7 @@ def _state() -> str:
     return json.dumps(BACKEND.dump(), sort_keys=True)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     method=st.sampled_from(["GET", "POST", "PATCH", "PUT", "DELETE"]),
     template=st.sampled_from(TEMPLATES),

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mock_graph import GraphError, create_app
+from tests.support.examples import examples
 from tests.support.graph import AUTH, Clock, user_body
 
 OPS = st.lists(
@@ -88,7 +89,7 @@ def apply_op(backend: Any, op: str, a: int, b: int, counter: list[int], sp: str)
         pass  # e.g. already a member, not a member, already assigned: rejected, nothing changed
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=list(HealthCheck))
 @given(rounds=st.lists(OPS, min_size=1, max_size=4))
 def test_replica_converges(rounds: list[list[tuple[str, int, int]]]) -> None:
     app = create_app(clock=Clock().now)

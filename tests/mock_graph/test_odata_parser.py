@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from mock_graph.exceptions import GraphError
 from mock_graph.odata import check_usages, parse_filter, parse_search
 from mock_graph.schemas import GROUP, USER
+from tests.support.examples import examples
 
 WORDS = [
     "displayName",
@@ -86,7 +87,7 @@ RECORDS: list[dict[str, Any]] = [
 ]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     text=st.one_of(
         st.text(max_size=40), st.lists(st.sampled_from(WORDS), min_size=1, max_size=9).map(" ".join)
@@ -105,7 +106,7 @@ def test_filter_parser_total(text: str, strict: bool) -> None:
             assert plan.predicate(record) in (True, False)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(text=st.text(max_size=40))
 def test_search_parser_total(text: str) -> None:
     try:

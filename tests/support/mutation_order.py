@@ -9,16 +9,28 @@ of pyproject.toml; docs/testing.md, "Mutation testing").
   examples and gives the same verdicts (the table in docs/testing.md can be reproduced), and
   without the shrink phase: a failing example already kills the mutant, and shrinking it to the
   smallest one only costs time (a mutant's time limit is counted in its tests' durations).
-  Settings a test gives itself (``max_examples``...) still apply.
+  Settings a test gives itself still apply, but a property test's example count, given as
+  ``examples(n)`` (tests/support/examples.py), is capped to ``MUTATION_EXAMPLES``: every
+  surviving mutant runs every property test that reaches it, and at their full counts those
+  tests were two thirds of a whole run (docs/testing.md). ``MUTATION_MAX_EXAMPLES=0`` in the
+  environment keeps the full counts.
+- At the start of every mutant's session it empties the ``functools`` caches of the mutated
+  packages: mutmut forks each mutant's run from a process that has already run every test once
+  (its stats run), so a cache such as ``parse_expression``'s held the original parser's results
+  and a mutant of the parser was never called for an expression a test had parsed before.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 
 import pytest
 from hypothesis import Phase, settings
+
+from tests.support.examples import MUTATION_MAX_EXAMPLES
 
 # mutmut runs pytest inside mutants/, where it keeps the stats (a test's duration in seconds).
 STATS = Path("mutmut-stats.json")
@@ -43,6 +55,7 @@ def _durations() -> dict[str, float]:
 
 
 MUTATION_PROFILE = "mutation"
+MUTATION_EXAMPLES = 25
 settings.register_profile(
     MUTATION_PROFILE,
     derandomize=True,
@@ -53,6 +66,22 @@ settings.register_profile(
 
 def pytest_configure(config: pytest.Config) -> None:
     settings.load_profile(MUTATION_PROFILE)
+    # Before collection imports the test modules, whose decorators read it.
+    os.environ.setdefault(MUTATION_MAX_EXAMPLES, str(MUTATION_EXAMPLES))
+
+
+# The packages mutmut mutates ([tool.mutmut] only_mutate in pyproject.toml).
+MUTATED_PACKAGES = ("harness.engine.rules", "mock_miro", "mock_graph")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    for name, module in list(sys.modules.items()):
+        if name.startswith(MUTATED_PACKAGES):
+            for value in list(vars(module).values()):
+                # functools.cache / lru_cache wrappers; asked of the type, as a module may hold
+                # a proxy (Flask's current_app) that fails any attribute look-up of its own.
+                if callable(getattr(type(value), "cache_clear", None)):
+                    value.cache_clear()
 
 
 @pytest.hookimpl(trylast=True)

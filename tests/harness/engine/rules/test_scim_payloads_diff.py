@@ -11,6 +11,7 @@ from harness.engine.rules.scim_payloads import (
     create_user_body,
     diff,
 )
+from tests.support.examples import examples
 
 ENT = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 
@@ -123,7 +124,7 @@ _targets = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(_targets)
 def test_a_created_resource_has_no_differences(target):
     # What POST sends, read back unchanged, must compare equal: no PATCH after a create.

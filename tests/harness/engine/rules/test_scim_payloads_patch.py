@@ -20,6 +20,7 @@ from harness.engine.rules.scim_payloads import (
     strip_dialect_flags,
     user_patch_body,
 )
+from tests.support.examples import examples
 
 ENT = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 PATCH = ["urn:ietf:params:scim:api:messages:2.0:PatchOp"]
@@ -216,7 +217,7 @@ _targets = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(_targets, st.sampled_from(["default", "aadOptscim062020"]))
 def test_every_change_appears_in_the_patch(target, dialect):
     body = user_patch_body(target, dialect)

@@ -3,6 +3,7 @@ as Microsoft's function reference describes them unless a comment says otherwise
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -546,3 +547,34 @@ def test_formatdatetime_input_errors_name_the_call():
     with pytest.raises(ExpressionEvaluationError) as info:
         ev('Join("", FormatDateTime("x", , "yyyy", "yyyy"))')
     assert str(info.value) == "'x' does not match the date format 'yyyy' (at position 9)"
+
+
+@pytest.fixture
+def machine_in_new_york(monkeypatch: pytest.MonkeyPatch):
+    """The process's local time zone set to America/New_York (UTC-5/-4) for one test."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("machine_in_new_york")
+def test_dates_are_utc_whatever_the_machine_time_zone():
+    # CDate and Now return UTC (Microsoft's function reference); the machine's own zone
+    # never shows.
+    assert ev('CDate("2024-03-07T10:00:00+02:00")') == "3/7/2024 8:00:00 AM"
+    assert ev('DateAdd("d", 1, CDate("2024-03-07T10:00:00+02:00"))') == "3/8/2024 8:00:00 AM"
+    clock = EvaluationContext(now=lambda: datetime(2024, 6, 1, 12, 0, tzinfo=UTC))
+    assert ev("Now()", context=clock) == "6/1/2024 12:00:00 PM"
+
+
+def test_a_datetime_without_a_zone_is_utc():
+    # A datetime value (a source attribute, a clock) without a zone is read as UTC, as a date
+    # text without an offset is: it compares with and subtracts from dated values.
+    clock = EvaluationContext(now=lambda: datetime(2024, 6, 1, 12, 0))
+    assert ev('DateDiff("d", CDate("2024-01-01"), Now())', context=clock) == 152
+    assert ev('IIF(CDate("2024-01-01") < Now(), "t", "f")', context=clock) == "t"
+    naive = {"d": datetime(2024, 3, 7, 10, 0)}
+    assert ev('IIF(CDate([d]) = CDate("2024-03-07T10:00:00Z"), "t", "f")', naive) == "t"
+    assert ev('DateDiff("h", CDate([d]), CDate("2024-03-07T12:00:00Z"))', naive) == 2

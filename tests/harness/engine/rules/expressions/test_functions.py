@@ -883,6 +883,9 @@ def test_lazy_functions_evaluate_only_what_they_need(text, source, expected):
         # A date against text that is no date: compared as text.
         ('IIF(CDate("2024-06-01") = "6/1/2024 12:00:00 AM", "t", "f")', {}, "t"),
         ('IIF(CDate("2024-06-01") = "soon", "t", "f")', {}, "f"),
+        # ... in order too: the date's text "6/1/2024 12:00:00 AM" sorts before "soon".
+        ('IIF(CDate("2024-06-01") < "soon", "t", "f")', {}, "t"),
+        ('IIF(CDate("2024-06-01") > "soon", "t", "f")', {}, "f"),
         # Numbers compare as numbers; a number against text compares as text.
         ('IIF([n] = 10, "t", "f")', {"n": "10.0"}, "t"),
         ('IIF([n] < 9, "t", "f")', {"n": "10"}, "f"),
@@ -1190,3 +1193,32 @@ def test_normalize_diacritics_keeps_letters_without_diacritics():
     # decomposition gives, a Greek letter loses its accents and breathings only.
     assert ev('NormalizeDiacritics("한 Straße")') == "한 Strasse"
     assert ev('NormalizeDiacritics("Ελένη Ἀθηνᾶ")') == "Ελενη Αθηνα"
+
+
+@pytest.mark.parametrize(
+    ("text", "source", "message"),
+    [
+        # The documented forms of Replace (Microsoft's function reference) are oldValue with
+        # replacementValue or template, regexPattern with replacementValue (and regexGroupName),
+        # and regexPattern, regexGroupName and replacementAttributeName: a pattern alone, or a
+        # replacement alone, is none of them.
+        ('Replace([a], , "x", , , , )', {"a": "x"}, "Replace needs oldValue"),
+        ('Replace([a], , , , "y", , )', {"a": "x"}, "Replace needs oldValue"),
+        # The last form reads the pattern only when the source is empty; a bad one is an error
+        # at the call.
+        ('Replace([a], , "(", "g", , [b], )', {"b": "x"}, "invalid regular expression '('"),
+    ],
+)
+def test_replace_errors_name_the_call(text, source, message):
+    with pytest.raises(ExpressionEvaluationError) as info:
+        ev(f"Not({text})", source)
+    assert str(info.value).startswith(message)
+    assert info.value.position == 4
+
+
+def test_replace_group_never_writes_replaced_text_twice():
+    # With regexGroupName only the group's text is replaced. A group inside a lookahead can
+    # reach past the next match: "ab" is replaced at 0, the empty group at 1 lies inside it and
+    # is not replaced again, so no character of "ab" comes back.
+    assert ev(r'Replace([a], , "(?=(?<g>ab|))", "g", "X", , )', {"a": "abc"}) == "XXcX"
+    assert ev(r'Replace([a], , "(?=(?<g>bc|))", "g", "X", , )', {"a": "abc"}) == "XaXX"

@@ -15,6 +15,7 @@ from harness.engine.rules.expressions import (
     ExpressionEvaluationError,
     parse_expression,
 )
+from tests.support.examples import examples
 
 
 def ev(text: str, source: dict | None = None, context: EvaluationContext | None = None):
@@ -120,7 +121,7 @@ def test_non_string_expression_is_refused():
         parse_expression(42)  # type: ignore[arg-type]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.text(alphabet=string.printable + "äß€", max_size=60))
 def test_parser_raises_only_expression_error(text):
     try:
@@ -132,7 +133,7 @@ def test_parser_raises_only_expression_error(text):
         expr.evaluate({})
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     st.lists(
         st.sampled_from(
@@ -147,7 +148,7 @@ def test_parser_on_expression_like_noise(parts):
         parse_expression(text).evaluate({"a": "1"})
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.text(max_size=40))
 def test_any_string_constant_round_trips(value):
     quoted = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -181,7 +182,7 @@ _expr = st.recursive(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(_expr)
 def test_canonical_form_is_stable(text):
     first = parse_expression(text)

@@ -16,6 +16,7 @@ from harness.engine.rules.expressions import (
     parse_expression,
     parse_expression_result,
 )
+from tests.support.examples import examples
 
 
 def test_build_expression_from_graph_tree():
@@ -203,7 +204,7 @@ def test_graph_trees_without_empty_arguments_rebuild_by_key():
     )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(_expr)
 def test_tree_round_trip_keeps_the_meaning(text):
     first = parse_expression(text)
@@ -770,3 +771,29 @@ def test_a_graph_tree_may_have_select_unique_value_at_the_top():
         ],
     }
     assert build_expression(tree).evaluate({"b": "x"}) == "x"
+
+
+@pytest.mark.parametrize(
+    ("tree", "text", "value"),
+    [
+        # A Constant's value is its name ("a constant value to be used",
+        # https://learn.microsoft.com/en-us/graph/api/resources/attributemappingsource); one
+        # without a name is the empty string its expression '""' shows, not the text "None".
+        ({"type": "Constant", "expression": '""'}, '""', ""),
+        ({"type": "Constant", "name": None, "expression": '""'}, '""', ""),
+        # An unquoted whole number stays the exact number the text form gives: 2**53 + 1 has no
+        # float of its own.
+        (
+            {"type": "Constant", "name": "9007199254740993", "expression": "9007199254740993"},
+            "9007199254740993",
+            9007199254740993,
+        ),
+        ({"type": "Constant", "name": "-7", "expression": "-7"}, "-7", -7),
+        ({"type": "Constant", "name": "1.5", "expression": "1.5"}, "1.5", 1.5),
+    ],
+)
+def test_graph_tree_constants_keep_their_value(tree, text, value):
+    expression = build_expression(tree)
+    assert expression.text == text
+    assert expression.evaluate({}) == value == parse_expression(text).evaluate({})
+    assert type(expression.evaluate({})) is type(value)

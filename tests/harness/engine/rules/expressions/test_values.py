@@ -21,6 +21,7 @@ from harness.engine.rules.expressions import (
     as_source_view,
     parse_expression,
 )
+from tests.support.examples import examples
 
 REFERENCE_FUNCTIONS = [
     "Append",
@@ -154,7 +155,7 @@ _json_values = st.recursive(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(
     st.sampled_from(REFERENCE_FUNCTIONS),
     st.integers(min_value=1, max_value=7),
