@@ -235,6 +235,7 @@ class PlainHTTPTransport(httpx.BaseTransport):
         self._idle: dict[tuple[str, int], list[_Connection]] = {}
         self._lock = threading.Lock()
         self._tls: httpx.HTTPTransport | None = None
+        self._closed = False
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
@@ -244,7 +245,7 @@ class PlainHTTPTransport(httpx.BaseTransport):
                     self._tls = httpx.HTTPTransport()
             return self._tls.handle_request(request)
         timeout = request.extensions.get("timeout", {})
-        key = (url.host, url.port or 80)
+        key = (url.raw_host.decode("ascii"), url.port or 80)
         body = request.read()
         connection = self._take(key)
         stage = "connect"
@@ -263,7 +264,14 @@ class PlainHTTPTransport(httpx.BaseTransport):
             for name, value in request.headers.raw:
                 connection.putheader(name, value)
             connection.endheaders(body or None)
-            connection.flush()
+            try:
+                connection.flush()
+            except TimeoutError:
+                raise
+            except OSError:
+                # As httpcore: a server may answer before it has read the whole request and
+                # close the connection; its answer is read, and only a failed read is an error.
+                pass
             stage = "read"
             connection.sock.settimeout(timeout.get("read"))
             response = connection.getresponse()
@@ -297,10 +305,14 @@ class PlainHTTPTransport(httpx.BaseTransport):
 
     def _give(self, key: tuple[str, int], connection: _Connection) -> None:
         with self._lock:
-            self._idle.setdefault(key, []).append(connection)
+            if not self._closed:
+                self._idle.setdefault(key, []).append(connection)
+                return
+        connection.close()  # a response read after the transport was closed
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             idle = [c for kept in self._idle.values() for c in kept]
             self._idle.clear()
             tls, self._tls = self._tls, None

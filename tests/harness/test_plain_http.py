@@ -194,3 +194,31 @@ def test_routing_transport_sends_unbound_plain_http_hosts_through_it(
     with httpx.Client(transport=RoutingTransport()) as client:
         assert client.get(server.url + "/echo/x").json()["path"] == "/echo/x"
     assert seen == [server.url + "/echo/x"]
+
+
+def test_an_answer_sent_before_the_whole_request_was_read_is_the_response() -> None:
+    # A server may refuse a body it will not read (413) and close: httpcore reads that answer
+    # instead of reporting the failed write, and so does PlainHTTPTransport.
+    answers = []
+    for transport in (httpx.HTTPTransport(), PlainHTTPTransport()):
+        listener = socket.create_server(("127.0.0.1", 0))
+
+        def refuse(listener: socket.socket = listener) -> None:
+            with listener:
+                conn, _ = listener.accept()
+                with conn:
+                    conn.recv(1024)
+                    conn.sendall(
+                        b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 4\r\n"
+                        b"Connection: close\r\n\r\nbig!"
+                    )
+                    threading.Event().wait(0.3)  # closed with the body unread
+
+        thread = threading.Thread(target=refuse, daemon=True)
+        thread.start()
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+        with httpx.Client(transport=transport) as client:
+            response = client.post(url, content=b"x" * 8_000_000)
+        thread.join(5)
+        answers.append((response.status_code, response.text))
+    assert answers == [(413, "big!"), (413, "big!")]
