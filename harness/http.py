@@ -136,6 +136,8 @@ class _Connection(http.client.HTTPConnection):
         a kept connection the same way before reusing it)."""
         if self.sock is None:
             return False
+        if not hasattr(select, "poll"):  # Windows
+            return not select.select([self.sock], [], [], 0)[0]
         poller = select.poll()
         poller.register(self.sock, select.POLLIN)
         return not poller.poll(0)
