@@ -8,7 +8,7 @@ import httpx
 import pytest
 from flask import Flask, request
 
-from harness.http import BorrowedTransport, RoutingTransport, make_client
+from harness.http import BorrowedTransport, RoutingTransport, WSGIAppTransport, make_client
 from harness.servers import ServerThread
 
 
@@ -143,3 +143,125 @@ def test_harness_client_builds_the_url_httpx_builds(url: str, params: object) ->
     ours = make_client().build_request("GET", url, params=params)
     assert ours.url == plain.url and str(ours.url) == str(plain.url)
     assert ours.url.raw_path == plain.url.raw_path and ours.headers == plain.headers
+
+
+def _recording_app(seen: list[dict[str, Any]]) -> Any:
+    """A WSGI app that keeps what it was given and answers from the request's own path."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        given = {k: v for k, v in environ.items() if k not in ("wsgi.input", "wsgi.errors")}
+        given["body"] = environ["wsgi.input"].read()
+        given["order"] = [k for k in environ if k.startswith(("HTTP_", "CONTENT_"))]
+        seen.append(given)
+        path = environ["PATH_INFO"]
+        if path == "/lazy":  # start_response only once the body is iterated
+
+            def lazy() -> Any:
+                start_response("201 Created", [("Content-Type", "text/plain")])
+                yield b""
+                yield b"late"
+                yield b""
+                yield b"r"
+
+            return lazy()
+        status = "404 NOT FOUND" if path == "/missing" else "200 OK"
+        start_response(status, [("Content-Type", "application/json"), ("X-Echo", path)])
+        return [b"", b'{"path": "', path.encode(), b'"}']
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "headers", "content"),
+    [
+        ("GET", "http://miro.local/api/v1/scim/Users?filter=userName%20eq%20%22a%22", {}, None),
+        ("POST", "http://miro.local/Users", {"Content-Type": "application/scim+json"}, b"{}"),
+        ("PATCH", "https://Miro.Local:8443/a%20b/c", {"X-Dashed-Name": "v", "accept": "*/*"}, b"x"),
+        ("DELETE", "http://graph.local/v1.0/users/1", {"Authorization": "Bearer t"}, None),
+        ("GET", "http://graph.local/missing", {}, None),
+        ("GET", "http://graph.local/lazy", {}, None),
+    ],
+)
+def test_the_in_process_transport_answers_as_httpxs_wsgi_transport(
+    method: str, url: str, headers: dict[str, str], content: bytes | None
+) -> None:
+    seen: list[dict[str, Any]] = []
+    app = _recording_app(seen)
+    answers = []
+    for transport in (
+        httpx.WSGITransport(app=app, raise_app_exceptions=False),
+        WSGIAppTransport(app),
+    ):
+        request = httpx.Request(method, url, headers=headers, content=content)
+        response = transport.handle_request(request)
+        answers.append((response.status_code, response.headers.raw, response.read()))
+    assert seen[0] == seen[1]  # the same environ, header order included
+    assert answers[0] == answers[1]
+    assert answers[1][0] in (200, 201, 404) and answers[1][2]
+
+
+def test_the_in_process_transport_closes_the_apps_answer_with_the_response() -> None:
+    closed: list[bool] = []
+
+    class Answer:
+        def __iter__(self) -> Any:
+            return iter([b"a", b"b"])
+
+        def close(self) -> None:
+            closed.append(True)
+
+    def app(environ: dict[str, Any], start_response: Any) -> Answer:
+        start_response("200 OK", [])
+        return Answer()
+
+    with make_client("http://app.local", app=app) as client:
+        with client.stream("GET", "/") as response:
+            assert closed == []
+            assert b"".join(response.iter_bytes()) == b"ab"
+        assert closed == [True]
+
+
+def test_the_in_process_transport_refuses_an_app_that_never_starts_a_response() -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        return [b"no status"]
+
+    with pytest.raises(RuntimeError, match="start_response"):
+        WSGIAppTransport(app).handle_request(httpx.Request("GET", "http://app.local/"))
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "params", "headers", "content"),
+    [
+        ("POST", "http://miro.local/api/v1/scim/Users", None, {"Content-Type": "a/b"}, b'{"a":1}'),
+        ("PATCH", "http://miro.local/api/v1/scim/Users/7", None, {}, b"xy"),
+        ("POST", "http://miro.local/api/v1/scim/Users", None, None, None),
+        ("GET", "http://miro.local/api/v1/scim/Users", (("filter", 'userName eq "a"'),), {}, None),
+        ("GET", "https://graph.local:8443/v1.0/users", {"$top": "999"}, None, None),
+        ("DELETE", "http://miro.local/api/v1/scim/Users/7", None, {"Accept": "*/*"}, None),
+        ("POST", "http://miro.local/x", None, {"Content-Length": "1"}, b"y"),
+    ],
+)
+def test_harness_client_builds_the_request_httpx_builds(
+    method: str, url: str, params: Any, headers: dict[str, str] | None, content: bytes | None
+) -> None:
+    client_headers = {"Authorization": "Bearer one", "Accept": "application/scim+json"}
+    plain = httpx.Client(headers=client_headers, timeout=7.0)
+    ours = make_client(headers=client_headers, timeout=7.0)
+
+    def same(**changes: Any) -> None:
+        options = {"params": params, "headers": headers, "content": content, **changes}
+        want = plain.build_request(method, url, **options)
+        got = ours.build_request(method, url, **options)
+        assert (got.method, got.url, got.headers.raw) == (want.method, want.url, want.headers.raw)
+        assert (got.read(), got.extensions) == (want.read(), want.extensions)
+
+    same()
+    same()  # the second time, from the headers kept
+    same(content=None if content else b"longer body")
+    for client in (plain, ours):  # a client's default headers can change between requests
+        client.headers["Authorization"] = "Bearer two"
+        client.timeout = httpx.Timeout(3.0)
+    same()
+    same(json={"a": 1}, content=None)
+    same(cookies={"c": "1"})
+    same(timeout=1.0, extensions={"x": 1})

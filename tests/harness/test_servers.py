@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import re
 import socket
 import threading
+from collections.abc import Iterable
+from typing import Any
 
 import httpx
 import pytest
@@ -189,3 +192,71 @@ def test_access_log_records_a_crashing_app(caplog: pytest.LogCaptureFixture) -> 
         assert httpx.get(server.url + "/x").status_code == 500
     lines = [r.getMessage() for r in caplog.records if r.name == "harness.access"]
     assert len(lines) == 1 and lines[0].startswith('miro 127.0.0.1 "GET /x" 500 0B ')
+
+
+def _wire_app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    path = environ["PATH_INFO"]
+    environ["wsgi.input"].read()
+    if path == "/empty":
+        start_response("204 No Content", [("X-Kind", "none")])
+        return []
+    if path == "/chunked":  # no Content-Length: cheroot chunks it
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return iter([b"one,", b"two"])
+    start_response("201 Created", [("Content-Type", "application/json"), ("Content-Length", "7")])
+    return [b'{"a":', b"1}"]
+
+
+def _raw_exchange(port: int, request: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    return re.sub(rb"Date: [^\r]*\r\n", b"", received)
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"POST /created HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi",
+        b"GET /empty HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"GET /chunked HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"HEAD /created HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"GET /created HTTP/1.0\r\n\r\n",
+    ],
+)
+def test_cheroot_answers_byte_for_byte_as_plain_cheroot(request_bytes: bytes) -> None:
+    from cheroot.wsgi import Server
+
+    plain = Server(("127.0.0.1", 0), _wire_app, server_name="harness")
+    plain.prepare()
+    thread = threading.Thread(target=plain.serve, daemon=True)
+    thread.start()
+    try:
+        want = _raw_exchange(plain.bind_addr[1], request_bytes)
+    finally:
+        plain.stop()
+    with ServerThread(_wire_app, server="cheroot") as ours:
+        got = _raw_exchange(ours.port, request_bytes)
+    assert got == want and got.startswith(b"HTTP/1.1 ")
+
+
+def test_cheroot_writes_a_response_head_and_body_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cheroot.makefile import StreamWriter
+
+    writes: list[bytes] = []
+    original = StreamWriter.write
+
+    def recording(self: Any, data: bytes) -> int:
+        writes.append(bytes(data))
+        return original(self, data)
+
+    monkeypatch.setattr(StreamWriter, "write", recording)
+    with ServerThread(_wire_app, server="cheroot") as server, httpx.Client() as client:
+        assert client.post(server.url + "/created", content=b"hi").json() == {"a": 1}
+        # The head goes with the body's first chunk (cheroot alone writes it on its own).
+        assert len(writes) == 2 and writes[0].endswith(b'\r\n\r\n{"a":') and writes[1] == b"1}"
+        writes.clear()
+        assert client.get(server.url + "/empty").status_code == 204
+        assert len(writes) == 1 and writes[0].startswith(b"HTTP/1.1 204 No Content\r\n")
