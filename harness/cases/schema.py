@@ -23,10 +23,16 @@ import yaml
 
 
 class LocatedDict(dict[Any, Any]):
-    """A mapping read from YAML: ``line`` of the mapping, ``key_lines`` of each key."""
+    """A mapping read from YAML: ``line`` of the mapping, ``key_lines`` of each key whose line
+    differs from it (unset when none does). Slots: an imported case holds some 500,000 of them."""
 
-    line: int = 0
+    __slots__ = ("key_lines", "line")
+    line: int
     key_lines: dict[Any, int]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.line = 0
 
     def line_of(self, key: Any) -> int:
         return getattr(self, "key_lines", {}).get(key, self.line)
@@ -63,16 +69,46 @@ class SchemaError(ValueError):
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """The safe loader, on LibYAML's parser when PyYAML has it (several times faster on the
-    large cases ``harness import`` writes); the constructors below are the same either way."""
+    large cases ``harness import`` writes); the constructors below are the same either way.
+
+    An imported case repeats a few keys and values some 100,000 times (``update_user``,
+    ``department``, ``Sales``): each distinct plain scalar's tag is resolved once (the implicit
+    resolvers' regular expressions), and each distinct scalar (tag and text) is constructed
+    once; the safe loader's scalars are immutable (str, int, float, bool, None, bytes,
+    datetime), so the documents share them."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.tags: dict[tuple[str, Any], str] = {}
+        self.scalars: dict[tuple[str, str], Any] = {}
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
+        if kind is not yaml.ScalarNode or self.yaml_path_resolvers:
+            return str(super().resolve(kind, value, implicit))
+        tag = self.tags.get((value, implicit))
+        if tag is None:
+            tag = self.tags[(value, implicit)] = super().resolve(kind, value, implicit)
+        return tag
+
+
+def _construct(loader: _Loader, node: yaml.Node) -> Any:
+    if not isinstance(node, yaml.ScalarNode):
+        return loader.construct_object(node, deep=True)
+    key = (node.tag, node.value)
+    try:
+        return loader.scalars[key]
+    except KeyError:
+        value = loader.scalars[key] = loader.construct_object(node, deep=True)
+        return value
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocatedDict:
     loader.flatten_mapping(node)
     out = LocatedDict()
     out.line = node.start_mark.line + 1
-    out.key_lines = {}
+    key_lines: dict[Any, int] = {}
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
+        key = _construct(loader, key_node)
         try:
             hash(key)
         except TypeError:
@@ -85,15 +121,17 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocatedDict:
             )
         if isinstance(key, str):
             key = sys.intern(key)  # an imported case repeats a few keys some 100,000 times
-        out[key] = loader.construct_object(value_node, deep=True)
+        out[key] = _construct(loader, value_node)
         line = key_node.start_mark.line + 1
         if line != out.line:  # line_of falls back to the mapping's line (a flow mapping's keys)
-            out.key_lines[key] = line
+            key_lines[key] = line
+    if key_lines:
+        out.key_lines = key_lines
     return out
 
 
 def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LocatedList:
-    out = LocatedList(loader.construct_object(child, deep=True) for child in node.value)
+    out = LocatedList(_construct(loader, child) for child in node.value)
     out.line = node.start_mark.line + 1
     out.item_lines = [child.start_mark.line + 1 for child in node.value]
     return out

@@ -43,7 +43,7 @@ class Decision:
             status=record.status,
             error_code=record.error_code,
             skip_reason=record.skip_reason,
-            steps=_shared(tuple((s.name, s.type, s.status) for s in record.steps)),
+            steps=shared_steps(tuple((s.name, s.type, s.status) for s in record.steps)),
             descriptions=tuple(s.description for s in record.steps),
             when=iso(record.when),
             where=record.where,
@@ -65,7 +65,7 @@ class Decision:
 
 
 @lru_cache(maxsize=4096)
-def _shared(steps: tuple[tuple[str, str, str], ...]) -> tuple[tuple[str, str, str], ...]:
+def shared_steps(steps: tuple[tuple[str, str, str], ...]) -> tuple[tuple[str, str, str], ...]:
     """One object per step sequence: a quarter of a million decisions repeat a few dozen."""
     return steps
 

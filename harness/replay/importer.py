@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.replay import decisions_file
 from harness.replay.anonymise import DEFAULT_SALT, Pseudonymiser
 from harness.replay.case_writer import render
 from harness.replay.inference import Builder, Draft
@@ -108,6 +109,19 @@ def import_export(
     )
     out.write_text(text, encoding="utf-8")
     written.insert(0, out)
+    # A replay against the same export reads these instead of the export (decisions_file).
+    saved = decisions_file.decisions_beside(out)
+    if anonymise:  # a replay of a shared case reads CASE.logs.json or pseudonymises on the fly
+        saved.unlink(missing_ok=True)
+    elif decisions_file.write(
+        saved,
+        paths,
+        decisions_file.of_timeline(timeline),
+        len(records),
+        len(timeline.cycles),
+        export.warnings,
+    ):
+        written.append(saved)
     return ImportResult(
         case_file=out,
         records=len(records),

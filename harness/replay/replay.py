@@ -7,6 +7,7 @@ from pathlib import Path
 
 from harness.cases.loader import load_case
 from harness.lab.backends import DEFAULT_BACKEND
+from harness.replay import decisions_file
 from harness.replay.anonymise import DEFAULT_SALT
 from harness.replay.compare import Decision, compare
 from harness.replay.importer import load_for_replay
@@ -41,7 +42,15 @@ def replay(
                 f"name the export to compare with (no {beside.name} beside the case)",
             )
         exports = [beside]
-    theirs, cycles, warnings = recorded_decisions(exports, anonymise=anonymise, salt=salt)
+    saved = (
+        None
+        if anonymise
+        else decisions_file.read(decisions_file.decisions_beside(case_file), exports)
+    )
+    if saved is not None:
+        theirs, cycles, warnings = saved.decisions, saved.cycles, saved.warnings
+    else:
+        theirs, cycles, warnings = recorded_decisions(exports, anonymise=anonymise, salt=salt)
     ours = run_for_replay(case, backend)
     comparison = compare(theirs, ours.decisions, cycles)
     return ReplayResult(
@@ -62,9 +71,5 @@ def recorded_decisions(
     """The customer's decisions, named as the import named the objects; the records themselves
     are dropped here (a replay of a quarter of a million records needs the room)."""
     export, timeline = load_for_replay(exports, anonymise=anonymise, salt=salt)
-    decisions = [
-        Decision.of(record, timeline.object_of(record).name, cycle.index)
-        for cycle in timeline.cycles
-        for record in cycle.records
-    ]
+    decisions = list(decisions_file.of_timeline(timeline))
     return decisions, len(timeline.cycles), export.warnings

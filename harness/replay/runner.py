@@ -4,17 +4,18 @@ produced and tell which recorded cycle each stands for.
 The imported case marks each recorded cycle with a ``note`` ("recorded cycle 2 of 5: ...");
 the cycles that run after a marker (and the provision-on-demand calls) stand for that cycle.
 A case without markers is aligned by order: our n-th cycle with entries against their n-th.
-The case's own ``expect`` section is not checked here (``harness run`` does that); the logs are
-read page by page so a quarter of a million entries never sit in memory as JSON. In an
-in-process lab the directory set-up skips HTTP (``harness.replay.direct``) and the pages come
-from the engine's log store itself, as the ``/auditLogs/provisioning`` route would serve them.
+The case's own ``expect`` section is not checked here (``harness run`` does that), and no step
+of a replay reads the logs. In an in-process lab the directory set-up skips HTTP
+(``harness.replay.direct``) and the entries are taken from the engine's log store after every
+step (the store is left empty: a quarter of a million entries never sit in it); other labs' logs
+are paged over ``/auditLogs/provisioning`` at the end, so they never sit in memory as JSON.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness.cases.loader import Case
@@ -43,11 +44,14 @@ def run_for_replay(case: Case, backend: str = DEFAULT_BACKEND) -> OurRun:
     run = OurRun()
     cycle_of: dict[str, int] = {}
     markers = False
+    ours = _OurEntries()
     with open_lab(backend, case.seed) as lab:
         d = driver_for(lab, case)
         try:
             _load_lab_state(case, lab)
             set_up(case, d)
+            if isinstance(lab, Lab):
+                ours.take(lab)
             current = 0
             for step in case.steps:
                 match = MARKER_PATTERN.match(str(step.args)) if step.name == "note" else None
@@ -60,16 +64,24 @@ def run_for_replay(case: Case, backend: str = DEFAULT_BACKEND) -> OurRun:
                 except StepFailed as exc:
                     run.error = str(exc)
                     break
+                finally:
+                    if isinstance(lab, Lab):
+                        ours.take(lab)
                 if current:
                     for cycle_id in _cycle_ids(record):
                         cycle_of[cycle_id] = current
         except StepFailed as exc:
             run.error = str(exc)
         d.clear_faults()
+        if isinstance(lab, Lab):
+            ours.take(lab)  # what a step that stopped the case left
+        else:
+            for page in _pages(d):
+                ours.add(page)
         names: dict[str, str] = {}
         for name, object_id in d.names.items():
             names.setdefault(object_id, name)
-        _read_ours(d, names, cycle_of if markers else None, run)
+        ours.decide(names, cycle_of if markers else None, run)
     return run
 
 
@@ -100,16 +112,37 @@ def _cycle_ids(record: StepRecord) -> list[str]:
     return ids
 
 
-def _read_ours(
-    d: Driver, names: dict[str, str], cycle_of: dict[str, int] | None, run: OurRun
-) -> None:
-    normaliser = Normaliser(keep_details=False)
-    by_order: dict[str, int] = {}
-    for page in _pages(d):
-        for raw in page:
-            run.entries += 1
-            record = normaliser.record(raw, "our run", f"entry {run.entries}")
-            cycle_id = record.cycle_id
+class _OurEntries:
+    """Our run's log entries, read as the run goes: an in-process lab's store is emptied after
+    every step (250,000 entries held there are some 450 MB), the rest paged over HTTP at the
+    end. Names and recorded cycles are given at the end, as the whole run decides them."""
+
+    def __init__(self) -> None:
+        self.normaliser = Normaliser(keep_details=False)
+        self.entries = 0
+        # (cycleId, source id, source display name, the decision without its name and cycle)
+        self.pending: list[tuple[str, str, str, Decision]] = []
+
+    def take(self, lab: Lab) -> None:
+        if len(lab.logs):
+            self.add(lab.logs.take())
+
+    def add(self, entries: Iterable[dict[str, Any]]) -> None:
+        for raw in entries:
+            self.entries += 1
+            record = self.normaliser.record(raw, "our run", f"entry {self.entries}")
+            decision = Decision.of(record, "", 0)
+            self.pending.append(
+                (record.cycle_id, record.source.id, record.source.display, decision)
+            )
+
+    def decide(self, names: dict[str, str], cycle_of: dict[str, int] | None, run: OurRun) -> None:
+        by_order: dict[str, int] = {}
+        run.entries = self.entries
+        pending, self.pending = self.pending, []
+        pending.reverse()
+        while pending:  # each pending decision goes as its final one is made
+            cycle_id, source_id, display, decision = pending.pop()
             if cycle_of is not None:
                 cycle = cycle_of.get(cycle_id)
             else:
@@ -117,21 +150,12 @@ def _read_ours(
             if cycle is None:
                 run.outside += 1
                 continue
-            name = names.get(record.source.id) or record.source.display
-            run.decisions.append(Decision.of(record, name, cycle))
+            name = names.get(source_id) or display
+            run.decisions.append(replace(decision, object=name, cycle=cycle))
 
 
 def _pages(d: Driver) -> Iterator[list[dict[str, Any]]]:
-    """Every provisioning-log entry, oldest first, a page at a time."""
-    if isinstance(d.lab, Lab):  # the store the route reads, without encoding it as JSON
-        after: int | None = None
-        more = True
-        while more:
-            page, more = d.lab.logs.query(None, descending=False, after=after, limit=PAGE)
-            if page:
-                after = page[-1][0]
-            yield [entry for _, entry in page]
-        return
+    """Every provisioning-log entry, oldest first, a page at a time, over HTTP."""
     params = {"$orderby": "activityDateTime asc", "$top": str(PAGE)}
     response = d.graph.get("/v1.0/auditLogs/provisioning", params=params, timeout=None)
     while True:

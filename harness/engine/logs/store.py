@@ -14,7 +14,7 @@ import re
 import threading
 import zlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -74,6 +74,15 @@ class LogStore:
             self._entries.clear()
             for index in self._index.values():
                 index.clear()
+
+    def take(self) -> Iterator[dict[str, Any]]:
+        """Every entry so far, oldest first (decoded one at a time), leaving the store empty:
+        a replay reads its run's entries step by step instead of holding all of them."""
+        with self._lock:
+            packed, self._entries = self._entries, []
+            for index in self._index.values():
+                index.clear()
+        return (_unpack(raw) for raw in packed)
 
     def all(self) -> list[dict[str, Any]]:
         with self._lock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from harness.cases.command import run
 from harness.cases.loader import CaseError, load_case
 from harness.cases.report import html_report, terminal_report
 from harness.cases.runner import run_case
+from harness.cases.schema import load_yaml
 
 CASES = Path(__file__).resolve().parents[3] / "scenarios" / "cases"
 
@@ -476,3 +478,21 @@ def test_a_bad_lab_state_file_stops_the_case_at_its_line(tmp_path: Path) -> None
     assert not result.passed
     assert result.checks[-1].line == 3
     assert "not a harness state file" in str(result.checks[-1].actual)
+
+
+def test_repeated_scalars_are_shared_but_keep_their_own_types_and_lines(tmp_path: Path) -> None:
+    # The loader resolves and constructs each distinct scalar once (imported cases repeat
+    # them some 100,000 times); a quoted "1" or "yes" is still a string, plain ones are not.
+    path = tmp_path / "shared.yaml"
+    path.write_text(
+        "a: {n: 1, flag: yes, when: 2025-01-01, text: Sales}\n"
+        "b: {n: '1', flag: 'yes', when: '2025-01-01', text: Sales}\n"
+        "c:\n  - {n: 1, flag: yes, text: Sales}\n  - 1\n  - '1'\n",
+        encoding="utf-8",
+    )
+    doc = load_yaml(path)
+    assert doc["a"] == {"n": 1, "flag": True, "when": date(2025, 1, 1), "text": "Sales"}
+    assert doc["b"] == {"n": "1", "flag": "yes", "when": "2025-01-01", "text": "Sales"}
+    assert doc["c"] == [{"n": 1, "flag": True, "text": "Sales"}, 1, "1"]
+    assert doc["a"]["text"] is doc["b"]["text"] is doc["c"][0]["text"]
+    assert (doc.line_of("b"), doc["c"].line, doc["c"].line_of(2)) == (2, 4, 6)

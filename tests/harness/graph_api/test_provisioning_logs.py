@@ -160,6 +160,18 @@ def test_stored_entries_answer_exactly_what_was_appended() -> None:
     assert store.all()[0] is not store.all()[0]  # a caller editing its copy changes nothing stored
 
 
+def test_take_hands_over_every_entry_in_order_and_leaves_the_store_empty() -> None:
+    store = LogStore()
+    store.extend(_entry(i, cycle="c1") for i in range(3))
+    taken = store.take()
+    store.append(_entry(3, cycle="c2"))  # appended after the take: the next take's
+    assert [e["id"] for e in taken] == ["id0", "id1", "id2"]
+    assert len(store) == 1
+    assert store.query(parse_filter("cycleId eq 'c1'")) == ([], False)  # indexes emptied too
+    assert [e["id"] for e in store.take()] == ["id3"]
+    assert (len(store), list(store.take())) == (0, [])
+
+
 @pytest.mark.parametrize("descending", [True, False])
 def test_unfiltered_pages_resume_past_the_last_position(descending: bool) -> None:
     store = LogStore()

@@ -11,9 +11,10 @@ import pytest
 
 from harness.cases.loader import load_case
 from harness.cases.runner import run_case
+from harness.replay import decisions_file
 from harness.replay.importer import import_export
 from harness.replay.read_csv import write_csv_set
-from harness.replay.replay import replay
+from harness.replay.replay import recorded_decisions, replay
 from harness.replay.sources import read_export
 
 CASES = Path(__file__).resolve().parents[3] / "scenarios" / "cases"
@@ -54,6 +55,10 @@ def test_graph_pages_round_trip_agrees_fully(case_name: str, tmp_path: Path) -> 
     pages, schema = export_graph_pages(case_name, tmp_path)
     case_file = tmp_path / "imported.yaml"
     import_export(pages, case_file, schema=schema)
+    # the replay takes the customer's decisions from the import's file: the export's own
+    saved = decisions_file.read(decisions_file.decisions_beside(case_file), pages)
+    assert saved is not None
+    assert saved.decisions == recorded_decisions(pages, anonymise=False, salt="")[0]
     result = replay(case_file, pages)
     assert result.error is None
     assert result.comparison.total == len(read_export(pages).records)
