@@ -8,7 +8,7 @@ import ssl
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import ClassVar
 
 import httpx
 import pytest
@@ -16,6 +16,7 @@ import pytest
 from harness.lab import backends
 from harness.lab.backends import ContainerPlan, container_lab, open_lab
 from harness.serve.served import ServeConfig, ServedHarness
+from tests.support.container import ServedContainer
 
 pytest_plugins = ("pytester",)
 
@@ -163,47 +164,16 @@ def test_the_plugin_options_reach_the_labs(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=1)
 
 
-class TlsStandIn:
-    """A started DockerContainer stand-in: ``harness serve --tls --strict-auth`` in this
-    process, whose CA ``exec(["cat", ...])`` reads as the backend would from the container."""
+class TlsStandIn(ServedContainer):
+    """``harness serve --tls --strict-auth``, whose CA ``exec`` reads as the backend would
+    from the container."""
 
-    instances: list[TlsStandIn] = []
+    config = ServeConfig(empty=True, tls=True, strict_auth=True)
+    instances: ClassVar[list[ServedContainer]] = []
 
-    def __init__(self, image: str) -> None:
-        self.harness: ServedHarness | None = None
-        self.command: list[str] = []
-        TlsStandIn.instances.append(self)
-
-    def with_command(self, command: list[str]) -> TlsStandIn:
-        self.command = command
-        return self
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("with_") or name == "waiting_for":
-            return lambda *args: self
-        raise AttributeError(name)
-
-    def start(self) -> TlsStandIn:
+    def start(self) -> ServedContainer:
         assert "--tls" in self.command and "--strict-auth" in self.command
-        self.harness = ServedHarness(ServeConfig(empty=True, tls=True, strict_auth=True)).start()
-        return self
-
-    def exec(self, command: list[str]) -> Any:
-        assert self.harness is not None and self.harness.tls is not None
-        assert command == ["cat", "/tmp/harness-tls/ca.pem"]
-        return type("R", (), {"exit_code": 0, "output": self.harness.tls.ca_bundle.read_bytes()})
-
-    def get_container_host_ip(self) -> str:
-        return "localhost"
-
-    def get_exposed_port(self, port: int) -> int:
-        assert self.harness is not None
-        listener = {8000: self.harness.graph_listener, 8001: self.harness.miro_listener}[port]
-        return listener.port
-
-    def stop(self) -> None:
-        if self.harness is not None:
-            self.harness.close(save=False)
+        return super().start()
 
 
 def test_the_container_backend_over_tls(monkeypatch: pytest.MonkeyPatch) -> None:

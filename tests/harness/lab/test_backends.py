@@ -20,9 +20,9 @@ from harness.lab.backends import (
     container_lab,
     open_lab,
 )
-from harness.serve.served import ServeConfig, ServedHarness
 from harness.servers import ServerThread
 from harness.testing.lab_steps import add_user, assign, miro_user
+from tests.support.container import ServedContainer
 
 DOCKERFILE = backends.REPO_ROOT / "Dockerfile"
 
@@ -243,45 +243,12 @@ def test_without_a_daemon_the_container_backend_fails_when_required(
 # -- the container glue, with a served harness standing in for the container ----------------------
 
 
-class ServedStandIn:
-    """Quacks like a started DockerContainer: ``harness serve`` in this process, where the
-    "container ports" 8000/8001 map to the listeners' free ports."""
-
-    instances: list[ServedStandIn] = []
-
-    def __init__(self, image: str) -> None:
-        self.image = image
-        self.harness: ServedHarness | None = None
-        ServedStandIn.instances.append(self)
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("with_") or name == "waiting_for":
-            return lambda *args: self
-        raise AttributeError(name)
-
-    def start(self) -> ServedStandIn:
-        self.harness = ServedHarness(ServeConfig(empty=True)).start()
-        return self
-
-    def get_container_host_ip(self) -> str:
-        return "localhost"
-
-    def get_exposed_port(self, port: int) -> int:
-        assert self.harness is not None
-        listener = {8000: self.harness.graph_listener, 8001: self.harness.miro_listener}[port]
-        return listener.port
-
-    def stop(self) -> None:
-        if self.harness is not None:
-            self.harness.close(save=False)
-
-
 @pytest.fixture
 def stand_in(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(backends, "docker_unavailable_reason", lambda: None)
     monkeypatch.setenv(backends.IMAGE_ENV, "prebuilt:tag")
-    ServedStandIn.instances.clear()
-    container_lab(container_class=ServedStandIn)
+    ServedContainer.instances.clear()
+    container_lab(container_class=ServedContainer)
     try:
         yield
     finally:
@@ -289,8 +256,8 @@ def stand_in(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def test_a_container_lab_uses_the_mapped_ports_and_is_reused(stand_in: None) -> None:
-    assert [c.image for c in ServedStandIn.instances] == ["prebuilt:tag"]
-    harness = ServedStandIn.instances[0].harness
+    assert [c.image for c in ServedContainer.instances] == ["prebuilt:tag"]
+    harness = ServedContainer.instances[0].harness
     assert harness is not None
     with open_lab("container", 6) as lab:
         assert lab.graph_url == f"http://localhost:{harness.graph_listener.port}"
@@ -300,7 +267,7 @@ def test_a_container_lab_uses_the_mapped_ports_and_is_reused(stand_in: None) -> 
         "container", 6, skip_default_access=False, miro_settings={"token": "other"}
     ) as lab:
         # The same container, reset: nothing left of the previous lab, the new settings applied.
-        assert len(ServedStandIn.instances) == 1
+        assert len(ServedContainer.instances) == 1
         assert lab.graph_client.get("/v1.0/users").json()["value"] == []
         assert miro_user(lab, "kim@contoso.com") is None
         assert lab.graph_client.get("/_fake/engine/settings").json()["skip_default_access"] is False
