@@ -87,6 +87,11 @@ def test_append():
 def test_bitand():
     assert ev("BitAnd(&HF, &HF7)") == 7
     assert ev("BitAnd(12, 10)") == 8
+    # A text value written like the &HF literal of the reference's BitAnd example
+    # (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/functions-for-customizing-application-data#bitand)
+    # is read the same way: hexadecimal &H1F is 31.
+    assert ev('BitAnd("&H1F", 255)') == 31
+    assert ev("BitAnd([v], &HFF)", {"v": "&h10"}) == 16
     with pytest.raises(ExpressionEvaluationError, match="integer"):
         ev('BitAnd("x", 1)')
 

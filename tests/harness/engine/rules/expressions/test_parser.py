@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
 import string
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -40,6 +42,10 @@ def test_string_escapes_backslash_and_quote():
 
 def test_other_backslashes_are_kept_for_regular_expressions():
     assert ev(r'"\d+"') == r"\d+"
+    # Only the backslash and the quotation mark are escaped (docs/rules.md, "Expressions"):
+    # a backslash before any other character, a letter included, stays in the string.
+    assert ev(r'"\X"') == r"\X"
+    assert ev(r'"a\Xb\\c\"d"') == r'a\Xb\c"d'
 
 
 def test_numbers_and_hex_literals():
@@ -286,9 +292,36 @@ def test_nesting_limit_is_exactly_64_calls():
     with pytest.raises(ExpressionError) as info:
         parse_expression("Join(" * 65 + '"a"' + ")" * 65)
     assert str(info.value) == "functions are nested more than 64 levels deep (at position 320)"
+    # Depth counts open calls only: a call closed before the next one opens frees its level, one
+    # level each, whatever the depth.
+    side_by_side = "Not(" * 62 + 'Join(",", Not([a]), Not({}))' + ")" * 62
+    assert parse_expression(side_by_side.format("[a]")).functions == ("Not", "Join")
+    too_deep = side_by_side.format("Not([a])")
+    with pytest.raises(ExpressionError) as info:
+        parse_expression(too_deep)
+    # The 65th open call, the innermost Not, is the one refused.
+    position = too_deep.index("Not([a])))")
+    assert str(info.value) == (
+        f"functions are nested more than 64 levels deep (at position {position})"
+    )
     # Depth counts open calls only: many calls side by side are not nested.
     flat = 'Join(",", ' + ", ".join(['Not("x")'] * 100) + ")"
     assert ev(flat) == ",".join(["True"] * 100)
+
+
+def test_a_parse_that_runs_out_of_stack_is_an_expression_error():
+    # docs/rules.md, "Expressions": parsing entered with little of Python's stack left fails with
+    # the parser's own error, not a RecursionError. A parse 64 calls deep needs some 200 frames.
+    text = "Not(" * 63 + "Not([stack])" + ")" * 63
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(len(inspect.stack(0)) + 50)
+    try:
+        with pytest.raises(ExpressionError) as info:
+            parse_expression(text)
+    finally:
+        sys.setrecursionlimit(limit)
+    assert str(info.value) == "the expression is nested too deeply (at position 0)"
+    assert ev(text, {"stack": True}) is True
 
 
 @pytest.mark.parametrize(
@@ -371,6 +404,21 @@ def test_canonical_text_of_each_node():
             'brackets ([vbTextCompar]) and strings in double quotes ("vbTextCompar") (at position 4)',
         ),
         ('Not("a\\', "the string constant is not closed with '\"' (at position 4)"),
+        # An & that does not begin &H is no hexadecimal number: nothing begins with it.
+        (
+            "Not(&1)",
+            "unexpected '&': expected a function, [attribute], \"string\" or number (at position 4)",
+        ),
+        (
+            "Not(&)",
+            "unexpected '&': expected a function, [attribute], \"string\" or number (at position 4)",
+        ),
+        # Only + and - may precede a number's digits; a letter begins a name.
+        (
+            "Not(X1)",
+            "'X1' is not a function call, attribute or constant: attributes go in square brackets "
+            '([X1]) and strings in double quotes ("X1") (at position 4)',
+        ),
         ('Not("a\\"', "the string constant is not closed with '\"' (at position 4)"),
     ],
 )
