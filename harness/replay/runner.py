@@ -6,15 +6,17 @@ the cycles that run after a marker (and the provision-on-demand calls) stand for
 A case without markers is aligned by order: our n-th cycle with entries against their n-th.
 The case's own ``expect`` section is not checked here (``harness run`` does that), and no step
 of a replay reads the logs. In an in-process lab the directory set-up skips HTTP
-(``harness.replay.direct``) and the entries are taken from the engine's log store after every
-step (the store is left empty: a quarter of a million entries never sit in it); other labs' logs
-are paged over ``/auditLogs/provisioning`` at the end, so they never sit in memory as JSON.
+(``harness.replay.direct``) and the engine's log store is diverted: each entry is read as the
+engine makes it and never stored (a quarter of a million entries never sit in memory, nor are
+they packed and unpacked); other labs' logs are paged over ``/auditLogs/provisioning`` at the
+end, so they never sit in memory as JSON.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -26,6 +28,7 @@ from harness.lab.local import Lab
 from harness.replay.compare import Decision
 from harness.replay.direct import driver_for
 from harness.replay.normalise import Normaliser
+from harness.replay.records import ReadError
 from harness.replay.timeline import MARKER_PATTERN
 from harness.testing.driver import Driver
 
@@ -45,13 +48,14 @@ def run_for_replay(case: Case, backend: str = DEFAULT_BACKEND) -> OurRun:
     cycle_of: dict[str, int] = {}
     markers = False
     ours = _OurEntries()
-    with open_lab(backend, case.seed) as lab:
+    with open_lab(backend, case.seed) as lab, ExitStack() as diverting:
         d = driver_for(lab, case)
         try:
             _load_lab_state(case, lab)
-            set_up(case, d)
             if isinstance(lab, Lab):
-                ours.take(lab)
+                ours.take(lab)  # entries the lab state brought
+                diverting.enter_context(lab.logs.diverted(ours.add_one))
+            set_up(case, d)
             current = 0
             for step in case.steps:
                 match = MARKER_PATTERN.match(str(step.args)) if step.name == "note" else None
@@ -64,20 +68,17 @@ def run_for_replay(case: Case, backend: str = DEFAULT_BACKEND) -> OurRun:
                 except StepFailed as exc:
                     run.error = str(exc)
                     break
-                finally:
-                    if isinstance(lab, Lab):
-                        ours.take(lab)
                 if current:
                     for cycle_id in _cycle_ids(record):
                         cycle_of[cycle_id] = current
         except StepFailed as exc:
             run.error = str(exc)
         d.clear_faults()
-        if isinstance(lab, Lab):
-            ours.take(lab)  # what a step that stopped the case left
-        else:
+        if not isinstance(lab, Lab):
             for page in _pages(d):
                 ours.add(page)
+        if ours.unreadable is not None:
+            raise ours.unreadable
         names: dict[str, str] = {}
         for name, object_id in d.names.items():
             names.setdefault(object_id, name)
@@ -113,8 +114,8 @@ def _cycle_ids(record: StepRecord) -> list[str]:
 
 
 class _OurEntries:
-    """Our run's log entries, read as the run goes: an in-process lab's store is emptied after
-    every step (250,000 entries held there are some 450 MB), the rest paged over HTTP at the
+    """Our run's log entries, read as the run goes: an in-process lab's as the engine makes
+    them (250,000 entries held in its store are some 450 MB), the rest paged over HTTP at the
     end. Names and recorded cycles are given at the end, as the whole run decides them."""
 
     def __init__(self) -> None:
@@ -122,6 +123,7 @@ class _OurEntries:
         self.entries = 0
         # (cycleId, source id, source display name, the decision without its name and cycle)
         self.pending: list[tuple[str, str, str, Decision]] = []
+        self.unreadable: ReadError | None = None
 
     def take(self, lab: Lab) -> None:
         if len(lab.logs):
@@ -129,12 +131,20 @@ class _OurEntries:
 
     def add(self, entries: Iterable[dict[str, Any]]) -> None:
         for raw in entries:
-            self.entries += 1
+            self.add_one(raw)
+
+    def add_one(self, raw: dict[str, Any]) -> None:
+        if self.unreadable is not None:
+            return
+        self.entries += 1
+        try:
             record = self.normaliser.record(raw, "our run", f"entry {self.entries}")
-            decision = Decision.of(record, "", 0)
-            self.pending.append(
-                (record.cycle_id, record.source.id, record.source.display, decision)
-            )
+        except ReadError as exc:
+            # Raised when the run ends: inside a cycle the engine would take it for its own fault.
+            self.unreadable = exc
+            return
+        decision = Decision.of(record, "", 0)
+        self.pending.append((record.cycle_id, record.source.id, record.source.display, decision))
 
     def decide(self, names: dict[str, str], cycle_of: dict[str, int] | None, run: OurRun) -> None:
         by_order: dict[str, int] = {}

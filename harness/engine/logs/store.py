@@ -14,7 +14,8 @@ import re
 import threading
 import zlib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -50,8 +51,13 @@ class LogStore:
         self._index: dict[str, dict[str, list[int]]] = {
             name: defaultdict(list) for name in _INDEXED
         }
+        self._sink: Callable[[dict[str, Any]], None] | None = None
 
     def append(self, entry: dict[str, Any]) -> None:
+        sink = self._sink
+        if sink is not None:
+            sink(entry)
+            return
         packed = _pack(entry)
         with self._lock:
             pos = len(self._entries)
@@ -83,6 +89,22 @@ class LogStore:
             for index in self._index.values():
                 index.clear()
         return (_unpack(raw) for raw in packed)
+
+    @contextmanager
+    def diverted(self, sink: Callable[[dict[str, Any]], None]) -> Iterator[None]:
+        """While open, each appended entry goes to ``sink`` as it is made, oldest first, and
+        not into the store (queries do not see it; the sink gets the engine's own dict and must
+        not change it). A replay reads its run's entries once, so
+        packing them only to unpack them was an eighth of its CPU."""
+        with self._lock:
+            if self._sink is not None:
+                raise RuntimeError("the log store is already diverted")
+            self._sink = sink
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._sink = None
 
     def all(self) -> list[dict[str, Any]]:
         with self._lock:

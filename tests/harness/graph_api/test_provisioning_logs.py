@@ -172,6 +172,29 @@ def test_take_hands_over_every_entry_in_order_and_leaves_the_store_empty() -> No
     assert (len(store), list(store.take())) == (0, [])
 
 
+def test_a_diverted_store_hands_each_entry_to_the_sink_and_keeps_none() -> None:
+    store = LogStore()
+    store.append(_entry(0))
+    seen: list[dict[str, Any]] = []
+    with store.diverted(seen.append):
+        store.extend(_entry(i) for i in (1, 2))
+        assert len(store) == 1  # the entry from before stays; the diverted ones are not kept
+        assert store.query(parse_filter("id eq 'id1'")) == ([], False)
+    store.append(_entry(3))  # after the divert: stored again
+    assert [e["id"] for e in seen] == ["id1", "id2"]
+    assert [e["id"] for e in store.all()] == ["id0", "id3"]
+
+
+def test_a_store_is_diverted_to_one_sink_at_a_time() -> None:
+    store = LogStore()
+    with store.diverted(lambda entry: None):
+        with pytest.raises(RuntimeError, match="already diverted"):
+            with store.diverted(lambda entry: None):
+                pass
+    store.append(_entry(1))  # the refused divert left the first one's end to undo it
+    assert len(store) == 1
+
+
 @pytest.mark.parametrize("descending", [True, False])
 def test_unfiltered_pages_resume_past_the_last_position(descending: bool) -> None:
     store = LogStore()

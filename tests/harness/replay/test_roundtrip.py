@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,8 +14,11 @@ from harness.cases.loader import load_case
 from harness.cases.runner import run_case
 from harness.replay import decisions_file
 from harness.replay.importer import import_export
+from harness.replay.normalise import Normaliser
 from harness.replay.read_csv import write_csv_set
+from harness.replay.records import ReadError
 from harness.replay.replay import recorded_decisions, replay
+from harness.replay.runner import run_for_replay
 from harness.replay.sources import read_export
 
 CASES = Path(__file__).resolve().parents[3] / "scenarios" / "cases"
@@ -138,3 +142,23 @@ def test_unsupported_filter_value_failures_set_the_special_characters(tmp_path: 
     import_export(pages, case_file)
     settings = load_case(case_file).job["settings"]
     assert settings["filter_special_characters"].startswith("'")
+
+
+def test_an_unreadable_entry_of_our_run_is_raised_when_the_run_ends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Entries are read inside the engine's cycle; the error must reach the caller, not become
+    # the engine's own per-object fault.
+    read: list[str] = []
+    record = Normaliser.record
+
+    def failing_second(self: Normaliser, raw: Any, file: str, where: str) -> Any:
+        read.append(where)
+        if len(read) == 2:
+            raise ReadError(file, where, "id", "not readable")
+        return record(self, raw, file, where)
+
+    monkeypatch.setattr(Normaliser, "record", failing_second)
+    with pytest.raises(ReadError, match="our run: entry 2: field id: not readable"):
+        run_for_replay(load_case(CASES / SHIPPED[0]))
+    assert read == ["entry 1", "entry 2"]  # nothing read after the first unreadable entry
