@@ -15,7 +15,7 @@ from typing import Any
 from harness.replay import decisions_file
 from harness.replay.anonymise import DEFAULT_SALT, Pseudonymiser
 from harness.replay.case_writer import render
-from harness.replay.collector import larger_young_generation
+from harness.replay.collector import fewer_collections
 from harness.replay.inference import Builder, Draft
 from harness.replay.read_csv import write_csv_set
 from harness.replay.read_json import write_records
@@ -52,7 +52,7 @@ def load_for_replay(paths: list[Path], *, anonymise: bool, salt: str) -> tuple[E
     return export, build(export.records)
 
 
-@larger_young_generation
+@fewer_collections
 def import_export(
     paths: list[Path],
     out: Path,

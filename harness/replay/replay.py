@@ -9,7 +9,7 @@ from harness.cases.loader import load_case
 from harness.lab.backends import DEFAULT_BACKEND
 from harness.replay import decisions_file
 from harness.replay.anonymise import DEFAULT_SALT
-from harness.replay.collector import larger_young_generation
+from harness.replay.collector import fewer_collections
 from harness.replay.compare import Decision, compare
 from harness.replay.importer import load_for_replay
 from harness.replay.records import ReadError
@@ -23,7 +23,7 @@ def logs_beside(case_file: Path) -> Path:
     return case_file.with_name(f"{stem}.logs.json")
 
 
-@larger_young_generation
+@fewer_collections
 def replay(
     case_file: Path,
     exports: list[Path],
