@@ -187,10 +187,9 @@ def test_a_diverted_store_hands_each_entry_to_the_sink_and_keeps_none() -> None:
 
 def test_a_store_is_diverted_to_one_sink_at_a_time() -> None:
     store = LogStore()
-    with store.diverted(lambda entry: None):
-        with pytest.raises(RuntimeError, match="already diverted"):
-            with store.diverted(lambda entry: None):
-                pass
+    first, second = store.diverted(lambda entry: None), store.diverted(lambda entry: None)
+    with first, pytest.raises(RuntimeError, match="already diverted"), second:
+        pass
     store.append(_entry(1))  # the refused divert left the first one's end to undo it
     assert len(store) == 1
 
