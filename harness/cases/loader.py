@@ -121,6 +121,10 @@ def _attachments(path: Path, raw: dict[str, Any], validator: Validator) -> dict[
             validator.error(
                 line, f"{section}.{key}".lstrip("."), f"{target} is not valid JSON: {exc}"
             )
+        except RecursionError:
+            validator.error(
+                line, f"{section}.{key}".lstrip("."), f"{target} is nested too deeply to read"
+            )
     return found
 
 

@@ -144,6 +144,8 @@ def _read_schema(path: Path) -> dict[str, Any]:
         raise ReadError(
             path.name, f"line {getattr(exc, 'lineno', '?')}", "", f"not valid JSON: {exc}"
         ) from None
+    except RecursionError:
+        raise ReadError(path.name, "", "", "nested too deeply to read") from None
     if not isinstance(loaded, dict) or not isinstance(loaded.get("synchronizationRules"), list):
         raise ReadError(
             path.name,

@@ -131,6 +131,8 @@ class Normaliser:
                 inner = json.loads(f.get("value"))
             except ValueError as exc:
                 raise ReadError(file, where, "value", f"not valid JSON: {exc}") from None
+            except RecursionError:
+                raise ReadError(file, where, "value", "nested too deeply to read") from None
             return self.record(inner, file, where)
         try:
             return self._record(f, file, where)
@@ -138,6 +140,8 @@ class Normaliser:
             if isinstance(exc, ReadError):
                 raise
             raise ReadError(file, where, "", f"unreadable record: {exc}") from None
+        except RecursionError:  # a JSON-string field nested past what Python's parser reads
+            raise ReadError(file, where, "", "unreadable record: nested too deeply") from None
 
     def _record(self, f: Fields, file: str, where: str) -> Record:
         def bad(field_name: str, message: str) -> ReadError:

@@ -37,6 +37,8 @@ def _load_schema(path: Path) -> dict[str, object]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         _invalid(f"{path}: not a JSON file ({exc})")
+    except RecursionError:
+        _invalid(f"{path}: nested too deeply to read")
     try:
         rules.load(data)
     except rules.SchemaError as exc:

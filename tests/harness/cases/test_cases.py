@@ -175,6 +175,15 @@ def test_a_missing_schema_file_is_reported_with_its_line(tmp_path: Path) -> None
     assert len(found) == 1 and found[0].startswith("9: job.schema_file: cannot read")
 
 
+def test_an_attachment_nested_past_pythons_parser_is_reported_with_its_line(tmp_path: Path) -> None:
+    (tmp_path / "exported.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    text = PASSING.replace("steps:", "job:\n  schema_file: exported.json\nsteps:")
+    found = problems(tmp_path, text)
+    assert found == [
+        f"9: job.schema_file: {tmp_path.resolve() / 'exported.json'} is nested too deeply to read"
+    ]
+
+
 def test_the_error_text_starts_with_file_and_line(tmp_path: Path) -> None:
     path = write(tmp_path, PASSING.replace("active: true", "active: maybe"))
     with pytest.raises(CaseError) as info:

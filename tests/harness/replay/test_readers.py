@@ -164,6 +164,31 @@ def test_json_lines_and_several_pages(tmp_path: Path) -> None:
     assert sorted(r.change_id for r in records) == ["a", "b", "c"]
 
 
+def test_records_and_schemas_nested_past_pythons_parser_are_refused_by_name(
+    tmp_path: Path,
+) -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    rows = tmp_path / "la.json"
+    rows.write_text(json.dumps([{**entry(), "provisioningSteps": deep}]))
+    with pytest.raises(ReadError) as caught:
+        read_export([rows])
+    assert str(caught.value) == "la.json: record 1: unreadable record: nested too deeply"
+    answer = tmp_path / "on-demand.json"
+    answer.write_text(json.dumps([{"key": "k", "value": deep}]))
+    with pytest.raises(ReadError) as caught:
+        read_export([answer])
+    assert str(caught.value) == "on-demand.json: record 1: field value: nested too deeply to read"
+    page = tmp_path / "page.json"
+    page.write_text(json.dumps({"value": [entry()]}))
+    schema = tmp_path / "schema.json"
+    schema.write_text(deep)
+    out = tmp_path / "case.yaml"
+    with pytest.raises(ReadError) as caught:
+        import_export([page], out, schema=schema)
+    assert str(caught.value) == "schema.json: nested too deeply to read"
+    assert not out.exists()
+
+
 def test_log_analytics_rows_with_json_strings_and_numeric_codes(tmp_path: Path) -> None:
     raw = entry()
     steps = raw["provisioningSteps"]

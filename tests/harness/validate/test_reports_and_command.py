@@ -151,6 +151,9 @@ def test_command_refuses_bad_input_with_exit_2(tmp_path: Path) -> None:
     bad.write_text('{"synchronizationRules": [{"objectMappings": 3}]}', encoding="utf-8")
     code, output = _invoke("--url", "http://127.0.0.1:9/scim", "--schema", str(bad))
     assert code == 2 and "objectMappings must be a list" in output
+    bad.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    code, output = _invoke("--url", "http://127.0.0.1:9/scim", "--schema", str(bad))
+    assert code == 2 and f"{bad}: nested too deeply to read" in output
     values = tmp_path / "values.yaml"
     values.write_text("User:\n  userName: '{%generateSomething 4%}'\n", encoding="utf-8")
     code, output = _invoke("--url", "http://127.0.0.1:9/scim", "--values", str(values))
