@@ -111,20 +111,15 @@ def _attachments(path: Path, raw: dict[str, Any], validator: Validator) -> dict[
             continue
         target = (path.parent / holder[key]).resolve()
         line = holder.line_of(key) if isinstance(holder, LocatedDict) else 0
+        where = f"{section}.{key}".lstrip(".")
         try:
             found[key] = json.loads(target.read_text(encoding="utf-8"))
         except OSError as exc:
-            validator.error(
-                line, f"{section}.{key}".lstrip("."), f"cannot read {target}: {exc.strerror}"
-            )
+            validator.error(line, where, f"cannot read {target}: {exc.strerror}")
         except ValueError as exc:
-            validator.error(
-                line, f"{section}.{key}".lstrip("."), f"{target} is not valid JSON: {exc}"
-            )
+            validator.error(line, where, f"{target} is not valid JSON: {exc}")
         except RecursionError:
-            validator.error(
-                line, f"{section}.{key}".lstrip("."), f"{target} is nested too deeply to read"
-            )
+            validator.error(line, where, f"{target} is nested too deeply to read")
     return found
 
 
